@@ -1,0 +1,107 @@
+# scfrisk: PGXS build.
+#
+#   make / make install     build and install the extension (pg_config on PATH)
+#   make NO_BLAS=1          build without OpenBLAS (plain-C kernels)
+#   make WERROR=1           warnings are errors (the test build)
+#   make unit               build and run the C unit tests of the cores
+#   make cores              compile every core with plain cc, no PostgreSQL headers
+#   make fuzz               build the libFuzzer targets (clang, ASan, UBSan)
+#   make installcheck       pg_regress against the server in PG* variables
+#   make test               every test layer on a throwaway cluster (scripts/test.sh)
+#   make demo               the README's main job (scripts/demo.sh)
+#   make bench              benchmarks side by side with the peers (bench/run.sh)
+#
+# Each concern adds its files in mk/<concern>.mk, so parallel work never edits
+# this file: CORE_SRCS (pure C, no postgres.h), SQL_SRCS (fmgr wrappers),
+# UNIT_TESTS (test/unit/test_*.c), FUZZ_TARGETS (test/fuzz/fuzz_*.c).  The
+# install script is the concatenation of sql/install/*.sql in name order.
+
+EXTENSION	= scfrisk
+EXTVERSION	= 0.1.0
+MODULE_big	= scfrisk
+PG_CONFIG  ?= pg_config
+
+CORE_SRCS	= src/core.c src/container.c src/rng.c src/params.c src/blas.c
+SQL_SRCS	= src/module_sql.c src/env_sql.c src/array_sql.c src/params_sql.c \
+			  src/container_sql.c
+UNIT_TESTS	= test/unit/test_core.c test/unit/test_container.c test/unit/test_rng.c \
+			  test/unit/test_params.c test/unit/test_blas.c
+FUZZ_TARGETS = test/fuzz/fuzz_container.c
+UNIT_LIBS	=
+
+-include $(sort $(wildcard mk/*.mk))
+
+OBJS		= $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
+DATA_built	= sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA		= $(wildcard sql/$(EXTENSION)--*--*.sql)
+DOCS		= $(wildcard docs/*.md)
+ifeq ($(DOCS),)
+undefine DOCS
+endif
+INSTALL_SQL	= $(sort $(wildcard sql/install/*.sql))
+REGRESS		= $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+EXTRA_CLEAN	= build results regression.diffs regression.out
+
+PG_CPPFLAGS	= -Iinclude -Isrc -DSCFRISK_VERSION=\"$(EXTVERSION)\"
+ifdef NO_BLAS
+BLAS_CFLAGS	=
+BLAS_LIBS	=
+else
+BLAS_CFLAGS	= -DHAVE_CBLAS
+BLAS_LIBS	= -lopenblas
+endif
+PG_CPPFLAGS	+= $(BLAS_CFLAGS)
+SHLIB_LINK	+= $(BLAS_LIBS) -lpthread -lm
+PG_CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+ifdef WERROR
+PG_CFLAGS	+= -Werror
+endif
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The install script, built from the per-concern fragments.
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
+	cat $^ > $@
+
+# ---------------------------------------------------------------- cores
+# Cores compile with plain cc and no PostgreSQL include path: the proof that
+# they stay free of the server (STYLE.md rule 2).
+CC_CORE		?= cc
+CORE_CFLAGS	= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+			  -Wno-missing-field-initializers -Wno-sign-compare -Iinclude $(BLAS_CFLAGS)
+SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: cores unit fuzz test demo bench
+cores: $(CORE_SRCS)
+	@mkdir -p build/cores
+	@for f in $(CORE_SRCS); do \
+		echo "$(CC_CORE) -c $$f (no PostgreSQL headers)"; \
+		$(CC_CORE) $(CORE_CFLAGS) -c $$f -o build/cores/$$(basename $$f .c).o || exit 1; \
+	done
+
+build/unit/%: test/unit/%.c $(CORE_SRCS) test/unit/sf_test.h $(wildcard include/scfrisk/*.h)
+	@mkdir -p build/unit
+	$(CC_CORE) $(CORE_CFLAGS) $(SAN_FLAGS) -Itest/unit -o $@ $< $(CORE_SRCS) $(UNIT_LIBS) $(BLAS_LIBS) -lpthread -lm
+
+UNIT_BINS	= $(patsubst test/unit/%.c,build/unit/%,$(UNIT_TESTS))
+unit: $(UNIT_BINS)
+	@rc=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
+
+build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard include/scfrisk/*.h)
+	@mkdir -p build/fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(BLAS_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(CORE_SRCS) $(BLAS_LIBS) -lpthread -lm
+
+FUZZ_BINS	= $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_TARGETS))
+fuzz: $(FUZZ_BINS)
+
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+bench:
+	bench/run.sh

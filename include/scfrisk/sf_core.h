@@ -1,0 +1,109 @@
+/*
+ * sf_core.h
+ *	  What every scfrisk core shares: status codes, the injected allocator and
+ *	  the interrupt callback.
+ *
+ * Cores never include postgres.h.  They allocate through an sf_alloc, poll an
+ * sf_interrupt in every loop that can run for more than a few milliseconds,
+ * and report failure by returning an sf_status together with a static message
+ * (liblinear's check_parameter habit).  In the server the allocator is palloc
+ * in a dedicated memory context and the interrupt callback runs
+ * CHECK_FOR_INTERRUPTS(); in unit tests and fuzzers they are malloc and a
+ * no-op.  The wrapper helper SfReportStatus() (src/scfrisk_pg.h) maps each
+ * status to an ereport with the right SQLSTATE.
+ */
+#ifndef SCFRISK_SF_CORE_H
+#define SCFRISK_SF_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Outcome of a core call.  SF_OK is zero so "if (st) return st;" reads well. */
+typedef enum sf_status
+{
+	SF_OK = 0,
+	SF_EINVAL,					/* a hyperparameter or argument is out of range */
+	SF_EDATA,					/* training or scoring data unusable (NaN, width, one class) */
+	SF_ECORRUPT,				/* model bytes fail a check */
+	SF_EVERSION,				/* model written by a newer format version */
+	SF_EKIND,					/* model of another kind than the function expects */
+	SF_ENOMEM,					/* the allocator returned NULL */
+	SF_ELIMIT,					/* a configured or structural cap would be crossed */
+	SF_ECANCEL,					/* the interrupt callback asked to stop */
+	SF_ENUMERIC					/* a numerical method failed (singular system, no convergence) */
+} sf_status;
+
+/* Stable name of a status, for logs and tests ("SF_ECORRUPT"). */
+extern const char *sf_status_name(sf_status st);
+
+/*
+ * Allocator injected into cores.  alloc returns NULL on failure (the server
+ * version never returns: palloc throws).  free may be called with NULL.
+ */
+typedef struct sf_alloc
+{
+	void	   *(*alloc) (void *ctx, size_t size);	/* uninitialised memory */
+	void		(*free) (void *ctx, void *ptr);
+	void	   *ctx;			/* opaque, passed back to both */
+} sf_alloc;
+
+/*
+ * Interrupt callback: returns non-zero when the core must stop and return
+ * SF_ECANCEL.  In the server it never returns non-zero because
+ * CHECK_FOR_INTERRUPTS() throws; tests use the return value.
+ */
+typedef struct sf_interrupt
+{
+	int			(*check) (void *ctx);
+	void	   *ctx;
+} sf_interrupt;
+
+/*
+ * Everything a core call needs from its host, plus room for the message that
+ * accompanies a non-OK status.  msg points at static text or at errbuf.
+ */
+typedef struct sf_env
+{
+	sf_alloc	alloc;
+	sf_interrupt interrupt;
+	int			threads;		/* worker threads a numeric kernel may use, >= 1 */
+	const char *msg;			/* message of the last non-OK status, or NULL */
+	char		errbuf[256];	/* storage for formatted messages */
+} sf_env;
+
+/* A malloc/free environment with no interrupts and one thread (tests, fuzzers). */
+extern void sf_env_init_malloc(sf_env *env);
+
+/* Allocation helpers: NULL on failure or on size overflow. */
+extern void *sf_malloc(sf_env *env, size_t size);
+extern void *sf_calloc(sf_env *env, size_t count, size_t size);
+extern void sf_free(sf_env *env, void *ptr);
+
+/* Poll the interrupt callback; non-zero means stop with SF_ECANCEL. */
+static inline int
+sf_interrupted(sf_env *env)
+{
+	return env->interrupt.check != NULL && env->interrupt.check(env->interrupt.ctx);
+}
+
+/*
+ * Record a status with a formatted message (printf-style) in env->errbuf and
+ * return the status, so a core can write "return sf_fail(env, SF_EDATA, ...)".
+ */
+extern sf_status sf_fail(sf_env *env, sf_status st, const char *fmt,...)
+#if defined(__GNUC__)
+			__attribute__((format(printf, 3, 4)))
+#endif
+			;
+
+/* Multiply two sizes, returning 0 (and leaving *out untouched) on overflow. */
+static inline int
+sf_mul_size(size_t a, size_t b, size_t *out)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		return 0;
+	*out = a * b;
+	return 1;
+}
+
+#endif							/* SCFRISK_SF_CORE_H */

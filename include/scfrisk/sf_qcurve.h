@@ -1,0 +1,68 @@
+/*
+ * sf_qcurve.h
+ *	  The piecewise-linear conditional quantile curve that every QRGMM model
+ *	  yields for one covariate vector, and its exact functionals.
+ *
+ * Given the m-1 fitted quantiles q_j(x) at tau_j = j/m, the curve is
+ * rearranged (sorted: Chernozhukov, Fernandez-Val and Galichon 2010), given
+ * flat tails qa_0 = q_1 and qa_m = q_{m-1}, and interpolated linearly between
+ * knots u_j = j/m on the transformed (y) scale.  Sales are S = T^{-1}(y).
+ * Quantiles are equivariant under monotone T, so Q_S = T^{-1}(Qhat_y) exactly;
+ * the CDF, partial moments and prefix integrals below are exact on the S
+ * scale (methods/qrgmm_scf.md sections 2.2, 2.3, 5).  Generation and the
+ * risk measures of a loan (sf_risk.h) derive from this curve alone.
+ */
+#ifndef SCFRISK_SF_QCURVE_H
+#define SCFRISK_SF_QCURVE_H
+
+#include "scfrisk/sf_core.h"
+#include "scfrisk/sf_rng.h"
+
+/* Response transform y = T(S).  Stored in models: never renumber. */
+typedef enum sf_transform
+{
+	SF_TRANSFORM_IDENTITY = 0,	/* y = S (sales may be negative) */
+	SF_TRANSFORM_LOG1P = 1		/* y = log(1 + S), S > -1 */
+} sf_transform;
+
+typedef struct sf_qcurve
+{
+	int			m;				/* grid parameter: knots at u_j = j/m, j = 0..m */
+	sf_transform transform;		/* how y maps back to S */
+	double	   *qa;				/* (m+1) sorted knots on the y scale */
+	double	   *prefix;			/* (m+1) prefix[j] = integral_0^{j/m} Qhat_S(u) du */
+	int			crossings;		/* adjacent pairs out of order before sorting */
+} sf_qcurve;
+
+/*
+ * Build the curve from q[0..m-2] = fitted quantiles at tau_j = j/m (y scale,
+ * any order).  Allocates qa and prefix through env.  Returns SF_EDATA for
+ * non-finite q, SF_EINVAL for m < 2.
+ */
+extern sf_status sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
+								 sf_qcurve *out);
+extern void sf_qcurve_free(sf_env *env, sf_qcurve *c);
+
+/* T^{-1}(y) and T(s) for a transform. */
+extern double sf_transform_inverse(sf_transform t, double y);
+extern double sf_transform_apply(sf_transform t, double s);
+
+/* Qhat_S(u) for u in [0, 1] (u = 1 gives the top knot). */
+extern double sf_qcurve_quantile(const sf_qcurve *c, double u);
+
+/* Fhat_S(s) = P(S < s) (left limit: the flat tails are atoms of mass 1/m). */
+extern double sf_qcurve_cdf(const sf_qcurve *c, double s);
+
+/* integral_0^p Qhat_S(u) du for p in [0, 1]. */
+extern double sf_qcurve_integral(const sf_qcurve *c, double p);
+
+/* Partial moment at s: returns I(s) = integral_0^{F(s)} Qhat_S(u) du, *F = Fhat_S(s). */
+extern double sf_qcurve_partial(const sf_qcurve *c, double s, double *F);
+
+/* Stratified draws out[k] = Qhat_S((k + 0.5)/K), k = 0..K-1 (sorted). */
+extern void sf_qcurve_stratified(const sf_qcurve *c, double *out, size_t K);
+
+/* Random draws out[k] = Qhat_S(u_k), u_k ~ U(0,1) from rng. */
+extern void sf_qcurve_sample(const sf_qcurve *c, sf_rng *rng, double *out, size_t K);
+
+#endif							/* SCFRISK_SF_QCURVE_H */

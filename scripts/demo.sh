@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The README's main job: install what is missing, build, install, and run
+# the scfrisk demo on a throwaway cluster (or on the server in PG* variables):
+# create the extension, load the German credit data, show what scfrisk
+# offers, then train, score and print risk curves (scripts/demo_report.sql).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ "${1:-}" != "--inside" ]; then
+	step "setup (Debian packages, only what is missing)"
+	scripts/setup.sh
+	step "build and install"
+	scripts/build.sh
+	exec scripts/cluster.sh "$0" --inside
+fi
+
+export PGDATABASE=${SCFRISK_DEMO_DB:-scfrisk_demo}
+if ! psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'" | grep -q 1; then
+	createdb "$PGDATABASE"
+fi
+
+step "create the extension"
+psql -v ON_ERROR_STOP=1 -qc "CREATE EXTENSION IF NOT EXISTS scfrisk"
+psql -Atc "SELECT 'scfrisk ' || (scfrisk.build_info() ->> 'version') || ', BLAS: ' || (scfrisk.build_info() ->> 'blas')"
+
+step "load the German credit data (1,000 applicants, 61 features)"
+scripts/load_german_credit.sh
+psql -v ON_ERROR_STOP=1 -c "SELECT count(*) AS applicants, sum(label)::int AS defaults,
+	round(avg(label)::numeric, 3) AS default_rate, max(cardinality(features)) AS features
+	FROM german_credit"
+
+step "what scfrisk offers"
+psql -v ON_ERROR_STOP=1 -P pager=off -c "
+	SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS function,
+	       CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
+	       obj_description(p.oid, 'pg_proc') AS what
+	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE n.nspname = 'scfrisk' AND obj_description(p.oid, 'pg_proc') IS NOT NULL
+	ORDER BY 2, 1"
+
+if [ -f scripts/demo_report.sql ]; then
+	step "train, score and size loans"
+	psql -v ON_ERROR_STOP=1 -P pager=off -f scripts/demo_report.sql
+fi

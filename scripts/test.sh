@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Run every scfrisk test layer and print one summary line "N passed, N failed".
+#
+#   scripts/test.sh            setup, build, then all layers
+#
+# Layers: the cores compiled without PostgreSQL headers; C unit tests of the
+# cores (ASan/UBSan); libFuzzer targets run briefly (FUZZ_SECONDS each,
+# default 10); then on a throwaway cluster (scripts/cluster.sh): pg_regress,
+# pgTAP suites through pg_prove, and the Python peer and multi-session tests
+# (test/peer, test/session) with Debian's python3.  Every check counts: TAP
+# lines of unit, pgTAP and Python tests, one per pg_regress test, one per fuzz
+# target, one per build step.  Exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT="$ROOT/build/test"
+COUNTS="$OUT/counts"
+PY=/usr/bin/python3
+
+if [ "${1:-}" != "--server-layers" ]; then
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	: >"$COUNTS"
+fi
+
+pass() { echo "pass $1" >>"$COUNTS"; }
+fail() { echo "fail $1" >>"$COUNTS"; echo "FAILED: $1"; }
+
+# Count the TAP lines of a log: "ok" passes, "not ok" fails ("# SKIP" passes).
+count_tap() {
+	local log=$1 what=$2 p f
+	p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$log")
+	f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")
+	for ((i = 0; i < p; i++)); do echo "pass $what" >>"$COUNTS"; done
+	for ((i = 0; i < f; i++)); do echo "fail $what" >>"$COUNTS"; done
+	[ "$f" -eq 0 ] || { echo "FAILED: $f checks in $what:"; grep -E -A3 '^[[:space:]]*not ok' "$log" | head -40; }
+	echo "$p"
+}
+
+server_layers() {
+	# pg_regress: one count per test
+	echo "== pg_regress"
+	make -s installcheck >"$OUT/regress.log" 2>&1
+	rc=$?
+	local p f
+	p=$(grep -cE '^(test | +)?[[:alnum:]_]+ +\.\.\. ok' "$OUT/regress.log")
+	f=$(grep -cE '\.\.\. FAILED' "$OUT/regress.log")
+	for ((i = 0; i < p; i++)); do pass regress; done
+	for ((i = 0; i < f; i++)); do fail regress; done
+	if [ $rc -ne 0 ]; then
+		[ "$f" -gt 0 ] || fail "pg_regress exited $rc"
+		cat "$OUT/regress.log"
+		[ -f regression.diffs ] && head -200 regression.diffs
+	fi
+	echo "   $p passed, $f failed"
+
+	# pgTAP through pg_prove, in a database of its own
+	echo "== pgTAP"
+	if ls test/pgtap/*.sql >/dev/null 2>&1; then
+		createdb scfrisk_tap
+		PGDATABASE=scfrisk_tap pg_prove -v test/pgtap/*.sql >"$OUT/pgtap.log" 2>&1
+		rc=$?
+		n=$(count_tap "$OUT/pgtap.log" pgtap)
+		if [ $rc -ne 0 ]; then fail "pg_prove exited $rc"; tail -30 "$OUT/pgtap.log"; fi
+		echo "   $n passed"
+	fi
+
+	# Python peer and multi-session tests, each in a fresh database
+	for t in test/peer/test_*.py test/session/test_*.py; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .py)
+		echo "== $t"
+		db="t_${name}"
+		createdb "$db"
+		start=$(date +%s)
+		PGDATABASE="$db" timeout 600 "$PY" "$t" >"$OUT/$name.log" 2>&1
+		rc=$?
+		n=$(count_tap "$OUT/$name.log" "$name")
+		if [ $rc -ne 0 ]; then fail "$t exited $rc"; tail -30 "$OUT/$name.log"; fi
+		echo "   $n passed ($(($(date +%s) - start)) s)"
+	done
+}
+
+if [ "${1:-}" = "--server-layers" ]; then
+	server_layers
+	exit 0
+fi
+
+echo "== setup"
+if [ "${SCFRISK_SKIP_SETUP:-}" != 1 ]; then
+	scripts/setup.sh || { fail "setup"; }
+fi
+
+echo "== build (warnings are errors)"
+if scripts/build.sh >"$OUT/build.log" 2>&1; then pass build; else fail build; cat "$OUT/build.log"; fi
+if make -s NO_BLAS=1 WERROR=1 cores >"$OUT/cores.log" 2>&1 && make -s WERROR=1 cores >>"$OUT/cores.log" 2>&1; then
+	pass "cores without PostgreSQL headers"
+else
+	fail "cores without PostgreSQL headers"; cat "$OUT/cores.log"
+fi
+
+echo "== unit"
+make -s unit >"$OUT/unit.log" 2>&1
+rc=$?
+n=$(count_tap "$OUT/unit.log" unit)
+if [ $rc -ne 0 ] && ! grep -qE '^[[:space:]]*not ok' "$OUT/unit.log"; then
+	fail "unit build or run (exit $rc)"; tail -40 "$OUT/unit.log"
+fi
+echo "   $n passed"
+
+echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"
+if make -s fuzz >"$OUT/fuzz-build.log" 2>&1; then
+	for bin in build/fuzz/*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		corpus="build/fuzz-corpus/$name"
+		mkdir -p "$corpus"
+		[ -d "test/fuzz/corpus/$name" ] && cp -r "test/fuzz/corpus/$name/." "$corpus/"
+		if "$bin" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -timeout=10 \
+			"$corpus" >"$OUT/$name.log" 2>&1; then
+			pass "fuzz $name"
+			echo "   $name: $(grep -oE 'Done [0-9]+ runs' "$OUT/$name.log" | tail -1)"
+		else
+			fail "fuzz $name"; tail -40 "$OUT/$name.log"
+		fi
+	done
+else
+	fail "fuzz build"; cat "$OUT/fuzz-build.log"
+fi
+
+echo "== server layers (throwaway cluster)"
+scripts/cluster.sh "$0" --server-layers || fail "cluster"
+
+passed=$(grep -c '^pass' "$COUNTS")
+failed=$(grep -c '^fail' "$COUNTS")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

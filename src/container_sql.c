@@ -1,0 +1,273 @@
+/*
+ * container_sql.c
+ *	  The model container in SQL: scfrisk.model_info(bytea) -> jsonb, the
+ *	  per-call-site decoded-model cache, and bytea helpers.
+ *
+ * The cache follows DESIGN.md's performance rule: a model is decoded once
+ * per call site, not per row, and a different model value is never scored
+ * with a stale entry.  The key is taken before detoasting: for a value
+ * stored out of line, its TOAST pointer (value id, TOAST relation, sizes),
+ * which identifies an immutable value; otherwise the 28-byte header, read
+ * directly from an inline value or with a slice detoast of a compressed one,
+ * together with the total length.  The header holds the payload's CRC-32C,
+ * so a stale hit needs equal kind, version, width, length and checksum.
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "common/jsonapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+
+#include "scfrisk_pg.h"
+
+bytea *
+SfBufToBytea(const sf_buf *b)
+{
+	bytea	   *out = palloc(VARHDRSZ + b->len);
+
+	SET_VARSIZE(out, VARHDRSZ + b->len);
+	if (b->len)
+		memcpy(VARDATA(out), b->data, b->len);
+	return out;
+}
+
+void
+SfContainerFromBytea(bytea *model, sf_container *c, const char *what)
+{
+	sf_env		env;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_container_decode(&env, (const uint8_t *) VARDATA_ANY(model),
+									VARSIZE_ANY_EXHDR(model), c), &env, what);
+}
+
+/* ------------------------------------------------------------ cache */
+
+typedef struct SfModelCache
+{
+	bool		valid;			/* model decoded for the key below */
+	SfDecodeFn	decode;			/* decoder the entry was built with */
+	bool		is_toast;		/* key is a TOAST pointer, not a header */
+	struct varatt_external toast;	/* TOAST pointer of the cached value */
+	uint8		header[SF_HEADER_LEN];	/* header of the cached value */
+	Size		total_len;		/* its total length */
+	MemoryContext cxt;			/* holds the decoded model */
+	void	   *model;
+} SfModelCache;
+
+void *
+SfModelCacheGet(FunctionCallInfo fcinfo, int argno, SfDecodeFn decode, const char *what)
+{
+	SfModelCache *cache = (SfModelCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varatt_external toast;
+	uint8		header[SF_HEADER_LEN];
+	Size		total_len = 0;
+	bool		is_toast = false;
+	bytea	   *full;
+	sf_env		env;
+	sf_status	st;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SfModelCache));
+		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scfrisk model cache",
+										   ALLOCSET_DEFAULT_SIZES);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+
+	/* Take the key without detoasting the whole value. */
+	memset(header, 0, sizeof(header));
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		VARATT_EXTERNAL_GET_POINTER(toast, raw);
+		is_toast = true;
+	}
+	else if (VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw))
+	{
+		bytea	   *slice = (bytea *) detoast_attr_slice(raw, 0, SF_HEADER_LEN);
+
+		memcpy(header, VARDATA_ANY(slice), Min(VARSIZE_ANY_EXHDR(slice), SF_HEADER_LEN));
+		total_len = VARATT_IS_EXTERNAL(raw) ? VARATT_EXTERNAL_GET_EXTSIZE(*(struct varatt_external *) VARDATA_EXTERNAL(raw))
+			: VARDATA_COMPRESSED_GET_EXTSIZE(raw);
+		pfree(slice);
+	}
+	else
+	{
+		total_len = VARSIZE_ANY_EXHDR(raw);
+		memcpy(header, VARDATA_ANY(raw), Min(total_len, SF_HEADER_LEN));
+	}
+
+	if (cache->valid && cache->decode == decode && cache->is_toast == is_toast)
+	{
+		if (is_toast
+			? (toast.va_valueid == cache->toast.va_valueid &&
+			   toast.va_toastrelid == cache->toast.va_toastrelid &&
+			   toast.va_rawsize == cache->toast.va_rawsize &&
+			   toast.va_extinfo == cache->toast.va_extinfo)
+			: (total_len == cache->total_len &&
+			   memcmp(header, cache->header, SF_HEADER_LEN) == 0))
+			return cache->model;
+	}
+
+	/* Miss: decode afresh into the cache's own context. */
+	cache->valid = false;
+	cache->model = NULL;
+	MemoryContextReset(cache->cxt);
+	full = DatumGetByteaPP(PG_GETARG_DATUM(argno));
+	SfEnvInit(&env, cache->cxt);
+	st = decode(&env, (const uint8_t *) VARDATA_ANY(full), VARSIZE_ANY_EXHDR(full), &cache->model);
+	if (st != SF_OK)
+		SfReportStatus(st, &env, what);
+	if ((Pointer) full != (Pointer) raw)
+		pfree(full);
+
+	cache->decode = decode;
+	cache->is_toast = is_toast;
+	if (is_toast)
+		cache->toast = toast;
+	memcpy(cache->header, header, SF_HEADER_LEN);
+	cache->total_len = total_len;
+	cache->valid = true;
+	return cache->model;
+}
+
+/* ------------------------------------------------------------ model_info */
+
+/* Raise the corruption error model_info uses for unreadable metadata. */
+static void
+CorruptSection(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("model_info: %s", what)));
+}
+
+/* Append a JSON text section after checking it is valid JSON in the server encoding. */
+static void
+AppendJsonSection(StringInfo out, const sf_section *s, const char *name)
+{
+	char	   *text = pnstrdup((const char *) s->data, (Size) s->len);
+	JsonLexContext *lex;
+
+	if (!pg_verifymbstr(text, (int) s->len, true))
+		CorruptSection(psprintf("the %s section is not valid text in the database encoding", name));
+	lex = makeJsonLexContextCstringLen(text, (int) s->len, GetDatabaseEncoding(), true);
+	if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+		CorruptSection(psprintf("the %s section is not valid JSON", name));
+	appendStringInfo(out, ", \"%s\": ", name);
+	appendBinaryStringInfo(out, text, (int) s->len);
+	pfree(text);
+}
+
+static uint64
+SectionU64(const sf_section *s)
+{
+	sf_reader	r;
+
+	sf_reader_init(&r, s->data, s->len);
+	return sf_read_u64(&r);
+}
+
+static const char *
+SectionName(uint16 tag)
+{
+	switch (tag)
+	{
+		case SF_TAG_PARAMS:
+			return "params";
+		case SF_TAG_FEATURE_NAMES:
+			return "feature_names";
+		case SF_TAG_TRAIN_ROWS:
+			return "train_rows";
+		case SF_TAG_SEED:
+			return "seed";
+		case SF_TAG_INFO:
+			return "info";
+	}
+	return "body";
+}
+
+PG_FUNCTION_INFO_V1(model_info);
+Datum
+model_info(PG_FUNCTION_ARGS)
+{
+	bytea	   *model = PG_GETARG_BYTEA_PP(0);
+	sf_container c;
+	StringInfoData out;
+	const sf_section *s;
+	int			i;
+
+	SfContainerFromBytea(model, &c, "model_info");
+
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"kind\": \"%s\", \"format_version\": %u, \"flags\": %u, "
+					 "\"n_features\": %u, \"bytes\": %zu, \"payload_len\": " UINT64_FORMAT
+					 ", \"checksum\": \"%08x\"",
+					 sf_kind_name(c.kind), (unsigned) c.format_version, (unsigned) c.flags,
+					 (unsigned) c.n_features, (size_t) VARSIZE_ANY_EXHDR(model),
+					 (uint64) c.payload_len, (unsigned) c.checksum);
+
+	if ((s = sf_container_find(&c, SF_TAG_TRAIN_ROWS)) != NULL)
+		appendStringInfo(&out, ", \"train_rows\": " UINT64_FORMAT, SectionU64(s));
+	if ((s = sf_container_find(&c, SF_TAG_SEED)) != NULL)
+		appendStringInfo(&out, ", \"seed\": " UINT64_FORMAT, SectionU64(s));
+	if (sf_container_find(&c, SF_TAG_FEATURE_NAMES) != NULL)
+	{
+		appendStringInfoString(&out, ", \"feature_names\": [");
+		for (i = 0; i < (int) c.n_features; i++)
+		{
+			const char *name;
+			uint32		len;
+			char	   *z;
+
+			if (!sf_container_feature_name(&c, (uint32) i, &name, &len))
+				CorruptSection("a feature name cannot be read");
+			z = pnstrdup(name, len);
+			if (!pg_verifymbstr(z, (int) len, true))
+				CorruptSection("a feature name is not valid text in the database encoding");
+			if (i)
+				appendStringInfoString(&out, ", ");
+			escape_json(&out, z);
+			pfree(z);
+		}
+		appendStringInfoChar(&out, ']');
+	}
+	if ((s = sf_container_find(&c, SF_TAG_PARAMS)) != NULL)
+		AppendJsonSection(&out, s, "params");
+	if ((s = sf_container_find(&c, SF_TAG_INFO)) != NULL)
+		AppendJsonSection(&out, s, "info");
+
+	appendStringInfoString(&out, ", \"sections\": [");
+	for (i = 0; i < c.n_sections; i++)
+		appendStringInfo(&out, "%s{\"tag\": %u, \"name\": \"%s\", \"bytes\": " UINT64_FORMAT "}",
+						 i ? ", " : "", (unsigned) c.sections[i].tag,
+						 SectionName(c.sections[i].tag), (uint64) c.sections[i].len);
+	appendStringInfoString(&out, "]}");
+
+	PG_FREE_IF_COPY(model, 0);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*
+ * scfrisk.model_kind(bytea) -> text: the kind name from the header alone,
+ * cheap enough for CHECK constraints and registry bookkeeping.
+ */
+PG_FUNCTION_INFO_V1(model_kind);
+Datum
+model_kind(PG_FUNCTION_ARGS)
+{
+	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(0, 0, SF_HEADER_LEN);
+	sf_container c;
+	sf_env		env;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
+										 VARSIZE(head) - VARHDRSZ, &c), &env, "model_kind");
+	PG_RETURN_TEXT_P(cstring_to_text(sf_kind_name(c.kind)));
+}

@@ -1,0 +1,70 @@
+/*
+ * module_sql.c
+ *	  The module: PG_MODULE_MAGIC, _PG_init and the scfrisk.* GUCs.
+ *
+ * _PG_init only defines GUCs: no threads, no allocation beyond that, so
+ * loading scfrisk (even through shared_preload_libraries) starts nothing in
+ * the postmaster (STYLE.md rule 16).
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "scfrisk/sf_blas.h"
+#include "scfrisk_pg.h"
+
+PG_MODULE_MAGIC;
+
+#define SCFRISK_THREADS_MIN		1
+#define SCFRISK_THREADS_MAX		64
+#define SCFRISK_THREADS_DEFAULT	1
+
+#define SCFRISK_MAX_MEMORY_MB_MIN		0
+#define SCFRISK_MAX_MEMORY_MB_MAX		(INT_MAX / 2)
+#define SCFRISK_MAX_MEMORY_MB_DEFAULT	0
+
+int			scfrisk_threads = SCFRISK_THREADS_DEFAULT;
+int			scfrisk_max_memory_mb = SCFRISK_MAX_MEMORY_MB_DEFAULT;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("scfrisk.threads",
+							"Worker threads scfrisk's numeric kernels may use in one backend.",
+							"Threads run pure numeric work only and are joined before control "
+							"returns to PostgreSQL. Parallel query remains the way to scale scans.",
+							&scfrisk_threads,
+							SCFRISK_THREADS_DEFAULT,
+							SCFRISK_THREADS_MIN, SCFRISK_THREADS_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scfrisk.max_memory_mb",
+							"Largest amount of memory one scfrisk training call may hold, in megabytes.",
+							"0 means no cap beyond the server's own limits.",
+							&scfrisk_max_memory_mb,
+							SCFRISK_MAX_MEMORY_MB_DEFAULT,
+							SCFRISK_MAX_MEMORY_MB_MIN, SCFRISK_MAX_MEMORY_MB_MAX,
+							PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("scfrisk");
+}
+
+/*
+ * scfrisk.build_info() -> jsonb: what this build was compiled with, so users
+ * and bug reports can tell which BLAS backend is in use.
+ */
+PG_FUNCTION_INFO_V1(scfrisk_build_info);
+Datum
+scfrisk_build_info(PG_FUNCTION_ARGS)
+{
+	char		buf[256];
+
+	snprintf(buf, sizeof(buf),
+			 "{\"version\": \"%s\", \"blas\": \"%s\", \"threads\": %d}",
+			 SCFRISK_VERSION, sf_blas_backend(), scfrisk_threads);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf)));
+}

@@ -1,0 +1,140 @@
+/*
+ * scfrisk_pg.h
+ *	  Helpers shared by every PostgreSQL wrapper (*_sql.c, *_agg.c): the
+ *	  bridge between the pure cores and the server.
+ *
+ * - SfEnvInit gives a core palloc in a memory context, CHECK_FOR_INTERRUPTS
+ *   and the thread count of scfrisk.threads.
+ * - SfReportStatus maps a core status to ereport with the right SQLSTATE.
+ * - SfGetFeatures and friends unpack float8[] arguments with one policy for
+ *   NULL elements, NaN and infinity.
+ * - SfParseParams turns a jsonb object into a typed params struct.
+ * - SfModelCacheGet keeps a decoded model per call site (fn_extra), keyed so
+ *   that a changed model value is never scored with a stale cache and a
+ *   TOASTed model is not detoasted per row.
+ */
+#ifndef SCFRISK_PG_H
+#define SCFRISK_PG_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "scfrisk/sf_core.h"
+#include "scfrisk/sf_container.h"
+#include "scfrisk/sf_params.h"
+
+/* GUCs (module_sql.c) */
+extern int	scfrisk_threads;	/* scfrisk.threads: worker threads for numeric kernels */
+extern int	scfrisk_max_memory_mb;	/* scfrisk.max_memory_mb: cap on training memory, 0 = none */
+
+/* Set up env so the core allocates in cxt and polls CHECK_FOR_INTERRUPTS. */
+extern void SfEnvInit(sf_env *env, MemoryContext cxt);
+
+/*
+ * Throw the error for a non-OK status (returns normally for SF_OK).  'what'
+ * names the function for the message context ("xgb_train").
+ *	SF_EINVAL	-> ERRCODE_INVALID_PARAMETER_VALUE
+ *	SF_EDATA	-> ERRCODE_DATA_EXCEPTION
+ *	SF_ECORRUPT	-> ERRCODE_DATA_CORRUPTED
+ *	SF_EVERSION	-> ERRCODE_FEATURE_NOT_SUPPORTED
+ *	SF_EKIND	-> ERRCODE_WRONG_OBJECT_TYPE
+ *	SF_ENOMEM	-> ERRCODE_OUT_OF_MEMORY
+ *	SF_ELIMIT	-> ERRCODE_PROGRAM_LIMIT_EXCEEDED
+ *	SF_ECANCEL	-> ERRCODE_QUERY_CANCELED
+ *	SF_ENUMERIC	-> ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+ */
+extern void SfReportStatus(sf_status st, const sf_env *env, const char *what);
+
+#define SF_PG_CHECK(call, env, what) \
+	do { \
+		sf_status	sf_st_ = (call); \
+		if (sf_st_ != SF_OK) \
+			SfReportStatus(sf_st_, (env), (what)); \
+	} while (0)
+
+/* ------------------------------------------------------------- features */
+
+typedef enum SfMissingPolicy
+{
+	SF_MISSING_AS_NAN,			/* NULL and NaN elements become NaN (missing) */
+	SF_MISSING_REJECT			/* NULL or NaN elements are errors */
+} SfMissingPolicy;
+
+/*
+ * Number of elements of a one-dimensional float8[] (an empty array has 0).
+ * Multi-dimensional arrays are an error naming 'argname'.
+ */
+extern int	SfArrayLength(ArrayType *arr, const char *argname);
+
+/*
+ * Copy a float8[] into out[0..expected).  expected < 0 accepts any length
+ * (the caller sized out with SfArrayLength).  Infinite elements are always
+ * errors; NULL/NaN follow the policy.  Errors name 'argname' and the
+ * 1-based element.
+ */
+extern void SfGetFeatures(ArrayType *arr, int expected, double *out,
+						  SfMissingPolicy policy, const char *argname);
+
+/* palloc'd copy of a float8[]; *n receives its length. */
+extern double *SfGetFeaturesAlloc(ArrayType *arr, int *n, SfMissingPolicy policy,
+								  const char *argname);
+
+/* A finite float8 argument (labels, responses), else an error naming it. */
+extern double SfCheckFinite(double v, const char *argname);
+
+/* A new one-dimensional float8[] from v[0..n). */
+extern ArrayType *SfMakeFloat8Array(const double *v, int n);
+
+/* ------------------------------------------------------------- params */
+
+/*
+ * Fill obj with the defaults of table t, then apply the keys of jb (NULL
+ * means none).  jb must be an object; unknown keys, wrong JSON types and
+ * out-of-range values are ERRCODE_INVALID_PARAMETER_VALUE errors naming the
+ * key.  String lists are allocated in CurrentMemoryContext.
+ */
+extern void SfParseParams(Jsonb *jb, const sf_param_table *t, void *obj);
+
+/* --------------------------------------------------------------- models */
+
+/* A bytea holding a copy of b's bytes (b is left as it was). */
+extern bytea *SfBufToBytea(const sf_buf *b);
+
+/*
+ * A kind decoder: builds the kind's model struct from the model bytes,
+ * allocating through env (which the cache points at its own context), and
+ * copying everything it keeps: buf is freed afterwards.
+ */
+typedef sf_status (*SfDecodeFn) (sf_env *env, const uint8_t *buf, size_t len, void **model);
+
+/*
+ * The decoded model of argument argno, cached in fcinfo->flinfo->fn_extra.
+ * The cache key is the model's 28-byte header plus, for a value stored out of
+ * line, its TOAST pointer; it is read with a slice detoast, so a repeated
+ * model costs no detoasting and a different one is always decoded afresh.
+ * The header's CRC-32C and length make a stale hit require a collision of
+ * both.  The model lives in a memory context under fn_mcxt.
+ */
+extern void *SfModelCacheGet(FunctionCallInfo fcinfo, int argno, SfDecodeFn decode,
+							 const char *what);
+
+/*
+ * A scoring kind for the generic scfrisk.predict(model, features): its
+ * decoder and a row scorer.  predict_sql.c lists every SfScorer; a new kind
+ * adds one line there.
+ */
+typedef struct SfScorer
+{
+	uint16		kind;			/* sf_model_kind */
+	SfDecodeFn	decode;
+	/* score one row; x holds the model's n_features values (NaN = missing) */
+	double		(*predict) (const void *model, const double *x);
+	uint32		(*n_features) (const void *model);
+} SfScorer;
+
+/* Decode only the container of a bytea argument into *c (no caching). */
+extern void SfContainerFromBytea(bytea *model, sf_container *c, const char *what);
+
+#endif							/* SCFRISK_PG_H */
