@@ -99,6 +99,16 @@ else
 	fail "cores without PostgreSQL headers"; cat "$OUT/cores.log"
 fi
 
+# The whole extension also builds without OpenBLAS (plain-C kernels), in a
+# copy of the tree so the installed build is untouched.
+rm -rf build/noblas && mkdir -p build/noblas
+git ls-files -z --cached --others --exclude-standard | grep -zv '^build/' | xargs -0 cp --parents -t build/noblas 2>/dev/null
+if make -s -C build/noblas NO_BLAS=1 WERROR=1 >"$OUT/noblas.log" 2>&1; then
+	pass "build without BLAS (NO_BLAS=1)"
+else
+	fail "build without BLAS (NO_BLAS=1)"; tail -30 "$OUT/noblas.log"
+fi
+
 echo "== unit"
 make -s unit >"$OUT/unit.log" 2>&1
 rc=$?

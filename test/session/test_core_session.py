@@ -70,6 +70,63 @@ for th in threads:
     th.join()
 t.ok(not errors, "4 concurrent sessions decode headers without error", "\n".join(errors))
 
+# In-server mutation test (pgvector's 037_inputs in spirit): random damage to
+# a valid model must give a clean error with the documented SQLSTATE, or a
+# valid decode, and never take the backend down.
+import random  # noqa: E402
+import struct  # noqa: E402
+
+
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    return c ^ 0xFFFFFFFF
+
+
+def sec(tag, data):
+    return struct.pack("<HQ", tag, len(data)) + data
+
+
+def container(kind, nfeat, payload, fix_crc=True):
+    return b"SCFR" + struct.pack("<HHIIQI", 1, kind, 0, nfeat, len(payload),
+                                 crc32c(payload) if fix_crc else 0) + payload
+
+
+names = struct.pack("<I", 2) + b"".join(struct.pack("<I", len(n)) + n for n in (b"a", b"b"))
+base = container(1, 2, sec(1, b'{"eta": 0.3}') + sec(2, names) + sec(3, struct.pack("<Q", 10))
+                 + sec(5, b'{"x": [1, 2]}') + sec(16, bytes(range(32))))
+rng = random.Random(7)
+outcomes = {"ok": 0, "XX001": 0, "0A000": 0}
+unexpected = []
+for i in range(1500):
+    b = bytearray(base)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.random()
+        if op < 0.5 and b:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif op < 0.7:
+            b = b[:rng.randrange(len(b) + 1)]
+        else:
+            b.insert(rng.randrange(len(b) + 1), rng.randrange(256))
+    if rng.random() < 0.7 and len(b) >= 28:   # mostly keep the checksum right, to reach the sections
+        b[24:28] = struct.pack("<I", crc32c(bytes(b[28:])))
+    try:
+        cur.execute("SELECT scfrisk.model_info(%s)", (psycopg2.Binary(bytes(b)),))
+        cur.fetchone()
+        outcomes["ok"] += 1
+    except psycopg2.Error as e:
+        if e.pgcode in outcomes:
+            outcomes[e.pgcode] += 1
+        else:
+            unexpected.append("%s %s" % (e.pgcode, e.pgerror))
+            if conn.closed:
+                break
+t.ok(not unexpected and not conn.closed,
+     "1500 mutated models: only decodes, XX001 or 0A000 (%s)" % outcomes, "\n".join(unexpected[:5]))
+
 # Extension lifecycle
 cur.execute("SELECT default_version, installed_version FROM pg_available_extensions WHERE name = 'scfrisk'")
 default, installed = cur.fetchone()
