@@ -2,10 +2,14 @@
 # Build with warnings as errors and install, holding a lock so that parallel
 # invocations in one tree never race.  Usage: scripts/build.sh [make args]
 set -euo pipefail
+# PostgreSQL 15 explicitly, even where other major versions are installed.
+if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+	export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 exec 9>/tmp/scfrisk-build.lock
 flock 9
-make -s WERROR=1 "$@"
-$SUDO make -s install "$@" >/dev/null
+make -s WERROR=1 PG_CONFIG="${PG_CONFIG:-pg_config}" "$@"
+$SUDO make -s install PG_CONFIG="${PG_CONFIG:-pg_config}" "$@" >/dev/null

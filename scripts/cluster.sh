@@ -11,6 +11,10 @@
 # also when the command fails.  Extra postgresql.conf lines can be passed in
 # SCFRISK_CLUSTER_CONF (e.g. "shared_preload_libraries = 'pg_cron'").
 set -euo pipefail
+# PostgreSQL 15 explicitly, even where other major versions are installed.
+if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+	export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 CMD [ARGS...]" >&2
@@ -20,7 +24,7 @@ if [ -n "${PGHOST:-}${PGPORT:-}${PGDATABASE:-}" ]; then
 	exec "$@"
 fi
 
-BINDIR=$(pg_config --bindir)
+BINDIR=$("${PG_CONFIG:-pg_config}" --bindir)
 dir=$(mktemp -d /tmp/scfrisk-pg.XXXXXX)
 chmod 755 "$dir"
 as_user=()

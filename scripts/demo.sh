@@ -4,6 +4,10 @@
 # create the extension, load the German credit data, show what scfrisk
 # offers, then train, score and print risk curves (scripts/demo_report.sql).
 set -euo pipefail
+# PostgreSQL 15 explicitly, even where other major versions are installed.
+if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+	export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }

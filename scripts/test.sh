@@ -11,6 +11,10 @@
 # lines of unit, pgTAP and Python tests, one per pg_regress test, one per fuzz
 # target, one per build step.  Exits non-zero when anything failed.
 set -uo pipefail
+# PostgreSQL 15 explicitly, even where other major versions are installed.
+if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+	export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT="$ROOT/build/test"
