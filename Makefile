@@ -61,6 +61,10 @@ endif
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on every project header: coarse, but an edited header
+# never leaves a stale object behind.
+$(OBJS): $(wildcard include/scfrisk/*.h src/*.h)
+
 # The install script, built from the per-concern fragments.
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
 	cat $^ > $@

@@ -10,6 +10,7 @@
 # PGHOST/PGPORT/PGUSER/PGDATABASE pointing at it, then stopped and removed,
 # also when the command fails.  Extra postgresql.conf lines can be passed in
 # SCFRISK_CLUSTER_CONF (e.g. "shared_preload_libraries = 'pg_cron'").
+# With SCFRISK_PGROOT set, the private server copy of scripts/pgroot.sh runs.
 set -euo pipefail
 # PostgreSQL 15 explicitly, even where other major versions are installed.
 if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
@@ -24,7 +25,9 @@ if [ -n "${PGHOST:-}${PGPORT:-}${PGDATABASE:-}" ]; then
 	exec "$@"
 fi
 
-BINDIR=$("${PG_CONFIG:-pg_config}" --bindir)
+# With SCFRISK_PGROOT set, the server is the private copy scripts/build.sh
+# installed into (scripts/pgroot.sh).
+BINDIR=$("$(dirname "$0")/pgroot.sh")$("${PG_CONFIG:-pg_config}" --bindir)
 dir=$(mktemp -d /tmp/scfrisk-pg.XXXXXX)
 chmod 755 "$dir"
 as_user=()
