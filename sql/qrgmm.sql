@@ -1,0 +1,160 @@
+-- scfrisk QRGMM: training, generation, evaluation, errors.
+-- Data: Test Problem 1 of the QRGMM authors (normal, heteroscedastic, linear
+-- quantiles), generated with a deterministic hash-based generator so the
+-- data (and so the model bytes) are the same on every run.
+
+-- uniform in (0,1) from an integer key and a stream
+CREATE FUNCTION pg_temp.u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
+		/ 4503599627370496.0
+$$;
+
+CREATE TEMP TABLE tp1 AS
+SELECT k,
+	   ARRAY[10 * pg_temp.u(k, 1), 10 * pg_temp.u(k, 2) - 5, 5 * pg_temp.u(k, 3)] AS x,
+	   pg_temp.u(k, 4) AS u1, pg_temp.u(k, 5) AS u2
+FROM generate_series(1, 3000) k;
+ALTER TABLE tp1 ADD COLUMN y float8;
+-- Box-Muller normal, Y = mean + sd * Z
+UPDATE tp1 SET y = 5 + x[1] + 2 * x[2] + 0.5 * x[3]
+	+ (1 + 0.1 * x[1] + 0.2 * x[2] + 0.05 * x[3]) * sqrt(-2 * ln(u1)) * cos(2 * pi() * u2);
+
+CREATE TEMP TABLE m AS
+SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}') AS model FROM tp1;
+
+SELECT scfrisk.model_kind(model), length(model) > 500 AS has_body FROM m;
+SELECT i->>'m' AS m, i->>'levels' AS levels, i->>'p' AS p, i->>'degree' AS degree,
+	   i->>'transform' AS transform, i->>'solver' AS solver,
+	   (i->>'max_gap')::float8 < 1e-9 AS converged,
+	   (i->>'crossing_rate')::float8 < 0.01 AS few_crossings,
+	   (i->>'iterations_total')::int > 0 AS iterated
+FROM (SELECT scfrisk.model_info(model)->'info' AS i FROM m) s;
+SELECT scfrisk.model_info(model)->'params' AS params,
+	   scfrisk.model_info(model)->'train_rows' AS rows FROM m;
+
+-- same data and params, same bytes
+SELECT md5(model) = (SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) FROM tp1)
+	AS deterministic FROM m;
+
+-- the curve: m + 1 sorted knots with flat tails
+SELECT array_length(c, 1) AS knots, c[1] = c[2] AS flat_low, c[20] = c[21] AS flat_high,
+	   (SELECT bool_and(c[i] <= c[i + 1]) FROM generate_series(1, 20) i) AS sorted
+FROM (SELECT scfrisk.qrgmm_curve(model, ARRAY[6, 1, 2]) AS c FROM m) s;
+
+-- quantiles against the truth at x0 = (6, 1, 2): mean 14, sd 1.9
+SELECT t, abs(scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], t) - (14 + 1.9 * z)) < 0.4 AS close
+FROM m, (VALUES (0.1, -1.2815515655), (0.25, -0.6744897502), (0.5, 0.0),
+				(0.75, 0.6744897502), (0.9, 1.2815515655)) v(t, z)
+ORDER BY t;
+SELECT scfrisk.qrgmm_quantiles(model, ARRAY[6, 1, 2], ARRAY[0.25, 0.5])
+	= ARRAY[scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], 0.25),
+			scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], 0.5)] AS same FROM m;
+
+-- cdf inverts the quantile on the increasing part, is 0 / 1 outside
+SELECT round(scfrisk.qrgmm_cdf(model, ARRAY[6, 1, 2],
+							   scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], 0.37))::numeric, 9) AS f,
+	   scfrisk.qrgmm_cdf(model, ARRAY[6, 1, 2], -1e6) AS below,
+	   scfrisk.qrgmm_cdf(model, ARRAY[6, 1, 2], 1e6) AS above
+FROM m;
+
+-- sampling: seeded and reproducible, SETOF and array agree
+SELECT count(*) AS n, abs(avg(s) - 14) < 0.1 AS mean_ok
+FROM m, scfrisk.qrgmm_sample(model, ARRAY[6, 1, 2], 20000, 7) s;
+SELECT (SELECT array_agg(s) FROM scfrisk.qrgmm_sample(model, ARRAY[6, 1, 2], 1000, 7) s)
+	= scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 1000, 7) AS setof_eq_array,
+	   scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 1000, 7)
+	= scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 1000, 7) AS reproducible,
+	   scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 1000, 7)
+	<> scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 1000, 8) AS seed_matters
+FROM m;
+-- stratified: sorted draws at (k - 0.5)/n, seed ignored (may be NULL)
+SELECT a = (SELECT array_agg(scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], (k - 0.5) / 5)
+							 ORDER BY k) FROM generate_series(1, 5) k) AS on_curve
+FROM m, LATERAL (SELECT scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 5, NULL, 'stratified') a) s;
+SELECT count(*) FROM m, scfrisk.qrgmm_sample(model, ARRAY[6, 1, 2], 0, 1) s;
+SELECT scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 0, 1) FROM m;
+
+-- evaluation
+SELECT round(scfrisk.pinball_loss(3, 1, 0.9)::numeric, 12) AS under,
+	   round(scfrisk.pinball_loss(1, 3, 0.9)::numeric, 12) AS over;
+SELECT round(scfrisk.crps(ARRAY[1, 2, 3, 4], 2.5)::numeric, 6) AS crps_samples;
+-- exact CRPS of the model vs the sample CRPS of 20000 stratified draws
+SELECT abs(scfrisk.qrgmm_crps(model, ARRAY[6, 1, 2], 15)
+		   - scfrisk.crps(scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 20000, NULL, 'stratified'), 15))
+	   < 1e-3 AS crps_agree
+FROM m;
+SELECT abs(scfrisk.crps_mean(model, x, y) -
+		   avg(scfrisk.qrgmm_crps(model, x, y))) < 1e-12 AS agg_ok,
+	   scfrisk.crps_mean(model, x, y) < 1.5 AS plausible
+FROM m, (SELECT x, y FROM tp1 WHERE k <= 200) t GROUP BY model;
+SELECT scfrisk.crps_mean(s, y) IS NULL AS empty_is_null
+FROM (SELECT ARRAY[1.0::float8] s, 1.0::float8 y WHERE false) e;
+
+-- log1p (default) keeps sales above -1 and matches exp-scale quantiles
+CREATE TEMP TABLE sales AS
+SELECT ARRAY[pg_temp.u(k, 6) * 4] AS x, exp(2 + pg_temp.u(k, 6) + 0.3 * (pg_temp.u(k, 7) - 0.5)) - 1 AS s
+FROM generate_series(1, 1000) k;
+CREATE TEMP TABLE ms AS SELECT scfrisk.qrgmm_train(x, s, '{"m": 10}') AS model FROM sales;
+SELECT scfrisk.model_info(model)->'info'->>'transform' AS transform,
+	   abs(scfrisk.qrgmm_quantile(model, ARRAY[0.5], 0.5)
+		   - (exp((scfrisk.qrgmm_curve(model, ARRAY[0.5]))[6]) - 1)) < 1e-9 AS back_transformed,
+	   (SELECT min(v) FROM scfrisk.qrgmm_sample(model, ARRAY[0.5], 1000, 1) v) > -1 AS above_minus_one
+FROM ms;
+
+-- GROUP BY gives one model per segment; the cubic basis
+SELECT g, scfrisk.model_info(scfrisk.qrgmm_train(x, y, '{"m": 10, "degree": 2, "transform": "identity"}'))->'info'->>'p' AS p
+FROM (SELECT k % 2 AS g, x, y FROM tp1) t GROUP BY g ORDER BY g;
+
+-- ---------------------------------------------------------------- errors
+-- bad params
+SELECT scfrisk.qrgmm_train(x, y, '{"m": 1}') FROM tp1;
+SELECT scfrisk.qrgmm_train(x, y, '{"degree": 4}') FROM tp1;
+SELECT scfrisk.qrgmm_train(x, y, '{"transform": "log"}') FROM tp1;
+SELECT scfrisk.qrgmm_train(x, y, '{"nope": 1}') FROM tp1;
+-- m too large for n names the largest usable m
+SELECT scfrisk.qrgmm_train(x, y, '{"m": 2000, "transform": "identity"}') FROM tp1 WHERE k <= 100;
+-- NaN and infinite responses, log1p below -1
+SELECT scfrisk.qrgmm_train(x, y, '{}') FROM (VALUES (ARRAY[1.0::float8], 'NaN'::float8)) v(x, y);
+SELECT scfrisk.qrgmm_train(x, y, '{}') FROM (VALUES (ARRAY[1.0::float8], 'Infinity'::float8)) v(x, y);
+SELECT scfrisk.qrgmm_train(x, y - 100, '{"m": 10}') FROM tp1;
+-- p > n, constant and duplicate columns, width changes, NULL elements, no rows
+SELECT scfrisk.qrgmm_train(x, y, '{"transform": "identity"}') FROM tp1 WHERE k <= 3;
+SELECT scfrisk.qrgmm_train(ARRAY[x[1], 2.0], y, '{"m": 10, "transform": "identity"}') FROM tp1;
+SELECT scfrisk.qrgmm_train(ARRAY[x[1], x[2], x[1]], y, '{"m": 10, "transform": "identity"}') FROM tp1;
+SELECT scfrisk.qrgmm_train(CASE WHEN k = 5 THEN ARRAY[1.0::float8] ELSE x END, y, '{}') FROM tp1;
+SELECT scfrisk.qrgmm_train(ARRAY[NULL::float8], 1.0, '{}');
+SELECT scfrisk.qrgmm_train(x, y, '{}') FROM tp1 WHERE false;
+-- NULL rows are skipped
+SELECT scfrisk.qrgmm_train(x, CASE WHEN k = 5 THEN NULL ELSE y END, '{"m": 10, "transform": "identity"}') IS NOT NULL
+	AS null_skipped FROM tp1;
+-- scoring errors: tau, width, NaN, NULL n and seed, mode, kind, corruption
+SELECT scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], 1.0) FROM m;
+SELECT scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], 0) FROM m;
+SELECT scfrisk.qrgmm_quantiles(model, ARRAY[6, 1, 2], ARRAY[0.5, 'NaN']) FROM m;
+SELECT scfrisk.qrgmm_quantile(model, ARRAY[6, 1], 0.5) FROM m;
+SELECT scfrisk.qrgmm_quantile(model, ARRAY[6, 'NaN', 2]::float8[], 0.5) FROM m;
+SELECT scfrisk.qrgmm_quantile(model, ARRAY[6, NULL, 2], 0.5) FROM m;
+SELECT scfrisk.qrgmm_cdf(model, ARRAY[6, 1, 2], 'NaN') FROM m;
+SELECT count(*) FROM m, scfrisk.qrgmm_sample(model, ARRAY[6, 1, 2], NULL, 1) s;
+SELECT count(*) FROM m, scfrisk.qrgmm_sample(model, ARRAY[6, 1, 2], 10, NULL) s;
+SELECT scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], NULL, 1) FROM m;
+SELECT scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], -1, 1) FROM m;
+SELECT scfrisk.qrgmm_sample_array(model, ARRAY[6, 1, 2], 10, 1, 'sobol') FROM m;
+SELECT scfrisk.qrgmm_sample_array(NULL, ARRAY[6, 1, 2], 10, 1) IS NULL AS null_model;
+SELECT scfrisk.pinball_loss(1, 2, 1.5);
+SELECT scfrisk.crps(ARRAY[]::float8[], 1);
+-- a model of another kind
+SELECT scfrisk.qrgmm_quantile(decode('5343465201000100000000000100000000000000000000000000000000', 'hex')
+	|| ''::bytea, ARRAY[1.0], 0.5);
+-- corrupted bytes: a flipped body byte fails the checksum, truncation fails the length
+CREATE FUNCTION pg_temp.sqlstate(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ' ' || (SQLERRM LIKE '%checksum mismatch%' OR SQLERRM LIKE '%payload of%')::text;
+END $$;
+SELECT pg_temp.sqlstate('SELECT scfrisk.qrgmm_quantile(set_byte(model, length(model) - 3, '
+						'get_byte(model, length(model) - 3) # 1), ARRAY[6, 1, 2], 0.5) FROM m') AS flipped;
+SELECT pg_temp.sqlstate('SELECT scfrisk.qrgmm_quantile(substr(model, 1, 100), ARRAY[6, 1, 2], 0.5) FROM m') AS truncated;
+SELECT scfrisk.qrgmm_curve('\x00'::bytea, ARRAY[1.0]);

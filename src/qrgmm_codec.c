@@ -1,0 +1,215 @@
+/*
+ * qrgmm_codec.c
+ *	  Bytes of a linear QRGMM model (kind qrgmm_linear, format version 1):
+ *	  encoder and total decoder (declared in qrgmm.h; layout in
+ *	  docs/format.md, section "qrgmm_linear").
+ *
+ * The decoder trusts nothing: the container layer checks the header, CRC
+ * and section table; here every body section must be present with its exact
+ * length, the grid must be exactly j/m, the basis width must match the
+ * covariate count and degree, and every number must be finite (scales and
+ * the response scale positive).  Any failure is SF_ECORRUPT.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "scfrisk/qrgmm.h"
+
+sf_status
+sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b)
+{
+	size_t		mark;
+	int			j;
+	int			L = model->m - 1;
+
+	sf_container_begin(b, SF_KIND_QRGMM_LINEAR, model->d);
+	if (model->params_json)
+		sf_section_put_text(b, SF_TAG_PARAMS, model->params_json, strlen(model->params_json));
+	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, model->n_rows);
+	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) model->seed);
+	if (model->info_json)
+		sf_section_put_text(b, SF_TAG_INFO, model->info_json, strlen(model->info_json));
+
+	mark = sf_section_begin(b, QRGMM_TAG_SHAPE);
+	sf_buf_put_u32(b, (uint32_t) model->m);
+	sf_buf_put_u32(b, (uint32_t) model->p);
+	sf_buf_put_u8(b, (uint8_t) model->degree);
+	sf_buf_put_u8(b, (uint8_t) model->transform);
+	sf_buf_put_f64(b, model->y_center);
+	sf_buf_put_f64(b, model->y_scale);
+	sf_buf_put_f64(b, model->crossing_rate);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, QRGMM_TAG_GRID);
+	for (j = 1; j <= L; j++)
+		sf_buf_put_f64(b, (double) j / (double) model->m);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, QRGMM_TAG_COEF);
+	sf_buf_put_f64s(b, model->coef, (size_t) L * model->p);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, QRGMM_TAG_SCALING);
+	sf_buf_put_f64s(b, model->center, (size_t) model->p);
+	sf_buf_put_f64s(b, model->scale, (size_t) model->p);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, QRGMM_TAG_DIAG);
+	for (j = 0; j < L; j++)
+	{
+		sf_buf_put_u32(b, model->iterations[j]);
+		sf_buf_put_f64(b, model->gaps[j]);
+	}
+	sf_section_end(b, mark);
+	return sf_container_finish(b);
+}
+
+#define CORRUPT(...) do { st = sf_fail(env, SF_ECORRUPT, __VA_ARGS__); goto fail; } while (0)
+
+/* A body section that must be present with exactly 'want' bytes. */
+static const sf_section *
+body_section(const sf_container *c, uint16_t tag, uint64_t want)
+{
+	const sf_section *s = sf_container_find(c, tag);
+
+	if (s == NULL || s->len != want)
+		return NULL;
+	return s;
+}
+
+sf_status
+sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **out)
+{
+	sf_container c;
+	sf_qrgmm_model *model = NULL;
+	const sf_section *sec;
+	sf_reader	r;
+	sf_status	st;
+	uint32_t	m,
+				p;
+	uint8_t		degree,
+				transform;
+	size_t		L,
+				i;
+
+	*out = NULL;
+	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_LINEAR, &c);
+	if (st != SF_OK)
+		return st;
+	for (i = 0; i < (size_t) c.n_sections; i++)
+		if (c.sections[i].tag > QRGMM_TAG_DIAG)
+			return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has unknown section tag %u",
+						   (unsigned) c.sections[i].tag);
+	model = sf_calloc(env, 1, sizeof(*model));
+	if (model == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
+
+	sec = body_section(&c, QRGMM_TAG_SHAPE, 4 + 4 + 1 + 1 + 8 + 8 + 8);
+	if (sec == NULL)
+		CORRUPT("qrgmm_linear model has no valid shape section");
+	sf_reader_init(&r, sec->data, sec->len);
+	m = sf_read_u32(&r);
+	p = sf_read_u32(&r);
+	degree = sf_read_u8(&r);
+	transform = sf_read_u8(&r);
+	model->y_center = sf_read_f64(&r);
+	model->y_scale = sf_read_f64(&r);
+	model->crossing_rate = sf_read_f64(&r);
+	if (m < QRGMM_MIN_M || m > QRGMM_MAX_M)
+		CORRUPT("qrgmm_linear model has grid parameter m = %u outside [%d, %d]", m, QRGMM_MIN_M, QRGMM_MAX_M);
+	if (degree < QRGMM_MIN_DEGREE || degree > QRGMM_MAX_DEGREE)
+		CORRUPT("qrgmm_linear model has basis degree %u", (unsigned) degree);
+	if (transform != SF_TRANSFORM_IDENTITY && transform != SF_TRANSFORM_LOG1P)
+		CORRUPT("qrgmm_linear model has unknown transform %u", (unsigned) transform);
+	if (c.n_features < 1 || c.n_features > QRGMM_MAX_FEATURES ||
+		sf_qrgmm_basis_size(c.n_features, degree) != (int) p)
+		CORRUPT("qrgmm_linear model has %u design columns, which does not match %u covariates at degree %u",
+				p, c.n_features, (unsigned) degree);
+	if (!isfinite(model->y_center) || !(model->y_scale > 0.0) || !isfinite(model->y_scale) ||
+		!(model->crossing_rate >= 0.0 && model->crossing_rate <= 1.0))
+		CORRUPT("qrgmm_linear model has an invalid response scaling or crossing rate");
+	model->d = c.n_features;
+	model->m = (int) m;
+	model->p = (int) p;
+	model->degree = degree;
+	model->transform = (sf_transform) transform;
+	L = m - 1;
+
+	sec = body_section(&c, QRGMM_TAG_GRID, (uint64_t) L * 8);
+	if (sec == NULL)
+		CORRUPT("qrgmm_linear model has no valid grid section");
+	sf_reader_init(&r, sec->data, sec->len);
+	for (i = 1; i <= L; i++)
+		if (sf_read_f64(&r) != (double) i / (double) m)
+			CORRUPT("qrgmm_linear model grid level %zu is not %zu/%u", i, i, m);
+
+	sec = body_section(&c, QRGMM_TAG_COEF, (uint64_t) L * p * 8);
+	if (sec == NULL)
+		CORRUPT("qrgmm_linear model has no valid coefficient section");
+	model->coef = sf_malloc(env, L * p * sizeof(double));
+	if (model->coef == NULL)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
+		goto fail;
+	}
+	sf_reader_init(&r, sec->data, sec->len);
+	sf_read_f64s(&r, model->coef, L * p);
+	for (i = 0; i < L * p; i++)
+		if (!isfinite(model->coef[i]))
+			CORRUPT("qrgmm_linear model has a non-finite coefficient at level %zu", i / p + 1);
+
+	sec = body_section(&c, QRGMM_TAG_SCALING, (uint64_t) p * 16);
+	if (sec == NULL)
+		CORRUPT("qrgmm_linear model has no valid scaling section");
+	model->center = sf_malloc(env, p * sizeof(double));
+	model->scale = sf_malloc(env, p * sizeof(double));
+	if (!model->center || !model->scale)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
+		goto fail;
+	}
+	sf_reader_init(&r, sec->data, sec->len);
+	sf_read_f64s(&r, model->center, p);
+	sf_read_f64s(&r, model->scale, p);
+	for (i = 0; i < p; i++)
+		if (!isfinite(model->center[i]) || !(model->scale[i] > 0.0) || !isfinite(model->scale[i]))
+			CORRUPT("qrgmm_linear model has an invalid scaling of design column %zu", i);
+
+	sec = body_section(&c, QRGMM_TAG_DIAG, (uint64_t) L * 12);
+	if (sec == NULL)
+		CORRUPT("qrgmm_linear model has no valid diagnostics section");
+	model->iterations = sf_malloc(env, L * sizeof(uint32_t));
+	model->gaps = sf_malloc(env, L * sizeof(double));
+	if (!model->iterations || !model->gaps)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
+		goto fail;
+	}
+	sf_reader_init(&r, sec->data, sec->len);
+	for (i = 0; i < L; i++)
+	{
+		model->iterations[i] = sf_read_u32(&r);
+		model->gaps[i] = sf_read_f64(&r);
+		if (!(model->gaps[i] >= 0.0) || !isfinite(model->gaps[i]))
+			CORRUPT("qrgmm_linear model has an invalid duality gap at level %zu", i + 1);
+	}
+
+	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
+	if (sec != NULL && sec->len == 8)
+	{
+		sf_reader_init(&r, sec->data, 8);
+		model->n_rows = sf_read_u64(&r);
+	}
+	sec = sf_container_find(&c, SF_TAG_SEED);
+	if (sec != NULL && sec->len == 8)
+	{
+		sf_reader_init(&r, sec->data, 8);
+		model->seed = (int64_t) sf_read_u64(&r);
+	}
+	*out = model;
+	return SF_OK;
+
+fail:
+	sf_qrgmm_free(env, model);
+	return st;
+}

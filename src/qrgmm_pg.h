@@ -1,0 +1,51 @@
+/*
+ * qrgmm_pg.h
+ *	  PostgreSQL-side access to QRGMM models for other concerns (the loan-risk
+ *	  functions): from a model argument and a covariate argument to the
+ *	  rearranged quantile curve of sf_qcurve.h.
+ *
+ * Implemented in src/qrgmm_sql.c.  The function dispatches on the model kind
+ * read from the container header: SF_KIND_QRGMM_LINEAR today; the DeepFM
+ * QRGMM kind plugs in by adding one entry to the table in qrgmm_sql.c
+ * (QrgmmCurveKinds).
+ */
+#ifndef SCFRISK_QRGMM_PG_H
+#define SCFRISK_QRGMM_PG_H
+
+#include "scfrisk_pg.h"
+#include "scfrisk/sf_qcurve.h"
+
+/*
+ * Build the curve of the QRGMM model in argument model_argno (a bytea; the
+ * decoded model is cached per call site with SfModelCacheGet) for the
+ * covariates in argument x_argno (a float8[] of the model's width; NULL, NaN
+ * and infinite elements are errors).  out->qa and out->prefix are allocated
+ * through env (free them with sf_qcurve_free, or let the memory context go).
+ * Both arguments must be non-NULL (callers are STRICT).  Errors: 42809 for a
+ * model that is not a QRGMM kind, XX001 for corrupted bytes, 22000 for a
+ * covariate vector of the wrong width or with non-finite elements.
+ */
+extern void QrgmmCurveForArgs(FunctionCallInfo fcinfo, int model_argno, int x_argno,
+							  sf_env *env, sf_qcurve *out);
+
+/*
+ * The same for set-returning functions, whose fn_extra belongs to the SRF
+ * machinery (funcapi.h) and so cannot hold the model cache: decodes model
+ * (any QRGMM kind) without caching, through env, and builds the curve for
+ * the covariates x.  Call it once, in the first call, from the multi-call
+ * memory context.  'what' names the SQL function in error messages.
+ */
+extern void QrgmmCurveFromValues(bytea *model, ArrayType *x, sf_env *env, sf_qcurve *out,
+								 const char *what);
+
+/* A curve builder for one QRGMM kind (the dispatch table entry). */
+typedef struct QrgmmCurveKind
+{
+	uint16		kind;			/* sf_model_kind */
+	SfDecodeFn	decode;			/* decoder for SfModelCacheGet */
+	uint32		(*n_features) (const void *model);	/* covariate width */
+	/* curve for covariates x[0..n_features) into *out, through env */
+	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
+} QrgmmCurveKind;
+
+#endif							/* SCFRISK_QRGMM_PG_H */

@@ -1,0 +1,320 @@
+/*
+ * test_qcurve.c
+ *	  Unit tests of the QRGMM quantile curve (src/qcurve.c) against closed
+ *	  forms: rearrangement and flat tails, quantile/CDF inverse pairs, the
+ *	  flat-tail atoms, the log1p segment formulas of methods/qrgmm_scf.md
+ *	  section 2.3, partial moments against fine numerical integration
+ *	  (composite Simpson on u, independent of the closed forms), and the
+ *	  stratified and random generators.
+ */
+#include <string.h>
+
+#include "scfrisk/sf_qcurve.h"
+#include "sf_test.h"
+
+/* Qhat_S(u) recomputed from the definition (section 2.2, step 7) */
+static double
+ref_quantile(const double *qa, int m, sf_transform t, double u)
+{
+	int			j = (int) floor(m * u);
+	double		y;
+
+	if (j >= m)
+		y = qa[m];
+	else
+		y = qa[j] + (m * u - j) * (qa[j + 1] - qa[j]);
+	return t == SF_TRANSFORM_LOG1P ? expm1(y) : y;
+}
+
+/* Simpson integral of Qhat_S over [0, p], with N panels per segment */
+static double
+ref_integral(const double *qa, int m, sf_transform t, double p)
+{
+	double		total = 0.0;
+	int			j;
+	int			N = 64;
+
+	for (j = 0; j < m; j++)
+	{
+		double		a = (double) j / m;
+		double		b = (double) (j + 1) / m;
+		double		h;
+		int			k;
+		double		s;
+
+		if (a >= p)
+			break;
+		if (b > p)
+			b = p;
+		h = (b - a) / N;
+		s = ref_quantile(qa, m, t, a) + ref_quantile(qa, m, t, b - 1e-15);
+		for (k = 1; k < N; k++)
+			s += (k % 2 ? 4.0 : 2.0) * ref_quantile(qa, m, t, a + k * h);
+		total += s * h / 3.0;
+	}
+	return total;
+}
+
+static const double test_q[] = {0.5, 0.9, 1.4, 1.3, 2.0, 2.1, 2.6, 3.5, 4.0};	/* m = 10, one crossing */
+#define TEST_M 10
+
+SF_TEST(test_build_rearranges)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	int			j,
+				sorted = 1;
+
+	sf_env_init_malloc(&env);
+	SF_OK(sf_qcurve_build(&env, test_q, TEST_M, SF_TRANSFORM_IDENTITY, &c) == SF_OK, "build");
+	SF_OK(c.m == TEST_M, "m stored");
+	SF_OK(c.crossings == 1, "one crossing counted (%d)", c.crossings);
+	for (j = 0; j < TEST_M; j++)
+		if (c.qa[j] > c.qa[j + 1])
+			sorted = 0;
+	SF_OK(sorted, "knots sorted after rearrangement");
+	SF_OK(c.qa[0] == 0.5 && c.qa[1] == 0.5, "flat lower tail qa_0 = q_1");
+	SF_OK(c.qa[TEST_M] == 4.0 && c.qa[TEST_M - 1] == 4.0, "flat upper tail qa_m = q_{m-1}");
+	SF_OK(c.qa[3] == 1.3 && c.qa[4] == 1.4, "crossing pair swapped");
+	sf_qcurve_free(&env, &c);
+}
+
+SF_TEST(test_errors)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	double		bad[3] = {1.0, NAN, 2.0};
+	double		big[3] = {1.0, 2.0, 800.0};
+
+	sf_env_init_malloc(&env);
+	SF_OK(sf_qcurve_build(&env, bad, 1, SF_TRANSFORM_IDENTITY, &c) == SF_EINVAL, "m < 2 rejected");
+	SF_OK(sf_qcurve_build(&env, bad, 4, SF_TRANSFORM_IDENTITY, &c) == SF_EDATA, "NaN quantile rejected");
+	SF_OK(env.msg && strstr(env.msg, "not finite"), "message names the problem: %s", env.msg);
+	SF_OK(sf_qcurve_build(&env, big, 4, SF_TRANSFORM_LOG1P, &c) == SF_EDATA, "log1p overflow rejected");
+	SF_OK(sf_qcurve_build(&env, big, 4, SF_TRANSFORM_IDENTITY, &c) == SF_OK, "identity accepts 800");
+	sf_qcurve_free(&env, &c);
+	SF_OK(sf_qcurve_build(&env, big, 4, (sf_transform) 7, &c) == SF_EINVAL, "unknown transform rejected");
+}
+
+static void
+check_transform(sf_transform t, const char *name)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	int			j,
+				i,
+				bad_inv = 0,
+				bad_q = 0,
+				bad_int = 0,
+				bad_part = 0;
+	double		maxerr = 0.0;
+
+	sf_env_init_malloc(&env);
+	SF_OK(sf_qcurve_build(&env, test_q, TEST_M, t, &c) == SF_OK, "%s: build", name);
+
+	/* quantile equals the definition everywhere, incl. flat tails */
+	for (i = 0; i <= 1000; i++)
+	{
+		double		u = i / 1000.0;
+
+		if (fabs(sf_qcurve_quantile(&c, u) - ref_quantile(c.qa, c.m, t, u)) > 1e-12)
+			bad_q++;
+	}
+	SF_OK(bad_q == 0, "%s: quantile matches the definition on 1001 points (%d off)", name, bad_q);
+
+	/* inverse pairs: cdf(quantile(u)) = u where the curve is strictly increasing */
+	for (i = 1; i < 1000; i++)
+	{
+		double		u = i / 1000.0 + 1e-4;
+		int			j0 = (int) floor(u * TEST_M);
+
+		if (j0 == 0 || j0 >= TEST_M - 1)
+			continue;			/* flat tail segments: no inverse */
+		if (fabs(sf_qcurve_cdf(&c, sf_qcurve_quantile(&c, u)) - u) > 1e-12)
+			bad_inv++;
+	}
+	SF_OK(bad_inv == 0, "%s: cdf(quantile(u)) = u on the increasing part (%d off)", name, bad_inv);
+
+	/* atoms of mass 1/m at the flat tails; cdf is the left limit P(S < s) */
+	{
+		double		lo = sf_transform_inverse(t, c.qa[0]);
+		double		hi = sf_transform_inverse(t, c.qa[TEST_M]);
+
+		SF_NEAR(sf_qcurve_cdf(&c, lo), 0.0, 0, "cdf at the lower atom is 0 (left limit)");
+		SF_OK(sf_qcurve_cdf(&c, lo + 1e-9 * (1 + fabs(lo))) >= 1.0 / TEST_M,
+			  "%s: cdf just above the lower atom jumps by >= 1/m", name);
+		SF_NEAR(sf_qcurve_cdf(&c, hi), (TEST_M - 1.0) / TEST_M, 1e-12, "cdf at the upper atom is 1 - 1/m");
+		SF_NEAR(sf_qcurve_cdf(&c, hi + 1e-9 * (1 + fabs(hi))), 1.0, 0, "cdf above the upper atom is 1");
+		SF_NEAR(sf_qcurve_cdf(&c, -1e300), 0.0, 0, "cdf far below is 0");
+	}
+
+	/* integral against Simpson, and partial(s) = integral(cdf(s)) */
+	for (i = 0; i <= 200; i++)
+	{
+		double		p = i / 200.0;
+		double		a = sf_qcurve_integral(&c, p);
+		double		b = ref_integral(c.qa, c.m, t, p);
+
+		if (fabs(a - b) > 1e-9 * (1 + fabs(b)))
+			bad_int++;
+		if (fabs(a - b) > maxerr)
+			maxerr = fabs(a - b);
+	}
+	SF_OK(bad_int == 0, "%s: integral_0^p Qhat_S matches Simpson on 201 points (max err %.3g)", name, maxerr);
+	for (i = 0; i <= 300; i++)
+	{
+		double		s = sf_transform_inverse(t, 0.3 + 4.0 * i / 300.0);
+		double		F;
+		double		I = sf_qcurve_partial(&c, s, &F);
+
+		if (fabs(I - ref_integral(c.qa, c.m, t, F)) > 1e-9 * (1 + fabs(I)))
+			bad_part++;
+		if (F != sf_qcurve_cdf(&c, s))
+			bad_part++;
+	}
+	SF_OK(bad_part == 0, "%s: partial moment I(s) matches Simpson at F(s) on 301 points", name);
+	SF_NEAR(c.prefix[TEST_M], ref_integral(c.qa, c.m, t, 1.0), 1e-9, "mean = prefix[m]");
+
+	/* prefix sums by the formulas of section 2.3 */
+	if (t == SF_TRANSFORM_LOG1P)
+	{
+		int			bad = 0;
+
+		for (j = 0; j < TEST_M; j++)
+		{
+			double		D = c.qa[j + 1] - c.qa[j];
+			double		seg = D == 0.0 ? (exp(c.qa[j]) - 1.0) / TEST_M
+				: (exp(c.qa[j + 1]) - exp(c.qa[j])) / (TEST_M * D) - 1.0 / TEST_M;
+
+			if (fabs(c.prefix[j + 1] - c.prefix[j] - seg) > 1e-12)
+				bad++;
+		}
+		SF_OK(bad == 0, "log1p: full segments follow (e^{qa_j+1} - e^{qa_j})/(m D_j) - 1/m, flat (e^{qa_j} - 1)/m");
+		/* partial segment: (e^{T(s)} - e^{qa_j})/(m D_j) - (F - j/m) */
+		{
+			double		s = expm1(2.05);
+			double		F;
+			double		I = sf_qcurve_partial(&c, s, &F);
+			int			jj = 5;	/* qa_5 = 2.0 < 2.05 <= qa_6 = 2.1 */
+			double		D = c.qa[jj + 1] - c.qa[jj];
+			double		want = c.prefix[jj] + (exp(2.05) - exp(c.qa[jj])) / (TEST_M * D)
+				- (F - (double) jj / TEST_M);
+
+			SF_NEAR(F, (jj + 0.5) / TEST_M, 1e-12, "log1p: F on a partial segment");
+			SF_NEAR(I, want, 1e-12, "log1p: partial segment formula");
+		}
+	}
+	else
+	{
+		int			bad = 0;
+
+		for (j = 0; j < TEST_M; j++)
+			if (fabs(c.prefix[j + 1] - c.prefix[j] - (c.qa[j] + c.qa[j + 1]) / (2.0 * TEST_M)) > 1e-14)
+				bad++;
+		SF_OK(bad == 0, "identity: trapezoid prefix sums");
+	}
+
+	/* stratified draws are the curve at (k + 0.5)/K and sorted */
+	{
+		size_t		K = 10007;
+		double	   *out = malloc(K * sizeof(double));
+		int			bad = 0;
+		size_t		k;
+		double		mean = 0.0;
+
+		sf_qcurve_stratified(&c, out, K);
+		for (k = 0; k < K; k++)
+		{
+			if (fabs(out[k] - sf_qcurve_quantile(&c, (k + 0.5) / K)) > 1e-12 * (1 + fabs(out[k])))
+				bad++;
+			if (k > 0 && out[k] < out[k - 1])
+				bad++;
+			mean += out[k];
+		}
+		mean /= K;
+		SF_OK(bad == 0, "%s: stratified draws sorted and on the curve", name);
+		SF_NEAR(mean, c.prefix[TEST_M], 1e-3, "stratified mean close to the exact mean");
+		free(out);
+	}
+
+	/* random draws: reproducible, mean within 5 standard errors */
+	{
+		size_t		K = 200000;
+		double	   *a = malloc(K * sizeof(double));
+		double	   *b = malloc(K * sizeof(double));
+		sf_rng		r1,
+					r2;
+		double		mean = 0.0,
+					m2 = 0.0,
+					se;
+		size_t		k;
+		int			below = 0;
+		double		s_med = sf_qcurve_quantile(&c, 0.37);
+
+		sf_rng_init(&r1, 99, 1);
+		sf_rng_init(&r2, 99, 1);
+		sf_qcurve_sample(&c, &r1, a, K);
+		sf_qcurve_sample(&c, &r2, b, K);
+		SF_OK(memcmp(a, b, K * sizeof(double)) == 0, "%s: same seed, same draws", name);
+		for (k = 0; k < K; k++)
+		{
+			mean += a[k];
+			m2 += a[k] * a[k];
+			if (a[k] < s_med)
+				below++;
+		}
+		mean /= K;
+		se = sqrt((m2 / K - mean * mean) / K);
+		SF_NEAR(mean, c.prefix[TEST_M], 5 * se, "random mean within 5 SE of the exact mean");
+		SF_NEAR((double) below / K, 0.37, 5 * sqrt(0.37 * 0.63 / K), "random draws below Q(0.37)");
+		free(a);
+		free(b);
+	}
+	sf_qcurve_free(&env, &c);
+}
+
+SF_TEST(test_identity)
+{
+	check_transform(SF_TRANSFORM_IDENTITY, "identity");
+}
+
+SF_TEST(test_log1p)
+{
+	check_transform(SF_TRANSFORM_LOG1P, "log1p");
+}
+
+SF_TEST(test_transform)
+{
+	SF_NEAR(sf_transform_apply(SF_TRANSFORM_LOG1P, expm1(1.7)), 1.7, 1e-15, "log1p inverse pair");
+	SF_OK(isinf(sf_transform_apply(SF_TRANSFORM_LOG1P, -1.0)), "log1p(-1) is -inf");
+	SF_OK(sf_transform_apply(SF_TRANSFORM_IDENTITY, -3.0) == -3.0, "identity");
+}
+
+/* a constant curve: every functional must stay finite */
+SF_TEST(test_degenerate)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	double		q[4] = {2.0, 2.0, 2.0, 2.0};
+	double		F;
+
+	sf_env_init_malloc(&env);
+	SF_OK(sf_qcurve_build(&env, q, 5, SF_TRANSFORM_LOG1P, &c) == SF_OK, "constant curve builds");
+	SF_NEAR(sf_qcurve_cdf(&c, expm1(2.0)), 0.0, 0, "cdf at the single atom is 0");
+	SF_NEAR(sf_qcurve_cdf(&c, expm1(2.0) + 1e-9), 1.0, 0, "cdf above is 1");
+	SF_NEAR(sf_qcurve_partial(&c, 1e9, &F), expm1(2.0), 1e-12, "mean is the atom");
+	SF_NEAR(sf_qcurve_quantile(&c, 0.5), expm1(2.0), 1e-12, "quantile is the atom");
+	sf_qcurve_free(&env, &c);
+}
+
+int
+main(void)
+{
+	SF_RUN(test_build_rearranges);
+	SF_RUN(test_errors);
+	SF_RUN(test_identity);
+	SF_RUN(test_log1p);
+	SF_RUN(test_transform);
+	SF_RUN(test_degenerate);
+	return sf_test_done();
+}
