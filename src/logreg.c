@@ -1,0 +1,419 @@
+/*
+ * logreg.c
+ *	  L2-regularised logistic regression by Newton's method.
+ *
+ * With z = X~ theta (X~ = [X, 1] when an intercept is fitted), the objective
+ *	  F(theta) = 0.5 w'w + C sum_i [log(1 + e^z_i) - y_i z_i]
+ * has gradient g = P w + C X~'(p - y) and Hessian H = P + C X~' D X~ with
+ * D = diag(p (1 - p)) and P the identity on w and zero on the intercept.  Each
+ * iteration solves H delta = g by Cholesky and backtracks (Armijo) along
+ * -delta; F is strictly convex in w, so Newton converges quadratically to the
+ * unique optimum that scikit-learn's lbfgs/newton-cg solvers approach
+ * (Nocedal and Wright, "Numerical Optimization", ch. 3 and 6; Lin, Weng and
+ * Keerthi 2008 for the trust-region variant liblinear uses).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scfrisk/logreg.h"
+
+static const sf_param_spec logreg_specs[] = {
+	{"C", SF_PT_DOUBLE, offsetof(logreg_params, C), 1.0, 0, 1e12, 1, 0, NULL, NULL,
+	"inverse of the L2 regularisation strength, as scikit-learn's C"},
+	{"fit_intercept", SF_PT_BOOL, offsetof(logreg_params, fit_intercept), 1, 0, 1, 0, 0, NULL, NULL,
+	"learn an unpenalised intercept"},
+	{"max_iter", SF_PT_INT, offsetof(logreg_params, max_iter), 100, 1, 10000, 0, 0, NULL, NULL,
+	"Newton iterations"},
+	{"tol", SF_PT_DOUBLE, offsetof(logreg_params, tol), 1e-10, 0, 1, 1, 0, NULL, NULL,
+	"stop when the largest gradient element is at most tol * max(1, C n)"},
+};
+
+const sf_param_table logreg_params_table = {
+	"logreg_train", logreg_specs, (int) (sizeof(logreg_specs) / sizeof(logreg_specs[0])), NULL
+};
+
+/* log(1 + e^z) without overflow */
+static inline double
+softplus(double z)
+{
+	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+static inline double
+sigmoid(double z)
+{
+	if (z >= 0)
+		return 1.0 / (1.0 + exp(-z));
+	else
+	{
+		double		e = exp(z);
+
+		return e / (1.0 + e);
+	}
+}
+
+/* Objective at theta (d coefficients then the intercept when k = d + 1). */
+static double
+objective(const double *x, const double *y, size_t n, int d, int k, double C,
+		  const double *theta)
+{
+	double		f = 0.0,
+				l = 0.0;
+	size_t		i;
+	int			j;
+
+	for (j = 0; j < d; j++)
+		f += 0.5 * theta[j] * theta[j];
+	for (i = 0; i < n; i++)
+	{
+		const double *r = x + i * (size_t) d;
+		double		z = k > d ? theta[d] : 0.0;
+
+		for (j = 0; j < d; j++)
+			z += r[j] * theta[j];
+		l += softplus(z) - y[i] * z;
+	}
+	return f + C * l;
+}
+
+/* In-place Cholesky of the k x k matrix a; returns 0 if not positive definite. */
+static int
+cholesky(double *a, int k)
+{
+	int			i,
+				j,
+				t;
+
+	for (j = 0; j < k; j++)
+	{
+		double		s = a[j * k + j];
+
+		for (t = 0; t < j; t++)
+			s -= a[j * k + t] * a[j * k + t];
+		if (!(s > 0) || !isfinite(s))
+			return 0;
+		s = sqrt(s);
+		a[j * k + j] = s;
+		for (i = j + 1; i < k; i++)
+		{
+			double		v = a[i * k + j];
+
+			for (t = 0; t < j; t++)
+				v -= a[i * k + t] * a[j * k + t];
+			a[i * k + j] = v / s;
+		}
+	}
+	return 1;
+}
+
+/* Solve L L' x = b in place of b. */
+static void
+cholesky_solve(const double *l, int k, double *b)
+{
+	int			i,
+				t;
+
+	for (i = 0; i < k; i++)
+	{
+		double		v = b[i];
+
+		for (t = 0; t < i; t++)
+			v -= l[i * k + t] * b[t];
+		b[i] = v / l[i * k + i];
+	}
+	for (i = k - 1; i >= 0; i--)
+	{
+		double		v = b[i];
+
+		for (t = i + 1; t < k; t++)
+			v -= l[t * k + i] * b[t];
+		b[i] = v / l[i * k + i];
+	}
+}
+
+sf_status
+logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y,
+		   size_t n, int d, logreg_model *out)
+{
+	int			k = d + (p->fit_intercept ? 1 : 0);
+	double	   *theta = NULL,
+			   *g = NULL,
+			   *h = NULL,
+			   *delta = NULL,
+			   *trial = NULL;
+	double		f,
+				C = p->C;
+	size_t		i,
+				pos = 0;
+	int			it,
+				j,
+				t;
+	sf_status	st = SF_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 2)
+		return sf_fail(env, SF_EDATA, "training data needs at least 2 rows, got %zu", n);
+	if (d < 1)
+		return sf_fail(env, SF_EDATA, "training data needs at least one feature");
+	if (d > LOGREG_MAX_FEATURES)
+		return sf_fail(env, SF_ELIMIT, "logistic regression takes at most %d features, got %d",
+					   LOGREG_MAX_FEATURES, d);
+	for (i = 0; i < n; i++)
+	{
+		if (!isfinite(y[i]) || (y[i] != 0.0 && y[i] != 1.0))
+			return sf_fail(env, SF_EDATA, "label of row %zu is %g, logistic regression needs 0 or 1",
+						   i + 1, y[i]);
+		pos += y[i] == 1.0;
+		for (j = 0; j < d; j++)
+			if (!isfinite(x[i * (size_t) d + j]))
+				return sf_fail(env, SF_EDATA, "feature %d of row %zu is missing or not finite",
+							   j + 1, i + 1);
+	}
+	if (pos == 0 || pos == n)
+		return sf_fail(env, SF_EDATA, "training data has only one class (%s)",
+					   pos == 0 ? "all labels 0" : "all labels 1");
+
+	theta = sf_calloc(env, (size_t) k, sizeof(double));
+	g = sf_calloc(env, (size_t) k, sizeof(double));
+	delta = sf_calloc(env, (size_t) k, sizeof(double));
+	trial = sf_calloc(env, (size_t) k, sizeof(double));
+	h = sf_calloc(env, (size_t) k * (size_t) k, sizeof(double));
+	out->coef = sf_calloc(env, (size_t) d, sizeof(double));
+	if (!theta || !g || !delta || !trial || !h || !out->coef)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory for logistic regression");
+		goto done;
+	}
+	f = objective(x, y, n, d, k, C, theta);
+	for (it = 0; it < p->max_iter; it++)
+	{
+		double		gmax = 0.0,
+					step = 1.0,
+					slope = 0.0;
+		int			ok = 0;
+
+		if (sf_interrupted(env))
+		{
+			st = sf_fail(env, SF_ECANCEL, "logreg training canceled");
+			goto done;
+		}
+		/* gradient and Hessian (lower triangle) */
+		memset(h, 0, sizeof(double) * (size_t) k * k);
+		for (j = 0; j < k; j++)
+			g[j] = j < d ? theta[j] : 0.0;
+		for (i = 0; i < n; i++)
+		{
+			const double *r = x + i * (size_t) d;
+			double		z = k > d ? theta[d] : 0.0;
+			double		pr,
+						w,
+						e;
+			int			a,
+						b;
+
+			for (j = 0; j < d; j++)
+				z += r[j] * theta[j];
+			pr = sigmoid(z);
+			e = C * (pr - y[i]);
+			w = C * pr * (1.0 - pr);
+			for (a = 0; a < d; a++)
+			{
+				double		wa = w * r[a];
+
+				g[a] += e * r[a];
+				for (b = 0; b <= a; b++)
+					h[a * k + b] += wa * r[b];
+			}
+			if (k > d)
+			{
+				g[d] += e;
+				for (b = 0; b < d; b++)
+					h[d * k + b] += w * r[b];
+				h[d * k + d] += w;
+			}
+		}
+		for (j = 0; j < k; j++)
+			gmax = fmax(gmax, fabs(g[j]));
+		out->iterations = it;
+		if (gmax <= p->tol * fmax(1.0, C * (double) n))
+		{
+			out->converged = 1;
+			break;
+		}
+		for (j = 0; j < d; j++)
+			h[j * k + j] += 1.0;
+		for (j = 0; j < k; j++)
+			for (t = j + 1; t < k; t++)
+				h[j * k + t] = h[t * k + j];
+		if (!cholesky(h, k))
+		{
+			/* saturated intercept column: nudge the diagonal and retry once */
+			for (j = 0; j < k; j++)
+				for (t = j + 1; t < k; t++)
+					h[t * k + j] = h[j * k + t];
+			for (j = 0; j < k; j++)
+				h[j * k + j] += 1e-10 * fmax(1.0, C * (double) n);
+			if (!cholesky(h, k))
+			{
+				st = sf_fail(env, SF_ENUMERIC, "logistic regression: Newton system is singular");
+				goto done;
+			}
+		}
+		memcpy(delta, g, sizeof(double) * k);
+		cholesky_solve(h, k, delta);
+		for (j = 0; j < k; j++)
+			slope += g[j] * delta[j];
+		for (t = 0; t < 60; t++)
+		{
+			double		ft;
+
+			for (j = 0; j < k; j++)
+				trial[j] = theta[j] - step * delta[j];
+			ft = objective(x, y, n, d, k, C, trial);
+			if (ft <= f - 1e-4 * step * slope || (ft <= f && step < 1e-8))
+			{
+				f = ft;
+				memcpy(theta, trial, sizeof(double) * k);
+				ok = 1;
+				break;
+			}
+			step *= 0.5;
+		}
+		out->iterations = it + 1;
+		if (!ok)
+		{
+			/* no decrease possible at double precision: we are at the optimum */
+			out->converged = 1;
+			break;
+		}
+	}
+	if (!isfinite(f))
+	{
+		st = sf_fail(env, SF_ENUMERIC, "logistic regression diverged");
+		goto done;
+	}
+	out->n_features = (uint32_t) d;
+	out->fit_intercept = p->fit_intercept;
+	memcpy(out->coef, theta, sizeof(double) * d);
+	out->intercept = k > d ? theta[d] : 0.0;
+	out->objective = f;
+
+done:
+	sf_free(env, theta);
+	sf_free(env, g);
+	sf_free(env, h);
+	sf_free(env, delta);
+	sf_free(env, trial);
+	if (st != SF_OK)
+		logreg_free(env, out);
+	return st;
+}
+
+void
+logreg_free(sf_env *env, logreg_model *m)
+{
+	sf_free(env, m->coef);
+	m->coef = NULL;
+}
+
+double
+logreg_predict(const logreg_model *m, const double *x)
+{
+	double		z = m->intercept;
+	uint32_t	j;
+
+	for (j = 0; j < m->n_features; j++)
+		z += m->coef[j] * x[j];
+	return sigmoid(z);
+}
+
+static void
+put_double(sf_buf *b, double v)
+{
+	char		t[40];
+	int			n = snprintf(t, sizeof(t), "%.17g", v);
+
+	sf_buf_put_bytes(b, t, (size_t) n);
+}
+
+sf_status
+logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
+			  const char *const *names, uint64_t rows, sf_buf *b)
+{
+	size_t		mark;
+	uint32_t	j;
+	char		t[128];
+
+	sf_container_begin(b, SF_KIND_LOGREG, m->n_features);
+	mark = sf_section_begin(b, SF_TAG_PARAMS);
+	sf_params_to_json(&logreg_params_table, p, b);
+	sf_section_end(b, mark);
+	if (names)
+		sf_section_put_names(b, names, m->n_features);
+	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
+	mark = sf_section_begin(b, SF_TAG_INFO);
+	sf_buf_put_bytes(b, "{\"intercept\": ", 14);
+	put_double(b, m->intercept);
+	sf_buf_put_bytes(b, ", \"coef\": [", 11);
+	for (j = 0; j < m->n_features; j++)
+	{
+		if (j)
+			sf_buf_put_bytes(b, ", ", 2);
+		put_double(b, m->coef[j]);
+	}
+	snprintf(t, sizeof(t), "], \"iterations\": %d, \"converged\": %s, \"objective\": ",
+			 m->iterations, m->converged ? "true" : "false");
+	sf_buf_put_bytes(b, t, strlen(t));
+	put_double(b, m->objective);
+	sf_buf_put_bytes(b, "}", 1);
+	sf_section_end(b, mark);
+	/* body: u8 fit_intercept, f64 intercept, n_features x f64 coef */
+	mark = sf_section_begin(b, LOGREG_TAG_COEF);
+	sf_buf_put_u8(b, (uint8_t) m->fit_intercept);
+	sf_buf_put_f64(b, m->intercept);
+	sf_buf_put_f64s(b, m->coef, m->n_features);
+	sf_section_end(b, mark);
+	return sf_container_finish(b);
+}
+
+sf_status
+logreg_decode(sf_env *env, const uint8_t *buf, size_t len, logreg_model *m)
+{
+	sf_container c;
+	const sf_section *s;
+	sf_reader	r;
+	sf_status	st;
+	uint32_t	j;
+
+	memset(m, 0, sizeof(*m));
+	if ((st = sf_container_decode_kind(env, buf, len, SF_KIND_LOGREG, &c)) != SF_OK)
+		return st;
+	if ((s = sf_container_find(&c, LOGREG_TAG_COEF)) == NULL)
+		return sf_fail(env, SF_ECORRUPT, "corrupted logreg model: coefficient section missing");
+	if (c.n_features < 1 || c.n_features > LOGREG_MAX_FEATURES ||
+		s->len != 9 + 8 * (uint64_t) c.n_features)
+		return sf_fail(env, SF_ECORRUPT, "corrupted logreg model: coefficient section of %llu bytes",
+					   (unsigned long long) s->len);
+	sf_reader_init(&r, s->data, s->len);
+	m->fit_intercept = sf_read_u8(&r);
+	m->intercept = sf_read_f64(&r);
+	m->coef = sf_calloc(env, c.n_features, sizeof(double));
+	if (m->coef == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a logreg model");
+	sf_read_f64s(&r, m->coef, c.n_features);
+	m->n_features = c.n_features;
+	if (!sf_reader_ok(&r) || m->fit_intercept > 1 || !isfinite(m->intercept) ||
+		(!m->fit_intercept && m->intercept != 0.0))
+	{
+		logreg_free(env, m);
+		return sf_fail(env, SF_ECORRUPT, "corrupted logreg model: bad intercept");
+	}
+	for (j = 0; j < c.n_features; j++)
+		if (!isfinite(m->coef[j]))
+		{
+			logreg_free(env, m);
+			return sf_fail(env, SF_ECORRUPT, "corrupted logreg model: coefficient %u is not finite", j + 1);
+		}
+	return SF_OK;
+}
