@@ -85,18 +85,33 @@ cores: $(CORE_SRCS)
 		$(CC_CORE) $(CORE_CFLAGS) -c $$f -o build/cores/$$(basename $$f .c).o || exit 1; \
 	done
 
-build/unit/%: test/unit/%.c $(CORE_SRCS) test/unit/sf_test.h $(wildcard include/scfrisk/*.h)
+# Unit tests and fuzz targets link the cores compiled once per flavour
+# (sanitised gcc for unit, clang with libFuzzer for fuzz), not once per test.
+CORE_HDRS	= $(wildcard include/scfrisk/*.h src/*.h)
+UNIT_OBJS	= $(patsubst src/%.c,build/unit/obj/%.o,$(CORE_SRCS))
+FUZZ_OBJS	= $(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(BLAS_CFLAGS) \
+			  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+build/unit/obj/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p build/unit/obj
+	$(CC_CORE) $(CORE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+build/unit/%: test/unit/%.c $(UNIT_OBJS) test/unit/sf_test.h $(CORE_HDRS)
 	@mkdir -p build/unit
-	$(CC_CORE) $(CORE_CFLAGS) $(SAN_FLAGS) -Itest/unit -o $@ $< $(CORE_SRCS) $(UNIT_LIBS) $(BLAS_LIBS) -lpthread -lm
+	$(CC_CORE) $(CORE_CFLAGS) $(SAN_FLAGS) -Itest/unit -o $@ $< $(UNIT_OBJS) $(UNIT_LIBS) $(BLAS_LIBS) -lpthread -lm
 
 UNIT_BINS	= $(patsubst test/unit/%.c,build/unit/%,$(UNIT_TESTS))
 unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
 
-build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard include/scfrisk/*.h)
+build/fuzz/obj/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p build/fuzz/obj
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJS) $(CORE_HDRS)
 	@mkdir -p build/fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(BLAS_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -o $@ $< $(CORE_SRCS) $(BLAS_LIBS) -lpthread -lm
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(BLAS_LIBS) -lpthread -lm
 
 FUZZ_BINS	= $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_TARGETS))
 fuzz: $(FUZZ_BINS)

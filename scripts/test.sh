@@ -125,7 +125,7 @@ echo "   $n passed"
 echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"
 if make -s fuzz >"$OUT/fuzz-build.log" 2>&1; then
 	for bin in build/fuzz/*; do
-		[ -x "$bin" ] || continue
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
 		name=$(basename "$bin")
 		corpus="build/fuzz-corpus/$name"
 		mkdir -p "$corpus"

@@ -50,7 +50,34 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
 
-	/* Fast path: no NULL bitmap, elements are contiguous. */
+	/*
+	 * Without a NULL bitmap the elements are contiguous doubles: one test of
+	 * isfinite() per element on the path every scoring call takes.
+	 */
+	if (nulls == NULL)
+	{
+		for (i = 0; i < n; i++)
+		{
+			double		v = data[i];
+
+			if (unlikely(!isfinite(v)))
+			{
+				if (isinf(v))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("element %d of %s is infinite", i + 1, argname)));
+				if (policy == SF_MISSING_REJECT)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("element %d of %s is NaN", i + 1, argname),
+							 errhint("Missing values are not allowed here.")));
+			}
+			out[i] = v;
+		}
+		return;
+	}
+
+	/* With NULL elements: walk the bitmap beside the packed data. */
 	for (i = 0; i < n; i++)
 	{
 		double		v;
