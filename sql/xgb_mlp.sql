@@ -65,6 +65,6 @@ SELECT scfrisk.xgb_mlp_train(x, y, '{}') FROM hyb_t WHERE false;
 SELECT scfrisk.xgb_mlp_train(CASE WHEN i = 7 THEN x[1:4] ELSE x END, y, '{}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_predict(m, ARRAY[1, 2, 3]::float8[]) FROM hyb_m;
 SELECT scfrisk.xgb_mlp_predict(m, ARRAY[1, 2, 'Infinity', 4, 5]::float8[]) FROM hyb_m;
-SELECT scfrisk.xgb_mlp_predict(scfrisk.mlp_train(x, y, '{"epochs": 1}'), x) FROM hyb_t LIMIT 1;
+SELECT scfrisk.xgb_mlp_predict((SELECT scfrisk.mlp_train(x, y, '{"epochs": 1}') FROM hyb_t), ARRAY[1, 2, 3, 4, 5]::float8[]);
 SELECT scfrisk.xgb_mlp_selected(substring(m from 1 for 40)) FROM hyb_m;
 SELECT scfrisk.xgb_mlp_selected(overlay(m placing '\xff'::bytea from 60 for 1)) FROM hyb_m;
