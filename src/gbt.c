@@ -68,7 +68,7 @@ static const sf_param_spec gbt_specs[] = {
 	"report the evaluation every verbose_every rounds"},
 	{"verbose_every", SF_PT_INT, offsetof(gbt_params, verbose_every), 10, 1, GBT_MAX_ROUNDS, 0, 0, NULL, NULL,
 	"rounds between progress reports"},
-	{"feature_names", SF_PT_STR_LIST, offsetof(gbt_params, feature_names), 0, 0, 0, 0, 0, NULL, NULL,
+	{"feature_names", SF_PT_STR_LIST, offsetof(gbt_params, feature_names), 0, 0, GBT_MAX_FEATURES, 0, 0, NULL, NULL,
 	"names of the features, one per element of the features array"},
 };
 
