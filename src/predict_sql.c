@@ -24,6 +24,7 @@ static const SfScorer *const Scorers[] = {
 	&sf_gbt_scorer,
 	&sf_mlp_scorer,
 	&sf_logreg_scorer,
+	&sf_xgb_mlp_scorer,
 };
 
 #define PREDICT_ROW_STACK 256
