@@ -190,6 +190,26 @@ logreg_train_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+PG_FUNCTION_INFO_V1(xgb_mlp_train_sfunc);
+Datum
+xgb_mlp_train_sfunc(PG_FUNCTION_ARGS)
+{
+	SfRowState *st = PG_ARGISNULL(0) ? NULL : (SfRowState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		CheckAggContext(fcinfo, "xgb_mlp_train");
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	st = RowStateAdd(fcinfo, st, PG_GETARG_ARRAYTYPE_P(1), PG_GETARG_FLOAT8(2),
+					 SF_MISSING_AS_NAN, "xgb_mlp_train");
+	if (PG_NARGS() > 3)
+		RowStateKeepParams(fcinfo, st, 3);
+	PG_RETURN_POINTER(st);
+}
+
 /* ------------------------------------------------- serialise and combine */
 
 /*
@@ -387,8 +407,8 @@ SfRowsCanonical(const SfRowState *st, double **x, double **y)
 	*y = cy;
 }
 
-static SfRowState *
-CheckRows(FunctionCallInfo fcinfo, const char *what)
+SfRowState *
+SfRowsCheck(FunctionCallInfo fcinfo, const char *what)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -399,8 +419,8 @@ CheckRows(FunctionCallInfo fcinfo, const char *what)
 }
 
 /* Labels 0/1, checked in scan order so the message names the input row. */
-static void
-CheckBinaryLabels(const SfRowState *st, const char *what)
+void
+SfRowsCheckBinary(const SfRowState *st, const char *what)
 {
 	int64		i;
 
@@ -430,7 +450,7 @@ PG_FUNCTION_INFO_V1(mlp_train_final);
 Datum
 mlp_train_final(PG_FUNCTION_ARGS)
 {
-	SfRowState *st = CheckRows(fcinfo, "mlp_train");
+	SfRowState *st = SfRowsCheck(fcinfo, "mlp_train");
 	MemoryContext fitcxt,
 				old;
 	mlp_params	p;
@@ -443,7 +463,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 
 	SfParseMlpParams(st->params, &p);
 	if (p.objective == MLP_OBJ_BINARY)
-		CheckBinaryLabels(st, "mlp_train");
+		SfRowsCheckBinary(st, "mlp_train");
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk mlp fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
@@ -462,7 +482,7 @@ PG_FUNCTION_INFO_V1(logreg_train_final);
 Datum
 logreg_train_final(PG_FUNCTION_ARGS)
 {
-	SfRowState *st = CheckRows(fcinfo, "logreg_train");
+	SfRowState *st = SfRowsCheck(fcinfo, "logreg_train");
 	MemoryContext fitcxt,
 				old;
 	logreg_params p;
@@ -474,7 +494,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 			   *y;
 
 	SfParseParams(st->params, &logreg_params_table, &p);
-	CheckBinaryLabels(st, "logreg_train");
+	SfRowsCheckBinary(st, "logreg_train");
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk logreg fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);

@@ -35,6 +35,15 @@ typedef struct SfRowState
  */
 extern void SfRowsCanonical(const SfRowState *st, double **x, double **y);
 
+/*
+ * The state of a finished row aggregate, or an error naming 'what' when no
+ * row reached it (every row NULL, or empty input).
+ */
+extern SfRowState *SfRowsCheck(FunctionCallInfo fcinfo, const char *what);
+
+/* Labels 0/1, checked in scan order so the message names the input row. */
+extern void SfRowsCheckBinary(const SfRowState *st, const char *what);
+
 struct mlp_params;
 
 /* Parse mlp_train params from jb (NULL: defaults), hidden defaulting to [64, 32]. */
@@ -46,5 +55,6 @@ extern bool SfJsonbHasKey(Jsonb *jb, const char *key);
 /* Scorers for the generic predict dispatch (one line each in predict_sql.c). */
 extern const SfScorer sf_mlp_scorer;
 extern const SfScorer sf_logreg_scorer;
+extern const SfScorer sf_xgb_mlp_scorer;	/* src/xgb_mlp_sql.c */
 
 #endif							/* SCFRISK_MLP_PG_H */

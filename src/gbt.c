@@ -1,0 +1,343 @@
+/*
+ * gbt.c
+ *	  Gradient-boosted trees: the parameter table (XGBoost's names, defaults
+ *	  and ranges), row scoring with XGBoost 1.7's float32 arithmetic, feature
+ *	  importance, and the lifecycle of models and trees.
+ *
+ * Scoring reproduces XGBoost's CPU predictor: the features are converted to
+ * float32, a node sends x left when x < split_condition, a missing value
+ * follows default_left, and leaf values are added in float32 to the float32
+ * base margin tree after tree; the probability is 1 / (1 + expf(-margin)).
+ * Importance follows Booster.get_score: weight counts splits on a feature,
+ * total_gain and total_cover sum their loss_chg and hessian sums (cover),
+ * gain and cover divide those by the weight.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "gbt_int.h"
+
+/* ------------------------------------------------------------ params */
+
+static const char *const gbt_objectives[] = {"binary:logistic", "reg:squarederror", NULL};
+static const char *const gbt_metrics[] = {"auto", "logloss", "auc", "rmse", NULL};
+
+static sf_status gbt_params_validate(sf_env *env, const void *obj);
+
+static const sf_param_spec gbt_specs[] = {
+	{"objective", SF_PT_ENUM, offsetof(gbt_params, objective), GBT_OBJ_BINARY, 0, 0, 0, 0, gbt_objectives, NULL,
+	"binary:logistic (probability, log-loss) or reg:squarederror"},
+	{"n_estimators", SF_PT_INT, offsetof(gbt_params, n_estimators), GBT_DEFAULT_ROUNDS, 1, GBT_MAX_ROUNDS, 0, 0, NULL, NULL,
+	"boosting rounds (trees)"},
+	{"max_depth", SF_PT_INT, offsetof(gbt_params, max_depth), GBT_DEFAULT_DEPTH, GBT_MIN_DEPTH, GBT_MAX_DEPTH, 0, 0, NULL, NULL,
+	"depth of each tree"},
+	{"eta", SF_PT_DOUBLE, offsetof(gbt_params, eta), 0.3, 0, 1, 1, 0, NULL, NULL,
+	"learning rate (shrinkage of the leaf values)"},
+	{"lambda", SF_PT_DOUBLE, offsetof(gbt_params, lambda), 1.0, 0, 1e12, 0, 0, NULL, NULL,
+	"L2 penalty on leaf weights"},
+	{"alpha", SF_PT_DOUBLE, offsetof(gbt_params, alpha), 0.0, 0, 1e12, 0, 0, NULL, NULL,
+	"L1 penalty on leaf weights"},
+	{"gamma", SF_PT_DOUBLE, offsetof(gbt_params, gamma), 0.0, 0, 1e12, 0, 0, NULL, NULL,
+	"minimum loss reduction of a split"},
+	{"min_child_weight", SF_PT_DOUBLE, offsetof(gbt_params, min_child_weight), 1.0, 0, 1e12, 0, 0, NULL, NULL,
+	"minimum hessian sum of a child"},
+	{"max_delta_step", SF_PT_DOUBLE, offsetof(gbt_params, max_delta_step), 0.0, 0, 1e12, 0, 0, NULL, NULL,
+	"cap on the absolute leaf weight, 0 = none"},
+	{"subsample", SF_PT_DOUBLE, offsetof(gbt_params, subsample), 1.0, 0, 1, 1, 0, NULL, NULL,
+	"share of rows sampled for each tree"},
+	{"colsample_bytree", SF_PT_DOUBLE, offsetof(gbt_params, colsample_bytree), 1.0, 0, 1, 1, 0, NULL, NULL,
+	"share of features sampled for each tree"},
+	{"colsample_bylevel", SF_PT_DOUBLE, offsetof(gbt_params, colsample_bylevel), 1.0, 0, 1, 1, 0, NULL, NULL,
+	"share of the tree's features sampled for each level"},
+	{"max_bin", SF_PT_INT, offsetof(gbt_params, max_bin), GBT_DEFAULT_BIN, GBT_MIN_BIN, GBT_MAX_BIN, 0, 0, NULL, NULL,
+	"most histogram bins per feature"},
+	{"scale_pos_weight", SF_PT_DOUBLE, offsetof(gbt_params, scale_pos_weight), 1.0, 0, 1e12, 1, 0, NULL, NULL,
+	"weight multiplier of rows with label 1"},
+	{"base_score", SF_PT_DOUBLE, offsetof(gbt_params, base_score), 0.5, -1e30, 1e30, 0, 0, NULL, NULL,
+	"initial prediction (a probability for binary:logistic)"},
+	{"seed", SF_PT_INT64, offsetof(gbt_params, seed), 0, 0, 9.2e18, 0, 0, NULL, NULL,
+	"seed of row and feature sampling and of the validation split"},
+	{"early_stopping_rounds", SF_PT_INT, offsetof(gbt_params, early_stopping_rounds), 0, 0, GBT_MAX_ROUNDS, 0, 0, NULL, NULL,
+	"rounds without validation improvement before stopping, 0 = off"},
+	{"validation_share", SF_PT_DOUBLE, offsetof(gbt_params, validation_share), 0.2, 0, 1, 1, 1, NULL, NULL,
+	"share of rows held out for early stopping"},
+	{"eval_metric", SF_PT_ENUM, offsetof(gbt_params, eval_metric), GBT_METRIC_AUTO, 0, 0, 0, 0, gbt_metrics, NULL,
+	"auto (logloss or rmse), logloss, auc or rmse"},
+	{"verbose", SF_PT_BOOL, offsetof(gbt_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"report the evaluation every verbose_every rounds"},
+	{"verbose_every", SF_PT_INT, offsetof(gbt_params, verbose_every), 10, 1, GBT_MAX_ROUNDS, 0, 0, NULL, NULL,
+	"rounds between progress reports"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(gbt_params, feature_names), 0, 0, GBT_MAX_FEATURES, 0, 0, NULL, NULL,
+	"names of the features, one per element of the features array"},
+};
+
+const sf_param_table gbt_params_table = {
+	"xgb_train", gbt_specs, (int) (sizeof(gbt_specs) / sizeof(gbt_specs[0])), gbt_params_validate
+};
+
+gbt_params
+gbt_params_default(void)
+{
+	gbt_params	p;
+
+	memset(&p, 0, sizeof(p));
+	sf_params_defaults(&gbt_params_table, &p);
+	p.progress = NULL;
+	p.progress_ctx = NULL;
+	return p;
+}
+
+static sf_status
+gbt_params_validate(sf_env *env, const void *obj)
+{
+	return gbt_params_check(env, (const gbt_params *) obj);
+}
+
+sf_status
+gbt_params_check(sf_env *env, const gbt_params *p)
+{
+	if (p->objective == GBT_OBJ_BINARY && !(p->base_score > 0.0 && p->base_score < 1.0))
+		return sf_fail(env, SF_EINVAL,
+					   "base_score must lie in (0, 1) for binary:logistic, got %g", p->base_score);
+	if (p->objective == GBT_OBJ_REGRESSION &&
+		(p->eval_metric == GBT_METRIC_LOGLOSS || p->eval_metric == GBT_METRIC_AUC))
+		return sf_fail(env, SF_EINVAL,
+					   "eval_metric %s needs objective binary:logistic", gbt_metrics[p->eval_metric]);
+	return SF_OK;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+sf_status
+gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes)
+{
+	size_t		n = n_nodes > 0 ? (size_t) n_nodes : 1;
+
+	memset(t, 0, sizeof(*t));
+	t->left = sf_calloc(env, n, sizeof(int32_t));
+	t->right = sf_calloc(env, n, sizeof(int32_t));
+	t->split_index = sf_calloc(env, n, sizeof(uint32_t));
+	t->split_cond = sf_calloc(env, n, sizeof(float));
+	t->default_left = sf_calloc(env, n, 1);
+	t->base_weight = sf_calloc(env, n, sizeof(float));
+	t->loss_chg = sf_calloc(env, n, sizeof(float));
+	t->sum_hess = sf_calloc(env, n, sizeof(float));
+	if (!t->left || !t->right || !t->split_index || !t->split_cond || !t->default_left ||
+		!t->base_weight || !t->loss_chg || !t->sum_hess)
+	{
+		gbt_tree_free(env, t);
+		return sf_fail(env, SF_ENOMEM, "out of memory allocating a tree of %d nodes", (int) n_nodes);
+	}
+	t->n_nodes = n_nodes;
+	return SF_OK;
+}
+
+void
+gbt_tree_free(sf_env *env, gbt_tree *t)
+{
+	sf_free(env, t->left);
+	sf_free(env, t->right);
+	sf_free(env, t->split_index);
+	sf_free(env, t->split_cond);
+	sf_free(env, t->default_left);
+	sf_free(env, t->base_weight);
+	sf_free(env, t->loss_chg);
+	sf_free(env, t->sum_hess);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+gbt_model_free(sf_env *env, gbt_model *m)
+{
+	int32_t		i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; m->trees && i < m->n_trees; i++)
+		gbt_tree_free(env, &m->trees[i]);
+	sf_free(env, m->trees);
+	sf_free(env, m->eval_train);
+	sf_free(env, m->eval_valid);
+	sf_free(env, m);
+}
+
+uint32_t
+gbt_n_features(const gbt_model *m)
+{
+	return m->n_features;
+}
+
+/* ------------------------------------------------------------ scoring */
+
+/* Leaf value of one tree for x already converted to float32. */
+static inline float
+tree_leaf(const gbt_tree *t, const float *x)
+{
+	int32_t		k = 0;
+
+	while (t->left[k] >= 0)
+	{
+		float		v = x[t->split_index[k]];
+
+		if (isnan(v))
+			k = t->default_left[k] ? t->left[k] : t->right[k];
+		else
+			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+	}
+	return t->split_cond[k];
+}
+
+#define GBT_STACK_FEATURES 256
+
+static float
+margin_f(const gbt_model *m, const double *x)
+{
+	float		stack[GBT_STACK_FEATURES];
+	float	   *xf = stack;
+	float		s = m->base_margin;
+	uint32_t	j;
+	int32_t		i;
+
+	/* wide models convert in chunks: only the features used matter, so convert all lazily */
+	if (m->n_features > GBT_STACK_FEATURES)
+	{
+		/* trees index features directly: walk with double-to-float on the fly */
+		for (i = 0; i < m->n_trees; i++)
+		{
+			const gbt_tree *t = &m->trees[i];
+			int32_t		k = 0;
+
+			while (t->left[k] >= 0)
+			{
+				float		v = (float) x[t->split_index[k]];
+
+				if (isnan(v))
+					k = t->default_left[k] ? t->left[k] : t->right[k];
+				else
+					k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+			}
+			s += t->split_cond[k];
+		}
+		return s;
+	}
+	for (j = 0; j < m->n_features; j++)
+		xf[j] = (float) x[j];
+	for (i = 0; i < m->n_trees; i++)
+		s += tree_leaf(&m->trees[i], xf);
+	return s;
+}
+
+double
+gbt_predict_margin(const gbt_model *m, const double *x)
+{
+	return (double) margin_f(m, x);
+}
+
+double
+gbt_predict(const gbt_model *m, const double *x)
+{
+	float		s = margin_f(m, x);
+
+	if (m->objective == GBT_OBJ_BINARY)
+		return (double) (1.0f / (1.0f + expf(-s)));
+	return (double) s;
+}
+
+/* ------------------------------------------------------------ importance */
+
+static const char *const gbt_importance_names[] = {"weight", "gain", "total_gain", "cover", "total_cover"};
+
+int
+gbt_importance_from_name(const char *name, gbt_importance_type *t)
+{
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (strcmp(name, gbt_importance_names[i]) == 0)
+		{
+			*t = (gbt_importance_type) i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+gbt_importance_name(gbt_importance_type t)
+{
+	return (int) t >= 0 && (int) t < 5 ? gbt_importance_names[t] : "?";
+}
+
+/* Number of splits on feature f (the wide-model path of the means). */
+static double
+split_count(const gbt_model *m, uint32_t f)
+{
+	double		c = 0.0;
+	int32_t		i,
+				k;
+
+	for (i = 0; i < m->n_trees; i++)
+		for (k = 0; k < m->trees[i].n_nodes; k++)
+			if (m->trees[i].left[k] >= 0 && m->trees[i].split_index[k] == f)
+				c += 1.0;
+	return c;
+}
+
+sf_status
+gbt_importance(const gbt_model *m, gbt_importance_type type, double *out)
+{
+	double		cnt[GBT_STACK_FEATURES];
+	int			small = m->n_features <= GBT_STACK_FEATURES;
+	uint32_t	j;
+	int32_t		i,
+				k;
+
+	if ((int) type < 0 || (int) type > GBT_IMP_TOTAL_COVER)
+		return SF_EINVAL;
+	for (j = 0; j < m->n_features; j++)
+		out[j] = 0.0;
+	if (small)
+		for (j = 0; j < m->n_features; j++)
+			cnt[j] = 0.0;
+	for (i = 0; i < m->n_trees; i++)
+	{
+		const gbt_tree *t = &m->trees[i];
+
+		for (k = 0; k < t->n_nodes; k++)
+		{
+			uint32_t	f = t->split_index[k];
+
+			if (t->left[k] < 0)
+				continue;
+			if (type == GBT_IMP_WEIGHT)
+				out[f] += 1.0;
+			else if (type == GBT_IMP_GAIN || type == GBT_IMP_TOTAL_GAIN)
+				out[f] += t->loss_chg[k];
+			else
+				out[f] += t->sum_hess[k];
+			if (small)
+				cnt[f] += 1.0;
+		}
+	}
+	if (type == GBT_IMP_GAIN || type == GBT_IMP_COVER)
+		for (j = 0; j < m->n_features; j++)
+		{
+			/* a wide model counts per feature with a split (no allocation here) */
+			double		c = out[j] == 0.0 ? 0.0 : small ? cnt[j] : split_count(m, j);
+
+			out[j] = c > 0.0 ? out[j] / c : 0.0;
+		}
+	return SF_OK;
+}
+
+void
+gbt_importance_normalize(const double *raw, uint32_t n, double *out)
+{
+	double		s = 0.0;
+	uint32_t	j;
+
+	for (j = 0; j < n; j++)
+		s += raw[j];
+	for (j = 0; j < n; j++)
+		out[j] = s > 0.0 ? raw[j] / s : 0.0;
+}

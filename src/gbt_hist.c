@@ -1,0 +1,426 @@
+/*
+ * gbt_hist.c
+ *	  The numeric kernels of tree training: the worker pool, quantisation of
+ *	  the training rows into bin codes, gradient histograms and the split
+ *	  search.
+ *
+ * Quantisation follows XGBoost's hist method: per feature, weighted
+ * quantiles of the training values give at most max_bin bins whose upper
+ * bounds are the split conditions (a feature with few distinct values gets
+ * one bin per value, its cuts being the next distinct value); the last cut
+ * lies above the maximum (max + |max| + 1e-5, as XGBoost) and each feature
+ * keeps a value below its minimum for the "every value right, missing left"
+ * split.  Values are compared as float32, as the model compares them.
+ *
+ * The split search enumerates, per feature, the bins left to right with the
+ * missing rows on the right, then right to left with them on the left
+ * (XGBoost's EnumerateSplit<+1> and <-1>), keeping a candidate only when
+ * both children reach min_child_weight.  Gains and weights are XGBoost 1.7's
+ * (src/tree/param.h: CalcGain, CalcWeight with alpha and max_delta_step).
+ *
+ * Threads: every region splits its work by feature (or by row block for the
+ * coding pass), so each sum is accumulated in row order by one thread and the
+ * model bytes do not depend on the thread count.  Worker threads block all
+ * signals, touch only memory allocated before the region, and are joined
+ * before gbt_parallel returns.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbt_int.h"
+
+/* ------------------------------------------------------------ pool */
+
+typedef struct pool_ctx
+{
+	gbt_task_fn fn;
+	void	   *ctx;
+	int			n_tasks;
+	int			next;			/* next task to hand out (atomic) */
+} pool_ctx;
+
+typedef struct pool_arg
+{
+	pool_ctx   *pc;
+	int			worker;
+} pool_arg;
+
+static void
+pool_run(pool_ctx *pc, int worker)
+{
+	for (;;)
+	{
+		int			t = __atomic_fetch_add(&pc->next, 1, __ATOMIC_RELAXED);
+
+		if (t >= pc->n_tasks)
+			break;
+		pc->fn(pc->ctx, t, worker);
+	}
+}
+
+static void *
+pool_main(void *arg)
+{
+	pool_arg   *a = arg;
+
+	pool_run(a->pc, a->worker);
+	return NULL;
+}
+
+#define GBT_MAX_THREADS 64
+
+int
+gbt_workers(const sf_env *env, int n_tasks)
+{
+	int			t = env->threads < 1 ? 1 : env->threads;
+
+	if (t > GBT_MAX_THREADS)
+		t = GBT_MAX_THREADS;
+	if (t > n_tasks)
+		t = n_tasks < 1 ? 1 : n_tasks;
+	return t;
+}
+
+void
+gbt_parallel(sf_env *env, int n_tasks, gbt_task_fn fn, void *ctx)
+{
+	pool_ctx	pc = {fn, ctx, n_tasks, 0};
+	pthread_t	tid[GBT_MAX_THREADS];
+	pool_arg	args[GBT_MAX_THREADS];
+	int			started = 0;
+	int			nw = gbt_workers(env, n_tasks);
+	int			i;
+
+	if (nw > 1)
+	{
+		sigset_t	all,
+					old;
+
+		/* Workers inherit a mask that blocks every signal (DESIGN.md). */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		for (i = 1; i < nw; i++)
+		{
+			args[i].pc = &pc;
+			args[i].worker = i;
+			if (pthread_create(&tid[i], NULL, pool_main, &args[i]) != 0)
+				break;			/* fewer workers: the results are the same */
+			started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pool_run(&pc, 0);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+/* ------------------------------------------------------------ quantisation */
+
+typedef struct vw
+{
+	float		v;
+	double		w;
+} vw;
+
+static int
+cmp_vw(const void *a, const void *b)
+{
+	float		x = ((const vw *) a)->v,
+				y = ((const vw *) b)->v;
+
+	return (x > y) - (x < y);
+}
+
+typedef struct bins_ctx
+{
+	const double *x;
+	const double *w;
+	uint32_t	p;
+	const uint32_t *rows;
+	size_t		n;
+	int			max_bin;
+	vw		  **scratch;		/* (workers) n pairs each */
+	float	   *cuts;			/* (p, max_bin + 1) candidate cuts */
+	gbt_bins   *b;
+	uint32_t	base;			/* first feature of the current region */
+} bins_ctx;
+
+static float
+upper_of(float v)
+{
+	float		u = v + (fabsf(v) + 1e-5f);
+
+	return u > v ? u : INFINITY;
+}
+
+/* Cuts of feature j into c->cuts + j * (max_bin + 1); sets n_bins, min, has_missing. */
+static void
+bins_feature(void *arg, int j, int worker)
+{
+	bins_ctx   *c = arg;
+	vw		   *s = c->scratch[worker];
+	float	   *cut = c->cuts + (size_t) j * (c->max_bin + 1);
+	size_t		m = 0,
+				i,
+				k;
+	double		total = 0.0;
+	uint32_t	nb = 0;
+
+	for (i = 0; i < c->n; i++)
+	{
+		size_t		r = c->rows ? c->rows[i] : i;
+		float		v = (float) c->x[r * c->p + j];
+
+		if (isnan(v))
+			continue;
+		s[m].v = v;
+		s[m].w = c->w ? c->w[r] : 1.0;
+		total += s[m].w;
+		m++;
+	}
+	c->b->has_missing[j] = m < c->n;
+	if (m == 0)
+	{
+		cut[0] = INFINITY;
+		c->b->n_bins[j] = 1;
+		c->b->min_val[j] = 0.0f;
+		return;
+	}
+	qsort(s, m, sizeof(vw), cmp_vw);
+	c->b->min_val[j] = s[0].v - (fabsf(s[0].v) + 1e-5f);
+
+	/* distinct values */
+	{
+		size_t		distinct = 1;
+
+		for (i = 1; i < m; i++)
+			distinct += s[i].v != s[i - 1].v;
+		if (distinct <= (size_t) c->max_bin)
+		{
+			for (i = 1; i < m; i++)
+				if (s[i].v != s[i - 1].v)
+					cut[nb++] = s[i].v;
+		}
+		else
+		{
+			/*
+			 * Weighted quantiles: the cut before the first distinct value
+			 * whose preceding weight reaches i / max_bin of the total.
+			 */
+			double		acc = 0.0;
+			int			q = 1;
+
+			for (i = 0; i < m; i = k)
+			{
+				double		wv = 0.0;
+
+				for (k = i; k < m && s[k].v == s[i].v; k++)
+					wv += s[k].w;
+				if (i > 0 && q < c->max_bin && acc >= total * (double) q / c->max_bin)
+				{
+					cut[nb++] = s[i].v;
+					while (q < c->max_bin && acc >= total * (double) q / c->max_bin)
+						q++;
+				}
+				acc += wv;
+			}
+		}
+	}
+	cut[nb++] = upper_of(s[m - 1].v);
+	c->b->n_bins[j] = nb;
+}
+
+static void
+bins_task(void *arg, int t, int worker)
+{
+	bins_ctx   *c = arg;
+
+	bins_feature(c, (int) (c->base + (uint32_t) t), worker);
+}
+
+typedef struct code_ctx
+{
+	const double *x;
+	const uint32_t *rows;
+	size_t		n;
+	gbt_bins   *b;
+} code_ctx;
+
+#define GBT_CODE_BLOCK 8192
+
+static void
+code_block(void *arg, int t, int worker)
+{
+	code_ctx   *c = arg;
+	gbt_bins   *b = c->b;
+	size_t		i0 = (size_t) t * GBT_CODE_BLOCK,
+				i1 = i0 + GBT_CODE_BLOCK,
+				i;
+	uint32_t	j;
+
+	if (i1 > c->n)
+		i1 = c->n;
+	for (i = i0; i < i1; i++)
+	{
+		size_t		r = c->rows ? c->rows[i] : i;
+
+		for (j = 0; j < b->p; j++)
+		{
+			float		v = (float) c->x[r * b->p + j];
+			const float *cut = b->cuts + b->off[j];
+			uint32_t	code;
+
+			if (isnan(v))
+				code = b->n_bins[j];
+			else
+			{
+				/* first cut above v: bins are [cut[b-1], cut[b]) */
+				uint32_t	lo = 0,
+							hi = b->n_bins[j] - 1;
+
+				while (lo < hi)
+				{
+					uint32_t	mid = (lo + hi) / 2;
+
+					if (v < cut[mid])
+						hi = mid;
+					else
+						lo = mid + 1;
+				}
+				code = lo;
+			}
+			if (b->wide)
+				((uint16_t *) b->codes)[i * b->p + j] = (uint16_t) code;
+			else
+				((uint8_t *) b->codes)[i * b->p + j] = (uint8_t) code;
+		}
+	}
+}
+
+sf_status
+gbt_bins_build(sf_env *env, const double *x, const double *w, uint32_t p, const uint32_t *rows,
+			   size_t n_rows, int max_bin, gbt_bins *b)
+{
+	bins_ctx	c;
+	code_ctx	cc;
+	int			nw = gbt_workers(env, (int) (p > 1000000 ? 1000000 : p));
+	int			i;
+	uint32_t	j,
+				maxcode = 0;
+	size_t		ncodes;
+	sf_status	st = SF_OK;
+
+	memset(b, 0, sizeof(*b));
+	b->n = n_rows;
+	b->p = p;
+	b->n_bins = sf_calloc(env, p, sizeof(uint32_t));
+	b->off = sf_calloc(env, (size_t) p + 1, sizeof(uint32_t));
+	b->min_val = sf_calloc(env, p, sizeof(float));
+	b->has_missing = sf_calloc(env, p, 1);
+	memset(&c, 0, sizeof(c));
+	c.scratch = sf_calloc(env, nw, sizeof(vw *));
+	c.cuts = sf_calloc(env, (size_t) p * (max_bin + 1), sizeof(float));
+	if (!b->n_bins || !b->off || !b->min_val || !b->has_missing || !c.scratch || !c.cuts)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory quantising the training rows");
+		goto done;
+	}
+	for (i = 0; i < nw; i++)
+		if ((c.scratch[i] = sf_calloc(env, n_rows ? n_rows : 1, sizeof(vw))) == NULL)
+		{
+			st = sf_fail(env, SF_ENOMEM, "out of memory quantising the training rows");
+			goto done;
+		}
+	c.x = x;
+	c.w = w;
+	c.p = p;
+	c.rows = rows;
+	c.n = n_rows;
+	c.max_bin = max_bin;
+	c.b = b;
+	/* one region per block of features, so a cancel is seen between blocks */
+	for (j = 0; j < p; j += (uint32_t) nw)
+	{
+		if (sf_interrupted(env))
+		{
+			st = sf_fail(env, SF_ECANCEL, "canceled");
+			goto done;
+		}
+		c.base = j;
+		gbt_parallel(env, (int) ((p - j) < (uint32_t) nw ? (p - j) : (uint32_t) nw), bins_task, &c);
+	}
+done:
+	for (i = 0; c.scratch && i < nw; i++)
+		sf_free(env, c.scratch[i]);
+	sf_free(env, c.scratch);
+	if (st == SF_OK)
+	{
+		for (j = 0; j < p; j++)
+		{
+			b->off[j + 1] = b->off[j] + b->n_bins[j] + 1;
+			if (b->n_bins[j] > maxcode)
+				maxcode = b->n_bins[j];
+		}
+		b->cuts = sf_calloc(env, b->off[p] ? b->off[p] : 1, sizeof(float));
+		if (b->cuts == NULL)
+			st = sf_fail(env, SF_ENOMEM, "out of memory quantising the training rows");
+		else
+			for (j = 0; j < p; j++)
+				memcpy(b->cuts + b->off[j], c.cuts + (size_t) j * (max_bin + 1),
+					   sizeof(float) * b->n_bins[j]);
+	}
+	sf_free(env, c.cuts);
+	if (st != SF_OK)
+		return st;
+
+	b->wide = maxcode > 255;
+	if (!sf_mul_size(n_rows, p, &ncodes) ||
+		(b->codes = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory storing the bin codes");
+	cc.x = x;
+	cc.rows = rows;
+	cc.n = n_rows;
+	cc.b = b;
+	{
+		size_t		blocks = (n_rows + GBT_CODE_BLOCK - 1) / GBT_CODE_BLOCK,
+					t;
+		size_t		step = 64;	/* blocks per region: a cancel is seen within ~0.1 s */
+
+		for (t = 0; t < blocks; t += step)
+		{
+			size_t		cnt = blocks - t < step ? blocks - t : step;
+			code_ctx	sub = cc;
+
+			if (sf_interrupted(env))
+				return sf_fail(env, SF_ECANCEL, "canceled");
+			sub.rows = rows ? rows + t * GBT_CODE_BLOCK : NULL;
+			sub.x = rows ? x : x + t * GBT_CODE_BLOCK * p;
+			sub.n = n_rows - t * GBT_CODE_BLOCK;
+			/* codes of the sub-range start at row t * BLOCK */
+			{
+				gbt_bins	view = *b;
+
+				view.codes = b->wide ? (void *) ((uint16_t *) b->codes + t * GBT_CODE_BLOCK * p)
+					: (void *) ((uint8_t *) b->codes + t * GBT_CODE_BLOCK * p);
+				sub.b = &view;
+				gbt_parallel(env, (int) cnt, code_block, &sub);
+			}
+		}
+	}
+	return SF_OK;
+}
+
+void
+gbt_bins_free(sf_env *env, gbt_bins *b)
+{
+	sf_free(env, b->n_bins);
+	sf_free(env, b->off);
+	sf_free(env, b->cuts);
+	sf_free(env, b->min_val);
+	sf_free(env, b->has_missing);
+	sf_free(env, b->codes);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,113 @@
+/*
+ * gbt_int.h
+ *	  Internals shared by the files of the tree core (src/gbt_*.c): the
+ *	  quantised training matrix, the worker pool, the histogram kernels and
+ *	  the split search.  Pure C, no postgres.h.
+ */
+#ifndef SCFRISK_GBT_INT_H
+#define SCFRISK_GBT_INT_H
+
+#include "scfrisk/gbt.h"
+
+/*
+ * The training rows, quantised once.  Feature j has n_bins[j] bins; bin b
+ * holds the values v with cuts[off[j] + b - 1] <= v < cuts[off[j] + b] (as
+ * float32), so "bin <= b" is exactly "v < cuts[off[j] + b]", the test the
+ * model applies at scoring time.  The code n_bins[j] marks a missing value.
+ * A histogram has off[p] slots: feature j's bins at off[j] .. off[j] + n_bins[j]
+ * - 1, then its missing slot at off[j] + n_bins[j] (so off[j + 1] = off[j] +
+ * n_bins[j] + 1).
+ */
+typedef struct gbt_bins
+{
+	size_t		n;				/* rows */
+	uint32_t	p;				/* features */
+	uint32_t   *n_bins;			/* (p) bins per feature, >= 1 */
+	uint32_t   *off;			/* (p + 1) histogram slot offsets */
+	float	   *cuts;			/* (off[p]) upper bounds of the bins, per feature at off[j] */
+	float	   *min_val;		/* (p) below every training value: the split "all values right" */
+	uint8_t    *has_missing;	/* (p) 1 when some training row misses the feature */
+	int			wide;			/* codes are uint16_t (else uint8_t) */
+	void	   *codes;			/* (n, p) row-major bin codes */
+} gbt_bins;
+
+/* Task of a parallel region: task index and the worker slot running it. */
+typedef void (*gbt_task_fn) (void *ctx, int task, int worker);
+
+/*
+ * Run fn(ctx, t, worker) for t in [0, n_tasks) on up to env->threads
+ * threads (the caller's thread is worker 0).  Workers block every signal,
+ * never allocate, and are joined before return.  Each task must write only
+ * its own outputs, so the results do not depend on the thread count.
+ */
+extern void gbt_parallel(sf_env *env, int n_tasks, gbt_task_fn fn, void *ctx);
+
+/* Workers gbt_parallel would use for n_tasks (scratch sizing). */
+extern int	gbt_workers(const sf_env *env, int n_tasks);
+
+/*
+ * Quantise x (n, p) row-major into *b: weighted quantile cuts per feature
+ * (at most max_bin bins) and the codes.  rows (n_rows) selects the training
+ * rows of x (row rows[i] of x becomes row i of b).  w may be NULL.
+ */
+extern sf_status gbt_bins_build(sf_env *env, const double *x, const double *w, uint32_t p,
+								const uint32_t *rows, size_t n_rows, int max_bin, gbt_bins *b);
+extern void gbt_bins_free(sf_env *env, gbt_bins *b);
+
+/* Code of row i, feature j. */
+static inline uint32_t
+gbt_code(const gbt_bins *b, size_t i, uint32_t j)
+{
+	return b->wide ? ((const uint16_t *) b->codes)[i * b->p + j]
+		: ((const uint8_t *) b->codes)[i * b->p + j];
+}
+
+/* A candidate split of one node. */
+typedef struct gbt_split
+{
+	double		loss_chg;		/* gain; <= 0 when none was found */
+	uint32_t	feature;
+	uint32_t	bin;			/* rows with code <= bin (and not missing) go left */
+	int			all_right;		/* "values all go right" split (bin unused) */
+	int			default_left;	/* missing rows go left */
+	float		cond;			/* split_cond of the model */
+	double		gl,
+				hl,
+				gr,
+				hr;				/* sums of the children */
+} gbt_split;
+
+/* XGBoost's leaf weight and gain of a (G, H) pair (src/tree/param.h). */
+extern double gbt_calc_weight(const gbt_params *p, double g, double h);
+extern double gbt_calc_gain(const gbt_params *p, double g, double h);
+
+/*
+ * Histograms of several nodes at once: node k covers rows[begin[k]..end[k])
+ * of bins b, its histogram (2 * off[p] doubles: g, h per slot) goes to
+ * hist[k] (zeroed here).  gh holds (g, h) per row of b.  Parallel over
+ * feature blocks.
+ */
+extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const double *gh, const uint32_t *rows,
+						   int n_nodes, const size_t *begin, const size_t *end, double **hist);
+
+/*
+ * Best split of each of n_nodes nodes from their histograms and totals
+ * (g[k], h[k]) over the features with allowed[j] set (allowed NULL: all).
+ * scratch holds (n_nodes, p) candidates.  Parallel over features; ties go to the smaller feature, then to the
+ * first candidate in XGBoost's enumeration order.
+ */
+extern void gbt_split_find(sf_env *env, const gbt_bins *b, const gbt_params *prm, int n_nodes,
+						   double *const *hist, const double *g, const double *h,
+						   const uint8_t *allowed, gbt_split *out, gbt_split *scratch);
+
+/* Metric names and the evaluation of a metric on margins (weights may be NULL). */
+extern const char *gbt_metric_name(int metric);
+extern sf_status gbt_metric_eval(sf_env *env, int metric, int objective, const double *margin,
+								 const double *y, const double *w, const uint32_t *rows,
+								 size_t n, double *out);
+
+/* Allocate or free a tree of n_nodes nodes (all arrays). */
+extern sf_status gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes);
+extern void gbt_tree_free(sf_env *env, gbt_tree *t);
+
+#endif							/* SCFRISK_GBT_INT_H */

@@ -1,0 +1,296 @@
+/*
+ * gbt_split.c
+ *	  Gradient histograms of tree nodes and the search for the best split of
+ *	  each node, with XGBoost 1.7's gain and weight formulas.
+ *
+ * A histogram holds, for every (feature, bin) slot and every feature's
+ * missing slot, the sums of the gradients and hessians of the node's rows.
+ * The boosting loop builds the histogram of the smaller child only and
+ * derives the larger one by subtracting it from the parent's.  Work is split
+ * by blocks of features so each slot is summed in row order by one thread:
+ * the result is the same for any thread count.
+ *
+ * Split enumeration per feature (XGBoost's hist evaluator): left to right
+ * with missing rows going right, then, when the node has missing values for
+ * the feature, right to left with missing rows going left, the last step of
+ * which sends every present value right (condition: the feature's minimum
+ * bound).  A candidate needs both children's hessian sums at least
+ * min_child_weight and positive.  Gain = CalcGain(left) + CalcGain(right) -
+ * CalcGain(parent), with XGBoost's L1 thresholding and max_delta_step
+ * clipping; ties keep the earlier candidate and the smaller feature.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "gbt_int.h"
+
+/* ------------------------------------------------------------ formulas */
+
+static double
+threshold_l1(double w, double alpha)
+{
+	if (w > alpha)
+		return w - alpha;
+	if (w < -alpha)
+		return w + alpha;
+	return 0.0;
+}
+
+double
+gbt_calc_weight(const gbt_params *p, double g, double h)
+{
+	double		dw;
+
+	if (h < p->min_child_weight || h <= 0.0)
+		return 0.0;
+	dw = -threshold_l1(g, p->alpha) / (h + p->lambda);
+	if (p->max_delta_step != 0.0 && fabs(dw) > p->max_delta_step)
+		dw = copysign(p->max_delta_step, dw);
+	return dw;
+}
+
+double
+gbt_calc_gain(const gbt_params *p, double g, double h)
+{
+	if (h < p->min_child_weight || h <= 0.0)
+		return 0.0;
+	if (p->max_delta_step == 0.0)
+	{
+		double		t = p->alpha == 0.0 ? g : threshold_l1(g, p->alpha);
+
+		return t * t / (h + p->lambda);
+	}
+	else
+	{
+		double		w = gbt_calc_weight(p, g, h);
+		double		r = -(2.0 * g * w + (h + p->lambda) * w * w);
+
+		return p->alpha == 0.0 ? r : r + p->alpha * fabs(w);
+	}
+}
+
+/* ------------------------------------------------------------ histograms */
+
+typedef struct hist_ctx
+{
+	const gbt_bins *b;
+	const double *gh;
+	const uint32_t *rows;
+	int			n_nodes;
+	const size_t *begin;
+	const size_t *end;
+	double	  **hist;
+	int			n_blocks;
+} hist_ctx;
+
+static void
+hist_task(void *arg, int t, int worker)
+{
+	hist_ctx   *c = arg;
+	const gbt_bins *b = c->b;
+	uint32_t	p = b->p;
+	uint32_t	j0 = (uint32_t) ((uint64_t) p * t / c->n_blocks);
+	uint32_t	j1 = (uint32_t) ((uint64_t) p * (t + 1) / c->n_blocks);
+	int			k;
+
+	for (k = 0; k < c->n_nodes; k++)
+	{
+		double	   *h = c->hist[k];
+		size_t		i;
+		uint32_t	j;
+
+		memset(h + 2 * (size_t) b->off[j0], 0, sizeof(double) * 2 * (b->off[j1] - b->off[j0]));
+		if (b->wide)
+		{
+			const uint16_t *codes = b->codes;
+
+			for (i = c->begin[k]; i < c->end[k]; i++)
+			{
+				uint32_t	r = c->rows[i];
+				double		g = c->gh[2 * (size_t) r],
+							hh = c->gh[2 * (size_t) r + 1];
+				const uint16_t *cr = codes + (size_t) r * p;
+
+				for (j = j0; j < j1; j++)
+				{
+					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
+
+					s[0] += g;
+					s[1] += hh;
+				}
+			}
+		}
+		else
+		{
+			const uint8_t *codes = b->codes;
+
+			for (i = c->begin[k]; i < c->end[k]; i++)
+			{
+				uint32_t	r = c->rows[i];
+				double		g = c->gh[2 * (size_t) r],
+							hh = c->gh[2 * (size_t) r + 1];
+				const uint8_t *cr = codes + (size_t) r * p;
+
+				for (j = j0; j < j1; j++)
+				{
+					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
+
+					s[0] += g;
+					s[1] += hh;
+				}
+			}
+		}
+	}
+}
+
+void
+gbt_hist_build(sf_env *env, const gbt_bins *b, const double *gh, const uint32_t *rows,
+			   int n_nodes, const size_t *begin, const size_t *end, double **hist)
+{
+	hist_ctx	c;
+
+	c.b = b;
+	c.gh = gh;
+	c.rows = rows;
+	c.n_nodes = n_nodes;
+	c.begin = begin;
+	c.end = end;
+	c.hist = hist;
+	c.n_blocks = gbt_workers(env, (int) (b->p > 4096 ? 4096 : b->p));
+	gbt_parallel(env, c.n_blocks, hist_task, &c);
+}
+
+/* ------------------------------------------------------------ split search */
+
+typedef struct split_ctx
+{
+	const gbt_bins *b;
+	const gbt_params *prm;
+	int			n_nodes;
+	double *const *hist;
+	const double *g;
+	const double *h;
+	const uint8_t *allowed;
+	gbt_split  *best;			/* (n_nodes, p) best per node and feature */
+} split_ctx;
+
+/* Replace *best by the candidate when its gain is strictly larger. */
+static inline void
+consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
+		 uint32_t bin, int all_right, int default_left, float cond,
+		 double gl, double hl, double gr, double hr)
+{
+	double		chg;
+
+	if (hl < prm->min_child_weight || hr < prm->min_child_weight || hl <= 0.0 || hr <= 0.0)
+		return;
+	chg = gbt_calc_gain(prm, gl, hl) + gbt_calc_gain(prm, gr, hr) - parent_gain;
+	if (chg > best->loss_chg)
+	{
+		best->loss_chg = chg;
+		best->feature = j;
+		best->bin = bin;
+		best->all_right = all_right;
+		best->default_left = default_left;
+		best->cond = cond;
+		best->gl = gl;
+		best->hl = hl;
+		best->gr = gr;
+		best->hr = hr;
+	}
+}
+
+static void
+split_task(void *arg, int t, int worker)
+{
+	split_ctx  *c = arg;
+	const gbt_bins *b = c->b;
+	uint32_t	j = (uint32_t) t;
+	uint32_t	nb = b->n_bins[j];
+	const float *cut = b->cuts + b->off[j];
+	int			k;
+
+	for (k = 0; k < c->n_nodes; k++)
+	{
+		gbt_split  *best = &c->best[(size_t) k * b->p + j];
+		const double *hs = c->hist[k] + 2 * (size_t) b->off[j];
+		double		G = c->g[k],
+					H = c->h[k];
+		double		parent_gain = gbt_calc_gain(c->prm, G, H);
+		double		gm = hs[2 * nb],
+					hm = hs[2 * nb + 1];
+		double		gl = 0.0,
+					hl = 0.0;
+		uint32_t	i;
+
+		memset(best, 0, sizeof(*best));
+		best->loss_chg = 0.0;
+		if (c->allowed && !c->allowed[j])
+			continue;
+		/* forward: bins 0..i left, missing right */
+		for (i = 0; i < nb; i++)
+		{
+			gl += hs[2 * i];
+			hl += hs[2 * i + 1];
+			if (hs[2 * i + 1] == 0.0 && hs[2 * i] == 0.0 && i + 1 < nb)
+				continue;		/* an empty bin gives the same partition as the previous one */
+			consider(best, c->prm, parent_gain, j, i, 0, 0, cut[i], gl, hl, G - gl, H - hl);
+		}
+		/* backward, only when the node has missing values here */
+		if (hm > 0.0)
+		{
+			double		gr = 0.0,
+						hr = 0.0;
+
+			for (i = nb; i-- > 0;)
+			{
+				gr += hs[2 * i];
+				hr += hs[2 * i + 1];
+				if (hs[2 * i + 1] == 0.0 && hs[2 * i] == 0.0 && i > 0)
+					continue;
+				if (i > 0)
+					consider(best, c->prm, parent_gain, j, i - 1, 0, 1, cut[i - 1],
+							 G - gr, H - hr, gr, hr);
+				else
+					consider(best, c->prm, parent_gain, j, 0, 1, 1, b->min_val[j],
+							 G - gr, H - hr, gr, hr);
+			}
+		}
+		(void) gm;
+	}
+}
+
+void
+gbt_split_find(sf_env *env, const gbt_bins *b, const gbt_params *prm, int n_nodes,
+			   double *const *hist, const double *g, const double *h,
+			   const uint8_t *allowed, gbt_split *out, gbt_split *scratch)
+{
+	split_ctx	c;
+	int			k;
+	uint32_t	j;
+
+	c.b = b;
+	c.prm = prm;
+	c.n_nodes = n_nodes;
+	c.hist = hist;
+	c.g = g;
+	c.h = h;
+	c.allowed = allowed;
+	c.best = scratch;
+	gbt_parallel(env, (int) b->p, split_task, &c);
+	/* reduce in feature order: strictly larger wins, so ties keep the smaller feature */
+	for (k = 0; k < n_nodes; k++)
+	{
+		gbt_split  *o = &out[k];
+
+		memset(o, 0, sizeof(*o));
+		o->loss_chg = 0.0;
+		for (j = 0; j < b->p; j++)
+		{
+			const gbt_split *s = &scratch[(size_t) k * b->p + j];
+
+			if (s->loss_chg > o->loss_chg)
+				*o = *s;
+		}
+	}
+}
