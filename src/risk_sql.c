@@ -230,3 +230,27 @@ loan_size_samples(PG_FUNCTION_ARGS)
 	pfree(s);
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(loan_grid);
+Datum
+loan_grid(PG_FUNCTION_ARGS)
+{
+	double		upper = PG_GETARG_FLOAT8(0);
+	int32		levels = PG_GETARG_INT32(1);
+	double	   *v;
+	int			i;
+
+	if (!(upper >= 0.0) || !isfinite(upper))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("loan_grid: upper must be a finite amount >= 0, got %g", upper)));
+	if (levels < 2 || levels > RISK_MAX_GRID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("loan_grid: levels must be between 2 and %d, got %d", RISK_MAX_GRID, levels)));
+	v = palloc(sizeof(double) * levels);
+	for (i = 0; i < levels; i++)
+		v[i] = upper * (double) i / (double) (levels - 1);
+	v[levels - 1] = upper;
+	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(v, levels));
+}

@@ -37,3 +37,10 @@ AS 'MODULE_PATHNAME', 'loan_size_samples'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION scfrisk.loan_size(float8[], jsonb) IS
 'largest loan that the policy allows, from a float8[] of sales samples of one seller (the sample path)';
+
+CREATE FUNCTION scfrisk.loan_grid(upper float8, levels int)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'loan_grid'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.loan_grid(float8, int) IS
+'levels evenly spaced loan amounts from 0 to upper (a sorted loan grid for loan_risk_curve)';
