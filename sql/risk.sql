@@ -74,7 +74,13 @@ WITH e AS (SELECT * FROM m, scfrisk.loan_risk_curve(model, ARRAY[5.0], ARRAY[300
 SELECT bool_and(abs(e.pd - s.pd) < 1e-4 AND abs(e.el - s.el) < 1e-3 * e.el + 1e-6) AS paths_agree
 FROM e JOIN s USING (loan);
 
+-- loan grids
+SELECT scfrisk.loan_grid(100, 5) AS grid, cardinality(scfrisk.loan_grid(1e6, 50)) AS levels;
+
 -- Bad input
+SELECT scfrisk.loan_grid(-1, 5);
+SELECT scfrisk.loan_grid('NaN', 5);
+SELECT scfrisk.loan_grid(100, 1);
 SELECT * FROM u, scfrisk.loan_risk_curve(s, ARRAY[0, -1]::float8[]);
 SELECT * FROM u, scfrisk.loan_risk_curve(s, ARRAY[0, 'NaN']::float8[]);
 SELECT * FROM u, scfrisk.loan_risk_curve(s, ARRAY[0, 'Infinity']::float8[]);

@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(38);
+SELECT plan(41);
 
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['bytea', 'double precision[]', 'double precision[]', 'jsonb']);
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['double precision[]', 'double precision[]', 'jsonb']);
@@ -45,6 +45,10 @@ SELECT is((SELECT binding_constraint FROM u, scfrisk.loan_size(s, '{"pd_limit": 
           'pd_limit', 'PD limit binds');
 SELECT is((SELECT binding_constraint FROM m, scfrisk.loan_size(model, ARRAY[2.0], '{"credit_line": 1}')),
           'credit_line', 'credit line binds from a model');
+
+SELECT is(scfrisk.loan_grid(10, 3), ARRAY[0, 5, 10]::float8[], 'loan_grid spaces evenly from 0');
+SELECT throws_ok($$SELECT scfrisk.loan_grid(-1, 3)$$, '22023', NULL, 'negative grid bound: 22023');
+SELECT throws_ok($$SELECT scfrisk.loan_grid(10, 1)$$, '22023', NULL, 'one-level grid: 22023');
 
 -- bad input and its SQLSTATE
 SELECT throws_ok($$SELECT * FROM u, scfrisk.loan_risk_curve(s, ARRAY[-1]::float8[])$$, '22000', NULL, 'negative loan: 22000');
