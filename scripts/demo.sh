@@ -2,7 +2,10 @@
 # The README's main job: install what is missing, build, install, and run
 # the scfrisk demo on a throwaway cluster (or on the server in PG* variables):
 # create the extension, load the German credit data, show what scfrisk
-# offers, then train, score and print risk curves (scripts/demo_report.sql).
+# offers, generate the synthetic seller data set, train the sales and credit
+# models, size every loan, refresh the BI views and print a short risk report
+# (scripts/demo_report.sql).  SCFRISK_DEMO_SELLERS (2000) and
+# SCFRISK_DEMO_SEED (42) set the data size and seed.
 set -euo pipefail
 # PostgreSQL 15 explicitly, even where other major versions are installed.
 if [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
@@ -44,7 +47,12 @@ psql -v ON_ERROR_STOP=1 -P pager=off -c "
 	WHERE n.nspname = 'scfrisk' AND obj_description(p.oid, 'pg_proc') IS NOT NULL
 	ORDER BY 2, 1"
 
-if [ -f scripts/demo_report.sql ]; then
-	step "train, score and size loans"
-	psql -v ON_ERROR_STOP=1 -P pager=off -f scripts/demo_report.sql
-fi
+SELLERS=${SCFRISK_DEMO_SELLERS:-2000}
+step "generate the synthetic 3PL supply-chain-finance data ($SELLERS sellers, schema scfrisk_demo)"
+psql -v ON_ERROR_STOP=1 -qAtc "SELECT scfrisk.generate_demo_data($SELLERS, ${SCFRISK_DEMO_SEED:-42})"
+
+step "train the QRGMM sales model and the credit model, size every loan, refresh the views"
+psql -v ON_ERROR_STOP=1 -qAtc "SELECT scfrisk_demo.refresh_risk()"
+
+step "risk report (scripts/demo_report.sql)"
+psql -v ON_ERROR_STOP=1 -P pager=off -f scripts/demo_report.sql

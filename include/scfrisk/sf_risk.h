@@ -1,0 +1,187 @@
+/*
+ * sf_risk.h
+ *	  The risk of a loan as a function of its amount, and loan sizing, from a
+ *	  seller's conditional sales distribution (methods/qrgmm_scf.md section 6).
+ *
+ * A loan L is due as t(L) = (1 + rate) L at the end of the period.  The
+ * seller repays from a capacity C = g(S) that is a non-decreasing function of
+ * period sales S (the repayment preset); default is C < t, the loss is
+ * (t - C)^+.  Every measure (PD, EL, ELGD, LGD rate, VaR, CVaR, expected
+ * profit) is a functional of the law of C and of t.  Two evaluators share one
+ * interface:
+ *
+ * - exact (6.3a): on the piecewise-linear QRGMM curve of sf_qcurve.h, for
+ *   the affine presets "sales" (C = kappa S) and "sales_plus_fixed_recovery"
+ *   (C = kappa S + (1 - h) V); every loan costs O(log m);
+ * - samples (6.3b): on sorted capacities c_(1) <= ... <= c_(K) with prefix
+ *   sums, from a float8[] of sales samples or from K stratified draws of a
+ *   curve; this is the path of "sales_plus_collateral", whose capacity
+ *   C = kappa S + (1 - h) w max(q0 - S / p, 0) is piecewise linear.
+ *
+ * Loan sizing (6.4) finds the largest loan meeting each policy limit by
+ * bisection on the monotone measures, and the profit optimum as the largest
+ * loan whose PD stays at the critical fractile (rate + fee - funding_rate) /
+ * (1 + rate) (Profit is concave, its derivative is (1 + r)(1 - PD) + fee -
+ * (1 + r_f)); the recommendation is their minimum and the binding one is
+ * reported.
+ */
+#ifndef SCFRISK_SF_RISK_H
+#define SCFRISK_SF_RISK_H
+
+#include "scfrisk/sf_core.h"
+#include "scfrisk/sf_params.h"
+#include "scfrisk/sf_qcurve.h"
+
+/* Repayment presets (enum index of "repayment" in the terms). */
+typedef enum sf_risk_preset
+{
+	SF_RISK_SALES = 0,			/* C = kappa S */
+	SF_RISK_SALES_FIXED = 1,	/* C = kappa S + (1 - h) V */
+	SF_RISK_SALES_COLLATERAL = 2	/* C = kappa S + (1 - h) w max(q0 - S/p, 0) */
+} sf_risk_preset;
+
+#define RISK_DEFAULT_RATE		0.02
+#define RISK_DEFAULT_LEVEL		0.95
+#define RISK_DEFAULT_HAIRCUT	0.3
+#define RISK_DEFAULT_SAMPLES	100000
+#define RISK_MIN_SAMPLES		100
+#define RISK_MAX_SAMPLES		10000000
+#define RISK_DEFAULT_PD_LIMIT	0.05
+#define RISK_DEFAULT_EL_RATE	0.01
+#define RISK_DEFAULT_LTV_CAP	0.7
+#define RISK_MAX_GRID			1000000 /* loans per curve call */
+
+/* The loan contract and how the seller repays (the "terms" jsonb). */
+typedef struct sf_risk_terms
+{
+	double		rate;			/* r: period interest rate, > -1 */
+	double		fee;			/* phi_fee: upfront fee as a share of L, [0, 1) */
+	double		funding_rate;	/* r_f: lender's period funding cost, > -1 */
+	double		remittance;		/* kappa: share of sales remitted to the lender, (0, 1] */
+	double		collateral_value;	/* V: value of the in-transit collateral, >= 0 */
+	double		haircut;		/* h: liquidation haircut on collateral, [0, 1] */
+	double		units;			/* q0: units in transit (sales_plus_collateral) */
+	double		unit_price;		/* p: selling price per unit */
+	double		unit_cost;		/* w: collateral (cost) value per unit */
+	double		level;			/* a: VaR / CVaR level, (0, 1) */
+	int			repayment;		/* sf_risk_preset */
+	int			samples;		/* K stratified draws for the sample path from a model */
+} sf_risk_terms;
+
+/* Loan policy (the "policy" jsonb): the terms plus the limits. */
+typedef struct sf_risk_policy
+{
+	sf_risk_terms terms;		/* keys of the terms table, flattened */
+	double		pd_limit;		/* alpha: largest PD, (0, 1] (1 = none) */
+	double		el_rate;		/* beta: EL(L) <= beta L, 0 = none */
+	double		cvar_budget;	/* B: CVaR_a(L) <= B (currency), 0 = none */
+	double		ltv_cap;		/* L <= ltv_cap * collateral_value, 0 = none */
+	double		credit_line;	/* L <= credit_line, 0 = none */
+	int			profit_optimum; /* also cap at the profit-maximising loan */
+} sf_risk_policy;
+
+extern const sf_param_table sf_risk_terms_table;	/* "loan_risk_curve" terms */
+extern const sf_param_table sf_risk_policy_table;	/* "loan_size" policy */
+
+/* Names of the presets and of the binding constraints. */
+extern const char *sf_risk_preset_name(int preset);
+
+typedef enum sf_risk_binding
+{
+	SF_BIND_PD_LIMIT = 0,
+	SF_BIND_EL_RATE,
+	SF_BIND_CVAR_BUDGET,
+	SF_BIND_LTV_CAP,
+	SF_BIND_CREDIT_LINE,
+	SF_BIND_PROFIT_OPTIMUM,
+	SF_BIND_COUNT
+} sf_risk_binding;
+
+extern const char *sf_risk_binding_name(sf_risk_binding b);
+
+/* The measures of one loan amount (NaN = undefined: ELGD and LGD rate at PD 0). */
+typedef struct sf_risk_row
+{
+	double		loan;			/* L */
+	double		due;			/* t = (1 + r) L */
+	double		pd;				/* P(C < t) */
+	double		el;				/* E[(t - C)^+] */
+	double		elgd;			/* EL / PD (currency) */
+	double		lgd_rate;		/* EL / (PD t) */
+	double		var;			/* (t - Q_C(1 - a))^+ */
+	double		cvar;			/* (1/(1-a)) integral_0^{1-a} (t - Q_C(v))^+ dv */
+	double		profit;			/* t - EL + fee L - (1 + r_f) L */
+	int			tail_resolved;	/* PD lies outside the model's unresolved tail atoms */
+} sf_risk_row;
+
+/*
+ * An evaluator: either a curve (exact path) or sorted capacities (samples).
+ * Built by sf_risk_eval_curve / sf_risk_eval_samples, freed by
+ * sf_risk_eval_free.  Holds pointers to the curve, which must outlive it.
+ */
+typedef struct sf_risk_eval
+{
+	sf_risk_terms terms;		/* validated copy */
+	double		kappa;			/* remittance */
+	double		r0;				/* fixed recovery (1 - h) V, or 0 */
+	const sf_qcurve *curve;		/* exact path, or NULL */
+	double		q_var;			/* exact: Qhat_S(1 - a) */
+	double		atom;			/* unresolved tail mass: 1/m or 1/K */
+	double	   *c;				/* samples: K sorted capacities, or NULL */
+	double	   *pc;				/* samples: (K+1) prefix sums, pc[0] = 0 */
+	size_t		K;
+	size_t		kk;				/* ceil((1 - a) K), >= 1 */
+	double		c_max;			/* largest capacity (for the sizing bracket) */
+} sf_risk_eval;
+
+/* Check cross-field conditions of the terms (monotone capacity and so on). */
+extern sf_status sf_risk_terms_validate(sf_env *env, const sf_risk_terms *t);
+
+/* Capacity g(S) of the preset. */
+extern double sf_risk_capacity(const sf_risk_terms *t, double s);
+
+/*
+ * Evaluator on a curve.  Presets sales and sales_plus_fixed_recovery are
+ * exact; sales_plus_collateral draws terms->samples stratified points from
+ * the curve and takes the sample path.  Allocates through env.
+ */
+extern sf_status sf_risk_eval_curve(sf_env *env, const sf_risk_terms *terms,
+									const sf_qcurve *curve, sf_risk_eval *out);
+
+/*
+ * Evaluator on sales samples s[0..n) (any order; NaN and infinity are
+ * SF_EDATA, n = 0 is SF_EDATA).  Copies and sorts.
+ */
+extern sf_status sf_risk_eval_samples(sf_env *env, const sf_risk_terms *terms,
+									  const double *s, size_t n, sf_risk_eval *out);
+extern void sf_risk_eval_free(sf_env *env, sf_risk_eval *ev);
+
+/* The measures at one loan L >= 0 (no monotone guard: see sf_risk_curve). */
+extern void sf_risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row);
+
+/*
+ * The risk curve over loans[0..n): finite, >= 0, non-decreasing (SF_EDATA
+ * otherwise, naming the element).  One pass; PD, EL, VaR and CVaR are
+ * carried as running maxima so rounding can never make them decrease.
+ * rows is (n).
+ */
+extern sf_status sf_risk_curve(sf_env *env, const sf_risk_eval *ev, const double *loans,
+							   size_t n, sf_risk_row *rows);
+
+/* A recommended loan and why. */
+typedef struct sf_risk_size
+{
+	double		loan;			/* min over the limits */
+	sf_risk_binding binding;	/* which limit gives it */
+	double		limits[SF_BIND_COUNT];	/* each limit; INFINITY when inactive */
+	sf_risk_row at;				/* the measures at loan */
+} sf_risk_size;
+
+/*
+ * Size a loan under policy (its terms must be those ev was built with).
+ * SF_EINVAL when no limit bounds the loan.
+ */
+extern sf_status sf_risk_size_loan(sf_env *env, const sf_risk_eval *ev,
+								   const sf_risk_policy *policy, sf_risk_size *out);
+
+#endif							/* SCFRISK_SF_RISK_H */

@@ -1,0 +1,5 @@
+# Loan risk curves, loan sizing, demo data (issue 6).
+CORE_SRCS	+= src/risk.c src/risk_size.c
+UNIT_TESTS	+= test/unit/test_risk.c
+SQL_SRCS	+= src/risk_sql.c
+SQL_SRCS	+= src/demo_sql.c

@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Loan risk curves and loan sizing against closed-form truth (issue 6).
+
+The sales law is that of methods/qrgmm_scf.md section 8.2 for one
+(category, marketplace) segment, so that linear quantile regression is
+correctly specified: log S = mu(x) + sig(x) eps with
+    mu  = 0.9 h + c0 + 0.25 (rt - 4.25) 1{a > 2} + 0.15 sin(2 pi month / 12)
+    sig = s0 + 0.1 1{a <= 2}
+and eps ~ N(0, 1) (lognormal) or eps = T_5 sqrt(3/5) (heavy tail).  The
+covariates handed to qrgmm_train are [h, 1{a > 2}, (rt - 4.25) 1{a > 2},
+sin(2 pi month / 12)].  For each law a QRGMM model is fitted in the database
+and, at three covariate profiles, the curve of scfrisk.loan_risk_curve is
+compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
+
+1. sup over the loan grid |PD - PD_true| <= the model's own Kolmogorov
+   distance to the true law at that x (measured here on the curve's knots and
+   a fine grid) + 0.005;
+2. EL and CVaR_0.95: on the true law (the sample path over 200,000
+   stratified true quantiles) within 3% of the closed forms where PD_true >=
+   0.01 (lognormal: section 8.2; heavy tail: the same integrals of the true
+   quantile function by scipy quad); on the fitted model, within the model's
+   own distributional error (section 6.5: EL error <= integral of |Fhat - F|
+   below the threshold, CVaR error <= the tail quantile error), and the
+   relative errors where PD >= 0.01, 0.05, 0.1 printed (the 3% target of the
+   issue is not met there by models fitted at this size: see docs/risk.md);
+3. loan_size under a PD limit of 5% within 2% of L_PD(alpha) =
+   exp(mu + sig F_eps^-1(alpha)) / (1 + r);
+4. the sample path on 20,000 random draws of the model agrees with the
+   exact path within the DKW bound (99.9%);
+5. a numpy implementation of the section 6.3a formulas on the same curve
+   (the knots of qrgmm_curve) agrees with scfrisk to 1e-9 relative.
+
+Run with /usr/bin/python3 against a database (PG* variables).
+"""
+import io
+import os
+import sys
+import time
+
+import numpy as np
+import psycopg2
+from scipy import integrate, stats
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from sftap import Tap  # noqa: E402
+
+N = int(os.environ.get("SCFRISK_RISK_N", "60000"))
+M = int(os.environ.get("SCFRISK_RISK_M", "1000"))
+RATE = 0.02
+LEVEL = 0.95
+C0, S0 = 0.6, 0.31
+
+t = Tap()
+conn = psycopg2.connect("")
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+
+
+def covariates(rng, n):
+    h = rng.normal(10, 1, n)
+    a = rng.uniform(0.5, 8, n)
+    rt = rng.uniform(3.5, 5, n)
+    month = rng.integers(1, 13, n)
+    ind = (a > 2).astype(float)
+    return np.column_stack([h, ind, (rt - 4.25) * ind, np.sin(2 * np.pi * month / 12)])
+
+
+def mu_sig(X):
+    mu = 0.9 * X[:, 0] + C0 + 0.25 * X[:, 2] + 0.15 * X[:, 3]
+    sig = S0 + 0.1 * (1 - X[:, 1])
+    return mu, sig
+
+
+class Law:
+    """Standardised noise eps: normal, or T_5 scaled to unit variance."""
+
+    def __init__(self, heavy):
+        self.heavy = heavy
+        self.scale = np.sqrt(3 / 5) if heavy else 1.0
+
+    def draw(self, rng, n):
+        return rng.standard_t(5, n) * self.scale if self.heavy else rng.standard_normal(n)
+
+    def cdf(self, z):
+        return stats.t.cdf(z / self.scale, 5) if self.heavy else stats.norm.cdf(z)
+
+    def ppf(self, u):
+        return stats.t.ppf(u, 5) * self.scale if self.heavy else stats.norm.ppf(u)
+
+
+def truth(law, mu, sig, s):
+    """PD, EL, CVaR of the loss (s - S)^+ for S = exp(mu + sig eps)."""
+    z = (np.log(s) - mu) / sig
+    pd = law.cdf(z)
+    P = min(pd, 1 - LEVEL)
+    if not law.heavy:
+        Mn = np.exp(mu + sig * sig / 2)
+        el = s * pd - Mn * stats.norm.cdf(z - sig)
+        cv = (s * P - (Mn * stats.norm.cdf(stats.norm.ppf(P) - sig) if P > 0 else 0)) / (1 - LEVEL)
+        return pd, el, cv
+
+    def q(u):
+        return np.exp(mu + sig * law.ppf(u))
+    i_f = integrate.quad(q, 0, pd, limit=200, epsabs=0, epsrel=1e-10)[0] if pd > 0 else 0.0
+    i_p = integrate.quad(q, 0, P, limit=200, epsabs=0, epsrel=1e-10)[0] if P > 0 else 0.0
+    return pd, s * pd - i_f, (s * P - i_p) / (1 - LEVEL)
+
+
+def load(name, X, y):
+    cur.execute("DROP TABLE IF EXISTS %s" % name)
+    cur.execute("CREATE TABLE %s (x float8[], y float8)" % name)
+    rows = "\n".join("{%s}\t%r" % (",".join(repr(float(v)) for v in X[i]), float(y[i]))
+                     for i in range(len(y)))
+    cur.copy_expert("COPY %s FROM STDIN" % name, io.StringIO(rows))
+
+
+def numpy_exact(knots, m, s):
+    """Section 6.3a on a log1p curve in numpy: PD, EL, CVaR at sales threshold s."""
+    u = np.arange(m + 1) / m
+    tth = np.log1p(s)
+
+    def integral(p):
+        # integral_0^p expm1(Qhat_y(u)) du, segment by segment in closed form
+        total = 0.0
+        for j in range(m):
+            lo, hi = u[j], min(u[j + 1], p)
+            if hi <= lo:
+                break
+            w = hi - lo
+            d = (knots[j + 1] - knots[j]) * m * w
+            phi = 1 + 0.5 * d if abs(d) < 1e-8 else np.expm1(d) / d
+            total += w * (np.exp(knots[j]) * phi - 1)
+        return total
+    if tth <= knots[0]:
+        F = 0.0
+    elif tth > knots[-1]:
+        F = 1.0
+    else:
+        j = np.searchsorted(knots, tth, side="left") - 1
+        F = (j + (tth - knots[j]) / (knots[j + 1] - knots[j])) / m
+    P = min(F, 1 - LEVEL)
+    return F, s * F - integral(F), (s * P - integral(P)) / (1 - LEVEL)
+
+
+profiles = np.array([[10.0, 1.0, 0.2, 0.5], [9.5, 0.0, 0.0, -0.8], [10.8, 1.0, -0.5, 0.0]])
+for heavy in (False, True):
+    law = Law(heavy)
+    name = "heavy tail (T5)" if heavy else "lognormal"
+    rng = np.random.default_rng(606 + heavy)
+    X = covariates(rng, N)
+    mu, sig = mu_sig(X)
+    y = np.exp(mu + sig * law.draw(rng, N))
+    load("risk_train", X, y)
+    t0 = time.time()
+    cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_train", ('{"m": %d}' % M,))
+    model = cur.fetchone()[0]
+    print("# %s: n = %d, m = %d, fitted in %.1f s" % (name, N, M, time.time() - t0))
+    mu0, sig0 = mu_sig(profiles)
+    for k, x0 in enumerate(profiles):
+        xs = "{%s}" % ",".join(repr(float(v)) for v in x0)
+        m_, s_ = mu0[k], sig0[k]
+        # the model's Kolmogorov distance to the truth at x0: knots (with the
+        # atoms of the flat tails) and a fine grid
+        cur.execute("SELECT scfrisk.qrgmm_curve(%s, %s)", (model, xs))
+        knots = np.array(cur.fetchone()[0])
+        m = len(knots) - 1
+        Sk = np.expm1(knots)
+        Ft = law.cdf((np.log(Sk) - m_) / s_)
+        jj = np.arange(m + 1) / m
+        dks = max(np.max(np.abs(Ft[1:m] - jj[1:m])), Ft[1], 1 - Ft[m - 1])
+        grid = np.exp(m_ + s_ * law.ppf(np.linspace(1e-4, 1 - 1e-4, 1500)))
+        cur.execute("SELECT array_agg(scfrisk.qrgmm_cdf(%s, %s, g) ORDER BY o) "
+                    "FROM unnest(%s::float8[]) WITH ORDINALITY u(g, o)", (model, xs, list(grid)))
+        fg = np.array(cur.fetchone()[0])
+        dks = max(dks, np.max(np.abs(fg - law.cdf((np.log(grid) - m_) / s_))))
+        # loan grid from PD_true 0.002 to 0.6
+        lo = np.exp(m_ + s_ * law.ppf(0.002)) / (1 + RATE)
+        hi = np.exp(m_ + s_ * law.ppf(0.6)) / (1 + RATE)
+        loans = list(np.linspace(lo, hi, 120))
+        cur.execute("SELECT loan, due, pd, el, cvar FROM scfrisk.loan_risk_curve(%s, %s, %s, %s)",
+                    (model, xs, loans, '{"rate": %r, "level": %r}' % (RATE, LEVEL)))
+        rows = np.array(cur.fetchall())
+        tr = np.array([truth(law, m_, s_, d) for d in rows[:, 1]])
+        sup_pd = np.max(np.abs(rows[:, 2] - tr[:, 0]))
+        t.ok(sup_pd <= dks + 0.005, "%s x%d: sup|PD - PD_true| %.4f <= Kolmogorov %.4f + 0.005"
+             % (name, k, sup_pd, dks))
+        # Section 6.5: the error of EL at a threshold s is at most the
+        # integral over y < s of |Fhat - F| (EL = integral of the CDF), and
+        # that of CVaR at most (1/(1-a)) integral_0^{1-a} |(s - Qhat)^+ - (s - Q)^+|.
+        yb = np.sort(np.concatenate([knots, np.log1p(np.exp(m_ + s_ * law.ppf(
+            np.linspace(1e-7, 1 - 1e-7, 40001))))]))
+        Sb = np.expm1(yb)
+        dF = np.abs(np.interp(yb, knots, jj, left=0.0, right=1.0) - law.cdf((np.log(Sb) - m_) / s_))
+        cumF = np.concatenate([[0.0], np.cumsum(0.5 * (dF[1:] + dF[:-1]) * np.diff(Sb))])
+        vv = (np.arange(200000) + 0.5) / 200000 * (1 - LEVEL)
+        Qh = np.expm1(np.interp(vv, jj, knots))
+        Qt = np.exp(m_ + s_ * law.ppf(vv))
+        ok_el = ok_cv = True
+        for r, tt in zip(rows, tr):
+            b_el = np.interp(r[1], Sb, cumF)
+            b_cv = np.mean(np.abs(np.maximum(r[1] - Qh, 0) - np.maximum(r[1] - Qt, 0)))
+            # the bound is attained when Fhat - F keeps one sign below s, so
+            # the slack covers only the quadrature of the bound itself
+            ok_el &= abs(r[3] - tt[1]) <= b_el * 1.01 + 1e-6 * tt[1] + 1e-9
+            ok_cv &= abs(r[4] - tt[2]) <= b_cv * 1.01 + 1e-6 * tt[2] + 1e-9
+        t.ok(ok_el, "%s x%d: |EL - EL_true| within the model's integrated CDF error (section 6.5)" % (name, k))
+        t.ok(ok_cv, "%s x%d: |CVaR - CVaR_true| within the model's tail quantile error (section 6.5)" % (name, k))
+        # The issue's target, 3% where PD >= 0.01, is not met by models fitted
+        # at this size: the error is the fitted model's extreme-tail error
+        # (estimation, and the flat tail below 1/m, about 6% of EL at PD 0.01
+        # for m = 1000 even with exact knots).  Reported, not asserted; the
+        # risk formulas themselves are held to 3% on the true law below.
+        for lo_pd in (0.01, 0.05, 0.1):
+            sel = tr[:, 0] >= lo_pd
+            el_err = np.max(np.abs(rows[sel, 3] - tr[sel, 1]) / tr[sel, 1])
+            cv_err = np.max(np.abs(rows[sel, 4] - tr[sel, 2]) / tr[sel, 2])
+            print("# %s x%d fitted model: where PD >= %.2f: EL relative error %.4f, CVaR %.4f"
+                  % (name, k, lo_pd, el_err, cv_err))
+        # loan size under a PD limit
+        cur.execute("SELECT loan, binding_constraint FROM scfrisk.loan_size(%s, %s, %s)",
+                    (model, xs, '{"rate": %r, "pd_limit": 0.05, "el_rate": 0, "profit_optimum": false}' % RATE))
+        L, bind = cur.fetchone()
+        L_true = np.exp(m_ + s_ * law.ppf(0.05)) / (1 + RATE)
+        t.ok(bind == "pd_limit" and abs(L - L_true) / L_true <= 0.02,
+             "%s x%d: loan_size %.1f within 2%% of L_PD(0.05) = %.1f (%s)" % (name, k, L, L_true, bind))
+        # numpy on the same curve
+        worst = 0.0
+        for r in rows[::12]:
+            F, el, cv = numpy_exact(knots, m, r[1])
+            for a, b in ((r[2], F), (r[3], el), (r[4], cv)):
+                worst = max(worst, abs(a - b) / max(abs(b), 1e-300) if b != 0 else abs(a))
+        t.ok(worst <= 1e-9, "%s x%d: numpy 6.3a formulas on the same curve agree (%.2g)" % (name, k, worst))
+        if k == 0:
+            # the sample path on the true law (stratified true quantiles):
+            # EL and CVaR within 3% of the closed forms where PD >= 0.01
+            Kt = 200000
+            st = np.exp(m_ + s_ * law.ppf((np.arange(Kt) + 0.5) / Kt))
+            cur.execute("SELECT due, pd, el, cvar FROM scfrisk.loan_risk_curve(%s::float8[], %s, %s)",
+                        (list(st), loans, '{"rate": %r, "level": %r}' % (RATE, LEVEL)))
+            rt_ = np.array(cur.fetchall())
+            sel = tr[:, 0] >= 0.01
+            e1 = np.max(np.abs(rt_[sel, 2] - tr[sel, 1]) / tr[sel, 1])
+            e2 = np.max(np.abs(rt_[sel, 3] - tr[sel, 2]) / tr[sel, 2])
+            t.ok(e1 <= 0.03 and e2 <= 0.03 and np.max(np.abs(rt_[:, 1] - tr[:, 0])) <= 1.0 / Kt,
+                 "%s: on the true law, EL and CVaR relative errors %.2g, %.2g <= 0.03 where PD >= 0.01"
+                 % (name, e1, e2))
+            K = 20000
+            cur.execute("SELECT c.pd FROM scfrisk.loan_risk_curve("
+                        "scfrisk.qrgmm_sample_array(%s, %s, %s, 7, 'random'), %s, %s) c",
+                        (model, xs, K, loans, '{"rate": %r}' % RATE))
+            ps = np.array([r[0] for r in cur.fetchall()])
+            dkw = np.sqrt(np.log(2 / 0.001) / (2 * K))
+            gap = np.max(np.abs(ps - rows[:, 2]))
+            t.ok(gap <= dkw, "%s: sample path (K = %d) vs exact sup|PD gap| %.4f <= DKW %.4f"
+                 % (name, K, gap, dkw))
+t.done()
