@@ -3,3 +3,4 @@
 CORE_SRCS	+= src/deepfm_net.c src/deepfm_fit.c src/deepfm_codec.c
 UNIT_TESTS	+= test/unit/test_deepfm.c
 FUZZ_TARGETS	+= test/fuzz/fuzz_deepfm.c
+SQL_SRCS	+= src/deepfm_agg.c src/deepfm_sql.c

@@ -72,13 +72,10 @@ const sf_param_table deepfm_params_table = {
 void
 deepfm_params_default_layers(deepfm_params *p)
 {
-	if (p->layers.n == 0)
-	{
-		p->layers.n = 3;
-		p->layers.v[0] = 256;
-		p->layers.v[1] = 128;
-		p->layers.v[2] = 64;
-	}
+	p->layers.n = 3;
+	p->layers.v[0] = 256;
+	p->layers.v[1] = 128;
+	p->layers.v[2] = 64;
 }
 
 sf_status
@@ -355,7 +352,6 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	memset(&w, 0, sizeof(w));
 	memset(&opt, 0, sizeof(opt));
 	memset(&opt_tower, 0, sizeof(opt_tower));
-	deepfm_params_default_layers(&params);
 	if ((st = deepfm_params_check(env, &params)) != SF_OK)
 		return st;
 	transform = params.transform == 1 ? SF_TRANSFORM_IDENTITY : SF_TRANSFORM_LOG1P;

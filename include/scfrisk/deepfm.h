@@ -58,7 +58,7 @@
 typedef struct deepfm_params
 {
 	int			k;				/* embedding size */
-	sf_int_list layers;			/* ReLU MLP widths; empty = default [256, 128, 64] */
+	sf_int_list layers;			/* ReLU MLP widths (callers fill the default [256, 128, 64]) */
 	int			m;				/* grid parameter: head outputs at j/m, j = 1..m-1 */
 	int			epochs;			/* passes over the training rows (upper bound) */
 	int			batch_size;		/* rows per Adam step */
@@ -75,7 +75,7 @@ typedef struct deepfm_params
 
 extern const sf_param_table deepfm_params_table;
 
-/* Fill the default layer list when the user gave none. */
+/* Set the default layer list [256, 128, 64] (when the user gave no "layers" key). */
 extern void deepfm_params_default_layers(deepfm_params *p);
 
 /* Cross-field checks after parsing (layer count, widths). */
