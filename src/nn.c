@@ -317,50 +317,23 @@ nn_loss_value(const nn_loss *loss, const float *out, const float *y,
 	return total;
 }
 
+/*
+ * Backpropagation from work->delta[n_layers - 1] (dLoss/dz of the output
+ * layer, already averaged over the batch): the layer loop shared by
+ * nn_backward and callers that compute the output delta themselves (the
+ * DeepFM tower, whose output feeds a head outside the net).  With dx
+ * non-NULL, dx (m, n_in) receives dLoss/dx, the gradient with respect to
+ * the net's input (the DeepFM embeddings).
+ */
 void
-nn_backward(const nn_net *net, nn_work *work, const nn_loss *loss,
-			const float *x, const float *y, const float *sw, int m,
-			double weight_decay)
+nn_backprop(const nn_net *net, nn_work *work, const float *x, int m,
+			double weight_decay, float *dx)
 {
 	int			L = net->n_layers;
-	int			K = net->layers[L - 1].n_out;
-	float		inv_m = 1.0f / (float) m;
 	float		keep_scale = work->dropout > 0.0 ? (float) (1.0 / (1.0 - work->dropout)) : 1.0f;
 	int			i,
 				k,
 				l;
-
-	/* output delta: dLoss/dz of the last layer, averaged over the batch */
-	{
-		const float *out = work->act[L - 1];
-		float	   *dl = work->delta[L - 1];
-
-		for (i = 0; i < m; i++)
-		{
-			float		w = (sw ? sw[i] : 1.0f) * inv_m;
-
-			for (k = 0; k < K; k++)
-			{
-				size_t		ix = (size_t) i * K + k;
-				float		f = out[ix];
-				float		t = y[ix];
-				float		g;
-
-				switch (loss->kind)
-				{
-					case NN_LOSS_PINBALL:
-						g = t > f ? (float) -loss->taus[k] : (float) (1.0 - loss->taus[k]);
-						break;
-					case NN_LOSS_LOGLOSS:	/* sigmoid output: d/dz = p - y */
-					case NN_LOSS_SQUARED:	/* identity output: d/dz = f - y */
-					default:
-						g = f - t;
-						break;
-				}
-				dl[ix] = g * w;
-			}
-		}
-	}
 
 	for (l = L - 1; l >= 0; l--)
 	{
@@ -419,6 +392,60 @@ nn_backward(const nn_net *net, nn_work *work, const nn_loss *loss,
 			}
 		}
 	}
+	if (dx != NULL)
+	{
+		const nn_dense *d = &net->layers[0];
+
+		/* dL/dx = delta_0 W_0^T (m x n_in) */
+		sf_sgemm(0, 1, m, d->n_in, d->n_out, 1.0f, work->delta[0], d->n_out, d->w, d->n_out,
+				 0.0f, dx, d->n_in);
+	}
+}
+
+void
+nn_backward(const nn_net *net, nn_work *work, const nn_loss *loss,
+			const float *x, const float *y, const float *sw, int m,
+			double weight_decay)
+{
+	int			L = net->n_layers;
+	int			K = net->layers[L - 1].n_out;
+	float		inv_m = 1.0f / (float) m;
+	int			i,
+				k;
+
+	/* output delta: dLoss/dz of the last layer, averaged over the batch */
+	{
+		const float *out = work->act[L - 1];
+		float	   *dl = work->delta[L - 1];
+
+		for (i = 0; i < m; i++)
+		{
+			float		w = (sw ? sw[i] : 1.0f) * inv_m;
+
+			for (k = 0; k < K; k++)
+			{
+				size_t		ix = (size_t) i * K + k;
+				float		f = out[ix];
+				float		t = y[ix];
+				float		g;
+
+				switch (loss->kind)
+				{
+					case NN_LOSS_PINBALL:
+						g = t > f ? (float) -loss->taus[k] : (float) (1.0 - loss->taus[k]);
+						break;
+					case NN_LOSS_LOGLOSS:	/* sigmoid output: d/dz = p - y */
+					case NN_LOSS_SQUARED:	/* identity output: d/dz = f - y */
+					default:
+						g = f - t;
+						break;
+				}
+				dl[ix] = g * w;
+			}
+		}
+	}
+
+	nn_backprop(net, work, x, m, weight_decay, NULL);
 }
 
 sf_status

@@ -26,6 +26,7 @@
 #include "scfrisk/qrgmm.h"
 #include "scfrisk/sf_rng.h"
 #include "qrgmm_pg.h"
+#include "deepfm_pg.h"
 
 /* ------------------------------------------------------------ dispatch */
 
@@ -50,6 +51,7 @@ linear_curve(sf_env *env, const void *model, const double *x, sf_qcurve *out)
 /* One entry per QRGMM kind; the DeepFM kind adds its line here. */
 static const QrgmmCurveKind QrgmmCurveKinds[] = {
 	{SF_KIND_QRGMM_LINEAR, linear_decode, linear_n_features, linear_curve},
+	{SF_KIND_QRGMM_DEEPFM, DeepfmDecodeAny, DeepfmNFeatures, DeepfmCurveAny},
 };
 
 /* A decoded QRGMM model of any kind, as kept in the cache. */
@@ -84,7 +86,7 @@ qrgmm_any_decode(sf_env *env, const uint8_t *buf, size_t len, void **out)
 		*out = any;
 		return SF_OK;
 	}
-	return sf_fail(env, SF_EKIND, "model of kind %s is not a QRGMM model (expected qrgmm_linear)",
+	return sf_fail(env, SF_EKIND, "model of kind %s is not a QRGMM model (expected qrgmm_linear or qrgmm_deepfm)",
 				   sf_kind_name(hdr.kind) ? sf_kind_name(hdr.kind) : "unknown");
 }
 

@@ -126,6 +126,16 @@ extern void nn_backward(const nn_net *net, nn_work *work, const nn_loss *loss,
 						const float *x, const float *y, const float *sw, int m,
 						double weight_decay);
 
+/*
+ * Backpropagation from a given output delta: work->delta[n_layers - 1]
+ * (m, n_out) must hold dLoss/dz of the output layer (averaged over the
+ * batch), after nn_forward on the same x.  Fills work->grad like
+ * nn_backward; with dx non-NULL also dx (m, n_in) = dLoss/dx, the gradient
+ * with respect to the input rows (used to train embeddings feeding the net).
+ */
+extern void nn_backprop(const nn_net *net, nn_work *work, const float *x, int m,
+						double weight_decay, float *dx);
+
 /* Adam state over a net's flat parameter vector. */
 typedef struct nn_adam
 {

@@ -1,0 +1,324 @@
+/*
+ * deepfm_codec.c
+ *	  Bytes of a QRGMM DeepFM model (kind qrgmm_deepfm, format version 1):
+ *	  encoder and total decoder (declared in deepfm.h; layout in
+ *	  docs/format.md, section "qrgmm_deepfm").
+ *
+ * The container layer checks the header, CRC and section table.  Here every
+ * body section must be present with exactly the length its shape implies,
+ * the shape must respect the caps, each vocabulary must be strictly
+ * increasing and non-negative, the MLP must take F*k inputs through ReLU
+ * layers, the head must read F + k + H inputs, and every weight and scaling
+ * must be finite (scales positive).  The training log may hold NaN
+ * validation losses (no validation share) but no other non-finite value.
+ * Any failure is SF_ECORRUPT.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "scfrisk/deepfm.h"
+
+#define SHAPE_LEN	(4 + 4 + 4 + 4 + 1 + 8 + 8)
+
+sf_status
+deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
+{
+	size_t		mark;
+	uint32_t	f,
+				c,
+				e;
+	size_t		L = (size_t) (model->m - 1);
+
+	sf_container_begin(b, SF_KIND_QRGMM_DEEPFM, deepfm_fields(model));
+	if (model->params_json)
+		sf_section_put_text(b, SF_TAG_PARAMS, model->params_json, strlen(model->params_json));
+	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, model->n_rows);
+	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) model->seed);
+	if (model->info_json)
+		sf_section_put_text(b, SF_TAG_INFO, model->info_json, strlen(model->info_json));
+
+	mark = sf_section_begin(b, DEEPFM_TAG_SHAPE);
+	sf_buf_put_u32(b, model->n_numeric);
+	sf_buf_put_u32(b, model->n_categorical);
+	sf_buf_put_u32(b, (uint32_t) model->k);
+	sf_buf_put_u32(b, (uint32_t) model->m);
+	sf_buf_put_u8(b, (uint8_t) model->transform);
+	sf_buf_put_f64(b, model->y_center);
+	sf_buf_put_f64(b, model->y_scale);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_NUMERIC);
+	for (f = 0; f < model->n_numeric; f++)
+	{
+		sf_buf_put_f64(b, model->num_mean[f]);
+		sf_buf_put_f64(b, model->num_scale[f]);
+	}
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_VOCAB);
+	for (c = 0; c < model->n_categorical; c++)
+	{
+		uint32_t	len = model->vocab_off[c + 1] - model->vocab_off[c];
+
+		sf_buf_put_u32(b, len);
+		sf_buf_put_i32s(b, model->vocab + model->vocab_off[c], len);
+	}
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_EMBED);
+	sf_buf_put_f32s(b, model->embed, (size_t) model->n_rows_embed * model->k);
+	sf_buf_put_f32s(b, model->first, model->n_rows_embed);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_TOWER);
+	nn_net_encode(&model->tower, b);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_HEAD);
+	sf_buf_put_f32s(b, model->head_w, (size_t) model->n_phi * L);
+	sf_buf_put_f32s(b, model->head_b, L);
+	sf_section_end(b, mark);
+
+	mark = sf_section_begin(b, DEEPFM_TAG_LOG);
+	sf_buf_put_u32(b, model->epochs_run);
+	sf_buf_put_u32(b, model->best_epoch);
+	for (e = 0; e < model->epochs_run; e++)
+	{
+		sf_buf_put_f32(b, model->log_train[e]);
+		sf_buf_put_f32(b, model->log_val[e]);
+	}
+	sf_section_end(b, mark);
+	return sf_container_finish(b);
+}
+
+#define CORRUPT(...) do { st = sf_fail(env, SF_ECORRUPT, __VA_ARGS__); goto fail; } while (0)
+#define NOMEM() do { st = sf_fail(env, SF_ENOMEM, "out of memory decoding a DeepFM model"); goto fail; } while (0)
+
+static int
+all_finite(const float *v, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
+sf_status
+deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
+{
+	sf_container c;
+	deepfm_model *model = NULL;
+	const sf_section *sec;
+	sf_reader	r;
+	sf_status	st;
+	uint32_t	F,
+				k,
+				m,
+				f,
+				e;
+	uint8_t		transform;
+	size_t		i,
+				L,
+				total;
+	int			l;
+
+	*out = NULL;
+	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_DEEPFM, &c);
+	if (st != SF_OK)
+		return st;
+	for (i = 0; i < (size_t) c.n_sections; i++)
+		if (c.sections[i].tag > DEEPFM_TAG_LOG)
+			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
+						   (unsigned) c.sections[i].tag);
+	model = sf_calloc(env, 1, sizeof(*model));
+	if (model == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a DeepFM model");
+
+	/* shape */
+	sec = sf_container_find(&c, DEEPFM_TAG_SHAPE);
+	if (sec == NULL || sec->len != SHAPE_LEN)
+		CORRUPT("qrgmm_deepfm model has no valid shape section");
+	sf_reader_init(&r, sec->data, sec->len);
+	model->n_numeric = sf_read_u32(&r);
+	model->n_categorical = sf_read_u32(&r);
+	k = sf_read_u32(&r);
+	m = sf_read_u32(&r);
+	transform = sf_read_u8(&r);
+	model->y_center = sf_read_f64(&r);
+	model->y_scale = sf_read_f64(&r);
+	if (model->n_numeric > DEEPFM_MAX_FIELDS || model->n_categorical > DEEPFM_MAX_FIELDS)
+		CORRUPT("qrgmm_deepfm model has too many fields");
+	F = model->n_numeric + model->n_categorical;
+	if (F < 1 || F > DEEPFM_MAX_FIELDS || F != c.n_features)
+		CORRUPT("qrgmm_deepfm model has %u fields but its header says %u features", F, c.n_features);
+	if (k < DEEPFM_MIN_K || k > DEEPFM_MAX_K || (size_t) F * k > NN_MAX_UNITS)
+		CORRUPT("qrgmm_deepfm model has embedding size %u", k);
+	if (m < DEEPFM_MIN_M || m > DEEPFM_MAX_M)
+		CORRUPT("qrgmm_deepfm model has grid parameter m = %u outside [%d, %d]", m,
+				DEEPFM_MIN_M, DEEPFM_MAX_M);
+	if (transform != SF_TRANSFORM_IDENTITY && transform != SF_TRANSFORM_LOG1P)
+		CORRUPT("qrgmm_deepfm model has unknown transform %u", (unsigned) transform);
+	if (!isfinite(model->y_center) || !isfinite(model->y_scale) || !(model->y_scale > 0.0))
+		CORRUPT("qrgmm_deepfm model has an invalid response scaling");
+	model->k = (int) k;
+	model->m = (int) m;
+	model->transform = (sf_transform) transform;
+	L = m - 1;
+
+	/* numeric scaling */
+	sec = sf_container_find(&c, DEEPFM_TAG_NUMERIC);
+	if (sec == NULL || sec->len != (uint64_t) model->n_numeric * 16)
+		CORRUPT("qrgmm_deepfm model has no valid numeric scaling section");
+	model->num_mean = sf_calloc(env, model->n_numeric ? model->n_numeric : 1, sizeof(double));
+	model->num_scale = sf_calloc(env, model->n_numeric ? model->n_numeric : 1, sizeof(double));
+	if (!model->num_mean || !model->num_scale)
+		NOMEM();
+	sf_reader_init(&r, sec->data, sec->len);
+	for (f = 0; f < model->n_numeric; f++)
+	{
+		model->num_mean[f] = sf_read_f64(&r);
+		model->num_scale[f] = sf_read_f64(&r);
+		if (!isfinite(model->num_mean[f]) || !isfinite(model->num_scale[f]) ||
+			!(model->num_scale[f] > 0.0))
+			CORRUPT("qrgmm_deepfm model has an invalid scaling of numeric field %u", f + 1);
+	}
+
+	/* vocabularies */
+	sec = sf_container_find(&c, DEEPFM_TAG_VOCAB);
+	if (sec == NULL)
+		CORRUPT("qrgmm_deepfm model has no vocabulary section");
+	sf_reader_init(&r, sec->data, sec->len);
+	model->vocab_off = sf_calloc(env, (size_t) model->n_categorical + 1, sizeof(uint32_t));
+	if (model->vocab_off == NULL)
+		NOMEM();
+	total = 0;
+	for (f = 0; f < model->n_categorical; f++)
+	{
+		uint32_t	vlen = sf_read_u32(&r);
+
+		if (!sf_reader_ok(&r) || vlen > DEEPFM_MAX_VOCAB || !sf_reader_has(&r, vlen, 4))
+			CORRUPT("qrgmm_deepfm model has an invalid vocabulary for categorical field %u", f + 1);
+		r.p += (size_t) vlen * 4;
+		total += vlen;
+		if (total > (size_t) UINT32_MAX / 2)
+			CORRUPT("qrgmm_deepfm model has oversized vocabularies");
+		model->vocab_off[f + 1] = (uint32_t) total;
+	}
+	if (sf_reader_left(&r) != 0)
+		CORRUPT("qrgmm_deepfm model has trailing bytes in its vocabulary section");
+	model->vocab = sf_malloc(env, (total ? total : 1) * sizeof(int32_t));
+	if (model->vocab == NULL)
+		NOMEM();
+	sf_reader_init(&r, sec->data, sec->len);
+	for (f = 0; f < model->n_categorical; f++)
+	{
+		uint32_t	vlen = sf_read_u32(&r);
+		int32_t    *v = model->vocab + model->vocab_off[f];
+
+		sf_read_i32s(&r, v, vlen);
+		for (i = 0; i < vlen; i++)
+			if (v[i] < 0 || (i > 0 && v[i] <= v[i - 1]))
+				CORRUPT("qrgmm_deepfm model has an unsorted or negative id in the vocabulary of categorical field %u",
+						f + 1);
+	}
+
+	/* the MLP: F*k inputs, ReLU layers */
+	sec = sf_container_find(&c, DEEPFM_TAG_TOWER);
+	if (sec == NULL)
+		CORRUPT("qrgmm_deepfm model has no MLP section");
+	sf_reader_init(&r, sec->data, sec->len);
+	st = nn_net_decode(env, &r, &model->tower);
+	if (st != SF_OK)
+		goto fail;
+	if (sf_reader_left(&r) != 0)
+		CORRUPT("qrgmm_deepfm model has trailing bytes in its MLP section");
+	if (model->tower.layers[0].n_in != (int) (F * k))
+		CORRUPT("qrgmm_deepfm model's MLP takes %d inputs, not fields x embedding size = %u",
+				model->tower.layers[0].n_in, F * k);
+	for (l = 0; l < model->tower.n_layers; l++)
+		if (model->tower.layers[l].act != NN_ACT_RELU)
+			CORRUPT("qrgmm_deepfm model's MLP layer %d is not ReLU", l + 1);
+
+	/* embeddings and head, laid out from the shapes above */
+	st = deepfm_alloc_params(env, model);
+	if (st == SF_ELIMIT)
+		CORRUPT("qrgmm_deepfm model has too many embedding rows");
+	if (st != SF_OK)
+		goto fail;
+	sec = sf_container_find(&c, DEEPFM_TAG_EMBED);
+	if (sec == NULL || sec->len != ((uint64_t) model->n_rows_embed * k + model->n_rows_embed) * 4)
+		CORRUPT("qrgmm_deepfm model has no valid embedding section");
+	sf_reader_init(&r, sec->data, sec->len);
+	sf_read_f32s(&r, model->embed, (size_t) model->n_rows_embed * k);
+	sf_read_f32s(&r, model->first, model->n_rows_embed);
+	sec = sf_container_find(&c, DEEPFM_TAG_HEAD);
+	if (sec == NULL || sec->len != ((uint64_t) model->n_phi * L + L) * 4)
+		CORRUPT("qrgmm_deepfm model has no valid head section");
+	sf_reader_init(&r, sec->data, sec->len);
+	sf_read_f32s(&r, model->head_w, (size_t) model->n_phi * L);
+	sf_read_f32s(&r, model->head_b, L);
+	if (!all_finite(model->params, model->n_params))
+		CORRUPT("qrgmm_deepfm model has a non-finite embedding or head weight");
+
+	/* training log */
+	sec = sf_container_find(&c, DEEPFM_TAG_LOG);
+	if (sec == NULL || sec->len < 8)
+		CORRUPT("qrgmm_deepfm model has no valid training log");
+	sf_reader_init(&r, sec->data, sec->len);
+	model->epochs_run = sf_read_u32(&r);
+	model->best_epoch = sf_read_u32(&r);
+	if (model->epochs_run > DEEPFM_MAX_EPOCHS || model->best_epoch > model->epochs_run ||
+		sec->len != 8 + (uint64_t) model->epochs_run * 8)
+		CORRUPT("qrgmm_deepfm model has an invalid training log");
+	model->log_train = sf_malloc(env, (model->epochs_run ? model->epochs_run : 1) * sizeof(float));
+	model->log_val = sf_malloc(env, (model->epochs_run ? model->epochs_run : 1) * sizeof(float));
+	if (!model->log_train || !model->log_val)
+		NOMEM();
+	for (e = 0; e < model->epochs_run; e++)
+	{
+		model->log_train[e] = sf_read_f32(&r);
+		model->log_val[e] = sf_read_f32(&r);
+		if (!isfinite(model->log_train[e]) || isinf(model->log_val[e]))
+			CORRUPT("qrgmm_deepfm model has an invalid loss in its training log at epoch %u", e + 1);
+	}
+
+	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
+	if (sec != NULL && sec->len == 8)
+	{
+		sf_reader_init(&r, sec->data, 8);
+		model->n_rows = sf_read_u64(&r);
+	}
+	sec = sf_container_find(&c, SF_TAG_SEED);
+	if (sec != NULL && sec->len == 8)
+	{
+		sf_reader_init(&r, sec->data, 8);
+		model->seed = (int64_t) sf_read_u64(&r);
+	}
+	/* keep the metadata texts so that re-encoding reproduces the bytes */
+	sec = sf_container_find(&c, SF_TAG_PARAMS);
+	if (sec != NULL)
+	{
+		model->params_json = sf_malloc(env, (size_t) sec->len + 1);
+		if (model->params_json == NULL)
+			NOMEM();
+		memcpy(model->params_json, sec->data, (size_t) sec->len);
+		model->params_json[sec->len] = '\0';
+	}
+	sec = sf_container_find(&c, SF_TAG_INFO);
+	if (sec != NULL)
+	{
+		model->info_json = sf_malloc(env, (size_t) sec->len + 1);
+		if (model->info_json == NULL)
+			NOMEM();
+		memcpy(model->info_json, sec->data, (size_t) sec->len);
+		model->info_json[sec->len] = '\0';
+	}
+	*out = model;
+	return SF_OK;
+
+fail:
+	deepfm_free(env, model);
+	return st;
+}

@@ -1,0 +1,631 @@
+/*
+ * deepfm_fit.c
+ *	  Training of the quantile DeepFM network: parameters, input statistics
+ *	  and vocabularies, initialisation, mini-batch Adam over shuffled rows,
+ *	  early stopping on a seeded validation share, and the training log.
+ *
+ * Steps (methods/qrgmm_scf.md section 4.2): y = T(S) standardised; numeric
+ * fields z-scored with the training mean and population standard
+ * deviation; each categorical field's vocabulary is the sorted set of ids
+ * seen at least min_count times (rarer ids train the unknown bucket, which
+ * is what unseen ids get at scoring time).  Embeddings start N(0, 0.1^2),
+ * first-order weights at 0, the MLP He-normal (nn.c), the head's weights
+ * Glorot-uniform and its biases at the empirical tau_j-quantiles of the
+ * standardised training responses, so the first epoch starts from the
+ * unconditional law.  Each epoch shuffles the training rows, runs Adam on
+ * both parameter vectors (embeddings + head, and the MLP), and evaluates
+ * the validation loss without dropout; with patience > 0 the weights of the
+ * best validation epoch are kept.
+ *
+ * Determinism: every random choice draws from sf_rng streams of the seed
+ * (1 split, 2 initialisation, 3 shuffles, 4 dropout), loops run in a fixed
+ * order, and threads only enter through OpenBLAS's sgemm, which partitions
+ * the output matrix among threads but never a dot product's reduction, so
+ * the bytes do not depend on the thread count (checked by test_deepfm).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scfrisk/deepfm.h"
+#include "scfrisk/sf_blas.h"
+
+static const char *const deepfm_transforms[] = {"log1p", "identity", NULL};
+
+static const sf_param_spec deepfm_specs[] = {
+	{"k", SF_PT_INT, offsetof(deepfm_params, k), DEEPFM_DEFAULT_K, DEEPFM_MIN_K, DEEPFM_MAX_K,
+		0, 0, NULL, NULL, "embedding size shared by every field"},
+	{"layers", SF_PT_INT_LIST, offsetof(deepfm_params, layers), 0, 1, NN_MAX_UNITS, 0, 0,
+		NULL, NULL, "widths of the ReLU MLP over the concatenated embeddings, default [256, 128, 64]"},
+	{"m", SF_PT_INT, offsetof(deepfm_params, m), DEEPFM_DEFAULT_M, DEEPFM_MIN_M, DEEPFM_MAX_M,
+		0, 0, NULL, NULL, "grid parameter: the head gives the quantiles at j/m, j = 1..m-1"},
+	{"epochs", SF_PT_INT, offsetof(deepfm_params, epochs), 200, 1, DEEPFM_MAX_EPOCHS, 0, 0,
+		NULL, NULL, "passes over the training rows (early stopping may end sooner)"},
+	{"batch_size", SF_PT_INT, offsetof(deepfm_params, batch_size), 512, 1, 65536, 0, 0,
+		NULL, NULL, "rows per Adam step"},
+	{"learning_rate", SF_PT_DOUBLE, offsetof(deepfm_params, learning_rate), 0.001, 0, 10, 1, 0,
+		NULL, NULL, "Adam step size"},
+	{"weight_decay", SF_PT_DOUBLE, offsetof(deepfm_params, weight_decay), 1e-5, 0, 10, 0, 0,
+		NULL, NULL, "L2 rate on weights and embeddings (not biases)"},
+	{"dropout", SF_PT_DOUBLE, offsetof(deepfm_params, dropout), 0.1, 0, 1, 0, 1, NULL, NULL,
+	"drop probability of the MLP's hidden units"},
+	{"validation_share", SF_PT_DOUBLE, offsetof(deepfm_params, validation_share), 0.1, 0, 0.9,
+		0, 0, NULL, NULL, "share of rows held out for the validation loss (0 = none)"},
+	{"patience", SF_PT_INT, offsetof(deepfm_params, patience), 20, 0, DEEPFM_MAX_EPOCHS, 0, 0,
+		NULL, NULL, "epochs without validation improvement before stopping, 0 = train all epochs"},
+	{"min_count", SF_PT_INT, offsetof(deepfm_params, min_count), 1, 1, 1000000, 0, 0, NULL, NULL,
+	"ids seen in fewer training rows share the field's unknown bucket"},
+	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
+		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
+	{"threads", SF_PT_INT, offsetof(deepfm_params, threads), 0, 0, 64, 0, 0, NULL, NULL,
+	"BLAS threads for training, 0 = scfrisk.threads"},
+	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
+	"seed of the split, initialisation, shuffles and dropout"},
+};
+
+const sf_param_table deepfm_params_table = {
+	"qrgmm_deepfm_train", deepfm_specs, (int) (sizeof(deepfm_specs) / sizeof(deepfm_specs[0])),
+	NULL
+};
+
+void
+deepfm_params_default_layers(deepfm_params *p)
+{
+	p->layers.n = 3;
+	p->layers.v[0] = 256;
+	p->layers.v[1] = 128;
+	p->layers.v[2] = 64;
+}
+
+sf_status
+deepfm_params_check(sf_env *env, const deepfm_params *p)
+{
+	if (p->layers.n < 1)
+		return sf_fail(env, SF_EINVAL, "parameter \"layers\" must list at least one layer width");
+	if (p->layers.n > NN_MAX_LAYERS)
+		return sf_fail(env, SF_EINVAL, "parameter \"layers\" lists %d layers, at most %d are allowed",
+					   p->layers.n, NN_MAX_LAYERS);
+	if (p->patience > 0 && p->validation_share <= 0.0)
+		return sf_fail(env, SF_EINVAL,
+					   "parameter \"patience\" needs a validation share: set \"validation_share\" > 0 or \"patience\": 0");
+	return SF_OK;
+}
+
+static int
+cmp_i32(const void *a, const void *b)
+{
+	int32_t		x = *(const int32_t *) a,
+				y = *(const int32_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Vocabularies: per field, the sorted ids seen at least min_count times. */
+static sf_status
+build_vocab(sf_env *env, deepfm_model *model, const double *X, size_t n, int min_count)
+{
+	uint32_t	F = deepfm_fields(model);
+	uint32_t	C = model->n_categorical;
+	int32_t    *ids = NULL;
+	size_t		total = 0,
+				cap = 0,
+				i;
+	uint32_t	c;
+	sf_status	st = SF_OK;
+
+	model->vocab_off = sf_calloc(env, (size_t) C + 1, sizeof(uint32_t));
+	ids = sf_malloc(env, (n ? n : 1) * sizeof(int32_t));
+	if (model->vocab_off == NULL || ids == NULL)
+	{
+		sf_free(env, ids);
+		return sf_fail(env, SF_ENOMEM, "out of memory for the vocabularies");
+	}
+	for (c = 0; c < C; c++)
+	{
+		size_t		kept = 0,
+					run;
+
+		for (i = 0; i < n; i++)
+			ids[i] = (int32_t) X[i * F + model->n_numeric + c];
+		qsort(ids, n, sizeof(int32_t), cmp_i32);
+		/* compact in place to the ids with enough rows */
+		for (i = 0; i < n; i += run)
+		{
+			for (run = 1; i + run < n && ids[i + run] == ids[i]; run++)
+				;
+			if (run >= (size_t) min_count)
+				ids[kept++] = ids[i];
+		}
+		if (kept > DEEPFM_MAX_VOCAB)
+		{
+			st = sf_fail(env, SF_ELIMIT,
+						 "categorical field %u has %zu distinct ids, more than the cap of %u (raise \"min_count\" or hash the ids)",
+						 c + 1, kept, DEEPFM_MAX_VOCAB);
+			goto done;
+		}
+		if (total + kept > cap)
+		{
+			size_t		ncap = (total + kept) * 2 + 16;
+			int32_t    *nv = sf_malloc(env, ncap * sizeof(int32_t));
+
+			if (nv == NULL)
+			{
+				st = sf_fail(env, SF_ENOMEM, "out of memory for the vocabularies");
+				goto done;
+			}
+			if (total)
+				memcpy(nv, model->vocab, total * sizeof(int32_t));
+			sf_free(env, model->vocab);
+			model->vocab = nv;
+			cap = ncap;
+		}
+		if (kept)
+			memcpy(model->vocab + total, ids, kept * sizeof(int32_t));
+		total += kept;
+		model->vocab_off[c + 1] = (uint32_t) total;
+	}
+	if (model->vocab == NULL)
+	{
+		model->vocab = sf_malloc(env, sizeof(int32_t));
+		if (model->vocab == NULL)
+			st = sf_fail(env, SF_ENOMEM, "out of memory for the vocabularies");
+	}
+done:
+	sf_free(env, ids);
+	return st;
+}
+
+/* Mean level-averaged pinball loss over rows idx[0..n), in batches, no dropout. */
+static double
+eval_loss(const deepfm_model *model, deepfm_work *w, const double *X, const float *ys,
+		  const uint32_t *idx, size_t n, float *yb)
+{
+	double		total = 0.0;
+	size_t		s;
+
+	for (s = 0; s < n; s += (size_t) w->max_batch)
+	{
+		int			bm = (int) ((n - s) < (size_t) w->max_batch ? (n - s) : (size_t) w->max_batch);
+		int			i;
+
+		for (i = 0; i < bm; i++)
+			yb[i] = ys[idx[s + i]];
+		deepfm_batch_inputs(model, w, X, idx + s, bm);
+		deepfm_forward(model, w, bm, 0.0, NULL);
+		total += deepfm_batch_loss(model, w, yb, bm);
+	}
+	return n ? total / (double) n : 0.0;
+}
+
+static char *
+copy_text(sf_env *env, const void *s, size_t len)
+{
+	char	   *t = sf_malloc(env, len + 1);
+
+	if (t != NULL)
+	{
+		memcpy(t, s, len);
+		t[len] = '\0';
+	}
+	return t;
+}
+
+static void
+put_str(sf_buf *b, const char *s)
+{
+	sf_buf_put_bytes(b, s, strlen(s));
+}
+
+/* A JSON number for a float that may be NaN (then null). */
+static void
+put_num(sf_buf *b, double v)
+{
+	char		t[48];
+
+	if (isfinite(v))
+		snprintf(t, sizeof(t), "%.6g", v);
+	else
+		snprintf(t, sizeof(t), "null");
+	put_str(b, t);
+}
+
+/* The model_info JSON: architecture and training log. */
+static sf_status
+build_info(sf_env *env, deepfm_model *model, int stopped_early)
+{
+	sf_buf		b;
+	char		t[256];
+	uint32_t	c,
+				e,
+				step;
+	int			l;
+	size_t		total = model->n_params + model->tower.n_params;
+	sf_status	st;
+
+	sf_buf_init(&b, env);
+	snprintf(t, sizeof(t),
+			 "{\"architecture\": {\"fields\": %u, \"numeric_fields\": %u, \"categorical_fields\": %u, "
+			 "\"embedding_size\": %d, \"vocabulary_sizes\": [",
+			 deepfm_fields(model), model->n_numeric, model->n_categorical, model->k);
+	put_str(&b, t);
+	for (c = 0; c < model->n_categorical; c++)
+	{
+		snprintf(t, sizeof(t), "%s%u", c ? ", " : "", model->vocab_off[c + 1] - model->vocab_off[c]);
+		put_str(&b, t);
+	}
+	put_str(&b, "], \"mlp_layers\": [");
+	for (l = 0; l < model->tower.n_layers; l++)
+	{
+		snprintf(t, sizeof(t), "%s%d", l ? ", " : "", model->tower.layers[l].n_out);
+		put_str(&b, t);
+	}
+	snprintf(t, sizeof(t),
+			 "], \"head_inputs\": %d, \"levels\": %d, \"parameters\": %zu}, "
+			 "\"m\": %d, \"transform\": \"%s\", \"unknown_bucket\": "
+			 "\"per categorical field: ids seen fewer than min_count times in training and ids never seen\", ",
+			 model->n_phi, model->m - 1, total, model->m,
+			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity");
+	put_str(&b, t);
+	snprintf(t, sizeof(t), "\"epochs_run\": %u, \"best_epoch\": %u, \"stopped_early\": %s, ",
+			 model->epochs_run, model->best_epoch, stopped_early ? "true" : "false");
+	put_str(&b, t);
+	put_str(&b, "\"best_train_loss\": ");
+	put_num(&b, model->best_epoch ? model->log_train[model->best_epoch - 1] : NAN);
+	put_str(&b, ", \"best_validation_loss\": ");
+	put_num(&b, model->best_epoch ? model->log_val[model->best_epoch - 1] : NAN);
+	put_str(&b, ", \"log\": [");
+	step = model->epochs_run > DEEPFM_LOG_INFO_MAX ?
+		(model->epochs_run + DEEPFM_LOG_INFO_MAX - 1) / DEEPFM_LOG_INFO_MAX : 1;
+	for (e = 0; e < model->epochs_run; e++)
+	{
+		if (e % step != 0 && e + 1 != model->epochs_run && e + 1 != model->best_epoch)
+			continue;
+		snprintf(t, sizeof(t), "%s{\"epoch\": %u, \"train\": ", e ? ", " : "", e + 1);
+		put_str(&b, t);
+		put_num(&b, model->log_train[e]);
+		put_str(&b, ", \"validation\": ");
+		put_num(&b, model->log_val[e]);
+		put_str(&b, "}");
+	}
+	put_str(&b, "]}");
+	st = sf_buf_status(&b);
+	if (st == SF_OK)
+	{
+		model->info_json = copy_text(env, b.data, b.len);
+		if (model->info_json == NULL)
+			st = sf_fail(env, SF_ENOMEM, "out of memory");
+	}
+	sf_buf_free(&b);
+	return st;
+}
+
+sf_status
+deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const double *S,
+		   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
+{
+	deepfm_params params = *params_in;
+	deepfm_model *model = NULL;
+	uint32_t	F = n_numeric + n_categorical;
+	sf_transform transform;
+	float	   *ys = NULL,
+			   *yb = NULL,
+			   *best = NULL,
+			   *best_tower = NULL,
+			   *tmp = NULL;
+	uint32_t   *idx = NULL;
+	deepfm_work w;
+	nn_adam		opt,
+				opt_tower;
+	sf_rng		rng_split,
+				rng_init,
+				rng_shuffle,
+				rng_drop;
+	int			widths[NN_MAX_LAYERS + 1];
+	nn_activation acts[NN_MAX_LAYERS];
+	size_t		i,
+				n_val = 0,
+				n_tr;
+	double		ymean = 0.0,
+				ysd = 0.0,
+				best_val = INFINITY;
+	int			bs,
+				l,
+				epoch,
+				since_best = 0,
+				stopped_early = 0,
+				threads;
+	int			early;
+	sf_status	st = SF_OK;
+	sf_buf		pj;
+
+	*out = NULL;
+	memset(&w, 0, sizeof(w));
+	memset(&opt, 0, sizeof(opt));
+	memset(&opt_tower, 0, sizeof(opt_tower));
+	if ((st = deepfm_params_check(env, &params)) != SF_OK)
+		return st;
+	transform = params.transform == 1 ? SF_TRANSFORM_IDENTITY : SF_TRANSFORM_LOG1P;
+	if (F < 1 || F > DEEPFM_MAX_FIELDS)
+		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs between 1 and %d fields, got %u",
+					   DEEPFM_MAX_FIELDS, F);
+	if ((size_t) F * (size_t) params.k > NN_MAX_UNITS)
+		return sf_fail(env, SF_ELIMIT,
+					   "%u fields with embedding size %d give %zu MLP inputs, more than the cap of %d",
+					   F, params.k, (size_t) F * params.k, NN_MAX_UNITS);
+	if (n < 2)
+		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs at least 2 rows, got %zu", n);
+	if (n > (size_t) INT32_MAX)
+		return sf_fail(env, SF_ELIMIT, "qrgmm_deepfm_train accepts at most %d rows", INT32_MAX);
+
+	model = sf_calloc(env, 1, sizeof(*model));
+	if (model == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory");
+	model->n_numeric = n_numeric;
+	model->n_categorical = n_categorical;
+	model->k = params.k;
+	model->m = params.m;
+	model->transform = transform;
+	model->n_rows = n;
+	model->seed = params.seed;
+
+	/* rows: checked once, so the batch code needs no checks */
+	for (i = 0; i < n; i++)
+	{
+		if ((st = deepfm_check_row(env, model, X + i * F)) != SF_OK)
+		{
+			char		why[sizeof(env->errbuf)];
+
+			snprintf(why, sizeof(why), "%s", env->msg ? env->msg : "bad value");
+			st = sf_fail(env, SF_EDATA, "row %zu: %s", i + 1, why);
+			goto done;
+		}
+		if (!isfinite(S[i]))
+		{
+			st = sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
+			goto done;
+		}
+		if (transform == SF_TRANSFORM_LOG1P && S[i] <= -1.0)
+		{
+			st = sf_fail(env, SF_EDATA,
+						 "response %g at row %zu is <= -1, where log1p is undefined (use \"transform\": \"identity\")",
+						 S[i], i + 1);
+			goto done;
+		}
+	}
+
+	/* responses: y = T(S), standardised */
+	ys = sf_malloc(env, n * sizeof(float));
+	idx = sf_malloc(env, n * sizeof(uint32_t));
+	model->num_mean = sf_calloc(env, n_numeric ? n_numeric : 1, sizeof(double));
+	model->num_scale = sf_calloc(env, n_numeric ? n_numeric : 1, sizeof(double));
+	if (!ys || !idx || !model->num_mean || !model->num_scale)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		ymean += sf_transform_apply(transform, S[i]);
+	ymean /= (double) n;
+	for (i = 0; i < n; i++)
+	{
+		double		v = sf_transform_apply(transform, S[i]) - ymean;
+
+		ysd += v * v;
+	}
+	ysd = sqrt(ysd / (double) n);
+	if (!(ysd > 1e-300) || !isfinite(ysd))
+		ysd = 1.0;
+	for (i = 0; i < n; i++)
+		ys[i] = (float) ((sf_transform_apply(transform, S[i]) - ymean) / ysd);
+	model->y_center = ymean;
+	model->y_scale = ysd;
+
+	/* numeric z-scores */
+	for (l = 0; l < (int) n_numeric; l++)
+	{
+		double		s = 0.0,
+					ss = 0.0,
+					mu;
+
+		for (i = 0; i < n; i++)
+			s += X[i * F + l];
+		mu = s / (double) n;
+		for (i = 0; i < n; i++)
+			ss += (X[i * F + l] - mu) * (X[i * F + l] - mu);
+		model->num_mean[l] = mu;
+		model->num_scale[l] = sqrt(ss / (double) n);
+		if (!(model->num_scale[l] > 1e-300) || !isfinite(model->num_scale[l]))
+			model->num_scale[l] = 1.0;
+	}
+	if ((st = build_vocab(env, model, X, n, params.min_count)) != SF_OK)
+		goto done;
+
+	/* the network */
+	widths[0] = (int) F * params.k;
+	for (l = 0; l < params.layers.n; l++)
+	{
+		widths[l + 1] = params.layers.v[l];
+		acts[l] = NN_ACT_RELU;
+	}
+	if ((st = nn_net_new(env, &model->tower, params.layers.n, widths, acts)) != SF_OK)
+		goto done;
+	if ((st = deepfm_alloc_params(env, model)) != SF_OK)
+		goto done;
+	sf_rng_init(&rng_split, (uint64_t) params.seed, 1);
+	sf_rng_init(&rng_init, (uint64_t) params.seed, 2);
+	sf_rng_init(&rng_shuffle, (uint64_t) params.seed, 3);
+	sf_rng_init(&rng_drop, (uint64_t) params.seed, 4);
+	for (i = 0; i < (size_t) model->n_rows_embed * model->k; i++)
+		model->embed[i] = (float) (0.1 * sf_rng_normal(&rng_init));
+	nn_net_init_weights(&model->tower, &rng_init);
+	{
+		size_t		L = (size_t) (model->m - 1);
+		double		lim = sqrt(6.0 / (double) ((size_t) model->n_phi + L));
+
+		for (i = 0; i < (size_t) model->n_phi * L; i++)
+			model->head_w[i] = (float) (lim * (2.0 * sf_rng_uniform(&rng_init) - 1.0));
+	}
+
+	/* validation split: the first n_val of a seeded permutation */
+	for (i = 0; i < n; i++)
+		idx[i] = (uint32_t) i;
+	if (params.validation_share > 0.0)
+	{
+		sf_rng_shuffle_u32(&rng_split, idx, (uint32_t) n);
+		n_val = (size_t) floor(params.validation_share * (double) n);
+		if (n_val < 1)
+			n_val = 1;
+		if (n_val >= n)
+			n_val = n - 1;
+	}
+	n_tr = n - n_val;
+	early = params.patience > 0 && n_val > 0;
+
+	/* head biases: empirical level quantiles of the training responses */
+	tmp = sf_malloc(env, n_tr * sizeof(float));
+	if (tmp == NULL)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n_tr; i++)
+		tmp[i] = ys[idx[n_val + i]];
+	qsort(tmp, n_tr, sizeof(float), cmp_float);
+	for (l = 0; l < model->m - 1; l++)
+	{
+		size_t		r = (size_t) floor((double) (l + 1) / model->m * (double) (n_tr - 1) + 0.5);
+
+		model->head_b[l] = tmp[r < n_tr ? r : n_tr - 1];
+	}
+
+	bs = params.batch_size < (int) n_tr ? params.batch_size : (int) n_tr;
+	if ((st = deepfm_work_new(env, model, bs, &w)) != SF_OK)
+		goto done;
+	if ((st = nn_adam_new(env, &opt, model->n_params, params.learning_rate)) != SF_OK)
+		goto done;
+	if ((st = nn_adam_new(env, &opt_tower, model->tower.n_params, params.learning_rate)) != SF_OK)
+		goto done;
+	yb = sf_malloc(env, (size_t) bs * sizeof(float));
+	model->log_train = sf_malloc(env, (size_t) params.epochs * sizeof(float));
+	model->log_val = sf_malloc(env, (size_t) params.epochs * sizeof(float));
+	if (early)
+	{
+		best = sf_malloc(env, model->n_params * sizeof(float));
+		best_tower = sf_malloc(env, model->tower.n_params * sizeof(float));
+	}
+	if (!yb || !model->log_train || !model->log_val || (early && (!best || !best_tower)))
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory for training batches");
+		goto done;
+	}
+
+	threads = params.threads > 0 ? params.threads : env->threads;
+	sf_blas_set_threads(threads < 1 ? 1 : threads);
+	for (epoch = 1; epoch <= params.epochs; epoch++)
+	{
+		uint32_t   *tr = idx + n_val;
+		double		tl = 0.0,
+					vl = NAN;
+		size_t		s;
+		int			batch_no = 0;
+
+		sf_rng_shuffle_u32(&rng_shuffle, tr, (uint32_t) n_tr);
+		for (s = 0; s < n_tr; s += (size_t) bs)
+		{
+			int			bm = (int) ((n_tr - s) < (size_t) bs ? (n_tr - s) : (size_t) bs);
+			int			r;
+
+			if ((batch_no++ & 7) == 0 && sf_interrupted(env))
+			{
+				st = sf_fail(env, SF_ECANCEL, "qrgmm_deepfm_train canceled");
+				goto done;
+			}
+			for (r = 0; r < bm; r++)
+				yb[r] = ys[tr[s + r]];
+			deepfm_batch_inputs(model, &w, X, tr + s, bm);
+			deepfm_forward(model, &w, bm, params.dropout,
+						   params.dropout > 0.0 ? &rng_drop : NULL);
+			tl += deepfm_batch_loss(model, &w, yb, bm);
+			deepfm_backward(model, &w, yb, bm, params.weight_decay);
+			nn_adam_step(&opt, model->params, w.grad);
+			nn_adam_step(&opt_tower, model->tower.params, w.tw.grad);
+		}
+		tl /= (double) n_tr;
+		if (!isfinite(tl))
+		{
+			st = sf_fail(env, SF_ENUMERIC,
+						 "qrgmm_deepfm_train diverged in epoch %d (try a smaller learning_rate)", epoch);
+			goto done;
+		}
+		if (n_val > 0)
+			vl = eval_loss(model, &w, X, ys, idx, n_val, yb);
+		model->log_train[epoch - 1] = (float) tl;
+		model->log_val[epoch - 1] = (float) vl;
+		model->epochs_run = (uint32_t) epoch;
+		if (!early)
+		{
+			model->best_epoch = (uint32_t) epoch;
+			continue;
+		}
+		if (vl < best_val)
+		{
+			best_val = vl;
+			since_best = 0;
+			model->best_epoch = (uint32_t) epoch;
+			memcpy(best, model->params, model->n_params * sizeof(float));
+			memcpy(best_tower, model->tower.params, model->tower.n_params * sizeof(float));
+		}
+		else if (++since_best >= params.patience)
+		{
+			stopped_early = 1;
+			break;
+		}
+	}
+	if (early && model->best_epoch > 0)
+	{
+		memcpy(model->params, best, model->n_params * sizeof(float));
+		memcpy(model->tower.params, best_tower, model->tower.n_params * sizeof(float));
+	}
+
+	sf_buf_init(&pj, env);
+	sf_params_to_json(&deepfm_params_table, &params, &pj);
+	st = sf_buf_status(&pj);
+	if (st == SF_OK)
+	{
+		model->params_json = copy_text(env, pj.data, pj.len);
+		if (model->params_json == NULL)
+			st = sf_fail(env, SF_ENOMEM, "out of memory");
+	}
+	sf_buf_free(&pj);
+	if (st == SF_OK)
+		st = build_info(env, model, stopped_early);
+
+done:
+	sf_blas_set_threads(1);
+	deepfm_work_free(env, &w);
+	nn_adam_free(env, &opt);
+	nn_adam_free(env, &opt_tower);
+	sf_free(env, ys);
+	sf_free(env, yb);
+	sf_free(env, idx);
+	sf_free(env, tmp);
+	sf_free(env, best);
+	sf_free(env, best_tower);
+	if (st != SF_OK)
+	{
+		deepfm_free(env, model);
+		return st;
+	}
+	*out = model;
+	return SF_OK;
+}
