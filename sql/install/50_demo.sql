@@ -251,11 +251,8 @@ COMMENT ON FUNCTION scfrisk.generate_demo_data(int, bigint) IS
 '(re)create schema scfrisk_demo with a synthetic 3PL supply-chain-finance data set (sellers, monthly sales, shipments in transit, past loans) whose sales law has closed-form risk curves; deterministic for a seed';
 
 -- ==========================================================================
--- CREDIT MODEL of the demo: the ONE place that trains and scores it.  Today
--- an MLP (scfrisk.mlp_train / mlp_predict); to switch to the XGBoost-MLP
--- hybrid, replace scfrisk.mlp_train below by scfrisk.xgb_mlp_train(features,
--- label, params) (same signature, with its params) and mlp_predict by
--- scfrisk.predict (or xgb_mlp_predict).
+-- CREDIT MODEL of the demo: the ONE place that trains and scores it: the
+-- XGBoost-MLP hybrid (scfrisk.xgb_mlp_train), scored by scfrisk.predict.
 -- ==========================================================================
 CREATE FUNCTION scfrisk.demo_train_credit_model()
 RETURNS bytea
@@ -265,24 +262,26 @@ AS $fn$
 DECLARE
 	model bytea;
 BEGIN
-	SELECT scfrisk.mlp_train(
+	SELECT scfrisk.xgb_mlp_train(
 		scfrisk.demo_credit_features(s.credit_features, s.log_past_sales, s.in_transit_value, l.amount),
 		l.defaulted::int::float8,
-		'{"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7}')
+		'{"xgb": {"n_estimators": 100, "max_depth": 3, "eta": 0.1, "seed": 7},
+		  "importance_type": "gain", "threshold": 0.03,
+		  "mlp": {"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7}}')
 	INTO model
 	FROM scfrisk_demo.loans l JOIN scfrisk_demo.sellers s USING (seller_id);
 	RETURN model;
 END
 $fn$;
 COMMENT ON FUNCTION scfrisk.demo_train_credit_model() IS
-'demo: train the credit model (default of past loans on seller features and loan size); the one function to switch to xgb_mlp_train';
+'demo: train the credit model, the XGBoost-MLP hybrid (default of past loans on seller features and loan size)';
 
 CREATE FUNCTION scfrisk.demo_score_credit(model bytea, features float8[])
 RETURNS float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN scfrisk.mlp_predict(model, features);
+RETURN scfrisk.predict(model, features);
 COMMENT ON FUNCTION scfrisk.demo_score_credit(bytea, float8[]) IS
-'demo: PD of the credit model (switch to scfrisk.predict with demo_train_credit_model)';
+'demo: PD of the credit model (scfrisk.predict dispatches on its kind)';
 -- ======================================================= end of CREDIT MODEL
 
 CREATE FUNCTION scfrisk.demo_train_sales_model()
