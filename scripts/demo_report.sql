@@ -12,7 +12,12 @@ SELECT (SELECT count(*) FROM scfrisk_demo.sellers) AS sellers,
 
 \echo '-- the models'
 SELECT name, info ->> 'kind' AS kind, trained_at::time(0) AS trained_at,
-	   coalesce(info -> 'info' ->> 'm', info -> 'info' ->> 'layers') AS shape,
+	   CASE info ->> 'kind'
+			WHEN 'qrgmm_linear' THEN 'grid m = ' || (info -> 'info' ->> 'm')
+			WHEN 'xgb_mlp' THEN (info -> 'info' -> 'xgb' ->> 'n_trees') || ' trees keep features '
+				 || (info -> 'info' ->> 'selected') || ' of ' || (info ->> 'n_features')
+				 || ', MLP ' || (info -> 'info' -> 'mlp' ->> 'layers')
+			ELSE info -> 'info' ->> 'layers' END AS shape,
 	   info ->> 'train_rows' AS rows
 FROM scfrisk_demo.models ORDER BY name;
 SELECT round((m ->> 'auc')::numeric, 3) AS credit_auc_in_sample, round((m ->> 'brier')::numeric, 4) AS brier,
