@@ -109,7 +109,7 @@ build/fuzz/obj/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p build/fuzz/obj
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJS) $(CORE_HDRS)
+build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJS) $(CORE_HDRS) test/fuzz/sf_fuzz.h
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(BLAS_LIBS) -lpthread -lm
 

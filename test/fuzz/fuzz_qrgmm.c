@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "scfrisk/qrgmm.h"
+#include "sf_fuzz.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,18 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (1u << 20))
 		return 0;
-	buf = malloc(size ? size : 1);
-	memcpy(buf, data, size);
-	if (size >= SF_HEADER_LEN)
-	{
-		uint32_t	crc = SF_CRC32C_FINAL(sf_crc32c(SF_CRC32C_INIT, buf + SF_HEADER_LEN,
-												   size - SF_HEADER_LEN));
-
-		buf[24] = (uint8_t) crc;
-		buf[25] = (uint8_t) (crc >> 8);
-		buf[26] = (uint8_t) (crc >> 16);
-		buf[27] = (uint8_t) (crc >> 24);
-	}
+	buf = sf_fuzz_model_copy(data, size);
 	sf_env_init_malloc(&env);
 	st = sf_qrgmm_decode(&env, buf, size, &model);
 	if (st != SF_OK)
