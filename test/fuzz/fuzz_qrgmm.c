@@ -2,9 +2,9 @@
  * fuzz_qrgmm.c
  *	  libFuzzer target for the QRGMM model decoder (src/qrgmm_codec.c).
  *
- * The input's CRC-32C is recomputed before decoding (when it is long
- * enough to carry a header), so that mutations reach the body checks
- * instead of dying at the checksum.  Any byte string must either be refused
+ * The input's payload length and CRC-32C are recomputed before decoding
+ * (sf_fuzz.h), so that mutations reach the body checks instead of dying at
+ * the checksum.  Any byte string must either be refused
  * with a status and a message, or decode into a model whose invariants let
  * every scoring path run: the curve of a covariate vector builds (or is
  * refused with SF_EDATA for an overflowing log1p curve), and the
