@@ -64,6 +64,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
 	result jsonb;
+	prev_level text;
 BEGIN
 	IF sellers IS NULL OR sellers < 10 OR sellers > 10000000 THEN
 		RAISE EXCEPTION 'generate_demo_data: sellers must be between 10 and 10000000, got %', sellers
@@ -73,7 +74,11 @@ BEGIN
 		RAISE EXCEPTION 'generate_demo_data: seed must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RAISE NOTICE 'generate_demo_data: % sellers, seed %, into schema scfrisk_demo', sellers, seed;
+	-- quietly: CASCADE would list every object of the previous data set
+	prev_level := current_setting('client_min_messages');
+	PERFORM set_config('client_min_messages', 'warning', true);
 	DROP SCHEMA IF EXISTS scfrisk_demo CASCADE;
+	PERFORM set_config('client_min_messages', prev_level, true);
 	CREATE SCHEMA scfrisk_demo;
 	COMMENT ON SCHEMA scfrisk_demo IS 'scfrisk synthetic 3PL supply-chain-finance data (scfrisk.generate_demo_data)';
 
