@@ -3,3 +3,4 @@ CORE_SRCS	+= src/risk.c src/risk_size.c
 UNIT_TESTS	+= test/unit/test_risk.c
 SQL_SRCS	+= src/risk_sql.c
 SQL_SRCS	+= src/demo_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_risk.c

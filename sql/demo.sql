@@ -31,7 +31,8 @@ WITH c AS (SELECT seller_id, pd, el, cvar, lag(pd) OVER w AS p0, lag(el) OVER w 
 		   FROM scfrisk_demo.seller_risk_curve WINDOW w AS (PARTITION BY seller_id ORDER BY loan))
 SELECT count(*) = 300 * 19 AS grid_complete, bool_and(pd >= p0 AND el >= e0 AND cvar >= c0) AS monotone
 FROM c WHERE p0 IS NOT NULL;
--- bad input
+-- bad input (terse: no PL/pgSQL context lines)
+\set VERBOSITY terse
 SELECT scfrisk.generate_demo_data(5, 1);
 SELECT scfrisk.generate_demo_data(100, NULL);
 UPDATE scfrisk_demo.policy SET loan_levels = 1;

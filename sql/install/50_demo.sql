@@ -64,6 +64,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
 	result jsonb;
+	prev_level text;
 BEGIN
 	IF sellers IS NULL OR sellers < 10 OR sellers > 10000000 THEN
 		RAISE EXCEPTION 'generate_demo_data: sellers must be between 10 and 10000000, got %', sellers
@@ -73,7 +74,11 @@ BEGIN
 		RAISE EXCEPTION 'generate_demo_data: seed must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RAISE NOTICE 'generate_demo_data: % sellers, seed %, into schema scfrisk_demo', sellers, seed;
+	-- quietly: CASCADE would list every object of the previous data set
+	prev_level := current_setting('client_min_messages');
+	PERFORM set_config('client_min_messages', 'warning', true);
 	DROP SCHEMA IF EXISTS scfrisk_demo CASCADE;
+	PERFORM set_config('client_min_messages', prev_level, true);
 	CREATE SCHEMA scfrisk_demo;
 	COMMENT ON SCHEMA scfrisk_demo IS 'scfrisk synthetic 3PL supply-chain-finance data (scfrisk.generate_demo_data)';
 
@@ -234,6 +239,8 @@ BEGIN
 
 	CREATE FUNCTION scfrisk_demo.refresh_risk() RETURNS jsonb LANGUAGE sql VOLATILE
 	RETURN scfrisk.demo_refresh_risk();
+	COMMENT ON FUNCTION scfrisk_demo.refresh_risk() IS
+	'train the sales and credit models, size every loan and refresh seller_risk and seller_risk_curve (scfrisk.demo_refresh_risk)';
 
 	ANALYZE scfrisk_demo.sellers, scfrisk_demo.sales_monthly, scfrisk_demo.shipments, scfrisk_demo.loans;
 	SELECT jsonb_build_object(
@@ -269,7 +276,8 @@ BEGIN
 		  "importance_type": "gain", "threshold": 0.03,
 		  "mlp": {"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7}}')
 	INTO model
-	FROM scfrisk_demo.loans l JOIN scfrisk_demo.sellers s USING (seller_id);
+	FROM scfrisk_demo.loans l JOIN scfrisk_demo.sellers s USING (seller_id)
+	WHERE s.seller_id <= 50000;	-- seller ids are random draws: a prefix is a random sample
 	RETURN model;
 END
 $fn$;
@@ -297,7 +305,10 @@ BEGIN
 									  s.marketplace, m.month),
 		m.revenue, '{}')
 	INTO model
-	FROM scfrisk_demo.sales_monthly m JOIN scfrisk_demo.sellers s USING (seller_id);
+	FROM scfrisk_demo.sales_monthly m JOIN scfrisk_demo.sellers s USING (seller_id)
+	-- at most 5,000 sellers' months (a random sample: seller ids are random
+	-- draws) keep the refresh of a large book within seconds
+	WHERE s.seller_id <= 5000;
 	RETURN model;
 END
 $fn$;
@@ -330,14 +341,15 @@ BEGIN
 	terms := pol - ARRAY['pd_limit', 'el_rate', 'cvar_budget', 'ltv_cap', 'credit_line', 'profit_optimum'];
 
 	RAISE NOTICE 'refresh_risk: training the QRGMM sales model on % seller-months',
-		(SELECT count(*) FROM scfrisk_demo.sales_monthly);
+		(SELECT count(*) FROM scfrisk_demo.sales_monthly WHERE seller_id <= 5000);
 	sales := scfrisk.demo_train_sales_model();
 	INSERT INTO scfrisk_demo.models (name, model, info) VALUES ('sales', sales, scfrisk.model_info(sales))
 	ON CONFLICT (name) DO UPDATE SET model = EXCLUDED.model, trained_at = now(), info = EXCLUDED.info;
 	t1 := clock_timestamp();
 	timings := timings || jsonb_build_object('sales_model_s', round(extract(epoch FROM t1 - t0)::numeric, 2));
 
-	RAISE NOTICE 'refresh_risk: training the credit model on % past loans', (SELECT count(*) FROM scfrisk_demo.loans);
+	RAISE NOTICE 'refresh_risk: training the credit model on % past loans',
+		(SELECT count(*) FROM scfrisk_demo.loans WHERE seller_id <= 50000);
 	credit := scfrisk.demo_train_credit_model();
 	INSERT INTO scfrisk_demo.models (name, model, info) VALUES ('credit', credit, scfrisk.model_info(credit))
 	ON CONFLICT (name) DO UPDATE SET model = EXCLUDED.model, trained_at = now(), info = EXCLUDED.info;

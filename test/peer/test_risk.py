@@ -17,8 +17,9 @@ compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
    a fine grid) + 0.005;
 2. EL and CVaR_0.95: on the true law (the sample path over 200,000
    stratified true quantiles) within 3% of the closed forms where PD_true >=
-   0.01 (lognormal: section 8.2; heavy tail: the same integrals of the true
-   quantile function by scipy quad); on the fitted model, within the model's
+   0.01 (lognormal: section 8.2; heavy tail: EL as the integral of the true
+   CDF, trapezoid rule on 40,001 points in log sales, 2e-7 relative to scipy
+   quad of the quantile function); on the fitted model, within the model's
    own distributional error (section 6.5: EL error <= integral of |Fhat - F|
    below the threshold, CVaR error <= the tail quantile error), and the
    relative errors where PD >= 0.01, 0.05, 0.1 printed (the 3% target of the
@@ -39,7 +40,7 @@ import time
 
 import numpy as np
 import psycopg2
-from scipy import integrate, stats
+from scipy import stats
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from sftap import Tap  # noqa: E402
@@ -100,11 +101,17 @@ def truth(law, mu, sig, s):
         cv = (s * P - (Mn * stats.norm.cdf(stats.norm.ppf(P) - sig) if P > 0 else 0)) / (1 - LEVEL)
         return pd, el, cv
 
-    def q(u):
-        return np.exp(mu + sig * law.ppf(u))
-    i_f = integrate.quad(q, 0, pd, limit=200, epsabs=0, epsrel=1e-10)[0] if pd > 0 else 0.0
-    i_p = integrate.quad(q, 0, P, limit=200, epsabs=0, epsrel=1e-10)[0] if P > 0 else 0.0
-    return pd, s * pd - i_f, (s * P - i_p) / (1 - LEVEL)
+    # EL = integral_0^s F_S(y) dy, on y = e^w (F decays like |w|^-5, e^w
+    # exponentially, so 40 scale units below ln s leave nothing out); the
+    # partial moment up to P is Q(P) P - EL(Q(P)).
+    def el_at(x):
+        w = np.log(x) - 40 * sig * law.scale * (1 - np.linspace(0, 1, 40001))
+        f = law.cdf((w - mu) / sig) * np.exp(w)
+        return float(np.sum(0.5 * (f[1:] + f[:-1]) * np.diff(w)))
+    el = el_at(s)
+    sP = np.exp(mu + sig * law.ppf(P)) if P > 0 else 0.0
+    i_p = sP * P - el_at(sP) if P > 0 else 0.0
+    return pd, el, (s * P - i_p) / (1 - LEVEL)
 
 
 def load(name, X, y):

@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(41);
+SELECT plan(47);
 
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['bytea', 'double precision[]', 'double precision[]', 'jsonb']);
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['double precision[]', 'double precision[]', 'jsonb']);
@@ -30,6 +30,17 @@ SELECT is((SELECT array_agg(a ORDER BY o)::text FROM pg_proc p,
           'loan_size columns');
 SELECT ok(obj_description('scfrisk.loan_size(bytea, float8[], jsonb)'::regprocedure, 'pg_proc') IS NOT NULL,
           'loan_size is documented');
+
+SELECT has_function('scfrisk', 'generate_demo_data', ARRAY['integer', 'bigint']);
+SELECT volatility_is('scfrisk', 'generate_demo_data', ARRAY['integer', 'bigint'], 'volatile');
+SELECT volatility_is('scfrisk', 'demo_uniform', ARRAY['bigint', 'bigint', 'bigint'], 'immutable');
+SELECT is((SELECT bool_and(u > 0 AND u < 1) AND abs(avg(u) - 0.5) < 0.01
+           FROM (SELECT scfrisk.demo_uniform(1, 2, k) AS u FROM generate_series(1, 20000) k) x), true,
+          'demo_uniform lies in (0, 1) with mean 1/2');
+SELECT is((SELECT abs(avg(z)) < 0.03 AND abs(stddev(z) - 1) < 0.03
+           FROM (SELECT scfrisk.demo_normal(1, 3, k) AS z FROM generate_series(1, 20000) k) x), true,
+          'demo_normal has mean 0 and sd 1');
+SELECT is(scfrisk.demo_uniform(42, 7, 123456789), scfrisk.demo_uniform(42, 7, 123456789), 'demo draws are pure functions');
 
 CREATE TEMP TABLE u AS SELECT array_agg(i::float8) AS s FROM generate_series(1, 500) i;
 CREATE TEMP TABLE m AS
