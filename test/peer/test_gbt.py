@@ -221,6 +221,16 @@ def main():
         ok = set(ours) == set(ref) and all(abs(ours[k] - ref[k]) <= 1e-3 * max(1.0, abs(ref[k])) for k in ref)
         t.ok(ok, "importance %s equals xgboost's get_score" % typ, "ours %s\nxgb  %s" % (ours, ref))
 
+    # ------------------------------------------------------------ verbose progress
+    cur.execute("SET client_min_messages = notice")
+    del conn.notices[:]
+    cur.execute("SELECT length(scfrisk.xgb_train(features, label, '{\"n_estimators\": 6, \"verbose\": true, "
+                "\"verbose_every\": 3, \"early_stopping_rounds\": 10}')) FROM gbt_exact")
+    notes = [n for n in conn.notices if "xgb_train: round" in n]
+    t.ok(len(notes) == 2 and "round 3/6 train-logloss" in notes[0] and "valid-logloss" in notes[0]
+         and "elapsed" in notes[0], "verbose reports every verbose_every rounds", "\n".join(conn.notices))
+    cur.execute("SET client_min_messages = warning")
+
     # ------------------------------------------------------------ JSON interop
     cur.execute("SELECT count(*) FROM pg_proc WHERE proname = 'xgb_to_json'")
     if cur.fetchone()[0] == 0:
