@@ -93,6 +93,18 @@ FROM (SELECT scfrisk.xgb_train(f, y2, '{"objective": "reg:squarederror", "n_esti
 	  FROM (SELECT f, 3 * f[1] + f[3] AS y2 FROM g) s) mm,
 	 (SELECT f, 3 * f[1] + f[3] AS y2 FROM g) d;
 
+-- XGBoost JSON interop: the schema's fields, and a round trip that scores the same
+SELECT j->'learner'->'objective'->>'name' AS objective,
+	   j->'learner'->'gradient_booster'->>'name' AS booster,
+	   jsonb_array_length(j->'learner'->'gradient_booster'->'model'->'trees') AS trees,
+	   j->'learner'->'feature_names' AS names,
+	   j->'learner'->'learner_model_param'->>'num_feature' AS num_feature
+FROM (SELECT scfrisk.xgb_to_json(model) AS j FROM m) s;
+SELECT bool_and(scfrisk.xgb_predict(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)), f)
+				= scfrisk.xgb_predict(model, f)) AS same_scores,
+	   scfrisk.model_info(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)))->'feature_names' AS names
+FROM g, m GROUP BY model;
+
 -- ------------------------------------------------------------ errors
 SELECT scfrisk.xgb_train(f, y, '{}') FROM g WHERE false;
 SELECT scfrisk.xgb_train(f, 1.0, '{}') FROM g;
@@ -119,3 +131,9 @@ SELECT scfrisk.xgb_predict(scfrisk.logreg_train(ARRAY[f[1], f[3]], y, '{}'), ARR
 SELECT scfrisk.predict(scfrisk.qrgmm_train(ARRAY[f[1]], f[3], '{"m": 5}'), ARRAY[1.0]) FROM g;
 SELECT * FROM scfrisk.xgb_importance((SELECT model FROM m), 'frequency');
 SELECT scfrisk.xgb_select(model, 1.5) FROM m;
+SELECT scfrisk.xgb_from_json('{}');
+SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model), '{learner,objective,name}', '"multi:softprob"')) FROM m;
+SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model), '{learner,gradient_booster,name}', '"gblinear"')) FROM m;
+SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model), '{learner,gradient_booster,model,trees,0,left_children,0}', '0')) FROM m;
+SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model), '{learner,gradient_booster,model,trees,0,split_indices,0}', '9')) FROM m;
+SELECT scfrisk.xgb_to_json(scfrisk.logreg_train(ARRAY[f[1], f[3]], y, '{}')) FROM g;

@@ -77,8 +77,8 @@ corrupt(sf_env *env, const char *what)
 }
 
 /* Check the structure of one decoded tree; seen is n_nodes bytes of scratch. */
-static sf_status
-check_tree(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen)
+sf_status
+gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen)
 {
 	int32_t		k;
 
@@ -200,7 +200,7 @@ gbt_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, uint32_t 
 				st = sf_fail(env, SF_ENOMEM, "out of memory decoding a gbt model");
 				goto fail;
 			}
-			st = check_tree(env, t, n_features, seen);
+			st = gbt_tree_check(env, t, n_features, seen);
 			sf_free(env, seen);
 			if (st != SF_OK)
 				goto fail;

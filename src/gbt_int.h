@@ -110,4 +110,11 @@ extern sf_status gbt_metric_eval(sf_env *env, int metric, int objective, const d
 extern sf_status gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes);
 extern void gbt_tree_free(sf_env *env, gbt_tree *t);
 
+/*
+ * Invariants of one tree (child indices above the parent and in range, one
+ * parent per node, split features below n_features, finite leaf values, no
+ * NaN); seen is n_nodes bytes of scratch.  SF_ECORRUPT with a message.
+ */
+extern sf_status gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen);
+
 #endif							/* SCFRISK_GBT_INT_H */

@@ -285,7 +285,8 @@ set_leaf(train_work *w, int32_t id, double g, double h)
 	w->t.left[id] = w->t.right[id] = -1;
 	w->t.split_index[id] = 0;
 	w->t.default_left[id] = 0;
-	w->t.base_weight[id] = (float) bw;
+	/* XGBoost stores a leaf's base weight with eta applied, a split's without */
+	w->t.base_weight[id] = (float) (w->prm->eta * bw);
 	w->t.split_cond[id] = (float) (w->prm->eta * bw);
 	w->t.loss_chg[id] = 0.0f;
 	w->t.sum_hess[id] = (float) h;

@@ -126,7 +126,7 @@ typedef struct gbt_tree
 	uint32_t   *split_index;	/* (n_nodes) feature of the split (0 for leaves) */
 	float	   *split_cond;		/* (n_nodes) go left when x < split_cond; leaf value */
 	uint8_t    *default_left;	/* (n_nodes) 1 when missing goes left */
-	float	   *base_weight;	/* (n_nodes) node weight before eta */
+	float	   *base_weight;	/* (n_nodes) node weight (leaves: times eta, as XGBoost) */
 	float	   *loss_chg;		/* (n_nodes) gain of the split (0 for leaves) */
 	float	   *sum_hess;		/* (n_nodes) hessian sum (cover) */
 } gbt_tree;
@@ -222,5 +222,29 @@ extern sf_status gbt_encode(sf_env *env, const gbt_model *m, const gbt_params *p
 
 /* Decode model bytes of kind gbt into *out (allocated through env). */
 extern sf_status gbt_decode(sf_env *env, const uint8_t *buf, size_t len, gbt_model **out);
+
+/* ------------------------------------------------------------ XGBoost JSON */
+
+/*
+ * The model as XGBoost 1.7's JSON model text (doc/model.schema: learner,
+ * learner_model_param, objective, gradient_booster "gbtree", trees with
+ * left_children, right_children, split_indices, split_conditions,
+ * default_left, base_weights, loss_changes, sum_hessian, parents) appended
+ * to out; names (n_features strings) or NULL become learner.feature_names.
+ * Floats are written with 9 significant digits, so they read back exactly.
+ */
+extern sf_status gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names,
+								 sf_buf *out);
+
+/*
+ * Parse XGBoost JSON model text (objective binary:logistic or
+ * reg:squarederror, booster gbtree, numeric splits only) into *out,
+ * allocated through env.  names receives learner.feature_names (n = 0 when
+ * absent), its strings allocated through env.  Any text either imports
+ * into a model whose invariants hold or gives SF_EDATA (not a supported
+ * XGBoost model) or SF_ECORRUPT (malformed trees) with a message.
+ */
+extern sf_status gbt_from_xgb_json(sf_env *env, const char *text, size_t len, gbt_model **out,
+								   sf_str_list *names);
 
 #endif							/* SCFRISK_GBT_H */

@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(41);
+SELECT plan(47);
 
 SELECT has_function('scfrisk', 'xgb_train', ARRAY['double precision[]', 'double precision', 'jsonb']);
 SELECT is_aggregate('scfrisk', 'xgb_train', ARRAY['double precision[]', 'double precision', 'jsonb']);
@@ -70,6 +70,15 @@ SELECT throws_ok($$SELECT * FROM scfrisk.xgb_importance((SELECT model FROM m), '
                  'unknown importance type');
 SELECT throws_ok($$SELECT scfrisk.xgb_select(model, -0.1) FROM m$$, '22023', NULL, 'threshold out of range');
 SELECT throws_ok($$SELECT scfrisk.xgb_train(ARRAY[1, 'Infinity']::float8[], 1.0, '{}')$$, '22000', NULL, 'infinite feature');
+SELECT function_returns('scfrisk', 'xgb_to_json', ARRAY['bytea'], 'jsonb');
+SELECT function_returns('scfrisk', 'xgb_from_json', ARRAY['jsonb'], 'bytea');
+SELECT volatility_is('scfrisk', 'xgb_from_json', ARRAY['jsonb'], 'immutable');
+SELECT throws_ok($$SELECT scfrisk.xgb_from_json('{"learner": {}}')$$, '22000', NULL, 'JSON that is not an XGBoost model');
+SELECT throws_ok($$SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model),
+				 '{learner,gradient_booster,model,trees,0,right_children,0}', '-5')) FROM m$$,
+				 'XX001', NULL, 'JSON model with broken trees');
+SELECT throws_ok($$SELECT scfrisk.xgb_to_json(scfrisk.logreg_train(f[1:2], y, '{}')) FROM d$$,
+                 '42809', NULL, 'xgb_to_json of another kind');
 SELECT lives_ok($$SELECT scfrisk.xgb_predict(model, ARRAY[NULL, 'NaN', 1]::float8[]) FROM m$$, 'missing values score');
 
 SELECT * FROM finish();
