@@ -237,6 +237,8 @@ gbt_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, uint32_t 
 		st = corrupt(env, "the evaluation log has the wrong length");
 		goto fail;
 	}
+	if ((st = gbt_model_pack(env, m)) != SF_OK)
+		goto fail;
 	return SF_OK;
 fail:
 	for (i = 0; i < m->n_trees; i++)
@@ -244,6 +246,9 @@ fail:
 	sf_free(env, m->trees);
 	sf_free(env, m->eval_train);
 	sf_free(env, m->eval_valid);
+	sf_free(env, m->nodes);
+	sf_free(env, m->roots);
+	sf_free(env, m->depths);
 	memset(m, 0, sizeof(*m));
 	return st;
 }

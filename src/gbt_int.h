@@ -84,10 +84,11 @@ extern double gbt_calc_gain(const gbt_params *p, double g, double h);
 /*
  * Histograms of several nodes at once: node k covers rows[begin[k]..end[k])
  * of bins b, its histogram (2 * off[p] doubles: g, h per slot) goes to
- * hist[k] (zeroed here).  gh holds (g, h) per row of b.  Parallel over
+ * hist[k] (zeroed here).  gh holds (g, h) per row of b, in float32 as
+ * XGBoost keeps them (the sums are double).  Parallel over
  * feature blocks.
  */
-extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const double *gh, const uint32_t *rows,
+extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, const uint32_t *rows,
 						   int n_nodes, const size_t *begin, const size_t *end, double **hist);
 
 /*

@@ -779,6 +779,8 @@ gbt_from_xgb_json(sf_env *env, const char *text, size_t len, gbt_model **out, sf
 	if ((st = import_trees(&js, ta, m)) != SF_OK)
 		goto done;
 	m->best_iteration = m->n_trees - 1;
+	if ((st = gbt_model_pack(env, m)) != SF_OK)
+		goto done;
 
 	fn = path(&js, root, k_names);
 	if (fn >= 0 && js.nodes[fn].type == J_ARR && js.nodes[fn].count > 0)

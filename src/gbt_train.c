@@ -27,6 +27,7 @@
 #define GBT_RT_EPS	1e-6		/* XGBoost's kRtEps: smallest gain worth a split */
 #define GBT_HESS_EPS 1e-16		/* floor of the logistic hessian */
 #define GBT_SPLIT_CHUNK 64		/* nodes per split search region */
+#define GBT_PREFETCH 16			/* rows ahead to prefetch in row loops */
 
 /* ------------------------------------------------------------ metrics */
 
@@ -166,7 +167,7 @@ typedef struct train_work
 	gbt_bins	bins;
 	size_t		n;				/* training rows (bins.n) */
 	uint32_t	p;
-	double	   *gh;				/* (n, 2) gradient, hessian */
+	float	   *gh;				/* (n, 2) gradient, hessian (float32, as XGBoost) */
 	uint32_t   *rows;			/* (n) row positions, grouped by node */
 	uint32_t   *tmp;			/* (n) partition scratch */
 	size_t		n_slots;		/* histogram slots (bins.off[p]) */
@@ -265,8 +266,15 @@ partition(train_work *w, size_t begin, size_t end, const gbt_split *s)
 	for (i = begin; i < end; i++)
 	{
 		uint32_t	r = w->rows[i];
-		uint32_t	c = gbt_code(&w->bins, r, f);
-		int			left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
+		uint32_t	c;
+		int			left;
+
+		/* rows of a node are scattered in the code matrix: fetch ahead */
+		if (i + GBT_PREFETCH < end)
+			__builtin_prefetch((const char *) w->bins.codes +
+							   ((size_t) w->rows[i + GBT_PREFETCH] * w->p + f) * (w->bins.wide ? 2 : 1));
+		c = gbt_code(&w->bins, r, f);
+		left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
 
 		if (left)
 			w->rows[begin + nl++] = r;
@@ -704,7 +712,7 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	node_cap = 2 * level_cap + 1;
 	if ((size_t) node_cap > 4 * n_train + 1)
 		node_cap = (int32_t) (4 * n_train + 1);
-	w.gh = sf_malloc(env, sizeof(double) * 2 * n_train);
+	w.gh = sf_malloc(env, sizeof(float) * 2 * n_train);
 	w.rows = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w.tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w.t_bin = sf_calloc(env, node_cap, sizeof(uint32_t));
@@ -811,8 +819,8 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 				g = mt[i] - yt[i];
 				h = 1.0;
 			}
-			w.gh[2 * i] = g * wtr[i];
-			w.gh[2 * i + 1] = h * wtr[i];
+			w.gh[2 * i] = (float) (g * wtr[i]);
+			w.gh[2 * i + 1] = (float) (h * wtr[i]);
 		}
 		/* rows of this tree */
 		if (prm->subsample < 1.0)
@@ -894,6 +902,8 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			gbt_tree_free(env, &m->trees[--m->n_trees]);
 	}
 	m->best_iteration = m->n_trees - 1;
+	if ((st = gbt_model_pack(env, m)) != SF_OK)
+		goto fail;
 	*out = m;
 	m = NULL;
 	st = SF_OK;
