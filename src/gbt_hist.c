@@ -332,7 +332,8 @@ typedef struct code_ctx
 {
 	const double *x;
 	const uint32_t *rows;
-	size_t		n;
+	size_t		n;				/* rows in this region */
+	size_t		row0;			/* index of the region's first row in b */
 	gbt_bins   *b;
 } code_ctx;
 
@@ -352,37 +353,45 @@ code_block(void *arg, int t, int worker)
 		i1 = c->n;
 	for (i = i0; i < i1; i++)
 	{
-		size_t		r = c->rows ? c->rows[i] : i;
+		size_t		r = c->rows ? c->rows[i] : c->row0 + i;
+		size_t		dst = c->row0 + i;
 
 		for (j = 0; j < b->p; j++)
 		{
 			float		v = (float) c->x[r * b->p + j];
-			const float *cut = b->cuts + b->off[j];
 			uint32_t	code;
 
 			if (isnan(v))
 				code = b->n_bins[j];
 			else
 			{
-				/* first cut above v: bins are [cut[b-1], cut[b]) */
-				uint32_t	lo = 0,
-							hi = b->n_bins[j] - 1;
+				/*
+				 * First cut above v (bins are [cut[b-1], cut[b])), by a
+				 * branch-free binary search: the comparisons on random
+				 * values would mispredict half the time.
+				 */
+				const float *base = b->cuts + b->off[j];
+				uint32_t	len = b->n_bins[j];
 
-				while (lo < hi)
+				while (len > 1)
 				{
-					uint32_t	mid = (lo + hi) / 2;
+					uint32_t	half = len / 2;
 
-					if (v < cut[mid])
-						hi = mid;
-					else
-						lo = mid + 1;
+					base += (size_t) (base[half - 1] <= v) * half;
+					len -= half;
 				}
-				code = lo;
+				code = (uint32_t) (base - (b->cuts + b->off[j])) + (base[0] <= v);
 			}
 			if (b->wide)
-				((uint16_t *) b->codes)[i * b->p + j] = (uint16_t) code;
+			{
+				((uint16_t *) b->codes)[dst * b->p + j] = (uint16_t) code;
+				((uint16_t *) b->codes_t)[(size_t) j * b->n + dst] = (uint16_t) code;
+			}
 			else
-				((uint8_t *) b->codes)[i * b->p + j] = (uint8_t) code;
+			{
+				((uint8_t *) b->codes)[dst * b->p + j] = (uint8_t) code;
+				((uint8_t *) b->codes_t)[(size_t) j * b->n + dst] = (uint8_t) code;
+			}
 		}
 	}
 }
@@ -473,12 +482,9 @@ done:
 
 	b->wide = maxcode > 255;
 	if (!sf_mul_size(n_rows, p, &ncodes) ||
-		(b->codes = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL)
+		(b->codes = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL ||
+		(b->codes_t = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory storing the bin codes");
-	cc.x = x;
-	cc.rows = rows;
-	cc.n = n_rows;
-	cc.b = b;
 	{
 		size_t		blocks = (n_rows + GBT_CODE_BLOCK - 1) / GBT_CODE_BLOCK,
 					t;
@@ -487,22 +493,15 @@ done:
 		for (t = 0; t < blocks; t += step)
 		{
 			size_t		cnt = blocks - t < step ? blocks - t : step;
-			code_ctx	sub = cc;
 
 			if (sf_interrupted(env))
 				return sf_fail(env, SF_ECANCEL, "canceled");
-			sub.rows = rows ? rows + t * GBT_CODE_BLOCK : NULL;
-			sub.x = rows ? x : x + t * GBT_CODE_BLOCK * p;
-			sub.n = n_rows - t * GBT_CODE_BLOCK;
-			/* codes of the sub-range start at row t * BLOCK */
-			{
-				gbt_bins	view = *b;
-
-				view.codes = b->wide ? (void *) ((uint16_t *) b->codes + t * GBT_CODE_BLOCK * p)
-					: (void *) ((uint8_t *) b->codes + t * GBT_CODE_BLOCK * p);
-				sub.b = &view;
-				gbt_parallel(env, (int) cnt, code_block, &sub);
-			}
+			cc.x = x;
+			cc.rows = rows ? rows + t * GBT_CODE_BLOCK : NULL;
+			cc.row0 = t * GBT_CODE_BLOCK;
+			cc.n = n_rows - t * GBT_CODE_BLOCK;
+			cc.b = b;
+			gbt_parallel(env, (int) cnt, code_block, &cc);
 		}
 	}
 	return SF_OK;
@@ -517,5 +516,6 @@ gbt_bins_free(sf_env *env, gbt_bins *b)
 	sf_free(env, b->min_val);
 	sf_free(env, b->has_missing);
 	sf_free(env, b->codes);
+	sf_free(env, b->codes_t);
 	memset(b, 0, sizeof(*b));
 }

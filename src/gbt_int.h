@@ -28,7 +28,8 @@ typedef struct gbt_bins
 	float	   *min_val;		/* (p) below every training value: the split "all values right" */
 	uint8_t    *has_missing;	/* (p) 1 when some training row misses the feature */
 	int			wide;			/* codes are uint16_t (else uint8_t) */
-	void	   *codes;			/* (n, p) row-major bin codes */
+	void	   *codes;			/* (n, p) row-major bin codes (histograms read rows) */
+	void	   *codes_t;		/* (p, n) the same codes column-major (partitions read a column) */
 } gbt_bins;
 
 /* Task of a parallel region: task index and the worker slot running it. */
@@ -60,6 +61,14 @@ gbt_code(const gbt_bins *b, size_t i, uint32_t j)
 {
 	return b->wide ? ((const uint16_t *) b->codes)[i * b->p + j]
 		: ((const uint8_t *) b->codes)[i * b->p + j];
+}
+
+/* Code of row i, feature j, from the column-major copy. */
+static inline uint32_t
+gbt_code_t(const gbt_bins *b, size_t i, uint32_t j)
+{
+	return b->wide ? ((const uint16_t *) b->codes_t)[(size_t) j * b->n + i]
+		: ((const uint8_t *) b->codes_t)[(size_t) j * b->n + i];
 }
 
 /* A candidate split of one node. */

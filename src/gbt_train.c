@@ -269,17 +269,14 @@ partition(train_work *w, size_t begin, size_t end, const gbt_split *s)
 		uint32_t	c;
 		int			left;
 
-		/* rows of a node are scattered in the code matrix: fetch ahead */
-		if (i + GBT_PREFETCH < end)
-			__builtin_prefetch((const char *) w->bins.codes +
-							   ((size_t) w->rows[i + GBT_PREFETCH] * w->p + f) * (w->bins.wide ? 2 : 1));
-		c = gbt_code(&w->bins, r, f);
+		/* the column of the split feature: rows of a node come in ascending order */
+		c = gbt_code_t(&w->bins, r, f);
 		left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
-
-		if (left)
-			w->rows[begin + nl++] = r;
-		else
-			w->tmp[nr++] = r;
+		/* branch-free: write both places, advance one (the side is random) */
+		w->rows[begin + nl] = r;
+		w->tmp[nr] = r;
+		nl += (size_t) left;
+		nr += (size_t) !left;
 	}
 	memcpy(w->rows + begin + nl, w->tmp, sizeof(uint32_t) * nr);
 	return begin + nl;
@@ -473,7 +470,7 @@ route_binned(const train_work *w, size_t i)
 	while (w->t.left[k] >= 0)
 	{
 		uint32_t	f = w->t.split_index[k];
-		uint32_t	c = gbt_code(&w->bins, i, f);
+		uint32_t	c = gbt_code_t(&w->bins, i, f);
 
 		if (c == w->bins.n_bins[f])
 			k = w->t.default_left[k] ? w->t.left[k] : w->t.right[k];
