@@ -127,4 +127,78 @@ extern void gbt_tree_free(sf_env *env, gbt_tree *t);
  */
 extern sf_status gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen);
 
+#include "scfrisk/sf_rng.h"
+
+#define GBT_RT_EPS	1e-6		/* XGBoost's kRtEps: smallest gain worth a split */
+#define GBT_HESS_EPS 1e-16		/* floor of the logistic hessian */
+#define GBT_SPLIT_CHUNK 64		/* nodes per split search region */
+
+/* ------------------------------------------------------------ training state */
+
+typedef struct node_work
+{
+	int32_t		id;				/* node id in the tree being grown */
+	size_t		begin,
+				end;			/* its rows in work.rows */
+	double		g,
+				h;				/* gradient and hessian sums */
+	double	   *hist;			/* its histogram */
+} node_work;
+
+/* One node to partition in a parallel region. */
+typedef struct part_job
+{
+	size_t		begin,
+				end;			/* its rows */
+	const gbt_split *split;
+	size_t		mid;			/* out: first row of the right child */
+} part_job;
+
+typedef struct train_work
+{
+	sf_env	   *env;
+	const gbt_params *prm;
+	gbt_bins	bins;
+	size_t		n;				/* training rows (bins.n) */
+	uint32_t	p;
+	float	   *gh;				/* (n, 2) gradient, hessian (float32, as XGBoost) */
+	uint32_t   *rows;			/* (n) row positions, grouped by node */
+	uint32_t   *tmp;			/* (n) partition scratch */
+	size_t		n_slots;		/* histogram slots (bins.off[p]) */
+	double	  **pool;			/* free histogram buffers */
+	int			n_pool,
+				cap_pool;
+	/* the tree being grown, with capacity for a full tree */
+	gbt_tree	t;
+	int32_t		cap_nodes;
+	uint32_t   *t_bin;			/* split bin per node (training-side routing) */
+	uint8_t    *t_allright;		/* split sends every value right */
+	/* levels */
+	node_work  *cur,
+			   *next;
+	gbt_split  *splits,
+			   *scratch;
+	part_job   *part;			/* (level nodes) partitions of a level */
+	uint8_t    *allowed;		/* (p) features of the current level */
+	uint8_t    *tree_feat;		/* (p) features of the current tree */
+	uint32_t   *feat_idx;		/* (p) shuffle scratch */
+	double	   *lg,
+			   *lh;
+	size_t	   *lb,
+			   *le;
+	double	  **lhist;
+	sf_rng		rng;
+} train_work;
+
+
+/*
+ * Grow one tree on the rows in w->rows[0, n_rows) into w->t.  Leaves hold
+ * their row ranges in w->rows afterwards, recorded in leaf_begin/leaf_end
+ * (indexed by node id).
+ */
+extern sf_status gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end);
+
+/* Route quantised training row i through the tree being grown: its leaf. */
+extern int32_t gbt_route_binned(const train_work *w, size_t i);
+
 #endif							/* SCFRISK_GBT_INT_H */
