@@ -159,6 +159,9 @@ gbt_model_free(sf_env *env, gbt_model *m)
 	sf_free(env, m->trees);
 	sf_free(env, m->eval_train);
 	sf_free(env, m->eval_valid);
+	sf_free(env, m->nodes);
+	sf_free(env, m->roots);
+	sf_free(env, m->depths);
 	sf_free(env, m);
 }
 
@@ -170,25 +173,89 @@ gbt_n_features(const gbt_model *m)
 
 /* ------------------------------------------------------------ scoring */
 
-/* Leaf value of one tree for x already converted to float32. */
-static inline float
-tree_leaf(const gbt_tree *t, const float *x)
+#define GBT_STACK_FEATURES 256
+#define GBT_LANES	8		/* trees walked side by side */
+
+sf_status
+gbt_model_pack(sf_env *env, gbt_model *m)
 {
-	int32_t		k = 0;
+	size_t		total = 0;
+	int32_t		i,
+				k;
+	gbt_node   *nodes;
+	int32_t    *roots,
+			   *depths,
+			   *d;
 
-	while (t->left[k] >= 0)
+	sf_free(env, m->nodes);
+	sf_free(env, m->roots);
+	sf_free(env, m->depths);
+	m->nodes = NULL;
+	m->roots = NULL;
+	m->depths = NULL;
+	for (i = 0; i < m->n_trees; i++)
+		total += (size_t) m->trees[i].n_nodes;
+	nodes = sf_malloc(env, sizeof(gbt_node) * (total ? total : 1));
+	roots = sf_malloc(env, sizeof(int32_t) * (m->n_trees ? (size_t) m->n_trees : 1));
+	depths = sf_malloc(env, sizeof(int32_t) * (m->n_trees ? (size_t) m->n_trees : 1));
+	d = sf_malloc(env, sizeof(int32_t) * (total ? total : 1));
+	if (nodes == NULL || roots == NULL || depths == NULL || d == NULL || total > INT32_MAX)
 	{
-		float		v = x[t->split_index[k]];
-
-		if (isnan(v))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+		sf_free(env, nodes);
+		sf_free(env, roots);
+		sf_free(env, depths);
+		sf_free(env, d);
+		return sf_fail(env, SF_ENOMEM, "out of memory packing the trees for scoring");
 	}
-	return t->split_cond[k];
+	total = 0;
+	for (i = 0; i < m->n_trees; i++)
+	{
+		const gbt_tree *t = &m->trees[i];
+		int32_t		base = (int32_t) total;
+
+		roots[i] = base;
+		depths[i] = 0;
+		d[0] = 0;
+		for (k = 0; k < t->n_nodes; k++)
+		{
+			gbt_node   *n = &nodes[base + k];
+
+			if (t->left[k] < 0)
+			{
+				n->left = n->right = base + k;
+				n->feature = GBT_LEAF_BIT;
+			}
+			else
+			{
+				/* children come after their parent (checked by the decoders) */
+				n->left = base + t->left[k];
+				n->right = base + t->right[k];
+				n->feature = t->split_index[k] | (t->default_left[k] ? GBT_DL_BIT : 0);
+				d[t->left[k]] = d[t->right[k]] = d[k] + 1;
+				if (d[k] + 1 > depths[i])
+					depths[i] = d[k] + 1;
+			}
+			n->cond = t->split_cond[k];
+		}
+		total += (size_t) t->n_nodes;
+	}
+	sf_free(env, d);
+	m->nodes = nodes;
+	m->roots = roots;
+	m->depths = depths;
+	return SF_OK;
 }
 
-#define GBT_STACK_FEATURES 256
+/* One step of a walk: the child for x, or the node itself at a leaf. */
+static inline int32_t
+packed_step(const gbt_node *n, const float *x)
+{
+	float		v = x[n->feature & GBT_FEATURE_MASK];
+	/* missing follows the default direction; both tests are branch-free */
+	int			left = (v < n->cond) | ((v != v) & (int) (n->feature >> 31));
+
+	return left ? n->left : n->right;
+}
 
 static float
 margin_f(const gbt_model *m, const double *x)
@@ -199,10 +266,9 @@ margin_f(const gbt_model *m, const double *x)
 	uint32_t	j;
 	int32_t		i;
 
-	/* wide models convert in chunks: only the features used matter, so convert all lazily */
-	if (m->n_features > GBT_STACK_FEATURES)
+	if (m->n_features > GBT_STACK_FEATURES || m->nodes == NULL)
 	{
-		/* trees index features directly: walk with double-to-float on the fly */
+		/* wide models: convert only the features the walk reads */
 		for (i = 0; i < m->n_trees; i++)
 		{
 			const gbt_tree *t = &m->trees[i];
@@ -223,8 +289,43 @@ margin_f(const gbt_model *m, const double *x)
 	}
 	for (j = 0; j < m->n_features; j++)
 		xf[j] = (float) x[j];
-	for (i = 0; i < m->n_trees; i++)
-		s += tree_leaf(&m->trees[i], xf);
+	{
+		/*
+		 * Walk GBT_LANES trees side by side for as many steps as the
+		 * deepest of them needs (a leaf steps to itself): the walks are
+		 * independent chains of loads that the CPU overlaps, with no
+		 * branch to mispredict.  Leaves are still added in tree order.
+		 */
+		const gbt_node *nodes = m->nodes;
+
+		for (i = 0; i < m->n_trees; i += GBT_LANES)
+		{
+			int32_t		k[GBT_LANES];
+			int			l,
+						step,
+						lanes = m->n_trees - i < GBT_LANES ? m->n_trees - i : GBT_LANES,
+						depth = 0;
+
+			for (l = 0; l < lanes; l++)
+			{
+				k[l] = m->roots[i + l];
+				if (m->depths[i + l] > depth)
+					depth = m->depths[i + l];
+			}
+			if (lanes == GBT_LANES)
+			{
+				for (step = 0; step < depth; step++)
+					for (l = 0; l < GBT_LANES; l++)
+						k[l] = packed_step(&nodes[k[l]], xf);
+			}
+			else
+				for (step = 0; step < depth; step++)
+					for (l = 0; l < lanes; l++)
+						k[l] = packed_step(&nodes[k[l]], xf);
+			for (l = 0; l < lanes; l++)
+				s += nodes[k[l]].cond;
+		}
+	}
 	return s;
 }
 

@@ -163,7 +163,7 @@ TrainTransition(FunctionCallInfo fcinfo, bool weighted)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("xgb_train: features has %d elements, expected %d", n, st->n_cols),
 				 errdetail("Every row must have the width of the first row.")));
-	if (!PG_ARGISNULL(pargno))
+	if (st->params == NULL && !PG_ARGISNULL(pargno))
 		KeepParams(aggcxt, st, PG_GETARG_JSONB_P(pargno));
 	RowsReserve(st, 1);
 	xr = n <= 256 ? stackx : palloc(sizeof(double) * n);

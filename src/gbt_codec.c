@@ -77,8 +77,8 @@ corrupt(sf_env *env, const char *what)
 }
 
 /* Check the structure of one decoded tree; seen is n_nodes bytes of scratch. */
-static sf_status
-check_tree(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen)
+sf_status
+gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen)
 {
 	int32_t		k;
 
@@ -200,7 +200,7 @@ gbt_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, uint32_t 
 				st = sf_fail(env, SF_ENOMEM, "out of memory decoding a gbt model");
 				goto fail;
 			}
-			st = check_tree(env, t, n_features, seen);
+			st = gbt_tree_check(env, t, n_features, seen);
 			sf_free(env, seen);
 			if (st != SF_OK)
 				goto fail;
@@ -237,6 +237,8 @@ gbt_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, uint32_t 
 		st = corrupt(env, "the evaluation log has the wrong length");
 		goto fail;
 	}
+	if ((st = gbt_model_pack(env, m)) != SF_OK)
+		goto fail;
 	return SF_OK;
 fail:
 	for (i = 0; i < m->n_trees; i++)
@@ -244,6 +246,9 @@ fail:
 	sf_free(env, m->trees);
 	sf_free(env, m->eval_train);
 	sf_free(env, m->eval_valid);
+	sf_free(env, m->nodes);
+	sf_free(env, m->roots);
+	sf_free(env, m->depths);
 	memset(m, 0, sizeof(*m));
 	return st;
 }

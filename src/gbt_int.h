@@ -28,7 +28,8 @@ typedef struct gbt_bins
 	float	   *min_val;		/* (p) below every training value: the split "all values right" */
 	uint8_t    *has_missing;	/* (p) 1 when some training row misses the feature */
 	int			wide;			/* codes are uint16_t (else uint8_t) */
-	void	   *codes;			/* (n, p) row-major bin codes */
+	void	   *codes;			/* (n, p) row-major bin codes (histograms read rows) */
+	void	   *codes_t;		/* (p, n) the same codes column-major (partitions read a column) */
 } gbt_bins;
 
 /* Task of a parallel region: task index and the worker slot running it. */
@@ -62,6 +63,14 @@ gbt_code(const gbt_bins *b, size_t i, uint32_t j)
 		: ((const uint8_t *) b->codes)[i * b->p + j];
 }
 
+/* Code of row i, feature j, from the column-major copy. */
+static inline uint32_t
+gbt_code_t(const gbt_bins *b, size_t i, uint32_t j)
+{
+	return b->wide ? ((const uint16_t *) b->codes_t)[(size_t) j * b->n + i]
+		: ((const uint8_t *) b->codes_t)[(size_t) j * b->n + i];
+}
+
 /* A candidate split of one node. */
 typedef struct gbt_split
 {
@@ -84,10 +93,11 @@ extern double gbt_calc_gain(const gbt_params *p, double g, double h);
 /*
  * Histograms of several nodes at once: node k covers rows[begin[k]..end[k])
  * of bins b, its histogram (2 * off[p] doubles: g, h per slot) goes to
- * hist[k] (zeroed here).  gh holds (g, h) per row of b.  Parallel over
+ * hist[k] (zeroed here).  gh holds (g, h) per row of b, in float32 as
+ * XGBoost keeps them (the sums are double).  Parallel over
  * feature blocks.
  */
-extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const double *gh, const uint32_t *rows,
+extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, const uint32_t *rows,
 						   int n_nodes, const size_t *begin, const size_t *end, double **hist);
 
 /*
@@ -109,5 +119,86 @@ extern sf_status gbt_metric_eval(sf_env *env, int metric, int objective, const d
 /* Allocate or free a tree of n_nodes nodes (all arrays). */
 extern sf_status gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes);
 extern void gbt_tree_free(sf_env *env, gbt_tree *t);
+
+/*
+ * Invariants of one tree (child indices above the parent and in range, one
+ * parent per node, split features below n_features, finite leaf values, no
+ * NaN); seen is n_nodes bytes of scratch.  SF_ECORRUPT with a message.
+ */
+extern sf_status gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen);
+
+#include "scfrisk/sf_rng.h"
+
+#define GBT_RT_EPS	1e-6		/* XGBoost's kRtEps: smallest gain worth a split */
+#define GBT_HESS_EPS 1e-16		/* floor of the logistic hessian */
+#define GBT_SPLIT_CHUNK 64		/* nodes per split search region */
+
+/* ------------------------------------------------------------ training state */
+
+typedef struct node_work
+{
+	int32_t		id;				/* node id in the tree being grown */
+	size_t		begin,
+				end;			/* its rows in work.rows */
+	double		g,
+				h;				/* gradient and hessian sums */
+	double	   *hist;			/* its histogram */
+} node_work;
+
+/* One node to partition in a parallel region. */
+typedef struct part_job
+{
+	size_t		begin,
+				end;			/* its rows */
+	const gbt_split *split;
+	size_t		mid;			/* out: first row of the right child */
+} part_job;
+
+typedef struct train_work
+{
+	sf_env	   *env;
+	const gbt_params *prm;
+	gbt_bins	bins;
+	size_t		n;				/* training rows (bins.n) */
+	uint32_t	p;
+	float	   *gh;				/* (n, 2) gradient, hessian (float32, as XGBoost) */
+	uint32_t   *rows;			/* (n) row positions, grouped by node */
+	uint32_t   *tmp;			/* (n) partition scratch */
+	size_t		n_slots;		/* histogram slots (bins.off[p]) */
+	double	  **pool;			/* free histogram buffers */
+	int			n_pool,
+				cap_pool;
+	/* the tree being grown, with capacity for a full tree */
+	gbt_tree	t;
+	int32_t		cap_nodes;
+	uint32_t   *t_bin;			/* split bin per node (training-side routing) */
+	uint8_t    *t_allright;		/* split sends every value right */
+	/* levels */
+	node_work  *cur,
+			   *next;
+	gbt_split  *splits,
+			   *scratch;
+	part_job   *part;			/* (level nodes) partitions of a level */
+	uint8_t    *allowed;		/* (p) features of the current level */
+	uint8_t    *tree_feat;		/* (p) features of the current tree */
+	uint32_t   *feat_idx;		/* (p) shuffle scratch */
+	double	   *lg,
+			   *lh;
+	size_t	   *lb,
+			   *le;
+	double	  **lhist;
+	sf_rng		rng;
+} train_work;
+
+
+/*
+ * Grow one tree on the rows in w->rows[0, n_rows) into w->t.  Leaves hold
+ * their row ranges in w->rows afterwards, recorded in leaf_begin/leaf_end
+ * (indexed by node id).
+ */
+extern sf_status gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end);
+
+/* Route quantised training row i through the tree being grown: its leaf. */
+extern int32_t gbt_route_binned(const train_work *w, size_t i);
 
 #endif							/* SCFRISK_GBT_INT_H */

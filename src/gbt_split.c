@@ -74,7 +74,7 @@ gbt_calc_gain(const gbt_params *p, double g, double h)
 typedef struct hist_ctx
 {
 	const gbt_bins *b;
-	const double *gh;
+	const float *gh;
 	const uint32_t *rows;
 	int			n_nodes;
 	const size_t *begin;
@@ -111,6 +111,14 @@ hist_task(void *arg, int t, int worker)
 							hh = c->gh[2 * (size_t) r + 1];
 				const uint16_t *cr = codes + (size_t) r * p;
 
+				if (i + 16 < c->end[k])
+				{
+					uint32_t	ra = c->rows[i + 16];
+
+					__builtin_prefetch(codes + (size_t) ra * p + j0);
+					__builtin_prefetch(c->gh + 2 * (size_t) ra);
+				}
+
 				for (j = j0; j < j1; j++)
 				{
 					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
@@ -131,6 +139,14 @@ hist_task(void *arg, int t, int worker)
 							hh = c->gh[2 * (size_t) r + 1];
 				const uint8_t *cr = codes + (size_t) r * p;
 
+				if (i + 16 < c->end[k])
+				{
+					uint32_t	ra = c->rows[i + 16];
+
+					__builtin_prefetch(codes + (size_t) ra * p + j0);
+					__builtin_prefetch(c->gh + 2 * (size_t) ra);
+				}
+
 				for (j = j0; j < j1; j++)
 				{
 					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
@@ -144,7 +160,7 @@ hist_task(void *arg, int t, int worker)
 }
 
 void
-gbt_hist_build(sf_env *env, const gbt_bins *b, const double *gh, const uint32_t *rows,
+gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, const uint32_t *rows,
 			   int n_nodes, const size_t *begin, const size_t *end, double **hist)
 {
 	hist_ctx	c;

@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 
 #include "scfrisk/gbt.h"
@@ -175,4 +176,62 @@ xgb_select(PG_FUNCTION_ARGS)
 		if (norm[j] >= threshold && norm[j] > 0.0)
 			elems[n++] = Int32GetDatum((int32) j + 1);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+}
+
+/* ------------------------------------------------------------ XGBoost JSON */
+
+PG_FUNCTION_INFO_V1(xgb_to_json);
+Datum
+xgb_to_json(PG_FUNCTION_ARGS)
+{
+	bytea	   *model = PG_GETARG_BYTEA_PP(0);
+	sf_container c;
+	gbt_model  *m = DecodeModel(model, &c, "xgb_to_json");
+	const char **names = NULL;
+	sf_env		env;
+	sf_buf		b;
+	char	   *text;
+	uint32		j;
+
+	if (sf_container_find(&c, SF_TAG_FEATURE_NAMES) != NULL)
+	{
+		names = palloc(sizeof(char *) * m->n_features);
+		for (j = 0; j < m->n_features; j++)
+		{
+			const char *name;
+			uint32		len;
+
+			if (!sf_container_feature_name(&c, j, &name, &len))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("xgb_to_json: feature name %u cannot be read", j + 1)));
+			names[j] = pnstrdup(name, len);
+		}
+	}
+	SfEnvInit(&env, CurrentMemoryContext);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(gbt_to_xgb_json(&env, m, names, &b), &env, "xgb_to_json");
+	text = palloc(b.len + 1);
+	memcpy(text, b.data, b.len);
+	text[b.len] = '\0';
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+}
+
+PG_FUNCTION_INFO_V1(xgb_from_json);
+Datum
+xgb_from_json(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	char	   *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	gbt_model  *m;
+	sf_str_list names;
+	sf_env		env;
+	sf_buf		b;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(gbt_from_xgb_json(&env, text, strlen(text), &m, &names), &env, "xgb_from_json");
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(gbt_encode(&env, m, NULL, names.n > 0 ? (const char *const *) names.v : NULL, 0, &b),
+				&env, "xgb_from_json");
+	PG_RETURN_BYTEA_P(SfBufToBytea(&b));
 }

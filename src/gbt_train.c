@@ -1,7 +1,8 @@
 /*
  * gbt_train.c
- *	  The boosting loop: gradients, depthwise tree growth on the quantised
- *	  rows, margins, evaluation metrics and early stopping.
+ *	  The boosting loop: data checks, the validation split, quantisation,
+ *	  and per round the gradients, one tree (gbt_grow.c), the margins, the
+ *	  evaluation log and early stopping.
  *
  * Each round computes the gradient and hessian of every training row from
  * its margin (binary:logistic: g = p - y, h = max(p (1 - p), 1e-16);
@@ -23,458 +24,6 @@
 
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
-
-#define GBT_RT_EPS	1e-6		/* XGBoost's kRtEps: smallest gain worth a split */
-#define GBT_HESS_EPS 1e-16		/* floor of the logistic hessian */
-#define GBT_SPLIT_CHUNK 64		/* nodes per split search region */
-
-/* ------------------------------------------------------------ metrics */
-
-const char *
-gbt_metric_name(int metric)
-{
-	switch (metric)
-	{
-		case GBT_METRIC_LOGLOSS:
-			return "logloss";
-		case GBT_METRIC_AUC:
-			return "auc";
-		case GBT_METRIC_RMSE:
-			return "rmse";
-	}
-	return "auto";
-}
-
-typedef struct auc_item
-{
-	double		s;
-	double		y;
-	double		w;
-} auc_item;
-
-static int
-cmp_auc(const void *a, const void *b)
-{
-	double		x = ((const auc_item *) a)->s,
-				y = ((const auc_item *) b)->s;
-
-	return (x > y) - (x < y);
-}
-
-sf_status
-gbt_metric_eval(sf_env *env, int metric, int objective, const double *margin, const double *y,
-				const double *w, const uint32_t *rows, size_t n, double *out)
-{
-	size_t		i;
-	double		sw = 0.0,
-				acc = 0.0;
-
-	if (n == 0)
-	{
-		*out = NAN;
-		return SF_OK;
-	}
-	if (metric == GBT_METRIC_AUC)
-	{
-		auc_item   *it = sf_malloc(env, sizeof(auc_item) * n);
-		double		pos = 0.0,
-					neg = 0.0,
-					area = 0.0,
-					cneg = 0.0;
-		size_t		k;
-
-		if (it == NULL)
-			return sf_fail(env, SF_ENOMEM, "out of memory computing the auc");
-		for (i = 0; i < n; i++)
-		{
-			size_t		r = rows ? rows[i] : i;
-
-			it[i].s = margin[r];
-			it[i].y = y[r];
-			it[i].w = w ? w[r] : 1.0;
-		}
-		qsort(it, n, sizeof(auc_item), cmp_auc);
-		/* ascending scores; tied groups count half (midranks) */
-		for (i = 0; i < n; i = k)
-		{
-			double		gp = 0.0,
-						gn = 0.0;
-
-			for (k = i; k < n && it[k].s == it[i].s; k++)
-			{
-				if (it[k].y > 0.5)
-					gp += it[k].w;
-				else
-					gn += it[k].w;
-			}
-			area += gp * (cneg + 0.5 * gn);
-			cneg += gn;
-			pos += gp;
-			neg += gn;
-		}
-		sf_free(env, it);
-		*out = (pos > 0.0 && neg > 0.0) ? area / (pos * neg) : NAN;
-		return SF_OK;
-	}
-	for (i = 0; i < n; i++)
-	{
-		size_t		r = rows ? rows[i] : i;
-		double		wi = w ? w[r] : 1.0;
-		double		m = margin[r];
-
-		if (metric == GBT_METRIC_LOGLOSS)
-		{
-			double		p = 1.0 / (1.0 + exp(-m));
-
-			if (p < 1e-16)
-				p = 1e-16;
-			if (p > 1.0 - 1e-16)
-				p = 1.0 - 1e-16;
-			acc -= wi * (y[r] > 0.5 ? log(p) : log(1.0 - p));
-		}
-		else
-		{
-			double		pr = objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
-
-			acc += wi * (pr - y[r]) * (pr - y[r]);
-		}
-		sw += wi;
-	}
-	if (sw <= 0.0)
-		*out = NAN;
-	else
-		*out = metric == GBT_METRIC_RMSE ? sqrt(acc / sw) : acc / sw;
-	return SF_OK;
-}
-
-/* ------------------------------------------------------------ work state */
-
-typedef struct node_work
-{
-	int32_t		id;				/* node id in the tree being grown */
-	size_t		begin,
-				end;			/* its rows in work.rows */
-	double		g,
-				h;				/* gradient and hessian sums */
-	double	   *hist;			/* its histogram */
-} node_work;
-
-typedef struct train_work
-{
-	sf_env	   *env;
-	const gbt_params *prm;
-	gbt_bins	bins;
-	size_t		n;				/* training rows (bins.n) */
-	uint32_t	p;
-	double	   *gh;				/* (n, 2) gradient, hessian */
-	uint32_t   *rows;			/* (n) row positions, grouped by node */
-	uint32_t   *tmp;			/* (n) partition scratch */
-	size_t		n_slots;		/* histogram slots (bins.off[p]) */
-	double	  **pool;			/* free histogram buffers */
-	int			n_pool,
-				cap_pool;
-	/* the tree being grown, with capacity for a full tree */
-	gbt_tree	t;
-	int32_t		cap_nodes;
-	uint32_t   *t_bin;			/* split bin per node (training-side routing) */
-	uint8_t    *t_allright;		/* split sends every value right */
-	/* levels */
-	node_work  *cur,
-			   *next;
-	gbt_split  *splits,
-			   *scratch;
-	uint8_t    *allowed;		/* (p) features of the current level */
-	uint8_t    *tree_feat;		/* (p) features of the current tree */
-	uint32_t   *feat_idx;		/* (p) shuffle scratch */
-	double	   *lg,
-			   *lh;
-	size_t	   *lb,
-			   *le;
-	double	  **lhist;
-	sf_rng		rng;
-} train_work;
-
-static double *
-hist_get(train_work *w)
-{
-	if (w->n_pool > 0)
-		return w->pool[--w->n_pool];
-	return sf_malloc(w->env, sizeof(double) * 2 * (w->n_slots ? w->n_slots : 1));
-}
-
-static void
-hist_put(train_work *w, double *h)
-{
-	if (h == NULL)
-		return;
-	if (w->n_pool == w->cap_pool)
-	{
-		int			nc = w->cap_pool ? w->cap_pool * 2 : 64;
-		double	  **np = sf_malloc(w->env, sizeof(double *) * nc);
-
-		if (np == NULL)
-		{
-			sf_free(w->env, h);
-			return;
-		}
-		if (w->n_pool)
-			memcpy(np, w->pool, sizeof(double *) * w->n_pool);
-		sf_free(w->env, w->pool);
-		w->pool = np;
-		w->cap_pool = nc;
-	}
-	w->pool[w->n_pool++] = h;
-}
-
-/* Choose k = max(1, floor(share * count)) of the flagged features of src into dst. */
-static void
-sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
-{
-	uint32_t	j,
-				m = 0,
-				k;
-
-	for (j = 0; j < w->p; j++)
-		if (src == NULL || src[j])
-			w->feat_idx[m++] = j;
-	memset(dst, 0, w->p);
-	if (share >= 1.0)
-	{
-		for (j = 0; j < m; j++)
-			dst[w->feat_idx[j]] = 1;
-		return;
-	}
-	k = (uint32_t) floor(share * m);
-	if (k < 1)
-		k = 1;
-	sf_rng_shuffle_u32(&w->rng, w->feat_idx, m);
-	for (j = 0; j < k && j < m; j++)
-		dst[w->feat_idx[j]] = 1;
-}
-
-/* Stable partition of rows[begin, end) by the split; returns the first right position. */
-static size_t
-partition(train_work *w, size_t begin, size_t end, const gbt_split *s)
-{
-	size_t		i,
-				nl = 0,
-				nr = 0;
-	uint32_t	f = s->feature;
-	uint32_t	miss = w->bins.n_bins[f];
-
-	for (i = begin; i < end; i++)
-	{
-		uint32_t	r = w->rows[i];
-		uint32_t	c = gbt_code(&w->bins, r, f);
-		int			left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
-
-		if (left)
-			w->rows[begin + nl++] = r;
-		else
-			w->tmp[nr++] = r;
-	}
-	memcpy(w->rows + begin + nl, w->tmp, sizeof(uint32_t) * nr);
-	return begin + nl;
-}
-
-static void
-set_leaf(train_work *w, int32_t id, double g, double h)
-{
-	double		bw = gbt_calc_weight(w->prm, g, h);
-
-	w->t.left[id] = w->t.right[id] = -1;
-	w->t.split_index[id] = 0;
-	w->t.default_left[id] = 0;
-	w->t.base_weight[id] = (float) bw;
-	w->t.split_cond[id] = (float) (w->prm->eta * bw);
-	w->t.loss_chg[id] = 0.0f;
-	w->t.sum_hess[id] = (float) h;
-}
-
-/*
- * Grow one tree on the rows in w->rows[0, n_rows) into w->t.  Leaves hold
- * their row ranges in w->rows afterwards, recorded in leaf_begin/leaf_end.
- */
-static sf_status
-grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end)
-{
-	const gbt_params *prm = w->prm;
-	int			n_cur = 1,
-				depth,
-				k;
-	size_t		i;
-	double		G = 0.0,
-				H = 0.0;
-
-	for (i = 0; i < n_rows; i++)
-	{
-		G += w->gh[2 * (size_t) w->rows[i]];
-		H += w->gh[2 * (size_t) w->rows[i] + 1];
-	}
-	w->t.n_nodes = 1;
-	w->cur[0].id = 0;
-	w->cur[0].begin = 0;
-	w->cur[0].end = n_rows;
-	w->cur[0].g = G;
-	w->cur[0].h = H;
-	if ((w->cur[0].hist = hist_get(w)) == NULL)
-		return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
-	w->lb[0] = 0;
-	w->le[0] = n_rows;
-	w->lhist[0] = w->cur[0].hist;
-	gbt_hist_build(w->env, &w->bins, w->gh, w->rows, 1, w->lb, w->le, w->lhist);
-	sample_features(w, NULL, prm->colsample_bytree, w->tree_feat);
-
-	for (depth = 0;; depth++)
-	{
-		int			n_next = 0,
-					n_build = 0;
-
-		if (sf_interrupted(w->env))
-			return sf_fail(w->env, SF_ECANCEL, "canceled");
-		if (depth >= prm->max_depth)
-		{
-			for (k = 0; k < n_cur; k++)
-			{
-				set_leaf(w, w->cur[k].id, w->cur[k].g, w->cur[k].h);
-				leaf_begin[w->cur[k].id] = w->cur[k].begin;
-				leaf_end[w->cur[k].id] = w->cur[k].end;
-				hist_put(w, w->cur[k].hist);
-			}
-			break;
-		}
-		/* features of this level, the same for every node of it (XGBoost's bylevel) */
-		sample_features(w, w->tree_feat, prm->colsample_bylevel, w->allowed);
-		for (k = 0; k < n_cur; k++)
-		{
-			w->lg[k] = w->cur[k].g;
-			w->lh[k] = w->cur[k].h;
-			w->lhist[k] = w->cur[k].hist;
-		}
-		/* in chunks of nodes, so the (nodes, features) scratch stays small */
-		for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
-			gbt_split_find(w->env, &w->bins, prm,
-						   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
-						   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
-						   w->splits + k, w->scratch);
-
-		for (k = 0; k < n_cur; k++)
-		{
-			node_work  *nd = &w->cur[k];
-			const gbt_split *s = &w->splits[k];
-			int32_t		id = nd->id,
-						l,
-						r;
-			size_t		mid;
-
-			if (!(s->loss_chg > GBT_RT_EPS) || s->loss_chg < prm->gamma)
-			{
-				set_leaf(w, id, nd->g, nd->h);
-				leaf_begin[id] = nd->begin;
-				leaf_end[id] = nd->end;
-				hist_put(w, nd->hist);
-				nd->hist = NULL;
-				continue;
-			}
-			l = w->t.n_nodes++;
-			r = w->t.n_nodes++;
-			w->t.left[id] = l;
-			w->t.right[id] = r;
-			w->t.split_index[id] = s->feature;
-			w->t.split_cond[id] = s->cond;
-			w->t.default_left[id] = (uint8_t) s->default_left;
-			w->t.base_weight[id] = (float) gbt_calc_weight(prm, nd->g, nd->h);
-			w->t.loss_chg[id] = (float) s->loss_chg;
-			w->t.sum_hess[id] = (float) nd->h;
-			w->t_bin[id] = s->bin;
-			w->t_allright[id] = (uint8_t) s->all_right;
-			mid = partition(w, nd->begin, nd->end, s);
-			w->next[n_next].id = l;
-			w->next[n_next].begin = nd->begin;
-			w->next[n_next].end = mid;
-			w->next[n_next].g = s->gl;
-			w->next[n_next].h = s->hl;
-			w->next[n_next].hist = NULL;
-			w->next[n_next + 1].id = r;
-			w->next[n_next + 1].begin = mid;
-			w->next[n_next + 1].end = nd->end;
-			w->next[n_next + 1].g = s->gr;
-			w->next[n_next + 1].h = s->hr;
-			w->next[n_next + 1].hist = NULL;
-			n_next += 2;
-		}
-		if (n_next == 0)
-			break;
-
-		/* the smaller child of each pair is built, the larger derived */
-		for (k = 0; k < n_next; k += 2)
-		{
-			node_work  *a = &w->next[k],
-					   *b = &w->next[k + 1];
-			node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
-
-			if ((small->hist = hist_get(w)) == NULL)
-				return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
-			w->lb[n_build] = small->begin;
-			w->le[n_build] = small->end;
-			w->lhist[n_build] = small->hist;
-			n_build++;
-		}
-		gbt_hist_build(w->env, &w->bins, w->gh, w->rows, n_build, w->lb, w->le, w->lhist);
-		{
-			int			pk = 0;
-
-			for (k = 0; k < n_next; k += 2)
-			{
-				node_work  *a = &w->next[k],
-						   *b = &w->next[k + 1];
-				node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
-				node_work  *large = small == a ? b : a;
-				double	   *parent;
-				size_t		s;
-
-				/* the parent of pair k is the pk-th split node of cur */
-				while (w->cur[pk].hist == NULL)
-					pk++;
-				parent = w->cur[pk].hist;
-				for (s = 0; s < 2 * w->n_slots; s++)
-					parent[s] -= small->hist[s];
-				large->hist = parent;	/* reuse the parent's buffer */
-				w->cur[pk].hist = NULL;
-				pk++;
-			}
-		}
-		{
-			node_work  *sw = w->cur;
-
-			w->cur = w->next;
-			w->next = sw;
-		}
-		n_cur = n_next;
-	}
-	return SF_OK;
-}
-
-/* Route training row i (quantised) through the tree being grown: its leaf. */
-static int32_t
-route_binned(const train_work *w, size_t i)
-{
-	int32_t		k = 0;
-
-	while (w->t.left[k] >= 0)
-	{
-		uint32_t	f = w->t.split_index[k];
-		uint32_t	c = gbt_code(&w->bins, i, f);
-
-		if (c == w->bins.n_bins[f])
-			k = w->t.default_left[k] ? w->t.left[k] : w->t.right[k];
-		else if (!w->t_allright[k] && c <= w->t_bin[k])
-			k = w->t.left[k];
-		else
-			k = w->t.right[k];
-	}
-	return k;
-}
 
 /* Leaf of a tree for row x of the raw matrix (float32 compares, as scoring). */
 static int32_t
@@ -567,6 +116,7 @@ free_work(train_work *w)
 	sf_free(env, w->cur);
 	sf_free(env, w->next);
 	sf_free(env, w->splits);
+	sf_free(env, w->part);
 	sf_free(env, w->scratch);
 	sf_free(env, w->allowed);
 	sf_free(env, w->tree_feat);
@@ -598,6 +148,132 @@ keep_tree(train_work *w, gbt_tree *dst)
 	return SF_OK;
 }
 
+/* ------------------------------------------------------------ row passes */
+
+/*
+ * The per-row work of a round (gradients, margin updates, the training
+ * metric) runs over fixed blocks of rows or over the leaves, on the worker
+ * pool.  Each row is written by one task, and metric sums are kept per
+ * block and added in block order, so the results do not depend on the
+ * thread count.
+ */
+#define GBT_ROW_BLOCK 16384
+
+enum
+{
+	PASS_GRAD, PASS_LEAVES, PASS_ROUTE, PASS_METRIC
+};
+
+typedef struct row_pass
+{
+	int			mode;
+	train_work *w;
+	const gbt_params *prm;
+	size_t		n;
+	double	   *mt;				/* margins of the training rows */
+	const double *yt;
+	const double *wtr;			/* gradient weights (with scale_pos_weight) */
+	const double *wm;			/* metric weights, or NULL */
+	const gbt_tree *tree;		/* PASS_LEAVES, PASS_ROUTE */
+	const int32_t *leaves;		/* PASS_LEAVES: leaf ids */
+	const size_t *lb,
+			   *le;				/* PASS_LEAVES: their row ranges in w->rows */
+	int			metric;			/* PASS_METRIC */
+	double	   *acc,
+			   *sw;				/* PASS_METRIC: per-block sums */
+} row_pass;
+
+static void
+row_pass_task(void *arg, int t, int worker)
+{
+	row_pass   *rp = arg;
+	size_t		i0 = (size_t) t * GBT_ROW_BLOCK,
+				i1 = i0 + GBT_ROW_BLOCK,
+				i;
+
+	if (rp->mode == PASS_LEAVES)
+	{
+		int32_t		k = rp->leaves[t];
+		double		v = rp->tree->split_cond[k];
+
+		for (i = rp->lb[k]; i < rp->le[k]; i++)
+			rp->mt[rp->w->rows[i]] += v;
+		return;
+	}
+	if (i1 > rp->n)
+		i1 = rp->n;
+	switch (rp->mode)
+	{
+		case PASS_GRAD:
+			for (i = i0; i < i1; i++)
+			{
+				double		g,
+							h;
+
+				if (rp->prm->objective == GBT_OBJ_BINARY)
+				{
+					double		pr = 1.0 / (1.0 + exp(-rp->mt[i]));
+
+					g = pr - rp->yt[i];
+					h = pr * (1.0 - pr);
+					if (h < GBT_HESS_EPS)
+						h = GBT_HESS_EPS;
+				}
+				else
+				{
+					g = rp->mt[i] - rp->yt[i];
+					h = 1.0;
+				}
+				rp->w->gh[2 * i] = (float) (g * rp->wtr[i]);
+				rp->w->gh[2 * i + 1] = (float) (h * rp->wtr[i]);
+			}
+			break;
+		case PASS_ROUTE:
+			for (i = i0; i < i1; i++)
+				rp->mt[i] += rp->tree->split_cond[gbt_route_binned(rp->w, i)];
+			break;
+		case PASS_METRIC:
+			{
+				double		acc = 0.0,
+							sw = 0.0;
+
+				for (i = i0; i < i1; i++)
+				{
+					double		wi = rp->wm ? rp->wm[i] : 1.0;
+					double		m = rp->mt[i];
+
+					if (rp->metric == GBT_METRIC_LOGLOSS)
+					{
+						double		p = 1.0 / (1.0 + exp(-m));
+
+						if (p < 1e-16)
+							p = 1e-16;
+						if (p > 1.0 - 1e-16)
+							p = 1.0 - 1e-16;
+						acc -= wi * (rp->yt[i] > 0.5 ? log(p) : log(1.0 - p));
+					}
+					else
+					{
+						double		pr = rp->prm->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
+
+						acc += wi * (pr - rp->yt[i]) * (pr - rp->yt[i]);
+					}
+					sw += wi;
+				}
+				rp->acc[t] = acc;
+				rp->sw[t] = sw;
+			}
+			break;
+	}
+}
+
+/* Number of row blocks of n rows. */
+static int
+row_blocks(size_t n)
+{
+	return (int) ((n + GBT_ROW_BLOCK - 1) / GBT_ROW_BLOCK);
+}
+
 sf_status
 gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_t n, uint32_t p,
 		  const gbt_params *prm, gbt_model **out)
@@ -619,6 +295,10 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			   *mv = NULL;
 	size_t	   *leaf_b = NULL,
 			   *leaf_e = NULL;
+	int32_t    *leaf_ids = NULL;
+	double	   *blk_acc = NULL,
+			   *blk_sw = NULL;
+	row_pass	rp;
 	int32_t		level_cap,
 				node_cap;
 	int			metric,
@@ -703,7 +383,7 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	node_cap = 2 * level_cap + 1;
 	if ((size_t) node_cap > 4 * n_train + 1)
 		node_cap = (int32_t) (4 * n_train + 1);
-	w.gh = sf_malloc(env, sizeof(double) * 2 * n_train);
+	w.gh = sf_malloc(env, sizeof(float) * 2 * n_train);
 	w.rows = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w.tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w.t_bin = sf_calloc(env, node_cap, sizeof(uint32_t));
@@ -711,6 +391,7 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	w.cur = sf_calloc(env, level_cap, sizeof(node_work));
 	w.next = sf_calloc(env, level_cap, sizeof(node_work));
 	w.splits = sf_calloc(env, level_cap, sizeof(gbt_split));
+	w.part = sf_calloc(env, level_cap, sizeof(part_job));
 	w.scratch = sf_calloc(env, (size_t) GBT_SPLIT_CHUNK * p, sizeof(gbt_split));
 	w.allowed = sf_calloc(env, p, 1);
 	w.tree_feat = sf_calloc(env, p, 1);
@@ -732,11 +413,14 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	}
 	leaf_b = sf_calloc(env, node_cap, sizeof(size_t));
 	leaf_e = sf_calloc(env, node_cap, sizeof(size_t));
+	leaf_ids = sf_calloc(env, node_cap, sizeof(int32_t));
+	blk_acc = sf_calloc(env, (size_t) row_blocks(n_train) + 1, sizeof(double));
+	blk_sw = sf_calloc(env, (size_t) row_blocks(n_train) + 1, sizeof(double));
 	m = sf_calloc(env, 1, sizeof(gbt_model));
 	if (!w.gh || !w.rows || !w.tmp || !w.t_bin || !w.t_allright || !w.cur || !w.next ||
-		!w.splits || !w.scratch || !w.allowed || !w.tree_feat || !w.feat_idx || !w.lg ||
+		!w.splits || !w.part || !w.scratch || !w.allowed || !w.tree_feat || !w.feat_idx || !w.lg ||
 		!w.lh || !w.lb || !w.le || !w.lhist || !yt || !wtr || !mt || !mv || !yv || (wt && (!wm || !wv)) || !leaf_b ||
-		!leaf_e || !m)
+		!leaf_e || !leaf_ids || !blk_acc || !blk_sw || !m)
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
 		goto fail;
@@ -777,6 +461,20 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			wv[i] = wt[vrow[i]];
 	}
 
+	memset(&rp, 0, sizeof(rp));
+	rp.w = &w;
+	rp.prm = prm;
+	rp.n = n_train;
+	rp.mt = mt;
+	rp.yt = yt;
+	rp.wtr = wtr;
+	rp.wm = wm;
+	rp.metric = metric;
+	rp.leaves = leaf_ids;
+	rp.lb = leaf_b;
+	rp.le = leaf_e;
+	rp.acc = blk_acc;
+	rp.sw = blk_sw;
 	for (r = 0; r < prm->n_estimators; r++)
 	{
 		size_t		n_rows = 0;
@@ -791,28 +489,8 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			goto fail;
 		}
 		/* gradients */
-		for (i = 0; i < n_train; i++)
-		{
-			double		g,
-						h;
-
-			if (prm->objective == GBT_OBJ_BINARY)
-			{
-				double		pr = 1.0 / (1.0 + exp(-mt[i]));
-
-				g = pr - yt[i];
-				h = pr * (1.0 - pr);
-				if (h < GBT_HESS_EPS)
-					h = GBT_HESS_EPS;
-			}
-			else
-			{
-				g = mt[i] - yt[i];
-				h = 1.0;
-			}
-			w.gh[2 * i] = g * wtr[i];
-			w.gh[2 * i + 1] = h * wtr[i];
-		}
+		rp.mode = PASS_GRAD;
+		gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
 		/* rows of this tree */
 		if (prm->subsample < 1.0)
 		{
@@ -826,33 +504,49 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 				w.rows[i] = (uint32_t) i;
 			n_rows = n_train;
 		}
-		if ((st = grow_tree(&w, n_rows, leaf_b, leaf_e)) != SF_OK)
+		if ((st = gbt_grow_tree(&w, n_rows, leaf_b, leaf_e)) != SF_OK)
 			goto fail;
 		if ((st = keep_tree(&w, tree)) != SF_OK)
 			goto fail;
 		m->n_trees = r + 1;
 
 		/* margins */
+		rp.tree = tree;
 		if (prm->subsample >= 1.0)
 		{
+			int			n_leaves = 0;
+
 			for (k = 0; k < tree->n_nodes; k++)
 				if (tree->left[k] < 0)
-				{
-					double		v = tree->split_cond[k];
-					size_t		q;
-
-					for (q = leaf_b[k]; q < leaf_e[k]; q++)
-						mt[w.rows[q]] += v;
-				}
+					leaf_ids[n_leaves++] = k;
+			rp.mode = PASS_LEAVES;
+			gbt_parallel(env, n_leaves, row_pass_task, &rp);
 		}
 		else
-			for (i = 0; i < n_train; i++)
-				mt[i] += tree->split_cond[route_binned(&w, i)];
+		{
+			rp.mode = PASS_ROUTE;
+			gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
+		}
 		for (i = 0; i < n_valid; i++)
 			mv[i] += tree->split_cond[route_raw(tree, x + (size_t) vrow[i] * p)];
 
 		/* evaluation: the training AUC (a sort per round) only on moderate sizes */
-		if (metric != GBT_METRIC_AUC || n_train <= 200000)
+		if (metric != GBT_METRIC_AUC)
+		{
+			double		acc = 0.0,
+						sw = 0.0;
+			int			b;
+
+			rp.mode = PASS_METRIC;
+			gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
+			for (b = 0; b < row_blocks(n_train); b++)
+			{
+				acc += rp.acc[b];
+				sw += rp.sw[b];
+			}
+			tr_score = !(sw > 0.0) ? NAN : metric == GBT_METRIC_RMSE ? sqrt(acc / sw) : acc / sw;
+		}
+		else if (n_train <= 200000)
 		{
 			if ((st = gbt_metric_eval(env, metric, prm->objective, mt, yt, wm, NULL,
 									  n_train, &tr_score)) != SF_OK)
@@ -893,6 +587,8 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			gbt_tree_free(env, &m->trees[--m->n_trees]);
 	}
 	m->best_iteration = m->n_trees - 1;
+	if ((st = gbt_model_pack(env, m)) != SF_OK)
+		goto fail;
 	*out = m;
 	m = NULL;
 	st = SF_OK;
@@ -910,5 +606,8 @@ fail:
 	sf_free(env, mv);
 	sf_free(env, leaf_b);
 	sf_free(env, leaf_e);
+	sf_free(env, leaf_ids);
+	sf_free(env, blk_acc);
+	sf_free(env, blk_sw);
 	return st;
 }

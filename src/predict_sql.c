@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "fmgr.h"
 #include "utils/array.h"
 
@@ -29,15 +30,56 @@ static const SfScorer *const Scorers[] = {
 
 #define PREDICT_ROW_STACK 256
 
-/* Kind of argument 0 from its header (a slice detoast: the header only). */
-static uint16
-ModelKind(FunctionCallInfo fcinfo)
+/*
+ * Per-call-site state.  fn_extra holds this; the decoded-model cache of
+ * SfModelCacheGet lives in the fn_extra of 'inner', a private FmgrInfo the
+ * model is looked up through.  The kind of a model stored out of line is
+ * remembered with its TOAST pointer, so a repeated model costs no TOAST
+ * fetch per row to read its header.
+ */
+typedef struct PredictCache
 {
-	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(0, 0, SF_HEADER_LEN);
+	FmgrInfo	inner;			/* carries SfModelCacheGet's cache */
+	bool		have_toast;		/* toast and kind below are valid */
+	struct varatt_external toast;	/* TOAST pointer of the last model */
+	uint16		kind;			/* its kind */
+} PredictCache;
+
+/* Kind of argument 0 from its header, without detoasting the whole value. */
+static uint16
+ModelKind(FunctionCallInfo fcinfo, PredictCache *pc)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
 	sf_container c;
 	sf_env		env;
+	bytea	   *head;
 
 	SfEnvInit(&env, CurrentMemoryContext);
+	if (!VARATT_IS_EXTERNAL(raw) && !VARATT_IS_COMPRESSED(raw))
+	{
+		/* plain inline value: read the header in place */
+		SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA_ANY(raw),
+											 VARSIZE_ANY_EXHDR(raw), &c), &env, "predict");
+		return c.kind;
+	}
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		struct varatt_external toast;
+
+		VARATT_EXTERNAL_GET_POINTER(toast, raw);
+		if (pc->have_toast && toast.va_valueid == pc->toast.va_valueid &&
+			toast.va_toastrelid == pc->toast.va_toastrelid &&
+			toast.va_rawsize == pc->toast.va_rawsize && toast.va_extinfo == pc->toast.va_extinfo)
+			return pc->kind;
+		head = PG_GETARG_BYTEA_P_SLICE(0, 0, SF_HEADER_LEN);
+		SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
+											 VARSIZE(head) - VARHDRSZ, &c), &env, "predict");
+		pc->toast = toast;
+		pc->kind = c.kind;
+		pc->have_toast = true;
+		return c.kind;
+	}
+	head = PG_GETARG_BYTEA_P_SLICE(0, 0, SF_HEADER_LEN);
 	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
 										 VARSIZE(head) - VARHDRSZ, &c), &env, "predict");
 	return c.kind;
@@ -47,7 +89,8 @@ PG_FUNCTION_INFO_V1(scfrisk_predict);
 Datum
 scfrisk_predict(PG_FUNCTION_ARGS)
 {
-	uint16		kind = ModelKind(fcinfo);
+	PredictCache *pc = (PredictCache *) fcinfo->flinfo->fn_extra;
+	uint16		kind;
 	const SfScorer *sc = NULL;
 	const void *model;
 	ArrayType  *feat;
@@ -57,6 +100,16 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 	double		r;
 	int			i;
 
+	if (pc == NULL)
+	{
+		pc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCache));
+		pc->inner.fn_mcxt = fcinfo->flinfo->fn_mcxt;
+		pc->inner.fn_oid = fcinfo->flinfo->fn_oid;
+		pc->inner.fn_nargs = 2;
+		pc->inner.fn_strict = true;
+		fcinfo->flinfo->fn_extra = pc;
+	}
+	kind = ModelKind(fcinfo, pc);
 	for (i = 0; i < (int) lengthof(Scorers); i++)
 		if (Scorers[i]->kind == kind)
 			sc = Scorers[i];
@@ -66,8 +119,15 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 				 errmsg("predict: models of kind %s have no row scorer",
 						sf_kind_name(kind) ? sf_kind_name(kind) : "?"),
 				 errhint("Use the functions of that kind, such as qrgmm_quantile for QRGMM models.")));
-	/* the cache is keyed by decoder too, so a change of kind decodes afresh */
-	model = SfModelCacheGet(fcinfo, 0, sc->decode, "predict");
+	{
+		/* the model cache is keyed by decoder too, so a change of kind decodes afresh */
+		LOCAL_FCINFO(inner, 2);
+
+		InitFunctionCallInfoData(*inner, &pc->inner, 2, fcinfo->fncollation, NULL, NULL);
+		inner->args[0] = fcinfo->args[0];
+		inner->args[1] = fcinfo->args[1];
+		model = SfModelCacheGet(inner, 0, sc->decode, "predict");
+	}
 	n = sc->n_features(model);
 	feat = PG_GETARG_ARRAYTYPE_P(1);
 	x = n <= PREDICT_ROW_STACK ? stack : palloc(sizeof(double) * n);

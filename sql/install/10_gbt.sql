@@ -104,3 +104,18 @@ AS 'MODULE_PATHNAME', 'xgb_select'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.xgb_select(bytea, float8, text) IS
 '1-based indices of the features whose normalised importance is at least threshold (Stage I of XGBoost-MLP)';
+
+-- ------------------------------------------------------------ XGBoost JSON interop
+CREATE FUNCTION scfrisk.xgb_to_json(model bytea)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'xgb_to_json'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_to_json(bytea) IS
+'a gbt model in XGBoost 1.7''s JSON model format (Booster.load_model reads it and predicts the same)';
+
+CREATE FUNCTION scfrisk.xgb_from_json(model jsonb)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'xgb_from_json'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_from_json(jsonb) IS
+'a gbt model from XGBoost 1.7 JSON model text (Booster.save_model(''m.json'')): gbtree booster, binary:logistic or reg:squarederror, numeric splits';

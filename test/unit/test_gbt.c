@@ -59,6 +59,30 @@ auc_of(const double *s, const double *y, size_t n)
 	return num / (pos * neg);
 }
 
+/* The naive walk over the tree arrays: the oracle of the packed, interleaved scorer. */
+static double
+naive_margin(const gbt_model *m, const double *x)
+{
+	float		s = m->base_margin;
+	int32_t		i;
+
+	for (i = 0; i < m->n_trees; i++)
+	{
+		const gbt_tree *t = &m->trees[i];
+		int32_t		k = 0;
+
+		while (t->left[k] >= 0)
+		{
+			float		v = (float) x[t->split_index[k]];
+
+			k = isnan(v) ? (t->default_left[k] ? t->left[k] : t->right[k])
+				: (v < t->split_cond[k] ? t->left[k] : t->right[k]);
+		}
+		s += t->split_cond[k];
+	}
+	return s;
+}
+
 static sf_status
 train(size_t n, uint32_t p, const double *x, const double *y, const double *w, gbt_params *prm,
 	  int threads, gbt_model **m)
@@ -152,6 +176,13 @@ SF_TEST(test_learns_and_deterministic)
 	for (i = 0; i < n; i++)
 		s[i] = gbt_predict(m1, x + i * p);
 	SF_OK(auc_of(s, y, n) > 0.9, "training AUC %.4f > 0.9", auc_of(s, y, n));
+	{
+		int			same = 1;
+
+		for (i = 0; i < n; i++)
+			same &= gbt_predict_margin(m1, x + i * p) == naive_margin(m1, x + i * p);
+		SF_OK(same, "packed interleaved scoring equals the naive tree walk on every row");
+	}
 	sf_buf_init(&b1, &env);
 	sf_buf_init(&b2, &env);
 	SF_OK(gbt_encode(&env, m1, &prm, NULL, n, &b1) == SF_OK, "encodes");

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""Gradient-boosted trees benchmark, scfrisk and xgboost side by side (issue 3).
+
+    scripts/cluster.sh /usr/bin/python3 bench/gbt_bench.py [--rows N] [--test-rows M]
+
+Data: N rows (default 1,000,000) x 20 standard normal features, 5% missing
+values (NULL elements), binary label drawn from a logistic model with a
+nonlinear signal; a second table of M rows (default 200,000) from the same
+distribution is the held-out part.  Params for both: 100 rounds, max_depth
+6, eta 0.1, max_bin 256, 2 threads (scfrisk.threads = 2, xgboost nthread 2).
+
+Figures (one "name: value" line each; ratios are scfrisk / peer):
+  train       SELECT scfrisk.xgb_train(f, y, params) FROM t (serial plan)
+              vs xgboost.train(tree_method="hist") on the arrays already in
+              memory (DMatrix construction included, and reported alone)
+  python path fetch the rows with psycopg2, build the arrays, train with
+              xgboost, write the model back as bytea: what a user does today
+  score       SELECT sum(scfrisk.xgb_predict(m, f)) FROM t (serial and with 2
+              parallel workers) vs Booster.predict on the in-memory DMatrix,
+              and vs the floor: SELECT sum(array_length(f, 1)) FROM t, a
+              trivial built-in C function over the same float8[] column
+  auc         held-out AUC of both models on the test table
+  rss         peak RSS (VmHWM) of the training backend, and of a separate
+              Python process that loads the arrays and trains xgboost
+"""
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import psycopg2
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--rows", type=int, default=1000000)
+ap.add_argument("--test-rows", type=int, default=200000)
+ap.add_argument("--rounds", type=int, default=100)
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--skip-python-path", action="store_true")
+args = ap.parse_args()
+
+P = 20
+PARAMS = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "max_bin": 256}
+SF_PARAMS = dict(PARAMS, n_estimators=args.rounds, seed=1)
+XGB_PARAMS = dict(PARAMS, tree_method="hist", nthread=args.threads, seed=1)
+
+
+def say(name, value):
+    print("%s: %s" % (name, value), flush=True)
+
+
+def gen(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, P))
+    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
+         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
+    X[rng.random((n, P)) < 0.05] = np.nan
+    return X, y
+
+
+def load(cur, name, X, y):
+    cur.execute("DROP TABLE IF EXISTS %s" % name)
+    cur.execute("CREATE UNLOGGED TABLE %s (f float8[], y float8)" % name)
+    step = 100000
+    for a in range(0, len(y), step):
+        buf = io.StringIO()
+        for i in range(a, min(a + step, len(y))):
+            buf.write("{%s}\t%d\n" % (",".join("NULL" if v != v else "%.17g" % v for v in X[i]), y[i]))
+        buf.seek(0)
+        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
+    cur.execute("VACUUM ANALYZE %s" % name)
+
+
+def vmhwm(pid):
+    with open("/proc/%d/status" % pid) as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def timed(cur, q, a=None):
+    t0 = time.perf_counter()
+    cur.execute(q, a)
+    r = cur.fetchone()
+    return time.perf_counter() - t0, r
+
+
+def main():
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    say("rows", args.rows)
+    say("test_rows", args.test_rows)
+    say("features", P)
+    say("rounds", args.rounds)
+    say("threads", args.threads)
+    X, y = gen(args.rows, 1)
+    Xt, yt = gen(args.test_rows, 2)
+    t0 = time.perf_counter()
+    load(cur, "gbt_bench", X, y)
+    load(cur, "gbt_bench_test", Xt, yt)
+    say("load_s", "%.1f" % (time.perf_counter() - t0))
+
+    # ------------------------------------------------------------ training
+    train = psycopg2.connect("")
+    train.autocommit = True
+    tcur = train.cursor()
+    tcur.execute("SELECT pg_backend_pid()")
+    pid = tcur.fetchone()[0]
+    tcur.execute("SET max_parallel_workers_per_gather = 0")
+    tcur.execute("SET scfrisk.threads = %s", (args.threads,))
+    before = vmhwm(pid)
+    t_sf, (model,) = timed(tcur, "SELECT scfrisk.xgb_train(f, y, %s) FROM gbt_bench", (json.dumps(SF_PARAMS),))
+    model = bytes(model)
+    rss_sf = vmhwm(pid)
+    train.close()
+
+    t0 = time.perf_counter()
+    dm = xgb.DMatrix(X, label=y, missing=np.nan, nthread=args.threads)
+    t_dm = time.perf_counter() - t0
+    bst = xgb.train(XGB_PARAMS, dm, num_boost_round=args.rounds)
+    t_x = time.perf_counter() - t0
+    say("train_scfrisk_s", "%.2f" % t_sf)
+    say("train_xgboost_s", "%.2f (DMatrix %.2f)" % (t_x, t_dm))
+    say("train_ratio", "%.2f" % (t_sf / t_x))
+
+    # peak RSS of xgboost in a process of its own, from arrays saved to disk
+    with tempfile.TemporaryDirectory() as d:
+        np.save(os.path.join(d, "X.npy"), X)
+        np.save(os.path.join(d, "y.npy"), y)
+        code = ("import numpy as np, xgboost as xgb, resource, sys, json\n"
+                "X = np.load(sys.argv[1]); y = np.load(sys.argv[2])\n"
+                "b = xgb.train(json.loads(sys.argv[3]), xgb.DMatrix(X, label=y, missing=np.nan), %d)\n"
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)\n" % args.rounds)
+        out = subprocess.run([sys.executable, "-c", code, os.path.join(d, "X.npy"), os.path.join(d, "y.npy"),
+                              json.dumps(XGB_PARAMS)], capture_output=True, text=True, check=True)
+        rss_x = float(out.stdout.strip().splitlines()[-1])
+    say("rss_backend_mb", "%.0f (before training %.0f)" % (rss_sf, before))
+    say("rss_xgboost_process_mb", "%.0f (including its %.0f MB input arrays)" % (rss_x, X.nbytes / 2**20))
+
+    # ------------------------------------------------------------ Python path
+    if not args.skip_python_path:
+        t0 = time.perf_counter()
+        pc = psycopg2.connect("")
+        c2 = pc.cursor()
+        c2.execute("SELECT f, y FROM gbt_bench")
+        rows = c2.fetchall()
+        Xp = np.array([[np.nan if v is None else v for v in r[0]] for r in rows], dtype=float)
+        yp = np.array([r[1] for r in rows])
+        del rows
+        b2 = xgb.train(XGB_PARAMS, xgb.DMatrix(Xp, label=yp, missing=np.nan), num_boost_round=args.rounds)
+        c2.execute("CREATE TEMP TABLE m (model bytea)")
+        c2.execute("INSERT INTO m VALUES (%s)", (psycopg2.Binary(bytes(b2.save_raw())),))
+        pc.commit()
+        pc.close()
+        t_py = time.perf_counter() - t0
+        say("python_path_s", "%.2f" % t_py)
+        say("train_vs_python_path_ratio", "%.3f" % (t_sf / t_py))
+        del Xp, yp
+
+    # ------------------------------------------------------------ scoring
+    cur.execute("DROP TABLE IF EXISTS gbt_bench_model")
+    cur.execute("CREATE TABLE gbt_bench_model AS SELECT %s::bytea AS m", (psycopg2.Binary(model),))
+    cur.execute("SET max_parallel_workers_per_gather = 0")
+    q = "SELECT sum(scfrisk.xgb_predict((SELECT m FROM gbt_bench_model), f)) FROM gbt_bench"
+    timed(cur, q)  # warm the cache of the table pages
+    t_score = min(timed(cur, q)[0] for _ in range(3))
+    t_floor = min(timed(cur, "SELECT sum(array_length(f, 1)) FROM gbt_bench")[0] for _ in range(3))
+    cur.execute("SET max_parallel_workers_per_gather = 2")
+    cur.execute("SET parallel_setup_cost = 0")
+    cur.execute("SET min_parallel_table_scan_size = 0")
+    t_score_par = min(timed(cur, q)[0] for _ in range(3))
+    cur.execute("RESET max_parallel_workers_per_gather")
+    # Booster.predict caches its result per DMatrix: time the first call on a fresh one
+    t_xp = t_dmp = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        dpred = xgb.DMatrix(X, missing=np.nan, nthread=args.threads)
+        t1 = time.perf_counter()
+        bst.predict(dpred)
+        t2 = time.perf_counter()
+        t_dmp = min(t_dmp, t1 - t0)
+        t_xp = min(t_xp, t2 - t1)
+        del dpred
+    say("score_scfrisk_s", "%.2f serial, %.2f with 2 parallel workers" % (t_score, t_score_par))
+    say("score_xgboost_predict_s", "%.2f (DMatrix construction %.2f more)" % (t_xp, t_dmp))
+    say("score_floor_s", "%.2f (sum(array_length(f, 1)))" % t_floor)
+    say("score_ratio_vs_xgboost", "%.2f serial, %.2f parallel" % (t_score / t_xp, t_score_par / t_xp))
+    say("score_ratio_vs_floor", "%.2f" % (t_score / t_floor))
+
+    # ------------------------------------------------------------ accuracy
+    cur.execute("SELECT y, scfrisk.xgb_predict(m, f) FROM gbt_bench_test, gbt_bench_model")
+    rows = cur.fetchall()
+    y_db = np.array([r[0] for r in rows])
+    s_sf = np.array([r[1] for r in rows])
+    s_x = bst.predict(xgb.DMatrix(Xt, missing=np.nan))
+    a_sf = roc_auc_score(y_db, s_sf)
+    a_x = roc_auc_score(yt, s_x)
+    say("auc_scfrisk", "%.4f" % a_sf)
+    say("auc_xgboost", "%.4f" % a_x)
+    say("auc_difference", "%.4f" % (a_sf - a_x))
+    cur.execute("DROP TABLE gbt_bench, gbt_bench_test, gbt_bench_model")
+
+
+if __name__ == "__main__":
+    main()

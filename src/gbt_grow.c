@@ -1,0 +1,322 @@
+/*
+ * gbt_grow.c
+ *	  Growing one tree depthwise on the quantised rows, as XGBoost's hist
+ *	  updater does with its default depthwise policy.
+ *
+ * Level by level: the best split of every node of the level (features
+ * sampled per tree by colsample_bytree and per level by colsample_bylevel),
+ * a node splits when its gain exceeds 1e-6 (XGBoost's kRtEps) and reaches
+ * gamma and the depth allows; the split nodes' rows are partitioned stably
+ * (one node per task on the worker pool, using the column-major codes); the
+ * smaller child's histogram is built and the larger one's is the parent's
+ * minus it.  Leaves get eta times XGBoost's weight.  Histogram buffers are
+ * pooled across levels and trees.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "scfrisk/sf_rng.h"
+#include "gbt_int.h"
+
+static double *
+hist_get(train_work *w)
+{
+	if (w->n_pool > 0)
+		return w->pool[--w->n_pool];
+	return sf_malloc(w->env, sizeof(double) * 2 * (w->n_slots ? w->n_slots : 1));
+}
+
+static void
+hist_put(train_work *w, double *h)
+{
+	if (h == NULL)
+		return;
+	if (w->n_pool == w->cap_pool)
+	{
+		int			nc = w->cap_pool ? w->cap_pool * 2 : 64;
+		double	  **np = sf_malloc(w->env, sizeof(double *) * nc);
+
+		if (np == NULL)
+		{
+			sf_free(w->env, h);
+			return;
+		}
+		if (w->n_pool)
+			memcpy(np, w->pool, sizeof(double *) * w->n_pool);
+		sf_free(w->env, w->pool);
+		w->pool = np;
+		w->cap_pool = nc;
+	}
+	w->pool[w->n_pool++] = h;
+}
+
+/* Choose k = max(1, floor(share * count)) of the flagged features of src into dst. */
+static void
+sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
+{
+	uint32_t	j,
+				m = 0,
+				k;
+
+	for (j = 0; j < w->p; j++)
+		if (src == NULL || src[j])
+			w->feat_idx[m++] = j;
+	memset(dst, 0, w->p);
+	if (share >= 1.0)
+	{
+		for (j = 0; j < m; j++)
+			dst[w->feat_idx[j]] = 1;
+		return;
+	}
+	k = (uint32_t) floor(share * m);
+	if (k < 1)
+		k = 1;
+	sf_rng_shuffle_u32(&w->rng, w->feat_idx, m);
+	for (j = 0; j < k && j < m; j++)
+		dst[w->feat_idx[j]] = 1;
+}
+
+/* Stable partition of rows[begin, end) by the split; returns the first right position. */
+static size_t
+partition(train_work *w, size_t begin, size_t end, const gbt_split *s)
+{
+	size_t		i,
+				nl = 0,
+				nr = 0;
+	uint32_t	f = s->feature;
+	uint32_t	miss = w->bins.n_bins[f];
+
+	for (i = begin; i < end; i++)
+	{
+		uint32_t	r = w->rows[i];
+		uint32_t	c;
+		int			left;
+
+		/* the column of the split feature: rows of a node come in ascending order */
+		c = gbt_code_t(&w->bins, r, f);
+		left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
+		/* branch-free: write both places, advance one (the side is random) */
+		w->rows[begin + nl] = r;
+		w->tmp[begin + nr] = r;
+		nl += (size_t) left;
+		nr += (size_t) !left;
+	}
+	memcpy(w->rows + begin + nl, w->tmp + begin, sizeof(uint32_t) * nr);
+	return begin + nl;
+}
+
+static void
+partition_task(void *arg, int t, int worker)
+{
+	train_work *w = arg;
+	part_job   *j = &w->part[t];
+
+	j->mid = partition(w, j->begin, j->end, j->split);
+}
+
+static void
+set_leaf(train_work *w, int32_t id, double g, double h)
+{
+	double		bw = gbt_calc_weight(w->prm, g, h);
+
+	w->t.left[id] = w->t.right[id] = -1;
+	w->t.split_index[id] = 0;
+	w->t.default_left[id] = 0;
+	/* XGBoost stores a leaf's base weight with eta applied, a split's without */
+	w->t.base_weight[id] = (float) (w->prm->eta * bw);
+	w->t.split_cond[id] = (float) (w->prm->eta * bw);
+	w->t.loss_chg[id] = 0.0f;
+	w->t.sum_hess[id] = (float) h;
+}
+
+/*
+ * Grow one tree on the rows in w->rows[0, n_rows) into w->t.  Leaves hold
+ * their row ranges in w->rows afterwards, recorded in leaf_begin/leaf_end.
+ */
+sf_status
+gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end)
+{
+	const gbt_params *prm = w->prm;
+	int			n_cur = 1,
+				depth,
+				k;
+	size_t		i;
+	double		G = 0.0,
+				H = 0.0;
+
+	for (i = 0; i < n_rows; i++)
+	{
+		G += w->gh[2 * (size_t) w->rows[i]];
+		H += w->gh[2 * (size_t) w->rows[i] + 1];
+	}
+	w->t.n_nodes = 1;
+	w->cur[0].id = 0;
+	w->cur[0].begin = 0;
+	w->cur[0].end = n_rows;
+	w->cur[0].g = G;
+	w->cur[0].h = H;
+	if ((w->cur[0].hist = hist_get(w)) == NULL)
+		return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
+	w->lb[0] = 0;
+	w->le[0] = n_rows;
+	w->lhist[0] = w->cur[0].hist;
+	gbt_hist_build(w->env, &w->bins, w->gh, w->rows, 1, w->lb, w->le, w->lhist);
+	sample_features(w, NULL, prm->colsample_bytree, w->tree_feat);
+
+	for (depth = 0;; depth++)
+	{
+		int			n_next = 0,
+					n_build = 0;
+
+		if (sf_interrupted(w->env))
+			return sf_fail(w->env, SF_ECANCEL, "canceled");
+		if (depth >= prm->max_depth)
+		{
+			for (k = 0; k < n_cur; k++)
+			{
+				set_leaf(w, w->cur[k].id, w->cur[k].g, w->cur[k].h);
+				leaf_begin[w->cur[k].id] = w->cur[k].begin;
+				leaf_end[w->cur[k].id] = w->cur[k].end;
+				hist_put(w, w->cur[k].hist);
+			}
+			break;
+		}
+		/* features of this level, the same for every node of it (XGBoost's bylevel) */
+		sample_features(w, w->tree_feat, prm->colsample_bylevel, w->allowed);
+		for (k = 0; k < n_cur; k++)
+		{
+			w->lg[k] = w->cur[k].g;
+			w->lh[k] = w->cur[k].h;
+			w->lhist[k] = w->cur[k].hist;
+		}
+		/* in chunks of nodes, so the (nodes, features) scratch stays small */
+		for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
+			gbt_split_find(w->env, &w->bins, prm,
+						   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
+						   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
+						   w->splits + k, w->scratch);
+
+		for (k = 0; k < n_cur; k++)
+		{
+			node_work  *nd = &w->cur[k];
+			const gbt_split *s = &w->splits[k];
+			int32_t		id = nd->id,
+						l,
+						r;
+
+			if (!(s->loss_chg > GBT_RT_EPS) || s->loss_chg < prm->gamma)
+			{
+				set_leaf(w, id, nd->g, nd->h);
+				leaf_begin[id] = nd->begin;
+				leaf_end[id] = nd->end;
+				hist_put(w, nd->hist);
+				nd->hist = NULL;
+				continue;
+			}
+			l = w->t.n_nodes++;
+			r = w->t.n_nodes++;
+			w->t.left[id] = l;
+			w->t.right[id] = r;
+			w->t.split_index[id] = s->feature;
+			w->t.split_cond[id] = s->cond;
+			w->t.default_left[id] = (uint8_t) s->default_left;
+			w->t.base_weight[id] = (float) gbt_calc_weight(prm, nd->g, nd->h);
+			w->t.loss_chg[id] = (float) s->loss_chg;
+			w->t.sum_hess[id] = (float) nd->h;
+			w->t_bin[id] = s->bin;
+			w->t_allright[id] = (uint8_t) s->all_right;
+			w->part[n_next / 2].begin = nd->begin;
+			w->part[n_next / 2].end = nd->end;
+			w->part[n_next / 2].split = s;
+			w->next[n_next].id = l;
+			w->next[n_next].begin = nd->begin;
+			w->next[n_next].g = s->gl;
+			w->next[n_next].h = s->hl;
+			w->next[n_next].hist = NULL;
+			w->next[n_next + 1].id = r;
+			w->next[n_next + 1].end = nd->end;
+			w->next[n_next + 1].g = s->gr;
+			w->next[n_next + 1].h = s->hr;
+			w->next[n_next + 1].hist = NULL;
+			n_next += 2;
+		}
+		/* partition the split nodes' rows, one node per task (disjoint ranges) */
+		gbt_parallel(w->env, n_next / 2, partition_task, w);
+		for (k = 0; k < n_next; k += 2)
+		{
+			w->next[k].end = w->part[k / 2].mid;
+			w->next[k + 1].begin = w->part[k / 2].mid;
+		}
+		if (n_next == 0)
+			break;
+
+		/* the smaller child of each pair is built, the larger derived */
+		for (k = 0; k < n_next; k += 2)
+		{
+			node_work  *a = &w->next[k],
+					   *b = &w->next[k + 1];
+			node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
+
+			if ((small->hist = hist_get(w)) == NULL)
+				return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
+			w->lb[n_build] = small->begin;
+			w->le[n_build] = small->end;
+			w->lhist[n_build] = small->hist;
+			n_build++;
+		}
+		gbt_hist_build(w->env, &w->bins, w->gh, w->rows, n_build, w->lb, w->le, w->lhist);
+		{
+			int			pk = 0;
+
+			for (k = 0; k < n_next; k += 2)
+			{
+				node_work  *a = &w->next[k],
+						   *b = &w->next[k + 1];
+				node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
+				node_work  *large = small == a ? b : a;
+				double	   *parent;
+				size_t		s;
+
+				/* the parent of pair k is the pk-th split node of cur */
+				while (w->cur[pk].hist == NULL)
+					pk++;
+				parent = w->cur[pk].hist;
+				for (s = 0; s < 2 * w->n_slots; s++)
+					parent[s] -= small->hist[s];
+				large->hist = parent;	/* reuse the parent's buffer */
+				w->cur[pk].hist = NULL;
+				pk++;
+			}
+		}
+		{
+			node_work  *sw = w->cur;
+
+			w->cur = w->next;
+			w->next = sw;
+		}
+		n_cur = n_next;
+	}
+	return SF_OK;
+}
+
+/* Route training row i (quantised) through the tree being grown: its leaf. */
+int32_t
+gbt_route_binned(const train_work *w, size_t i)
+{
+	int32_t		k = 0;
+
+	while (w->t.left[k] >= 0)
+	{
+		uint32_t	f = w->t.split_index[k];
+		uint32_t	c = gbt_code_t(&w->bins, i, f);
+
+		if (c == w->bins.n_bins[f])
+			k = w->t.default_left[k] ? w->t.left[k] : w->t.right[k];
+		else if (!w->t_allright[k] && c <= w->t_bin[k])
+			k = w->t.left[k];
+		else
+			k = w->t.right[k];
+	}
+	return k;
+}
+
