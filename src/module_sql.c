@@ -2,9 +2,10 @@
  * module_sql.c
  *	  The module: PG_MODULE_MAGIC, _PG_init and the scfrisk.* GUCs.
  *
- * _PG_init only defines GUCs: no threads, no allocation beyond that, so
- * loading scfrisk (even through shared_preload_libraries) starts nothing in
- * the postmaster (STYLE.md rule 16).
+ * _PG_init only defines GUCs and picks the SIMD kernels for this CPU: no
+ * threads, no allocation beyond that, so loading scfrisk (even through
+ * shared_preload_libraries) starts nothing in the postmaster (STYLE.md rules
+ * 16 and 18).
  */
 #include "postgres.h"
 
@@ -14,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "scfrisk/nn.h"
 #include "scfrisk/sf_blas.h"
 #include "scfrisk_pg.h"
 
@@ -35,6 +37,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	nn_kernels_init();
 	DefineCustomIntVariable("scfrisk.threads",
 							"Worker threads scfrisk's numeric kernels may use in one backend.",
 							"Threads run pure numeric work only and are joined before control "

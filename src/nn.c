@@ -504,26 +504,23 @@ nn_adam_step(nn_adam *opt, float *params, const float *grad)
  * Columns go in blocks of 32 held in four 8-float vectors (GCC/Clang vector
  * extensions, no ISA-specific intrinsics), so each input adds a broadcast
  * times four contiguous loads of W's row into four independent dependency
- * chains; then blocks of 8, then a scalar tail.  On x86-64 with GCC the
- * kernel is also compiled for x86-64-v3 (AVX2 + FMA) and the dynamic loader
- * picks the clone the CPU runs (target_clones, an ifunc); elsewhere the
- * vectors are lowered to what the target has.  The batch path (nn_forward)
- * uses sgemm and is the oracle the unit tests compare this kernel with.
+ * chains; then blocks of 8, then a scalar tail.  The body is compiled twice:
+ * for the baseline target, and on x86-64 also for AVX2 + FMA; nn_kernels_init
+ * (called from _PG_init) points dense_row at the one the CPU runs, as
+ * pgvector's BitvecInit does (STYLE.md rule 18).  The batch path (nn_forward)
+ * uses sgemm and is the oracle the unit tests compare both kernels with.
  */
 typedef float sf_v8 __attribute__((vector_size(32)));
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define SF_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SF_KERNEL_CLONES
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SF_HAVE_AVX2_KERNEL 1
 #endif
 
 /* a macro, not a function: passing 32-byte vectors by value changes the ABI */
 #define SF_LOAD8(dst, p)	memcpy(&(dst), (p), sizeof(sf_v8))
 
-SF_KERNEL_CLONES
-static void
-dense_row(const nn_dense *d, const float *a, float *out)
+static inline __attribute__((always_inline)) void
+dense_row_body(const nn_dense *d, const float *a, float *out)
 {
 	int			n_in = d->n_in,
 				n_out = d->n_out;
@@ -605,6 +602,45 @@ dense_row(const nn_dense *d, const float *a, float *out)
 			p0 += a[i] * w[(size_t) i * n_out];
 		out[j] = act_apply(d->act, d->b[j] + ((p0 + p1) + (p2 + p3)));
 	}
+}
+
+static void
+dense_row_portable(const nn_dense *d, const float *a, float *out)
+{
+	dense_row_body(d, a, out);
+}
+
+#ifdef SF_HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma")))
+static void
+dense_row_avx2(const nn_dense *d, const float *a, float *out)
+{
+	dense_row_body(d, a, out);
+}
+#endif
+
+/* The row kernel in use: the portable one until nn_kernels_init runs. */
+static void (*dense_row) (const nn_dense *d, const float *a, float *out) = dense_row_portable;
+
+int
+nn_kernels_init(void)
+{
+	return nn_kernels_select(1);
+}
+
+int
+nn_kernels_select(int simd)
+{
+#ifdef SF_HAVE_AVX2_KERNEL
+	__builtin_cpu_init();
+	if (simd && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	{
+		dense_row = dense_row_avx2;
+		return 1;
+	}
+#endif
+	dense_row = dense_row_portable;
+	return 0;
 }
 
 void

@@ -161,6 +161,16 @@ extern void nn_adam_step(nn_adam *opt, float *params, const float *grad);
  */
 extern void nn_predict_row(const nn_net *net, const double *x, double *out, float *tmp);
 
+/*
+ * Point the row kernel of nn_predict_row at the fastest one the CPU runs
+ * (AVX2 + FMA on x86-64, else the portable one); returns 1 when SIMD is in
+ * use.  Called once from _PG_init; until then the portable kernel runs.
+ */
+extern int	nn_kernels_init(void);
+
+/* Tests: simd = 0 forces the portable kernel, 1 picks SIMD where the CPU has it. */
+extern int	nn_kernels_select(int simd);
+
 /* Widest layer of a net (inputs included), to size nn_predict_row's tmp. */
 extern int	nn_net_max_width(const nn_net *net);
 

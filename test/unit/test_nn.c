@@ -208,6 +208,58 @@ SF_TEST(test_predict_row_and_codec)
 	SF_OK(nn_net_new(&env, &net, 1, (int[]) {0, 1}, acts) == SF_EINVAL, "zero width rejected");
 }
 
+/*
+ * The SIMD and portable row kernels against the batch forward pass (sgemm,
+ * the oracle), on layer widths that exercise the 32-wide blocks, the 8-wide
+ * blocks and the scalar tail.  FMA rounds differently, hence the tolerance.
+ */
+SF_TEST(test_row_kernels)
+{
+	int			widths[] = {19, 77, 45, 9, 1};
+	nn_activation acts[] = {NN_ACT_RELU, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SIGMOID};
+	nn_net		net;
+	nn_work		w;
+	sf_rng		rng;
+	float		x[4 * 19];
+	double		xd[19],
+				o;
+	float		tmp[2 * 77];
+	double		worst[2] = {0, 0};
+	int			k,
+				i,
+				have_simd;
+
+	sf_rng_init(&rng, 11, 0);
+	nn_net_new(&env, &net, 4, widths, acts);
+	nn_net_init_weights(&net, &rng);
+	nn_work_new(&env, &net, 4, &w);
+	for (i = 0; i < 4 * 19; i++)
+		x[i] = (float) sf_rng_normal(&rng);
+	nn_forward(&net, &w, x, 4, 0.0, NULL);
+	for (k = 0; k < 2; k++)
+	{
+		have_simd = nn_kernels_select(k);
+		if (k == 1 && !have_simd)
+			break;
+		for (int r = 0; r < 4; r++)
+		{
+			for (i = 0; i < 19; i++)
+				xd[i] = x[r * 19 + i];
+			nn_predict_row(&net, xd, &o, tmp);
+			if (fabs(o - w.act[3][r]) > worst[k])
+				worst[k] = fabs(o - w.act[3][r]);
+		}
+	}
+	SF_OK(worst[0] <= 1e-5, "portable row kernel equals the batch forward (max diff %.3g)", worst[0]);
+	if (k == 2)
+		SF_OK(worst[1] <= 1e-5, "AVX2/FMA row kernel equals the batch forward (max diff %.3g)", worst[1]);
+	else
+		SF_OK(1, "no AVX2/FMA on this CPU: the portable kernel is the only one");
+	SF_OK(nn_kernels_init() == (k == 2), "nn_kernels_init picks SIMD exactly when the CPU has it");
+	nn_work_free(&env, &w);
+	nn_net_free(&env, &net);
+}
+
 int
 main(void)
 {
@@ -216,5 +268,6 @@ main(void)
 	SF_RUN(test_dropout);
 	SF_RUN(test_adam);
 	SF_RUN(test_predict_row_and_codec);
+	SF_RUN(test_row_kernels);
 	return sf_test_done();
 }
