@@ -18,10 +18,10 @@
  * best validation epoch are kept.
  *
  * Determinism: every random choice draws from sf_rng streams of the seed
- * (1 split, 2 initialisation, 3 shuffles, 4 dropout), loops run in a fixed
- * order, and threads only enter through OpenBLAS's sgemm, which partitions
- * the output matrix among threads but never a dot product's reduction, so
- * the bytes do not depend on the thread count (checked by test_deepfm).
+ * (1 split, 2 initialisation, 3 shuffles, dropout per step and shard),
+ * loops run in a fixed order, and threads only share the fixed shards of a
+ * batch (deepfm_train.c), so the bytes do not depend on the thread count
+ * (checked by test_deepfm).
  */
 #include <math.h>
 #include <stdio.h>
@@ -59,7 +59,7 @@ static const sf_param_spec deepfm_specs[] = {
 	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
 		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
 	{"threads", SF_PT_INT, offsetof(deepfm_params, threads), 0, 0, 64, 0, 0, NULL, NULL,
-	"BLAS threads for training, 0 = scfrisk.threads"},
+	"threads sharing each batch's shards in training, 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
 };
@@ -318,18 +318,17 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	uint32_t	F = n_numeric + n_categorical;
 	sf_transform transform;
 	float	   *ys = NULL,
-			   *yb = NULL,
 			   *best = NULL,
 			   *best_tower = NULL,
 			   *tmp = NULL;
 	uint32_t   *idx = NULL;
-	deepfm_work w;
+	deepfm_trainer tr;
+	uint64_t	step = 0;
 	nn_adam		opt,
 				opt_tower;
 	sf_rng		rng_split,
 				rng_init,
-				rng_shuffle,
-				rng_drop;
+				rng_shuffle;
 	int			widths[NN_MAX_LAYERS + 1];
 	nn_activation acts[NN_MAX_LAYERS];
 	size_t		i,
@@ -349,7 +348,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	sf_buf		pj;
 
 	*out = NULL;
-	memset(&w, 0, sizeof(w));
+	memset(&tr, 0, sizeof(tr));
 	memset(&opt, 0, sizeof(opt));
 	memset(&opt_tower, 0, sizeof(opt_tower));
 	if ((st = deepfm_params_check(env, &params)) != SF_OK)
@@ -464,7 +463,6 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	sf_rng_init(&rng_split, (uint64_t) params.seed, 1);
 	sf_rng_init(&rng_init, (uint64_t) params.seed, 2);
 	sf_rng_init(&rng_shuffle, (uint64_t) params.seed, 3);
-	sf_rng_init(&rng_drop, (uint64_t) params.seed, 4);
 	for (i = 0; i < (size_t) model->n_rows_embed * model->k; i++)
 		model->embed[i] = (float) (0.1 * sf_rng_normal(&rng_init));
 	nn_net_init_weights(&model->tower, &rng_init);
@@ -509,13 +507,13 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	}
 
 	bs = params.batch_size < (int) n_tr ? params.batch_size : (int) n_tr;
-	if ((st = deepfm_work_new(env, model, bs, &w)) != SF_OK)
+	threads = params.threads > 0 ? params.threads : env->threads;
+	if ((st = deepfm_trainer_new(env, model, bs, threads, &tr)) != SF_OK)
 		goto done;
 	if ((st = nn_adam_new(env, &opt, model->n_params, params.learning_rate)) != SF_OK)
 		goto done;
 	if ((st = nn_adam_new(env, &opt_tower, model->tower.n_params, params.learning_rate)) != SF_OK)
 		goto done;
-	yb = sf_malloc(env, (size_t) bs * sizeof(float));
 	model->log_train = sf_malloc(env, (size_t) params.epochs * sizeof(float));
 	model->log_val = sf_malloc(env, (size_t) params.epochs * sizeof(float));
 	if (early)
@@ -523,42 +521,36 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		best = sf_malloc(env, model->n_params * sizeof(float));
 		best_tower = sf_malloc(env, model->tower.n_params * sizeof(float));
 	}
-	if (!yb || !model->log_train || !model->log_val || (early && (!best || !best_tower)))
+	if (!model->log_train || !model->log_val || (early && (!best || !best_tower)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for training batches");
 		goto done;
 	}
 
-	threads = params.threads > 0 ? params.threads : env->threads;
-	sf_blas_set_threads(threads < 1 ? 1 : threads);
+	/* our threads share each batch; BLAS stays single-threaded (see deepfm_train.c) */
+	sf_blas_set_threads(1);
 	for (epoch = 1; epoch <= params.epochs; epoch++)
 	{
-		uint32_t   *tr = idx + n_val;
+		uint32_t   *trows = idx + n_val;
 		double		tl = 0.0,
 					vl = NAN;
 		size_t		s;
 		int			batch_no = 0;
 
-		sf_rng_shuffle_u32(&rng_shuffle, tr, (uint32_t) n_tr);
+		sf_rng_shuffle_u32(&rng_shuffle, trows, (uint32_t) n_tr);
 		for (s = 0; s < n_tr; s += (size_t) bs)
 		{
 			int			bm = (int) ((n_tr - s) < (size_t) bs ? (n_tr - s) : (size_t) bs);
-			int			r;
 
 			if ((batch_no++ & 7) == 0 && sf_interrupted(env))
 			{
 				st = sf_fail(env, SF_ECANCEL, "qrgmm_deepfm_train canceled");
 				goto done;
 			}
-			for (r = 0; r < bm; r++)
-				yb[r] = ys[tr[s + r]];
-			deepfm_batch_inputs(model, &w, X, tr + s, bm);
-			deepfm_forward(model, &w, bm, params.dropout,
-						   params.dropout > 0.0 ? &rng_drop : NULL);
-			tl += deepfm_batch_loss(model, &w, yb, bm);
-			deepfm_backward(model, &w, yb, bm, params.weight_decay);
-			nn_adam_step(&opt, model->params, w.grad);
-			nn_adam_step(&opt_tower, model->tower.params, w.tw.grad);
+			tl += deepfm_trainer_step(&tr, model, X, ys, trows + s, bm, params.dropout,
+									  params.weight_decay, (uint64_t) params.seed, step++);
+			nn_adam_step(&opt, model->params, tr.w[0].grad);
+			nn_adam_step(&opt_tower, model->tower.params, tr.w[0].tw.grad);
 		}
 		tl /= (double) n_tr;
 		if (!isfinite(tl))
@@ -568,7 +560,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 			goto done;
 		}
 		if (n_val > 0)
-			vl = eval_loss(model, &w, X, ys, idx, n_val, yb);
+			vl = eval_loss(model, &tr.w[0], X, ys, idx, n_val, tr.yb[0]);
 		model->log_train[epoch - 1] = (float) tl;
 		model->log_val[epoch - 1] = (float) vl;
 		model->epochs_run = (uint32_t) epoch;
@@ -597,6 +589,12 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		memcpy(model->tower.params, best_tower, model->tower.n_params * sizeof(float));
 	}
 
+	/*
+	 * The thread count changes neither the weights nor (so) the bytes: it is
+	 * stored as 0 ("the host's setting") so that models trained with
+	 * different counts are byte-identical.
+	 */
+	params.threads = 0;
 	sf_buf_init(&pj, env);
 	sf_params_to_json(&deepfm_params_table, &params, &pj);
 	st = sf_buf_status(&pj);
@@ -611,12 +609,10 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		st = build_info(env, model, stopped_early);
 
 done:
-	sf_blas_set_threads(1);
-	deepfm_work_free(env, &w);
+	deepfm_trainer_free(env, &tr);
 	nn_adam_free(env, &opt);
 	nn_adam_free(env, &opt_tower);
 	sf_free(env, ys);
-	sf_free(env, yb);
 	sf_free(env, idx);
 	sf_free(env, tmp);
 	sf_free(env, best);

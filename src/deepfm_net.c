@@ -332,7 +332,7 @@ deepfm_batch_loss(const deepfm_model *model, const deepfm_work *w, const float *
 
 void
 deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m,
-				double weight_decay)
+				int norm_rows, double weight_decay)
 {
 	uint32_t	F = deepfm_fields(model);
 	int			k = model->k;
@@ -348,7 +348,7 @@ deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m
 	float	   *g_first = w->grad + off_first;
 	float	   *g_hw = w->grad + off_head_w;
 	float	   *g_hb = w->grad + off_head_b;
-	float		inv = 1.0f / ((float) m * (float) L);
+	float		inv = 1.0f / ((float) norm_rows * (float) L);
 	float		wd = (float) weight_decay;
 	float		scale = w->tw.dropout > 0.0 ? (float) (1.0 / (1.0 - w->tw.dropout)) : 1.0f;
 	const float *h = w->tw.act[Lt - 1];

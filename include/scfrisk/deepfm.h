@@ -69,7 +69,7 @@ typedef struct deepfm_params
 	int			patience;		/* epochs without improvement before stopping, 0 = off */
 	int			min_count;		/* ids seen fewer times share the unknown bucket */
 	int			transform;		/* index into {"log1p", "identity"} */
-	int			threads;		/* BLAS threads, 0 = the host's (scfrisk.threads) */
+	int			threads;		/* training threads, 0 = the host's (scfrisk.threads) */
 	int64_t		seed;			/* split, initialisation, shuffles, dropout */
 } deepfm_params;
 
@@ -214,12 +214,44 @@ extern double deepfm_batch_loss(const deepfm_model *model, const deepfm_work *w,
 								const float *y, int m);
 
 /*
- * Backward pass after deepfm_forward: w->grad (and w->tw.grad for the
- * tower) = gradient of (batch mean of the level-averaged pinball loss) +
- * 0.5 weight_decay |non-bias weights|^2.
+ * Backward pass after deepfm_forward on m rows: w->grad (and w->tw.grad for
+ * the tower) = gradient of (sum over the m rows of the level-averaged
+ * pinball loss) / norm_rows + 0.5 weight_decay |non-bias weights|^2.  A
+ * batch split into shards passes the batch's rows as norm_rows and the
+ * weight decay to one shard only, so the shard gradients sum to the batch's.
  */
 extern void deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m,
-							double weight_decay);
+							int norm_rows, double weight_decay);
+
+/* Sharded training step (deepfm_train.c). */
+#define DEEPFM_MAX_SHARDS		8	/* shards of one batch, at most */
+#define DEEPFM_SHARD_ROWS		64	/* rows a shard aims at */
+
+typedef struct deepfm_trainer
+{
+	int			max_shards;		/* shards per batch, at most (from the model's size) */
+	int			threads;		/* threads sharing the shards, >= 1 */
+	int			batch_size;		/* largest batch */
+	int			shard_rows;		/* rows each shard's scratch holds */
+	deepfm_work w[DEEPFM_MAX_SHARDS];	/* per shard; w[0].grad holds the batch's gradient */
+	float	   *yb[DEEPFM_MAX_SHARDS];	/* per shard responses */
+} deepfm_trainer;
+
+extern sf_status deepfm_trainer_new(sf_env *env, const deepfm_model *model, int batch_size,
+									int threads, deepfm_trainer *t);
+extern void deepfm_trainer_free(sf_env *env, deepfm_trainer *t);
+
+/*
+ * Forward and backward pass of the rows idx[0..bm) (bm <= batch_size) of
+ * X / ys, in shards on up to t->threads threads; leaves the gradient of the
+ * batch's mean loss (+ weight decay) in t->w[0].grad and t->w[0].tw.grad,
+ * the same floats for any thread count.  Dropout draws from streams of
+ * (seed, step, shard).  Returns the summed loss of the batch's rows.
+ */
+extern double deepfm_trainer_step(const deepfm_trainer *t, const deepfm_model *model,
+								  const double *X, const float *ys, const uint32_t *idx, int bm,
+								  double dropout, double weight_decay, uint64_t seed,
+								  uint64_t step);
 
 /* Lay out params for the model's shapes and allocate them (zero). */
 extern sf_status deepfm_alloc_params(sf_env *env, deepfm_model *model);
