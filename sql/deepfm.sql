@@ -83,6 +83,24 @@ SELECT scfrisk.model_info(scfrisk.qrgmm_deepfm_train(num, cat, y,
 	'{"k": 2, "layers": [4], "m": 4, "epochs": 1, "min_count": 400, "patience": 0}'))
 	->'info'->'architecture'->'vocabulary_sizes' AS vocab FROM d;
 
+-- refit: exact linear quantile regressions on the learned features, a finer grid
+CREATE TEMP TABLE mr AS
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y,
+	(SELECT params || '{"refit": true, "refit_m": 30}' FROM p)) AS model FROM d;
+SELECT i->'refit'->>'m' AS refit_m, i->'refit'->>'levels' AS refit_levels,
+	   (i->'refit'->>'features')::int + (i->'refit'->>'dropped_features')::int
+		= (i->'architecture'->>'head_inputs')::int AS features_accounted,
+	   array_length(scfrisk.qrgmm_curve(model, ARRAY[0.2, 1, 2]), 1) AS knots
+FROM (SELECT model, scfrisk.model_info(model)->'info' AS i FROM mr) s;
+SELECT a, b, abs(scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[a, b], 0.5)
+				 - (5 + CASE WHEN (a + b) % 2 = 0 THEN 1.5 ELSE -1.5 END)) < 0.4 AS refit_median_close
+FROM mr, (VALUES (0, 0), (1, 2)) v(a, b) ORDER BY a, b;
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit_m": 10}') FROM d;
+-- the largest usable refit_m depends on how many learned features survive: SQLSTATE only
+\set VERBOSITY sqlstate
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit": true, "refit_m": 1000, "layers": [4], "epochs": 1}') FROM d;
+\set VERBOSITY default
+
 -- bad input
 SELECT scfrisk.qrgmm_deepfm_train(num, ARRAY[-1, 0], y, '{}') FROM d;
 SELECT scfrisk.qrgmm_deepfm_train(num, ARRAY[NULL, 0]::int[], y, '{}') FROM d;

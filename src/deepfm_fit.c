@@ -58,6 +58,10 @@ static const sf_param_spec deepfm_specs[] = {
 	"ids seen in fewer training rows share the field's unknown bucket"},
 	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
 		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
+	{"refit", SF_PT_BOOL, offsetof(deepfm_params, refit), 0, 0, 1, 0, 0, NULL, NULL,
+	"refit exact linear quantile regressions on the learned features (section 4.2)"},
+	{"refit_m", SF_PT_INT, offsetof(deepfm_params, refit_m), 0, 0, 10000, 0, 0, NULL, NULL,
+	"grid parameter of the refit, 0 = min(1000, max(100, ceil(sqrt(n))))"},
 	{"threads", SF_PT_INT, offsetof(deepfm_params, threads), 0, 0, 64, 0, 0, NULL, NULL,
 	"threads sharing each batch's shards in training, 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
@@ -86,6 +90,10 @@ deepfm_params_check(sf_env *env, const deepfm_params *p)
 	if (p->layers.n > NN_MAX_LAYERS)
 		return sf_fail(env, SF_EINVAL, "parameter \"layers\" lists %d layers, at most %d are allowed",
 					   p->layers.n, NN_MAX_LAYERS);
+	if (p->refit_m == 1)
+		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" must be 0 (default rule) or at least 2, got 1");
+	if (p->refit_m > 0 && !p->refit)
+		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" needs \"refit\": true");
 	if (p->patience > 0 && p->validation_share <= 0.0)
 		return sf_fail(env, SF_EINVAL,
 					   "parameter \"patience\" needs a validation share: set \"validation_share\" > 0 or \"patience\": 0");
@@ -283,6 +291,12 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	put_num(&b, model->best_epoch ? model->log_train[model->best_epoch - 1] : NAN);
 	put_str(&b, ", \"best_validation_loss\": ");
 	put_num(&b, model->best_epoch ? model->log_val[model->best_epoch - 1] : NAN);
+	if (model->refit_m > 0)
+	{
+		snprintf(t, sizeof(t), ", \"refit\": {\"m\": %d, \"levels\": %d, \"features\": %d, \"dropped_features\": %d}",
+				 model->refit_m, model->refit_m - 1, model->refit_p - 1, model->n_phi - (model->refit_p - 1));
+		put_str(&b, t);
+	}
 	put_str(&b, ", \"log\": [");
 	step = model->epochs_run > DEEPFM_LOG_INFO_MAX ?
 		(model->epochs_run + DEEPFM_LOG_INFO_MAX - 1) / DEEPFM_LOG_INFO_MAX : 1;
@@ -587,6 +601,18 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	{
 		memcpy(model->params, best, model->n_params * sizeof(float));
 		memcpy(model->tower.params, best_tower, model->tower.n_params * sizeof(float));
+	}
+
+	if (params.refit)
+	{
+		int			host_threads = env->threads;
+
+		if (params.threads > 0)
+			env->threads = params.threads;
+		st = deepfm_refit(env, model, &params, X, S, n);
+		env->threads = host_threads;
+		if (st != SF_OK)
+			goto done;
 	}
 
 	/*

@@ -53,6 +53,7 @@
 #define DEEPFM_TAG_TOWER		20	/* the ReLU MLP (nn_net_encode) */
 #define DEEPFM_TAG_HEAD			21	/* (P, m-1) f32 weights, (m-1) f32 biases */
 #define DEEPFM_TAG_LOG			22	/* u32 epochs, u32 best, epochs x {f32 train, f32 val} */
+#define DEEPFM_TAG_REFIT		23	/* optional: u32 m, u32 p, (p-1) u32 columns, (m-1, p) f64 */
 
 /* User hyperparameters of qrgmm_deepfm_train (table deepfm_params_table). */
 typedef struct deepfm_params
@@ -69,6 +70,8 @@ typedef struct deepfm_params
 	int			patience;		/* epochs without improvement before stopping, 0 = off */
 	int			min_count;		/* ids seen fewer times share the unknown bucket */
 	int			transform;		/* index into {"log1p", "identity"} */
+	int			refit;			/* refit exact linear QRs on the learned features */
+	int			refit_m;		/* grid of the refit, 0 = min(1000, max(100, ceil(sqrt n))) */
 	int			threads;		/* training threads, 0 = the host's (scfrisk.threads) */
 	int64_t		seed;			/* split, initialisation, shuffles, dropout */
 } deepfm_params;
@@ -109,6 +112,10 @@ typedef struct deepfm_model
 	uint32_t	best_epoch;		/* epoch whose weights were kept (1-based) */
 	float	   *log_train;		/* (epochs_run) mean training pinball loss per epoch */
 	float	   *log_val;		/* (epochs_run) validation loss (NaN without validation) */
+	int			refit_m;		/* 0: the head gives the curve; else the refit's grid */
+	int			refit_p;		/* refit design columns: intercept + selected features */
+	uint32_t   *refit_cols;		/* (refit_p - 1) increasing indices into phi */
+	double	   *refit_coef;		/* (refit_m - 1, refit_p) y-scale coefficients, row-major */
 	uint64_t	n_rows;			/* rows trained on */
 	int64_t		seed;			/* params seed */
 	char	   *params_json;	/* canonical params JSON (NUL-terminated) or NULL */
@@ -157,7 +164,23 @@ extern size_t deepfm_scratch_size(const deepfm_model *model);
  */
 extern void deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double *tmp);
 
-/* The rearranged curve for covariates x (F); out allocated through env. */
+/*
+ * q (refit_m - 1) = the refit's quantiles (y scale) for a checked row x, on
+ * a model with refit_m > 0; tmp as for deepfm_predict_row.
+ */
+extern void deepfm_refit_row(const deepfm_model *model, const double *x, double *q, double *tmp);
+
+/*
+ * Refit (methods/qrgmm_scf.md section 4.2, last bullet): freeze the
+ * network, compute phi(x) = [y1, y2, h] for the training rows X (n, F),
+ * drop constant and collinear features, and fit exact linear quantile
+ * regressions of y = T(S) on [1, phi] at levels j/m (qrgmm's solver and
+ * level chains).  Sets the model's refit fields.
+ */
+extern sf_status deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
+							  const double *X, const double *S, size_t n);
+
+/* The rearranged curve for covariates x (F) (the refit's when present); out through env. */
 extern sf_status deepfm_curve(sf_env *env, const deepfm_model *model, const double *x,
 							  sf_qcurve *out);
 

@@ -396,6 +396,104 @@ SF_TEST(test_fit_interaction)
 	deepfm_free(&env, threaded);
 }
 
+/* mean pinball of the refit's levels on held-out rows */
+static double
+heldout_pinball_refit(const deepfm_model *model, const double *X, const double *S, int n)
+{
+	double	   *q = malloc((size_t) (model->refit_m - 1) * sizeof(double));
+	double	   *tmp = malloc(deepfm_scratch_size(model) * sizeof(double));
+	double		total = 0.0;
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		deepfm_refit_row(model, X + i * 3, q, tmp);
+		for (j = 0; j < model->refit_m - 1; j++)
+		{
+			double		tau = (double) (j + 1) / model->refit_m,
+						r = S[i] - q[j];
+
+			total += r >= 0 ? tau * r : (tau - 1) * r;
+		}
+	}
+	free(q);
+	free(tmp);
+	return total / ((double) n * (model->refit_m - 1));
+}
+
+SF_TEST(test_refit)
+{
+	enum
+	{
+	N = 3000, NT = 1000};
+	static double X[N * 3],
+				S[N],
+				XT[NT * 3],
+				ST[NT];
+	deepfm_params p;
+	deepfm_model *head,
+			   *model,
+			   *decoded;
+	sf_buf		b1,
+				b2;
+	sf_qcurve	c;
+	double		x[3] = {0.3, 2, 1};
+	double		pl_head,
+				pl_refit;
+	sf_status	st;
+
+	interaction_data(1, X, S, N);
+	interaction_data(2, XT, ST, NT);
+	default_params(&p);
+	p.k = 4;
+	p.layers.n = 2;
+	p.layers.v[0] = 32;
+	p.layers.v[1] = 16;
+	p.m = 20;
+	p.epochs = 40;
+	p.batch_size = 128;
+	p.learning_rate = 0.005;
+	p.patience = 10;
+	p.transform = 1;
+	st = deepfm_fit(&env, &p, X, S, N, 1, 2, &head);
+	p.refit = 1;
+	p.refit_m = 20;
+	st |= deepfm_fit(&env, &p, X, S, N, 1, 2, &model);
+	SF_OK(st == SF_OK, "fits: %s", st ? env.msg : "ok");
+	if (st != SF_OK)
+		return;
+	SF_OK(model->refit_m == 20 && model->refit_p >= 2 && model->refit_p <= model->n_phi + 1,
+		  "refit of %d levels on %d of %d features", model->refit_m - 1, model->refit_p - 1, model->n_phi);
+	pl_head = heldout_pinball(head, XT, ST, NT);
+	pl_refit = heldout_pinball_refit(model, XT, ST, NT);
+	/* the same network; the refit solves the head's problem exactly on the training rows */
+	SF_OK(pl_refit < 1.05 * pl_head, "held-out pinball: refit %.4f, head %.4f", pl_refit, pl_head);
+	SF_OK(deepfm_curve(&env, model, x, &c) == SF_OK && c.m == 20, "curve from the refit");
+	sf_qcurve_free(&env, &c);
+	sf_buf_init(&b1, &env);
+	sf_buf_init(&b2, &env);
+	deepfm_encode(&env, model, &b1);
+	st = deepfm_decode(&env, b1.data, b1.len, &decoded);
+	SF_OK(st == SF_OK, "decode with a refit section: %s", st ? env.msg : "ok");
+	if (st == SF_OK)
+	{
+		deepfm_encode(&env, decoded, &b2);
+		SF_OK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0, "refit model round trip");
+		SF_NEAR(heldout_pinball_refit(decoded, XT, ST, NT), pl_refit, 1e-12, "decoded refit scores the same");
+		deepfm_free(&env, decoded);
+	}
+	p.refit_m = 5000;
+	SF_OK(deepfm_fit(&env, &p, X, S, N, 1, 2, &decoded) == SF_EINVAL, "refit_m too large: %s", env.msg);
+	p.refit = 0;
+	p.refit_m = 10;
+	SF_OK(deepfm_fit(&env, &p, X, S, N, 1, 2, &decoded) == SF_EINVAL, "refit_m without refit: %s", env.msg);
+	sf_buf_free(&b1);
+	sf_buf_free(&b2);
+	deepfm_free(&env, head);
+	deepfm_free(&env, model);
+}
+
 /* 8 uneven shards on 1 and 3 threads, with dropout: the same weights */
 SF_TEST(test_threads_shards)
 {
@@ -475,6 +573,7 @@ main(void)
 	SF_RUN(test_gradient);
 	SF_RUN(test_fm_identity_and_row_scorer);
 	SF_RUN(test_fit_interaction);
+	SF_RUN(test_refit);
 	SF_RUN(test_threads_shards);
 	SF_RUN(test_fit_errors);
 	return sf_test_done();
