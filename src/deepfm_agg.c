@@ -34,6 +34,7 @@
 
 #include "scfrisk/deepfm.h"
 #include "scfrisk_pg.h"
+#include "deepfm_pg.h"
 #include "mlp_pg.h"				/* SfJsonbHasKey */
 
 /*
@@ -118,12 +119,6 @@ IntArrayLength(ArrayType *arr, const char *what)
 	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 }
 
-/*
- * Copy the categorical ids of arr (n elements) into out as doubles: NULL
- * and negative ids are errors naming the element.  Shared with
- * deepfm_sql.c.
- */
-void		DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what);
 void
 DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what)
 {
@@ -152,7 +147,6 @@ DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what)
 	}
 }
 
-int			DeepfmCategoricalLength(ArrayType *arr, const char *what);
 int
 DeepfmCategoricalLength(ArrayType *arr, const char *what)
 {

@@ -63,7 +63,7 @@ static const sf_param_spec deepfm_specs[] = {
 	{"refit_m", SF_PT_INT, offsetof(deepfm_params, refit_m), 0, 0, 10000, 0, 0, NULL, NULL,
 	"grid parameter of the refit, 0 = min(1000, max(100, ceil(sqrt(n))))"},
 	{"threads", SF_PT_INT, offsetof(deepfm_params, threads), 0, 0, 64, 0, 0, NULL, NULL,
-	"threads sharing each batch's shards in training, 0 = scfrisk.threads"},
+	"threads sharing each batch's shards (and the refit's levels), 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
 };
