@@ -14,10 +14,8 @@
  * function parses the params, runs the pure core (deepfm_fit.c) in its own
  * memory context "scfrisk qrgmm_deepfm fit", and copies the encoded model to
  * the caller's context.  Partial states combine by concatenation in input
- * order.  Training is a sequential pass over seeded shuffles, so a parallel
- * plan whose parts arrive in another order trains on the same rows in
- * another order (a different, equally valid model); run with
- * max_parallel_workers_per_gather = 0 when the bytes must repeat.
+ * order; the core sorts the rows into a canonical order before training,
+ * so a parallel plan gives the same model bytes as a serial one.
  */
 #include "postgres.h"
 

@@ -17,7 +17,10 @@
  * the validation loss without dropout; with patience > 0 the weights of the
  * best validation epoch are kept.
  *
- * Determinism: every random choice draws from sf_rng streams of the seed
+ * Determinism: training starts from the rows in a canonical order (sorted
+ * by response, then by field), so the model depends on the multiset of
+ * rows, not on scan or parallel-plan order; every random choice draws from
+ * sf_rng streams of the seed
  * (1 split, 2 initialisation, 3 shuffles, dropout per step and shard),
  * loops run in a fixed order, and threads only share the fixed shards of a
  * batch (deepfm_train.c), so the bytes do not depend on the thread count
@@ -323,10 +326,83 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	return st;
 }
 
+/*
+ * Canonical row order: by response, then field by field, then by the bits
+ * (so -0.0 and 0.0 are ordered too).  Training starts from the rows in
+ * this order, so the model depends on the multiset of rows only, not on
+ * the order a scan or a parallel plan delivers them in.
+ */
+typedef struct row_order
+{
+	const double *X;			/* (n, F) */
+	const double *S;			/* (n) */
+	uint32_t	F;
+} row_order;
+
+static int
+row_cmp(const row_order *o, uint32_t a, uint32_t b)
+{
+	const double *xa = o->X + (size_t) a * o->F;
+	const double *xb = o->X + (size_t) b * o->F;
+	uint32_t	f;
+	int			c;
+
+	if (o->S[a] != o->S[b])
+		return o->S[a] < o->S[b] ? -1 : 1;
+	for (f = 0; f < o->F; f++)
+		if (xa[f] != xb[f])
+			return xa[f] < xb[f] ? -1 : 1;
+	c = memcmp(&o->S[a], &o->S[b], sizeof(double));
+	if (c != 0)
+		return c;
+	return memcmp(xa, xb, sizeof(double) * o->F);
+}
+
+/* Stable bottom-up merge sort of idx[0..n) by row_cmp; tmp holds n entries. */
+static void
+sort_rows(const row_order *o, uint32_t *idx, uint32_t *tmp, size_t n)
+{
+	size_t		width,
+				lo;
+	uint32_t   *src = idx,
+			   *dst = tmp;
+
+	for (width = 1; width < n; width *= 2)
+	{
+		for (lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t		i = lo,
+						j = mid,
+						k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = row_cmp(o, src[j], src[i]) < 0 ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		{
+			uint32_t   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != idx)
+		memcpy(idx, src, n * sizeof(uint32_t));
+}
+
 sf_status
-deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const double *S,
+deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, const double *S_in,
 		   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
 {
+	const double *X = NULL;		/* the rows in canonical order */
+	const double *S = NULL;
+	double	   *Xs = NULL,
+			   *Ss = NULL;
 	deepfm_params params = *params_in;
 	deepfm_model *model = NULL;
 	uint32_t	F = n_numeric + n_categorical;
@@ -394,7 +470,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	/* rows: checked once, so the batch code needs no checks */
 	for (i = 0; i < n; i++)
 	{
-		if ((st = deepfm_check_row(env, model, X + i * F)) != SF_OK)
+		if ((st = deepfm_check_row(env, model, X_in + i * F)) != SF_OK)
 		{
 			char		why[sizeof(env->errbuf)];
 
@@ -402,18 +478,50 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 			st = sf_fail(env, SF_EDATA, "row %zu: %s", i + 1, why);
 			goto done;
 		}
-		if (!isfinite(S[i]))
+		if (!isfinite(S_in[i]))
 		{
 			st = sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
 			goto done;
 		}
-		if (transform == SF_TRANSFORM_LOG1P && S[i] <= -1.0)
+		if (transform == SF_TRANSFORM_LOG1P && S_in[i] <= -1.0)
 		{
 			st = sf_fail(env, SF_EDATA,
 						 "response %g at row %zu is <= -1, where log1p is undefined (use \"transform\": \"identity\")",
-						 S[i], i + 1);
+						 S_in[i], i + 1);
 			goto done;
 		}
+	}
+
+	/* the rows in canonical order (see row_cmp) */
+	{
+		row_order	o;
+		uint32_t   *perm = sf_malloc(env, n * sizeof(uint32_t));
+		uint32_t   *ptmp = sf_malloc(env, n * sizeof(uint32_t));
+
+		Xs = sf_malloc(env, n * (size_t) F * sizeof(double));
+		Ss = sf_malloc(env, n * sizeof(double));
+		if (!perm || !ptmp || !Xs || !Ss)
+		{
+			sf_free(env, perm);
+			sf_free(env, ptmp);
+			st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
+			goto done;
+		}
+		o.X = X_in;
+		o.S = S_in;
+		o.F = F;
+		for (i = 0; i < n; i++)
+			perm[i] = (uint32_t) i;
+		sort_rows(&o, perm, ptmp, n);
+		for (i = 0; i < n; i++)
+		{
+			memcpy(Xs + i * F, X_in + (size_t) perm[i] * F, sizeof(double) * F);
+			Ss[i] = S_in[perm[i]];
+		}
+		sf_free(env, perm);
+		sf_free(env, ptmp);
+		X = Xs;
+		S = Ss;
 	}
 
 	/* responses: y = T(S), standardised */
@@ -636,6 +744,8 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 
 done:
 	deepfm_trainer_free(env, &tr);
+	sf_free(env, Xs);
+	sf_free(env, Ss);
 	nn_adam_free(env, &opt);
 	nn_adam_free(env, &opt_tower);
 	sf_free(env, ys);

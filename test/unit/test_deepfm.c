@@ -530,8 +530,36 @@ SF_TEST(test_threads_shards)
 		  memcmp(a->tower.params, b->tower.params, a->tower.n_params * sizeof(float)) == 0 &&
 		  memcmp(a->log_train, b->log_train, 3 * sizeof(float)) == 0,
 		  "1 and 3 threads over 8 shards give the same weights and log");
-	deepfm_free(&env, a);
 	deepfm_free(&env, b);
+	/* the rows in reverse order: the same model (canonical row order) */
+	{
+		static double XR[N * 3],
+					SR[N];
+		sf_buf		ba,
+					bb;
+		int			i;
+
+		for (i = 0; i < N; i++)
+		{
+			memcpy(XR + i * 3, X + (N - 1 - i) * 3, 3 * sizeof(double));
+			SR[i] = S[N - 1 - i];
+		}
+		st = deepfm_fit(&env, &p, XR, SR, N, 1, 2, &b);
+		SF_OK(st == SF_OK, "fit on reversed rows");
+		sf_buf_init(&ba, &env);
+		sf_buf_init(&bb, &env);
+		deepfm_encode(&env, a, &ba);
+		if (st == SF_OK)
+		{
+			deepfm_encode(&env, b, &bb);
+			deepfm_free(&env, b);
+		}
+		SF_OK(ba.len == bb.len && memcmp(ba.data, bb.data, ba.len) == 0,
+			  "rows in another order give the same bytes");
+		sf_buf_free(&ba);
+		sf_buf_free(&bb);
+	}
+	deepfm_free(&env, a);
 }
 
 SF_TEST(test_fit_errors)
