@@ -7,8 +7,9 @@
  * Steps (methods/qrgmm_scf.md section 4.2): y = T(S) standardised; numeric
  * fields z-scored with the training mean and population standard
  * deviation; each categorical field's vocabulary is the sorted set of ids
- * seen at least min_count times (rarer ids train the unknown bucket, which
- * is what unseen ids get at scoring time).  Embeddings start N(0, 0.1^2),
+ * seen at least min_count times; rarer ids, and a share unknown_share of
+ * all training ids drawn afresh per batch, train the unknown bucket, which
+ * is what unseen ids get at scoring time.  Embeddings start N(0, 0.1^2),
  * first-order weights at 0, the MLP He-normal (nn.c), the head's weights
  * Glorot-uniform and its biases at the empirical tau_j-quantiles of the
  * standardised training responses, so the first epoch starts from the
@@ -59,6 +60,8 @@ static const sf_param_spec deepfm_specs[] = {
 		NULL, NULL, "epochs without validation improvement before stopping, 0 = train all epochs"},
 	{"min_count", SF_PT_INT, offsetof(deepfm_params, min_count), 1, 1, 1000000, 0, 0, NULL, NULL,
 	"ids seen in fewer training rows share the field's unknown bucket"},
+	{"unknown_share", SF_PT_DOUBLE, offsetof(deepfm_params, unknown_share), 0.01, 0, 0.5, 0, 0,
+		NULL, NULL, "rate at which training ids are replaced by their field's unknown bucket"},
 	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
 		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
 	{"refit", SF_PT_BOOL, offsetof(deepfm_params, refit), 0, 0, 1, 0, 0, NULL, NULL,
@@ -255,7 +258,7 @@ static sf_status
 build_info(sf_env *env, deepfm_model *model, int stopped_early)
 {
 	sf_buf		b;
-	char		t[256];
+	char		t[512];
 	uint32_t	c,
 				e,
 				step;
@@ -282,11 +285,14 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	}
 	snprintf(t, sizeof(t),
 			 "], \"head_inputs\": %d, \"levels\": %d, \"parameters\": %zu}, "
-			 "\"m\": %d, \"transform\": \"%s\", \"unknown_bucket\": "
-			 "\"per categorical field: ids seen fewer than min_count times in training and ids never seen\", ",
+			 "\"m\": %d, \"transform\": \"%s\", ",
 			 model->n_phi, model->m - 1, total, model->m,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity");
 	put_str(&b, t);
+	/* a constant: kept out of the fixed-size buffer */
+	put_str(&b, "\"unknown_bucket\": \"per categorical field: ids seen fewer than min_count times "
+			"in training and ids never seen; trained by replacing training ids at rate "
+			"unknown_share\", ");
 	snprintf(t, sizeof(t), "\"epochs_run\": %u, \"best_epoch\": %u, \"stopped_early\": %s, ",
 			 model->epochs_run, model->best_epoch, stopped_early ? "true" : "false");
 	put_str(&b, t);
@@ -670,7 +676,8 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, cons
 				goto done;
 			}
 			tl += deepfm_trainer_step(&tr, model, X, ys, trows + s, bm, params.dropout,
-									  params.weight_decay, (uint64_t) params.seed, step++);
+									  params.unknown_share, params.weight_decay,
+									  (uint64_t) params.seed, step++);
 			nn_adam_step(&opt, model->params, tr.w[0].grad);
 			nn_adam_step(&opt_tower, model->tower.params, tr.w[0].tw.grad);
 		}

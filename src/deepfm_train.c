@@ -8,8 +8,8 @@
  * bm and the model's size (never on the thread count): at most
  * DEEPFM_MAX_SHARDS shards of about DEEPFM_SHARD_ROWS rows.  Each shard
  * runs the forward and backward pass on its rows with its own scratch,
- * its own dropout stream (seeded from the seed, the step and the shard
- * number) and its own gradient, normalised by the whole batch's rows; the
+ * its own random stream for unknown-id replacement and dropout (seeded from
+ * the seed, the step and the shard number) and its own gradient, normalised by the whole batch's rows; the
  * weight decay enters through shard 0 only.  The gradients are then summed
  * in shard order into shard 0's, so the sum, and hence the model bytes, are
  * the same whether one thread runs every shard or several threads share
@@ -39,8 +39,9 @@ typedef struct shard_job
 	int			rows;			/* rows in this shard */
 	int			norm_rows;		/* rows of the whole batch */
 	double		dropout;
+	double		unknown_share;	/* rate of ids replaced by the unknown bucket */
 	double		weight_decay;	/* the batch's for shard 0, else 0 */
-	sf_rng		rng;			/* this shard's dropout stream */
+	sf_rng		rng;			/* this shard's stream (unknown ids, dropout) */
 	double		loss;			/* out: summed loss of the shard's rows */
 } shard_job;
 
@@ -63,6 +64,18 @@ run_shard(shard_job *j)
 	for (r = 0; r < j->rows; r++)
 		j->yb[r] = j->ys[j->idx[r]];
 	deepfm_batch_inputs(j->model, j->w, j->X, j->idx, j->rows);
+	if (j->unknown_share > 0.0)
+	{
+		/* train the unknown buckets: what an id unseen in training gets */
+		const deepfm_model *m = j->model;
+		uint32_t	F = deepfm_fields(m);
+		uint32_t	f;
+
+		for (r = 0; r < j->rows; r++)
+			for (f = m->n_numeric; f < F; f++)
+				if (sf_rng_uniform(&j->rng) < j->unknown_share)
+					j->w->rows[(size_t) r * F + f] = m->row_off[f];
+	}
 	deepfm_forward(j->model, j->w, j->rows, j->dropout, j->dropout > 0.0 ? &j->rng : NULL);
 	j->loss = deepfm_batch_loss(j->model, j->w, j->yb, j->rows);
 	deepfm_backward(j->model, j->w, j->yb, j->rows, j->norm_rows, j->weight_decay);
@@ -145,7 +158,7 @@ deepfm_trainer_free(sf_env *env, deepfm_trainer *t)
 double
 deepfm_trainer_step(const deepfm_trainer *tc, const deepfm_model *model, const double *X,
 					const float *ys, const uint32_t *idx, int bm, double dropout,
-					double weight_decay, uint64_t seed, uint64_t step)
+					double unknown_share, double weight_decay, uint64_t seed, uint64_t step)
 {
 	deepfm_trainer *t = (deepfm_trainer *) tc;
 	shard_job	jobs[DEEPFM_MAX_SHARDS];
@@ -172,6 +185,7 @@ deepfm_trainer_step(const deepfm_trainer *tc, const deepfm_model *model, const d
 		jobs[s].rows = hi > lo ? hi - lo : 0;
 		jobs[s].norm_rows = bm;
 		jobs[s].dropout = dropout;
+		jobs[s].unknown_share = unknown_share;
 		jobs[s].weight_decay = s == 0 ? weight_decay : 0.0;
 		jobs[s].loss = 0.0;
 		sf_rng_init(&jobs[s].rng, seed, ((uint64_t) 4 << 48) + step * DEEPFM_MAX_SHARDS + (uint64_t) s);

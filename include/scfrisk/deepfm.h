@@ -69,6 +69,7 @@ typedef struct deepfm_params
 	double		validation_share;	/* rows held out for the validation loss, 0 = none */
 	int			patience;		/* epochs without improvement before stopping, 0 = off */
 	int			min_count;		/* ids seen fewer times share the unknown bucket */
+	double		unknown_share;	/* training ids replaced by the unknown bucket at this rate */
 	int			transform;		/* index into {"log1p", "identity"} */
 	int			refit;			/* refit exact linear QRs on the learned features */
 	int			refit_m;		/* grid of the refit, 0 = min(1000, max(100, ceil(sqrt n))) */
@@ -268,13 +269,14 @@ extern void deepfm_trainer_free(sf_env *env, deepfm_trainer *t);
  * Forward and backward pass of the rows idx[0..bm) (bm <= batch_size) of
  * X / ys, in shards on up to t->threads threads; leaves the gradient of the
  * batch's mean loss (+ weight decay) in t->w[0].grad and t->w[0].tw.grad,
- * the same floats for any thread count.  Dropout draws from streams of
- * (seed, step, shard).  Returns the summed loss of the batch's rows.
+ * the same floats for any thread count.  Each categorical id is replaced by
+ * its field's unknown bucket with probability unknown_share; that and
+ * dropout draw from streams of (seed, step, shard).  Returns the summed loss of the batch's rows.
  */
 extern double deepfm_trainer_step(const deepfm_trainer *t, const deepfm_model *model,
 								  const double *X, const float *ys, const uint32_t *idx, int bm,
-								  double dropout, double weight_decay, uint64_t seed,
-								  uint64_t step);
+								  double dropout, double unknown_share, double weight_decay,
+								  uint64_t seed, uint64_t step);
 
 /* Lay out params for the model's shapes and allocate them (zero). */
 extern sf_status deepfm_alloc_params(sf_env *env, deepfm_model *model);

@@ -494,6 +494,52 @@ SF_TEST(test_refit)
 	deepfm_free(&env, model);
 }
 
+/* a trained unknown bucket scores unseen ids better than an untrained one */
+SF_TEST(test_unknown_bucket)
+{
+	enum
+	{
+	N = 3000, NT = 1000};
+	static double X[N * 3],
+				S[N],
+				XT[NT * 3],
+				ST[NT];
+	deepfm_params p;
+	deepfm_model *trained,
+			   *untrained;
+	double		pl_t,
+				pl_u;
+	int			i;
+	sf_status	st;
+
+	interaction_data(1, X, S, N);
+	interaction_data(2, XT, ST, NT);
+	for (i = 0; i < NT; i++)
+		XT[i * 3 + 1] = 99;		/* field 1 never seen */
+	default_params(&p);
+	p.k = 4;
+	p.layers.n = 1;
+	p.layers.v[0] = 16;
+	p.m = 10;
+	p.epochs = 20;
+	p.batch_size = 128;
+	p.learning_rate = 0.005;
+	p.patience = 0;
+	p.transform = 1;
+	p.unknown_share = 0.2;
+	st = deepfm_fit(&env, &p, X, S, N, 1, 2, &trained);
+	p.unknown_share = 0.0;
+	st |= deepfm_fit(&env, &p, X, S, N, 1, 2, &untrained);
+	SF_OK(st == SF_OK, "fits");
+	if (st != SF_OK)
+		return;
+	pl_t = heldout_pinball(trained, XT, ST, NT);
+	pl_u = heldout_pinball(untrained, XT, ST, NT);
+	SF_OK(pl_t < pl_u, "unseen ids: pinball %.4f with a trained bucket, %.4f without", pl_t, pl_u);
+	deepfm_free(&env, trained);
+	deepfm_free(&env, untrained);
+}
+
 /* 8 uneven shards on 1 and 3 threads, with dropout: the same weights */
 SF_TEST(test_threads_shards)
 {
@@ -602,6 +648,7 @@ main(void)
 	SF_RUN(test_fm_identity_and_row_scorer);
 	SF_RUN(test_fit_interaction);
 	SF_RUN(test_refit);
+	SF_RUN(test_unknown_bucket);
 	SF_RUN(test_threads_shards);
 	SF_RUN(test_fit_errors);
 	return sf_test_done();
