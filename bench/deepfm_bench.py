@@ -11,10 +11,10 @@ methods/qrgmm_scf.md section 8.2 (categorical interactions), in one run on the s
 2. A PyTorch peer (Debian's python3-torch) with the same architecture (embeddings,
    first-order terms, FM term, ReLU MLP with dropout, multi-output head, the same
    initialisation rules), the same training rows, epochs, batch size, Adam settings and
-   weight decay, no validation split: held-out pinball within 2% of it, and the training
-   time ratio scfrisk / PyTorch at the same thread count (<= 1.0 means scfrisk is
-   faster).  scfrisk's time is the aggregate query; PyTorch's the training loop over
-   tensors already in memory.
+   weight decay, no validation split and no unknown-id replacement: held-out pinball
+   within 2% of it, and the training time ratio scfrisk / PyTorch at the same thread
+   count (<= 1.0 means scfrisk is faster).  scfrisk's time is the aggregate query;
+   PyTorch's the training loop over tensors already in memory.
 
 Usage: /usr/bin/python3 bench/deepfm_bench.py [n_train] [epochs] [threads]
 with PG* variables pointing at a server that has scfrisk installed.
@@ -43,7 +43,7 @@ FIDELITY_PARAMS = ('{"k": %d, "layers": [128, 64], "m": %d, "epochs": 200, "batc
                    '"threads": %d, "seed": 1}' % (K, M, BATCH, LR, WD, DROPOUT, THREADS))
 # peer run: fixed epochs, no validation split, the same settings as the PyTorch loop
 PEER_PARAMS = ('{"k": %d, "layers": [128, 64], "m": %d, "epochs": %d, "batch_size": %d, '
-               '"learning_rate": %g, "weight_decay": %g, "dropout": %g, "patience": 0, '
+               '"learning_rate": %g, "weight_decay": %g, "dropout": %g, "patience": 0, "unknown_share": 0, '
                '"validation_share": 0, "threads": %d, "seed": 1}'
                % (K, M, EPOCHS, BATCH, LR, WD, DROPOUT, THREADS))
 
