@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what scfrisk needs from Debian's packages, and nothing when all is
-# there.  Run as root (or with sudo available).  Usage: scripts/setup.sh
+# there.  Run as root (or with sudo available).  Usage: scripts/setup.sh [--bench]
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +14,8 @@ PACKAGES=(
 	postgresql-15-cron                       # registry: scheduled retraining test
 	gnuplot-nox                              # docs: risk-curve pictures
 )
+# bench-only, with "scripts/setup.sh --bench": the PyTorch peer of bench/deepfm_bench.py
+[ "${1:-}" = "--bench" ] && PACKAGES+=(python3-torch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

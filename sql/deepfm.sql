@@ -20,8 +20,8 @@ UPDATE d SET y = 5 + num[1] + CASE WHEN (cat[1] + cat[2]) % 2 = 0 THEN 1.5 ELSE 
 	+ (0.3 + 0.5 * (cat[1] = cat[2])::int) * sqrt(-2 * ln(u1)) * cos(2 * pi() * u2);
 
 CREATE TEMP TABLE p AS SELECT
-'{"k": 4, "layers": [32, 16], "m": 10, "epochs": 30, "batch_size": 64,
-  "learning_rate": 0.005, "patience": 10, "transform": "identity", "threads": 1}'::jsonb AS params;
+'{"k": 4, "layers": [32, 16], "m": 10, "epochs": 60, "batch_size": 64, "dropout": 0,
+  "learning_rate": 0.005, "patience": 20, "transform": "identity", "threads": 1}'::jsonb AS params;
 
 CREATE TEMP TABLE m AS
 SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, (SELECT params FROM p)) AS model FROM d;
@@ -30,7 +30,7 @@ SELECT scfrisk.model_kind(model), i->>'n_features' AS n_features, i->'train_rows
 	   i->'info'->'architecture' AS architecture, i->'info'->>'m' AS m,
 	   i->'info'->>'transform' AS transform
 FROM (SELECT model, scfrisk.model_info(model) AS i FROM m) s;
-SELECT (i->>'epochs_run')::int BETWEEN 1 AND 30 AS trained,
+SELECT (i->>'epochs_run')::int BETWEEN 1 AND 60 AS trained,
 	   (i->>'best_epoch')::int BETWEEN 1 AND (i->>'epochs_run')::int AS best_in_range,
 	   jsonb_array_length(i->'log') = (i->>'epochs_run')::int AS full_log,
 	   (i->'log'->0->>'train')::float8 > (i->>'best_train_loss')::float8 AS loss_fell,
@@ -38,9 +38,12 @@ SELECT (i->>'epochs_run')::int BETWEEN 1 AND 30 AS trained,
 FROM (SELECT scfrisk.model_info(model)->'info' AS i FROM m) s;
 SELECT scfrisk.model_info(model)->'params' AS params FROM m;
 
--- same data, params and seed: the same bytes
+-- same data, params and seed: the same bytes, with 1 or 3 training threads
 SELECT md5(model) = (SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, y, (SELECT params FROM p))) FROM d)
-	AS deterministic FROM m;
+	AS deterministic,
+	   md5(model) = (SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, y,
+			(SELECT params || '{"threads": 3}' FROM p))) FROM d) AS same_with_threads
+FROM m;
 
 -- the curve: m + 1 sorted knots with flat tails; the overload is the same curve
 SELECT array_length(c, 1) AS knots, c[1] = c[2] AS flat_low, c[10] = c[11] AS flat_high,
@@ -48,11 +51,12 @@ SELECT array_length(c, 1) AS knots, c[1] = c[2] AS flat_low, c[10] = c[11] AS fl
 	   c = scfrisk.qrgmm_curve(model, ARRAY[0.2], ARRAY[1, 2]) AS overload_same
 FROM (SELECT model, scfrisk.qrgmm_curve(model, ARRAY[0.2, 1, 2]) AS c FROM m) s;
 
--- the interaction: medians near 5 + x +- 1.5, spread wider when a = b
+-- the interaction: medians near 5 + x +- 1.5, spread wider when a = b (true ratio of the
+-- 0.2..0.8 spreads: 0.8 / 0.3 = 2.67; 1,500 rows recover a good part of it)
 SELECT a, b, abs(scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[a, b], 0.5)
 				 - (5 + CASE WHEN (a + b) % 2 = 0 THEN 1.5 ELSE -1.5 END)) < 0.4 AS median_close
 FROM m, (VALUES (0, 0), (0, 1), (1, 2), (2, 2), (3, 1)) v(a, b) ORDER BY a, b;
-SELECT (q1[2] - q1[1]) > 1.4 * (q2[2] - q2[1]) AS wider_when_equal
+SELECT (q1[2] - q1[1]) > 1.3 * (q2[2] - q2[1]) AS wider_when_equal
 FROM (SELECT scfrisk.qrgmm_quantiles(model, ARRAY[0.0], ARRAY[1, 1], ARRAY[0.2, 0.8]) AS q1,
 			 scfrisk.qrgmm_quantiles(model, ARRAY[0.0], ARRAY[1, 2], ARRAY[0.2, 0.8]) AS q2 FROM m) s;
 
@@ -79,6 +83,24 @@ FROM m;
 SELECT scfrisk.model_info(scfrisk.qrgmm_deepfm_train(num, cat, y,
 	'{"k": 2, "layers": [4], "m": 4, "epochs": 1, "min_count": 400, "patience": 0}'))
 	->'info'->'architecture'->'vocabulary_sizes' AS vocab FROM d;
+
+-- refit: exact linear quantile regressions on the learned features, a finer grid
+CREATE TEMP TABLE mr AS
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y,
+	(SELECT params || '{"refit": true, "refit_m": 30}' FROM p)) AS model FROM d;
+SELECT i->'refit'->>'m' AS refit_m, i->'refit'->>'levels' AS refit_levels,
+	   (i->'refit'->>'features')::int + (i->'refit'->>'dropped_features')::int
+		= (i->'architecture'->>'head_inputs')::int AS features_accounted,
+	   array_length(scfrisk.qrgmm_curve(model, ARRAY[0.2, 1, 2]), 1) AS knots
+FROM (SELECT model, scfrisk.model_info(model)->'info' AS i FROM mr) s;
+SELECT a, b, abs(scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[a, b], 0.5)
+				 - (5 + CASE WHEN (a + b) % 2 = 0 THEN 1.5 ELSE -1.5 END)) < 0.4 AS refit_median_close
+FROM mr, (VALUES (0, 0), (1, 2)) v(a, b) ORDER BY a, b;
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit_m": 10}') FROM d;
+-- the largest usable refit_m depends on how many learned features survive: SQLSTATE only
+\set VERBOSITY sqlstate
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit": true, "refit_m": 1000, "layers": [4], "epochs": 1}') FROM d;
+\set VERBOSITY default
 
 -- bad input
 SELECT scfrisk.qrgmm_deepfm_train(num, ARRAY[-1, 0], y, '{}') FROM d;
@@ -111,8 +133,12 @@ SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[-2, 1], 0.5) FROM m;
 SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[NULL, 1]::int[], 0.5) FROM m;
 SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.0, 1.0], ARRAY[1], 0.5) FROM m;
 SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[1, 1], 1.5) FROM m;
+SELECT scfrisk.qrgmm_curve(substring(model from 1 for 20), ARRAY[0.0, 1, 1]) FROM m;
+-- sizes and checksums depend on the trained weights: print the SQLSTATE only
+\set VERBOSITY sqlstate
 SELECT scfrisk.qrgmm_curve(substring(model from 1 for length(model) - 10), ARRAY[0.0, 1, 1]) FROM m;
 SELECT scfrisk.qrgmm_curve(overlay(model placing '\xffff'::bytea from 200), ARRAY[0.0, 1, 1]) FROM m;
+\set VERBOSITY default
 SELECT scfrisk.qrgmm_deepfm_covariates(scfrisk.qrgmm_train(x, y, '{"m": 4}'), ARRAY[0.0], ARRAY[1])
 FROM (SELECT ARRAY[num[1], k::float8] AS x, y FROM d) s;
 SELECT scfrisk.qrgmm_coefficients(model) FROM m;

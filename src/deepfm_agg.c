@@ -14,10 +14,8 @@
  * function parses the params, runs the pure core (deepfm_fit.c) in its own
  * memory context "scfrisk qrgmm_deepfm fit", and copies the encoded model to
  * the caller's context.  Partial states combine by concatenation in input
- * order.  Training is a sequential pass over seeded shuffles, so a parallel
- * plan whose parts arrive in another order trains on the same rows in
- * another order (a different, equally valid model); run with
- * max_parallel_workers_per_gather = 0 when the bytes must repeat.
+ * order; the core sorts the rows into a canonical order before training,
+ * so a parallel plan gives the same model bytes as a serial one.
  */
 #include "postgres.h"
 
@@ -34,6 +32,7 @@
 
 #include "scfrisk/deepfm.h"
 #include "scfrisk_pg.h"
+#include "deepfm_pg.h"
 #include "mlp_pg.h"				/* SfJsonbHasKey */
 
 /*
@@ -118,12 +117,6 @@ IntArrayLength(ArrayType *arr, const char *what)
 	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 }
 
-/*
- * Copy the categorical ids of arr (n elements) into out as doubles: NULL
- * and negative ids are errors naming the element.  Shared with
- * deepfm_sql.c.
- */
-void		DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what);
 void
 DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what)
 {
@@ -152,7 +145,6 @@ DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what)
 	}
 }
 
-int			DeepfmCategoricalLength(ArrayType *arr, const char *what);
 int
 DeepfmCategoricalLength(ArrayType *arr, const char *what)
 {

@@ -88,6 +88,17 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 		sf_buf_put_f32(b, model->log_val[e]);
 	}
 	sf_section_end(b, mark);
+
+	if (model->refit_m > 0)
+	{
+		mark = sf_section_begin(b, DEEPFM_TAG_REFIT);
+		sf_buf_put_u32(b, (uint32_t) model->refit_m);
+		sf_buf_put_u32(b, (uint32_t) model->refit_p);
+		for (e = 0; e + 1 < (uint32_t) model->refit_p; e++)
+			sf_buf_put_u32(b, model->refit_cols[e]);
+		sf_buf_put_f64s(b, model->refit_coef, (size_t) (model->refit_m - 1) * model->refit_p);
+		sf_section_end(b, mark);
+	}
 	return sf_container_finish(b);
 }
 
@@ -129,7 +140,7 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	if (st != SF_OK)
 		return st;
 	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > DEEPFM_TAG_LOG)
+		if (c.sections[i].tag > DEEPFM_TAG_REFIT)
 			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
 						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
@@ -282,6 +293,38 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 		model->log_val[e] = sf_read_f32(&r);
 		if (!isfinite(model->log_train[e]) || isinf(model->log_val[e]))
 			CORRUPT("qrgmm_deepfm model has an invalid loss in its training log at epoch %u", e + 1);
+	}
+
+	/* optional refit */
+	sec = sf_container_find(&c, DEEPFM_TAG_REFIT);
+	if (sec != NULL)
+	{
+		uint32_t	rm,
+					rp;
+
+		sf_reader_init(&r, sec->data, sec->len);
+		rm = sf_read_u32(&r);
+		rp = sf_read_u32(&r);
+		if (!sf_reader_ok(&r) || rm < 2 || rm > 10000 || rp < 1 || rp > (uint32_t) model->n_phi + 1 ||
+			sec->len != 8 + (uint64_t) (rp - 1) * 4 + (uint64_t) (rm - 1) * rp * 8)
+			CORRUPT("qrgmm_deepfm model has an invalid refit section");
+		model->refit_cols = sf_malloc(env, (size_t) rp * sizeof(uint32_t));
+		model->refit_coef = sf_malloc(env, (size_t) (rm - 1) * rp * sizeof(double));
+		if (!model->refit_cols || !model->refit_coef)
+			NOMEM();
+		for (i = 0; i + 1 < rp; i++)
+		{
+			model->refit_cols[i] = sf_read_u32(&r);
+			if (model->refit_cols[i] >= (uint32_t) model->n_phi ||
+				(i > 0 && model->refit_cols[i] <= model->refit_cols[i - 1]))
+				CORRUPT("qrgmm_deepfm model's refit uses an invalid feature index");
+		}
+		sf_read_f64s(&r, model->refit_coef, (size_t) (rm - 1) * rp);
+		for (i = 0; i < (size_t) (rm - 1) * rp; i++)
+			if (!isfinite(model->refit_coef[i]))
+				CORRUPT("qrgmm_deepfm model has a non-finite refit coefficient");
+		model->refit_m = (int) rm;
+		model->refit_p = (int) rp;
 	}
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);

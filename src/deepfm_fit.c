@@ -7,8 +7,9 @@
  * Steps (methods/qrgmm_scf.md section 4.2): y = T(S) standardised; numeric
  * fields z-scored with the training mean and population standard
  * deviation; each categorical field's vocabulary is the sorted set of ids
- * seen at least min_count times (rarer ids train the unknown bucket, which
- * is what unseen ids get at scoring time).  Embeddings start N(0, 0.1^2),
+ * seen at least min_count times; rarer ids, and a share unknown_share of
+ * all training ids drawn afresh per batch, train the unknown bucket, which
+ * is what unseen ids get at scoring time.  Embeddings start N(0, 0.1^2),
  * first-order weights at 0, the MLP He-normal (nn.c), the head's weights
  * Glorot-uniform and its biases at the empirical tau_j-quantiles of the
  * standardised training responses, so the first epoch starts from the
@@ -17,11 +18,14 @@
  * the validation loss without dropout; with patience > 0 the weights of the
  * best validation epoch are kept.
  *
- * Determinism: every random choice draws from sf_rng streams of the seed
- * (1 split, 2 initialisation, 3 shuffles, 4 dropout), loops run in a fixed
- * order, and threads only enter through OpenBLAS's sgemm, which partitions
- * the output matrix among threads but never a dot product's reduction, so
- * the bytes do not depend on the thread count (checked by test_deepfm).
+ * Determinism: training starts from the rows in a canonical order (sorted
+ * by response, then by field), so the model depends on the multiset of
+ * rows, not on scan or parallel-plan order; every random choice draws from
+ * sf_rng streams of the seed
+ * (1 split, 2 initialisation, 3 shuffles, dropout per step and shard),
+ * loops run in a fixed order, and threads only share the fixed shards of a
+ * batch (deepfm_train.c), so the bytes do not depend on the thread count
+ * (checked by test_deepfm).
  */
 #include <math.h>
 #include <stdio.h>
@@ -56,10 +60,16 @@ static const sf_param_spec deepfm_specs[] = {
 		NULL, NULL, "epochs without validation improvement before stopping, 0 = train all epochs"},
 	{"min_count", SF_PT_INT, offsetof(deepfm_params, min_count), 1, 1, 1000000, 0, 0, NULL, NULL,
 	"ids seen in fewer training rows share the field's unknown bucket"},
+	{"unknown_share", SF_PT_DOUBLE, offsetof(deepfm_params, unknown_share), 0.01, 0, 0.5, 0, 0,
+		NULL, NULL, "rate at which training ids are replaced by their field's unknown bucket"},
 	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
 		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
+	{"refit", SF_PT_BOOL, offsetof(deepfm_params, refit), 0, 0, 1, 0, 0, NULL, NULL,
+	"refit exact linear quantile regressions on the learned features (section 4.2)"},
+	{"refit_m", SF_PT_INT, offsetof(deepfm_params, refit_m), 0, 0, 10000, 0, 0, NULL, NULL,
+	"grid parameter of the refit, 0 = min(1000, max(100, ceil(sqrt(n))))"},
 	{"threads", SF_PT_INT, offsetof(deepfm_params, threads), 0, 0, 64, 0, 0, NULL, NULL,
-	"BLAS threads for training, 0 = scfrisk.threads"},
+	"threads sharing each batch's shards (and the refit's levels), 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
 };
@@ -86,6 +96,10 @@ deepfm_params_check(sf_env *env, const deepfm_params *p)
 	if (p->layers.n > NN_MAX_LAYERS)
 		return sf_fail(env, SF_EINVAL, "parameter \"layers\" lists %d layers, at most %d are allowed",
 					   p->layers.n, NN_MAX_LAYERS);
+	if (p->refit_m == 1)
+		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" must be 0 (default rule) or at least 2, got 1");
+	if (p->refit_m > 0 && !p->refit)
+		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" needs \"refit\": true");
 	if (p->patience > 0 && p->validation_share <= 0.0)
 		return sf_fail(env, SF_EINVAL,
 					   "parameter \"patience\" needs a validation share: set \"validation_share\" > 0 or \"patience\": 0");
@@ -244,7 +258,7 @@ static sf_status
 build_info(sf_env *env, deepfm_model *model, int stopped_early)
 {
 	sf_buf		b;
-	char		t[256];
+	char		t[512];
 	uint32_t	c,
 				e,
 				step;
@@ -271,11 +285,14 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	}
 	snprintf(t, sizeof(t),
 			 "], \"head_inputs\": %d, \"levels\": %d, \"parameters\": %zu}, "
-			 "\"m\": %d, \"transform\": \"%s\", \"unknown_bucket\": "
-			 "\"per categorical field: ids seen fewer than min_count times in training and ids never seen\", ",
+			 "\"m\": %d, \"transform\": \"%s\", ",
 			 model->n_phi, model->m - 1, total, model->m,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity");
 	put_str(&b, t);
+	/* a constant: kept out of the fixed-size buffer */
+	put_str(&b, "\"unknown_bucket\": \"per categorical field: ids seen fewer than min_count times "
+			"in training and ids never seen; trained by replacing training ids at rate "
+			"unknown_share\", ");
 	snprintf(t, sizeof(t), "\"epochs_run\": %u, \"best_epoch\": %u, \"stopped_early\": %s, ",
 			 model->epochs_run, model->best_epoch, stopped_early ? "true" : "false");
 	put_str(&b, t);
@@ -283,6 +300,12 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	put_num(&b, model->best_epoch ? model->log_train[model->best_epoch - 1] : NAN);
 	put_str(&b, ", \"best_validation_loss\": ");
 	put_num(&b, model->best_epoch ? model->log_val[model->best_epoch - 1] : NAN);
+	if (model->refit_m > 0)
+	{
+		snprintf(t, sizeof(t), ", \"refit\": {\"m\": %d, \"levels\": %d, \"features\": %d, \"dropped_features\": %d}",
+				 model->refit_m, model->refit_m - 1, model->refit_p - 1, model->n_phi - (model->refit_p - 1));
+		put_str(&b, t);
+	}
 	put_str(&b, ", \"log\": [");
 	step = model->epochs_run > DEEPFM_LOG_INFO_MAX ?
 		(model->epochs_run + DEEPFM_LOG_INFO_MAX - 1) / DEEPFM_LOG_INFO_MAX : 1;
@@ -309,27 +332,99 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	return st;
 }
 
+/*
+ * Canonical row order: by response, then field by field, then by the bits
+ * (so -0.0 and 0.0 are ordered too).  Training starts from the rows in
+ * this order, so the model depends on the multiset of rows only, not on
+ * the order a scan or a parallel plan delivers them in.
+ */
+typedef struct row_order
+{
+	const double *X;			/* (n, F) */
+	const double *S;			/* (n) */
+	uint32_t	F;
+} row_order;
+
+static int
+row_cmp(const row_order *o, uint32_t a, uint32_t b)
+{
+	const double *xa = o->X + (size_t) a * o->F;
+	const double *xb = o->X + (size_t) b * o->F;
+	uint32_t	f;
+	int			c;
+
+	if (o->S[a] != o->S[b])
+		return o->S[a] < o->S[b] ? -1 : 1;
+	for (f = 0; f < o->F; f++)
+		if (xa[f] != xb[f])
+			return xa[f] < xb[f] ? -1 : 1;
+	c = memcmp(&o->S[a], &o->S[b], sizeof(double));
+	if (c != 0)
+		return c;
+	return memcmp(xa, xb, sizeof(double) * o->F);
+}
+
+/* Stable bottom-up merge sort of idx[0..n) by row_cmp; tmp holds n entries. */
+static void
+sort_rows(const row_order *o, uint32_t *idx, uint32_t *tmp, size_t n)
+{
+	size_t		width,
+				lo;
+	uint32_t   *src = idx,
+			   *dst = tmp;
+
+	for (width = 1; width < n; width *= 2)
+	{
+		for (lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t		i = lo,
+						j = mid,
+						k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = row_cmp(o, src[j], src[i]) < 0 ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		{
+			uint32_t   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != idx)
+		memcpy(idx, src, n * sizeof(uint32_t));
+}
+
 sf_status
-deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const double *S,
+deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, const double *S_in,
 		   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
 {
+	const double *X = NULL;		/* the rows in canonical order */
+	const double *S = NULL;
+	double	   *Xs = NULL,
+			   *Ss = NULL;
 	deepfm_params params = *params_in;
 	deepfm_model *model = NULL;
 	uint32_t	F = n_numeric + n_categorical;
 	sf_transform transform;
 	float	   *ys = NULL,
-			   *yb = NULL,
 			   *best = NULL,
 			   *best_tower = NULL,
 			   *tmp = NULL;
 	uint32_t   *idx = NULL;
-	deepfm_work w;
+	deepfm_trainer tr;
+	uint64_t	step = 0;
 	nn_adam		opt,
 				opt_tower;
 	sf_rng		rng_split,
 				rng_init,
-				rng_shuffle,
-				rng_drop;
+				rng_shuffle;
 	int			widths[NN_MAX_LAYERS + 1];
 	nn_activation acts[NN_MAX_LAYERS];
 	size_t		i,
@@ -349,7 +444,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	sf_buf		pj;
 
 	*out = NULL;
-	memset(&w, 0, sizeof(w));
+	memset(&tr, 0, sizeof(tr));
 	memset(&opt, 0, sizeof(opt));
 	memset(&opt_tower, 0, sizeof(opt_tower));
 	if ((st = deepfm_params_check(env, &params)) != SF_OK)
@@ -381,7 +476,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	/* rows: checked once, so the batch code needs no checks */
 	for (i = 0; i < n; i++)
 	{
-		if ((st = deepfm_check_row(env, model, X + i * F)) != SF_OK)
+		if ((st = deepfm_check_row(env, model, X_in + i * F)) != SF_OK)
 		{
 			char		why[sizeof(env->errbuf)];
 
@@ -389,18 +484,50 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 			st = sf_fail(env, SF_EDATA, "row %zu: %s", i + 1, why);
 			goto done;
 		}
-		if (!isfinite(S[i]))
+		if (!isfinite(S_in[i]))
 		{
 			st = sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
 			goto done;
 		}
-		if (transform == SF_TRANSFORM_LOG1P && S[i] <= -1.0)
+		if (transform == SF_TRANSFORM_LOG1P && S_in[i] <= -1.0)
 		{
 			st = sf_fail(env, SF_EDATA,
 						 "response %g at row %zu is <= -1, where log1p is undefined (use \"transform\": \"identity\")",
-						 S[i], i + 1);
+						 S_in[i], i + 1);
 			goto done;
 		}
+	}
+
+	/* the rows in canonical order (see row_cmp) */
+	{
+		row_order	o;
+		uint32_t   *perm = sf_malloc(env, n * sizeof(uint32_t));
+		uint32_t   *ptmp = sf_malloc(env, n * sizeof(uint32_t));
+
+		Xs = sf_malloc(env, n * (size_t) F * sizeof(double));
+		Ss = sf_malloc(env, n * sizeof(double));
+		if (!perm || !ptmp || !Xs || !Ss)
+		{
+			sf_free(env, perm);
+			sf_free(env, ptmp);
+			st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
+			goto done;
+		}
+		o.X = X_in;
+		o.S = S_in;
+		o.F = F;
+		for (i = 0; i < n; i++)
+			perm[i] = (uint32_t) i;
+		sort_rows(&o, perm, ptmp, n);
+		for (i = 0; i < n; i++)
+		{
+			memcpy(Xs + i * F, X_in + (size_t) perm[i] * F, sizeof(double) * F);
+			Ss[i] = S_in[perm[i]];
+		}
+		sf_free(env, perm);
+		sf_free(env, ptmp);
+		X = Xs;
+		S = Ss;
 	}
 
 	/* responses: y = T(S), standardised */
@@ -464,7 +591,6 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	sf_rng_init(&rng_split, (uint64_t) params.seed, 1);
 	sf_rng_init(&rng_init, (uint64_t) params.seed, 2);
 	sf_rng_init(&rng_shuffle, (uint64_t) params.seed, 3);
-	sf_rng_init(&rng_drop, (uint64_t) params.seed, 4);
 	for (i = 0; i < (size_t) model->n_rows_embed * model->k; i++)
 		model->embed[i] = (float) (0.1 * sf_rng_normal(&rng_init));
 	nn_net_init_weights(&model->tower, &rng_init);
@@ -509,13 +635,13 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 	}
 
 	bs = params.batch_size < (int) n_tr ? params.batch_size : (int) n_tr;
-	if ((st = deepfm_work_new(env, model, bs, &w)) != SF_OK)
+	threads = params.threads > 0 ? params.threads : env->threads;
+	if ((st = deepfm_trainer_new(env, model, bs, threads, &tr)) != SF_OK)
 		goto done;
 	if ((st = nn_adam_new(env, &opt, model->n_params, params.learning_rate)) != SF_OK)
 		goto done;
 	if ((st = nn_adam_new(env, &opt_tower, model->tower.n_params, params.learning_rate)) != SF_OK)
 		goto done;
-	yb = sf_malloc(env, (size_t) bs * sizeof(float));
 	model->log_train = sf_malloc(env, (size_t) params.epochs * sizeof(float));
 	model->log_val = sf_malloc(env, (size_t) params.epochs * sizeof(float));
 	if (early)
@@ -523,42 +649,37 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		best = sf_malloc(env, model->n_params * sizeof(float));
 		best_tower = sf_malloc(env, model->tower.n_params * sizeof(float));
 	}
-	if (!yb || !model->log_train || !model->log_val || (early && (!best || !best_tower)))
+	if (!model->log_train || !model->log_val || (early && (!best || !best_tower)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for training batches");
 		goto done;
 	}
 
-	threads = params.threads > 0 ? params.threads : env->threads;
-	sf_blas_set_threads(threads < 1 ? 1 : threads);
+	/* our threads share each batch; BLAS stays single-threaded (see deepfm_train.c) */
+	sf_blas_set_threads(1);
 	for (epoch = 1; epoch <= params.epochs; epoch++)
 	{
-		uint32_t   *tr = idx + n_val;
+		uint32_t   *trows = idx + n_val;
 		double		tl = 0.0,
 					vl = NAN;
 		size_t		s;
 		int			batch_no = 0;
 
-		sf_rng_shuffle_u32(&rng_shuffle, tr, (uint32_t) n_tr);
+		sf_rng_shuffle_u32(&rng_shuffle, trows, (uint32_t) n_tr);
 		for (s = 0; s < n_tr; s += (size_t) bs)
 		{
 			int			bm = (int) ((n_tr - s) < (size_t) bs ? (n_tr - s) : (size_t) bs);
-			int			r;
 
 			if ((batch_no++ & 7) == 0 && sf_interrupted(env))
 			{
 				st = sf_fail(env, SF_ECANCEL, "qrgmm_deepfm_train canceled");
 				goto done;
 			}
-			for (r = 0; r < bm; r++)
-				yb[r] = ys[tr[s + r]];
-			deepfm_batch_inputs(model, &w, X, tr + s, bm);
-			deepfm_forward(model, &w, bm, params.dropout,
-						   params.dropout > 0.0 ? &rng_drop : NULL);
-			tl += deepfm_batch_loss(model, &w, yb, bm);
-			deepfm_backward(model, &w, yb, bm, params.weight_decay);
-			nn_adam_step(&opt, model->params, w.grad);
-			nn_adam_step(&opt_tower, model->tower.params, w.tw.grad);
+			tl += deepfm_trainer_step(&tr, model, X, ys, trows + s, bm, params.dropout,
+									  params.unknown_share, params.weight_decay,
+									  (uint64_t) params.seed, step++);
+			nn_adam_step(&opt, model->params, tr.w[0].grad);
+			nn_adam_step(&opt_tower, model->tower.params, tr.w[0].tw.grad);
 		}
 		tl /= (double) n_tr;
 		if (!isfinite(tl))
@@ -568,7 +689,7 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 			goto done;
 		}
 		if (n_val > 0)
-			vl = eval_loss(model, &w, X, ys, idx, n_val, yb);
+			vl = eval_loss(model, &tr.w[0], X, ys, idx, n_val, tr.yb[0]);
 		model->log_train[epoch - 1] = (float) tl;
 		model->log_val[epoch - 1] = (float) vl;
 		model->epochs_run = (uint32_t) epoch;
@@ -597,6 +718,24 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		memcpy(model->tower.params, best_tower, model->tower.n_params * sizeof(float));
 	}
 
+	if (params.refit)
+	{
+		int			host_threads = env->threads;
+
+		if (params.threads > 0)
+			env->threads = params.threads;
+		st = deepfm_refit(env, model, &params, X, S, n);
+		env->threads = host_threads;
+		if (st != SF_OK)
+			goto done;
+	}
+
+	/*
+	 * The thread count changes neither the weights nor (so) the bytes: it is
+	 * stored as 0 ("the host's setting") so that models trained with
+	 * different counts are byte-identical.
+	 */
+	params.threads = 0;
 	sf_buf_init(&pj, env);
 	sf_params_to_json(&deepfm_params_table, &params, &pj);
 	st = sf_buf_status(&pj);
@@ -611,12 +750,12 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X, const d
 		st = build_info(env, model, stopped_early);
 
 done:
-	sf_blas_set_threads(1);
-	deepfm_work_free(env, &w);
+	deepfm_trainer_free(env, &tr);
+	sf_free(env, Xs);
+	sf_free(env, Ss);
 	nn_adam_free(env, &opt);
 	nn_adam_free(env, &opt_tower);
 	sf_free(env, ys);
-	sf_free(env, yb);
 	sf_free(env, idx);
 	sf_free(env, tmp);
 	sf_free(env, best);

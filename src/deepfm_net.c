@@ -86,6 +86,8 @@ deepfm_free(sf_env *env, deepfm_model *model)
 	nn_net_free(env, &model->tower);
 	sf_free(env, model->log_train);
 	sf_free(env, model->log_val);
+	sf_free(env, model->refit_cols);
+	sf_free(env, model->refit_coef);
 	sf_free(env, model->params_json);
 	sf_free(env, model->info_json);
 	sf_free(env, model);
@@ -332,7 +334,7 @@ deepfm_batch_loss(const deepfm_model *model, const deepfm_work *w, const float *
 
 void
 deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m,
-				double weight_decay)
+				int norm_rows, double weight_decay)
 {
 	uint32_t	F = deepfm_fields(model);
 	int			k = model->k;
@@ -348,7 +350,7 @@ deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m
 	float	   *g_first = w->grad + off_first;
 	float	   *g_hw = w->grad + off_head_w;
 	float	   *g_hb = w->grad + off_head_b;
-	float		inv = 1.0f / ((float) m * (float) L);
+	float		inv = 1.0f / ((float) norm_rows * (float) L);
 	float		wd = (float) weight_decay;
 	float		scale = w->tw.dropout > 0.0 ? (float) (1.0 / (1.0 - w->tw.dropout)) : 1.0f;
 	const float *h = w->tw.act[Lt - 1];
@@ -449,22 +451,23 @@ deepfm_scratch_size(const deepfm_model *model)
 		(size_t) nn_net_max_width(&model->tower) + (size_t) model->tower.layers[model->tower.n_layers - 1].n_out;
 }
 
-void
-deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double *tmp)
+/*
+ * phi (P doubles) = [y1, y2, h] for one checked row x; tmp holds
+ * deepfm_scratch_size doubles and phi may point into it (its second region).
+ */
+static double *
+phi_row(const deepfm_model *model, const double *x, double *tmp)
 {
-	double	   *base = tmp;
 	uint32_t	F = deepfm_fields(model);
 	int			k = model->k;
 	int			P = model->n_phi;
-	int			L = model->m - 1;
 	int			H = model->tower.layers[model->tower.n_layers - 1].n_out;
-	double	   *emb = base;
+	double	   *emb = tmp;
 	double	   *phi = emb + (size_t) F * k;
 	float	   *ttmp = (float *) (void *) (phi + P);
 	double	   *hout = (double *) (void *) (ttmp + 2 * (size_t) nn_net_max_width(&model->tower));
 	int			d,
-				j,
-				p;
+				j;
 	uint32_t	f;
 
 	for (d = 0; d < k; d++)
@@ -497,6 +500,18 @@ deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double
 	nn_predict_row(&model->tower, emb, hout, ttmp);
 	for (j = 0; j < H; j++)
 		phi[F + k + j] = hout[j];
+	return phi;
+}
+
+void
+deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double *tmp)
+{
+	const double *phi = phi_row(model, x, tmp);
+	int			P = model->n_phi;
+	int			L = model->m - 1;
+	int			j,
+				p;
+
 	for (j = 0; j < L; j++)
 		q[j] = model->head_b[j];
 	for (p = 0; p < P; p++)
@@ -513,6 +528,25 @@ deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double
 		q[j] = model->y_center + model->y_scale * q[j];
 }
 
+void
+deepfm_refit_row(const deepfm_model *model, const double *x, double *q, double *tmp)
+{
+	const double *phi = phi_row(model, x, tmp);
+	int			p = model->refit_p;
+	int			j,
+				c;
+
+	for (j = 0; j < model->refit_m - 1; j++)
+	{
+		const double *b = model->refit_coef + (size_t) j * p;
+		double		v = b[0];
+
+		for (c = 1; c < p; c++)
+			v += b[c] * phi[model->refit_cols[c - 1]];
+		q[j] = v;
+	}
+}
+
 sf_status
 deepfm_curve(sf_env *env, const deepfm_model *model, const double *x, sf_qcurve *out)
 {
@@ -520,19 +554,24 @@ deepfm_curve(sf_env *env, const deepfm_model *model, const double *x, sf_qcurve 
 	double	   *tmp;
 	sf_status	st;
 
+	int			m = model->refit_m > 0 ? model->refit_m : model->m;
+
 	st = deepfm_check_row(env, model, x);
 	if (st != SF_OK)
 		return st;
-	q = sf_malloc(env, (size_t) (model->m - 1) * sizeof(double));
+	q = sf_malloc(env, (size_t) (m - 1) * sizeof(double));
 	tmp = sf_malloc(env, deepfm_scratch_size(model) * sizeof(double));
 	if (q == NULL || tmp == NULL)
 	{
 		sf_free(env, q);
 		sf_free(env, tmp);
-		return sf_fail(env, SF_ENOMEM, "out of memory for %d quantiles", model->m - 1);
+		return sf_fail(env, SF_ENOMEM, "out of memory for %d quantiles", m - 1);
 	}
-	deepfm_predict_row(model, x, q, tmp);
-	st = sf_qcurve_build(env, q, model->m, model->transform, out);
+	if (model->refit_m > 0)
+		deepfm_refit_row(model, x, q, tmp);
+	else
+		deepfm_predict_row(model, x, q, tmp);
+	st = sf_qcurve_build(env, q, m, model->transform, out);
 	sf_free(env, q);
 	sf_free(env, tmp);
 	return st;

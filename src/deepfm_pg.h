@@ -8,6 +8,7 @@
 #define SCFRISK_DEEPFM_PG_H
 
 #include "scfrisk_pg.h"
+#include "utils/array.h"
 #include "scfrisk/sf_qcurve.h"
 
 /* SfDecodeFn of qrgmm_deepfm models (a deepfm_model *). */
@@ -18,5 +19,15 @@ extern uint32 DeepfmNFeatures(const void *model);
 
 /* The rearranged curve of a decoded model for covariates x. */
 extern sf_status DeepfmCurveAny(sf_env *env, const void *model, const double *x, sf_qcurve *out);
+
+/*
+ * Copy the n ids of a categorical int[] (arr) into out as doubles; NULL ids
+ * (22004) and negative ids (22000) are errors naming the element and 'what'.
+ * Implemented in deepfm_agg.c.
+ */
+extern void DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what);
+
+/* Length of a one-dimensional int[] (errors name 'what'). */
+extern int	DeepfmCategoricalLength(ArrayType *arr, const char *what);
 
 #endif							/* SCFRISK_DEEPFM_PG_H */

@@ -20,10 +20,6 @@
 #include "scfrisk/deepfm.h"
 #include "deepfm_pg.h"
 
-/* From deepfm_agg.c. */
-extern void DeepfmGetCategorical(ArrayType *arr, int n, double *out, const char *what);
-extern int	DeepfmCategoricalLength(ArrayType *arr, const char *what);
-
 sf_status
 DeepfmDecodeAny(sf_env *env, const uint8_t *buf, size_t len, void **model)
 {

@@ -53,6 +53,7 @@
 #define DEEPFM_TAG_TOWER		20	/* the ReLU MLP (nn_net_encode) */
 #define DEEPFM_TAG_HEAD			21	/* (P, m-1) f32 weights, (m-1) f32 biases */
 #define DEEPFM_TAG_LOG			22	/* u32 epochs, u32 best, epochs x {f32 train, f32 val} */
+#define DEEPFM_TAG_REFIT		23	/* optional: u32 m, u32 p, (p-1) u32 columns, (m-1, p) f64 */
 
 /* User hyperparameters of qrgmm_deepfm_train (table deepfm_params_table). */
 typedef struct deepfm_params
@@ -68,8 +69,11 @@ typedef struct deepfm_params
 	double		validation_share;	/* rows held out for the validation loss, 0 = none */
 	int			patience;		/* epochs without improvement before stopping, 0 = off */
 	int			min_count;		/* ids seen fewer times share the unknown bucket */
+	double		unknown_share;	/* training ids replaced by the unknown bucket at this rate */
 	int			transform;		/* index into {"log1p", "identity"} */
-	int			threads;		/* BLAS threads, 0 = the host's (scfrisk.threads) */
+	int			refit;			/* refit exact linear QRs on the learned features */
+	int			refit_m;		/* grid of the refit, 0 = min(1000, max(100, ceil(sqrt n))) */
+	int			threads;		/* training threads, 0 = the host's (scfrisk.threads) */
 	int64_t		seed;			/* split, initialisation, shuffles, dropout */
 } deepfm_params;
 
@@ -109,6 +113,10 @@ typedef struct deepfm_model
 	uint32_t	best_epoch;		/* epoch whose weights were kept (1-based) */
 	float	   *log_train;		/* (epochs_run) mean training pinball loss per epoch */
 	float	   *log_val;		/* (epochs_run) validation loss (NaN without validation) */
+	int			refit_m;		/* 0: the head gives the curve; else the refit's grid */
+	int			refit_p;		/* refit design columns: intercept + selected features */
+	uint32_t   *refit_cols;		/* (refit_p - 1) increasing indices into phi */
+	double	   *refit_coef;		/* (refit_m - 1, refit_p) y-scale coefficients, row-major */
 	uint64_t	n_rows;			/* rows trained on */
 	int64_t		seed;			/* params seed */
 	char	   *params_json;	/* canonical params JSON (NUL-terminated) or NULL */
@@ -157,7 +165,23 @@ extern size_t deepfm_scratch_size(const deepfm_model *model);
  */
 extern void deepfm_predict_row(const deepfm_model *model, const double *x, double *q, double *tmp);
 
-/* The rearranged curve for covariates x (F); out allocated through env. */
+/*
+ * q (refit_m - 1) = the refit's quantiles (y scale) for a checked row x, on
+ * a model with refit_m > 0; tmp as for deepfm_predict_row.
+ */
+extern void deepfm_refit_row(const deepfm_model *model, const double *x, double *q, double *tmp);
+
+/*
+ * Refit (methods/qrgmm_scf.md section 4.2, last bullet): freeze the
+ * network, compute phi(x) = [y1, y2, h] for the training rows X (n, F),
+ * drop constant and collinear features, and fit exact linear quantile
+ * regressions of y = T(S) on [1, phi] at levels j/m (qrgmm's solver and
+ * level chains).  Sets the model's refit fields.
+ */
+extern sf_status deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
+							  const double *X, const double *S, size_t n);
+
+/* The rearranged curve for covariates x (F) (the refit's when present); out through env. */
 extern sf_status deepfm_curve(sf_env *env, const deepfm_model *model, const double *x,
 							  sf_qcurve *out);
 
@@ -214,12 +238,45 @@ extern double deepfm_batch_loss(const deepfm_model *model, const deepfm_work *w,
 								const float *y, int m);
 
 /*
- * Backward pass after deepfm_forward: w->grad (and w->tw.grad for the
- * tower) = gradient of (batch mean of the level-averaged pinball loss) +
- * 0.5 weight_decay |non-bias weights|^2.
+ * Backward pass after deepfm_forward on m rows: w->grad (and w->tw.grad for
+ * the tower) = gradient of (sum over the m rows of the level-averaged
+ * pinball loss) / norm_rows + 0.5 weight_decay |non-bias weights|^2.  A
+ * batch split into shards passes the batch's rows as norm_rows and the
+ * weight decay to one shard only, so the shard gradients sum to the batch's.
  */
 extern void deepfm_backward(const deepfm_model *model, deepfm_work *w, const float *y, int m,
-							double weight_decay);
+							int norm_rows, double weight_decay);
+
+/* Sharded training step (deepfm_train.c). */
+#define DEEPFM_MAX_SHARDS		8	/* shards of one batch, at most */
+#define DEEPFM_SHARD_ROWS		64	/* rows a shard aims at */
+
+typedef struct deepfm_trainer
+{
+	int			max_shards;		/* shards per batch, at most (from the model's size) */
+	int			threads;		/* threads sharing the shards, >= 1 */
+	int			batch_size;		/* largest batch */
+	int			shard_rows;		/* rows each shard's scratch holds */
+	deepfm_work w[DEEPFM_MAX_SHARDS];	/* per shard; w[0].grad holds the batch's gradient */
+	float	   *yb[DEEPFM_MAX_SHARDS];	/* per shard responses */
+} deepfm_trainer;
+
+extern sf_status deepfm_trainer_new(sf_env *env, const deepfm_model *model, int batch_size,
+									int threads, deepfm_trainer *t);
+extern void deepfm_trainer_free(sf_env *env, deepfm_trainer *t);
+
+/*
+ * Forward and backward pass of the rows idx[0..bm) (bm <= batch_size) of
+ * X / ys, in shards on up to t->threads threads; leaves the gradient of the
+ * batch's mean loss (+ weight decay) in t->w[0].grad and t->w[0].tw.grad,
+ * the same floats for any thread count.  Each categorical id is replaced by
+ * its field's unknown bucket with probability unknown_share; that and
+ * dropout draw from streams of (seed, step, shard).  Returns the summed loss of the batch's rows.
+ */
+extern double deepfm_trainer_step(const deepfm_trainer *t, const deepfm_model *model,
+								  const double *X, const float *ys, const uint32_t *idx, int bm,
+								  double dropout, double unknown_share, double weight_decay,
+								  uint64_t seed, uint64_t step);
 
 /* Lay out params for the model's shapes and allocate them (zero). */
 extern sf_status deepfm_alloc_params(sf_env *env, deepfm_model *model);

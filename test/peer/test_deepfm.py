@@ -10,7 +10,9 @@
    Kolmogorov and Wasserstein-1 distances to the true conditional law over 20
    fixed covariate profiles.  Both models are judged against the truth, not
    against each other's numbers.
-2. The DeepFM overloads give the same quantiles as the float8[] covariates.
+2. The DeepFM overloads give the same quantiles as the float8[] covariates; a
+   parallel aggregate plan, a serial one and reversed row order give the same
+   model bytes (training starts from a canonical row order).
 3. The bad-input list of issue 8: negative, NULL and unseen ids (the unknown
    bucket), field counts that differ from training, absurd embedding sizes and
    layer lists, NaN responses, corrupted models, each with its SQLSTATE.
@@ -138,6 +140,23 @@ cur.execute("""SELECT bool_and(scfrisk.qrgmm_quantiles(%s, num, cat, '{0.1,0.5,0
                               = scfrisk.qrgmm_quantiles(%s, num || cat::float8[], '{0.1,0.5,0.9}'))
                FROM te WHERE k < 200""", (psycopg2.Binary(deepfm), psycopg2.Binary(deepfm)))
 t.ok(cur.fetchone()[0] is True, "overloads equal the float8[] covariate form on 200 rows")
+
+# 2b. a parallel plan trains on the same rows in another order: the same bytes
+cur.execute("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; "
+            "SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2; "
+            "SET parallel_leader_participation = off")
+small = '{"k": 4, "layers": [16], "m": 10, "epochs": 3, "patience": 0}'
+cur.execute("EXPLAIN SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %s) FROM tr", (small,))
+plan = "\n".join(r[0] for r in cur.fetchall())
+t.ok("Partial Aggregate" in plan, "qrgmm_deepfm_train runs as a parallel partial aggregate", plan)
+cur.execute("SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, s, %s)) FROM tr", (small,))
+md5_par = cur.fetchone()[0]
+cur.execute("SET max_parallel_workers_per_gather = 0")
+cur.execute("SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, s, %s)) FROM tr", (small,))
+md5_ser = cur.fetchone()[0]
+cur.execute("SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, s, %s ORDER BY k DESC)) FROM tr", (small,))
+md5_rev = cur.fetchone()[0]
+t.ok(md5_par == md5_ser == md5_rev, "parallel, serial and reversed-order training give the same bytes")
 
 # 3. bad input
 B = psycopg2.Binary(deepfm)

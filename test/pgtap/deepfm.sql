@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 
 SELECT has_function('scfrisk', 'qrgmm_deepfm_train', ARRAY['double precision[]', 'integer[]', 'double precision', 'jsonb']);
 SELECT is_aggregate('scfrisk', 'qrgmm_deepfm_train', ARRAY['double precision[]', 'integer[]', 'double precision', 'jsonb']);
@@ -73,6 +73,12 @@ SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"layers": [-
                  '22023', NULL, 'absurd layer width: invalid_parameter_value');
 SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(array_fill(0.5::float8, ARRAY[30]), cat, y, '{"k": 200}') FROM d$$,
                  '54000', NULL, 'too many MLP inputs: program_limit_exceeded');
+
+SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit_m": 10}') FROM d$$,
+                 '22023', NULL, 'refit_m without refit: invalid_parameter_value');
+SELECT ok((SELECT (scfrisk.model_info(scfrisk.qrgmm_deepfm_train(num, cat, y,
+	'{"k": 3, "layers": [8], "m": 8, "epochs": 3, "patience": 0, "refit": true, "refit_m": 6}'))->'info'->'refit'->>'m')::int = 6
+           FROM d), 'a refit model reports its grid');
 
 -- scoring errors
 SELECT throws_ok($$SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.5, 1], 0.5) FROM md$$,
