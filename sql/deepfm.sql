@@ -38,6 +38,15 @@ SELECT (i->>'epochs_run')::int BETWEEN 1 AND 60 AS trained,
 FROM (SELECT scfrisk.model_info(model)->'info' AS i FROM m) s;
 SELECT scfrisk.model_info(model)->'params' AS params FROM m;
 
+-- the loan-risk functions take DeepFM models through the same curve dispatch
+-- (covariates: the numeric field, then the two categorical ids)
+SELECT count(*) AS levels,
+	   bool_and(abs(r.pd - scfrisk.qrgmm_cdf(m.model, ARRAY[0.0, 1, 1], r.due)) < 1e-12) AS pd_is_cdf_at_due,
+	   bool_and(r.pd BETWEEN 0 AND 1) AS pd_in_range
+FROM m, scfrisk.loan_risk_curve(m.model, ARRAY[0.0, 1, 1], ARRAY[1, 2, 3, 4, 5]::float8[], '{}') r;
+SELECT z.loan > 0 AS positive_loan, z.pd <= 0.05 + 1e-9 AS within_pd_limit
+FROM m, scfrisk.loan_size(m.model, ARRAY[0.0, 1, 1], '{"pd_limit": 0.05}') z;
+
 -- same data, params and seed: the same bytes, with 1 or 3 training threads
 SELECT md5(model) = (SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, y, (SELECT params FROM p))) FROM d)
 	AS deterministic,
