@@ -2,14 +2,14 @@
  * fuzz_deepfm.c
  *	  libFuzzer target for the QRGMM DeepFM model decoder (src/deepfm_codec.c).
  *
- * The input's CRC-32C is recomputed before decoding (when it is long
- * enough to carry a header), so that mutations reach the body checks
- * instead of dying at the checksum.  Any byte string must either be refused
- * with a status and a message, or decode into a model whose invariants let
- * every scoring path run: the curve of a covariate vector builds (or is
- * refused with SF_EDATA for an overflowing log1p curve), for known and
- * unknown categorical ids, and the functionals stay finite.  A decoded model re-encodes into bytes that
- * decode and re-encode to themselves (canonical form).
+ * The input's payload length and CRC-32C are recomputed before decoding
+ * (sf_fuzz.h), so that mutations reach the body checks instead of dying at
+ * the checksum.  Any byte string must either be refused with a status and a
+ * message, or decode into a model whose invariants let every scoring path
+ * run: the curve of a covariate vector builds (or is refused with SF_EDATA
+ * for an overflowing log1p curve), for known and unknown categorical ids,
+ * and the functionals stay finite.  A decoded model re-encodes into bytes
+ * that decode and re-encode to themselves (canonical form).
  */
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "scfrisk/deepfm.h"
+#include "sf_fuzz.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,18 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (1u << 20))
 		return 0;
-	buf = malloc(size ? size : 1);
-	memcpy(buf, data, size);
-	if (size >= SF_HEADER_LEN)
-	{
-		uint32_t	crc = SF_CRC32C_FINAL(sf_crc32c(SF_CRC32C_INIT, buf + SF_HEADER_LEN,
-												   size - SF_HEADER_LEN));
-
-		buf[24] = (uint8_t) crc;
-		buf[25] = (uint8_t) (crc >> 8);
-		buf[26] = (uint8_t) (crc >> 16);
-		buf[27] = (uint8_t) (crc >> 24);
-	}
+	buf = sf_fuzz_model_copy(data, size);
 	sf_env_init_malloc(&env);
 	st = deepfm_decode(&env, buf, size, &model);
 	if (st != SF_OK)
