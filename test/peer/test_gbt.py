@@ -6,7 +6,8 @@ Every comparison trains scfrisk.xgb_train in SQL and xgboost.train
 
 - exact agreement: integer-valued features (fewer distinct values than
   max_bin, so both use the values themselves as cuts), no sampling, also
-  with alpha, lambda, gamma, min_child_weight, max_delta_step: the
+  with alpha, lambda, gamma, min_child_weight, max_delta_step,
+  scale_pos_weight and base_score: the
   predictions agree within 1e-5; the five importance types equal get_score
 - German credit, 5 stratified folds: out-of-fold AUC within 0.01
 - squared-error regression with missing values: test RMSE within 5%
@@ -95,7 +96,7 @@ def main():
 
     # the regularisation terms follow XGBoost's formulas exactly
     for extra in ({"alpha": 2.0, "lambda": 3.0}, {"gamma": 1.5, "min_child_weight": 5},
-                  {"max_delta_step": 0.3, "alpha": 0.5}):
+                  {"max_delta_step": 0.3, "alpha": 0.5}, {"scale_pos_weight": 3.0, "base_score": 0.3}):
         p2 = dict(p, **extra)
         cur.execute("SELECT scfrisk.xgb_train(features, label, %s) FROM gbt_exact", (json.dumps(p2),))
         m2 = bytes(cur.fetchone()[0])
