@@ -15,8 +15,8 @@
  * the feature, right to left with missing rows going left, the last step of
  * which sends every present value right (condition: the feature's minimum
  * bound).  A candidate needs both children's hessian sums at least
- * min_child_weight and positive.  Gain = CalcGain(left) + CalcGain(right) -
- * CalcGain(parent), with XGBoost's L1 thresholding and max_delta_step
+ * min_child_weight and positive.  Gain = gain(left) + gain(right) -
+ * gain(parent), with XGBoost's L1 thresholding and max_delta_step
  * clipping; ties keep the earlier candidate and the smaller feature.
  */
 #include <math.h>
@@ -49,23 +49,28 @@ gbt_calc_weight(const gbt_params *p, double g, double h)
 	return dw;
 }
 
+/*
+ * Gain term of a (G, H) pair as XGBoost 1.7's hist evaluator computes it
+ * (TreeEvaluator::CalcGainGivenWeight): T(G)^2 / (H + lambda) without
+ * max_delta_step, else -(2 G w + (H + lambda) w^2) at the clipped weight w
+ * (the alpha |w| term of param.h's CalcGain is not part of it there).
+ */
 double
 gbt_calc_gain(const gbt_params *p, double g, double h)
 {
-	if (h < p->min_child_weight || h <= 0.0)
+	if (h <= 0.0)
 		return 0.0;
 	if (p->max_delta_step == 0.0)
 	{
-		double		t = p->alpha == 0.0 ? g : threshold_l1(g, p->alpha);
+		double		t = threshold_l1(g, p->alpha);
 
 		return t * t / (h + p->lambda);
 	}
 	else
 	{
 		double		w = gbt_calc_weight(p, g, h);
-		double		r = -(2.0 * g * w + (h + p->lambda) * w * w);
 
-		return p->alpha == 0.0 ? r : r + p->alpha * fabs(w);
+		return -(2.0 * g * w + (h + p->lambda) * w * w);
 	}
 }
 

@@ -100,7 +100,12 @@ typedef struct gbt_params
 	int			verbose;		/* report progress every verbose_every rounds */
 	int			verbose_every;	/* rounds between progress reports */
 	sf_str_list feature_names;	/* optional names, one per feature */
-	/* not user parameters (not in the table): set by the caller, or NULL */
+	/*
+	 * Not user parameters (not in the table): a progress callback, called
+	 * when verbose is set.  Keep both NULL unless used: a params struct
+	 * filled by sf_params_defaults alone must be zeroed first (or start from
+	 * gbt_params_default()).
+	 */
 	void		(*progress) (void *ctx, const gbt_progress *pr);
 	void	   *progress_ctx;
 } gbt_params;
