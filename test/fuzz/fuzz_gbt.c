@@ -1,7 +1,7 @@
 /*
  * fuzz_gbt.c
- *	  libFuzzer target for the gbt decoder.  The input is copied and its
- *	  header's payload length and CRC-32C are recomputed, so mutations reach
+ *	  libFuzzer target for the gbt decoder.  The input is copied with its
+ *	  header's payload length and CRC-32C recomputed (sf_fuzz.h), so mutations reach
  *	  the body decoder instead of stopping at the checksum.  Any byte string
  *	  must decode or be refused with a status and a message; a decoded model
  *	  must score rows of zeros and NaN, give importances, and re-encode to
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "scfrisk/gbt.h"
+#include "sf_fuzz.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,20 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sf_env		env;
 	gbt_model  *m = NULL;
 	sf_status	st;
-	uint8_t    *buf = malloc(size ? size : 1);
+	uint8_t    *buf = sf_fuzz_model_copy(data, size);
 
-	memcpy(buf, data, size);
-	if (size >= SF_HEADER_LEN)
-	{
-		uint64_t	plen = size - SF_HEADER_LEN;
-		uint32_t	crc = SF_CRC32C_FINAL(sf_crc32c(SF_CRC32C_INIT, buf + SF_HEADER_LEN, plen));
-		int			i;
-
-		for (i = 0; i < 8; i++)
-			buf[16 + i] = (uint8_t) (plen >> (8 * i));
-		for (i = 0; i < 4; i++)
-			buf[24 + i] = (uint8_t) (crc >> (8 * i));
-	}
 	sf_env_init_malloc(&env);
 	st = gbt_decode(&env, buf, size, &m);
 	if (st != SF_OK)
