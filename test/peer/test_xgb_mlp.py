@@ -89,8 +89,12 @@ def main():
         SELECT k, (SELECT scfrisk.xgb_mlp_train(features, label, %s::jsonb)
                    FROM german_credit WHERE fold <> k) AS m,
                   (SELECT scfrisk.xgb_train(features, label, %s::jsonb)
-                   FROM german_credit WHERE fold <> k) AS trees
-        FROM generate_series(0, 4) k""", (PARAMS, json.dumps(XGB)))
+                   FROM german_credit WHERE fold <> k) AS trees,
+                  (SELECT scfrisk.mlp_train(features, label, %s::jsonb)
+                   FROM german_credit WHERE fold <> k) AS mlp,
+                  (SELECT scfrisk.logreg_train(features, label, '{"C": 0.1}')
+                   FROM german_credit WHERE fold <> k) AS lr
+        FROM generate_series(0, 4) k""", (PARAMS, json.dumps(XGB), json.dumps(MLP)))
 
     oof = {name: np.zeros(len(y)) for name in ("hybrid", "peer", "xgboost", "lr", "rf", "mlp")}
     overlap = []
@@ -126,6 +130,28 @@ def main():
          % ", ".join("%.2f" % o for o in same_alg))
     t.ok(min(overlap) >= 0.4, "selection overlaps xgboost's own (Jaccard per fold %s >= 0.4)"
          % ", ".join("%.2f" % o for o in overlap))
+
+    # the paper's comparison table in SQL: every scfrisk model on the same folds,
+    # out-of-fold scores through scfrisk.predict, metrics by binary_metrics
+    cur.execute("""
+        WITH oof AS (
+            SELECT 'lr' AS model, g.label, scfrisk.predict(h.lr, g.features) AS p
+            FROM german_credit g JOIN hyb h ON h.k = g.fold
+            UNION ALL SELECT 'trees', g.label, scfrisk.predict(h.trees, g.features)
+            FROM german_credit g JOIN hyb h ON h.k = g.fold
+            UNION ALL SELECT 'mlp', g.label, scfrisk.predict(h.mlp, g.features)
+            FROM german_credit g JOIN hyb h ON h.k = g.fold
+            UNION ALL SELECT 'hybrid', g.label, scfrisk.predict(h.m, g.features)
+            FROM german_credit g JOIN hyb h ON h.k = g.fold)
+        SELECT model, scfrisk.binary_metrics(label, p) FROM oof GROUP BY model ORDER BY model""")
+    table = dict(cur.fetchall())
+    print("# comparison table in SQL (binary_metrics, out-of-fold): model, auc, accuracy, mcc, ks")
+    for k in sorted(table, key=lambda k: -table[k]["auc"]):
+        print("#   %-7s %.4f %.4f %.4f %.4f" % (k, table[k]["auc"], table[k]["accuracy"], table[k]["mcc"],
+                                               table[k]["ks"]))
+    t.ok(sorted(table) == ["hybrid", "lr", "mlp", "trees"], "the SQL table compares LR, trees, MLP and the hybrid")
+    t.close(table["hybrid"]["auc"], roc_auc_score(y, oof["hybrid"]), 1e-12,
+            "binary_metrics auc of the hybrid equals roc_auc_score of its out-of-fold scores")
 
     auc = {k: roc_auc_score(y, v) for k, v in oof.items() if k != "mlp"}
     print("# out-of-fold AUC on German credit (5 folds):")
