@@ -532,18 +532,31 @@ qrgmm_crps(PG_FUNCTION_ARGS)
 
 /*
  * CRPS aggregates: state float8[2] = {sum, count}, updated in place inside
- * the aggregate context (as float8_accum does).
+ * the aggregate context (as float8_accum does).  The state functions take a
+ * float8[] a user can pass by hand, so a misuse is a user error with a
+ * SQLSTATE, not an internal one.
  */
+static void
+CheckCrpsState(ArrayType *st, const char *what)
+{
+	if (ARR_NDIM(st) != 1 || ARR_DIMS(st)[0] != 2 || ARR_HASNULL(st) ||
+		ARR_ELEMTYPE(st) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the state must be a float8[2] {sum, count} without NULLs", what)));
+}
+
 static ArrayType *
 CrpsState(FunctionCallInfo fcinfo, const char *what)
 {
 	ArrayType  *st = PG_GETARG_ARRAYTYPE_P(0);
 
 	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "%s called in non-aggregate context", what);
-	if (ARR_NDIM(st) != 1 || ARR_DIMS(st)[0] != 2 || ARR_HASNULL(st) ||
-		ARR_ELEMTYPE(st) != FLOAT8OID)
-		elog(ERROR, "%s: invalid transition state", what);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is the state function of scfrisk.crps_mean and runs only inside that aggregate",
+						what)));
+	CheckCrpsState(st, what);
 	return st;
 }
 
@@ -595,8 +608,7 @@ crps_combine(PG_FUNCTION_ARGS)
 	double	   *x = (double *) ARR_DATA_PTR(a);
 	const double *yv;
 
-	if (ARR_NDIM(b) != 1 || ARR_DIMS(b)[0] != 2 || ARR_HASNULL(b) || ARR_ELEMTYPE(b) != FLOAT8OID)
-		elog(ERROR, "crps_combine: invalid transition state");
+	CheckCrpsState(b, "crps_combine");
 	yv = (const double *) ARR_DATA_PTR(b);
 	x[0] += yv[0];
 	x[1] += yv[1];
@@ -610,8 +622,7 @@ crps_final(PG_FUNCTION_ARGS)
 	ArrayType  *st = PG_GETARG_ARRAYTYPE_P(0);
 	const double *acc;
 
-	if (ARR_NDIM(st) != 1 || ARR_DIMS(st)[0] != 2 || ARR_HASNULL(st))
-		elog(ERROR, "crps_final: invalid transition state");
+	CheckCrpsState(st, "crps_final");
 	acc = (const double *) ARR_DATA_PTR(st);
 	if (acc[1] == 0.0)
 		PG_RETURN_NULL();
