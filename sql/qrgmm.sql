@@ -41,6 +41,15 @@ SELECT array_length(c, 1) AS knots, c[1] = c[2] AS flat_low, c[20] = c[21] AS fl
 	   (SELECT bool_and(c[i] <= c[i + 1]) FROM generate_series(1, 20) i) AS sorted
 FROM (SELECT scfrisk.qrgmm_curve(model, ARRAY[6, 1, 2]) AS c FROM m) s;
 
+-- linear tails: the same fit, outer knots extending the first and last fitted
+-- segments, no atom at the first knot (P(S < q_1) = 1/m)
+SELECT abs((c[2] - c[1]) - (c[3] - c[2])) < 1e-9 AS low_extends, abs((c[21] - c[20]) - (c[20] - c[19])) < 1e-9 AS high_extends,
+	   abs(scfrisk.qrgmm_cdf(lm, ARRAY[6, 1, 2], c[2]) - 1.0 / 20) < 1e-12 AS no_atom,
+	   scfrisk.qrgmm_cdf(model, ARRAY[6, 1, 2], (scfrisk.qrgmm_curve(model, ARRAY[6, 1, 2]))[2]) = 0 AS flat_atom,
+	   scfrisk.model_info(lm)->'info'->>'tail' AS tail
+FROM m, (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "linear"}') AS lm FROM tp1) l,
+	 LATERAL scfrisk.qrgmm_curve(lm, ARRAY[6, 1, 2]) AS c;
+
 -- quantiles against the truth at x0 = (6, 1, 2): mean 14, sd 1.9
 SELECT t, abs(scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], t) - (14 + 1.9 * z)) < 0.4 AS close
 FROM m, (VALUES (0.1, -1.2815515655), (0.25, -0.6744897502), (0.5, 0.0),

@@ -5,7 +5,8 @@
  *
  * A curve holds m+1 sorted knots qa_0..qa_m on the transformed (y) scale at
  * u_j = j/m.  Between knots Qhat_y is linear; the first and last segments are
- * flat (qa_0 = q_1, qa_m = q_{m-1}), which is the QRGMM authors' tail rule.
+ * flat (qa_0 = q_1, qa_m = q_{m-1}), which is the QRGMM authors' tail rule,
+ * or extend the neighbouring fitted segments (SF_TAIL_LINEAR, sf_qcurve.h).
  * Sales are S = T^{-1}(y); since T is monotone, Qhat_S = T^{-1}(Qhat_y) and
  * Fhat_S(s) = Fhat_y(T(s)) exactly.  Partial moments integrate T^{-1} of each
  * linear segment in closed form (methods/qrgmm_scf.md section 2.3):
@@ -84,6 +85,13 @@ sf_status
 sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 				sf_qcurve *out)
 {
+	return sf_qcurve_build_tail(env, q, m, transform, SF_TAIL_FLAT, out);
+}
+
+sf_status
+sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform,
+					 sf_tail_rule tail, sf_qcurve *out)
+{
 	double	   *qa;
 	double	   *prefix;
 	int			j;
@@ -94,6 +102,9 @@ sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 	out->prefix = NULL;
 	out->crossings = 0;
 	out->transform = transform;
+	out->tail = tail;
+	if (tail != SF_TAIL_FLAT && tail != SF_TAIL_LINEAR)
+		return sf_fail(env, SF_EINVAL, "unknown tail rule %d", (int) tail);
 	if (m < 2)
 		return sf_fail(env, SF_EINVAL, "quantile curve needs m >= 2, got %d", m);
 	if (transform != SF_TRANSFORM_IDENTITY && transform != SF_TRANSFORM_LOG1P)
@@ -120,6 +131,18 @@ sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 		qsort(qa + 1, (size_t) m - 1, sizeof(double), cmp_double);
 	qa[0] = qa[1];
 	qa[m] = qa[m - 1];
+	if (tail == SF_TAIL_LINEAR && m >= 3)
+	{
+		/*
+		 * Extend the first and last fitted segments (with m = 2 there is one
+		 * knot and the tails stay flat).  T(0) = 0 for both transforms, so a
+		 * curve whose first knot is at or above zero sales stays there.
+		 */
+		qa[0] = 2.0 * qa[1] - qa[2];
+		if (qa[1] >= 0.0 && qa[0] < 0.0)
+			qa[0] = 0.0;
+		qa[m] = 2.0 * qa[m - 1] - qa[m - 2];
+	}
 	if (transform == SF_TRANSFORM_LOG1P && qa[m] > QCURVE_LOG1P_MAX)
 	{
 		double		top = qa[m];

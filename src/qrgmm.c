@@ -25,6 +25,7 @@
 
 static const char *const qrgmm_transforms[] = {"log1p", "identity", NULL};
 static const char *const qrgmm_solvers[] = {"auto", "fn", "pfn", NULL};
+static const char *const qrgmm_tails[] = {"flat", "linear", NULL};
 
 static sf_status
 qrgmm_params_validate(sf_env *env, const void *obj)
@@ -54,6 +55,9 @@ static const sf_param_spec qrgmm_specs[] = {
 	"interior-point iterations per level"},
 	{"seed", SF_PT_INT64, offsetof(sf_qrgmm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed stored in the model"},
+	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
+		qrgmm_tails, NULL,
+	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last fitted segments"},
 };
 
 const sf_param_table sf_qrgmm_param_table = {
@@ -214,7 +218,7 @@ sf_qrgmm_curve(sf_env *env, const sf_qrgmm_model *model, const double *x, sf_qcu
 	if (q == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory for %d quantiles", model->m - 1);
 	sf_qrgmm_quantiles(model, x, q);
-	st = sf_qcurve_build(env, q, model->m, model->transform, out);
+	st = sf_qcurve_build_tail(env, q, model->m, model->transform, model->tail, out);
 	sf_free(env, q);
 	return st;
 }
@@ -281,16 +285,19 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 	}
 	if (per_level < 10.0 * p)
 		caveat = "n/m < 10p: the extreme levels rest on few observations, so PD below about 5/m is not identifiable from these data";
+	else if (model->tail == SF_TAIL_LINEAR)
+		caveat = "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5";
 	else
 		caveat = "flat tails: nothing below 1/m or above 1 - 1/m is resolved; a PD target alpha needs 1/m <= alpha/5";
 	snprintf(buf, sizeof(buf),
-			 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", "
+			 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", \"tail\": \"%s\", "
 			 "\"solver\": \"%s\", \"iterations_total\": %llu, "
 			 "\"iterations_max\": %u, \"max_gap\": %.6g, \"crossing_rate\": %.6g, "
 			 "\"smallest_resolved_level\": %.6g, \"smallest_reliable_pd\": %.6g, "
 			 "\"rows_per_level\": %.6g, \"tail_caveat\": \"%s\"}",
 			 model->m, model->m - 1, p, model->degree,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
+			 qrgmm_tails[model->tail],
 			 model->preprocessed ? "frisch_newton_mehrotra+portnoy_koenker" : "frisch_newton_mehrotra",
 			 (unsigned long long) it_total, it_max, gap_max, model->crossing_rate,
 			 1.0 / model->m, fmin(1.0, 5.0 / model->m), per_level, caveat);
@@ -389,6 +396,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	model->p = p;
 	model->m = m;
 	model->transform = transform;
+	model->tail = (sf_tail_rule) params->tail;
 	model->y_center = ymean;
 	model->y_scale = ysd;
 	model->n_rows = n;

@@ -61,6 +61,14 @@ sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b)
 		sf_buf_put_f64(b, model->gaps[j]);
 	}
 	sf_section_end(b, mark);
+
+	/* only when not flat: flat-tail models keep the bytes they always had */
+	if (model->tail != SF_TAIL_FLAT)
+	{
+		mark = sf_section_begin(b, QRGMM_TAG_TAIL);
+		sf_buf_put_u8(b, (uint8_t) model->tail);
+		sf_section_end(b, mark);
+	}
 	return sf_container_finish(b);
 }
 
@@ -97,7 +105,7 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	if (st != SF_OK)
 		return st;
 	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > QRGMM_TAG_DIAG)
+		if (c.sections[i].tag > QRGMM_TAG_TAIL)
 			return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has unknown section tag %u",
 						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
@@ -192,6 +200,16 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 		model->gaps[i] = sf_read_f64(&r);
 		if (!(model->gaps[i] >= 0.0) || !isfinite(model->gaps[i]))
 			CORRUPT("qrgmm_linear model has an invalid duality gap at level %zu", i + 1);
+	}
+
+	/* absent = flat; present it must say linear, so every model has one encoding */
+	model->tail = SF_TAIL_FLAT;
+	sec = sf_container_find(&c, QRGMM_TAG_TAIL);
+	if (sec != NULL)
+	{
+		if (sec->len != 1 || sec->data[0] != SF_TAIL_LINEAR)
+			CORRUPT("qrgmm_linear model has an invalid tail section");
+		model->tail = SF_TAIL_LINEAR;
 	}
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);

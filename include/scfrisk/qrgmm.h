@@ -39,6 +39,7 @@
 #define QRGMM_TAG_COEF			18	/* (m-1, p) f64 coefficients, row-major */
 #define QRGMM_TAG_SCALING		19	/* (p) f64 centers, (p) f64 scales */
 #define QRGMM_TAG_DIAG			20	/* (m-1) x {u32 iterations, f64 gap} */
+#define QRGMM_TAG_TAIL			21	/* u8 tail rule; only when not flat */
 
 /* User hyperparameters of qrgmm_train (table sf_qrgmm_param_table). */
 typedef struct sf_qrgmm_params
@@ -50,6 +51,7 @@ typedef struct sf_qrgmm_params
 	double		tol;			/* relative duality-gap tolerance of the solver */
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
+	int			tail;			/* sf_tail_rule: index into {"flat", "linear"} */
 } sf_qrgmm_params;
 
 extern const sf_param_table sf_qrgmm_param_table;
@@ -65,6 +67,7 @@ typedef struct sf_qrgmm_model
 	int			p;				/* design columns including the intercept */
 	int			m;				/* grid parameter: levels j/m, j = 1..m-1 */
 	sf_transform transform;		/* y = T(S) */
+	sf_tail_rule tail;			/* tails of the curves (sf_qcurve.h) */
 	double		y_center;		/* training response shift (y scale) */
 	double		y_scale;		/* training response scale (y scale, > 0) */
 	double	   *coef;			/* (m-1, p): row j-1 is beta at tau = j/m, raw basis */

@@ -25,10 +25,26 @@ typedef enum sf_transform
 	SF_TRANSFORM_LOG1P = 1		/* y = log(1 + S), S > -1 */
 } sf_transform;
 
+/*
+ * Tail rule below u = 1/m and above 1 - 1/m.  Stored in models: never
+ * renumber.  FLAT is the QRGMM authors' rule (qa_0 = q_1, qa_m = q_{m-1}:
+ * atoms of mass 1/m); LINEAR extends the first and last fitted segments to
+ * u = 0 and u = 1 (qa_0 = 2 q_1 - q_2, clipped at T(0) = 0 when q_1 >= 0,
+ * and qa_m = 2 q_{m-1} - q_{m-2}), the optional extension of
+ * methods/qrgmm_scf.md section 2.4: no atoms, and the expected loss of
+ * small default probabilities is not cut off at q_1.
+ */
+typedef enum sf_tail_rule
+{
+	SF_TAIL_FLAT = 0,
+	SF_TAIL_LINEAR = 1
+} sf_tail_rule;
+
 typedef struct sf_qcurve
 {
 	int			m;				/* grid parameter: knots at u_j = j/m, j = 0..m */
 	sf_transform transform;		/* how y maps back to S */
+	sf_tail_rule tail;			/* how qa_0 and qa_m were set */
 	double	   *qa;				/* (m+1) sorted knots on the y scale */
 	double	   *prefix;			/* (m+1) prefix[j] = integral_0^{j/m} Qhat_S(u) du */
 	int			crossings;		/* adjacent pairs out of order before sorting */
@@ -41,6 +57,10 @@ typedef struct sf_qcurve
  */
 extern sf_status sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 								 sf_qcurve *out);
+
+/* The same with a tail rule (sf_qcurve_build is SF_TAIL_FLAT). */
+extern sf_status sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform,
+									  sf_tail_rule tail, sf_qcurve *out);
 extern void sf_qcurve_free(sf_env *env, sf_qcurve *c);
 
 /* T^{-1}(y) and T(s) for a transform. */
@@ -50,7 +70,7 @@ extern double sf_transform_apply(sf_transform t, double s);
 /* Qhat_S(u) for u in [0, 1] (u = 1 gives the top knot). */
 extern double sf_qcurve_quantile(const sf_qcurve *c, double u);
 
-/* Fhat_S(s) = P(S < s) (left limit: the flat tails are atoms of mass 1/m). */
+/* Fhat_S(s) = P(S < s) (left limit: flat tails are atoms of mass 1/m). */
 extern double sf_qcurve_cdf(const sf_qcurve *c, double s);
 
 /* integral_0^p Qhat_S(u) du for p in [0, 1]. */

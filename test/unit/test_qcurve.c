@@ -307,6 +307,56 @@ SF_TEST(test_degenerate)
 	sf_qcurve_free(&env, &c);
 }
 
+/*
+ * Linear tails: the outer knots extend the first and last fitted segments
+ * (the lower one clipped at zero sales), there are no atoms, and every exact
+ * functional still agrees with quadrature of the piecewise-linear curve.
+ */
+SF_TEST(test_linear_tails)
+{
+	sf_env		env;
+	sf_qcurve	flat,
+				lin;
+	double		q[TEST_M - 1];
+	double		qpos[TEST_M - 1];
+	int			j;
+
+	sf_env_init_malloc(&env);
+	for (j = 0; j < TEST_M - 1; j++)
+	{
+		q[j] = test_q[j] - 1.0;		/* first knots below zero: no clipping */
+		qpos[j] = test_q[j] * 0.1 - 0.04;	/* 2 q_1 - q_2 < 0 <= q_1: clipped */
+	}
+	SF_OK(sf_qcurve_build_tail(&env, q, TEST_M, SF_TRANSFORM_IDENTITY, SF_TAIL_LINEAR, &lin) == SF_OK,
+		  "build with linear tails");
+	SF_OK(sf_qcurve_build(&env, q, TEST_M, SF_TRANSFORM_IDENTITY, &flat) == SF_OK, "build with flat tails");
+	SF_NEAR(lin.qa[0], 2 * lin.qa[1] - lin.qa[2], 1e-15, "lower knot extends the first segment");
+	SF_NEAR(lin.qa[TEST_M], 2 * lin.qa[TEST_M - 1] - lin.qa[TEST_M - 2], 1e-15, "upper knot extends the last segment");
+	SF_NEAR(flat.qa[0], flat.qa[1], 0, "flat lower tail");
+	SF_NEAR(sf_qcurve_cdf(&lin, lin.qa[1]), 1.0 / TEST_M, 1e-15, "linear: P(S < q_1) = 1/m, no atom");
+	SF_NEAR(sf_qcurve_cdf(&flat, flat.qa[1]), 0.0, 0, "flat: P(S < q_1) = 0, an atom of 1/m at q_1");
+	for (j = 1; j <= 4; j++)
+	{
+		double		p = 0.07 * j;
+
+		SF_NEAR(sf_qcurve_integral(&lin, p), ref_integral(lin.qa, TEST_M, SF_TRANSFORM_IDENTITY, p), 1e-9,
+				"linear tails: integral equals quadrature");
+	}
+	SF_OK(sf_qcurve_integral(&lin, 0.1) < sf_qcurve_integral(&flat, 0.1),
+		  "linear lower tail puts less mass in the bottom decile than the flat one");
+	sf_qcurve_free(&env, &lin);
+	sf_qcurve_free(&env, &flat);
+
+	SF_OK(sf_qcurve_build_tail(&env, qpos, TEST_M, SF_TRANSFORM_LOG1P, SF_TAIL_LINEAR, &lin) == SF_OK,
+		  "build log1p with linear tails");
+	SF_NEAR(lin.qa[0], 0.0, 0, "lower knot clipped at T(0) = 0 (zero sales)");
+	SF_NEAR(sf_qcurve_integral(&lin, 0.3), ref_integral(lin.qa, TEST_M, SF_TRANSFORM_LOG1P, 0.3), 1e-9,
+			"log1p linear tails: integral equals quadrature");
+	sf_qcurve_free(&env, &lin);
+	SF_OK(sf_qcurve_build_tail(&env, q, TEST_M, SF_TRANSFORM_IDENTITY, (sf_tail_rule) 7, &lin) == SF_EINVAL,
+		  "unknown tail rule refused: %s", env.msg);
+}
+
 int
 main(void)
 {
@@ -316,5 +366,6 @@ main(void)
 	SF_RUN(test_log1p);
 	SF_RUN(test_transform);
 	SF_RUN(test_degenerate);
+	SF_RUN(test_linear_tails);
 	return sf_test_done();
 }
