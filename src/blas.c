@@ -8,6 +8,8 @@
  * loads scfrisk (never in the postmaster, which does not preload it), and
  * sf_blas_set_threads sets the count per call from scfrisk.threads.
  */
+#include <math.h>
+
 #include "scfrisk/sf_blas.h"
 
 #ifdef HAVE_CBLAS
@@ -200,4 +202,57 @@ sf_daxpy(int n, double alpha, const double *x, double *y)
 	for (i = 0; i < n; i++)
 		y[i] += alpha * x[i];
 #endif
+}
+
+int
+sf_cholesky(double *a, int k)
+{
+	int			i,
+				j,
+				t;
+
+	for (j = 0; j < k; j++)
+	{
+		double		s = a[(size_t) j * k + j];
+
+		for (t = 0; t < j; t++)
+			s -= a[(size_t) j * k + t] * a[(size_t) j * k + t];
+		if (!(s > 0.0) || !isfinite(s))
+			return -1;
+		s = sqrt(s);
+		a[(size_t) j * k + j] = s;
+		for (i = j + 1; i < k; i++)
+		{
+			double		v = a[(size_t) i * k + j];
+
+			for (t = 0; t < j; t++)
+				v -= a[(size_t) i * k + t] * a[(size_t) j * k + t];
+			a[(size_t) i * k + j] = v / s;
+		}
+	}
+	return 0;
+}
+
+void
+sf_cholesky_solve(const double *l, int k, double *b)
+{
+	int			i,
+				t;
+
+	for (i = 0; i < k; i++)
+	{
+		double		v = b[i];
+
+		for (t = 0; t < i; t++)
+			v -= l[(size_t) i * k + t] * b[t];
+		b[i] = v / l[(size_t) i * k + i];
+	}
+	for (i = k - 1; i >= 0; i--)
+	{
+		double		v = b[i];
+
+		for (t = i + 1; t < k; t++)
+			v -= l[(size_t) t * k + i] * b[t];
+		b[i] = v / l[(size_t) i * k + i];
+	}
 }

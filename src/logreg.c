@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "scfrisk/logreg.h"
+#include "scfrisk/sf_blas.h"
 
 static const sf_param_spec logreg_specs[] = {
 	{"C", SF_PT_DOUBLE, offsetof(logreg_params, C), 1.0, 0, 1e12, 1, 0, NULL, NULL,
@@ -75,61 +76,6 @@ objective(const double *x, const double *y, size_t n, int d, int k, double C,
 		l += softplus(z) - y[i] * z;
 	}
 	return f + C * l;
-}
-
-/* In-place Cholesky of the k x k matrix a; returns 0 if not positive definite. */
-static int
-cholesky(double *a, int k)
-{
-	int			i,
-				j,
-				t;
-
-	for (j = 0; j < k; j++)
-	{
-		double		s = a[j * k + j];
-
-		for (t = 0; t < j; t++)
-			s -= a[j * k + t] * a[j * k + t];
-		if (!(s > 0) || !isfinite(s))
-			return 0;
-		s = sqrt(s);
-		a[j * k + j] = s;
-		for (i = j + 1; i < k; i++)
-		{
-			double		v = a[i * k + j];
-
-			for (t = 0; t < j; t++)
-				v -= a[i * k + t] * a[j * k + t];
-			a[i * k + j] = v / s;
-		}
-	}
-	return 1;
-}
-
-/* Solve L L' x = b in place of b. */
-static void
-cholesky_solve(const double *l, int k, double *b)
-{
-	int			i,
-				t;
-
-	for (i = 0; i < k; i++)
-	{
-		double		v = b[i];
-
-		for (t = 0; t < i; t++)
-			v -= l[i * k + t] * b[t];
-		b[i] = v / l[i * k + i];
-	}
-	for (i = k - 1; i >= 0; i--)
-	{
-		double		v = b[i];
-
-		for (t = i + 1; t < k; t++)
-			v -= l[t * k + i] * b[t];
-		b[i] = v / l[i * k + i];
-	}
 }
 
 sf_status
@@ -246,7 +192,7 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 		for (j = 0; j < k; j++)
 			for (t = j + 1; t < k; t++)
 				h[j * k + t] = h[t * k + j];
-		if (!cholesky(h, k))
+		if (sf_cholesky(h, k) != 0)
 		{
 			/* saturated intercept column: nudge the diagonal and retry once */
 			for (j = 0; j < k; j++)
@@ -254,14 +200,14 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 					h[t * k + j] = h[j * k + t];
 			for (j = 0; j < k; j++)
 				h[j * k + j] += 1e-10 * fmax(1.0, C * (double) n);
-			if (!cholesky(h, k))
+			if (sf_cholesky(h, k) != 0)
 			{
 				st = sf_fail(env, SF_ENUMERIC, "logistic regression: Newton system is singular");
 				goto done;
 			}
 		}
 		memcpy(delta, g, sizeof(double) * k);
-		cholesky_solve(h, k, delta);
+		sf_cholesky_solve(h, k, delta);
 		for (j = 0; j < k; j++)
 			slope += g[j] * delta[j];
 		for (t = 0; t < 60; t++)

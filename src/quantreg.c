@@ -113,64 +113,6 @@ sf_qr_work_free(sf_env *env, sf_qr_work *w)
 /* ------------------------------------------------------------ small dense */
 
 /*
- * In-place Cholesky M = L L' of a (p, p) symmetric matrix (lower triangle
- * read and written).  Returns 0 on success, -1 when a pivot is not positive.
- */
-static int
-cholesky(double *M, int p)
-{
-	int			i,
-				j,
-				k;
-
-	for (j = 0; j < p; j++)
-	{
-		double		d = M[j * p + j];
-
-		for (k = 0; k < j; k++)
-			d -= M[j * p + k] * M[j * p + k];
-		if (!(d > 0.0) || !isfinite(d))
-			return -1;
-		d = sqrt(d);
-		M[j * p + j] = d;
-		for (i = j + 1; i < p; i++)
-		{
-			double		v = M[i * p + j];
-
-			for (k = 0; k < j; k++)
-				v -= M[i * p + k] * M[j * p + k];
-			M[i * p + j] = v / d;
-		}
-	}
-	return 0;
-}
-
-/* Solve L L' x = r in place (x = r on entry). */
-static void
-cholesky_solve(const double *L, int p, double *x)
-{
-	int			i,
-				k;
-
-	for (i = 0; i < p; i++)
-	{
-		double		v = x[i];
-
-		for (k = 0; k < i; k++)
-			v -= L[i * p + k] * x[k];
-		x[i] = v / L[i * p + i];
-	}
-	for (i = p - 1; i >= 0; i--)
-	{
-		double		v = x[i];
-
-		for (k = i + 1; k < p; k++)
-			v -= L[k * p + i] * x[k];
-		x[i] = v / L[i * p + i];
-	}
-}
-
-/*
  * Form M = X' diag(D) X (D NULL: X'X) and factor it, adding a small ridge
  * when round-off makes it indefinite.  Returns 0 or -1 (singular).
  */
@@ -200,7 +142,7 @@ form_and_factor(sf_qr_work *w, const double *X, int n, int p, const double *D)
 		else
 			for (j = 0; j < p; j++)
 				w->M[j * p + j] += trace * pow(10.0, -14.0 + 2.0 * attempt) / p;
-		if (cholesky(w->M, p) == 0)
+		if (sf_cholesky(w->M, p) == 0)
 			return 0;
 	}
 	return -1;
@@ -269,7 +211,7 @@ newton_direction(sf_qr_work *w, const double *X, int n, int p)
 	sf_dgemv(1, n, p, 1.0, X, p, w->t1, 0.0, w->dlam);
 	for (i = 0; i < p; i++)
 		w->dlam[i] += w->rp[i];
-	cholesky_solve(w->M, p, w->dlam);
+	sf_cholesky_solve(w->M, p, w->dlam);
 	sf_dgemv(0, n, p, 1.0, X, p, w->dlam, 0.0, w->t1);
 	for (i = 0; i < n; i++)
 		w->da[i] = w->D[i] * (w->t1[i] - w->rho[i]);
@@ -331,7 +273,7 @@ sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 		if (form_and_factor(w, X, n, p, NULL) != 0)
 			return sf_fail(env, SF_ENUMERIC, "the design matrix is singular");
 		sf_dgemv(1, n, p, -1.0, X, p, y, 0.0, w->lam);
-		cholesky_solve(w->M, p, w->lam);
+		sf_cholesky_solve(w->M, p, w->lam);
 	}
 	/* r = c - X lambda; z - w = r with a margin delta for centrality */
 	sf_dgemv(0, n, p, 1.0, X, p, w->lam, 0.0, w->t1);

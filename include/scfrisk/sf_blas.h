@@ -37,6 +37,18 @@ extern double sf_ddot(int n, const double *x, const double *y);
 extern void sf_saxpy(int n, float alpha, const float *x, float *y);
 extern void sf_daxpy(int n, double alpha, const double *x, double *y);
 
+/*
+ * Dense Cholesky of a (k, k) row-major symmetric positive definite matrix,
+ * in place: the lower triangle is read and replaced by L with A = L L' (the
+ * strict upper triangle is left alone).  Returns 0, or -1 when a pivot is
+ * not positive and finite (A not numerically positive definite).  Shared by
+ * the Newton steps of logreg and the interior point of quantreg.
+ */
+extern int	sf_cholesky(double *a, int k);
+
+/* Solve L L' x = b in place of b, with L from sf_cholesky. */
+extern void sf_cholesky_solve(const double *l, int k, double *b);
+
 /* The naive kernels, same contracts, always available. */
 extern void sf_sgemm_naive(int trans_a, int trans_b, int m, int n, int k,
 						   float alpha, const float *a, int lda,

@@ -5,6 +5,7 @@
  *	  within float tolerances scaled to the problem size.
  */
 #include <math.h>
+#include <string.h>
 
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/sf_rng.h"
@@ -82,10 +83,64 @@ SF_TEST(test_level1_and_gemv)
 	SF_OK(fy[2] == 12.0f && dy[0] == 3.0, "axpy");
 }
 
+#define CK 7
+
+/*
+ * sf_cholesky / sf_cholesky_solve against a closed form: A = B B' + I for a
+ * random B is positive definite, and A x = b must hold for the solution; a
+ * matrix with a negative pivot is refused.
+ */
+SF_TEST(test_cholesky)
+{
+	double		bm[CK * CK],
+				a[CK * CK],
+				l[CK * CK],
+				x[CK],
+				b[CK],
+				worst = 0.0;
+	int			i,
+				j,
+				t;
+	sf_rng		r;
+
+	sf_rng_init(&r, 5, 0);
+	for (i = 0; i < CK * CK; i++)
+		bm[i] = sf_rng_normal(&r);
+	for (i = 0; i < CK; i++)
+		for (j = 0; j < CK; j++)
+		{
+			double		v = i == j ? 1.0 : 0.0;
+
+			for (t = 0; t < CK; t++)
+				v += bm[i * CK + t] * bm[j * CK + t];
+			a[i * CK + j] = v;
+		}
+	for (i = 0; i < CK; i++)
+		b[i] = sf_rng_normal(&r);
+	memcpy(l, a, sizeof(a));
+	memcpy(x, b, sizeof(b));
+	SF_OK(sf_cholesky(l, CK) == 0, "positive definite matrix factors");
+	sf_cholesky_solve(l, CK, x);
+	for (i = 0; i < CK; i++)
+	{
+		double		v = 0.0;
+
+		for (j = 0; j < CK; j++)
+			v += a[i * CK + j] * x[j];
+		if (fabs(v - b[i]) > worst)
+			worst = fabs(v - b[i]);
+	}
+	SF_OK(worst < 1e-10, "A x = b after the solve (max residual %.3g)", worst);
+	memcpy(l, a, sizeof(a));
+	l[3 * CK + 3] = -1.0;
+	SF_OK(sf_cholesky(l, CK) == -1, "a negative pivot is refused");
+}
+
 int
 main(void)
 {
 	SF_RUN(test_gemm);
 	SF_RUN(test_level1_and_gemv);
+	SF_RUN(test_cholesky);
 	return sf_test_done();
 }
