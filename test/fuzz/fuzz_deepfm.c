@@ -34,21 +34,7 @@ check_model(sf_env *env, const deepfm_model *model)
 	if (model->n_categorical > 0 && model->vocab_off[1] > 0)
 		x[model->n_numeric] = (double) model->vocab[0];	/* a known id */
 	st = deepfm_curve(env, model, x, &c);
-	if (st == SF_OK)
-	{
-		double		F;
-		double		q = sf_qcurve_quantile(&c, 0.3);
-		double		I = sf_qcurve_partial(&c, q, &F);
-
-		if (isnan(q) || isnan(F) || F < 0.0 || F > 1.0 || isnan(I))
-			abort();
-		for (i = 0; i < (uint32_t) c.m; i++)
-			if (c.qa[i] > c.qa[i + 1])
-				abort();
-		sf_qcurve_free(env, &c);
-	}
-	else if (st != SF_EDATA && st != SF_ENOMEM)
-		abort();
+	sf_fuzz_check_curve(env, st, &c);
 	free(x);
 }
 
