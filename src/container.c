@@ -723,7 +723,7 @@ sf_container_decode_kind(sf_env *env, const uint8_t *buf, size_t len, uint16_t k
 	 * usage error, reported as such even if its payload were damaged. */
 	st = sf_container_read_header(env, buf, len, &hdr);
 	if (st == SF_OK && hdr.kind != kind)
-		return sf_fail(env, SF_EKIND, "expected a %s model but got a %s model",
+		return sf_fail(env, SF_EKIND, "expected a model of kind %s but got one of kind %s",
 					   sf_kind_name(kind) ? sf_kind_name(kind) : "?", sf_kind_name(hdr.kind));
 	if (st != SF_OK)
 		return st;
