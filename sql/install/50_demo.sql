@@ -357,7 +357,11 @@ BEGIN
 	t1 := clock_timestamp();
 
 	RAISE NOTICE 'refresh_risk: sizing loans and drawing risk curves (% levels per seller)', levels;
-	TRUNCATE scfrisk_demo.risk_result, scfrisk_demo.risk_curve_result;
+	-- DELETE rather than TRUNCATE: TRUNCATE would lock the views' readers out
+	-- until the refresh commits; with DELETE they keep reading the previous
+	-- results, and a failed or cancelled refresh leaves those in place.
+	DELETE FROM scfrisk_demo.risk_result;
+	DELETE FROM scfrisk_demo.risk_curve_result;
 	INSERT INTO scfrisk_demo.risk_result
 	SELECT s.seller_id,
 		   scfrisk.demo_score_credit(credit, scfrisk.demo_credit_features(s.credit_features, s.log_past_sales,

@@ -33,23 +33,22 @@ compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
 
 Run with /usr/bin/python3 against a database (PG* variables).
 """
-import io
 import os
 import sys
 import time
 
 import numpy as np
 import psycopg2
-from scipy import stats
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from sftap import Tap  # noqa: E402
+import scf_segment  # noqa: E402
+from scf_segment import Law, covariates, mu_sig, load, PROFILES  # noqa: E402
 
 N = int(os.environ.get("SCFRISK_RISK_N", "60000"))
 M = int(os.environ.get("SCFRISK_RISK_M", "1000"))
 RATE = 0.02
 LEVEL = 0.95
-C0, S0 = 0.6, 0.31
 
 t = Tap()
 conn = psycopg2.connect("")
@@ -58,68 +57,8 @@ cur = conn.cursor()
 cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
 
 
-def covariates(rng, n):
-    h = rng.normal(10, 1, n)
-    a = rng.uniform(0.5, 8, n)
-    rt = rng.uniform(3.5, 5, n)
-    month = rng.integers(1, 13, n)
-    ind = (a > 2).astype(float)
-    return np.column_stack([h, ind, (rt - 4.25) * ind, np.sin(2 * np.pi * month / 12)])
-
-
-def mu_sig(X):
-    mu = 0.9 * X[:, 0] + C0 + 0.25 * X[:, 2] + 0.15 * X[:, 3]
-    sig = S0 + 0.1 * (1 - X[:, 1])
-    return mu, sig
-
-
-class Law:
-    """Standardised noise eps: normal, or T_5 scaled to unit variance."""
-
-    def __init__(self, heavy):
-        self.heavy = heavy
-        self.scale = np.sqrt(3 / 5) if heavy else 1.0
-
-    def draw(self, rng, n):
-        return rng.standard_t(5, n) * self.scale if self.heavy else rng.standard_normal(n)
-
-    def cdf(self, z):
-        return stats.t.cdf(z / self.scale, 5) if self.heavy else stats.norm.cdf(z)
-
-    def ppf(self, u):
-        return stats.t.ppf(u, 5) * self.scale if self.heavy else stats.norm.ppf(u)
-
-
 def truth(law, mu, sig, s):
-    """PD, EL, CVaR of the loss (s - S)^+ for S = exp(mu + sig eps)."""
-    z = (np.log(s) - mu) / sig
-    pd = law.cdf(z)
-    P = min(pd, 1 - LEVEL)
-    if not law.heavy:
-        Mn = np.exp(mu + sig * sig / 2)
-        el = s * pd - Mn * stats.norm.cdf(z - sig)
-        cv = (s * P - (Mn * stats.norm.cdf(stats.norm.ppf(P) - sig) if P > 0 else 0)) / (1 - LEVEL)
-        return pd, el, cv
-
-    # EL = integral_0^s F_S(y) dy, on y = e^w (F decays like |w|^-5, e^w
-    # exponentially, so 40 scale units below ln s leave nothing out); the
-    # partial moment up to P is Q(P) P - EL(Q(P)).
-    def el_at(x):
-        w = np.log(x) - 40 * sig * law.scale * (1 - np.linspace(0, 1, 40001))
-        f = law.cdf((w - mu) / sig) * np.exp(w)
-        return float(np.sum(0.5 * (f[1:] + f[:-1]) * np.diff(w)))
-    el = el_at(s)
-    sP = np.exp(mu + sig * law.ppf(P)) if P > 0 else 0.0
-    i_p = sP * P - el_at(sP) if P > 0 else 0.0
-    return pd, el, (s * P - i_p) / (1 - LEVEL)
-
-
-def load(name, X, y):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE TABLE %s (x float8[], y float8)" % name)
-    rows = "\n".join("{%s}\t%r" % (",".join(repr(float(v)) for v in X[i]), float(y[i]))
-                     for i in range(len(y)))
-    cur.copy_expert("COPY %s FROM STDIN" % name, io.StringIO(rows))
+    return scf_segment.truth(law, mu, sig, s, LEVEL)
 
 
 def numpy_exact(knots, m, s):
@@ -150,15 +89,15 @@ def numpy_exact(knots, m, s):
     return F, s * F - integral(F), (s * P - integral(P)) / (1 - LEVEL)
 
 
-profiles = np.array([[10.0, 1.0, 0.2, 0.5], [9.5, 0.0, 0.0, -0.8], [10.8, 1.0, -0.5, 0.0]])
+profiles = PROFILES
 for heavy in (False, True):
     law = Law(heavy)
-    name = "heavy tail (T5)" if heavy else "lognormal"
+    name = law.name
     rng = np.random.default_rng(606 + heavy)
     X = covariates(rng, N)
     mu, sig = mu_sig(X)
     y = np.exp(mu + sig * law.draw(rng, N))
-    load("risk_train", X, y)
+    load(cur, "risk_train", X, y)
     t0 = time.time()
     cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_train", ('{"m": %d}' % M,))
     model = cur.fetchone()[0]
