@@ -31,7 +31,7 @@
 #define QRGMM_DEFAULT_DEGREE	1
 #define QRGMM_MAX_P				512	/* design columns including the intercept */
 #define QRGMM_MAX_FEATURES		4096
-#define QRGMM_PFN_MIN_ROWS		20000	/* solver auto: preprocessing from this many rows */
+#define QRGMM_PFN_MIN_ROWS		1000	/* solver auto: preprocessing from this many rows */
 
 /* Body section tags (>= SF_TAG_BODY).  Stored on disk: never renumber. */
 #define QRGMM_TAG_SHAPE			16	/* m, p, degree, transform, y scaling */
