@@ -21,9 +21,12 @@ compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
    CDF, trapezoid rule on 40,001 points in log sales, 2e-7 relative to scipy
    quad of the quantile function); on the fitted model, within the model's
    own distributional error (section 6.5: EL error <= integral of |Fhat - F|
-   below the threshold, CVaR error <= the tail quantile error), and the
-   relative errors where PD >= 0.01, 0.05, 0.1 printed (the 3% target of the
-   issue is not met there by models fitted at this size: see docs/risk.md);
+   below the threshold, CVaR error <= the tail quantile error) and within
+   5 standard deviations of the sampling floor where PD >= 0.01 (the
+   floor: n draws of the true law at x, times the square root of x's
+   leverage), for flat and linear tails; the relative errors where PD >=
+   0.01, 0.05, 0.1 printed (the issue's 3% target there is below what
+   60,000 rows can resolve: see docs/risk.md and bench/risk_accuracy.py);
 3. loan_size under a PD limit of 5% within 2% of L_PD(alpha) =
    exp(mu + sig F_eps^-1(alpha)) / (1 + r);
 4. the sample path on 20,000 random draws of the model agrees with the
@@ -43,7 +46,7 @@ import psycopg2
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from sftap import Tap  # noqa: E402
 import scf_segment  # noqa: E402
-from scf_segment import Law, covariates, mu_sig, load, PROFILES  # noqa: E402
+from scf_segment import Law, PROFILES, covariates, leverage, load, mu_sig, oracle_sd  # noqa: E402
 
 N = int(os.environ.get("SCFRISK_RISK_N", "60000"))
 M = int(os.environ.get("SCFRISK_RISK_M", "1000"))
@@ -156,14 +159,27 @@ for heavy in (False, True):
             ok_cv &= abs(r[4] - tt[2]) <= b_cv * 1.01 + 1e-6 * tt[2] + 1e-9
         t.ok(ok_el, "%s x%d: |EL - EL_true| within the model's integrated CDF error (section 6.5)" % (name, k))
         t.ok(ok_cv, "%s x%d: |CVaR - CVaR_true| within the model's tail quantile error (section 6.5)" % (name, k))
-        # The issue's target, 3% where PD >= 0.01, is not met by models fitted
-        # at this size: the error is the fitted model's extreme-tail error
-        # (estimation, and the flat tail below 1/m, about 6% of EL at PD 0.01
-        # for m = 1000 even with exact knots).  Reported, not asserted; the
-        # risk formulas themselves are held to 3% on the true law below.
+        # The issue's target, 3% where PD >= 0.01, is below what n = 60,000
+        # rows can tell: even n draws taken directly from the true law at x0
+        # give EL with a relative standard deviation of about 5% at PD 0.01
+        # (scf_segment.oracle_sd), and a linear regression's estimate at x0
+        # varies more by the square root of x0's leverage (bench/risk_accuracy.py
+        # measures both over replicates; docs/risk.md).  So the fitted
+        # curves are held to that floor: |error| <= 5 standard deviations of
+        # it at every loan where PD_true >= 0.01, for flat and linear tails; a
+        # biased or inefficient fit fails this.  The relative errors are printed.
         cur.execute("SELECT loan, due, pd, el, cvar FROM scfrisk.loan_risk_curve(%s, %s, %s, %s)",
                     (model_lin, xs, loans, '{"rate": %r, "level": %r}' % (RATE, LEVEL)))
         rows_lin = np.array(cur.fetchall())
+        sel = tr[:, 0] >= 0.01
+        sd = np.array([oracle_sd(law, m_, s_, d, N, LEVEL) for d in rows[sel, 1]]) * np.sqrt(leverage(X, x0))
+        zs = []
+        for rr in (rows, rows_lin):
+            zs.append(max(np.max(np.abs(rr[sel, 3] - tr[sel, 1]) / sd[:, 0]),
+                          np.max(np.abs(rr[sel, 4] - tr[sel, 2]) / sd[:, 1])))
+        t.ok(max(zs) <= 5, "%s x%d: EL and CVaR errors where PD >= 0.01 within 5 sd of the sampling floor "
+             "(worst z: flat tails %.2f, linear tails %.2f; floor at PD 0.01: %.1f%% of EL)"
+             % (name, k, zs[0], zs[1], 100 * sd[0, 0] / tr[sel, 1][0]))
         for lo_pd in (0.01, 0.05, 0.1):
             sel = tr[:, 0] >= lo_pd
             el_err = np.max(np.abs(rows[sel, 3] - tr[sel, 1]) / tr[sel, 1])
