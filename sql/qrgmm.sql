@@ -50,6 +50,15 @@ SELECT abs((c[2] - c[1]) - (c[3] - c[2])) < 1e-9 AS low_extends, abs((c[21] - c[
 FROM m, (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "linear"}') AS lm FROM tp1) l,
 	 LATERAL scfrisk.qrgmm_curve(lm, ARRAY[6, 1, 2]) AS c;
 
+-- exponential lower tail: with m = 20 it is fitted to the two lowest knots,
+-- slope b = (q_2 - q_1) / ln 2; on the identity scale the outer segment
+-- drops by 2 b (its mean is the tail's, q_1 - b); the upper tail as linear
+SELECT abs((c[2] - c[1]) - 2 * (c[3] - c[2]) / ln(2)) < 1e-9 AS low_exponential,
+	   abs((c[21] - c[20]) - (c[20] - c[19])) < 1e-9 AS high_extends,
+	   scfrisk.model_info(em)->'info'->>'tail' AS tail
+FROM (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "exponential"}') AS em FROM tp1) e,
+	 LATERAL scfrisk.qrgmm_curve(em, ARRAY[6, 1, 2]) AS c;
+
 -- quantiles against the truth at x0 = (6, 1, 2): mean 14, sd 1.9
 SELECT t, abs(scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], t) - (14 + 1.9 * z)) < 0.4 AS close
 FROM m, (VALUES (0.1, -1.2815515655), (0.25, -0.6744897502), (0.5, 0.0),

@@ -25,7 +25,7 @@
 
 static const char *const qrgmm_transforms[] = {"log1p", "identity", NULL};
 static const char *const qrgmm_solvers[] = {"auto", "fn", "pfn", NULL};
-static const char *const qrgmm_tails[] = {"flat", "linear", NULL};
+static const char *const qrgmm_tails[] = {"flat", "linear", "exponential", NULL};
 
 static sf_status
 qrgmm_params_validate(sf_env *env, const void *obj)
@@ -57,7 +57,7 @@ static const sf_param_spec qrgmm_specs[] = {
 	"seed stored in the model"},
 	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
 		qrgmm_tails, NULL,
-	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last fitted segments"},
+	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last fitted segments; exponential: an exponential lower tail fitted to the lowest knots (the upper tail as linear)"},
 };
 
 const sf_param_table sf_qrgmm_param_table = {
@@ -287,6 +287,8 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 		caveat = "n/m < 10p: the extreme levels rest on few observations, so PD below about 5/m is not identifiable from these data";
 	else if (model->tail == SF_TAIL_LINEAR)
 		caveat = "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5";
+	else if (model->tail == SF_TAIL_EXPONENTIAL)
+		caveat = "exponential lower tail: below 1/m the curve holds the mean of an exponential tail fitted to the lowest knots, so EL and CVaR at PD >= 1/m integrate it; PD below 1/m is extrapolated, and a PD target alpha needs 1/m <= alpha/5";
 	else
 		caveat = "flat tails: nothing below 1/m or above 1 - 1/m is resolved; a PD target alpha needs 1/m <= alpha/5";
 	snprintf(buf, sizeof(buf),

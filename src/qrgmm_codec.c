@@ -202,14 +202,14 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 			CORRUPT("qrgmm_linear model has an invalid duality gap at level %zu", i + 1);
 	}
 
-	/* absent = flat; present it must say linear, so every model has one encoding */
+	/* absent = flat; present it must name another rule, so every model has one encoding */
 	model->tail = SF_TAIL_FLAT;
 	sec = sf_container_find(&c, QRGMM_TAG_TAIL);
 	if (sec != NULL)
 	{
-		if (sec->len != 1 || sec->data[0] != SF_TAIL_LINEAR)
+		if (sec->len != 1 || sec->data[0] == SF_TAIL_FLAT || sec->data[0] >= SF_TAIL_RULE_COUNT)
 			CORRUPT("qrgmm_linear model has an invalid tail section");
-		model->tail = SF_TAIL_LINEAR;
+		model->tail = (sf_tail_rule) sec->data[0];
 	}
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);

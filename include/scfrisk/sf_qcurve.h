@@ -32,13 +32,25 @@ typedef enum sf_transform
  * u = 0 and u = 1 (qa_0 = 2 q_1 - q_2, clipped at T(0) = 0 when q_1 >= 0,
  * and qa_m = 2 q_{m-1} - q_{m-2}), the optional extension of
  * methods/qrgmm_scf.md section 2.4: no atoms, and the expected loss of
- * small default probabilities is not cut off at q_1.
+ * small default probabilities is not cut off at q_1.  EXPONENTIAL fits an
+ * exponential tail on the y scale below tau_1, Qhat_y(u) = q_1 + b log(u m),
+ * to the knots at levels up to SF_TAIL_FIT_SHARE (least squares of q_j on
+ * log j), and sets qa_0 so that the outer segment holds exactly that tail's
+ * mean of S (clipped at T(0) = 0 when q_1 >= 0); the upper tail is LINEAR's.
+ * Every partial moment from u = 1/m on (EL, CVaR, profit at PD >= 1/m) then
+ * integrates the fitted tail; see sf_qcurve_exponential_drop.
  */
 typedef enum sf_tail_rule
 {
 	SF_TAIL_FLAT = 0,
-	SF_TAIL_LINEAR = 1
+	SF_TAIL_LINEAR = 1,
+	SF_TAIL_EXPONENTIAL = 2
 } sf_tail_rule;
+
+#define SF_TAIL_RULE_COUNT	3
+
+/* EXPONENTIAL: the lower tail is fitted to the knots at levels <= 2% (at least two) */
+#define SF_TAIL_FIT_SHARE	0.02
 
 typedef struct sf_qcurve
 {
@@ -62,6 +74,14 @@ extern sf_status sf_qcurve_build(sf_env *env, const double *q, int m, sf_transfo
 extern sf_status sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform,
 									  sf_tail_rule tail, sf_qcurve *out);
 extern void sf_qcurve_free(sf_env *env, sf_qcurve *c);
+
+/*
+ * EXPONENTIAL's lower tail on sorted knots qa[1..m-1]: the fitted slope b
+ * (0 when the lowest knots are flat) and the drop d = q_1 - qa_0 of the
+ * outer segment that holds the tail's mean (before clipping at T(0)).
+ */
+extern void sf_qcurve_exponential_drop(const double *qa, int m, sf_transform transform,
+									   double *slope, double *drop);
 
 /* T^{-1}(y) and T(s) for a transform. */
 extern double sf_transform_inverse(sf_transform t, double y);

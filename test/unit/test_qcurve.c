@@ -5,7 +5,7 @@
  *	  flat-tail atoms, the log1p segment formulas of methods/qrgmm_scf.md
  *	  section 2.3, partial moments against fine numerical integration
  *	  (composite Simpson on u, independent of the closed forms), and the
- *	  stratified and random generators.
+ *	  stratified and random generators; the linear and exponential tails.
  */
 #include <string.h>
 
@@ -357,6 +357,72 @@ SF_TEST(test_linear_tails)
 		  "unknown tail rule refused: %s", env.msg);
 }
 
+/*
+ * Exponential lower tail: on knots q_j = c + b log j, exactly an exponential
+ * tail below every level, the fitted slope is b and the curve's integral
+ * over [0, 1/m] is the tail's own, (1/m) (e^c / (1 + b) - 1) on the log1p
+ * scale and (1/m) (c - b) on the identity scale.
+ */
+SF_TEST(test_exponential_tail)
+{
+	sf_env		env;
+	sf_qcurve	ex,
+				flat;
+	enum
+	{
+		M = 500
+	};
+	double		q[M - 1];
+	double		c = 5.0,
+				b = 0.3,
+				slope,
+				drop;
+	int			j;
+
+	sf_env_init_malloc(&env);
+	for (j = 0; j < M - 1; j++)
+		q[j] = c + b * log((double) (j + 1));
+	SF_OK(sf_qcurve_build_tail(&env, q, M, SF_TRANSFORM_LOG1P, SF_TAIL_EXPONENTIAL, &ex) == SF_OK,
+		  "build log1p with an exponential tail");
+	sf_qcurve_exponential_drop(ex.qa, M, SF_TRANSFORM_LOG1P, &slope, &drop);
+	SF_NEAR(slope, b, 1e-12, "slope of the tail recovered");
+	SF_NEAR(ex.qa[1] - ex.qa[0], drop, 1e-12, "outer segment drops by the matched amount");
+	SF_NEAR(sf_qcurve_integral(&ex, 1.0 / M) * M, exp(c) / (1 + b) - 1, 1e-10 * exp(c),
+			"log1p: integral over [0, 1/m] is the exponential tail's");
+	SF_NEAR(sf_qcurve_integral(&ex, 1.0 / M), ref_integral(ex.qa, M, SF_TRANSFORM_LOG1P, 1.0 / M),
+			1e-9 * exp(c) / M, "log1p: the same by quadrature of the curve");
+	SF_NEAR(ex.qa[M], 2 * ex.qa[M - 1] - ex.qa[M - 2], 1e-12, "upper tail extends the last segment");
+	SF_NEAR(sf_qcurve_cdf(&ex, expm1(ex.qa[1])), 1.0 / M, 1e-9, "no atom at q_1");
+	sf_qcurve_free(&env, &ex);
+
+	SF_OK(sf_qcurve_build_tail(&env, q, M, SF_TRANSFORM_IDENTITY, SF_TAIL_EXPONENTIAL, &ex) == SF_OK,
+		  "build identity with an exponential tail");
+	SF_NEAR(sf_qcurve_integral(&ex, 1.0 / M) * M, c - b, 1e-10, "identity: integral over [0, 1/m] is c - b");
+	sf_qcurve_free(&env, &ex);
+
+	/* near zero sales the segment stops at T(0) = 0 */
+	for (j = 0; j < M - 1; j++)
+		q[j] = 0.05 + 0.5 * log((double) (j + 1));
+	SF_OK(sf_qcurve_build_tail(&env, q, M, SF_TRANSFORM_LOG1P, SF_TAIL_EXPONENTIAL, &ex) == SF_OK,
+		  "build log1p near zero");
+	SF_NEAR(ex.qa[0], 0.0, 0, "lower knot clipped at zero sales");
+	sf_qcurve_free(&env, &ex);
+
+	/* a flat bottom (many equal lowest knots) has no tail to extend */
+	for (j = 0; j < M - 1; j++)
+		q[j] = j < 40 ? 3.0 : 3.0 + 0.01 * (j - 39);
+	SF_OK(sf_qcurve_build_tail(&env, q, M, SF_TRANSFORM_LOG1P, SF_TAIL_EXPONENTIAL, &ex) == SF_OK &&
+		  sf_qcurve_build(&env, q, M, SF_TRANSFORM_LOG1P, &flat) == SF_OK, "build with a flat bottom");
+	SF_NEAR(ex.qa[0], flat.qa[0], 0, "flat bottom: the lower tail stays flat");
+	sf_qcurve_free(&env, &ex);
+	sf_qcurve_free(&env, &flat);
+
+	/* m = 2: one knot, flat tails whatever the rule */
+	SF_OK(sf_qcurve_build_tail(&env, q, 2, SF_TRANSFORM_LOG1P, SF_TAIL_EXPONENTIAL, &ex) == SF_OK &&
+		  ex.qa[0] == ex.qa[1] && ex.qa[2] == ex.qa[1], "m = 2 keeps flat tails");
+	sf_qcurve_free(&env, &ex);
+}
+
 int
 main(void)
 {
@@ -367,5 +433,6 @@ main(void)
 	SF_RUN(test_transform);
 	SF_RUN(test_degenerate);
 	SF_RUN(test_linear_tails);
+	SF_RUN(test_exponential_tail);
 	return sf_test_done();
 }

@@ -101,7 +101,8 @@ SF_TEST(test_tp1_fit)
 	SF_OK(maxerr < 0.35, "fitted quantiles at x0 within 0.35 of the truth (max %.4f)", maxerr);
 	sf_qcurve_free(&env, &c);
 
-	/* linear tails: the same fit with another curve rule, a tail section, a round trip */
+	/* linear and exponential tails: the same fit with another curve rule, a tail section, a round trip */
+	for (int rule = SF_TAIL_LINEAR; rule <= SF_TAIL_EXPONENTIAL; rule++)
 	{
 		sf_qrgmm_model *lin,
 				   *lback;
@@ -109,18 +110,18 @@ SF_TEST(test_tp1_fit)
 		sf_buf		bl;
 		sf_container cc;
 
-		params.tail = SF_TAIL_LINEAR;
-		SF_OK(sf_qrgmm_fit(&env, &params, X, S, n, 3, &lin) == SF_OK, "fit with linear tails");
+		params.tail = rule;
+		SF_OK(sf_qrgmm_fit(&env, &params, X, S, n, 3, &lin) == SF_OK, "fit with tail rule %d", rule);
 		SF_OK(memcmp(lin->coef, model->coef, sizeof(double) * 19 * 4) == 0, "tail rule leaves the fit alone");
-		SF_OK(sf_qrgmm_curve(&env, lin, x0, &cl) == SF_OK && cl.tail == SF_TAIL_LINEAR &&
+		SF_OK(sf_qrgmm_curve(&env, lin, x0, &cl) == SF_OK && (int) cl.tail == rule &&
 			  cl.qa[0] < cl.qa[1], "curve has a sloped lower tail");
 		sf_qcurve_free(&env, &cl);
 		sf_buf_init(&bl, &env);
-		SF_OK(sf_qrgmm_encode(&env, lin, &bl) == SF_OK, "encode linear");
+		SF_OK(sf_qrgmm_encode(&env, lin, &bl) == SF_OK, "encode tail rule %d", rule);
 		SF_OK(sf_container_decode(&env, bl.data, bl.len, &cc) == SF_OK &&
-			  sf_container_find(&cc, QRGMM_TAG_TAIL) != NULL, "a linear-tail model carries the tail section");
-		SF_OK(sf_qrgmm_decode(&env, bl.data, bl.len, &lback) == SF_OK && lback->tail == SF_TAIL_LINEAR,
-			  "decoded model keeps linear tails");
+			  sf_container_find(&cc, QRGMM_TAG_TAIL) != NULL, "the model carries the tail section");
+		SF_OK(sf_qrgmm_decode(&env, bl.data, bl.len, &lback) == SF_OK && (int) lback->tail == rule,
+			  "decoded model keeps tail rule %d", rule);
 		sf_qrgmm_free(&env, lback);
 		sf_buf_free(&bl);
 		sf_qrgmm_free(&env, lin);
