@@ -286,11 +286,11 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 	if (per_level < 10.0 * p)
 		caveat = "n/m < 10p: the extreme levels rest on few observations, so PD below about 5/m is not identifiable from these data";
 	else if (model->tail == SF_TAIL_LINEAR)
-		caveat = "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5";
+		caveat = "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5, and EL and CVaR where PD is a few times 1/m are understated (for risk curves use tail exponential)";
 	else if (model->tail == SF_TAIL_EXPONENTIAL)
 		caveat = "exponential lower tail: below 1/m the curve holds the mean of an exponential tail fitted to the lowest knots, so EL and CVaR at PD >= 1/m integrate it; PD below 1/m is extrapolated, and a PD target alpha needs 1/m <= alpha/5";
 	else
-		caveat = "flat tails: nothing below 1/m or above 1 - 1/m is resolved; a PD target alpha needs 1/m <= alpha/5";
+		caveat = "flat tails: nothing below 1/m or above 1 - 1/m is resolved; a PD target alpha needs 1/m <= alpha/5, and EL and CVaR where PD is a few times 1/m are understated (for risk curves use tail exponential)";
 	snprintf(buf, sizeof(buf),
 			 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", \"tail\": \"%s\", "
 			 "\"solver\": \"%s\", \"iterations_total\": %llu, "
