@@ -29,13 +29,21 @@
 /* Largest log1p-scale knot whose expm1 stays finite with room to spare. */
 #define QCURVE_LOG1P_MAX	700.0
 
-/* expm1(d) / d, continuous at 0 */
+/*
+ * Mean of e^y over a linear run of y from y0 to y0 + d: e^{y0} expm1(d) / d,
+ * continuous at d = 0.  For a long run the product form would be 0 * inf
+ * (e^{y0} underflowing, expm1(d) overflowing), so there it is the
+ * difference of the end values, which the knots keep finite (at most
+ * QCURVE_LOG1P_MAX) and which no longer cancels.
+ */
 static inline double
-phi_expm1(double d)
+mean_exp(double y0, double d)
 {
 	if (fabs(d) < 1e-8)
-		return 1.0 + 0.5 * d;
-	return expm1(d) / d;
+		return exp(y0) * (1.0 + 0.5 * d);
+	if (fabs(d) < 32.0)
+		return exp(y0) * (expm1(d) / d);
+	return (exp(y0 + d) - exp(y0)) / d;
 }
 
 /*
@@ -48,7 +56,7 @@ segment_integral(sf_transform t, int m, double y0, double D, double w)
 	if (w <= 0.0)
 		return 0.0;
 	if (t == SF_TRANSFORM_LOG1P)
-		return w * (exp(y0) * phi_expm1((double) m * w * D) - 1.0);
+		return w * (mean_exp(y0, (double) m * w * D) - 1.0);
 	return w * y0 + 0.5 * (double) m * D * w * w;
 }
 
@@ -152,6 +160,16 @@ sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform
 		if (qa[1] >= 0.0 && qa[0] < 0.0)
 			qa[0] = 0.0;
 		qa[m] = 2.0 * qa[m - 1] - qa[m - 2];
+	}
+	if (!isfinite(qa[0]) || !isfinite(qa[m]))
+	{
+		double		lo = qa[1],
+					hi = qa[m - 1];
+
+		sf_free(env, qa);
+		sf_free(env, prefix);
+		return sf_fail(env, SF_EDATA,
+					   "the tails of fitted quantiles %.6g to %.6g overflow float8", lo, hi);
 	}
 	if (transform == SF_TRANSFORM_LOG1P && qa[m] > QCURVE_LOG1P_MAX)
 	{
@@ -344,7 +362,7 @@ sf_qcurve_partial(const sf_qcurve *c, double s, double *F)
 	w = (t - c->qa[j]) / (c->qa[j + 1] - c->qa[j]) / (double) m;
 	*F = (double) j / (double) m + w;
 	if (c->transform == SF_TRANSFORM_LOG1P)
-		return c->prefix[j] + w * (exp(c->qa[j]) * phi_expm1(t - c->qa[j]) - 1.0);
+		return c->prefix[j] + w * (mean_exp(c->qa[j], t - c->qa[j]) - 1.0);
 	return c->prefix[j] + w * 0.5 * (c->qa[j] + t);
 }
 
