@@ -2,3 +2,4 @@
 CORE_SRCS	+= src/rowstore_order.c
 UNIT_TESTS	+= test/unit/test_rowstore.c
 SQL_SRCS	+= src/rowstore.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_rowstore.c

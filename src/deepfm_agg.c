@@ -55,7 +55,7 @@ DeepfmInterruptNoThrow(void *ctx)
  * bits, exact for every id).  The state exists from the first call so the
  * final function checks params given only with NULL rows.
  */
-static const SfRowsSpec deepfm_rows_spec = {6, "qrgmm_deepfm_train", SF_ROWS_FLOAT4, false, false, DEEPFM_MAX_FIELDS};
+static const SfRowsSpec deepfm_rows_spec = {{6, SF_ROWS_FLOAT4, 0, 0, DEEPFM_MAX_FIELDS}, "qrgmm_deepfm_train"};
 static const SfRowsSpec *const deepfm_specs[] = {&deepfm_rows_spec};
 
 /* Number of elements of a one-dimensional int[] (names the argument otherwise). */

@@ -37,7 +37,7 @@
  * does, so nothing the model can see is lost), a weight column (1 for the
  * unweighted form, so both forms hash and sort rows alike).
  */
-static const SfRowsSpec gbt_rows_spec = {1, "xgb_train", SF_ROWS_FLOAT4, true, true, GBT_MAX_FEATURES};
+static const SfRowsSpec gbt_rows_spec = {{1, SF_ROWS_FLOAT4, 1, 1, GBT_MAX_FEATURES}, "xgb_train"};
 static const SfRowsSpec *const gbt_specs[] = {&gbt_rows_spec};
 
 /*

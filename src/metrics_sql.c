@@ -45,7 +45,7 @@ CheckScore(double s, const char *what)
 }
 
 /* binary_metrics has no parallel support: its store is never serialised */
-static const SfRowsSpec metrics_rows_spec = {8, "binary_metrics", SF_ROWS_FLOAT8, false, false, 1};
+static const SfRowsSpec metrics_rows_spec = {{8, SF_ROWS_FLOAT8, 0, 0, 1}, "binary_metrics"};
 
 /* State of binary_metrics: the (score, label) rows and the threshold. */
 typedef struct MetricsState

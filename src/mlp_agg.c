@@ -59,10 +59,10 @@ SfJsonbHasKey(Jsonb *jb, const char *key)
  * logreg_train and xgb_mlp_train share one set of serialise, deserialise and
  * combine functions; the spec id in a serialised state tells them apart.
  */
-static const SfRowsSpec mlp_rows_spec = {2, "mlp_train", SF_ROWS_FLOAT4, false, true, PG_INT32_MAX};
-static const SfRowsSpec logreg_rows_spec = {3, "logreg_train", SF_ROWS_FLOAT8, false, false, PG_INT32_MAX};
-static const SfRowsSpec xgb_mlp_rows_spec = {4, "xgb_mlp_train", SF_ROWS_FLOAT4, false, true, PG_INT32_MAX};
-static const SfRowsSpec pdp_rows_spec = {7, "partial_dependence", SF_ROWS_FLOAT8, false, true, PG_INT32_MAX};
+static const SfRowsSpec mlp_rows_spec = {{2, SF_ROWS_FLOAT4, 0, 1, PG_INT32_MAX}, "mlp_train"};
+static const SfRowsSpec logreg_rows_spec = {{3, SF_ROWS_FLOAT8, 0, 0, PG_INT32_MAX}, "logreg_train"};
+static const SfRowsSpec xgb_mlp_rows_spec = {{4, SF_ROWS_FLOAT4, 0, 1, PG_INT32_MAX}, "xgb_mlp_train"};
+static const SfRowsSpec pdp_rows_spec = {{7, SF_ROWS_FLOAT8, 0, 1, PG_INT32_MAX}, "partial_dependence"};
 
 static const SfRowsSpec *const mlp_family_specs[] = {&mlp_rows_spec, &logreg_rows_spec, &xgb_mlp_rows_spec};
 

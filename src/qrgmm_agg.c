@@ -62,7 +62,7 @@ CheckResponse(double y)
  * exists from the first call, even before a non-NULL row, so the final
  * function checks params given only with NULL rows.
  */
-static const SfRowsSpec qrgmm_rows_spec = {5, "qrgmm_train", SF_ROWS_FLOAT8, false, false, QRGMM_MAX_FEATURES};
+static const SfRowsSpec qrgmm_rows_spec = {{5, SF_ROWS_FLOAT8, 0, 0, QRGMM_MAX_FEATURES}, "qrgmm_train"};
 static const SfRowsSpec *const qrgmm_specs[] = {&qrgmm_rows_spec};
 
 PG_FUNCTION_INFO_V1(qrgmm_train_sfunc);

@@ -17,28 +17,6 @@
 
 #include "sf_rowstore_pg.h"
 
-/*
- * Serialised store: a fixed header, the params as jsonb text (NUL
- * included), then x, y and w as native values.  The params travel as text
- * so a corrupt state can only fail jsonb's own input checks, never reach
- * jsonb's binary readers.
- */
-#define ROWS_MAGIC	0x53465253	/* "SFRS" */
-
-typedef struct RowsHeader
-{
-	uint32		magic;			/* ROWS_MAGIC */
-	uint8		spec_id;		/* SfRowsSpec.id of the aggregate that wrote it */
-	uint8		elem;			/* sf_rows_elem */
-	uint8		weighted;		/* 1: a w column follows y */
-	uint8		reserved;		/* 0 */
-	int32		n_cols;			/* columns per row, 0 when no row fixed it */
-	int32		n_cat;			/* trailing id columns */
-	int64		n_rows;			/* rows */
-	int32		params_len;		/* bytes of params text incl. NUL, 0 = none */
-	int32		reserved2;		/* 0 */
-} RowsHeader;
-
 MemoryContext
 SfRowsAggContext(FunctionCallInfo fcinfo, const char *what)
 {
@@ -71,7 +49,7 @@ SfRowsSetWidth(SfRows *st, int n_cols, int n_cat)
 static double
 RowBytes(const SfRows *st)
 {
-	return (double) st->spec->elem * Max(st->n_cols, 1) + sizeof(double) * (st->spec->weighted ? 2 : 1);
+	return (double) st->spec->kind.elem * Max(st->n_cols, 1) + sizeof(double) * (st->spec->kind.weighted ? 2 : 1);
 }
 
 void
@@ -87,7 +65,7 @@ SfRowsReserve(SfRows *st, int64 more)
 	while (cap < st->n_rows + more)
 		cap *= 2;
 	/* row indexes of the cores are 32-bit in places (gbt, qrgmm) */
-	if ((Size) cap > MaxAllocHugeSize / (spec->elem * cols) || cap > (int64) UINT32_MAX)
+	if ((Size) cap > MaxAllocHugeSize / (spec->kind.elem * cols) || cap > (int64) UINT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s: too many training rows for one aggregate (%lld)",
@@ -101,16 +79,16 @@ SfRowsReserve(SfRows *st, int64 more)
 				 errhint("Raise scfrisk.max_memory_mb or train on a sample.")));
 	if (st->x == NULL)
 	{
-		st->x = MemoryContextAllocHuge(st->cxt, spec->elem * cols * cap);
+		st->x = MemoryContextAllocHuge(st->cxt, spec->kind.elem * cols * cap);
 		st->y = MemoryContextAllocHuge(st->cxt, sizeof(double) * cap);
-		if (spec->weighted)
+		if (spec->kind.weighted)
 			st->w = MemoryContextAllocHuge(st->cxt, sizeof(double) * cap);
 	}
 	else
 	{
-		st->x = repalloc_huge(st->x, spec->elem * cols * cap);
+		st->x = repalloc_huge(st->x, spec->kind.elem * cols * cap);
 		st->y = repalloc_huge(st->y, sizeof(double) * cap);
-		if (spec->weighted)
+		if (spec->kind.weighted)
 			st->w = repalloc_huge(st->w, sizeof(double) * cap);
 	}
 	st->cap = cap;
@@ -124,7 +102,7 @@ SfRowsAppend(SfRows *st, const double *x, double y, double w, const char *argnam
 
 	Assert(st->n_cols >= 1);
 	SfRowsReserve(st, 1);
-	if (st->spec->elem == SF_ROWS_FLOAT8)
+	if (st->spec->kind.elem == SF_ROWS_FLOAT8)
 		memcpy((double *) st->x + st->n_rows * st->n_cols, x, sizeof(double) * st->n_cols);
 	else
 	{
@@ -168,7 +146,7 @@ SfRowsKeepParams(SfRows *st, Jsonb *jb)
 void
 SfRowsCombine(SfRows *a, const SfRows *b)
 {
-	Size		elem = a->spec->elem;
+	Size		elem = a->spec->kind.elem;
 
 	if (a->spec != b->spec)
 		elog(ERROR, "%s: cannot combine with a state of %s", a->spec->what, b->spec->what);
@@ -195,28 +173,29 @@ bytea *
 SfRowsSerialize(const SfRows *st)
 {
 	const SfRowsSpec *spec = st->spec;
-	RowsHeader	h;
+	sf_rows_header h;
 	char	   *ptext = NULL;
-	Size		xb = (Size) spec->elem * st->n_rows * st->n_cols;
+	Size		xb = (Size) spec->kind.elem * st->n_rows * st->n_cols;
 	Size		yb = sizeof(double) * st->n_rows;
 	Size		len;
 	bytea	   *out;
 	char	   *p;
 
 	memset(&h, 0, sizeof(h));
-	h.magic = ROWS_MAGIC;
-	h.spec_id = spec->id;
-	h.elem = (uint8) spec->elem;
-	h.weighted = spec->weighted;
+	h.magic = SF_ROWS_MAGIC;
+	h.kind_id = spec->kind.id;
+	h.elem = spec->kind.elem;
+	h.weighted = spec->kind.weighted;
 	h.n_cols = st->n_cols;
 	h.n_cat = st->n_cat;
 	h.n_rows = st->n_rows;
+	/* params as text: a corrupt state then only meets jsonb's input checks */
 	if (st->params)
 	{
 		ptext = JsonbToCString(NULL, &st->params->root, VARSIZE(st->params));
 		h.params_len = strlen(ptext) + 1;
 	}
-	len = VARHDRSZ + sizeof(h) + h.params_len + xb + yb + (spec->weighted ? yb : 0);
+	len = VARHDRSZ + sizeof(h) + h.params_len + xb + yb + (spec->kind.weighted ? yb : 0);
 	if (len > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -235,117 +214,59 @@ SfRowsSerialize(const SfRows *st)
 	p += xb;
 	memcpy(p, st->y, yb);
 	p += yb;
-	if (spec->weighted)
+	if (spec->kind.weighted)
 		memcpy(p, st->w, yb);
 	return out;
-}
-
-static void
-Corrupt(const SfRowsSpec *spec, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("%s: malformed partial training state", spec->what),
-			 errdetail("%s", detail)));
 }
 
 SfRows *
 SfRowsDeserialize(bytea *in, MemoryContext cxt, const SfRowsSpec *const *specs, int n_specs)
 {
-	const SfRowsSpec *spec = specs[0];
-	const char *p = VARDATA_ANY(in);
-	Size		len = VARSIZE_ANY_EXHDR(in);
-	RowsHeader	h;
-	Size		row_bytes;
-	Size		x_elems;
+	const sf_rows_kind *kinds[8];
+	sf_rows_state rs;
+	sf_env		env;
+	sf_status	status;
+	const SfRowsSpec *spec = NULL;
 	SfRows	   *st;
-	int64		i;
-	int			n_num;
+	Size		n;
+	int			i;
 
-	if (len < sizeof(h))
-		Corrupt(spec, "The state is shorter than its header.");
-	memcpy(&h, p, sizeof(h));
-	p += sizeof(h);
-	len -= sizeof(h);
-	if (h.magic != ROWS_MAGIC || h.reserved != 0 || h.reserved2 != 0)
-		Corrupt(spec, "The state does not start with the row store's header.");
-	for (i = 0; i < n_specs && specs[i]->id != h.spec_id; i++)
-		;
-	if (i == n_specs || h.elem != specs[i]->elem || h.weighted != (specs[i]->weighted ? 1 : 0))
-		Corrupt(spec, "The state was written by another aggregate.");
-	spec = specs[i];
-	if (h.n_cols < 0 || h.n_cols > spec->max_cols || h.n_cat < 0 || h.n_cat > h.n_cols ||
-		h.n_rows < 0 || (h.n_rows > 0 && h.n_cols == 0))
-		Corrupt(spec, "The state has impossible row or column counts.");
-	if (h.params_len < 0 || (Size) h.params_len > len ||
-		(h.params_len > 0 && (p[h.params_len - 1] != '\0' || strlen(p) + 1 != (Size) h.params_len)))
-		Corrupt(spec, "The params of the state are truncated.");
-	row_bytes = (Size) spec->elem * h.n_cols + sizeof(double) * (spec->weighted ? 2 : 1);
-	len -= h.params_len;
-	if ((Size) h.n_rows > len / row_bytes || (Size) h.n_rows * row_bytes != len)
-		Corrupt(spec, "The state's length does not match its row count.");
+	Assert(n_specs >= 1 && n_specs <= lengthof(kinds));
+	for (i = 0; i < n_specs; i++)
+		kinds[i] = &specs[i]->kind;
+	SfEnvInit(&env, CurrentMemoryContext);
+	status = sf_rows_state_parse(&env, (const uint8 *) VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in),
+								 kinds, n_specs, &rs);
+	if (status == SF_ECORRUPT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("%s: malformed partial training state", specs[0]->what),
+				 errdetail("Parsing stopped because %s.", env.msg)));
+	SF_PG_CHECK(status, &env, specs[0]->what);
+	for (i = 0; i < n_specs; i++)
+		if (rs.kind == kinds[i])
+			spec = specs[i];
 
 	st = SfRowsNew(cxt, spec);
-	if (h.params_len > 0)
+	if (rs.params)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
 		/* jsonb's input function: malformed text is its own error, not a crash */
-		st->params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(p)));
+		st->params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(rs.params)));
 		MemoryContextSwitchTo(old);
 	}
-	p += h.params_len;
-	if (h.n_cols > 0)
-		SfRowsSetWidth(st, h.n_cols, h.n_cat);
-	if (h.n_rows == 0)
+	if (rs.h.n_cols > 0)
+		SfRowsSetWidth(st, rs.h.n_cols, rs.h.n_cat);
+	if (rs.h.n_rows == 0)
 		return st;
-	SfRowsReserve(st, h.n_rows);
-	x_elems = (Size) h.n_rows * h.n_cols;
-	memcpy(st->x, p, spec->elem * x_elems);
-	p += spec->elem * x_elems;
-	memcpy(st->y, p, sizeof(double) * h.n_rows);
-	p += sizeof(double) * h.n_rows;
-	if (spec->weighted)
-		memcpy(st->w, p, sizeof(double) * h.n_rows);
-	st->n_rows = h.n_rows;
-
-	/* the values the transition functions would have accepted, nothing else */
-	n_num = st->n_cols - st->n_cat;
-	for (i = 0; i < st->n_rows; i++)
-	{
-		int			j;
-
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(st->y[i]) || (st->w && !(isfinite(st->w[i]) && st->w[i] >= 0.0)))
-			Corrupt(spec, "A label or weight of the state is not finite.");
-		for (j = 0; j < st->n_cols; j++)
-		{
-			if (j < n_num)
-			{
-				double		v = SfRowsGet(st, i, j);
-
-				if (isinf(v) || (isnan(v) && !spec->missing_ok))
-					Corrupt(spec, "An element of the state is not finite.");
-			}
-			else
-			{
-				double		id;
-
-				if (spec->elem == SF_ROWS_FLOAT4)
-				{
-					int32		b;
-
-					memcpy(&b, (float *) st->x + i * st->n_cols + j, sizeof(b));
-					id = b;
-				}
-				else
-					id = ((double *) st->x)[i * st->n_cols + j];
-				if (!(id >= 0.0 && id <= (double) PG_INT32_MAX && id == floor(id)))
-					Corrupt(spec, "A categorical id of the state is not an integer >= 0.");
-			}
-		}
-	}
+	n = (Size) rs.h.n_rows;
+	SfRowsReserve(st, rs.h.n_rows);
+	memcpy(st->x, rs.x, (Size) spec->kind.elem * n * st->n_cols);
+	memcpy(st->y, rs.y, sizeof(double) * n);
+	if (rs.w)
+		memcpy(st->w, rs.w, sizeof(double) * n);
+	st->n_rows = rs.h.n_rows;
 	return st;
 }
 
@@ -401,7 +322,7 @@ RowsToDouble(const SfRows *st, const size_t *perm, double **x, double **y, doubl
 	double	   *cw = NULL;
 	Size		i;
 
-	sf_rows_widen(st->spec->elem, st->x, n, st->n_cols, st->n_cat, perm, cx);
+	sf_rows_widen((sf_rows_elem) st->spec->kind.elem, st->x, n, st->n_cols, st->n_cat, perm, cx);
 	for (i = 0; i < n; i++)
 		cy[i] = st->y[perm ? perm[i] : i];
 	if (w != NULL && st->w != NULL)
@@ -423,7 +344,7 @@ SfRowsCanonical(const SfRows *st, double **x, double **y, double **w)
 	sf_env		env;
 
 	SfEnvInit(&env, CurrentMemoryContext);
-	SF_PG_CHECK(sf_rows_canonical_order(&env, st->spec->elem, st->x, st->y, st->w,
+	SF_PG_CHECK(sf_rows_canonical_order(&env, (sf_rows_elem) st->spec->kind.elem, st->x, st->y, st->w,
 										(size_t) st->n_rows, (uint32) st->n_cols, perm),
 				&env, st->spec->what);
 	RowsToDouble(st, perm, x, y, w);

@@ -30,12 +30,8 @@
  */
 typedef struct SfRowsSpec
 {
-	uint8		id;				/* unique per aggregate, written in serialised states */
+	sf_rows_kind kind;			/* id, element type, weight column, NaN policy, widest row */
 	const char *what;			/* SQL name for messages ("xgb_train") */
-	sf_rows_elem elem;			/* element type of the x matrix */
-	bool		weighted;		/* a weight column is kept */
-	bool		missing_ok;		/* NaN elements (missing values) may be stored */
-	int32		max_cols;		/* widest row accepted (deserialise check) */
 } SfRowsSpec;
 
 /* Transition state: the rows collected so far. */
@@ -123,7 +119,7 @@ extern void SfRowsScanOrder(const SfRows *st, double **x, double **y, double **w
 static inline double
 SfRowsGet(const SfRows *st, int64 i, int j)
 {
-	if (st->spec->elem == SF_ROWS_FLOAT4)
+	if (st->spec->kind.elem == SF_ROWS_FLOAT4)
 		return ((const float *) st->x)[i * st->n_cols + j];
 	return ((const double *) st->x)[i * st->n_cols + j];
 }

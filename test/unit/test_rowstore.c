@@ -173,6 +173,101 @@ SF_TEST(test_widen)
 		  "float32 widens exactly, NaN stays missing, ids stay exact");
 }
 
+/* A float8 state of kind k_lin: 2 rows x 2 columns, params text. */
+static const sf_rows_kind k_lin = {3, SF_ROWS_FLOAT8, 0, 0, 100};
+static const sf_rows_kind k_fm = {6, SF_ROWS_FLOAT4, 0, 0, 100};
+
+static size_t
+make_state(uint8_t *buf, const sf_rows_kind *k, const double *xv, int n_cols, int n_cat,
+		   const double *yv, int n_rows, const char *params)
+{
+	sf_rows_header h;
+	size_t		off = sizeof(h);
+	int			i;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = SF_ROWS_MAGIC;
+	h.kind_id = k->id;
+	h.elem = k->elem;
+	h.weighted = k->weighted;
+	h.n_cols = n_cols;
+	h.n_cat = n_cat;
+	h.n_rows = n_rows;
+	h.params_len = params ? (int32_t) strlen(params) + 1 : 0;
+	memcpy(buf, &h, sizeof(h));
+	if (params)
+		memcpy(buf + off, params, h.params_len);
+	off += h.params_len;
+	for (i = 0; i < n_rows * n_cols; i++)
+	{
+		if (k->elem == SF_ROWS_FLOAT8)
+			memcpy(buf + off, &xv[i], 8);
+		else if (i % n_cols >= n_cols - n_cat)
+		{
+			int32_t		id = (int32_t) xv[i];
+
+			memcpy(buf + off, &id, 4);
+		}
+		else
+		{
+			float		f = (float) xv[i];
+
+			memcpy(buf + off, &f, 4);
+		}
+		off += k->elem;
+	}
+	memcpy(buf + off, yv, sizeof(double) * n_rows);
+	return off + sizeof(double) * n_rows;
+}
+
+SF_TEST(test_state_parse)
+{
+	static const sf_rows_kind *const lin[] = {&k_lin};
+	static const sf_rows_kind *const fm[] = {&k_fm};
+	uint8_t		buf[512];
+	double		xv[4] = {1, 2, 3, 4},
+				yv[2] = {0, 1};
+	sf_env		env;
+	sf_rows_state rs;
+	size_t		len;
+	double		bad;
+
+	sf_env_init_malloc(&env);
+	len = make_state(buf, &k_lin, xv, 2, 0, yv, 2, "{\"C\": 1}");
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_OK && rs.h.n_rows == 2 &&
+		  rs.params && strcmp(rs.params, "{\"C\": 1}") == 0 && rs.kind == &k_lin, "a valid state parses");
+	SF_OK(sf_rows_state_parse(&env, buf, len - 1, lin, 1, &rs) == SF_ECORRUPT && env.msg, "truncated: corrupt");
+	SF_OK(sf_rows_state_parse(&env, buf, 10, lin, 1, &rs) == SF_ECORRUPT, "shorter than the header: corrupt");
+	SF_OK(sf_rows_state_parse(&env, buf, len, fm, 1, &rs) == SF_ECORRUPT, "another aggregate's state: corrupt");
+	buf[0] ^= 1;
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_ECORRUPT, "bad magic: corrupt");
+	bad = NAN;
+	yv[1] = bad;
+	len = make_state(buf, &k_lin, xv, 2, 0, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_ECORRUPT, "NaN label: corrupt");
+	yv[1] = 1;
+	xv[3] = bad;
+	len = make_state(buf, &k_lin, xv, 2, 0, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_ECORRUPT, "NaN element without missing values: corrupt");
+	xv[3] = INFINITY;
+	len = make_state(buf, &k_fm, xv, 2, 0, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, fm, 1, &rs) == SF_ECORRUPT, "infinite element: corrupt");
+	xv[3] = -4;
+	len = make_state(buf, &k_fm, xv, 2, 1, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, fm, 1, &rs) == SF_ECORRUPT, "negative id: corrupt");
+	xv[3] = 4;
+	len = make_state(buf, &k_fm, xv, 2, 1, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, fm, 1, &rs) == SF_OK, "ids >= 0 parse");
+	len = make_state(buf, &k_fm, xv, 2, 3, yv, 2, NULL);
+	SF_OK(sf_rows_state_parse(&env, buf, len, fm, 1, &rs) == SF_ECORRUPT, "more id columns than columns: corrupt");
+	len = make_state(buf, &k_lin, xv, 2, 0, yv, 2, "{\"C\": 1}");
+	buf[sizeof(sf_rows_header) + 8] = 'x';	/* the params' NUL */
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_ECORRUPT, "params without their NUL: corrupt");
+	len = make_state(buf, &k_lin, xv, 0, 0, yv, 0, "{}");
+	SF_OK(sf_rows_state_parse(&env, buf, len, lin, 1, &rs) == SF_OK && rs.h.n_cols == 0,
+		  "a state with params and no rows parses");
+}
+
 int
 main(void)
 {
@@ -181,5 +276,6 @@ main(void)
 	SF_RUN(test_canonical_float8);
 	SF_RUN(test_hash_compatible);
 	SF_RUN(test_widen);
+	SF_RUN(test_state_parse);
 	return sf_test_done();
 }
