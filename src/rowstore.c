@@ -156,11 +156,19 @@ SfRowsCombine(SfRows *a, const SfRows *b)
 	if (a->n_cols == 0)
 		SfRowsSetWidth(a, b->n_cols, b->n_cat);
 	else if (a->n_cols != b->n_cols || a->n_cat != b->n_cat)
+	{
+		if (a->n_cat == 0 && b->n_cat == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: rows have %d elements in one part of the parallel scan and %d in another",
+							a->spec->what, b->n_cols, a->n_cols),
+					 errdetail("Every row must have the width of the first row.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: rows have %d columns (%d categorical) in one part of the parallel scan and %d (%d categorical) in another",
-						a->spec->what, b->n_cols, b->n_cat, a->n_cols, a->n_cat),
+				 errmsg("%s: rows have %d numeric and %d categorical fields in one part of the parallel scan and %d and %d in another",
+						a->spec->what, b->n_cols - b->n_cat, b->n_cat, a->n_cols - a->n_cat, a->n_cat),
 				 errdetail("Every row must have the width of the first row.")));
+	}
 	SfRowsReserve(a, b->n_rows);
 	memcpy((char *) a->x + elem * a->n_rows * a->n_cols, b->x, elem * b->n_rows * b->n_cols);
 	memcpy(a->y + a->n_rows, b->y, sizeof(double) * b->n_rows);
