@@ -231,8 +231,8 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	sf_env		env;
 	sf_buf		b;
 	bytea	   *out;
-	double	   *x,
-			   *y;
+	void	   *x;
+	double	   *y;
 
 	SfParseMlpParams(st->params, &p);
 	if (p.objective == MLP_OBJ_BINARY)
@@ -240,9 +240,10 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk mlp fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
-	SfRowsCanonical(st, &x, &y, NULL);
+	/* float32 rows in canonical order: the core standardises them itself */
+	SfRowsCanonicalRows(st, &x, &y);
 	sf_blas_set_threads(env.threads);
-	SF_PG_CHECK(mlp_fit(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "mlp_train");
+	SF_PG_CHECK(mlp_fit_f32(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "mlp_train");
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(mlp_encode(&env, &m, &p, NULL, (uint64_t) st->n_rows, &b), &env, "mlp_train");
 	MemoryContextSwitchTo(old);

@@ -364,3 +364,28 @@ SfRowsScanOrder(const SfRows *st, double **x, double **y, double **w)
 {
 	RowsToDouble(st, NULL, x, y, w);
 }
+
+void
+SfRowsCanonicalRows(const SfRows *st, void **x, double **y)
+{
+	Size		n = st->n_rows;
+	Size		row_bytes = (Size) st->spec->kind.elem * st->n_cols;
+	size_t	   *perm = palloc_extended(sizeof(size_t) * Max(n, 1), MCXT_ALLOC_HUGE);
+	char	   *cx = palloc_extended(Max(n * row_bytes, 1), MCXT_ALLOC_HUGE);
+	double	   *cy = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
+	sf_env		env;
+	Size		i;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_rows_canonical_order(&env, (sf_rows_elem) st->spec->kind.elem, st->x, st->y, st->w,
+										n, (uint32) st->n_cols, perm),
+				&env, st->spec->what);
+	for (i = 0; i < n; i++)
+	{
+		memcpy(cx + i * row_bytes, (const char *) st->x + perm[i] * row_bytes, row_bytes);
+		cy[i] = st->y[perm[i]];
+	}
+	pfree(perm);
+	*x = cx;
+	*y = cy;
+}

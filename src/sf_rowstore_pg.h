@@ -115,7 +115,15 @@ extern Datum SfRowsDeserializeFn(FunctionCallInfo fcinfo, const SfRowsSpec *cons
 extern void SfRowsCanonical(const SfRows *st, double **x, double **y, double **w);
 extern void SfRowsScanOrder(const SfRows *st, double **x, double **y, double **w);
 
-/* Element (i, j) of the store as a double. */
+/*
+ * The rows in canonical order without widening: *x (n_rows, n_cols) in the
+ * store's element type (a float32 store gives float32 rows, half the memory
+ * of doubles) and *y (n_rows), palloc'd (huge) in CurrentMemoryContext.
+ * For cores that read float32 rows themselves (mlp_fit_f32).
+ */
+extern void SfRowsCanonicalRows(const SfRows *st, void **x, double **y);
+
+/* Element (i, j) of the store as a double (not for the id columns). */
 static inline double
 SfRowsGet(const SfRows *st, int64 i, int j)
 {

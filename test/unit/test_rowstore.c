@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "scfrisk/mlp.h"
+#include "scfrisk/sf_params.h"
 #include "scfrisk/sf_rowstore.h"
 #include "scfrisk/sf_rng.h"
 #include "sf_test.h"
@@ -268,6 +270,35 @@ SF_TEST(test_state_parse)
 		  "a state with params and no rows parses");
 }
 
+/* mlp_fit_f32 on float32 rows is mlp_fit on the same values as doubles. */
+SF_TEST(test_mlp_f32_rows)
+{
+	static double xw[N * D];
+	mlp_params	p;
+	mlp_model	a,
+				b;
+	sf_env		env;
+	int			i,
+				same;
+
+	sf_env_init_malloc(&env);
+	for (i = 0; i < N * D; i++)
+		xw[i] = xf[i];
+	sf_params_defaults(&mlp_params_table, &p);
+	mlp_params_default_hidden(&p);
+	p.epochs = 3;
+	p.missing_indicator = 1;
+	SF_OK(mlp_fit(&env, &p, xw, y, N, D, &a) == SF_OK, "fit on doubles");
+	SF_OK(mlp_fit_f32(&env, &p, xf, y, N, D, &b) == SF_OK, "fit on float32 rows");
+	same = a.n_inputs == b.n_inputs && a.net.n_params == b.net.n_params &&
+		memcmp(a.mean, b.mean, sizeof(double) * D) == 0 &&
+		memcmp(a.scale, b.scale, sizeof(double) * D) == 0 &&
+		memcmp(a.net.params, b.net.params, sizeof(float) * a.net.n_params) == 0;
+	SF_OK(same, "the same statistics and weights, bit for bit");
+	mlp_free(&env, &a);
+	mlp_free(&env, &b);
+}
+
 int
 main(void)
 {
@@ -277,5 +308,6 @@ main(void)
 	SF_RUN(test_hash_compatible);
 	SF_RUN(test_widen);
 	SF_RUN(test_state_parse);
+	SF_RUN(test_mlp_f32_rows);
 	return sf_test_done();
 }
