@@ -8,8 +8,8 @@
  * The transition function appends each row as n_numeric + n_categorical
  * columns (the numeric fields as float32, then the ids exactly) to the
  * shared row store (sf_rowstore_pg.h) in the aggregate context: the
- * covariate layout of every generation function, widened to double once
- * for the fit.  Rows with a
+ * covariate layout of every generation function, read by the core as
+ * float32 rows (deepfm_fit_f32: the model is the one of the widened rows).  Rows with a
  * NULL array or a NULL response are skipped like NULLs in any aggregate;
  * NULL, NaN or infinite numeric elements, NULL or negative ids, field counts
  * that change between rows and non-finite responses are errors.  The final
@@ -195,8 +195,6 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	sf_buf		b;
 	bytea	   *result;
 	sf_status	fst;
-	double	   *X,
-			   *y;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "qrgmm_deepfm_train_final called in non-aggregate context");
@@ -218,10 +216,9 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	SfEnvInit(&env, fitcxt);
 	env.interrupt.check = DeepfmInterruptNoThrow;
 	env.interrupt.ctx = NULL;
-	/* widened once to the double layout the core takes; the core sorts them */
-	SfRowsScanOrder(st, &X, &y, NULL);
-	fst = deepfm_fit(&env, &params, X, y, (size_t) st->n_rows, (uint32_t) (st->n_cols - st->n_cat),
-					 (uint32_t) st->n_cat, &model);
+	/* the store's float32 rows as they are: the core sorts them into its own double copy */
+	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,
+						 (uint32_t) (st->n_cols - st->n_cat), (uint32_t) st->n_cat, &model);
 	if (fst == SF_ECANCEL)
 		CHECK_FOR_INTERRUPTS();
 	SF_PG_CHECK(fst, &env, "qrgmm_deepfm_train");

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scfrisk/deepfm.h"
 #include "scfrisk/mlp.h"
 #include "scfrisk/sf_params.h"
 #include "scfrisk/sf_rowstore.h"
@@ -299,6 +300,54 @@ SF_TEST(test_mlp_f32_rows)
 	mlp_free(&env, &b);
 }
 
+/* deepfm_fit_f32 on float32 rows with int32 ids is deepfm_fit on their doubles. */
+SF_TEST(test_deepfm_f32_rows)
+{
+	static float xr[N * 3];
+	static double xw[N * 3],
+				s[N];
+	deepfm_params p;
+	deepfm_model *a = NULL,
+			   *b = NULL;
+	sf_buf		ba,
+				bb;
+	sf_env		env;
+	int			i;
+
+	sf_env_init_malloc(&env);
+	for (i = 0; i < N; i++)
+	{
+		int32_t		id0 = 16777216 + i % 3,	/* past 2^24: not float32 numbers */
+					id1 = i % 4;
+
+		xr[i * 3] = xf[i * D];
+		memcpy(&xr[i * 3 + 1], &id0, 4);
+		memcpy(&xr[i * 3 + 2], &id1, 4);
+		xw[i * 3] = xf[i * D];
+		xw[i * 3 + 1] = id0;
+		xw[i * 3 + 2] = id1;
+		s[i] = 1.0 + y[i] + 0.1 * (i % 3) + xw[i * 3];
+	}
+	sf_params_defaults(&deepfm_params_table, &p);
+	deepfm_params_default_layers(&p);
+	p.epochs = 2;
+	p.m = 5;
+	p.threads = 1;
+	SF_OK(deepfm_fit(&env, &p, xw, s, N, 1, 2, &a) == SF_OK, "fit on doubles: %s", env.msg ? env.msg : "ok");
+	SF_OK(deepfm_fit_f32(&env, &p, xr, s, N, 1, 2, &b) == SF_OK, "fit on float32 rows: %s", env.msg ? env.msg : "ok");
+	if (a == NULL || b == NULL)
+		return;
+	sf_buf_init(&ba, &env);
+	sf_buf_init(&bb, &env);
+	SF_OK(deepfm_encode(&env, a, &ba) == SF_OK && deepfm_encode(&env, b, &bb) == SF_OK &&
+		  ba.len == bb.len && memcmp(ba.data, bb.data, ba.len) == 0,
+		  "the same model bytes (ids past 2^24 stay distinct)");
+	sf_buf_free(&ba);
+	sf_buf_free(&bb);
+	deepfm_free(&env, a);
+	deepfm_free(&env, b);
+}
+
 int
 main(void)
 {
@@ -309,5 +358,6 @@ main(void)
 	SF_RUN(test_widen);
 	SF_RUN(test_state_parse);
 	SF_RUN(test_mlp_f32_rows);
+	SF_RUN(test_deepfm_f32_rows);
 	return sf_test_done();
 }
