@@ -320,7 +320,7 @@ SfRowsDeserializeFn(FunctionCallInfo fcinfo, const SfRowsSpec *const *specs, int
 	PG_RETURN_POINTER(SfRowsDeserialize(in, cxt, specs, n_specs));
 }
 
-/* x, y, w in the order of perm (NULL: scan order). */
+/* x, y, w in the order of perm, widened to double. */
 static void
 RowsToDouble(const SfRows *st, const size_t *perm, double **x, double **y, double **w)
 {
@@ -357,12 +357,6 @@ SfRowsCanonical(const SfRows *st, double **x, double **y, double **w)
 				&env, st->spec->what);
 	RowsToDouble(st, perm, x, y, w);
 	pfree(perm);
-}
-
-void
-SfRowsScanOrder(const SfRows *st, double **x, double **y, double **w)
-{
-	RowsToDouble(st, NULL, x, y, w);
 }
 
 void

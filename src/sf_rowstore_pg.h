@@ -106,14 +106,12 @@ extern Datum SfRowsDeserializeFn(FunctionCallInfo fcinfo, const SfRowsSpec *cons
 								 int n_specs);
 
 /*
- * The rows as palloc'd (huge) double copies in CurrentMemoryContext: x
+ * The rows in the canonical order (model bytes independent of scan order and
+ * plan) as palloc'd (huge) double copies in CurrentMemoryContext: x
  * (n_rows, n_cols), y (n_rows), *w (n_rows) or NULL when w is NULL or the
- * store has no weight column.  SfRowsCanonical puts them in the canonical
- * order (model bytes independent of scan order and plan); SfRowsScanOrder
- * keeps the order the rows arrived in.
+ * store has no weight column.
  */
 extern void SfRowsCanonical(const SfRows *st, double **x, double **y, double **w);
-extern void SfRowsScanOrder(const SfRows *st, double **x, double **y, double **w);
 
 /*
  * The rows in canonical order without widening: *x (n_rows, n_cols) in the
