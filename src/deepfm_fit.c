@@ -340,28 +340,59 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
  */
 typedef struct row_order
 {
-	const double *X;			/* (n, F) */
+	const double *X;			/* (n, F) doubles, or NULL */
+	const float *Xf;			/* (n, F) float32 rows, ids as int32 bits, or NULL */
 	const double *S;			/* (n) */
 	uint32_t	F;
+	uint32_t	n_num;			/* numeric fields (the others are ids) */
 } row_order;
+
+/*
+ * Field f of row 'row' as a double: float32 rows widen exactly and ids are
+ * their integer value, so float32 rows train as their doubles would.
+ */
+static inline double
+row_val(const row_order *o, size_t row, uint32_t f)
+{
+	int32_t		id;
+
+	if (o->X)
+		return o->X[row * o->F + f];
+	if (f < o->n_num)
+		return o->Xf[row * o->F + f];
+	memcpy(&id, &o->Xf[row * o->F + f], sizeof(id));
+	return id;
+}
 
 static int
 row_cmp(const row_order *o, uint32_t a, uint32_t b)
 {
-	const double *xa = o->X + (size_t) a * o->F;
-	const double *xb = o->X + (size_t) b * o->F;
 	uint32_t	f;
 	int			c;
 
 	if (o->S[a] != o->S[b])
 		return o->S[a] < o->S[b] ? -1 : 1;
 	for (f = 0; f < o->F; f++)
-		if (xa[f] != xb[f])
-			return xa[f] < xb[f] ? -1 : 1;
+	{
+		double		va = row_val(o, a, f),
+					vb = row_val(o, b, f);
+
+		if (va != vb)
+			return va < vb ? -1 : 1;
+	}
 	c = memcmp(&o->S[a], &o->S[b], sizeof(double));
 	if (c != 0)
 		return c;
-	return memcmp(xa, xb, sizeof(double) * o->F);
+	/* the bytes of the rows as doubles, field after field */
+	for (f = 0; f < o->F; f++)
+	{
+		double		va = row_val(o, a, f),
+					vb = row_val(o, b, f);
+
+		if ((c = memcmp(&va, &vb, sizeof(double))) != 0)
+			return c;
+	}
+	return 0;
 }
 
 /* Stable bottom-up merge sort of idx[0..n) by row_cmp; tmp holds n entries. */
@@ -401,9 +432,10 @@ sort_rows(const row_order *o, uint32_t *idx, uint32_t *tmp, size_t n)
 		memcpy(idx, src, n * sizeof(uint32_t));
 }
 
-sf_status
-deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, const double *S_in,
-		   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
+static sf_status
+deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in, const float *Xf_in,
+				const double *S_in, size_t n, uint32_t n_numeric, uint32_t n_categorical,
+				deepfm_model **out)
 {
 	const double *X = NULL;		/* the rows in canonical order */
 	const double *S = NULL;
@@ -442,6 +474,8 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, cons
 	int			early;
 	sf_status	st = SF_OK;
 	sf_buf		pj;
+	row_order	o = {X_in, Xf_in, S_in, n_numeric + n_categorical, n_numeric};
+	double		rowbuf[DEEPFM_MAX_FIELDS];
 
 	*out = NULL;
 	memset(&tr, 0, sizeof(tr));
@@ -476,7 +510,11 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, cons
 	/* rows: checked once, so the batch code needs no checks */
 	for (i = 0; i < n; i++)
 	{
-		if ((st = deepfm_check_row(env, model, X_in + i * F)) != SF_OK)
+		uint32_t	f;
+
+		for (f = 0; f < F; f++)
+			rowbuf[f] = row_val(&o, i, f);
+		if ((st = deepfm_check_row(env, model, rowbuf)) != SF_OK)
 		{
 			char		why[sizeof(env->errbuf)];
 
@@ -500,7 +538,6 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, cons
 
 	/* the rows in canonical order (see row_cmp) */
 	{
-		row_order	o;
 		uint32_t   *perm = sf_malloc(env, n * sizeof(uint32_t));
 		uint32_t   *ptmp = sf_malloc(env, n * sizeof(uint32_t));
 
@@ -513,15 +550,15 @@ deepfm_fit(sf_env *env, const deepfm_params *params_in, const double *X_in, cons
 			st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
 			goto done;
 		}
-		o.X = X_in;
-		o.S = S_in;
-		o.F = F;
 		for (i = 0; i < n; i++)
 			perm[i] = (uint32_t) i;
 		sort_rows(&o, perm, ptmp, n);
 		for (i = 0; i < n; i++)
 		{
-			memcpy(Xs + i * F, X_in + (size_t) perm[i] * F, sizeof(double) * F);
+			uint32_t	f;
+
+			for (f = 0; f < F; f++)
+				Xs[i * F + f] = row_val(&o, perm[i], f);
 			Ss[i] = S_in[perm[i]];
 		}
 		sf_free(env, perm);
@@ -767,4 +804,18 @@ done:
 	}
 	*out = model;
 	return SF_OK;
+}
+
+sf_status
+deepfm_fit(sf_env *env, const deepfm_params *params, const double *X, const double *S,
+		   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
+{
+	return deepfm_fit_rows(env, params, X, NULL, S, n, n_numeric, n_categorical, out);
+}
+
+sf_status
+deepfm_fit_f32(sf_env *env, const deepfm_params *params, const float *X, const double *S,
+			   size_t n, uint32_t n_numeric, uint32_t n_categorical, deepfm_model **out)
+{
+	return deepfm_fit_rows(env, params, NULL, X, S, n, n_numeric, n_categorical, out);
 }

@@ -3,8 +3,9 @@
  *	  scfrisk.binary_metrics aggregate and the set-returning
  *	  scfrisk.roc_curve and scfrisk.threshold_table.
  *
- * binary_metrics collects (label, score) pairs in an SfRowState (one column)
- * and computes everything in its final function; rows with a NULL label or
+ * binary_metrics collects (label, score) pairs in the shared row store
+ * (one float8 column: the score; the label as the row's label) and computes
+ * everything in its final function; rows with a NULL label or
  * score are skipped.  The set-returning forms take arrays (array_agg of
  * labels and scores) so a BI tool can plot the rows directly.
  */
@@ -43,11 +44,21 @@ CheckScore(double s, const char *what)
 				 errmsg("%s: score must be finite, got %g", what, s)));
 }
 
+/* binary_metrics has no parallel support: its store is never serialised */
+static const SfRowsSpec metrics_rows_spec = {{8, SF_ROWS_FLOAT8, 0, 0, 1}, "binary_metrics"};
+
+/* State of binary_metrics: the (score, label) rows and the threshold. */
+typedef struct MetricsState
+{
+	SfRows	   *rows;			/* x: scores (one column), y: labels */
+	double		threshold;		/* classification threshold of the first row */
+} MetricsState;
+
 PG_FUNCTION_INFO_V1(metrics_binary_sfunc);
 Datum
 metrics_binary_sfunc(PG_FUNCTION_ARGS)
 {
-	SfRowState *st = PG_ARGISNULL(0) ? NULL : (SfRowState *) PG_GETARG_POINTER(0);
+	MetricsState *st = PG_ARGISNULL(0) ? NULL : (MetricsState *) PG_GETARG_POINTER(0);
 	MemoryContext aggcxt;
 	double		y,
 				s;
@@ -66,11 +77,9 @@ metrics_binary_sfunc(PG_FUNCTION_ARGS)
 	CheckScore(s, "binary_metrics");
 	if (st == NULL)
 	{
-		st = MemoryContextAllocZero(aggcxt, sizeof(SfRowState));
-		st->n_cols = 1;
-		st->cap = 256;
-		st->x = MemoryContextAllocHuge(aggcxt, sizeof(double) * st->cap);
-		st->y = MemoryContextAllocHuge(aggcxt, sizeof(double) * st->cap);
+		st = MemoryContextAllocZero(aggcxt, sizeof(MetricsState));
+		st->rows = SfRowsNew(aggcxt, &metrics_rows_spec);
+		SfRowsSetWidth(st->rows, 1, 0);
 		st->threshold = 0.5;
 		if (PG_NARGS() > 3)
 		{
@@ -85,19 +94,7 @@ metrics_binary_sfunc(PG_FUNCTION_ARGS)
 						 errmsg("binary_metrics: threshold must not be NaN")));
 		}
 	}
-	if (st->n_rows == st->cap)
-	{
-		if ((Size) st->cap * 2 > MaxAllocHugeSize / sizeof(double))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("binary_metrics: too many rows")));
-		st->cap *= 2;
-		st->x = repalloc_huge(st->x, sizeof(double) * st->cap);
-		st->y = repalloc_huge(st->y, sizeof(double) * st->cap);
-	}
-	st->x[st->n_rows] = s;
-	st->y[st->n_rows] = y;
-	st->n_rows++;
+	SfRowsAppend(st->rows, &s, y, 1.0, "score");
 	PG_RETURN_POINTER(st);
 }
 
@@ -115,16 +112,17 @@ PG_FUNCTION_INFO_V1(metrics_binary_final);
 Datum
 metrics_binary_final(PG_FUNCTION_ARGS)
 {
-	SfRowState *st;
+	MetricsState *st;
 	metrics_binary_result r;
 	sf_env		env;
 	StringInfoData b;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (SfRowState *) PG_GETARG_POINTER(0);
+	st = (MetricsState *) PG_GETARG_POINTER(0);
 	SfEnvInit(&env, CurrentMemoryContext);
-	SF_PG_CHECK(metrics_binary(&env, st->y, st->x, (size_t) st->n_rows, st->threshold, &r),
+	SF_PG_CHECK(metrics_binary(&env, st->rows->y, (const double *) st->rows->x,
+							   (size_t) st->rows->n_rows, st->threshold, &r),
 				&env, "binary_metrics");
 	initStringInfo(&b);
 	appendStringInfoChar(&b, '{');

@@ -105,6 +105,42 @@ mlp_alloc_inputs(sf_env *env, mlp_model *m, uint32_t d)
 	return SF_OK;
 }
 
+/*
+ * Training rows as doubles or as float32 (the row store's network rows):
+ * exactly one of xd, xf is set.  A float32 element widens exactly, so both
+ * give the same model for the same values.
+ */
+typedef struct mlp_rows
+{
+	const double *xd;			/* (n, d) doubles, or NULL */
+	const float *xf;			/* (n, d) float32, or NULL */
+} mlp_rows;
+
+static inline double
+mlp_rows_get(const mlp_rows *r, size_t k)
+{
+	return r->xd ? r->xd[k] : (double) r->xf[k];
+}
+
+/* Standardised network input of row 'row' of r into out (n_inputs floats). */
+static inline void
+mlp_input_row_of(const mlp_model *m, const mlp_rows *r, size_t row, float *out)
+{
+	uint32_t	j;
+	int			k = (int) m->n_features;
+	size_t		base = row * m->n_features;
+
+	for (j = 0; j < m->n_features; j++)
+	{
+		double		v = mlp_rows_get(r, base + j);
+		int			miss = isnan(v);
+
+		out[j] = miss ? 0.0f : (float) ((v - m->mean[j]) / m->scale[j]);
+		if (m->indicator[j])
+			out[k++] = miss ? 1.0f : 0.0f;
+	}
+}
+
 /* Standardised network input of one raw row into out (n_inputs floats). */
 static inline void
 mlp_input_row(const mlp_model *m, const double *x, float *out)
@@ -154,9 +190,9 @@ mlp_eval_loss(const mlp_model *m, nn_work *work, const nn_loss *loss, const floa
 	return wsum > 0 ? total / wsum : 0.0;
 }
 
-sf_status
-mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
-		size_t n, int d, mlp_model *out)
+static sf_status
+mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *y,
+			 size_t n, int d, mlp_model *out)
 {
 	mlp_model	m;
 	sf_status	st;
@@ -235,7 +271,7 @@ mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
 
 		for (i = 0; i < n; i++)
 		{
-			double		v = x[i * (size_t) d + j];
+			double		v = mlp_rows_get(x, i * (size_t) d + j);
 
 			if (isnan(v))
 				continue;
@@ -250,7 +286,7 @@ mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
 		mu = cnt ? s / cnt : 0.0;
 		for (i = 0; i < n; i++)
 		{
-			double		v = x[i * (size_t) d + j];
+			double		v = mlp_rows_get(x, i * (size_t) d + j);
 
 			if (!isnan(v))
 				ss += (v - mu) * (v - mu);
@@ -301,7 +337,7 @@ mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
 	}
 	for (i = 0; i < n; i++)
 	{
-		mlp_input_row(&m, x + i * (size_t) d, xs + i * (size_t) ni);
+		mlp_input_row_of(&m, x, i, xs + i * (size_t) ni);
 		ys[i] = (float) y[i];
 		idx[i] = (uint32_t) i;
 	}
@@ -449,6 +485,24 @@ done:
 	else
 		*out = m;
 	return st;
+}
+
+sf_status
+mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
+		size_t n, int d, mlp_model *out)
+{
+	mlp_rows	r = {x, NULL};
+
+	return mlp_fit_rows(env, p, &r, y, n, d, out);
+}
+
+sf_status
+mlp_fit_f32(sf_env *env, const mlp_params *p, const float *x, const double *y,
+			size_t n, int d, mlp_model *out)
+{
+	mlp_rows	r = {NULL, x};
+
+	return mlp_fit_rows(env, p, &r, y, n, d, out);
 }
 
 double

@@ -70,7 +70,7 @@ PG_FUNCTION_INFO_V1(xgb_mlp_train_final);
 Datum
 xgb_mlp_train_final(PG_FUNCTION_ARGS)
 {
-	SfRowState *st = SfRowsCheck(fcinfo, "xgb_mlp_train");
+	SfRows	   *st = SfRowsCheck(fcinfo, "xgb_mlp_train");
 	MemoryContext fitcxt,
 				old;
 	xgb_mlp_params p;
@@ -98,7 +98,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk xgb_mlp fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
-	SfRowsCanonical(st, &x, &y);
+	SfRowsCanonical(st, &x, &y, NULL);
 	sf_blas_set_threads(env.threads);
 	SF_PG_CHECK(xgb_mlp_fit(&env, &p, x, y, (size_t) st->n_rows, (uint32_t) st->n_cols, &m),
 				&env, "xgb_mlp_train");

@@ -141,6 +141,15 @@ deepfm_fields(const deepfm_model *model)
 extern sf_status deepfm_fit(sf_env *env, const deepfm_params *params, const double *X,
 							const double *S, size_t n, uint32_t n_numeric,
 							uint32_t n_categorical, deepfm_model **out);
+
+/*
+ * The same on float32 rows X (n, n_numeric + n_categorical) whose id fields
+ * hold int32 bits (the training aggregate's row store): the model is the one
+ * deepfm_fit gives on the rows widened to double.
+ */
+extern sf_status deepfm_fit_f32(sf_env *env, const deepfm_params *params, const float *X,
+								const double *S, size_t n, uint32_t n_numeric,
+								uint32_t n_categorical, deepfm_model **out);
 extern void deepfm_free(sf_env *env, deepfm_model *model);
 
 /*

@@ -79,6 +79,13 @@ typedef struct mlp_model
  */
 extern sf_status mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
 						 size_t n, int d, mlp_model *out);
+
+/*
+ * The same on float32 rows x (n, d) (the training aggregate's row store):
+ * the model is the one mlp_fit gives on the same values widened to double.
+ */
+extern sf_status mlp_fit_f32(sf_env *env, const mlp_params *p, const float *x, const double *y,
+							 size_t n, int d, mlp_model *out);
 extern void mlp_free(sf_env *env, mlp_model *m);
 
 /* Score one row x (n_features, NaN = missing): probability or regression value. */

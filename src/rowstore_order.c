@@ -1,0 +1,272 @@
+/*
+ * rowstore_order.c
+ *	  The pure part of the training aggregates' row store (no PostgreSQL
+ *	  headers): the check of serialised states, the canonical row order and
+ *	  widening.  See include/scfrisk/sf_rowstore.h.
+ *
+ * The hash is the one the tree and MLP aggregates used before they shared
+ * this store (elements' bits, then the label, then the weight, each xor-ed
+ * into a splitmix64 state), so models trained with it keep their bytes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scfrisk/sf_rowstore.h"
+#include "scfrisk/sf_rng.h"
+
+uint64_t
+sf_rows_hash(sf_rows_elem elem, const void *x_row, uint32_t n_cols, double y, const double *w)
+{
+	uint64_t	h = 0x9E3779B97F4A7C15ULL;
+	uint64_t	b;
+	uint32_t	j;
+
+	if (elem == SF_ROWS_FLOAT4)
+	{
+		const uint32_t *xb = x_row;
+
+		for (j = 0; j < n_cols; j++)
+		{
+			h ^= xb[j];
+			h = sf_splitmix64(&h);
+		}
+	}
+	else
+	{
+		const double *xd = x_row;
+
+		for (j = 0; j < n_cols; j++)
+		{
+			memcpy(&b, &xd[j], sizeof(b));
+			h ^= b;
+			h = sf_splitmix64(&h);
+		}
+	}
+	memcpy(&b, &y, sizeof(b));
+	h ^= b;
+	h = sf_splitmix64(&h);
+	if (w != NULL)
+	{
+		memcpy(&b, w, sizeof(b));
+		h ^= b;
+		h = sf_splitmix64(&h);
+	}
+	return h;
+}
+
+/* Sort key: the row's hash and its index. */
+typedef struct rows_key
+{
+	uint64_t	hash;
+	size_t		row;
+} rows_key;
+
+/*
+ * The rows being sorted: qsort passes no context, and the backend sorts one
+ * store at a time on one thread (cores never sort from worker threads).
+ */
+typedef struct rows_sort_ctx
+{
+	const unsigned char *x;
+	const double *y;
+	const double *w;
+	size_t		row_bytes;
+} rows_sort_ctx;
+
+static const rows_sort_ctx *sort_ctx;
+
+static int
+cmp_rows_key(const void *pa, const void *pb)
+{
+	const rows_key *a = pa,
+			   *b = pb;
+	const rows_sort_ctx *c = sort_ctx;
+	int			r;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	/* equal hashes: the bytes decide, so the order is total on contents */
+	r = memcmp(c->x + a->row * c->row_bytes, c->x + b->row * c->row_bytes, c->row_bytes);
+	if (r == 0)
+		r = memcmp(&c->y[a->row], &c->y[b->row], sizeof(double));
+	if (r == 0 && c->w != NULL)
+		r = memcmp(&c->w[a->row], &c->w[b->row], sizeof(double));
+	return r;
+}
+
+sf_status
+sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const double *y,
+						const double *w, size_t n, uint32_t n_cols, size_t *perm)
+{
+	rows_key   *keys;
+	rows_sort_ctx ctx;
+	size_t		row_bytes = (size_t) elem * n_cols;
+	size_t		i;
+
+	if (n == 0)
+		return SF_OK;
+	keys = sf_calloc(env, n, sizeof(rows_key));
+	if (keys == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory sorting %zu training rows", n);
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 65535) == 0 && sf_interrupted(env))
+		{
+			sf_free(env, keys);
+			return sf_fail(env, SF_ECANCEL, "canceled while sorting the training rows");
+		}
+		keys[i].hash = sf_rows_hash(elem, (const unsigned char *) x + i * row_bytes, n_cols, y[i],
+									w ? &w[i] : NULL);
+		keys[i].row = i;
+	}
+	ctx.x = x;
+	ctx.y = y;
+	ctx.w = w;
+	ctx.row_bytes = row_bytes;
+	sort_ctx = &ctx;
+	qsort(keys, n, sizeof(rows_key), cmp_rows_key);
+	sort_ctx = NULL;
+	for (i = 0; i < n; i++)
+		perm[i] = keys[i].row;
+	sf_free(env, keys);
+	return SF_OK;
+}
+
+void
+sf_rows_widen(sf_rows_elem elem, const void *x, size_t n, uint32_t n_cols, uint32_t n_cat,
+			  const size_t *perm, double *out)
+{
+	uint32_t	n_num = n_cols - n_cat;
+	size_t		i;
+	uint32_t	j;
+
+	for (i = 0; i < n; i++)
+	{
+		size_t		src = perm ? perm[i] : i;
+		double	   *dst = out + i * n_cols;
+
+		if (elem == SF_ROWS_FLOAT8)
+		{
+			memcpy(dst, (const double *) x + src * n_cols, sizeof(double) * n_cols);
+			continue;
+		}
+		{
+			const float *row = (const float *) x + src * n_cols;
+
+			for (j = 0; j < n_num; j++)
+				dst[j] = row[j];
+			for (j = n_num; j < n_cols; j++)
+			{
+				int32_t		id;
+
+				memcpy(&id, &row[j], sizeof(id));
+				dst[j] = id;
+			}
+		}
+	}
+}
+
+/* Element j of row i of a serialised x as a double (ids: their integer value). */
+static double
+state_elem(const sf_rows_state *st, size_t i, uint32_t j, int is_id)
+{
+	size_t		off = (i * (size_t) st->h.n_cols + j) * st->h.elem;
+
+	if (st->h.elem == SF_ROWS_FLOAT8)
+	{
+		double		v;
+
+		memcpy(&v, st->x + off, sizeof(v));
+		return v;
+	}
+	if (is_id)
+	{
+		int32_t		id;
+
+		memcpy(&id, st->x + off, sizeof(id));
+		return id;
+	}
+	{
+		float		v;
+
+		memcpy(&v, st->x + off, sizeof(v));
+		return v;
+	}
+}
+
+sf_status
+sf_rows_state_parse(sf_env *env, const uint8_t *buf, size_t len,
+					const sf_rows_kind *const *kinds, int n_kinds, sf_rows_state *out)
+{
+	sf_rows_header h;
+	const sf_rows_kind *kind = NULL;
+	size_t		row_bytes,
+				n,
+				i;
+	uint32_t	j,
+				n_num;
+	int			k;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return sf_fail(env, SF_ECORRUPT, "the state is shorter than its header");
+	memcpy(&h, buf, sizeof(h));
+	buf += sizeof(h);
+	len -= sizeof(h);
+	if (h.magic != SF_ROWS_MAGIC || h.reserved != 0 || h.reserved2 != 0)
+		return sf_fail(env, SF_ECORRUPT, "the state does not start with the row store's header");
+	for (k = 0; k < n_kinds; k++)
+		if (kinds[k]->id == h.kind_id)
+			kind = kinds[k];
+	if (kind == NULL || h.elem != kind->elem || h.weighted != kind->weighted)
+		return sf_fail(env, SF_ECORRUPT, "the state was written by another aggregate");
+	if (h.n_cols < 0 || h.n_cols > kind->max_cols || h.n_cat < 0 || h.n_cat > h.n_cols ||
+		h.n_rows < 0 || (h.n_rows > 0 && h.n_cols == 0))
+		return sf_fail(env, SF_ECORRUPT, "the state has impossible row or column counts");
+	if (h.params_len < 0 || (size_t) h.params_len > len ||
+		(h.params_len > 0 && memchr(buf, 0, (size_t) h.params_len) != buf + h.params_len - 1))
+		return sf_fail(env, SF_ECORRUPT, "the params of the state are truncated");
+	out->params = h.params_len > 0 ? (const char *) buf : NULL;
+	buf += h.params_len;
+	len -= (size_t) h.params_len;
+	row_bytes = (size_t) h.elem * (size_t) h.n_cols + sizeof(double) * (h.weighted ? 2 : 1);
+	n = (size_t) h.n_rows;
+	if ((uint64_t) h.n_rows > (uint64_t) (len / row_bytes) || n * row_bytes != len)
+		return sf_fail(env, SF_ECORRUPT, "the state's length does not match its row count");
+	out->h = h;
+	out->kind = kind;
+	out->x = buf;
+	out->y = buf + n * (size_t) h.elem * (size_t) h.n_cols;
+	out->w = h.weighted ? out->y + n * sizeof(double) : NULL;
+
+	/* the values the transition functions would have accepted, nothing else */
+	n_num = (uint32_t) (h.n_cols - h.n_cat);
+	for (i = 0; i < n; i++)
+	{
+		double		y,
+					w;
+
+		if ((i & 65535) == 0 && sf_interrupted(env))
+			return sf_fail(env, SF_ECANCEL, "canceled while reading a partial training state");
+		memcpy(&y, out->y + i * sizeof(double), sizeof(y));
+		if (!isfinite(y))
+			return sf_fail(env, SF_ECORRUPT, "label %zu of the state is not finite", i + 1);
+		if (out->w)
+		{
+			memcpy(&w, out->w + i * sizeof(double), sizeof(w));
+			if (!(isfinite(w) && w >= 0.0))
+				return sf_fail(env, SF_ECORRUPT, "weight %zu of the state is not finite and >= 0", i + 1);
+		}
+		for (j = 0; j < (uint32_t) h.n_cols; j++)
+		{
+			double		v = state_elem(out, i, j, j >= n_num);
+
+			if (j < n_num ? (isinf(v) || (isnan(v) && !kind->missing_ok))
+				: !(v >= 0.0 && v <= 2147483647.0 && v == floor(v)))
+				return sf_fail(env, SF_ECORRUPT, "element %u of row %zu of the state is not a value the aggregate stores",
+							   j + 1, i + 1);
+		}
+	}
+	return SF_OK;
+}
