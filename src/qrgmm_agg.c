@@ -10,10 +10,11 @@
  * elements and non-finite responses are errors).  The final function parses
  * the params, runs the pure core (src/qrgmm.c) in its own memory context
  * "scfrisk qrgmm fit", and copies the encoded model to the caller's
- * context.  Partial states combine by concatenation in input order, so a
- * parallel plan trains on the same multiset of rows (row order does not
- * change the LP optimum; it may move the interior point's final iterate
- * within the tolerance).
+ * context.  Partial states combine by concatenation, so a parallel plan
+ * holds the same multiset of rows in another order; the fit reads them in
+ * the store's canonical order, because the interior point's final iterate
+ * (within its tolerance) and the preprocessing subsample depend on row
+ * order, and the model bytes must not depend on the plan.
  */
 #include "postgres.h"
 
@@ -163,9 +164,14 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	 */
 	sf_blas_set_threads(1);
 	{
-		/* a float8 store's x is the (n, d) double matrix the core takes, in scan order */
-		sf_status	fst = sf_qrgmm_fit(&env, &params, (const double *) st->x, st->y,
-									   (size_t) st->n_rows, (uint32_t) st->n_cols, &model);
+		void	   *x;
+		double	   *y;
+		sf_status	fst;
+
+		/* a float8 store's rows are the (n, d) double matrix the core takes */
+		SfRowsCanonicalRows(st, &x, &y);
+		fst = sf_qrgmm_fit(&env, &params, (const double *) x, y, (size_t) st->n_rows,
+						   (uint32_t) st->n_cols, &model);
 
 		if (fst == SF_ECANCEL)
 			CHECK_FOR_INTERRUPTS();
