@@ -529,9 +529,7 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 		}
 		if (transform == SF_TRANSFORM_LOG1P && S_in[i] <= -1.0)
 		{
-			st = sf_fail(env, SF_EDATA,
-						 "response %g at row %zu is <= -1, where log1p is undefined (use \"transform\": \"identity\")",
-						 S_in[i], i + 1);
+			st = sf_log1p_domain_error(env, S_in, n);
 			goto done;
 		}
 	}

@@ -80,6 +80,24 @@ sf_transform_apply(sf_transform t, double s)
 	return s;
 }
 
+sf_status
+sf_log1p_domain_error(sf_env *env, const double *S, size_t n)
+{
+	size_t		bad = 0,
+				i;
+	double		smallest = INFINITY;
+
+	for (i = 0; i < n; i++)
+		if (S[i] <= -1.0)
+		{
+			bad++;
+			smallest = fmin(smallest, S[i]);
+		}
+	return sf_fail(env, SF_EDATA,
+				   "%zu response%s <= -1 (the smallest is %g), where log1p is undefined (use \"transform\": \"identity\")",
+				   bad, bad == 1 ? " is" : "s are", smallest);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {

@@ -376,9 +376,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 		}
 		if (transform == SF_TRANSFORM_LOG1P && S[i] <= -1.0)
 		{
-			st = sf_fail(env, SF_EDATA,
-						 "response %g at row %zu is <= -1, where log1p is undefined (use \"transform\": \"identity\")",
-						 S[i], i + 1);
+			st = sf_log1p_domain_error(env, S, n);
 			goto done;
 		}
 		y[i] = sf_transform_apply(transform, S[i]);

@@ -87,6 +87,12 @@ extern void sf_qcurve_exponential_drop(const double *qa, int m, sf_transform tra
 extern double sf_transform_inverse(sf_transform t, double y);
 extern double sf_transform_apply(sf_transform t, double s);
 
+/*
+ * The SF_EDATA failure for responses S[0..n) outside log1p's domain: how
+ * many are <= -1 and the smallest (no row number: training sorts its rows).
+ */
+extern sf_status sf_log1p_domain_error(sf_env *env, const double *S, size_t n);
+
 /* Qhat_S(u) for u in [0, 1] (u = 1 gives the top knot). */
 extern double sf_qcurve_quantile(const sf_qcurve *c, double u);
 
