@@ -24,7 +24,8 @@ compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
    below the threshold, CVaR error <= the tail quantile error) and within
    5 standard deviations of the sampling floor where PD >= 0.01 (the
    floor: n draws of the true law at x, times the square root of x's
-   leverage), for flat and linear tails; the relative errors where PD >=
+   leverage), for flat, linear and exponential tails at m = 1000 and
+   exponential tails on the default grid; the relative errors where PD >=
    0.01, 0.05, 0.1 printed (the issue's 3% target there is below what
    60,000 rows can resolve: see docs/risk.md and bench/risk_accuracy.py);
 3. loan_size under a PD limit of 5% within 2% of L_PD(alpha) =
