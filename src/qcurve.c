@@ -217,9 +217,11 @@ sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform
  * PD 0.01 by a third and linear ones by a fifth (docs/risk.md).  Excesses
  * below a low threshold are approximately generalised Pareto for every law
  * in a domain of attraction (Pickands-Balkema-de Haan); we take the shape-0
- * member, the exponential tail Qhat_y(u) = q_1 + b log(u m), which needs
- * only the slope b and is the limit of light and moderately heavy tails
- * alike.  b is the least-squares slope of q_j on log j over the knots at
+ * member, the exponential tail Qhat_y(u) = q_1 + b log(u m): it needs only
+ * the slope b (a fitted shape would add the noisiest estimate of all), it is
+ * the limit for the normal's domain and slightly heavier than a normal tail
+ * there (a cautious error), and lighter than a Pareto-like tail (measured
+ * on a t5 law in docs/risk.md).  b is the least-squares slope of q_j on log j over the knots at
  * levels up to SF_TAIL_FIT_SHARE: the fewest knots that still average out
  * some of the noise of the extreme fits.
  *
