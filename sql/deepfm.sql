@@ -60,6 +60,16 @@ SELECT array_length(c, 1) AS knots, c[1] = c[2] AS flat_low, c[10] = c[11] AS fl
 	   c = scfrisk.qrgmm_curve(model, ARRAY[0.2], ARRAY[1, 2]) AS overload_same
 FROM (SELECT model, scfrisk.qrgmm_curve(model, ARRAY[0.2, 1, 2]) AS c FROM m) s;
 
+-- tail rules: the same network with an exponential lower tail; only the curve's
+-- outer knots differ from the flat model's (the first below the second)
+SELECT i->>'tail' AS tail, i->>'tail_caveat' AS tail_caveat,
+	   c[1] < c[2] AS sloped_low, c[11] > c[10] AS sloped_high, c[2:10] = f[2:10] AS same_inner,
+	   scfrisk.model_info(m.model)->'info'->>'tail' AS flat_tail
+FROM m, (SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, (SELECT params || '{"tail": "exponential"}' FROM p))
+		 AS e FROM d) t,
+	 LATERAL (SELECT scfrisk.model_info(e)->'info' AS i, scfrisk.qrgmm_curve(e, ARRAY[0.2, 1, 2]) AS c,
+			  scfrisk.qrgmm_curve(m.model, ARRAY[0.2, 1, 2]) AS f) s;
+
 -- the interaction: medians near 5 + x +- 1.5, spread wider when a = b (true ratio of the
 -- 0.2..0.8 spreads: 0.8 / 0.3 = 2.67; 1,500 rows recover a good part of it)
 SELECT a, b, abs(scfrisk.qrgmm_quantile(model, ARRAY[0.0], ARRAY[a, b], 0.5)
@@ -130,6 +140,7 @@ SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"layers": [1,1,1,1,1,1,1,1,1,1,
 SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"m": 1}') FROM d;
 SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"learning_rate": 0}') FROM d;
 SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"validation_share": 0}') FROM d;
+SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"tail": "bogus"}') FROM d;
 SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"k": 256, "layers": [8]}')
 FROM (SELECT array_fill(0.5::float8, ARRAY[20]) AS num, cat, y FROM d LIMIT 10) s;
 -- scoring

@@ -11,6 +11,7 @@
  * layers, the head must read F + k + H inputs, and every weight and scaling
  * must be finite (scales positive).  The training log may hold NaN
  * validation losses (no validation share) but no other non-finite value.
+ * The optional tail section names a rule other than flat (absent = flat).
  * Any failure is SF_ECORRUPT.
  */
 #include <math.h>
@@ -99,6 +100,14 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 		sf_buf_put_f64s(b, model->refit_coef, (size_t) (model->refit_m - 1) * model->refit_p);
 		sf_section_end(b, mark);
 	}
+
+	/* only when not flat: flat-tail models keep the bytes they always had */
+	if (model->tail != SF_TAIL_FLAT)
+	{
+		mark = sf_section_begin(b, DEEPFM_TAG_TAIL);
+		sf_buf_put_u8(b, (uint8_t) model->tail);
+		sf_section_end(b, mark);
+	}
 	return sf_container_finish(b);
 }
 
@@ -140,7 +149,7 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	if (st != SF_OK)
 		return st;
 	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > DEEPFM_TAG_REFIT)
+		if (c.sections[i].tag > DEEPFM_TAG_TAIL)
 			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
 						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
@@ -325,6 +334,16 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 				CORRUPT("qrgmm_deepfm model has a non-finite refit coefficient");
 		model->refit_m = (int) rm;
 		model->refit_p = (int) rp;
+	}
+
+	/* absent = flat; present it must name another rule, so every model has one encoding */
+	model->tail = SF_TAIL_FLAT;
+	sec = sf_container_find(&c, DEEPFM_TAG_TAIL);
+	if (sec != NULL)
+	{
+		if (sec->len != 1 || sec->data[0] == SF_TAIL_FLAT || sec->data[0] >= SF_TAIL_RULE_COUNT)
+			CORRUPT("qrgmm_deepfm model has an invalid tail section");
+		model->tail = (sf_tail_rule) sec->data[0];
 	}
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);

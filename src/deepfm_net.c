@@ -571,7 +571,8 @@ deepfm_curve(sf_env *env, const deepfm_model *model, const double *x, sf_qcurve 
 		deepfm_refit_row(model, x, q, tmp);
 	else
 		deepfm_predict_row(model, x, q, tmp);
-	st = sf_qcurve_build(env, q, m, model->transform, out);
+	/* the refit's curve takes the same rule, on the refit's grid */
+	st = sf_qcurve_build_tail(env, q, m, model->transform, model->tail, out);
 	sf_free(env, q);
 	sf_free(env, tmp);
 	return st;

@@ -8,7 +8,8 @@
  * h] (first-order terms, FM term, the MLP's last layer) and fit linear QRGMM
  * on [1, phi(x)] at levels j/m, which may be finer than the head's grid
  * (sqrt(n) by default, as linear QRGMM).  Generation is then that of section
- * 2: q_j(x) = [1, phi(x)]' beta_j, rearranged.  Features that are constant
+ * 2: q_j(x) = [1, phi(x)]' beta_j, rearranged, with the model's tail rule
+ * on the refit's grid (deepfm_curve).  Features that are constant
  * on the training rows (dead ReLU units, fields with one level) and
  * features that are linear combinations of earlier ones are dropped first,
  * so the solver sees a full-rank design; the levels are fitted by

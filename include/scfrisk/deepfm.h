@@ -21,7 +21,8 @@
  *	  h = ReLU MLP over concat(e_1..e_F)                (H, the last layer)
  *	  q_j = c_j + u_j' [y1, y2, h]   j = 1..m-1         the multi-output head
  * q_j is the standardised y = T(S) quantile at tau_j = j/m; the pinball
- * loss is averaged over rows and levels.  sf_qcurve_build rearranges.
+ * loss is averaged over rows and levels.  sf_qcurve_build_tail rearranges
+ * and sets the outer knots by the model's tail rule.
  */
 #ifndef SCFRISK_DEEPFM_H
 #define SCFRISK_DEEPFM_H
@@ -54,6 +55,7 @@
 #define DEEPFM_TAG_HEAD			21	/* (P, m-1) f32 weights, (m-1) f32 biases */
 #define DEEPFM_TAG_LOG			22	/* u32 epochs, u32 best, epochs x {f32 train, f32 val} */
 #define DEEPFM_TAG_REFIT		23	/* optional: u32 m, u32 p, (p-1) u32 columns, (m-1, p) f64 */
+#define DEEPFM_TAG_TAIL			24	/* optional: u8 tail rule, absent = SF_TAIL_FLAT */
 
 /* User hyperparameters of qrgmm_deepfm_train (table deepfm_params_table). */
 typedef struct deepfm_params
@@ -71,6 +73,7 @@ typedef struct deepfm_params
 	int			min_count;		/* ids seen fewer times share the unknown bucket */
 	double		unknown_share;	/* training ids replaced by the unknown bucket at this rate */
 	int			transform;		/* index into {"log1p", "identity"} */
+	int			tail;			/* sf_tail_rule: index into {"flat", "linear", "exponential"} */
 	int			refit;			/* refit exact linear QRs on the learned features */
 	int			refit_m;		/* grid of the refit, 0 = min(1000, max(100, ceil(sqrt n))) */
 	int			threads;		/* training threads, 0 = the host's (scfrisk.threads) */
@@ -93,6 +96,7 @@ typedef struct deepfm_model
 	int			k;				/* embedding size */
 	int			m;				/* grid parameter: m-1 head outputs */
 	sf_transform transform;		/* y = T(S) */
+	sf_tail_rule tail;			/* knots qa_0 and qa_m of every curve (sf_qcurve_build_tail) */
 	double		y_center;		/* training mean of y */
 	double		y_scale;		/* training standard deviation of y (> 0) */
 	double	   *num_mean;		/* (n_numeric) z-score centers */

@@ -13,6 +13,13 @@
 2. The DeepFM overloads give the same quantiles as the float8[] covariates; a
    parallel aggregate plan, a serial one and reversed row order give the same
    model bytes (training starts from a canonical row order).
+4. Tail rules on the default grid m = 100: the same network with flat and
+   with exponential lower tails share every knot but the outer two; the
+   exponential model's EL is never below the flat one's; loan_risk_curve's
+   EL is the integral of each curve (numpy).  The mean absolute relative
+   error of EL against the lognormal closed form, where the true PD is
+   0.01..0.05, is printed for both, not held (the fit's own tail error
+   dominates at these sizes: see section 4).
 3. The bad-input list of issue 8: negative, NULL and unseen ids (the unknown
    bucket), field counts that differ from training, absurd embedding sizes and
    layer lists, NaN responses, corrupted models, each with its SQLSTATE.
@@ -26,6 +33,7 @@ import time
 
 import numpy as np
 import psycopg2
+from scipy import stats
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from sftap import Tap  # noqa: E402
@@ -157,6 +165,103 @@ md5_ser = cur.fetchone()[0]
 cur.execute("SELECT md5(scfrisk.qrgmm_deepfm_train(num, cat, s, %s ORDER BY k DESC)) FROM tr", (small,))
 md5_rev = cur.fetchone()[0]
 t.ok(md5_par == md5_ser == md5_rev, "parallel, serial and reversed-order training give the same bytes")
+
+# 4. tail rules on the default grid (m = 100): the same network with flat and
+# with exponential lower tails (same params and seed, only "tail" differs, so
+# the knots at j/m are identical and only qa_0 and qa_m move).  With flat
+# tails the whole region below 1/m is an atom at q_1, which understates
+# EL = E[(s - S)^+] where the PD is near 1/m; the exponential tail integrates
+# a tail fitted to the two lowest knots there.  Judged against the lognormal
+# closed form EL(s) = s Phi(z) - M Phi(z - sig), z = (ln s - mu)/sig,
+# M = exp(mu + sig^2/2), at the due amounts where the true PD is 0.01..0.05.
+# Held: the rule moves only the outer knots, adds lower-tail mass (EL never
+# falls, PD unchanged between q_1 and q_{m-1}), and loan_risk_curve's EL is
+# the integral of each model's own curve (numpy, 1e-7 relative).
+# Printed, not held: the mean |relative EL error| of both models.  The issue
+# asked for exponential < flat to be held; measured, it does not hold
+# reliably for DeepFM at test sizes: the curve's own error at its lowest
+# knots (PD at the true 1% quantile anywhere from 0 to 0.05, at 4,000 to
+# 20,000 rows) outweighs the flat tail's bias, and the network's lower tails
+# come out too wide (EL overstated on average), which the flat atom partly
+# offsets.  Whole law, 4,000 rows: exponential lower for 2 of 5 training
+# seeds; 12,000 and 20,000 rows: flat 0.83 and 0.86, exponential 1.09 and
+# 1.10; one (category, market, month) cell, 4,000 rows: exponential lower for
+# 2 of 7 data samples (docs/qrgmm-deepfm.md, "Tail rules").
+TAIL_PARAMS = ('{"k": 8, "layers": [64, 32], "m": 100, "epochs": 60, "batch_size": 256, '
+               '"learning_rate": 0.002, "dropout": 0, "patience": 15, "seed": 1}')
+RATE = 0.02
+
+
+def curve_el(qa, s):
+    """EL(s) = s p - integral_0^p expm1(Qhat_y(u)) du on the piecewise-linear log1p curve, p = Fhat(s)."""
+    m = len(qa) - 1
+    u = np.arange(m + 1) / m
+    y = np.log1p(s)
+    if y <= qa[0]:
+        return 0.0
+    p = 1.0 if y >= qa[-1] else float(np.interp(y, qa, u))
+    total = 0.0
+    for j in range(m):
+        lo, hi = u[j], min(u[j + 1], p)
+        if hi <= lo:
+            break
+        d = (qa[j + 1] - qa[j]) * m * (hi - lo)
+        phi = 1 + 0.5 * d if abs(d) < 1e-8 else np.expm1(d) / d
+        total += (hi - lo) * (np.exp(qa[j]) * phi - 1)
+    return s * p - total
+
+
+def tail_rules(table, pn4, pc4):
+    """Train flat and exponential on table; EL errors against the truth at the profiles and the held checks."""
+    t0 = time.time()
+    models = {}
+    for rule in ("flat", "exponential"):
+        cur.execute("SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %%s::jsonb || jsonb_build_object('tail', %%s::text)) "
+                    "FROM %s" % table, (TAIL_PARAMS, rule))
+        models[rule] = psycopg2.Binary(cur.fetchone()[0])
+    secs = time.time() - t0
+    mu4, sig4 = law.params(pn4, pc4)
+    pds = np.linspace(0.01, 0.05, 9)
+    rel = {"flat": [], "exponential": []}
+    signed = {"flat": [], "exponential": []}
+    same_inner = more_el = same_pd = exact = True
+    for i in range(len(mu4)):
+        # loans whose due amount (1 + r) L is the true quantile at PD 0.01..0.05
+        loans = list(np.exp(mu4[i] + sig4[i] * stats.norm.ppf(pds)) / (1 + RATE))
+        curves, res = {}, {}
+        for rule, model in models.items():
+            cur.execute("SELECT scfrisk.qrgmm_curve(%s, %s::float8[], %s::int[])", (model, fmt(pn4[i]), fmt(pc4[i])))
+            curves[rule] = np.array(cur.fetchone()[0])
+            cur.execute("SELECT due, pd, el FROM scfrisk.loan_risk_curve(%s, %s::float8[] || %s::int[]::float8[], %s, %s)",
+                        (model, fmt(pn4[i]), fmt(pc4[i]), loans, '{"rate": %r}' % RATE))
+            r = np.array(cur.fetchall())
+            res[rule] = r
+            z = (np.log(r[:, 0]) - mu4[i]) / sig4[i]
+            el_true = r[:, 0] * stats.norm.cdf(z) - np.exp(mu4[i] + sig4[i] ** 2 / 2) * stats.norm.cdf(z - sig4[i])
+            rel[rule].extend(np.abs(r[:, 2] - el_true) / el_true)
+            signed[rule].extend((r[:, 2] - el_true) / el_true)
+            for due, el in r[:, [0, 2]]:
+                ref = curve_el(curves[rule], due)
+                exact &= abs(el - ref) <= 1e-7 * max(ref, 1.0)
+        f, e = curves["flat"], curves["exponential"]
+        same_inner &= bool(np.array_equal(f[1:-1], e[1:-1])) and e[0] <= f[0] and e[-1] >= f[-1]
+        more_el &= bool(np.all(res["exponential"][:, 2] >= res["flat"][:, 2] - 1e-9 * res["flat"][:, 0]))
+        yd = np.log1p(res["flat"][:, 0])
+        inner = (yd >= f[1]) & (yd <= f[-2])
+        same_pd &= bool(np.allclose(res["flat"][inner, 1], res["exponential"][inner, 1], rtol=0, atol=1e-12))
+    err = {k: float(np.mean(v)) for k, v in rel.items()}
+    bias = {k: float(np.mean(v)) for k, v in signed.items()}
+    return err, bias, secs, same_inner and more_el and same_pd and exact, len(mu4) * len(pds)
+
+
+pn4, pc4 = law.profiles(10, seed=11)
+err, bias, secs, held, n_el = tail_rules("tr", pn4, pc4)
+t.ok(held, "tail rules (m = 100, 10 profiles): flat and exponential curves share every knot but the outer two; "
+     "exponential EL >= flat EL, PD equal between q_1 and q_{m-1}; EL = integral of each curve (numpy)")
+print("# printed, not held: m = 100, %d EL values where the true PD is 0.01..0.05: mean |relative "
+      "error| flat %.1f%%, exponential %.1f%% (mean signed %+.1f%% vs %+.1f%%; trained in %.1f s)"
+      % (n_el, 100 * err["flat"], 100 * err["exponential"], 100 * bias["flat"], 100 * bias["exponential"], secs),
+      flush=True)
 
 # 3. bad input
 B = psycopg2.Binary(deepfm)

@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 SELECT has_function('scfrisk', 'qrgmm_deepfm_train', ARRAY['double precision[]', 'integer[]', 'double precision', 'jsonb']);
 SELECT is_aggregate('scfrisk', 'qrgmm_deepfm_train', ARRAY['double precision[]', 'integer[]', 'double precision', 'jsonb']);
@@ -79,6 +79,13 @@ SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"refit_m": 1
 SELECT ok((SELECT (scfrisk.model_info(scfrisk.qrgmm_deepfm_train(num, cat, y,
 	'{"k": 3, "layers": [8], "m": 8, "epochs": 3, "patience": 0, "refit": true, "refit_m": 6}'))->'info'->'refit'->>'m')::int = 6
            FROM d), 'a refit model reports its grid');
+SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"tail": "bogus"}') FROM d$$,
+                 '22023', NULL, 'unknown tail rule: invalid_parameter_value');
+SELECT throws_ok($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{"tail": 2}') FROM d$$,
+                 '22023', NULL, 'tail rule as a number: invalid_parameter_value');
+SELECT is((SELECT scfrisk.model_info(scfrisk.qrgmm_deepfm_train(num, cat, y,
+	'{"k": 3, "layers": [8], "m": 8, "epochs": 3, "patience": 0, "refit": true, "refit_m": 6, "tail": "linear"}'))->'info'->>'tail'
+           FROM d), 'linear', 'a refit model keeps its tail rule');
 
 -- scoring errors
 SELECT throws_ok($$SELECT scfrisk.qrgmm_quantile(model, ARRAY[0.5, 1], 0.5) FROM md$$,

@@ -7,7 +7,8 @@
  *	  law with a categorical interaction (held-out pinball loss below the
  *	  unconditional quantiles'), deterministic
  *	  bytes (same seed; 1 and 2 threads), the unknown-id bucket, row
- *	  checks, the codec round trip and corrupted bytes.
+ *	  checks, the codec round trip and corrupted bytes, and the tail rules
+ *	  (a section only when not flat, round trips, the curve's outer knots).
  */
 #include <math.h>
 #include <string.h>
@@ -640,6 +641,150 @@ SF_TEST(test_fit_errors)
 	SF_OK(deepfm_fit(&env, &p, X, S, 1, 1, 1, &model) == SF_EDATA, "one row: %s", env.msg);
 }
 
+/* Re-stamp payload_len and the CRC of a hand-edited container, so the edit reaches the body decoder. */
+static void
+restamp(uint8_t *buf, size_t len)
+{
+	uint64_t	pl = len - SF_HEADER_LEN;
+	uint32_t	crc = SF_CRC32C_FINAL(sf_crc32c(SF_CRC32C_INIT, buf + SF_HEADER_LEN, len - SF_HEADER_LEN));
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		buf[16 + i] = (uint8_t) (pl >> (8 * i));
+	for (i = 0; i < 4; i++)
+		buf[24 + i] = (uint8_t) (crc >> (8 * i));
+}
+
+/*
+ * Tail rules: each rule round-trips through the bytes, only non-flat models
+ * carry the tail section (so flat models keep the bytes they had before
+ * it existed), the curve's lower knot follows the rule, the rule leaves
+ * the network and the refit alone, and a bad tail section is corrupt.
+ */
+SF_TEST(test_tail_rules)
+{
+	enum
+	{
+	N = 600};
+	static double X[N * 3],
+				S[N];
+	static const int layers[] = {6, 5};
+	deepfm_model *model = small_model(3, 20, layers, 2, 11),
+			   *decoded,
+			   *trained[SF_TAIL_RULE_COUNT];
+	double		x[4] = {0.3, -1.0, 4, 2};
+	deepfm_params p;
+	sf_buf		b,
+				b2;
+	sf_container cc;
+	sf_qcurve	c,
+				flat_curve;
+	uint8_t    *bad;
+	int			rule,
+				j;
+	sf_status	st;
+
+	SF_OK(deepfm_curve(&env, model, x, &flat_curve) == SF_OK && flat_curve.qa[0] == flat_curve.qa[1] &&
+		  flat_curve.qa[19] == flat_curve.qa[20], "flat curve: atoms at both ends");
+	for (rule = SF_TAIL_FLAT; rule < SF_TAIL_RULE_COUNT; rule++)
+	{
+		model->tail = (sf_tail_rule) rule;
+		sf_buf_init(&b, &env);
+		sf_buf_init(&b2, &env);
+		SF_OK(deepfm_encode(&env, model, &b) == SF_OK, "encode tail rule %d", rule);
+		SF_OK(sf_container_decode(&env, b.data, b.len, &cc) == SF_OK &&
+			  (sf_container_find(&cc, DEEPFM_TAG_TAIL) != NULL) == (rule != SF_TAIL_FLAT),
+			  "tail rule %d: tail section %s", rule, rule == SF_TAIL_FLAT ? "absent" : "present");
+		st = deepfm_decode(&env, b.data, b.len, &decoded);
+		SF_OK(st == SF_OK && (int) decoded->tail == rule, "decoded model keeps tail rule %d", rule);
+		if (st == SF_OK)
+		{
+			deepfm_encode(&env, decoded, &b2);
+			SF_OK(b2.len == b.len && memcmp(b2.data, b.data, b.len) == 0, "tail rule %d: encode(decode(b)) == b", rule);
+			SF_OK(deepfm_curve(&env, decoded, x, &c) == SF_OK && (int) c.tail == rule, "curve with tail rule %d", rule);
+			/* the rule moves the outer knots only */
+			for (j = 1; j < c.m; j++)
+				if (c.qa[j] != flat_curve.qa[j])
+					break;
+			SF_OK(j == c.m, "tail rule %d: inner knots as the flat curve's", rule);
+			if (rule != SF_TAIL_FLAT)
+				SF_OK(c.qa[0] < c.qa[1] && c.qa[19] < c.qa[20], "tail rule %d: sloped lower and upper tails (%.4g < %.4g)",
+					  rule, c.qa[0], c.qa[1]);
+			sf_qcurve_free(&env, &c);
+			deepfm_free(&env, decoded);
+		}
+		if (rule == SF_TAIL_EXPONENTIAL)
+		{
+			/* the tail section is the last one: 2 bytes tag, 8 length, 1 value */
+			bad = malloc(b.len + 1);
+			memcpy(bad, b.data, b.len);
+			bad[b.len - 1] = SF_TAIL_FLAT;
+			restamp(bad, b.len);
+			SF_OK(deepfm_decode(&env, bad, b.len, &decoded) == SF_ECORRUPT, "tail section naming flat: %s", env.msg);
+			bad[b.len - 1] = SF_TAIL_RULE_COUNT;
+			restamp(bad, b.len);
+			SF_OK(deepfm_decode(&env, bad, b.len, &decoded) == SF_ECORRUPT, "tail section naming rule 3: %s", env.msg);
+			bad[b.len - 1] = SF_TAIL_LINEAR;
+			bad[b.len] = 0;
+			bad[b.len - 9] = 2;	/* section length, low byte */
+			restamp(bad, b.len + 1);
+			SF_OK(deepfm_decode(&env, bad, b.len + 1, &decoded) == SF_ECORRUPT, "tail section of 2 bytes: %s", env.msg);
+			bad[b.len - 9] = 1;
+			restamp(bad, b.len);
+			SF_OK(deepfm_decode(&env, bad, b.len, &decoded) == SF_OK && decoded->tail == SF_TAIL_LINEAR,
+				  "hand-edited tail section naming linear decodes");
+			deepfm_free(&env, decoded);
+			free(bad);
+		}
+		sf_buf_free(&b);
+		sf_buf_free(&b2);
+	}
+	sf_qcurve_free(&env, &flat_curve);
+	deepfm_free(&env, model);
+
+	/* training: the rule changes neither the network nor the refit, only the curve */
+	interaction_data(3, X, S, N);
+	default_params(&p);
+	p.k = 2;
+	p.layers.n = 1;
+	p.layers.v[0] = 8;
+	p.m = 20;
+	p.epochs = 3;
+	p.patience = 0;
+	p.transform = 1;
+	p.threads = 1;
+	p.refit = 1;
+	p.refit_m = 20;
+	for (rule = SF_TAIL_FLAT; rule < SF_TAIL_RULE_COUNT; rule++)
+	{
+		p.tail = rule;
+		st = deepfm_fit(&env, &p, X, S, N, 1, 2, &trained[rule]);
+		SF_OK(st == SF_OK && (int) trained[rule]->tail == rule, "fit with tail rule %d: %s", rule,
+			  st ? env.msg : "ok");
+		if (st != SF_OK)
+			return;
+	}
+	for (rule = SF_TAIL_LINEAR; rule < SF_TAIL_RULE_COUNT; rule++)
+	{
+		double		xr[3] = {0.2, 1, 2};
+
+		SF_OK(memcmp(trained[rule]->params, trained[0]->params, trained[0]->n_params * sizeof(float)) == 0 &&
+			  trained[rule]->refit_m == trained[0]->refit_m && trained[rule]->refit_p == trained[0]->refit_p &&
+			  memcmp(trained[rule]->refit_coef, trained[0]->refit_coef,
+					 (size_t) (trained[0]->refit_m - 1) * trained[0]->refit_p * sizeof(double)) == 0,
+			  "tail rule %d leaves the network and the refit alone", rule);
+		SF_OK(deepfm_curve(&env, trained[rule], xr, &c) == SF_OK && c.m == 20 && (int) c.tail == rule &&
+			  c.qa[0] < c.qa[1], "refit curve keeps tail rule %d (sloped lower tail)", rule);
+		sf_qcurve_free(&env, &c);
+		SF_OK(strstr(trained[rule]->info_json, rule == SF_TAIL_LINEAR ? "\"tail\": \"linear\"" :
+					 "\"tail\": \"exponential\"") != NULL, "model_info names tail rule %d", rule);
+	}
+	SF_OK(strstr(trained[0]->info_json, "\"tail\": \"flat\"") != NULL &&
+		  strstr(trained[0]->info_json, "\"tail_caveat\": \"flat tails") != NULL, "model_info of a flat model");
+	for (rule = SF_TAIL_FLAT; rule < SF_TAIL_RULE_COUNT; rule++)
+		deepfm_free(&env, trained[rule]);
+}
+
 int
 main(void)
 {
@@ -651,5 +796,6 @@ main(void)
 	SF_RUN(test_unknown_bucket);
 	SF_RUN(test_threads_shards);
 	SF_RUN(test_fit_errors);
+	SF_RUN(test_tail_rules);
 	return sf_test_done();
 }
