@@ -101,13 +101,7 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 		sf_section_end(b, mark);
 	}
 
-	/* only when not flat: flat-tail models keep the bytes they always had */
-	if (model->tail != SF_TAIL_FLAT)
-	{
-		mark = sf_section_begin(b, DEEPFM_TAG_TAIL);
-		sf_buf_put_u8(b, (uint8_t) model->tail);
-		sf_section_end(b, mark);
-	}
+	sf_qcurve_put_tail(b, DEEPFM_TAG_TAIL, model->tail);
 	return sf_container_finish(b);
 }
 
@@ -336,15 +330,8 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 		model->refit_p = (int) rp;
 	}
 
-	/* absent = flat; present it must name another rule, so every model has one encoding */
-	model->tail = SF_TAIL_FLAT;
-	sec = sf_container_find(&c, DEEPFM_TAG_TAIL);
-	if (sec != NULL)
-	{
-		if (sec->len != 1 || sec->data[0] == SF_TAIL_FLAT || sec->data[0] >= SF_TAIL_RULE_COUNT)
-			CORRUPT("qrgmm_deepfm model has an invalid tail section");
-		model->tail = (sf_tail_rule) sec->data[0];
-	}
+	if (!sf_qcurve_get_tail(&c, DEEPFM_TAG_TAIL, &model->tail))
+		CORRUPT("qrgmm_deepfm model has an invalid tail section");
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
 	if (sec != NULL && sec->len == 8)

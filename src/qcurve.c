@@ -297,6 +297,32 @@ sf_qcurve_exponential_drop(const double *qa, int m, sf_transform transform,
 }
 
 void
+sf_qcurve_put_tail(sf_buf *b, uint16_t tag, sf_tail_rule tail)
+{
+	size_t		mark;
+
+	if (tail == SF_TAIL_FLAT)
+		return;
+	mark = sf_section_begin(b, tag);
+	sf_buf_put_u8(b, (uint8_t) tail);
+	sf_section_end(b, mark);
+}
+
+int
+sf_qcurve_get_tail(const sf_container *c, uint16_t tag, sf_tail_rule *tail)
+{
+	const sf_section *sec = sf_container_find(c, tag);
+
+	*tail = SF_TAIL_FLAT;
+	if (sec == NULL)
+		return 1;
+	if (sec->len != 1 || sec->data[0] == SF_TAIL_FLAT || sec->data[0] >= SF_TAIL_RULE_COUNT)
+		return 0;
+	*tail = (sf_tail_rule) sec->data[0];
+	return 1;
+}
+
+void
 sf_qcurve_free(sf_env *env, sf_qcurve *c)
 {
 	if (c == NULL)

@@ -15,6 +15,7 @@
 #ifndef SCFRISK_SF_QCURVE_H
 #define SCFRISK_SF_QCURVE_H
 
+#include "scfrisk/sf_container.h"
 #include "scfrisk/sf_core.h"
 #include "scfrisk/sf_rng.h"
 
@@ -69,6 +70,16 @@ typedef struct sf_qcurve
  */
 extern sf_status sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 								 sf_qcurve *out);
+
+/*
+ * A model's tail rule as an optional one-byte section 'tag': written only
+ * for rules other than FLAT (so flat models keep the bytes they had before
+ * tail rules existed), and read back as FLAT when absent.  Reading returns 0
+ * for a section that is present but not one byte naming a non-flat
+ * rule (1 otherwise), so every model has exactly one encoding.
+ */
+extern void sf_qcurve_put_tail(sf_buf *b, uint16_t tag, sf_tail_rule tail);
+extern int sf_qcurve_get_tail(const sf_container *c, uint16_t tag, sf_tail_rule *tail);
 
 /* The same with a tail rule (sf_qcurve_build is SF_TAIL_FLAT). */
 extern sf_status sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform,

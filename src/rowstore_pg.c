@@ -1,5 +1,5 @@
 /*
- * rowstore.c
+ * rowstore_pg.c
  *	  The row store shared by scfrisk's training aggregates: allocation and
  *	  growth within scfrisk.max_memory_mb, append, combine, serialisation
  *	  and the double matrices handed to the cores.  See sf_rowstore_pg.h;
