@@ -36,8 +36,6 @@
 #include "scfrisk/sf_blas.h"
 
 static const char *const deepfm_transforms[] = {"log1p", "identity", NULL};
-/* indexed by sf_tail_rule */
-static const char *const deepfm_tails[] = {"flat", "linear", "exponential", NULL};
 
 static const sf_param_spec deepfm_specs[] = {
 	{"k", SF_PT_INT, offsetof(deepfm_params, k), DEEPFM_DEFAULT_K, DEEPFM_MIN_K, DEEPFM_MAX_K,
@@ -67,8 +65,7 @@ static const sf_param_spec deepfm_specs[] = {
 	{"transform", SF_PT_ENUM, offsetof(deepfm_params, transform), 0, 0, 0, 0, 0,
 		deepfm_transforms, NULL, "response transform y = T(sales): log1p or identity"},
 	{"tail", SF_PT_ENUM, offsetof(deepfm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
-		deepfm_tails, NULL,
-	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last fitted segments; exponential: an exponential lower tail fitted to the lowest knots (the upper tail as linear)"},
+		sf_tail_rule_names, NULL, SF_TAIL_PARAM_DOC},
 	{"refit", SF_PT_BOOL, offsetof(deepfm_params, refit), 0, 0, 1, 0, 0, NULL, NULL,
 	"refit exact linear quantile regressions on the learned features (section 4.2)"},
 	{"refit_m", SF_PT_INT, offsetof(deepfm_params, refit_m), 0, 0, 10000, 0, 0, NULL, NULL,
@@ -258,29 +255,6 @@ put_num(sf_buf *b, double v)
 	put_str(b, t);
 }
 
-/*
- * What the curve's tails resolve, by rule, at the grid that gives the curve
- * (the refit's when present): 1/m is the smallest fitted level.
- */
-static const char *
-tail_caveat(const deepfm_model *model)
-{
-	switch (model->tail)
-	{
-		case SF_TAIL_LINEAR:
-			return "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted "
-				"segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5";
-		case SF_TAIL_EXPONENTIAL:
-			return "exponential lower tail: below 1/m the curve holds the mean of an exponential "
-				"tail fitted to the lowest knots, so EL and CVaR at PD >= 1/m integrate it; PD below "
-				"1/m is extrapolated, and a PD target alpha needs 1/m <= alpha/5";
-		default:
-			return "flat tails: nothing below 1/m or above 1 - 1/m is resolved (an atom of mass 1/m "
-				"at each end, so EL at PD near 1/m is understated); a PD target alpha needs "
-				"1/m <= alpha/5";
-	}
-}
-
 /* The model_info JSON: architecture and training log. */
 static sf_status
 build_info(sf_env *env, deepfm_model *model, int stopped_early)
@@ -316,9 +290,9 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 			 "\"m\": %d, \"transform\": \"%s\", \"tail\": \"%s\", \"tail_caveat\": \"",
 			 model->n_phi, model->m - 1, total, model->m,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
-			 deepfm_tails[model->tail]);
+			 sf_tail_rule_names[model->tail]);
 	put_str(&b, t);
-	put_str(&b, tail_caveat(model));
+	put_str(&b, sf_tail_caveat(model->tail));
 	put_str(&b, "\", ");
 	/* a constant: kept out of the fixed-size buffer */
 	put_str(&b, "\"unknown_bucket\": \"per categorical field: ids seen fewer than min_count times "

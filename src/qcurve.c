@@ -296,6 +296,29 @@ sf_qcurve_exponential_drop(const double *qa, int m, sf_transform transform,
 	*drop = 0.5 * (lo + hi);
 }
 
+const char *const sf_tail_rule_names[] = {"flat", "linear", "exponential", NULL};
+
+const char *
+sf_tail_caveat(sf_tail_rule tail)
+{
+	switch (tail)
+	{
+		case SF_TAIL_LINEAR:
+			return "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted "
+				"segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5, "
+				"and EL and CVaR where PD is a few times 1/m are understated (for risk curves use "
+				"tail exponential)";
+		case SF_TAIL_EXPONENTIAL:
+			return "exponential lower tail: below 1/m the curve holds the mean of an exponential "
+				"tail fitted to the lowest knots, so EL and CVaR at PD >= 1/m integrate it; PD below "
+				"1/m is extrapolated, and a PD target alpha needs 1/m <= alpha/5";
+		default:
+			return "flat tails: nothing below 1/m or above 1 - 1/m is resolved (an atom of mass 1/m "
+				"at each end); a PD target alpha needs 1/m <= alpha/5, and EL and CVaR where PD is a "
+				"few times 1/m are understated (for risk curves use tail exponential)";
+	}
+}
+
 void
 sf_qcurve_put_tail(sf_buf *b, uint16_t tag, sf_tail_rule tail)
 {

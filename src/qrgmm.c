@@ -25,7 +25,6 @@
 
 static const char *const qrgmm_transforms[] = {"log1p", "identity", NULL};
 static const char *const qrgmm_solvers[] = {"auto", "fn", "pfn", NULL};
-static const char *const qrgmm_tails[] = {"flat", "linear", "exponential", NULL};
 
 static sf_status
 qrgmm_params_validate(sf_env *env, const void *obj)
@@ -56,8 +55,7 @@ static const sf_param_spec qrgmm_specs[] = {
 	{"seed", SF_PT_INT64, offsetof(sf_qrgmm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed stored in the model"},
 	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
-		qrgmm_tails, NULL,
-	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last fitted segments; exponential: an exponential lower tail fitted to the lowest knots (the upper tail as linear)"},
+		sf_tail_rule_names, NULL, SF_TAIL_PARAM_DOC},
 };
 
 const sf_param_table sf_qrgmm_param_table = {
@@ -264,7 +262,7 @@ copy_text(sf_env *env, const char *s, size_t len)
 static sf_status
 build_info(sf_env *env, sf_qrgmm_model *model, int p)
 {
-	char		buf[1024];
+	char		buf[2048];
 	uint64_t	it_total = 0;
 	uint32_t	it_max = 0;
 	double		gap_max = 0.0;
@@ -285,12 +283,8 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 	}
 	if (per_level < 10.0 * p)
 		caveat = "n/m < 10p: the extreme levels rest on few observations, so PD below about 5/m is not identifiable from these data";
-	else if (model->tail == SF_TAIL_LINEAR)
-		caveat = "linear tails: below 1/m and above 1 - 1/m the curve extends the outer fitted segments; the data resolve nothing there, so a PD target alpha needs 1/m <= alpha/5, and EL and CVaR where PD is a few times 1/m are understated (for risk curves use tail exponential)";
-	else if (model->tail == SF_TAIL_EXPONENTIAL)
-		caveat = "exponential lower tail: below 1/m the curve holds the mean of an exponential tail fitted to the lowest knots, so EL and CVaR at PD >= 1/m integrate it; PD below 1/m is extrapolated, and a PD target alpha needs 1/m <= alpha/5";
 	else
-		caveat = "flat tails: nothing below 1/m or above 1 - 1/m is resolved; a PD target alpha needs 1/m <= alpha/5, and EL and CVaR where PD is a few times 1/m are understated (for risk curves use tail exponential)";
+		caveat = sf_tail_caveat(model->tail);
 	snprintf(buf, sizeof(buf),
 			 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", \"tail\": \"%s\", "
 			 "\"solver\": \"%s\", \"iterations_total\": %llu, "
@@ -299,7 +293,7 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 			 "\"rows_per_level\": %.6g, \"tail_caveat\": \"%s\"}",
 			 model->m, model->m - 1, p, model->degree,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
-			 qrgmm_tails[model->tail],
+			 sf_tail_rule_names[model->tail],
 			 model->preprocessed ? "frisch_newton_mehrotra+portnoy_koenker" : "frisch_newton_mehrotra",
 			 (unsigned long long) it_total, it_max, gap_max, model->crossing_rate,
 			 1.0 / model->m, fmin(1.0, 5.0 / model->m), per_level, caveat);

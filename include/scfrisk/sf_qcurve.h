@@ -53,6 +53,18 @@ typedef enum sf_tail_rule
 /* EXPONENTIAL: the lower tail is fitted to the knots at levels <= 2% (at least two) */
 #define SF_TAIL_FIT_SHARE	0.02
 
+/* The rules' parameter names, indexed by sf_tail_rule and NULL-terminated. */
+extern const char *const sf_tail_rule_names[];
+
+/* The "tail" parameter's description, shared by every QRGMM kind's param table. */
+#define SF_TAIL_PARAM_DOC \
+	"flat: the authors' flat tails (atoms of mass 1/m); linear: extend the first and last " \
+	"fitted segments; exponential: an exponential lower tail fitted to the lowest knots " \
+	"(the upper tail as linear)"
+
+/* One sentence for model_info: what a curve with this rule resolves below 1/m. */
+extern const char *sf_tail_caveat(sf_tail_rule tail);
+
 typedef struct sf_qcurve
 {
 	int			m;				/* grid parameter: knots at u_j = j/m, j = 0..m */
