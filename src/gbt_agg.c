@@ -54,8 +54,6 @@ TrainTransition(FunctionCallInfo fcinfo, bool weighted)
 	double		label,
 				weight = 1.0;
 	int			n;
-	double		stackx[256];
-	double	   *xr;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (weighted && PG_ARGISNULL(3)))
 	{
@@ -99,11 +97,7 @@ TrainTransition(FunctionCallInfo fcinfo, bool weighted)
 				 errdetail("Every row must have the width of the first row.")));
 	if (st->params == NULL && !PG_ARGISNULL(pargno))
 		SfRowsKeepParams(st, PG_GETARG_JSONB_P(pargno));
-	xr = n <= lengthof(stackx) ? stackx : palloc(sizeof(double) * n);
-	SfGetFeatures(feat, n, xr, SF_MISSING_AS_NAN, "features");
-	SfRowsAppend(st, xr, label, weight, "features");
-	if (xr != stackx)
-		pfree(xr);
+	SfRowsAppendArray(st, feat, SF_MISSING_AS_NAN, label, weight, "features");
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_POINTER(st);
 }

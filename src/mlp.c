@@ -145,18 +145,9 @@ mlp_input_row_of(const mlp_model *m, const mlp_rows *r, size_t row, float *out)
 static inline void
 mlp_input_row(const mlp_model *m, const double *x, float *out)
 {
-	uint32_t	j;
-	int			k = (int) m->n_features;
+	mlp_rows	r = {x, NULL};
 
-	for (j = 0; j < m->n_features; j++)
-	{
-		double		v = x[j];
-		int			miss = isnan(v);
-
-		out[j] = miss ? 0.0f : (float) ((v - m->mean[j]) / m->scale[j]);
-		if (m->indicator[j])
-			out[k++] = miss ? 1.0f : 0.0f;
-	}
+	mlp_input_row_of(m, &r, 0, out);
 }
 
 /* Mean weighted loss over rows idx[0..n) of the float matrix, in chunks. */

@@ -77,8 +77,6 @@ RowsAdd(FunctionCallInfo fcinfo, SfRows *st, const SfRowsSpec *spec, ArrayType *
 	MemoryContext aggcxt = SfRowsAggContext(fcinfo, spec->what);
 	const char *what = spec->what;
 	int			n = SfArrayLength(feat, "features");
-	double		stackx[256];
-	double	   *xr;
 
 	if (isnan(label) || isinf(label))
 		ereport(ERROR,
@@ -98,11 +96,7 @@ RowsAdd(FunctionCallInfo fcinfo, SfRows *st, const SfRowsSpec *spec, ArrayType *
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s: features has %d elements, expected %d", what, n, st->n_cols),
 				 errdetail("Every row must have the width of the first row.")));
-	xr = n <= lengthof(stackx) ? stackx : palloc(sizeof(double) * n);
-	SfGetFeatures(feat, n, xr, policy, "features");
-	SfRowsAppend(st, xr, label, 1.0, "features");
-	if (xr != stackx)
-		pfree(xr);
+	SfRowsAppendArray(st, feat, policy, label, 1.0, "features");
 	return st;
 }
 

@@ -74,8 +74,6 @@ qrgmm_train_sfunc(PG_FUNCTION_ARGS)
 	SfRows	   *st;
 	ArrayType  *xa;
 	int			len;
-	double		stackx[64];
-	double	   *xr;
 
 	st = PG_ARGISNULL(0) ? SfRowsNew(agg, &qrgmm_rows_spec) : (SfRows *) PG_GETARG_POINTER(0);
 	if (st->params == NULL && !PG_ARGISNULL(3))
@@ -98,11 +96,7 @@ qrgmm_train_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_train: covariates has %d elements but earlier rows have %d",
 						len, st->n_cols)));
-	xr = len <= lengthof(stackx) ? stackx : palloc(sizeof(double) * len);
-	SfGetFeatures(xa, len, xr, SF_MISSING_REJECT, "covariates");
-	SfRowsAppend(st, xr, CheckResponse(PG_GETARG_FLOAT8(2)), 1.0, "covariates");
-	if (xr != stackx)
-		pfree(xr);
+	SfRowsAppendArray(st, xa, SF_MISSING_REJECT, CheckResponse(PG_GETARG_FLOAT8(2)), 1.0, "covariates");
 	PG_RETURN_POINTER(st);
 }
 

@@ -134,6 +134,19 @@ SfRowsAppend(SfRows *st, const double *x, double y, double w, const char *argnam
 }
 
 void
+SfRowsAppendArray(SfRows *st, ArrayType *arr, SfMissingPolicy policy, double y, double w,
+				  const char *argname)
+{
+	double		stackx[256];
+	double	   *xr = st->n_cols <= lengthof(stackx) ? stackx : palloc(sizeof(double) * st->n_cols);
+
+	SfGetFeatures(arr, st->n_cols, xr, policy, argname);
+	SfRowsAppend(st, xr, y, w, argname);
+	if (xr != stackx)
+		pfree(xr);
+}
+
+void
 SfRowsKeepParams(SfRows *st, Jsonb *jb)
 {
 	if (st->params == NULL && jb != NULL)
@@ -345,8 +358,9 @@ RowsToDouble(const SfRows *st, const size_t *perm, double **x, double **y, doubl
 		*w = cw;
 }
 
-void
-SfRowsCanonical(const SfRows *st, double **x, double **y, double **w)
+/* The canonical permutation of the store's rows, palloc'd (huge). */
+static size_t *
+CanonicalPerm(const SfRows *st)
 {
 	size_t	   *perm = palloc_extended(sizeof(size_t) * Max(st->n_rows, 1), MCXT_ALLOC_HUGE);
 	sf_env		env;
@@ -355,6 +369,14 @@ SfRowsCanonical(const SfRows *st, double **x, double **y, double **w)
 	SF_PG_CHECK(sf_rows_canonical_order(&env, (sf_rows_elem) st->spec->kind.elem, st->x, st->y, st->w,
 										(size_t) st->n_rows, (uint32) st->n_cols, perm),
 				&env, st->spec->what);
+	return perm;
+}
+
+void
+SfRowsCanonical(const SfRows *st, double **x, double **y, double **w)
+{
+	size_t	   *perm = CanonicalPerm(st);
+
 	RowsToDouble(st, perm, x, y, w);
 	pfree(perm);
 }
@@ -364,16 +386,11 @@ SfRowsCanonicalRows(const SfRows *st, void **x, double **y)
 {
 	Size		n = st->n_rows;
 	Size		row_bytes = (Size) st->spec->kind.elem * st->n_cols;
-	size_t	   *perm = palloc_extended(sizeof(size_t) * Max(n, 1), MCXT_ALLOC_HUGE);
+	size_t	   *perm = CanonicalPerm(st);
 	char	   *cx = palloc_extended(Max(n * row_bytes, 1), MCXT_ALLOC_HUGE);
 	double	   *cy = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
-	sf_env		env;
 	Size		i;
 
-	SfEnvInit(&env, CurrentMemoryContext);
-	SF_PG_CHECK(sf_rows_canonical_order(&env, (sf_rows_elem) st->spec->kind.elem, st->x, st->y, st->w,
-										n, (uint32) st->n_cols, perm),
-				&env, st->spec->what);
 	for (i = 0; i < n; i++)
 	{
 		memcpy(cx + i * row_bytes, (const char *) st->x + perm[i] * row_bytes, row_bytes);

@@ -72,6 +72,14 @@ extern void SfRowsReserve(SfRows *st, int64 more);
  */
 extern void SfRowsAppend(SfRows *st, const double *x, double y, double w, const char *argname);
 
+/*
+ * Append one row given as a float8[] of the store's width (the caller has
+ * checked the width): the elements unpacked with 'policy' (as by SfGetFeatures,
+ * messages naming 'argname'), then SfRowsAppend.
+ */
+extern void SfRowsAppendArray(SfRows *st, ArrayType *arr, SfMissingPolicy policy, double y, double w,
+							  const char *argname);
+
 /* Keep a copy of jb as the store's params unless it already has some. */
 extern void SfRowsKeepParams(SfRows *st, Jsonb *jb);
 
