@@ -108,18 +108,6 @@ DeepfmCategoricalLength(ArrayType *arr, const char *what)
 	return IntArrayLength(arr, what);
 }
 
-/* A finite response, else an error. */
-static inline double
-CheckResponse(double y)
-{
-	if (isnan(y) || isinf(y))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("qrgmm_deepfm_train: response y is %s", isnan(y) ? "NaN" : "infinite"),
-				 errhint("Filter such rows out or replace them before training.")));
-	return y;
-}
-
 PG_FUNCTION_INFO_V1(qrgmm_deepfm_train_sfunc);
 Datum
 qrgmm_deepfm_train_sfunc(PG_FUNCTION_ARGS)
@@ -157,7 +145,7 @@ qrgmm_deepfm_train_sfunc(PG_FUNCTION_ARGS)
 						nn, nc, st->n_cols - st->n_cat, st->n_cat)));
 	SfGetFeatures(na, nn, row, SF_MISSING_REJECT, "numeric");
 	DeepfmGetCategorical(ca, nc, row + nn, "qrgmm_deepfm_train");
-	SfRowsAppend(st, row, CheckResponse(PG_GETARG_FLOAT8(3)), 1.0, "numeric");
+	SfRowsAppend(st, row, SfRowsFiniteResponse(st, PG_GETARG_FLOAT8(3)), 1.0, "numeric");
 	PG_RETURN_POINTER(st);
 }
 

@@ -45,18 +45,6 @@ QrgmmInterruptNoThrow(void *ctx)
 	return InterruptPending && (QueryCancelPending || ProcDiePending);
 }
 
-/* A finite response, else an error naming the function. */
-static inline double
-CheckResponse(double y)
-{
-	if (isnan(y) || isinf(y))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("qrgmm_train: response y is %s", isnan(y) ? "NaN" : "infinite"),
-				 errhint("Filter such rows out or replace them before training.")));
-	return y;
-}
-
 /*
  * The store: float8 covariates (the linear quantile regressions are compared
  * with statsmodels to tight tolerances), no missing values.  The state
@@ -96,7 +84,7 @@ qrgmm_train_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_train: covariates has %d elements but earlier rows have %d",
 						len, st->n_cols)));
-	SfRowsAppendArray(st, xa, SF_MISSING_REJECT, CheckResponse(PG_GETARG_FLOAT8(2)), 1.0, "covariates");
+	SfRowsAppendArray(st, xa, SF_MISSING_REJECT, SfRowsFiniteResponse(st, PG_GETARG_FLOAT8(2)), 1.0, "covariates");
 	PG_RETURN_POINTER(st);
 }
 

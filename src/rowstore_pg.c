@@ -146,6 +146,17 @@ SfRowsAppendArray(SfRows *st, ArrayType *arr, SfMissingPolicy policy, double y, 
 		pfree(xr);
 }
 
+double
+SfRowsFiniteResponse(const SfRows *st, double y)
+{
+	if (isnan(y) || isinf(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: response y is %s", st->spec->what, isnan(y) ? "NaN" : "infinite"),
+				 errhint("Filter such rows out or replace them before training.")));
+	return y;
+}
+
 void
 SfRowsKeepParams(SfRows *st, Jsonb *jb)
 {

@@ -80,6 +80,9 @@ extern void SfRowsAppend(SfRows *st, const double *x, double y, double w, const 
 extern void SfRowsAppendArray(SfRows *st, ArrayType *arr, SfMissingPolicy policy, double y, double w,
 							  const char *argname);
 
+/* y when finite, else an error (22000) naming the aggregate: "response y is NaN". */
+extern double SfRowsFiniteResponse(const SfRows *st, double y);
+
 /* Keep a copy of jb as the store's params unless it already has some. */
 extern void SfRowsKeepParams(SfRows *st, Jsonb *jb);
 
