@@ -17,13 +17,13 @@
 # install script is the concatenation of sql/install/*.sql in name order.
 
 EXTENSION	= scfrisk
-EXTVERSION	= 0.1.0
+EXTVERSION	= 0.2.0
 MODULE_big	= scfrisk
 PG_CONFIG  ?= pg_config
 
-CORE_SRCS	= src/core.c src/container.c src/rng.c src/params.c src/blas.c
-SQL_SRCS	= src/module_sql.c src/env_sql.c src/array_sql.c src/params_sql.c \
-			  src/container_sql.c
+CORE_SRCS	= src/core/core.c src/core/container.c src/core/rng.c src/core/params.c src/core/blas.c
+SQL_SRCS	= src/core/module_sql.c src/core/env_sql.c src/core/array_sql.c src/core/params_sql.c \
+			  src/core/container_sql.c
 UNIT_TESTS	= test/unit/test_core.c test/unit/test_container.c test/unit/test_rng.c \
 			  test/unit/test_params.c test/unit/test_blas.c
 FUZZ_TARGETS = test/fuzz/fuzz_container.c
@@ -32,8 +32,15 @@ UNIT_LIBS	=
 -include $(sort $(wildcard mk/*.mk))
 
 OBJS		= $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
-DATA_built	= sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA		= $(wildcard sql/$(EXTENSION)--*--*.sql)
+# Install and update scripts.  The current version's install script is built
+# from sql/install/*.sql; each update script sql/$(EXTENSION)--A--B.sql from the
+# fragments in sql/update/A--B/*.sql (name order).  Released install scripts
+# (sql/$(EXTENSION)--X.Y.Z.sql, committed) are shipped as they are and never
+# edited (STYLE.md rule 23).
+UPDATES		= $(notdir $(wildcard sql/update/*--*))
+UPDATE_SCRIPTS = $(patsubst %,sql/$(EXTENSION)--%.sql,$(UPDATES))
+DATA_built	= sql/$(EXTENSION)--$(EXTVERSION).sql $(UPDATE_SCRIPTS)
+DATA		= $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 DOCS		= $(wildcard docs/*.md)
 ifeq ($(DOCS),)
 undefine DOCS
@@ -43,7 +50,10 @@ REGRESS		= $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcar
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 EXTRA_CLEAN	= build results regression.diffs regression.out
 
-PG_CPPFLAGS	= -Iinclude -Isrc -DSCFRISK_VERSION=\"$(EXTVERSION)\"
+# Private headers of a concern sit in its folder (src/<concern>/*.h); every
+# folder is on the include path, so a file names a header by its own name.
+SRC_DIRS	= $(sort $(dir $(wildcard src/*/*.c)))
+PG_CPPFLAGS	= -Iinclude $(addprefix -I,$(SRC_DIRS)) -DSCFRISK_VERSION=\"$(EXTVERSION)\"
 ifdef NO_BLAS
 BLAS_CFLAGS	=
 BLAS_LIBS	=
@@ -63,11 +73,18 @@ include $(PGXS)
 
 # Every object depends on every project header: coarse, but an edited header
 # never leaves a stale object behind.
-$(OBJS): $(wildcard include/scfrisk/*.h src/*.h)
+$(OBJS): $(wildcard include/scfrisk/*.h src/*/*.h)
 
 # The install script, built from the per-concern fragments.
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
 	cat $^ > $@
+
+# Each update script, built from its folder's fragments.
+define UPDATE_RULE
+sql/$(EXTENSION)--$(1).sql: $$(sort $$(wildcard sql/update/$(1)/*.sql))
+	cat $$^ > $$@
+endef
+$(foreach u,$(UPDATES),$(eval $(call UPDATE_RULE,$(u))))
 
 # ---------------------------------------------------------------- cores
 # Cores compile with plain cc and no PostgreSQL include path: the proof that
@@ -87,14 +104,14 @@ cores: $(CORE_SRCS)
 
 # Unit tests and fuzz targets link the cores compiled once per flavour
 # (sanitised gcc for unit, clang with libFuzzer for fuzz), not once per test.
-CORE_HDRS	= $(wildcard include/scfrisk/*.h src/*.h)
+CORE_HDRS	= $(wildcard include/scfrisk/*.h src/*/*.h)
 UNIT_OBJS	= $(patsubst src/%.c,build/unit/obj/%.o,$(CORE_SRCS))
 FUZZ_OBJS	= $(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(BLAS_CFLAGS) \
 			  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 
 build/unit/obj/%.o: src/%.c $(CORE_HDRS)
-	@mkdir -p build/unit/obj
+	@mkdir -p $(dir $@)
 	$(CC_CORE) $(CORE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/unit/%: test/unit/%.c $(UNIT_OBJS) test/unit/sf_test.h $(CORE_HDRS)
@@ -106,7 +123,7 @@ unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
 
 build/fuzz/obj/%.o: src/%.c $(CORE_HDRS)
-	@mkdir -p build/fuzz/obj
+	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJS) $(CORE_HDRS) test/fuzz/sf_fuzz.h

@@ -14,6 +14,7 @@ root=${SCFRISK_PGROOT:-}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 if [ ! -x "$root$bindir/postgres" ]; then
+	mkdir -p "$(dirname "${root%/}")"
 	exec 8>"${root%/}.lock"
 	flock 8
 	if [ ! -x "$root$bindir/postgres" ]; then

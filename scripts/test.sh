@@ -7,7 +7,8 @@
 # cores (ASan/UBSan); libFuzzer targets run briefly (FUZZ_SECONDS each,
 # default 10); then on a throwaway cluster (scripts/cluster.sh): pg_regress,
 # pgTAP suites through pg_prove, and the Python peer and multi-session tests
-# (test/peer, test/session) with Debian's python3.  Every check counts: TAP
+# (test/peer, test/session), the security layer (test/security) and the docs
+# layer (test/docs) with Debian's python3.  Every check counts: TAP
 # lines of unit, pgTAP and Python tests, one per pg_regress test, one per fuzz
 # target, one per build step.  Exits non-zero when anything failed.
 set -uo pipefail
@@ -69,8 +70,22 @@ server_layers() {
 		echo "   $n passed"
 	fi
 
-	# Python peer and multi-session tests, each in a fresh database
-	for t in test/peer/test_*.py test/session/test_*.py; do
+	# Security layer: reproductions of every security finding and a walk of
+	# every documented role (reader, trainer, owner, PUBLIC) trying to cross
+	# its boundary; pgTAP suites in a database of their own, then Python ones.
+	echo "== security"
+	if ls test/security/*.sql >/dev/null 2>&1; then
+		createdb scfrisk_security
+		PGDATABASE=scfrisk_security pg_prove -v test/security/*.sql >"$OUT/security.log" 2>&1
+		rc=$?
+		n=$(count_tap "$OUT/security.log" security)
+		if [ $rc -ne 0 ]; then fail "pg_prove (security) exited $rc"; tail -30 "$OUT/security.log"; fi
+		echo "   $n passed"
+	fi
+
+	# Python peer, multi-session, security and docs tests, each in a fresh
+	# database (the docs layer runs every sql block of README.md and docs/)
+	for t in test/peer/test_*.py test/session/test_*.py test/security/test_*.py test/docs/test_*.py; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .py)
 		echo "== $t"

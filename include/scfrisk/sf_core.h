@@ -9,7 +9,7 @@
  * (liblinear's check_parameter habit).  In the server the allocator is palloc
  * in a dedicated memory context and the interrupt callback runs
  * CHECK_FOR_INTERRUPTS(); in unit tests and fuzzers they are malloc and a
- * no-op.  The wrapper helper SfReportStatus() (src/scfrisk_pg.h) maps each
+ * no-op.  The wrapper helper SfReportStatus() (src/core/scfrisk_pg.h) maps each
  * status to an ereport with the right SQLSTATE.
  */
 #ifndef SCFRISK_SF_CORE_H

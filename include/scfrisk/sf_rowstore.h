@@ -1,7 +1,7 @@
 /*
  * sf_rowstore.h
  *	  The pure part of the training aggregates' shared row store
- *	  (src/rowstore_pg.c): the canonical row order and the widening of stored
+ *	  (src/core/rowstore_pg.c): the canonical row order and the widening of stored
  *	  rows to the double matrices the cores take.
  *
  * A store holds n rows of n_cols elements, each a float32 or a float8 (the

@@ -1,6 +1,6 @@
 /*
  * fuzz_deepfm.c
- *	  libFuzzer target for the QRGMM DeepFM model decoder (src/deepfm_codec.c).
+ *	  libFuzzer target for the QRGMM DeepFM model decoder (src/qrgmm/deepfm_codec.c).
  *
  * The input's payload length and CRC-32C are recomputed before decoding
  * (sf_fuzz.h), so that mutations reach the body checks instead of dying at

@@ -1,6 +1,6 @@
 /*
  * fuzz_qrgmm.c
- *	  libFuzzer target for the QRGMM model decoder (src/qrgmm_codec.c).
+ *	  libFuzzer target for the QRGMM model decoder (src/qrgmm/qrgmm_codec.c).
  *
  * The input's payload length and CRC-32C are recomputed before decoding
  * (sf_fuzz.h), so that mutations reach the body checks instead of dying at

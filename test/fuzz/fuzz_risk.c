@@ -1,6 +1,6 @@
 /*
  * fuzz_risk.c
- *	  libFuzzer target for the loan-risk core (src/risk.c, src/risk_size.c).
+ *	  libFuzzer target for the loan-risk core (src/risk/risk.c, src/risk/risk_size.c).
  *
  * The risk functions decode nothing, but they take arbitrary curves (any
  * fitted quantiles), arbitrary sales samples, terms and loan grids from

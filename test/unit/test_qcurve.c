@@ -1,6 +1,6 @@
 /*
  * test_qcurve.c
- *	  Unit tests of the QRGMM quantile curve (src/qcurve.c) against closed
+ *	  Unit tests of the QRGMM quantile curve (src/qrgmm/qcurve.c) against closed
  *	  forms: rearrangement and flat tails, quantile/CDF inverse pairs, the
  *	  flat-tail atoms, the log1p segment formulas of methods/qrgmm_scf.md
  *	  section 2.3, partial moments against fine numerical integration

@@ -1,6 +1,6 @@
 /*
  * test_qrgmm.c
- *	  Unit tests of the QRGMM model core (src/qrgmm.c, src/qrgmm_codec.c):
+ *	  Unit tests of the QRGMM model core (src/qrgmm/qrgmm.c, src/qrgmm/qrgmm_codec.c):
  *	  a fit on the authors' Test Problem 1 (normal, heteroscedastic, linear
  *	  quantiles) recovers the true conditional quantiles at x0 = (6, 1, 2)
  *	  within a tolerance of a few standard errors; the polynomial basis

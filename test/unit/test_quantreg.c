@@ -1,7 +1,7 @@
 /*
  * test_quantreg.c
  *	  Unit tests of the Frisch-Newton quantile-regression solver
- *	  (src/quantreg.c) against an exact LP solution computed in the test.
+ *	  (src/qrgmm/quantreg.c) against an exact LP solution computed in the test.
  *
  * The exact solver is brute force over basic solutions: a linear
  * quantile-regression optimum is attained at a coefficient vector that

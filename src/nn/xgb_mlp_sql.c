@@ -2,7 +2,7 @@
  * xgb_mlp_sql.c
  *	  SQL surface of the XGBoost-MLP hybrid: the final function of the
  *	  scfrisk.xgb_mlp_train aggregate (its rows are collected by the MLP's
- *	  row aggregate, src/mlp_agg.c), scfrisk.xgb_mlp_predict, the scorer for
+ *	  row aggregate, src/nn/mlp_agg.c), scfrisk.xgb_mlp_predict, the scorer for
  *	  scfrisk.predict, and scfrisk.xgb_mlp_selected.
  */
 #include "postgres.h"

@@ -1,6 +1,6 @@
 /*
  * sf_rowstore_pg.h
- *	  The row store shared by scfrisk's training aggregates (src/rowstore_pg.c):
+ *	  The row store shared by scfrisk's training aggregates (src/core/rowstore_pg.c):
  *	  the transition state of xgb_train, mlp_train, logreg_train,
  *	  xgb_mlp_train, qrgmm_train, qrgmm_deepfm_train, partial_dependence and
  *	  binary_metrics.

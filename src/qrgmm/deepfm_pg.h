@@ -1,8 +1,8 @@
 /*
  * deepfm_pg.h
  *	  PostgreSQL-side hooks of the QRGMM DeepFM kind for the QRGMM dispatch
- *	  table (QrgmmCurveKinds in src/qrgmm_sql.c).  Implemented in
- *	  src/deepfm_sql.c.
+ *	  table (QrgmmCurveKinds in src/qrgmm/qrgmm_sql.c).  Implemented in
+ *	  src/qrgmm/deepfm_sql.c.
  */
 #ifndef SCFRISK_DEEPFM_PG_H
 #define SCFRISK_DEEPFM_PG_H

@@ -4,7 +4,7 @@
  *	  functions): from a model argument and a covariate argument to the
  *	  rearranged quantile curve of sf_qcurve.h.
  *
- * Implemented in src/qrgmm_sql.c.  The function dispatches on the model kind
+ * Implemented in src/qrgmm/qrgmm_sql.c.  The function dispatches on the model kind
  * read from the container header: SF_KIND_QRGMM_LINEAR today; the DeepFM
  * QRGMM kind plugs in by adding one entry to the table in qrgmm_sql.c
  * (QrgmmCurveKinds).

@@ -21,7 +21,7 @@
  * long-lived FmgrInfo per name: its own decoded-model cache (SfModelCacheGet)
  * is keyed on that TOAST pointer or the model header, so a model is decoded
  * once per call site and version, never per row, and scoring stays in the
- * one dispatch of src/predict_sql.c.
+ * one dispatch of src/core/predict_sql.c.
  *
  * The registry tables are readable only by their owner; like PostgreSQL's
  * referential-integrity checks (ri_triggers.c), the lookup switches to the

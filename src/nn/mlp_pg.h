@@ -30,6 +30,6 @@ extern bool SfJsonbHasKey(Jsonb *jb, const char *key);
 /* Scorers for the generic predict dispatch (one line each in predict_sql.c). */
 extern const SfScorer sf_mlp_scorer;
 extern const SfScorer sf_logreg_scorer;
-extern const SfScorer sf_xgb_mlp_scorer;	/* src/xgb_mlp_sql.c */
+extern const SfScorer sf_xgb_mlp_scorer;	/* src/nn/xgb_mlp_sql.c */
 
 #endif							/* SCFRISK_MLP_PG_H */

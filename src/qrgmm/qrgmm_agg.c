@@ -8,7 +8,7 @@
  * (sf_rowstore_pg.h) in the aggregate context (rows with a NULL covariate array or a NULL
  * response are skipped, like NULLs in any aggregate; NULL, NaN or infinite
  * elements and non-finite responses are errors).  The final function parses
- * the params, runs the pure core (src/qrgmm.c) in its own memory context
+ * the params, runs the pure core (src/qrgmm/qrgmm.c) in its own memory context
  * "scfrisk qrgmm fit", and copies the encoded model to the caller's
  * context.  Partial states combine by concatenation, so a parallel plan
  * holds the same multiset of rows in another order; the fit reads them in
