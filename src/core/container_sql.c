@@ -21,6 +21,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -308,4 +309,26 @@ model_kinds(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+const char *
+SfFuncName(FunctionCallInfo fcinfo, const char *fallback)
+{
+	static Oid	cached_oid = InvalidOid;
+	static char cached_name[NAMEDATALEN];
+	Oid			fn = fcinfo->flinfo ? fcinfo->flinfo->fn_oid : InvalidOid;
+
+	if (!OidIsValid(fn))
+		return fallback;
+	if (fn != cached_oid)
+	{
+		char	   *name = get_func_name(fn);
+
+		if (name == NULL)
+			return fallback;
+		strlcpy(cached_name, name, sizeof(cached_name));
+		pfree(name);
+		cached_oid = fn;
+	}
+	return cached_name;
 }

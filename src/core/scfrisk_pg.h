@@ -134,6 +134,13 @@ SfKindDecoder(uint16 kind)
 	return sf_kind_find(kind)->decode;
 }
 
+/*
+ * The SQL name of the function fcinfo calls (for messages of shared helpers,
+ * so an error names the function the user called), or fallback when there is
+ * none.  Cached per backend by function OID: a compare per call.
+ */
+extern const char *SfFuncName(FunctionCallInfo fcinfo, const char *fallback);
+
 /* Decode only the container of a bytea argument into *c (no caching). */
 extern void SfContainerFromBytea(bytea *model, sf_container *c, const char *what);
 

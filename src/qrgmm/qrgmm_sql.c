@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "scfrisk/qrgmm.h"
+#include "scfrisk/sf_qscore.h"
 #include "scfrisk/sf_rng.h"
 #include "qrgmm_pg.h"
 
@@ -89,7 +90,8 @@ void
 QrgmmCurveForArgs(FunctionCallInfo fcinfo, int model_argno, int x_argno, sf_env *env,
 				  sf_qcurve *out)
 {
-	CurveForArgs(fcinfo, model_argno, x_argno, env, out, "qrgmm");
+	/* errors name the function the user called (loan_risk_curve, ...) */
+	CurveForArgs(fcinfo, model_argno, x_argno, env, out, SfFuncName(fcinfo, "qrgmm"));
 }
 
 void
@@ -387,87 +389,8 @@ pinball_loss(PG_FUNCTION_ARGS)
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(0), "y");
 	double		q = SfCheckFinite(PG_GETARG_FLOAT8(1), "q");
 	double		tau = CheckTau(PG_GETARG_FLOAT8(2), "pinball_loss");
-	double		r = y - q;
 
-	PG_RETURN_FLOAT8(r >= 0.0 ? tau * r : (tau - 1.0) * r);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * CRPS of an ensemble z (K) at observation y, from the sorted draws:
- * (1/K) sum |z_k - y| - (1/K^2) sum_k (2k - K - 1) z_(k)  (section 7.2).
- * Sorts z in place.
- */
-double		QrgmmCrpsSamples(double *z, int K, double y);
-double
-QrgmmCrpsSamples(double *z, int K, double y)
-{
-	double		a = 0.0,
-				b = 0.0;
-	int			k;
-
-	qsort(z, (size_t) K, sizeof(double), cmp_double);
-	for (k = 0; k < K; k++)
-	{
-		a += fabs(z[k] - y);
-		b += (2.0 * (k + 1) - K - 1) * z[k];
-	}
-	return a / K - b / ((double) K * K);
-}
-
-/*
- * Exact CRPS of the curve at y: 2 * integral_0^1 rho_u(y - Qhat_S(u)) du.
- * Each segment [j/m, (j+1)/m] is split where Qhat_S crosses y (at F(y)) and
- * integrated by 5-point Gauss-Legendre: exact for the piecewise-quadratic
- * integrand of the identity transform, and accurate to rounding for log1p
- * (an analytic integrand over a short interval).
- */
-double		QrgmmCrpsCurve(const sf_qcurve *c, double y);
-double
-QrgmmCrpsCurve(const sf_qcurve *c, double y)
-{
-	static const double gx[5] = {-0.9061798459386640, -0.5384693101056831, 0.0,
-	0.5384693101056831, 0.9061798459386640};
-	static const double gw[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
-	0.4786286704993665, 0.2369268850561891};
-	double		F = sf_qcurve_cdf(c, y);
-	double		total = 0.0;
-	int			j,
-				k,
-				part;
-
-	for (j = 0; j < c->m; j++)
-	{
-		double		lo = (double) j / c->m,
-					hi = (double) (j + 1) / c->m;
-
-		for (part = 0; part < 2; part++)
-		{
-			double		a = part == 0 ? lo : Max(lo, Min(F, hi));
-			double		b = part == 0 ? Max(lo, Min(F, hi)) : hi;
-			double		half = 0.5 * (b - a),
-						mid = 0.5 * (a + b);
-
-			if (b <= a)
-				continue;
-			for (k = 0; k < 5; k++)
-			{
-				double		u = mid + half * gx[k];
-				double		r = y - sf_qcurve_quantile(c, u);
-
-				total += half * gw[k] * (r >= 0.0 ? u * r : (u - 1.0) * r);
-			}
-		}
-	}
-	return 2.0 * total;
+	PG_RETURN_FLOAT8(sf_pinball(y, q, tau));
 }
 
 PG_FUNCTION_INFO_V1(crps);
@@ -483,7 +406,7 @@ crps(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("crps: samples is empty")));
-	PG_RETURN_FLOAT8(QrgmmCrpsSamples(z, K, y));
+	PG_RETURN_FLOAT8(sf_crps_samples(z, K, y));
 }
 
 PG_FUNCTION_INFO_V1(qrgmm_crps);
@@ -497,7 +420,7 @@ qrgmm_crps(PG_FUNCTION_ARGS)
 
 	RowEnv(&env);
 	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_crps");
-	v = QrgmmCrpsCurve(&c, y);
+	v = sf_crps_curve(&c, y);
 	sf_qcurve_free(&env, &c);
 	PG_RETURN_FLOAT8(v);
 }
@@ -544,7 +467,7 @@ qrgmm_crps_sfunc(PG_FUNCTION_ARGS)
 
 	RowEnv(&env);
 	CurveForArgs(fcinfo, 1, 2, &env, &c, "crps_mean");
-	acc[0] += QrgmmCrpsCurve(&c, y);
+	acc[0] += sf_crps_curve(&c, y);
 	acc[1] += 1.0;
 	sf_qcurve_free(&env, &c);
 	PG_RETURN_ARRAYTYPE_P(st);
@@ -565,7 +488,7 @@ crps_samples_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("crps_mean: samples is empty")));
-	acc[0] += QrgmmCrpsSamples(z, K, y);
+	acc[0] += sf_crps_samples(z, K, y);
 	acc[1] += 1.0;
 	pfree(z);
 	PG_RETURN_ARRAYTYPE_P(st);
