@@ -16,16 +16,16 @@
  * them.  BLAS runs single-threaded meanwhile (OpenBLAS's own threading
  * changes a product's rounding with the thread count).
  *
- * Worker threads are started per step and joined before the step returns,
- * with every signal blocked; they only run numeric code on memory allocated
- * beforehand by the calling thread (DESIGN.md's threading rule).
+ * Worker threads (the pool of src/core/pool.c) are started per step and
+ * joined before the step returns, with every signal blocked; they only run
+ * numeric code on memory allocated beforehand by the calling thread
+ * (DESIGN.md's threading rule).
  */
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
 #include "scfrisk/deepfm.h"
 #include "scfrisk/sf_blas.h"
+#include "scfrisk/sf_pool.h"
 
 /* What one shard reads and writes. */
 typedef struct shard_job
@@ -44,15 +44,6 @@ typedef struct shard_job
 	sf_rng		rng;			/* this shard's stream (unknown ids, dropout) */
 	double		loss;			/* out: summed loss of the shard's rows */
 } shard_job;
-
-typedef struct shard_worker
-{
-	pthread_t	tid;
-	shard_job  *jobs;
-	int			first;			/* shards first, first + step, ... */
-	int			step;
-	int			n;
-} shard_worker;
 
 static void
 run_shard(shard_job *j)
@@ -81,15 +72,12 @@ run_shard(shard_job *j)
 	deepfm_backward(j->model, j->w, j->yb, j->rows, j->norm_rows, j->weight_decay);
 }
 
-static void *
-worker_main(void *arg)
+/* A shard as a task of the pool (short: one shard of one batch). */
+static sf_status
+shard_task(void *ctx, int task, int worker, sf_env *env)
 {
-	shard_worker *wk = arg;
-	int			s;
-
-	for (s = wk->first; s < wk->n; s += wk->step)
-		run_shard(&wk->jobs[s]);
-	return NULL;
+	run_shard(&((shard_job *) ctx)[task]);
+	return SF_OK;
 }
 
 /* Shards of a batch of bm rows for a trainer (depends on bm and the model only). */
@@ -162,14 +150,12 @@ deepfm_trainer_step(const deepfm_trainer *tc, const deepfm_model *model, const d
 {
 	deepfm_trainer *t = (deepfm_trainer *) tc;
 	shard_job	jobs[DEEPFM_MAX_SHARDS];
-	shard_worker workers[DEEPFM_MAX_SHARDS];
 	int			n = shard_count(t, bm);
 	int			per = (bm + n - 1) / n;
 	int			T = t->threads < n ? t->threads : n;
-	int			started = 0;
+	sf_env		penv;			/* only the thread count: the region neither allocates nor fails */
 	double		loss = 0.0;
-	int			s,
-				i;
+	int			s;
 
 	for (s = 0; s < n; s++)
 	{
@@ -191,36 +177,10 @@ deepfm_trainer_step(const deepfm_trainer *tc, const deepfm_model *model, const d
 		sf_rng_init(&jobs[s].rng, seed, ((uint64_t) 4 << 48) + step * DEEPFM_MAX_SHARDS + (uint64_t) s);
 	}
 
-	/* shards 1.. of worker i are i, i + T, ...; the calling thread takes 0, T, ... */
-	if (T > 1)
-	{
-		sigset_t	all,
-					old;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		for (i = 1; i < T; i++)
-		{
-			workers[i].jobs = jobs;
-			workers[i].first = i;
-			workers[i].step = T;
-			workers[i].n = n;
-			if (pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) != 0)
-				break;
-			started++;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	for (s = 0; s < n; s++)
-	{
-		/* the calling thread's shards, plus those of workers that did not start */
-		int			owner = T > 1 ? s % T : 0;
-
-		if (owner == 0 || owner > started)
-			run_shard(&jobs[s]);
-	}
-	for (i = 1; i <= started; i++)
-		pthread_join(workers[i].tid, NULL);
+	/* each shard writes only its own job and scratch: any schedule gives the same floats */
+	memset(&penv, 0, sizeof(penv));
+	penv.threads = T;
+	(void) sf_pool_run(&penv, SF_POOL_SHORT, n, shard_task, jobs);
 
 	/* sum in shard order: the same floats whatever ran where */
 	for (s = 0; s < n; s++)

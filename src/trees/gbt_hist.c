@@ -22,99 +22,46 @@
  * coding pass), so each sum is accumulated in row order by one thread and the
  * model bytes do not depend on the thread count.  Worker threads block all
  * signals, touch only memory allocated before the region, and are joined
- * before gbt_parallel returns.
+ * before gbt_parallel returns (the pool of src/core/pool.c).
  */
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scfrisk/sf_pool.h"
 #include "gbt_int.h"
 
 /* ------------------------------------------------------------ pool */
 
-typedef struct pool_ctx
+/* The tree regions are short tasks on the one pool of the cores (sf_pool.h). */
+typedef struct gbt_region
 {
 	gbt_task_fn fn;
 	void	   *ctx;
-	int			n_tasks;
-	int			next;			/* next task to hand out (atomic) */
-} pool_ctx;
+} gbt_region;
 
-typedef struct pool_arg
+static sf_status
+gbt_task(void *ctx, int task, int worker, sf_env *env)
 {
-	pool_ctx   *pc;
-	int			worker;
-} pool_arg;
+	gbt_region *g = ctx;
 
-static void
-pool_run(pool_ctx *pc, int worker)
-{
-	for (;;)
-	{
-		int			t = __atomic_fetch_add(&pc->next, 1, __ATOMIC_RELAXED);
-
-		if (t >= pc->n_tasks)
-			break;
-		pc->fn(pc->ctx, t, worker);
-	}
+	g->fn(g->ctx, task, worker);
+	return SF_OK;
 }
-
-static void *
-pool_main(void *arg)
-{
-	pool_arg   *a = arg;
-
-	pool_run(a->pc, a->worker);
-	return NULL;
-}
-
-#define GBT_MAX_THREADS 64
 
 int
 gbt_workers(const sf_env *env, int n_tasks)
 {
-	int			t = env->threads < 1 ? 1 : env->threads;
-
-	if (t > GBT_MAX_THREADS)
-		t = GBT_MAX_THREADS;
-	if (t > n_tasks)
-		t = n_tasks < 1 ? 1 : n_tasks;
-	return t;
+	return sf_pool_workers(env, n_tasks);
 }
 
 void
 gbt_parallel(sf_env *env, int n_tasks, gbt_task_fn fn, void *ctx)
 {
-	pool_ctx	pc = {fn, ctx, n_tasks, 0};
-	pthread_t	tid[GBT_MAX_THREADS];
-	pool_arg	args[GBT_MAX_THREADS];
-	int			started = 0;
-	int			nw = gbt_workers(env, n_tasks);
-	int			i;
+	gbt_region	g = {fn, ctx};
 
-	if (nw > 1)
-	{
-		sigset_t	all,
-					old;
-
-		/* Workers inherit a mask that blocks every signal (DESIGN.md). */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		for (i = 1; i < nw; i++)
-		{
-			args[i].pc = &pc;
-			args[i].worker = i;
-			if (pthread_create(&tid[i], NULL, pool_main, &args[i]) != 0)
-				break;			/* fewer workers: the results are the same */
-			started++;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	pool_run(&pc, 0);
-	for (i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
+	/* the tasks cannot fail, so neither can the region */
+	(void) sf_pool_run(env, SF_POOL_SHORT, n_tasks, gbt_task, &g);
 }
 
 /* ------------------------------------------------------------ quantisation */
