@@ -71,3 +71,14 @@ scfrisk_build_info(PG_FUNCTION_ARGS)
 			 SCFRISK_VERSION, sf_blas_backend(), scfrisk_threads);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf)));
 }
+
+/*
+ * scfrisk.version() -> text: the library version.  IMMUTABLE in SQL so that
+ * postgres_fdw ships it to a shard (sql/install/90_scale_out.sql).
+ */
+PG_FUNCTION_INFO_V1(scfrisk_version);
+Datum
+scfrisk_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(SCFRISK_VERSION));
+}
