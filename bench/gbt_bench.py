@@ -13,13 +13,17 @@ Figures (one "name: value" line each; ratios are scfrisk / peer):
   train       SELECT scfrisk.xgb_train(f, y, params) FROM t (serial plan)
               vs xgboost.train(tree_method="hist") on the arrays already in
               memory (DMatrix construction included, and reported alone);
-              the two alternate --repeat times (default 2), best of each kept
+              the two alternate --repeat times (default 3): medians, spread
+              and the ratio of medians (bench/benchlib.py)
   python path fetch the rows with psycopg2, build the arrays, train with
               xgboost, write the model back as bytea: what a user does today
   score       SELECT sum(scfrisk.xgb_predict(m, f)) FROM t (serial and with 2
               parallel workers) vs Booster.predict on the in-memory DMatrix,
               and vs the floor: SELECT sum(array_length(f, 1)) FROM t, a
-              trivial built-in C function over the same float8[] column
+              trivial built-in C function over the same float8[] column;
+              alternating, medians of --repeat runs
+The load average is printed before and after; above 0.5 per core the
+figures are marked NOISY and the script exits 3 (do not record them).
   auc         held-out AUC of both models on the test table
   rss         peak RSS (VmHWM) of the training backend, and of a separate
               Python process that loads the arrays and trains xgboost
@@ -39,13 +43,16 @@ import psycopg2
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Bench  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=1000000)
 ap.add_argument("--test-rows", type=int, default=200000)
 ap.add_argument("--rounds", type=int, default=100)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--skip-python-path", action="store_true")
-ap.add_argument("--repeat", type=int, default=2, help="alternating training runs of each side (best kept)")
+ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 args = ap.parse_args()
 
 P = 20
@@ -97,6 +104,7 @@ def timed(cur, q, a=None):
 
 
 def main():
+    bench = Bench()
     conn = psycopg2.connect("")
     conn.autocommit = True
     cur = conn.cursor()
@@ -114,11 +122,10 @@ def main():
     say("load_s", "%.1f" % (time.perf_counter() - t0))
 
     # ------------------------------------------------------------ training
-    # scfrisk and xgboost alternate --repeat times; the best time of each is
-    # reported, so a burst of load from other processes skews neither side
-    t_sf = t_x = t_dm = float("inf")
-    rss_sf = before = None
-    for rep in range(args.repeat):
+    # scfrisk and xgboost alternate --repeat times (bench/benchlib.py)
+    state = {"rss_sf": None, "before": None, "model": None, "bst": None, "dm": []}
+
+    def train_sf():
         train = psycopg2.connect("")
         train.autocommit = True
         tcur = train.cursor()
@@ -128,22 +135,27 @@ def main():
         tcur.execute("SET scfrisk.threads = %s", (args.threads,))
         b0 = vmhwm(pid)
         t, (model,) = timed(tcur, "SELECT scfrisk.xgb_train(f, y, %s) FROM gbt_bench", (json.dumps(SF_PARAMS),))
-        model = bytes(model)
-        if rss_sf is None:
-            rss_sf, before = vmhwm(pid), b0
-        t_sf = min(t_sf, t)
+        state["model"] = bytes(model)
+        if state["rss_sf"] is None:
+            state["rss_sf"], state["before"] = vmhwm(pid), b0
         train.close()
+        return t
 
+    def train_x():
         t0 = time.perf_counter()
         dm = xgb.DMatrix(X, label=y, missing=np.nan, nthread=args.threads)
         t1 = time.perf_counter()
-        bst = xgb.train(XGB_PARAMS, dm, num_boost_round=args.rounds)
-        t_x = min(t_x, time.perf_counter() - t0)
-        t_dm = min(t_dm, t1 - t0)
-        del dm
-    say("train_scfrisk_s", "%.2f" % t_sf)
-    say("train_xgboost_s", "%.2f (DMatrix %.2f)" % (t_x, t_dm))
-    say("train_ratio", "%.2f" % (t_sf / t_x))
+        state["bst"] = xgb.train(XGB_PARAMS, dm, num_boost_round=args.rounds)
+        t2 = time.perf_counter()
+        state["dm"].append(t1 - t0)
+        return t2 - t0
+
+    times = bench.alternate({"scfrisk": train_sf, "xgboost": train_x}, args.repeat)
+    bench.report("train", times, "scfrisk", "xgboost")
+    say("train_xgboost_dmatrix_s", "%.2f median (inside the xgboost time)" % float(np.median(state["dm"])))
+    model, bst = state["model"], state["bst"]
+    rss_sf, before = state["rss_sf"], state["before"]
+    t_sf = float(np.median(times["scfrisk"]))
 
     # peak RSS of xgboost in a process of its own, from arrays saved to disk
     with tempfile.TemporaryDirectory() as d:
@@ -183,31 +195,33 @@ def main():
     cur.execute("DROP TABLE IF EXISTS gbt_bench_model")
     cur.execute("CREATE TABLE gbt_bench_model AS SELECT %s::bytea AS m", (psycopg2.Binary(model),))
     cur.execute("SET max_parallel_workers_per_gather = 0")
+    par = psycopg2.connect("")
+    par.autocommit = True
+    pcur = par.cursor()
+    pcur.execute("SET max_parallel_workers_per_gather = 2")
+    pcur.execute("SET parallel_setup_cost = 0")
+    pcur.execute("SET min_parallel_table_scan_size = 0")
     q = "SELECT sum(scfrisk.xgb_predict((SELECT m FROM gbt_bench_model), f)) FROM gbt_bench"
     timed(cur, q)  # warm the cache of the table pages
-    t_score = min(timed(cur, q)[0] for _ in range(3))
-    t_floor = min(timed(cur, "SELECT sum(array_length(f, 1)) FROM gbt_bench")[0] for _ in range(3))
-    cur.execute("SET max_parallel_workers_per_gather = 2")
-    cur.execute("SET parallel_setup_cost = 0")
-    cur.execute("SET min_parallel_table_scan_size = 0")
-    t_score_par = min(timed(cur, q)[0] for _ in range(3))
-    cur.execute("RESET max_parallel_workers_per_gather")
-    # Booster.predict caches its result per DMatrix: time the first call on a fresh one
-    t_xp = t_dmp = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
+
+    def score_x():
+        # Booster.predict caches its result per DMatrix: time the first call on a fresh one
         dpred = xgb.DMatrix(X, missing=np.nan, nthread=args.threads)
-        t1 = time.perf_counter()
+        t0 = time.perf_counter()
         bst.predict(dpred)
-        t2 = time.perf_counter()
-        t_dmp = min(t_dmp, t1 - t0)
-        t_xp = min(t_xp, t2 - t1)
-        del dpred
-    say("score_scfrisk_s", "%.2f serial, %.2f with 2 parallel workers" % (t_score, t_score_par))
-    say("score_xgboost_predict_s", "%.2f (DMatrix construction %.2f more)" % (t_xp, t_dmp))
-    say("score_floor_s", "%.2f (sum(array_length(f, 1)))" % t_floor)
-    say("score_ratio_vs_xgboost", "%.2f serial, %.2f parallel" % (t_score / t_xp, t_score_par / t_xp))
-    say("score_ratio_vs_floor", "%.2f" % (t_score / t_floor))
+        return time.perf_counter() - t0
+
+    times = bench.alternate({
+        "scfrisk": lambda: timed(cur, q)[0],
+        "xgboost": score_x,
+        "floor": lambda: timed(cur, "SELECT sum(array_length(f, 1)) FROM gbt_bench")[0],
+        "scfrisk_parallel": lambda: timed(pcur, q)[0],
+    }, args.repeat)
+    bench.report("score", times, "scfrisk", "xgboost")
+    say("score_ratio_scfrisk_over_floor", "%.2f" % (np.median(times["scfrisk"]) / np.median(times["floor"])))
+    say("score_ratio_parallel_over_xgboost",
+        "%.2f" % (np.median(times["scfrisk_parallel"]) / np.median(times["xgboost"])))
+    par.close()
 
     # ------------------------------------------------------------ accuracy
     cur.execute("SELECT y, scfrisk.xgb_predict(m, f) FROM gbt_bench_test, gbt_bench_model")
@@ -221,6 +235,7 @@ def main():
     say("auc_xgboost", "%.4f" % a_x)
     say("auc_difference", "%.4f" % (a_sf - a_x))
     cur.execute("DROP TABLE gbt_bench, gbt_bench_test, gbt_bench_model")
+    bench.done()
 
 
 if __name__ == "__main__":
