@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(33);
+SELECT plan(34);
 
 -- a small binary classification set: label from a noisy linear score
 CREATE TABLE public.sfsec_cls AS
@@ -72,13 +72,16 @@ SELECT throws_ok($$SELECT scfrisk.register_training('sfsec_b', 'logreg', 'SELECT
 RESET ROLE;
 SELECT is((SELECT run_as || '/' || (validation ->> 'tolerance') FROM scfrisk.registry_training WHERE name = 'sfsec_pd'),
 		  'sfsec_repro_a/0', 'trainer A''s definition is unchanged');
--- a model saved by A: B cannot attach a training to it either
 SET ROLE sfsec_repro_a;
 SELECT lives_ok($$SELECT scfrisk.save_model('sfsec_hand', (SELECT scfrisk.logreg_train(features, label, '{}') FROM public.sfsec_cls))$$,
 				'trainer A saves a model by hand');
+-- the first training of a model belongs to whoever registers it: B attaches one, A cannot change it
 SET ROLE sfsec_repro_b;
-SELECT throws_ok($$SELECT scfrisk.register_training('sfsec_hand', 'logreg', 'SELECT features, label FROM public.sfsec_cls')$$,
-				 '42501', NULL, 'trainer B cannot attach a training to trainer A''s model');
+SELECT lives_ok($$SELECT scfrisk.register_training('sfsec_hand', 'logreg', 'SELECT features, label FROM public.sfsec_cls')$$,
+				'trainer B attaches the first training to a model without one');
+SET ROLE sfsec_repro_a;
+SELECT throws_ok($$SELECT scfrisk.register_training('sfsec_hand', 'logreg', 'SELECT features, 1 - label AS label FROM public.sfsec_cls')$$,
+				 '42501', NULL, 'then trainer A cannot change trainer B''s training');
 RESET ROLE;
 -- the registry owner (the extension's owner) may change it, and the history says who did and what was there
 SELECT lives_ok($$SELECT scfrisk.register_training('sfsec_pd', 'logreg', 'SELECT features, label FROM public.sfsec_cls', '{}', '{"tolerance": 0.01}')$$,
