@@ -50,7 +50,6 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -79,6 +78,7 @@
 #include "scfrisk/mlp.h"
 #include "scfrisk/qrgmm.h"
 #include "scfrisk/xgb_mlp.h"
+#include "mlp_pg.h"
 
 /* Names cached per call site of predict(name, ...); more are looked up in turn. */
 #define REGISTRY_CACHE_NAMES	8
@@ -839,6 +839,24 @@ registry_retrain(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ params */
 
+/* Does jb hold an object 'outer' with a key 'inner'?  (As xgb_mlp_train asks.) */
+static bool
+HasNestedKey(Jsonb *jb, const char *outer, const char *inner)
+{
+	JsonbValue	v;
+	JsonbValue	k;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	if (getKeyJsonValueFromContainer(&jb->root, outer, strlen(outer), &v) == NULL ||
+		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+		return false;
+	k.type = jbvString;
+	k.val.string.val = (char *) inner;
+	k.val.string.len = strlen(inner);
+	return findJsonbValueFromContainer(v.val.binary.data, JB_FOBJECT, &k) != NULL;
+}
+
 /*
  * scfrisk.registry_check_params(kind text, params jsonb) -> void: check a
  * registered training's params against the kind's params table (keys, JSON
@@ -868,7 +886,7 @@ registry_check_params(PG_FUNCTION_ARGS)
 		mlp_params	p;
 
 		memset(&p, 0, sizeof(p));
-		SfParseParams(jb, &mlp_params_table, &p);
+		SfParseMlpParams(jb, &p);	/* as mlp_train: hidden defaults, cross-checks */
 	}
 	else if (strcmp(kind, "xgb_mlp") == 0)
 	{
@@ -876,7 +894,8 @@ registry_check_params(PG_FUNCTION_ARGS)
 
 		memset(&p, 0, sizeof(p));
 		SfParseParams(jb, &xgb_mlp_params_table, &p);
-		if (p.mlp.hidden.n == 0)
+		/* as xgb_mlp_train: hidden defaults only when not given, then the cross-checks */
+		if (!HasNestedKey(jb, "mlp", "hidden"))
 			mlp_params_default_hidden(&p.mlp);
 		SF_PG_CHECK(xgb_mlp_params_check(&env, &p), &env, "xgb_mlp_train");
 	}

@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 
 -- a small binary classification set: label from a noisy linear score
 CREATE TABLE public.sfsec_cls AS
@@ -56,6 +56,12 @@ SELECT throws_ok($$SELECT scfrisk.register_training('s', 'gbt', 'SELECT features
 				 '22023', NULL, 'an unknown params key of the kind is refused at registration');
 SELECT throws_ok($$SELECT scfrisk.register_training('s', 'gbt', 'SELECT features, label FROM public.sfsec_cls', '{"max_depth": 0}')$$,
 				 '22023', NULL, 'a params value out of the kind''s range is refused at registration');
+SELECT throws_ok($$SELECT scfrisk.register_training('s', 'mlp', 'SELECT features, label FROM public.sfsec_cls', '{"hidden": []}')$$,
+				 '22023', NULL, 'the kind''s cross-checks run at registration (mlp: an empty hidden list)');
+SELECT throws_ok($$SELECT scfrisk.register_training('s', 'xgb_mlp', 'SELECT features, label FROM public.sfsec_cls', '{"mlp": {"hidden": []}}')$$,
+				 '22023', NULL, 'and for nested params (xgb_mlp: mlp.hidden)');
+SELECT lives_ok($$SELECT scfrisk.register_training('sfsec_ok', 'xgb_mlp', 'SELECT features, label FROM public.sfsec_cls', '{"mlp": {"hidden": [8]}, "xgb": {"n_estimators": 5}}')$$,
+				'valid nested params are accepted');
 
 -- ------------------------------------------------ item 2: only the registering role changes a training
 SELECT lives_ok($$SELECT scfrisk.register_training('sfsec_pd', 'logreg', 'SELECT features, label FROM public.sfsec_cls')$$,
