@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 -- a small binary classification set: label from a noisy linear score
 CREATE TABLE public.sfsec_cls AS
@@ -60,6 +60,10 @@ SELECT throws_ok($$SELECT scfrisk.register_training('s', 'mlp', 'SELECT features
 				 '22023', NULL, 'the kind''s cross-checks run at registration (mlp: an empty hidden list)');
 SELECT throws_ok($$SELECT scfrisk.register_training('s', 'xgb_mlp', 'SELECT features, label FROM public.sfsec_cls', '{"mlp": {"hidden": []}}')$$,
 				 '22023', NULL, 'and for nested params (xgb_mlp: mlp.hidden)');
+SELECT is((SELECT array_agg(k.kind ORDER BY k.kind) FROM scfrisk.model_kinds() AS k
+		   WHERE k.training_aggregate IS NOT NULL AND NOT EXISTS (
+			   SELECT 1 FROM (SELECT scfrisk.registry_check_params(k.kind, '{}')) AS c)),
+		  NULL, 'every kind the registry retrains has its params checked at registration');
 SELECT lives_ok($$SELECT scfrisk.register_training('sfsec_ok', 'xgb_mlp', 'SELECT features, label FROM public.sfsec_cls', '{"mlp": {"hidden": [8]}, "xgb": {"n_estimators": 5}}')$$,
 				'valid nested params are accepted');
 

@@ -215,19 +215,13 @@ $$;
 COMMENT ON FUNCTION scfrisk.registry_metric_higher_is_better(text) IS
 'internal: true when a larger value of the metric is better, false when smaller is, NULL for an unknown metric';
 
--- Training aggregate of a kind.
+-- Training aggregate of a kind, from the one table of model kinds.
 CREATE OR REPLACE FUNCTION scfrisk.registry_kind_aggregate(kind text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT CASE kind
-		WHEN 'gbt' THEN 'xgb_train'
-		WHEN 'mlp' THEN 'mlp_train'
-		WHEN 'xgb_mlp' THEN 'xgb_mlp_train'
-		WHEN 'logreg' THEN 'logreg_train'
-		WHEN 'qrgmm_linear' THEN 'qrgmm_train'
-	END
+	SELECT k.training_aggregate FROM scfrisk.model_kinds() k WHERE k.kind = $1
 $$;
 COMMENT ON FUNCTION scfrisk.registry_kind_aggregate(text) IS
 'internal: the scfrisk training aggregate (features float8[], label float8, params jsonb) of a model kind';
@@ -588,7 +582,7 @@ COMMENT ON FUNCTION scfrisk.register_training(text, text, text, jsonb, jsonb) IS
 -- queries are meant to be disjoint).  A version saved by hand, or trained
 -- under another split, may have been trained on the holdout rows: its score
 -- there is in-sample and is not compared (docs/registry.md).
-CREATE FUNCTION scfrisk.registry_comparable(t scfrisk.registry_training, champion_query text,
+CREATE OR REPLACE FUNCTION scfrisk.registry_comparable(t scfrisk.registry_training, champion_query text,
 											champion_metrics jsonb)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
