@@ -14,7 +14,8 @@ function as the superuser.  This test replays every step and asserts:
 - the replayed attack (if the extension had gone in) never runs code as a superuser;
 - the update path refuses too: 0.1.0 installed into the prepared schema by the
   released script is not updated to 0.2.0 (ALTER EXTENSION UPDATE fails);
-- a schema the installing role made itself is accepted, and after a proper install
+- a schema the installing role (or another superuser) made is accepted, one in which
+  another role may create objects is refused; after a proper install
   the database owner can neither rename the schema nor run the internal steps.
 
 It makes its own database and roles (unique names) and drops them at the end.
@@ -32,6 +33,7 @@ SUFFIX = str(os.getpid())
 ATTACKER = "sfsec_attacker_" + SUFFIX
 DB = "sfsec_install_" + SUFFIX
 DB_OK = "sfsec_install_ok_" + SUFFIX
+OTHER_SU = "sfsec_other_su_" + SUFFIX
 
 
 def connect(dbname=None, user=None):
@@ -68,6 +70,7 @@ def main():
         for db in (DB, DB_OK):
             run(su, "DROP DATABASE IF EXISTS %s" % db)
         run(su, "DROP ROLE IF EXISTS %s" % ATTACKER)
+        run(su, "DROP ROLE IF EXISTS %s" % OTHER_SU)
     T.done()
 
 
@@ -143,6 +146,23 @@ def proper_install(su):
     code, msg, _ = run(sudb, "CREATE SCHEMA scfrisk")
     code, msg, _ = run(sudb, "CREATE EXTENSION scfrisk")
     T.ok(code is None, "a schema scfrisk the installing role made itself is accepted", msg)
+    # another superuser may own it (it could do anything anyway), e.g. for an update
+    run(sudb, "CREATE ROLE %s SUPERUSER" % OTHER_SU)
+    run(sudb, "ALTER SCHEMA scfrisk OWNER TO %s" % OTHER_SU)
+    code, msg, _ = run(sudb, "DROP EXTENSION scfrisk")
+    code, msg, _ = run(sudb, "CREATE EXTENSION scfrisk")
+    T.ok(code is None, "a schema scfrisk owned by another superuser is accepted", msg)
+    run(sudb, "ALTER SCHEMA scfrisk OWNER TO CURRENT_USER")
+    run(sudb, "DROP ROLE %s" % OTHER_SU)
+    # nobody else may create objects in it
+    run(sudb, "DROP EXTENSION scfrisk")
+    run(sudb, "GRANT CREATE ON SCHEMA scfrisk TO %s" % ATTACKER)
+    code, msg, _ = run(sudb, "CREATE EXTENSION scfrisk")
+    T.ok(code == "42501" and ATTACKER in (msg or ""),
+         "a schema in which another role may create objects is refused (42501)", "got %s: %s" % (code, msg))
+    run(sudb, "REVOKE CREATE ON SCHEMA scfrisk FROM %s" % ATTACKER)
+    code, msg, _ = run(sudb, "CREATE EXTENSION scfrisk")
+    T.ok(code is None, "and accepted once that is revoked", msg)
     att = connect(DB_OK, ATTACKER)
     code, msg, _ = run(att, "ALTER SCHEMA scfrisk RENAME TO scfrisk_real")
     T.ok(code == "42501", "the database owner cannot rename the extension's schema (42501)",
