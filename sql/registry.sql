@@ -119,6 +119,13 @@ SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELE
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"tolerance": -1}')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"taus": [0.5, 1]}')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"holdout_query": 3}')$$);
+-- every setting within its documented range, checked before the query runs
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"seed": 1e30}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"holdout_fraction": 0.99}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"tolerance": 1e300}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"incomparable_champion": "maybe"}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{"levels": 3}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('bad name', 'qrgmm_linear', 'SELECT features, label FROM no_such_table')$$);
 -- one SELECT only: no second statement, no other command, no data-modifying WITH, no INTO
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales; DROP TABLE reg_secret')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'DELETE FROM reg_secret RETURNING x AS features, x AS label')$$);
