@@ -863,7 +863,10 @@ HasNestedKey(Jsonb *jb, const char *outer, const char *inner)
  * types, ranges, cross-field checks) as its training aggregate will, so a
  * bad key fails at registration (22023) instead of at every retrain.
  * Checks that need the rows (feature_names against the width) stay with
- * the aggregate.
+ * the aggregate.  XXX: this is a second list of kinds beside the one table
+ * of src/core/kinds.c, which has no params table yet; a params field there
+ * would replace the branches.  test/security/registry_repro.sql fails when a
+ * kind the registry retrains (model_kinds() with an aggregate) is missing.
  */
 PG_FUNCTION_INFO_V1(registry_check_params);
 Datum
