@@ -6,7 +6,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(51);
+SELECT plan(53);
 
 CREATE ROLE sfsec_roles_public;
 CREATE ROLE sfsec_roles_reader;
@@ -31,8 +31,9 @@ FROM generate_series(1, 800) AS i;
 GRANT SELECT ON public.sfsec_roles_data TO sfsec_roles_trainer, sfsec_roles_trainer2;
 CREATE TABLE public.sfsec_roles_secret AS SELECT features, label FROM public.sfsec_roles_data;
 SET client_min_messages = warning;
-SELECT scfrisk.save_model('sfsec_roles_pd', (SELECT scfrisk.logreg_train(features, label, '{}') FROM public.sfsec_roles_data));
-SELECT scfrisk.deploy('sfsec_roles_pd', 1);
+SELECT is(scfrisk.save_model('sfsec_roles_pd', (SELECT scfrisk.logreg_train(features, label, '{}') FROM public.sfsec_roles_data)),
+		  1, 'setup: the registry owner saves version 1');
+SELECT lives_ok($$SELECT scfrisk.deploy('sfsec_roles_pd', 1)$$, 'setup: and deploys it');
 -- the score of version 1 by value, for the reader to compare with
 CREATE TABLE public.sfsec_roles_expected AS
 SELECT scfrisk.predict(model, ARRAY[0.3, 0.6]::float8[]) AS score
