@@ -119,6 +119,13 @@ SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELE
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"tolerance": -1}')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"taus": [0.5, 1]}')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"holdout_query": 3}')$$);
+-- every setting within its documented range, checked before the query runs
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"seed": 1e30}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"holdout_fraction": 0.99}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"tolerance": 1e300}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{}', '{"incomparable_champion": "maybe"}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales', '{"levels": 3}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.register_training('bad name', 'qrgmm_linear', 'SELECT features, label FROM no_such_table')$$);
 -- one SELECT only: no second statement, no other command, no data-modifying WITH, no INTO
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales; DROP TABLE reg_secret')$$);
 SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear', 'DELETE FROM reg_secret RETURNING x AS features, x AS label')$$);
@@ -148,7 +155,7 @@ SELECT scfrisk.register_training('q', 'qrgmm_linear',
 SELECT kind, training_query, params, validation, run_as = current_user AS run_as_me
 FROM scfrisk.registry_training;
 CALL scfrisk.retrain('q');		-- nothing deployed: promoted
-CALL scfrisk.retrain('q');		-- same data, same model: not worse, promoted
+CALL scfrisk.retrain('q');		-- same data, same model: unchanged, no new version
 CALL scfrisk.retrain('q');
 SELECT version, status, kind, training_query IS NOT NULL AS has_query, train_rows,
 	   metrics ->> 'metric' AS metric, (metrics ->> 'score')::float8 > 0 AS scored,
@@ -162,11 +169,27 @@ SELECT scfrisk.register_training('q', 'qrgmm_linear',
 CALL scfrisk.retrain('q');
 SELECT version, status, (metrics ->> 'score')::float8 > (metrics ->> 'champion_score')::float8 AS worse
 FROM scfrisk.model_versions WHERE name = 'q' ORDER BY version;
--- unless the tolerance allows it
-SELECT scfrisk.register_training('q', 'qrgmm_linear',
+-- a tolerance is bounded: at most 0.1, for pinball a share of the champion's loss
+SELECT pg_temp.err($$SELECT scfrisk.register_training('q', 'qrgmm_linear',
 	'SELECT features, ((i * 37) % 11)::float8 AS label FROM reg_sales WHERE i % 5 <> 0', '{}',
-	'{"holdout_query": "SELECT features, label FROM reg_sales WHERE i % 5 = 0", "tolerance": 1000}');
+	'{"holdout_query": "SELECT features, label FROM reg_sales WHERE i % 5 = 0", "tolerance": 1000}')$$);
+-- a challenger whose quantiles are shifted by 0.05 (linear quantile regression
+-- with an intercept is shift-equivariant) is a little worse than the champion:
+-- kept without a tolerance, promoted with 0.1 when within 10 % of its loss
+SELECT scfrisk.register_training('q', 'qrgmm_linear',
+	'SELECT features, label + 0.05 AS label FROM reg_sales WHERE i % 5 <> 0', '{}',
+	'{"holdout_query": "SELECT features, label FROM reg_sales WHERE i % 5 = 0"}');
 CALL scfrisk.retrain('q');
+SELECT scfrisk.register_training('q', 'qrgmm_linear',
+	'SELECT features, label + 0.05 AS label FROM reg_sales WHERE i % 5 <> 0', '{}',
+	'{"holdout_query": "SELECT features, label FROM reg_sales WHERE i % 5 = 0", "tolerance": 0.1}');
+CALL scfrisk.retrain('q');
+SELECT v.version, v.status, (v.metrics ->> 'score')::float8 > (v.metrics ->> 'champion_score')::float8 AS worse,
+	   (v.metrics ->> 'score')::float8 <= 1.1 * (v.metrics ->> 'champion_score')::float8 AS within_10_percent,
+	   h.action
+FROM scfrisk.model_versions AS v
+JOIN scfrisk.model_history AS h ON h.name = v.name AND h.to_version = v.version AND h.action IN ('promote', 'keep')
+WHERE v.name = 'q' AND v.version IN (3, 4) ORDER BY v.version;
 -- a hash split of the training query itself, inside a transaction block (one transaction)
 SELECT scfrisk.register_training('q', 'qrgmm_linear', 'SELECT features, label FROM reg_sales',
 	'{}', '{"holdout_fraction": 0.25, "seed": 7, "taus": [0.25, 0.5, 0.75]}');

@@ -8,7 +8,8 @@
 -- roles of docs/registry.md (reader, trainer, owner).  Every function is
 -- revoked from PUBLIC.  The writing functions are SECURITY DEFINER with a
 -- fixed search_path; the role that asked is recorded with
--- scfrisk.registry_invoker().
+-- scfrisk.registry_invoker(), which also refuses every write from inside a
+-- stored query.  The threat model and guarantees are in docs/security.md.
 
 -- ------------------------------------------------------------------ tables
 
@@ -51,7 +52,7 @@ CREATE TABLE scfrisk.registry_history (
 	name		text NOT NULL,
 	action		text NOT NULL
 				CHECK (action IN ('save', 'deploy', 'rollback', 'retire', 'register',
-								  'retrain', 'promote', 'keep')),
+								  'retrain', 'promote', 'keep', 'unchanged')),
 	from_version integer,
 	to_version	integer,
 	by			text NOT NULL,
@@ -113,7 +114,14 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'registry_invoker'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION scfrisk.registry_invoker() IS
-'the session role a registry function acts for (current_user is the owner inside SECURITY DEFINER functions)';
+'internal: the session role a registry function acts for (current_user is the owner inside SECURITY DEFINER functions); 42501 inside a security-restricted operation such as a stored query';
+
+CREATE FUNCTION scfrisk.registry_check_params(kind text, params jsonb)
+RETURNS void
+AS 'MODULE_PATHNAME', 'registry_check_params'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.registry_check_params(text, jsonb) IS
+'internal: check training params against the params table of a model kind (22023 naming the key)';
 
 CREATE FUNCTION scfrisk.registry_query_as(run_as text, sql text, p1 jsonb, p2 bytea, p3 bytea,
 										  result anyelement)
@@ -187,8 +195,13 @@ COMMENT ON FUNCTION scfrisk.registry_lock(text) IS
 'internal: lock a model for a deploy, rollback, retirement or promotion; 55P03 when another session holds it';
 
 -- Save a version (the caller checked the arguments).  Versions of one name
--- are numbered under a transaction-level advisory lock on (SCFR, name), so
--- concurrent saves queue but never collide and never block a deploy.
+-- are numbered optimistically: the next number is inserted, and a concurrent
+-- save of the same number waits on the primary key of registry_version (a
+-- row only the registry's functions write, for their own short transaction)
+-- and then takes the next one.  No advisory lock: any role can take an
+-- advisory key and hold it for as long as its session lives (issue 13.3).
+-- Under REPEATABLE READ or SERIALIZABLE the number cannot be retaken in the
+-- same snapshot: 40001, retry the transaction.
 CREATE FUNCTION scfrisk.registry_insert(model_name text, model_bytes bytea, model_metrics jsonb,
 										query text, model_params jsonb)
 RETURNS integer
@@ -199,6 +212,7 @@ DECLARE
 	info jsonb := scfrisk.model_info(model_bytes);	-- XX001 / 0A000 on bad bytes
 	who text := scfrisk.registry_invoker();
 	v integer;
+	tries integer := 0;
 BEGIN
 	IF model_name IS NULL OR model_name !~ '^[A-Za-z_][A-Za-z0-9_.-]*$' OR length(model_name) > 63 THEN
 		PERFORM scfrisk.registry_fail('22023',
@@ -208,16 +222,27 @@ BEGIN
 	IF model_metrics IS NOT NULL AND jsonb_typeof(model_metrics) <> 'object' THEN
 		PERFORM scfrisk.registry_fail('22023', 'metrics must be a JSON object');
 	END IF;
-	PERFORM pg_advisory_xact_lock(1396917842, hashtext(model_name));
 	INSERT INTO scfrisk.registry_model (name, created_by) VALUES (model_name, who)
 		ON CONFLICT (name) DO NOTHING;
-	SELECT coalesce(max(r.version), 0) + 1 INTO v
-	FROM scfrisk.registry_version AS r WHERE r.name = model_name;
-	INSERT INTO scfrisk.registry_version (name, version, kind, created_by, n_features, params,
-										  train_rows, training_query, metrics, model)
-	VALUES (model_name, v, info ->> 'kind', who, (info ->> 'n_features')::integer,
-			coalesce(model_params, info -> 'params'), (info ->> 'train_rows')::bigint, query,
-			model_metrics, model_bytes);
+	LOOP
+		SELECT coalesce(max(r.version), 0) + 1 INTO v
+		FROM scfrisk.registry_version AS r WHERE r.name = model_name;
+		BEGIN
+			INSERT INTO scfrisk.registry_version (name, version, kind, created_by, n_features, params,
+												  train_rows, training_query, metrics, model)
+			VALUES (model_name, v, info ->> 'kind', who, (info ->> 'n_features')::integer,
+					coalesce(model_params, info -> 'params'), (info ->> 'train_rows')::bigint, query,
+					model_metrics, model_bytes);
+			EXIT;
+		EXCEPTION WHEN unique_violation THEN
+			tries := tries + 1;
+			IF tries >= 100 OR current_setting('transaction_isolation') <> 'read committed' THEN
+				PERFORM scfrisk.registry_fail('40001',
+					format('version %s of model "%s" was saved by a concurrent session', v, model_name),
+					'Run the transaction again.');
+			END IF;
+		END;
+	END LOOP;
 	INSERT INTO scfrisk.registry_history (name, action, to_version, by, details)
 	VALUES (model_name, 'save', v, who,
 			jsonb_build_object('kind', info ->> 'kind', 'md5', md5(model_bytes)));
@@ -298,13 +323,14 @@ COMMENT ON FUNCTION scfrisk.registry_kind_aggregate(text) IS
 
 -- The holdout predicate of a hash split: a row is held out when the hash of
 -- its features and label, seeded, falls below the fraction.  Deterministic,
--- and duplicate rows land on the same side.
+-- and duplicate rows land on the same side.  Every function and operator is
+-- qualified: the predicate runs with the registering role's search_path.
 CREATE FUNCTION scfrisk.registry_split_predicate(validation jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT format('(abs(pg_catalog.hashtextextended(q.features::text || ''|'' || q.label::text, %s)) %% 1000000) < %s',
+	SELECT format('(pg_catalog.abs(pg_catalog.hashtextextended(q.features::pg_catalog.text OPERATOR(pg_catalog.||) ''|'' OPERATOR(pg_catalog.||) q.label::pg_catalog.text, %s)) OPERATOR(pg_catalog.%%) 1000000) OPERATOR(pg_catalog.<) %s',
 				  (validation ->> 'seed')::bigint,
 				  round((validation ->> 'holdout_fraction')::numeric * 1000000)::bigint)
 $$;
@@ -359,15 +385,18 @@ BEGIN
 	ELSE
 		src := format(E'(\n%s\n) AS q WHERE %s', t.training_query, scfrisk.registry_split_predicate(val));
 	END IF;
+	-- every name qualified: this runs with the registering role's search_path
 	IF t.kind = 'qrgmm_linear' THEN
-		sql := 'SELECT pg_catalog.jsonb_build_object(''pinball'', avg(l.loss), ''rows'', count(*)) FROM '
-			|| '(SELECT (SELECT avg(scfrisk.pinball_loss(q.label::float8, u.qv, u.tau)) '
-			|| 'FROM unnest(taus.a, scfrisk.qrgmm_quantiles($2, q.features::float8[], taus.a)) AS u(tau, qv)) AS loss '
-			|| 'FROM (SELECT array_agg(x::float8) AS a FROM pg_catalog.jsonb_array_elements_text($1 -> ''taus'') AS x) AS taus, '
+		sql := 'SELECT pg_catalog.jsonb_build_object(''pinball'', pg_catalog.avg(l.loss), ''rows'', pg_catalog.count(*)) FROM '
+			|| '(SELECT (SELECT pg_catalog.avg(scfrisk.pinball_loss(q.label::pg_catalog.float8, u.qv, u.tau)) '
+			|| 'FROM ROWS FROM (pg_catalog.unnest(taus.a), '
+			|| 'pg_catalog.unnest(scfrisk.qrgmm_quantiles($2, q.features::pg_catalog.float8[], taus.a))) AS u(tau, qv)) AS loss '
+			|| 'FROM (SELECT pg_catalog.array_agg(x::pg_catalog.float8) AS a '
+			|| 'FROM pg_catalog.jsonb_array_elements_text($1 OPERATOR(pg_catalog.->) ''taus'') AS x) AS taus, '
 			|| src || ') AS l';
 	ELSE
-		sql := 'SELECT scfrisk.binary_metrics(q.label::float8, scfrisk.predict($2, q.features::float8[]), '
-			|| '($1 ->> ''threshold'')::float8) FROM ' || src;
+		sql := 'SELECT scfrisk.binary_metrics(q.label::pg_catalog.float8, scfrisk.predict($2, q.features::pg_catalog.float8[]), '
+			|| '($1 OPERATOR(pg_catalog.->>) ''threshold'')::pg_catalog.float8) FROM ' || src;
 	END IF;
 	RETURN scfrisk.registry_query_as(t.run_as, sql, val, model_bytes, NULL, NULL::jsonb);
 END
@@ -435,7 +464,8 @@ BEGIN
 	ORDER BY h.id DESC LIMIT 1;
 	IF prev IS NULL THEN
 		PERFORM scfrisk.registry_fail('55000',
-			format('model "%s" has no earlier deployed version to roll back to', rollback.name));
+			format('model "%s" has no earlier deployed version to roll back to', rollback.name),
+			format('Version %s is the first version of the model that was ever deployed (by hand or by its first retrain), or every earlier one is retired. Deploy another version with scfrisk.deploy.', cur));
 	END IF;
 	PERFORM scfrisk.registry_activate(rollback.name, prev,
 		format('rolled back from version %s', cur), 'rollback', true);
@@ -477,6 +507,100 @@ $$;
 COMMENT ON FUNCTION scfrisk.retire(text, integer) IS
 'retire a candidate version so that it can never be deployed; logged';
 
+-- Check and complete a validation object: defaults, known keys, every
+-- promotion setting within its documented range (docs/registry.md).
+CREATE FUNCTION scfrisk.registry_validation(kind text, validation jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	val jsonb;
+	k text;
+	metric text;
+BEGIN
+	IF jsonb_typeof(coalesce(validation, '{}')) <> 'object' THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation must be a JSON object');
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(coalesce(validation, '{}')) LOOP
+		IF k NOT IN ('metric', 'threshold', 'holdout_fraction', 'seed', 'holdout_query', 'tolerance', 'taus',
+					 'incomparable_champion') THEN
+			PERFORM scfrisk.registry_fail('22023', format('unknown validation key "%s"', k),
+				'Keys: metric, threshold, holdout_fraction, seed, holdout_query, tolerance, taus, incomparable_champion.');
+		END IF;
+	END LOOP;
+	val := jsonb_build_object(
+		'metric', CASE WHEN kind = 'qrgmm_linear' THEN 'pinball' ELSE 'auc' END,
+		'threshold', 0.5, 'holdout_fraction', 0.2, 'seed', 42, 'tolerance', 0,
+		'incomparable_champion', 'promote')
+		|| CASE WHEN kind = 'qrgmm_linear'
+				THEN '{"taus": [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]}'::jsonb ELSE '{}'::jsonb END
+		|| coalesce(validation, '{}');
+	metric := val ->> 'metric';
+	IF scfrisk.registry_metric_higher_is_better(metric) IS NULL OR (kind = 'qrgmm_linear') <> (metric = 'pinball') THEN
+		PERFORM scfrisk.registry_fail('22023',
+			format('validation key "metric": %s is not a metric for kind "%s"', coalesce(metric, 'null'), kind),
+			'Classifiers: auc, accuracy, precision, recall, f1, mcc, ks, gini, logloss, brier, type1_error, type2_error; qrgmm_linear: pinball.');
+	END IF;
+	IF jsonb_typeof(val -> 'threshold') <> 'number' OR (val ->> 'threshold')::float8 NOT BETWEEN 0 AND 1 THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "threshold" must be a number in [0, 1]');
+	END IF;
+	IF jsonb_typeof(val -> 'holdout_fraction') <> 'number'
+	   OR (val ->> 'holdout_fraction')::numeric NOT BETWEEN 0.05 AND 0.5 THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "holdout_fraction" must be a number in [0.05, 0.5]',
+			'Between 5% and 50% of the rows are held out; use holdout_query for another split.');
+	END IF;
+	IF jsonb_typeof(val -> 'seed') <> 'number' OR (val ->> 'seed')::numeric <> trunc((val ->> 'seed')::numeric)
+	   OR (val ->> 'seed')::numeric NOT BETWEEN 0 AND 2147483647 THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "seed" must be an integer in [0, 2147483647]');
+	END IF;
+	IF jsonb_typeof(val -> 'tolerance') <> 'number' OR (val ->> 'tolerance')::numeric NOT BETWEEN 0 AND 0.1 THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "tolerance" must be a number in [0, 0.1]',
+			'The challenger may be worse than the champion by at most this much: an absolute difference of a metric in [0, 1] or [-1, 1], a share of the champion''s loss for logloss and pinball.');
+	END IF;
+	IF val ? 'holdout_query' AND jsonb_typeof(val -> 'holdout_query') <> 'string' THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "holdout_query" must be a string');
+	END IF;
+	IF val ? 'taus' AND (jsonb_typeof(val -> 'taus') <> 'array' OR jsonb_array_length(val -> 'taus') NOT BETWEEN 1 AND 99
+		OR EXISTS (SELECT 1 FROM jsonb_array_elements(val -> 'taus') AS x
+				   WHERE jsonb_typeof(x) <> 'number' OR x::text::float8 <= 0 OR x::text::float8 >= 1)) THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "taus" must be an array of 1 to 99 numbers in (0, 1)');
+	END IF;
+	IF val ->> 'incomparable_champion' IS DISTINCT FROM 'promote' AND val ->> 'incomparable_champion' IS DISTINCT FROM 'keep' THEN
+		PERFORM scfrisk.registry_fail('22023', 'validation key "incomparable_champion" must be "promote" or "keep"');
+	END IF;
+	RETURN val;
+END
+$$;
+COMMENT ON FUNCTION scfrisk.registry_validation(text, jsonb) IS
+'internal: a validation object with its defaults, every key checked against its documented range (22023)';
+
+-- May 'who' change the training of a model?  The role that registered the
+-- current definition may (or a role with its privileges), and so may the
+-- registry's owner.  The first training of a model may be registered by any
+-- role allowed to call register_training; from then on it is that role's.
+CREATE FUNCTION scfrisk.registry_may_change(who text, model_name text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	holder text;
+BEGIN
+	SELECT t.run_as INTO holder FROM scfrisk.registry_training AS t WHERE t.name = model_name;
+	-- current_user is the registry's owner here (a SECURITY DEFINER caller)
+	IF holder IS NULL OR pg_has_role(who, current_user, 'USAGE')
+	   OR (to_regrole(quote_ident(holder)) IS NOT NULL AND pg_has_role(who, quote_ident(holder)::regrole, 'USAGE')) THEN
+		RETURN;
+	END IF;
+	PERFORM scfrisk.registry_fail('42501',
+		format('permission denied to change the training of model "%s": it was registered by role "%s"', model_name, holder),
+		'Only the role that registered a training (or one with its privileges) and the registry''s owner can change it.');
+END
+$$;
+COMMENT ON FUNCTION scfrisk.registry_may_change(text, text) IS
+'internal: 42501 unless the model has no training yet, or the role registered it (or has its privileges), or owns the registry';
+
 CREATE FUNCTION scfrisk.register_training(name text, kind text, training_query text,
 										  params jsonb DEFAULT '{}', validation jsonb DEFAULT '{}')
 RETURNS void
@@ -487,13 +611,19 @@ DECLARE
 	who text := scfrisk.registry_invoker();
 	agg text;
 	val jsonb;
-	k text;
-	metric text;
+	prev jsonb;
 BEGIN
+	-- every argument is checked before any query runs (issue 13.4)
 	IF register_training.name IS NULL OR register_training.kind IS NULL
 	   OR register_training.training_query IS NULL THEN
 		PERFORM scfrisk.registry_fail('22004', 'register_training needs a name, a kind and a training query');
 	END IF;
+	IF register_training.name !~ '^[A-Za-z_][A-Za-z0-9_.-]*$' OR length(register_training.name) > 63 THEN
+		PERFORM scfrisk.registry_fail('22023', format('invalid model name %s', quote_literal(register_training.name)),
+			'A model name is 1 to 63 letters, digits, "_", "." or "-", starting with a letter or "_".');
+	END IF;
+	-- only the registering role (or the registry's owner) changes a definition (issue 13.2)
+	PERFORM scfrisk.registry_may_change(who, register_training.name);
 	agg := scfrisk.registry_kind_aggregate(register_training.kind);
 	IF agg IS NULL THEN
 		PERFORM scfrisk.registry_fail('22023', format('unknown model kind "%s"', register_training.kind),
@@ -506,49 +636,8 @@ BEGIN
 	IF jsonb_typeof(coalesce(register_training.params, '{}')) <> 'object' THEN
 		PERFORM scfrisk.registry_fail('22023', 'params must be a JSON object');
 	END IF;
-	IF jsonb_typeof(coalesce(register_training.validation, '{}')) <> 'object' THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation must be a JSON object');
-	END IF;
-	FOR k IN SELECT jsonb_object_keys(coalesce(register_training.validation, '{}')) LOOP
-		IF k NOT IN ('metric', 'threshold', 'holdout_fraction', 'seed', 'holdout_query', 'tolerance', 'taus') THEN
-			PERFORM scfrisk.registry_fail('22023', format('unknown validation key "%s"', k),
-				'Keys: metric, threshold, holdout_fraction, seed, holdout_query, tolerance, taus.');
-		END IF;
-	END LOOP;
-	val := jsonb_build_object(
-		'metric', CASE WHEN register_training.kind = 'qrgmm_linear' THEN 'pinball' ELSE 'auc' END,
-		'threshold', 0.5, 'holdout_fraction', 0.2, 'seed', 42, 'tolerance', 0)
-		|| CASE WHEN register_training.kind = 'qrgmm_linear'
-				THEN '{"taus": [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]}'::jsonb ELSE '{}'::jsonb END
-		|| coalesce(register_training.validation, '{}');
-	metric := val ->> 'metric';
-	IF scfrisk.registry_metric_higher_is_better(metric) IS NULL
-	   OR (register_training.kind = 'qrgmm_linear') <> (metric = 'pinball') THEN
-		PERFORM scfrisk.registry_fail('22023',
-			format('validation key "metric": %s is not a metric for kind "%s"', coalesce(metric, 'null'), register_training.kind),
-			'Classifiers: auc, accuracy, precision, recall, f1, mcc, ks, gini, logloss, brier, type1_error, type2_error; qrgmm_linear: pinball.');
-	END IF;
-	IF jsonb_typeof(val -> 'threshold') <> 'number' OR (val ->> 'threshold')::float8 NOT BETWEEN 0 AND 1 THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "threshold" must be a number in [0, 1]');
-	END IF;
-	IF jsonb_typeof(val -> 'holdout_fraction') <> 'number'
-	   OR (val ->> 'holdout_fraction')::float8 <= 0 OR (val ->> 'holdout_fraction')::float8 >= 1 THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "holdout_fraction" must be a number in (0, 1)');
-	END IF;
-	IF jsonb_typeof(val -> 'seed') <> 'number' OR (val ->> 'seed')::numeric <> trunc((val ->> 'seed')::numeric) THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "seed" must be an integer');
-	END IF;
-	IF jsonb_typeof(val -> 'tolerance') <> 'number' OR (val ->> 'tolerance')::float8 < 0 THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "tolerance" must be a number >= 0');
-	END IF;
-	IF val ? 'holdout_query' AND jsonb_typeof(val -> 'holdout_query') <> 'string' THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "holdout_query" must be a string');
-	END IF;
-	IF val ? 'taus' AND (jsonb_typeof(val -> 'taus') <> 'array' OR jsonb_array_length(val -> 'taus') = 0
-		OR EXISTS (SELECT 1 FROM jsonb_array_elements(val -> 'taus') AS x
-				   WHERE jsonb_typeof(x) <> 'number' OR x::text::float8 <= 0 OR x::text::float8 >= 1)) THEN
-		PERFORM scfrisk.registry_fail('22023', 'validation key "taus" must be a non-empty array of numbers in (0, 1)');
-	END IF;
+	PERFORM scfrisk.registry_check_params(register_training.kind, coalesce(register_training.params, '{}'));
+	val := scfrisk.registry_validation(register_training.kind, register_training.validation);
 
 	-- the queries must be one SELECT returning features and label, readable by the registering role
 	PERFORM scfrisk.registry_check_columns(who, register_training.training_query, 'training query');
@@ -556,6 +645,9 @@ BEGIN
 		PERFORM scfrisk.registry_check_columns(who, val ->> 'holdout_query', 'holdout query');
 	END IF;
 
+	SELECT jsonb_build_object('kind', t.kind, 'training_query', t.training_query, 'params', t.params,
+							  'validation', t.validation, 'run_as', t.run_as, 'registered_at', t.registered_at)
+	INTO prev FROM scfrisk.registry_training AS t WHERE t.name = register_training.name FOR UPDATE;
 	INSERT INTO scfrisk.registry_model (name, created_by) VALUES (register_training.name, who)
 		ON CONFLICT ON CONSTRAINT registry_model_pkey DO NOTHING;
 	INSERT INTO scfrisk.registry_training AS t (name, kind, training_query, params, validation, run_as)
@@ -564,17 +656,48 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT registry_training_pkey DO UPDATE
 	SET kind = excluded.kind, training_query = excluded.training_query, params = excluded.params,
 		validation = excluded.validation, run_as = excluded.run_as, registered_at = now();
-	INSERT INTO scfrisk.registry_history (name, action, by, details)
+	-- the history keeps who changed the definition and what it replaced
+	INSERT INTO scfrisk.registry_history (name, action, by, reason, details)
 	VALUES (register_training.name, 'register', who,
-			jsonb_build_object('kind', register_training.kind, 'params', coalesce(register_training.params, '{}'),
-							   'validation', val));
+			CASE WHEN prev IS NULL THEN 'registered' ELSE format('replaced the definition of %s', prev ->> 'run_as') END,
+			jsonb_strip_nulls(jsonb_build_object('kind', register_training.kind,
+				'training_query', register_training.training_query,
+				'params', coalesce(register_training.params, '{}'), 'validation', val, 'previous', prev)));
 END
 $$;
 COMMENT ON FUNCTION scfrisk.register_training(text, text, text, jsonb, jsonb) IS
 'store how scfrisk.retrain trains a model: kind, a SELECT returning features and label (run as the registering role), params, validation';
 
+-- Whether a champion's holdout score is out of sample: the champion was
+-- trained by a retrain with the same split, so the rows held out now were
+-- held out from it too.  With a hash split that takes the same training
+-- query (the hash is of its features and label), seed and holdout fraction:
+-- a row then falls on the same side every time.  With a holdout_query it
+-- takes the same holdout query (the training query may change: the two
+-- queries are meant to be disjoint).  A version saved by hand, or trained
+-- under another split, may have been trained on the holdout rows: its score
+-- there is in-sample and is not compared (docs/registry.md).
+CREATE FUNCTION scfrisk.registry_comparable(t scfrisk.registry_training, champion_query text,
+											champion_metrics jsonb)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(champion_query IS NOT NULL
+		AND (champion_metrics -> 'validation' -> 'holdout_query') IS NOT DISTINCT FROM (t.validation -> 'holdout_query')
+		AND (t.validation ? 'holdout_query'
+			 OR (champion_query = t.training_query
+				 AND (champion_metrics -> 'validation' -> 'seed') = (t.validation -> 'seed')
+				 AND (champion_metrics -> 'validation' -> 'holdout_fraction') = (t.validation -> 'holdout_fraction'))),
+		false)
+$$;
+COMMENT ON FUNCTION scfrisk.registry_comparable(scfrisk.registry_training, text, jsonb) IS
+'internal: true when a champion was trained by a retrain with the same split, so its holdout score is out of sample';
+
 -- Step 1 of retrain: train, evaluate the candidate and the champion on the
--- holdout, save the candidate with its metrics.  Returns the new version.
+-- holdout, save the candidate with its metrics.  Returns the new version,
+-- or NULL when the new model's bytes equal the deployed version's: then
+-- nothing is saved and the history records "unchanged".
 CREATE FUNCTION scfrisk.retrain_fit(name text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -590,6 +713,9 @@ DECLARE
 	champ jsonb;
 	champ_v integer;
 	champ_bytes bytea;
+	champ_query text;
+	champ_metrics jsonb;
+	comparable boolean;
 	champ_err text;
 	metric text;
 	v integer;
@@ -606,7 +732,7 @@ BEGIN
 	metric := t.validation ->> 'metric';
 	agg := scfrisk.registry_kind_aggregate(t.kind);
 
-	sql := format(E'SELECT scfrisk.%I(q.features::float8[], q.label::float8, $1) FROM (\n%s\n) AS q',
+	sql := format(E'SELECT scfrisk.%I(q.features::pg_catalog.float8[], q.label::pg_catalog.float8, $1) FROM (\n%s\n) AS q',
 				  agg, t.training_query);
 	IF NOT t.validation ? 'holdout_query' THEN
 		sql := sql || ' WHERE NOT ' || scfrisk.registry_split_predicate(t.validation);
@@ -624,7 +750,7 @@ BEGIN
 			'The holdout needs rows (and both classes for a classifier).');
 	END IF;
 
-	SELECT r.version, r.model INTO champ_v, champ_bytes
+	SELECT r.version, r.model, r.training_query, r.metrics INTO champ_v, champ_bytes, champ_query, champ_metrics
 	FROM scfrisk.registry_version AS r WHERE r.name = t.name AND r.status = 'deployed';
 	IF champ_v IS NOT NULL THEN
 		BEGIN
@@ -632,12 +758,22 @@ BEGIN
 		EXCEPTION WHEN OTHERS THEN
 			champ_err := SQLSTATE || ': ' || SQLERRM;
 		END;
+		comparable := scfrisk.registry_comparable(t, champ_query, champ_metrics);
 	END IF;
 
 	m := jsonb_build_object('metric', metric, 'holdout', cand, 'score', cand -> metric,
 							'champion_version', champ_v, 'champion_holdout', champ,
 							'champion_score', champ -> metric, 'champion_error', champ_err,
-							'validation', t.validation);
+							'champion_comparable', comparable, 'validation', t.validation);
+	IF champ_bytes = candidate THEN
+		-- the same model again (unchanged data and definition): no new version
+		INSERT INTO scfrisk.registry_history (name, action, from_version, to_version, by, reason, details)
+		VALUES (t.name, 'unchanged', champ_v, champ_v, who,
+				format('trained as %s; the new model''s bytes equal deployed version %s', t.run_as, champ_v),
+				jsonb_strip_nulls(m));
+		RAISE NOTICE 'retrain of model "%": unchanged, the new model''s bytes equal deployed version %', t.name, champ_v;
+		RETURN NULL;
+	END IF;
 	v := scfrisk.registry_insert(t.name, candidate, jsonb_strip_nulls(m), t.training_query, t.params);
 	INSERT INTO scfrisk.registry_history (name, action, from_version, to_version, by, reason, details)
 	VALUES (t.name, 'retrain', champ_v, v, who,
@@ -681,6 +817,10 @@ BEGIN
 	cand := (m ->> 'score')::float8;
 	champ := (m ->> 'champion_score')::float8;
 	champ_v := (m ->> 'champion_version')::integer;
+	-- logloss and pinball have no fixed scale: their tolerance is a share of the champion's loss
+	IF metric IN ('logloss', 'pinball') THEN
+		tol := tol * abs(champ);
+	END IF;
 
 	BEGIN
 		PERFORM scfrisk.registry_lock(retrain_promote.name);
@@ -703,6 +843,16 @@ BEGIN
 	ELSIF champ IS NULL THEN
 		why := format('the champion (version %s) could not be scored on the holdout (%s); deploy by hand if intended',
 					  champ_v, coalesce(m ->> 'champion_error', 'no score'));
+	ELSIF (m ->> 'champion_comparable')::boolean IS NOT TRUE THEN
+		-- the rule for a champion that may have seen the holdout rows
+		why := format('the champion (version %s) was not trained by a retrain with this split (saved by hand, or another split), so its %s %s on the holdout may be in-sample and is not compared; challenger %s %s',
+					  champ_v, metric, champ, metric, cand);
+		IF coalesce(m -> 'validation' ->> 'incomparable_champion', 'promote') = 'promote' THEN
+			why := why || '; validation.incomparable_champion is promote';
+			PERFORM scfrisk.registry_activate(retrain_promote.name, retrain_promote.version, why, 'promote', false, m);
+			RETURN format('version %s promoted: %s', retrain_promote.version, why);
+		END IF;
+		why := why || '; validation.incomparable_champion is keep';
 	ELSIF (higher AND cand >= champ - tol) OR (NOT higher AND cand <= champ + tol) THEN
 		why := format('%s %s vs champion (version %s) %s, %s is better, tolerance %s',
 					  metric, cand, champ_v, champ, CASE WHEN higher THEN 'higher' ELSE 'lower' END, tol);
@@ -729,8 +879,10 @@ COMMENT ON PROCEDURE scfrisk.retrain(text) IS
 -- ------------------------------------------------------------------ privileges
 
 -- Nothing of the registry is open by default; docs/registry.md grants the
--- reader, trainer and owner roles.  The two retrain steps check the EXECUTE
--- privilege on scfrisk.retrain themselves, so granting that one suffices.
+-- reader, trainer and owner roles.  No internal function is executable by
+-- PUBLIC (issue 13.1): the retrain procedure calls its two steps by OID
+-- through fmgr, and the steps check the EXECUTE privilege on
+-- scfrisk.retrain themselves, so granting the procedure suffices.
 REVOKE ALL ON scfrisk.registry_model, scfrisk.registry_version, scfrisk.registry_history,
 	scfrisk.registry_training, scfrisk.model_versions, scfrisk.model_history,
 	scfrisk.deployed_models FROM PUBLIC;
@@ -744,9 +896,11 @@ REVOKE EXECUTE ON FUNCTION
 	scfrisk.registry_metric_higher_is_better(text), scfrisk.registry_kind_aggregate(text),
 	scfrisk.registry_split_predicate(jsonb), scfrisk.registry_check_columns(text, text, text),
 	scfrisk.registry_evaluate(scfrisk.registry_training, bytea),
+	scfrisk.registry_check_params(text, jsonb), scfrisk.registry_validation(text, jsonb),
+	scfrisk.registry_may_change(text, text),
+	scfrisk.registry_comparable(scfrisk.registry_training, text, jsonb),
+	scfrisk.retrain_fit(text), scfrisk.retrain_promote(text, integer),
 	scfrisk.save_model(text, bytea, jsonb), scfrisk.deploy(text, integer), scfrisk.rollback(text),
 	scfrisk.retire(text, integer), scfrisk.register_training(text, text, text, jsonb, jsonb)
 FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE scfrisk.retrain(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION scfrisk.retrain_fit(text), scfrisk.retrain_promote(text, integer),
-	scfrisk.registry_invoker() TO PUBLIC;

@@ -33,6 +33,16 @@
  * query as its owner) and search_path "$user", public, so a registered
  * query can never use the privileges of whoever runs scfrisk.retrain (an
  * owner, or pg_cron as a superuser).  Queries must be one plain SELECT.
+ * While a stored query runs, the registry refuses to be written
+ * (scfrisk.registry_invoker() raises in a security-restricted operation), so
+ * user code can neither save nor deploy from inside a retrain.
+ *
+ * No function here reaches another object through a name a non-superuser can
+ * redirect: the registry's schema is the namespace of the called function
+ * itself (by OID, never the name "scfrisk" or the search_path), the tables,
+ * the generic predict and the two retrain steps are looked up in it, and the
+ * steps are called through fmgr by OID (so PUBLIC needs no EXECUTE on them;
+ * the documented check is EXECUTE on the retrain procedure).
  */
 #include "postgres.h"
 
@@ -63,6 +73,12 @@
 #include "utils/syscache.h"
 
 #include "scfrisk_pg.h"
+#include "scfrisk/gbt.h"
+#include "scfrisk/logreg.h"
+#include "scfrisk/mlp.h"
+#include "scfrisk/qrgmm.h"
+#include "scfrisk/xgb_mlp.h"
+#include "mlp_pg.h"
 
 /* Names cached per call site of predict(name, ...); more are looked up in turn. */
 #define REGISTRY_CACHE_NAMES	8
@@ -87,17 +103,41 @@ CheckModelName(text *name)
 
 /* ------------------------------------------------------------ table owner */
 
-/* Owner of scfrisk.registry_version: the role the lookups run as. */
+/*
+ * The registry's schema: the namespace of the function being called (every
+ * function of this file lives in the extension's schema), found by OID so a
+ * renamed or shadowing schema "scfrisk" cannot stand in for it.
+ */
 static Oid
-RegistryOwner(void)
+RegistrySchema(FunctionCallInfo fcinfo)
 {
-	Oid			nsp = get_namespace_oid("scfrisk", false);
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+
+	if (!OidIsValid(nsp))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	return nsp;
+}
+
+/* A function of the registry's schema by name and argument types, or an error. */
+static Oid
+RegistryFunction(Oid nsp, const char *fname, int nargs, const Oid *argtypes)
+{
+	char	   *nspname = get_namespace_name(nsp);
+	List	   *qualified = list_make2(makeString(nspname), makeString(pstrdup(fname)));
+
+	return LookupFuncName(qualified, nargs, argtypes, false);
+}
+
+/* Owner of the registry_version table: the role the lookups run as. */
+static Oid
+RegistryOwner(Oid nsp)
+{
 	Oid			rel = get_relname_relid("registry_version", nsp);
 	HeapTuple	tup;
 	Oid			owner;
 
 	if (!OidIsValid(rel))
-		elog(ERROR, "scfrisk.registry_version is missing");
+		elog(ERROR, "table registry_version is missing from schema %s", get_namespace_name(nsp));
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", rel);
@@ -116,8 +156,9 @@ RegistryOwner(void)
  * deployed version ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
  */
 static struct varlena *
-RegistryLookup(text *name, Oid owner, MemoryContext cxt, int32 *version)
+RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version)
 {
+	const char *schema = quote_identifier(get_namespace_name(nsp));
 	static SPIPlanPtr deployed_plan = NULL;
 	static SPIPlanPtr exists_plan = NULL;
 	Oid			argtypes[1] = {TEXTOID};
@@ -137,9 +178,9 @@ RegistryLookup(text *name, Oid owner, MemoryContext cxt, int32 *version)
 		elog(ERROR, "SPI_connect failed");
 	if (deployed_plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT version, model FROM scfrisk.registry_version "
-									"WHERE name OPERATOR(pg_catalog.=) $1 "
-									"AND status OPERATOR(pg_catalog.=) 'deployed'",
+		SPIPlanPtr	p = SPI_prepare(psprintf("SELECT version, model FROM %s.registry_version "
+											 "WHERE name OPERATOR(pg_catalog.=) $1 "
+											 "AND status OPERATOR(pg_catalog.=) 'deployed'", schema),
 									1, argtypes);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
@@ -176,8 +217,9 @@ RegistryLookup(text *name, Oid owner, MemoryContext cxt, int32 *version)
 	{
 		if (exists_plan == NULL)
 		{
-			SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM scfrisk.registry_model "
-										"WHERE name OPERATOR(pg_catalog.=) $1", 1, argtypes);
+			SPIPlanPtr	p = SPI_prepare(psprintf("SELECT 1 FROM %s.registry_model "
+												 "WHERE name OPERATOR(pg_catalog.=) $1", schema),
+										1, argtypes);
 
 			if (p == NULL || SPI_keepplan(p) != 0)
 				elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
@@ -286,18 +328,19 @@ typedef struct RegistryEntry
 typedef struct RegistryCache
 {
 	RegistrySnapKey key;
+	Oid			nsp;			/* the registry's schema */
 	Oid			owner;			/* owner of the registry tables */
 	Oid			predict_oid;	/* scfrisk.predict(bytea, float8[]) */
 	int			victim;			/* next entry to replace when all are used */
 	RegistryEntry entries[REGISTRY_CACHE_NAMES];
 } RegistryCache;
 
-/* OID of scfrisk.predict(bytea, float8[]), the generic scoring dispatch. */
+/* OID of predict(bytea, float8[]) of the registry's schema, the generic scoring dispatch. */
 static Oid
-GenericPredictOid(void)
+GenericPredictOid(Oid nsp)
 {
 	Oid			argtypes[2] = {BYTEAOID, FLOAT8ARRAYOID};
-	List	   *fname = list_make2(makeString("scfrisk"), makeString("predict"));
+	List	   *fname = list_make2(makeString(get_namespace_name(nsp)), makeString("predict"));
 	Oid			oid = LookupFuncName(fname, 2, argtypes, true);
 
 	if (!OidIsValid(oid))
@@ -363,7 +406,8 @@ registry_predict(PG_FUNCTION_ARGS)
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegistryCache));
-		c->owner = RegistryOwner();
+		c->nsp = RegistrySchema(fcinfo);
+		c->owner = RegistryOwner(c->nsp);
 		fcinfo->flinfo->fn_extra = c;
 	}
 	if (!ActiveSnapshotSet())
@@ -382,14 +426,14 @@ registry_predict(PG_FUNCTION_ARGS)
 		MemoryContextReset(e->model_cxt);
 		e->model = NULL;
 		(void) CheckModelName(name);
-		e->model = RegistryLookup(name, c->owner, e->model_cxt, &e->version);
+		e->model = RegistryLookup(name, c->nsp, c->owner, e->model_cxt, &e->version);
 		e->fresh = true;
 	}
 
 	if (!OidIsValid(e->predict.fn_oid))
 	{
 		if (!OidIsValid(c->predict_oid))
-			c->predict_oid = GenericPredictOid();
+			c->predict_oid = GenericPredictOid(c->nsp);
 		fmgr_info_cxt(c->predict_oid, &e->predict, e->cxt);
 	}
 
@@ -413,13 +457,14 @@ Datum
 registry_model(PG_FUNCTION_ARGS)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
+	Oid			nsp = RegistrySchema(fcinfo);
 	struct varlena *raw;
 	int32		version;
 
 	(void) CheckModelName(name);
 	if (!ActiveSnapshotSet())
 		elog(ERROR, "scfrisk.model needs an active snapshot");
-	raw = RegistryLookup(name, RegistryOwner(), CurrentMemoryContext, &version);
+	raw = RegistryLookup(name, nsp, RegistryOwner(nsp), CurrentMemoryContext, &version);
 	PG_RETURN_BYTEA_P((bytea *) detoast_attr(raw));
 }
 
@@ -427,11 +472,23 @@ registry_model(PG_FUNCTION_ARGS)
  * scfrisk.registry_invoker() -> text: the role on whose behalf a registry
  * function runs (the session's current role, also inside the SECURITY
  * DEFINER functions of the registry, where current_user is their owner).
+ * Every function that writes the registry asks for it first, so this is
+ * where writes from a security-restricted operation are refused: a stored
+ * training query runs as one (RunAsBegin), and code it calls must not save,
+ * deploy or register, nor hold an uncommitted version of the name that
+ * other sessions' saves would wait for while the retrain runs.  The same
+ * holds for REFRESH MATERIALIZED VIEW and maintenance commands.
  */
 PG_FUNCTION_INFO_V1(registry_invoker);
 Datum
 registry_invoker(PG_FUNCTION_ARGS)
 {
+	if (InSecurityRestrictedOperation())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the scfrisk registry cannot be changed within a security-restricted operation"),
+				 errdetail("Stored training queries, materialized view refreshes and maintenance commands run as one."),
+				 errhint("Save, deploy and register from a top-level statement, not from a function a stored query calls.")));
 	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(GetOuterUserId(), false)));
 }
 
@@ -676,12 +733,46 @@ registry_query_columns(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------ retrain */
 
 /*
+ * Call one retrain step (a SECURITY DEFINER function of the registry's
+ * schema) through fmgr, by OID: not by a name the caller's search_path or a
+ * shadowing schema could redirect, and without an EXECUTE check, so PUBLIC
+ * needs none on the steps.  After a commit there is no active snapshot; the
+ * step gets one of its own (its statements take fresh ones).
+ */
+static Datum
+CallRetrainStep(Oid fn, int nargs, Datum *args, bool *isnull)
+{
+	FmgrInfo	flinfo;
+	Datum		result;
+	int			i;
+	LOCAL_FCINFO(fc, 2);
+
+	Assert(nargs <= 2);
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fc, &flinfo, nargs, InvalidOid, NULL, NULL);
+	for (i = 0; i < nargs; i++)
+	{
+		fc->args[i].value = args[i];
+		fc->args[i].isnull = false;
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
+	result = FunctionCallInvoke(fc);
+	PopActiveSnapshot();
+	*isnull = fc->isnull;
+	return result;
+}
+
+/*
  * CALL scfrisk.retrain(name): train, evaluate and save a candidate
- * (scfrisk.retrain_fit), commit, then decide champion / challenger and
- * promote or keep (scfrisk.retrain_promote), commit.  Inside a transaction
- * block (atomic CALL) both steps run in the caller's transaction.  A crash
+ * (retrain_fit), commit, then decide champion / challenger and promote or
+ * keep (retrain_promote), commit.  When the new model's bytes equal the
+ * deployed version's, retrain_fit records "unchanged", saves nothing and
+ * returns NULL, and there is no second step.  Inside a transaction block
+ * (atomic CALL) both steps run in the caller's transaction.  A crash
  * anywhere leaves either nothing or a whole candidate, and the deployed
- * version changes only in the second, short transaction.
+ * version changes only in the second, short transaction.  Who may retrain
+ * is decided by the EXECUTE privilege on this procedure; the steps also
+ * check it themselves.
  */
 PG_FUNCTION_INFO_V1(registry_retrain);
 Datum
@@ -689,14 +780,17 @@ registry_retrain(PG_FUNCTION_ARGS)
 {
 	bool		atomic = !(fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
 						   !castNode(CallContext, fcinfo->context)->atomic);
+	Oid			nsp = RegistrySchema(fcinfo);
 	Oid			fit_types[1] = {TEXTOID};
 	Oid			promote_types[2] = {TEXTOID, INT4OID};
+	Oid			fit_fn;
+	Oid			promote_fn;
 	Datum		args[2];
+	Datum		out;
 	char	   *name;
 	char	   *outcome;
 	int32		version;
 	bool		isnull;
-	int			rc;
 	MemoryContext keep;
 
 	if (PG_ARGISNULL(0))
@@ -706,17 +800,21 @@ registry_retrain(PG_FUNCTION_ARGS)
 	/* what must outlive the commits lives in the portal's context */
 	keep = atomic ? CurrentMemoryContext : PortalContext;
 	name = MemoryContextStrdup(keep, CheckModelName(PG_GETARG_TEXT_PP(0)));
+	fit_fn = RegistryFunction(nsp, "retrain_fit", 1, fit_types);
+	promote_fn = RegistryFunction(nsp, "retrain_promote", 2, promote_types);
 
 	if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
 	args[0] = CStringGetTextDatum(name);
-	rc = SPI_execute_with_args("SELECT scfrisk.retrain_fit($1)", 1, fit_types, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "retrain: scfrisk.retrain_fit failed: %s", SPI_result_code_string(rc));
-	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	out = CallRetrainStep(fit_fn, 1, args, &isnull);
 	if (isnull)
-		elog(ERROR, "retrain: scfrisk.retrain_fit returned no version");
+	{
+		/* unchanged: retrain_fit logged it and said so */
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	version = DatumGetInt32(out);
 	if (!atomic)
 	{
 		SPI_commit();
@@ -725,13 +823,8 @@ registry_retrain(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = Int32GetDatum(version);
-	rc = SPI_execute_with_args("SELECT scfrisk.retrain_promote($1, $2)", 2, promote_types, args, NULL,
-							   false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "retrain: scfrisk.retrain_promote failed: %s", SPI_result_code_string(rc));
-	outcome = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (outcome != NULL)
-		outcome = MemoryContextStrdup(keep, outcome);
+	out = CallRetrainStep(promote_fn, 2, args, &isnull);
+	outcome = isnull ? NULL : MemoryContextStrdup(keep, TextDatumGetCString(out));
 	if (!atomic)
 	{
 		SPI_commit();
@@ -741,5 +834,92 @@ registry_retrain(PG_FUNCTION_ARGS)
 
 	ereport(NOTICE,
 			(errmsg("retrain of model \"%s\": %s", name, outcome ? outcome : "done")));
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------ params */
+
+/* Does jb hold an object 'outer' with a key 'inner'?  (As xgb_mlp_train asks.) */
+static bool
+HasNestedKey(Jsonb *jb, const char *outer, const char *inner)
+{
+	JsonbValue	v;
+	JsonbValue	k;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	if (getKeyJsonValueFromContainer(&jb->root, outer, strlen(outer), &v) == NULL ||
+		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+		return false;
+	k.type = jbvString;
+	k.val.string.val = (char *) inner;
+	k.val.string.len = strlen(inner);
+	return findJsonbValueFromContainer(v.val.binary.data, JB_FOBJECT, &k) != NULL;
+}
+
+/*
+ * scfrisk.registry_check_params(kind text, params jsonb) -> void: check a
+ * registered training's params against the kind's params table (keys, JSON
+ * types, ranges, cross-field checks) as its training aggregate will, so a
+ * bad key fails at registration (22023) instead of at every retrain.
+ * Checks that need the rows (feature_names against the width) stay with
+ * the aggregate.  XXX: this is a second list of kinds beside the one table
+ * of src/core/kinds.c, which has no params table yet; a params field there
+ * would replace the branches.  test/security/registry_repro.sql fails when a
+ * kind the registry retrains (model_kinds() with an aggregate) is missing.
+ */
+PG_FUNCTION_INFO_V1(registry_check_params);
+Datum
+registry_check_params(PG_FUNCTION_ARGS)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
+	sf_env		env;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	if (strcmp(kind, "gbt") == 0)
+	{
+		gbt_params	p;
+
+		memset(&p, 0, sizeof(p));
+		SfParseParams(jb, &gbt_params_table, &p);
+	}
+	else if (strcmp(kind, "mlp") == 0)
+	{
+		mlp_params	p;
+
+		memset(&p, 0, sizeof(p));
+		SfParseMlpParams(jb, &p);	/* as mlp_train: hidden defaults, cross-checks */
+	}
+	else if (strcmp(kind, "xgb_mlp") == 0)
+	{
+		xgb_mlp_params p;
+
+		memset(&p, 0, sizeof(p));
+		SfParseParams(jb, &xgb_mlp_params_table, &p);
+		/* as xgb_mlp_train: hidden defaults only when not given, then the cross-checks */
+		if (!HasNestedKey(jb, "mlp", "hidden"))
+			mlp_params_default_hidden(&p.mlp);
+		SF_PG_CHECK(xgb_mlp_params_check(&env, &p), &env, "xgb_mlp_train");
+	}
+	else if (strcmp(kind, "logreg") == 0)
+	{
+		logreg_params p;
+
+		memset(&p, 0, sizeof(p));
+		SfParseParams(jb, &logreg_params_table, &p);
+	}
+	else if (strcmp(kind, "qrgmm_linear") == 0)
+	{
+		sf_qrgmm_params p;
+
+		memset(&p, 0, sizeof(p));
+		SfParseParams(jb, &sf_qrgmm_param_table, &p);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown model kind \"%s\"", kind),
+				 errhint("Kinds: gbt, mlp, xgb_mlp, logreg, qrgmm_linear.")));
 	PG_RETURN_VOID();
 }

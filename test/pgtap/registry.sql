@@ -48,8 +48,8 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1)
 					'scfrisk.deploy(text,integer)', 'scfrisk.rollback(text)', 'scfrisk.retire(text,integer)',
 					'scfrisk.model(text)', 'scfrisk.predict(text,double precision[])',
 					'scfrisk.register_training(text,text,text,jsonb,jsonb)'))),
-		  ARRAY['scfrisk.registry_invoker()', 'scfrisk.retrain_fit(text)', 'scfrisk.retrain_promote(text,integer)'],
-		  'PUBLIC may execute only the invoker helper and the self-checking retrain steps');
+		  NULL::text[],
+		  'PUBLIC may execute nothing of the registry, not even the retrain steps (issue 13.1)');
 
 -- ------------------------------------------------------------ roles (docs/registry.md)
 CREATE ROLE scf_t_reader;
