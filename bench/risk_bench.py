@@ -16,15 +16,22 @@
    all sellers and levels at once (one global searchsorted), after both have
    the same covariates in memory.  The numbers of the two are compared too.
 
-Every figure is printed as "name: value"; ratios are scfrisk / numpy.  The
-SQL session runs with jit = off (--jit on to compare).
+Every figure is printed as "name: value"; ratios are scfrisk / numpy, of
+medians of at least three alternating runs (bench/benchlib.py), with the load
+before and after (NOISY above 0.5 per core: exit 3, do not record).  The SQL
+session runs with jit = off (--jit on to compare).
 """
 import argparse
+import os
+import statistics
 import sys
 import time
 
 import numpy as np
 import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Bench, say  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sellers", type=int, default=100000)
@@ -34,6 +41,7 @@ ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--jit", default="off", help="the jit setting of the SQL session")
 args = ap.parse_args()
 
+bench = Bench()
 conn = psycopg2.connect("")
 conn.autocommit = True
 cur = conn.cursor()
@@ -47,17 +55,8 @@ RATE, FEE, RF, LEVEL = 0.03, 0.005, 0.005, 0.95
 TERMS = '{"rate": %r, "fee": %r, "funding_rate": %r, "level": %r}' % (RATE, FEE, RF, LEVEL)
 
 
-def say(name, value):
-    print("%s: %s" % (name, value), flush=True)
-
-
-def best(f, n=3):
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+def median(times, side):
+    return statistics.median(times[side])
 
 
 # --------------------------------------------------------------- numpy peer
@@ -161,7 +160,6 @@ sql = """SELECT count(*) FROM generate_series(1, %s) g, bench_model b,
 params = (R, float(x0[0]), list(map(float, x0[1:])), list(map(float, loans0)), TERMS)
 cur.execute(sql, params)
 assert cur.fetchone()[0] == R * 200
-t_sql = best(lambda: cur.execute(sql, params)) / R
 
 
 def one_numpy():
@@ -172,7 +170,8 @@ def one_numpy():
         risk(qa, pre, np.zeros(200, dtype=int), loans0)
 
 
-t_np = best(one_numpy) / R
+times = bench.alternate({"scfrisk": lambda: cur.execute(sql, params), "numpy": one_numpy})
+t_sql, t_np = median(times, "scfrisk") / R, median(times, "numpy") / R
 say("curve: scfrisk loan_risk_curve, 200 loans, per call us", "%.1f" % (t_sql * 1e6))
 say("curve: numpy (curve from coefficients + 6.3a, vectorised over loans), per call us", "%.1f" % (t_np * 1e6))
 say("curve: ratio scfrisk / numpy", "%.3f" % (t_sql / t_np))
@@ -195,7 +194,6 @@ view = """FROM scfrisk_demo.sellers s, bench_model b,
 cur.execute("SELECT count(*), sum(c.pd), sum(c.el) " + view, (G, TERMS))
 cnt, sum_pd, sum_el = cur.fetchone()
 assert cnt == len(ids) * G
-t_view = best(lambda: cur.execute("SELECT count(*) " + view, (G, TERMS)), 2)
 
 rows_idx = np.repeat(np.arange(len(ids)), G)
 Lgrid = (scale[:, None] * (np.arange(G) / (G - 1))[None, :]).ravel()
@@ -206,7 +204,15 @@ def view_numpy():
     return risk(qa, pre, rows_idx, Lgrid)
 
 
-t_vnp = best(view_numpy, 2)
+# the SQL-side floor: the same lateral join producing the same number of rows without risk work
+floor_sql = """SELECT count(*) FROM scfrisk_demo.sellers s,
+    LATERAL unnest(scfrisk.loan_grid(s.past_period_sales, %s)) c"""
+times = bench.alternate({"scfrisk": lambda: cur.execute("SELECT count(*) " + view, (G, TERMS)),
+                         "numpy": view_numpy,
+                         "floor": lambda: cur.execute(floor_sql, (G,))})
+t_view, t_vnp, t_floor = median(times, "scfrisk"), median(times, "numpy"), median(times, "floor")
+for side in times:
+    say("view: %s runs s" % side, ", ".join("%.2f" % v for v in times[side]))
 F, el, *_ = view_numpy()
 say("view: %d sellers x %d levels, scfrisk (one SQL statement) s" % (len(ids), G), "%.2f" % t_view)
 say("view: numpy vectorised over all sellers and levels s", "%.2f" % t_vnp)
@@ -214,8 +220,5 @@ say("view: ratio scfrisk / numpy", "%.3f" % (t_view / t_vnp))
 say("view: rows per second, scfrisk", "%.0f" % (cnt / t_view))
 say("view: relative difference of sum(pd), sum(el)", "%.2g, %.2g"
     % (abs(sum_pd - F.sum()) / F.sum(), abs(sum_el - el.sum()) / el.sum()))
-# the SQL-side floor: the same lateral join producing the same number of rows without risk work
-floor_sql = """SELECT count(*) FROM scfrisk_demo.sellers s,
-    LATERAL unnest(scfrisk.loan_grid(s.past_period_sales, %s)) c"""
-t_floor = best(lambda: cur.execute(floor_sql, (G,)), 2)
 say("view: floor (same lateral join and grid, no risk work) s", "%.2f" % t_floor)
+bench.done()
