@@ -17,7 +17,8 @@ WITH f AS (
 	  AND NOT 'internal'::regtype = ANY (p.proargtypes::oid[])
 	  AND p.proname !~ '^(registry_|retrain_)'
 	  AND coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^internal:')
-SELECT CASE
+SELECT substr(concern, strpos(concern, ' ') + 1) AS concern, function, kind, what
+FROM (SELECT CASE
 		 WHEN proname IN ('model_info', 'model_kind', 'build_info') THEN '1 core'
 		 WHEN proname = 'predict' AND signature LIKE 'predict(model bytea%' THEN '1 core'
 		 WHEN proname ~ '^xgb_mlp' THEN '4 XGBoost-MLP hybrid'
@@ -33,5 +34,5 @@ SELECT CASE
 	   signature AS function,
 	   CASE prokind WHEN 'a' THEN 'aggregate' WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
 	   left(what, 90) AS what
-FROM f
+	  FROM f) g
 ORDER BY split_part(concern, ' ', 1)::int, function;
