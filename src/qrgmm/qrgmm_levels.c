@@ -19,6 +19,7 @@
  * workers run; the PostgreSQL wrapper passes a non-throwing one for this
  * reason and processes the interrupt afterwards.
  */
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,6 +36,7 @@ typedef struct LevelShared
 	int			n_chains;
 	atomic_int	cancel;			/* set on interrupt or on the first error */
 	atomic_int	running;		/* workers not yet finished */
+	atomic_int	chains_done;	/* chains fitted, for progress reports */
 	pthread_mutex_t lock;		/* guards status and msg */
 	sf_status	status;			/* first error */
 	char		msg[256];
@@ -107,6 +109,8 @@ worker_main(void *arg)
 		if (c >= sh->n_chains || atomic_load(&sh->cancel))
 			break;
 		st = fit_chain(sh->job, &w->env, w->work, w->beta, w->prev, c);
+		if (st == SF_OK)
+			atomic_fetch_add(&sh->chains_done, 1);
 		if (st != SF_OK)
 		{
 			pthread_mutex_lock(&sh->lock);
@@ -122,6 +126,17 @@ worker_main(void *arg)
 	}
 	atomic_fetch_sub(&sh->running, 1);
 	return NULL;
+}
+
+/* Progress: the levels of the first 'chains' chains are fitted. */
+static void
+report_levels(sf_env *env, const qrgmm_levels_job *job, int chains)
+{
+	int			levels = chains * QRGMM_CHAIN;
+
+	if (levels > job->m - 1)
+		levels = job->m - 1;
+	sf_progress_report(env, "level", levels, job->m - 1, 0, NULL, NAN, NAN);
 }
 
 static sf_status
@@ -156,7 +171,8 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 				old;
 	sf_status	st = SF_OK;
 	int			i,
-				c;
+				c,
+				reported = 0;
 
 	if (T > n_chains)
 		T = n_chains;
@@ -169,7 +185,11 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 
 		st = alloc_worker(env, job, &work, &beta, &prev);
 		for (c = 0; st == SF_OK && c < n_chains; c++)
+		{
 			st = fit_chain(job, env, work, beta, prev, c);
+			if (st == SF_OK)
+				report_levels(env, job, c + 1);
+		}
 		sf_qr_work_free(env, work);
 		sf_free(env, beta);
 		sf_free(env, prev);
@@ -185,6 +205,7 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 	atomic_init(&sh.next_chain, 0);
 	atomic_init(&sh.cancel, 0);
 	atomic_init(&sh.running, 0);
+	atomic_init(&sh.chains_done, 0);
 	pthread_mutex_init(&sh.lock, NULL);
 	sh.status = SF_OK;
 
@@ -198,6 +219,7 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 		workers[i].env.interrupt.check = cancel_check;
 		workers[i].env.interrupt.ctx = &sh.cancel;
 		workers[i].env.msg = NULL;
+		workers[i].env.progress.report = NULL;	/* reports come from this thread */
 	}
 
 	if (st == SF_OK)
@@ -223,8 +245,14 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 		while (atomic_load(&sh.running) > 0)
 		{
 			struct timespec ts = {0, 5000000};
+			int			done = atomic_load(&sh.chains_done);
 
 			nanosleep(&ts, NULL);
+			if (done > reported && !atomic_load(&sh.cancel))
+			{
+				report_levels(env, job, done);
+				reported = done;
+			}
 			if (!atomic_load(&sh.cancel) && sf_interrupted(env))
 			{
 				atomic_store(&sh.cancel, 1);
