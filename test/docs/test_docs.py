@@ -150,6 +150,50 @@ def load_demo(t):
     return r.returncode == 0
 
 
+SELFTEST_PAGE = """# the layer's own check
+```sql
+-- error: 22023
+SELECT scfrisk.mlp_train(ARRAY[1.0]::float8[], 1.0, '{"epochs": -1}');
+SELECT 1;
+```
+```text
+SELECT * FROM not_run;
+```
+```sql
+-- error: 22023
+SELECT 1;
+```
+```sql
+SELECT * FROM no_such_table;
+```
+```sql
+SELECT repeat('x', 70000);
+```
+"""
+
+
+class Collect:
+    """A Tap stand-in that keeps the results (the layer checking itself)."""
+
+    def __init__(self):
+        self.results = []
+
+    def ok(self, cond, what, detail=None):
+        self.results.append(bool(cond))
+
+
+def selftest(t, outdir):
+    """The layer fails what it must: an undeclared error, a declared one missing, a flood."""
+    page = os.path.join(outdir, "selftest.md")
+    with open(page, "w") as f:
+        f.write(SELFTEST_PAGE)
+    c = Collect()
+    run_page(c, page, outdir)
+    t.ok(c.results == [True, False, False, False],
+         "the layer passes a declared error and fails a missing one, an undeclared one and "
+         "a block printing too much; text fences do not run", str(c.results))
+
+
 def child():
     t = Tap()
     if load_demo(t):
@@ -157,8 +201,10 @@ def child():
         psql("postgres", "-qc", 'CREATE DATABASE "%s" TEMPLATE "%s"' % ("docs_" + CRON_PAGE, TEMPLATE))
         with tempfile.TemporaryDirectory(prefix="scfrisk-docs-") as outdir:
             os.chmod(outdir, 0o777)
+            selftest(t, outdir)
             for p in pages():
                 run_page(t, p, outdir)
+    print("# docs layer: %d passed, %d failed" % (t.n - t.failed, t.failed), flush=True)
     t.done()
 
 
