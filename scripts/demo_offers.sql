@@ -19,7 +19,7 @@ WITH f AS (
 	  AND coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^internal:')
 SELECT substr(concern, strpos(concern, ' ') + 1) AS concern, function, kind, what
 FROM (SELECT CASE
-		 WHEN proname IN ('model_info', 'model_kind', 'build_info') THEN '1 core'
+		 WHEN proname IN ('model_info', 'model_kind', 'model_kinds', 'build_info') THEN '1 core'
 		 WHEN proname = 'predict' AND signature LIKE 'predict(model bytea%' THEN '1 core'
 		 WHEN proname ~ '^xgb_mlp' THEN '4 XGBoost-MLP hybrid'
 		 WHEN proname ~ '^xgb_' THEN '2 gradient-boosted trees'
