@@ -268,6 +268,9 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 		for (i = 0; i < T; i++)
 			if (workers[i].started)
 				pthread_join(workers[i].tid, NULL);
+		/* the chains that finished after the last poll */
+		if (sh.status == SF_OK && atomic_load(&sh.chains_done) > reported)
+			report_levels(env, job, atomic_load(&sh.chains_done));
 		if (st == SF_OK && sh.status != SF_OK)
 			st = sf_fail(env, sh.status, "%s", sh.msg);
 	}

@@ -15,7 +15,9 @@ logreg_train, qrgmm_train, qrgmm_deepfm_train), on one small table:
 - without verbose no line is sent;
 - verbose is a run-time switch, not a hyperparameter: the model's bytes are
   the same with and without it, and model_info's params do not hold it
-  (xgb_train keeps its own stored verbose and verbose_every, as before).
+  (xgb_train keeps its own stored verbose and verbose_every, as before);
+- qrgmm_train with scfrisk.threads = 2 reports its levels from the calling
+  thread while the workers fit them, and gives the same bytes.
 """
 import os
 import re
@@ -67,6 +69,7 @@ def main():
     c.autocommit = True
     cur = c.cursor()
     cur.execute(SETUP)
+    serial_md5 = None
     for name, call, params, steps, losses in TRAINERS:
         runs = {}
         for on in (False, True):
@@ -111,6 +114,19 @@ def main():
              "%s vs %s" % (runs[True][0], runs[False][0]))
         t.ok("verbose" not in json_keys(runs[True][1]), "%s: verbose is not stored in the model's params" % name,
              str(runs[True][1])[:500])
+        if name == "qrgmm_train":
+            serial_md5 = runs[True][0]
+    # QRGMM's levels on worker threads: the calling thread reports while they run
+    cur.execute("SET scfrisk.threads = 2")
+    del c.notices[:]
+    cur.execute("SELECT md5(scfrisk.qrgmm_train(features, y, %s)) FROM vb", ('{"m": 40, "verbose": true}',))
+    md5 = cur.fetchone()[0]
+    lines = [n.strip() for n in c.notices if n.startswith("NOTICE")]
+    parsed = [LINE.match(l) for l in lines]
+    t.ok(lines and all(parsed) and parsed[-1].group(3) == parsed[-1].group(4) and md5 == serial_md5,
+         "qrgmm_train verbose with scfrisk.threads = 2: level lines up to the last, the same bytes",
+         "\n".join(lines[:8]))
+    cur.execute("RESET scfrisk.threads")
     t.done()
 
 
