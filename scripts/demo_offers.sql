@@ -6,7 +6,9 @@
 \pset footer off
 WITH f AS (
 	SELECT p.oid, p.proname, p.prokind,
-		   p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS signature,
+		   -- input types only, short names: one screen line per function
+		   p.proname || '(' || replace(replace(oidvectortypes(p.proargtypes), 'double precision', 'float8'),
+									   'integer', 'int') || ')' AS signature,
 		   obj_description(p.oid, 'pg_proc') AS what
 	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 	WHERE n.nspname = 'scfrisk'
@@ -20,7 +22,7 @@ WITH f AS (
 SELECT substr(concern, strpos(concern, ' ') + 1) AS concern, function, kind, what
 FROM (SELECT CASE
 		 WHEN proname IN ('model_info', 'model_kind', 'model_kinds', 'build_info') THEN '1 core'
-		 WHEN proname = 'predict' AND signature LIKE 'predict(model bytea%' THEN '1 core'
+		 WHEN proname = 'predict' AND signature LIKE 'predict(bytea%' THEN '1 core'
 		 WHEN proname ~ '^xgb_mlp' THEN '4 XGBoost-MLP hybrid'
 		 WHEN proname ~ '^xgb_' THEN '2 gradient-boosted trees'
 		 WHEN proname ~ '^(mlp_|partial_dependence)' THEN '3 neural network (MLP)'
