@@ -37,14 +37,18 @@ if [ "$(id -u)" -eq 0 ]; then
 	as_user=(runuser -u postgres --)
 fi
 
+# The server tools run from a directory their user can read ("could not
+# change directory to /root/...: Permission denied" otherwise).
+as_pg() { (cd "$dir" && "${as_user[@]}" "$@"); }
+
 cleanup() {
-	"${as_user[@]}" "$BINDIR/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+	as_pg "$BINDIR/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${as_user[@]}" "$BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync \
+as_pg "$BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync \
 	-E UTF8 --locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 cat >>"$dir/data/postgresql.conf" <<CONF
 port = $port
@@ -56,7 +60,7 @@ full_page_writes = off
 max_connections = 60
 ${SCFRISK_CLUSTER_CONF:-}
 CONF
-"${as_user[@]}" "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+as_pg "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
 	|| { cat "$dir/server.log" >&2; exit 1; }
 
 export PGHOST="$dir" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres

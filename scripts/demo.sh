@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: install what is missing, build, install, and run
-# the scfrisk demo on a throwaway cluster (or on the server in PG* variables):
+# the scfrisk demo on a throwaway cluster.  With PGHOST, PGPORT or PGDATABASE
+# set it runs against that server as it is: it installs no packages and runs
+# no make install unless asked with --setup.  The demo steps:
 # create the extension, load the German credit data, show what scfrisk
 # offers, generate the synthetic seller data set, train the sales and credit
 # models, size every loan, refresh the BI views and print a short risk report
@@ -15,12 +17,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+own_server=${PGHOST:-}${PGPORT:-}${PGDATABASE:-}
 if [ "${1:-}" != "--inside" ]; then
-	step "setup (Debian packages, only what is missing)"
-	scripts/setup.sh
-	step "build and install"
-	scripts/build.sh
-	exec scripts/cluster.sh "$0" --inside
+	if [ -z "$own_server" ] || [ "${1:-}" = "--setup" ]; then
+		step "setup (Debian packages, only what is missing)"
+		scripts/setup.sh
+		step "build and install"
+		scripts/build.sh
+	fi
+	if [ -z "$own_server" ]; then
+		SCFRISK_DEMO_THROWAWAY=1 exec scripts/cluster.sh "$0" --inside
+	fi
 fi
 
 export PGDATABASE=${SCFRISK_DEMO_DB:-scfrisk_demo}
@@ -38,14 +45,8 @@ psql -v ON_ERROR_STOP=1 -c "SELECT count(*) AS applicants, sum(label)::int AS de
 	round(avg(label)::numeric, 3) AS default_rate, max(cardinality(features)) AS features
 	FROM german_credit"
 
-step "what scfrisk offers"
-psql -v ON_ERROR_STOP=1 -P pager=off -c "
-	SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS function,
-	       CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
-	       obj_description(p.oid, 'pg_proc') AS what
-	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-	WHERE n.nspname = 'scfrisk' AND obj_description(p.oid, 'pg_proc') IS NOT NULL
-	ORDER BY 2, 1"
+step "what scfrisk offers (user-facing functions by concern; docs/index.md)"
+psql -v ON_ERROR_STOP=1 -P pager=off -qf scripts/demo_offers.sql
 
 SELLERS=${SCFRISK_DEMO_SELLERS:-2000}
 step "generate the synthetic 3PL supply-chain-finance data ($SELLERS sellers, schema scfrisk_demo)"
@@ -56,3 +57,7 @@ psql -v ON_ERROR_STOP=1 -qAtc "SELECT scfrisk_demo.refresh_risk()"
 
 step "risk report (scripts/demo_report.sql)"
 psql -v ON_ERROR_STOP=1 -P pager=off -f scripts/demo_report.sql
+
+step "done"
+echo "scfrisk demo finished: database $PGDATABASE, tables in schema scfrisk_demo," \
+	"views scfrisk_demo.seller_risk and scfrisk_demo.seller_risk_curve$([ -z "${SCFRISK_DEMO_THROWAWAY:-}" ] || echo "; the throwaway cluster is removed now")."

@@ -12,6 +12,7 @@ PACKAGES=(
 	python3 python3-numpy python3-psycopg2   # test and benchmark drivers
 	python3-xgboost python3-sklearn python3-statsmodels   # the peers
 	postgresql-15-cron                       # registry: scheduled retraining test
+	debhelper dpkg-dev fakeroot              # make deb (postgresql-15-scfrisk), its test
 	gnuplot-nox                              # docs: risk-curve pictures
 )
 # bench-only, with "scripts/setup.sh --bench": the PyTorch peer of bench/deepfm_bench.py

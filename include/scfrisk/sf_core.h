@@ -59,6 +59,29 @@ typedef struct sf_interrupt
 } sf_interrupt;
 
 /*
+ * Progress of a training loop (the "verbose" parameter of every trainer): a
+ * core reports each step of its main loop with sf_progress_report; the host
+ * decides what to show and how often (the server: NOTICE lines at most about
+ * once a second, with the time left).  Called only from the calling thread.
+ */
+typedef struct sf_progress
+{
+	const char *step_name;		/* "epoch", "round", "iteration", "level" */
+	int			step;			/* 1-based step just finished */
+	int			n_steps;		/* the most steps the loop runs */
+	int			may_stop_early; /* the loop may end before n_steps */
+	const char *loss_name;		/* "loss", "objective", ...; NULL when none */
+	double		loss;			/* training loss of the step, NaN when none */
+	double		valid;			/* validation loss, NaN when none */
+} sf_progress;
+
+typedef struct sf_progress_cb
+{
+	void		(*report) (void *ctx, const sf_progress *pr);	/* NULL: quiet */
+	void	   *ctx;
+} sf_progress_cb;
+
+/*
  * Everything a core call needs from its host, plus room for the message that
  * accompanies a non-OK status.  msg points at static text or at errbuf.
  */
@@ -66,6 +89,7 @@ typedef struct sf_env
 {
 	sf_alloc	alloc;
 	sf_interrupt interrupt;
+	sf_progress_cb progress;	/* training progress; report NULL when quiet */
 	int			threads;		/* worker threads a numeric kernel may use, >= 1 */
 	const char *msg;			/* message of the last non-OK status, or NULL */
 	char		errbuf[256];	/* storage for formatted messages */
@@ -95,6 +119,19 @@ extern sf_status sf_fail(sf_env *env, sf_status st, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)))
 #endif
 			;
+
+/* Report one finished step of a training loop to the host, if it listens. */
+static inline void
+sf_progress_report(sf_env *env, const char *step_name, int step, int n_steps, int may_stop_early,
+				   const char *loss_name, double loss, double valid)
+{
+	if (env->progress.report != NULL)
+	{
+		sf_progress pr = {step_name, step, n_steps, may_stop_early, loss_name, loss, valid};
+
+		env->progress.report(env->progress.ctx, &pr);
+	}
+}
 
 /* Multiply two sizes, returning 0 (and leaving *out untouched) on overflow. */
 static inline int

@@ -61,6 +61,8 @@ typedef struct sf_param_spec
 	const char *const *choices; /* SF_PT_ENUM: names, NULL-terminated */
 	const struct sf_param_table *sub;	/* SF_PT_OBJECT: nested table */
 	const char *doc;			/* one line for docs and error hints */
+	int			transient;		/* a run-time switch (verbose) left out of the
+								 * canonical JSON, so it never changes a model */
 } sf_param_spec;
 
 typedef struct sf_param_table
@@ -103,7 +105,7 @@ extern sf_status sf_params_set_str_list(sf_env *env, const sf_param_spec *s, voi
 /* Run the table's validate hook, and those of nested tables. */
 extern sf_status sf_params_validate(sf_env *env, const sf_param_table *t, const void *obj);
 
-/* Canonical JSON text of obj (all keys, table order) appended to out. */
+/* Canonical JSON text of obj (all keys but transient ones, table order) appended to out. */
 extern void sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out);
 
 /* Free what the setters allocated (string lists), recursively. */

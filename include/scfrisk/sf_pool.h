@@ -44,6 +44,14 @@ typedef enum sf_pool_mode
 } sf_pool_mode;
 
 /*
+ * Progress of a region: tasks_done tasks have finished.  Called only from the
+ * calling thread (after each task with one slot; while polling in a
+ * SF_POOL_LONG region; once at the end), with the host's env, so it may
+ * report through env->progress.
+ */
+typedef void (*sf_pool_progress_fn) (void *ctx, sf_env *env, int tasks_done);
+
+/*
  * Worker slots a region of n_tasks would use with env->threads (1 ..
  * SF_POOL_MAX_THREADS, never more than n_tasks): size per-worker scratch
  * with it before the region.
@@ -51,7 +59,8 @@ typedef enum sf_pool_mode
 extern int	sf_pool_workers(const sf_env *env, int n_tasks);
 
 /*
- * Run fn(ctx, t, worker, task_env) for every t in [0, n_tasks).  With one
+ * Run fn(ctx, t, worker, task_env) for every t in [0, n_tasks), and
+ * progress(ctx, env, done) as tasks finish when progress is not NULL.  With one
  * worker slot the tasks run in order in the calling thread with env itself
  * (host interrupts and allocation as usual).  Returns SF_OK, or the first
  * failing task's status with its message in env (later tasks are not
@@ -59,6 +68,6 @@ extern int	sf_pool_workers(const sf_env *env, int n_tasks);
  * Fewer threads than asked (pthread_create failing) give the same results.
  */
 extern sf_status sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn,
-							 void *ctx);
+							 void *ctx, sf_pool_progress_fn progress);
 
 #endif							/* SCFRISK_SF_POOL_H */

@@ -241,6 +241,9 @@ model_info(PG_FUNCTION_ARGS)
 		}
 		appendStringInfoChar(&out, ']');
 	}
+	else
+		/* every kind shows the key, so a reader need not know which kinds take names */
+		appendStringInfoString(&out, ", \"feature_names\": null");
 	if ((s = sf_container_find(&c, SF_TAG_PARAMS)) != NULL)
 		AppendJsonSection(&out, s, "params");
 	if ((s = sf_container_find(&c, SF_TAG_INFO)) != NULL)

@@ -61,6 +61,8 @@ sf_env_init_malloc(sf_env *env)
 	env->alloc.ctx = NULL;
 	env->interrupt.check = NULL;
 	env->interrupt.ctx = NULL;
+	env->progress.report = NULL;
+	env->progress.ctx = NULL;
 	env->threads = 1;
 	env->msg = NULL;
 	env->errbuf[0] = '\0';

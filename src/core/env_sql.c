@@ -71,6 +71,8 @@ SfEnvInit(sf_env *env, MemoryContext cxt)
 	env->alloc.ctx = a;
 	env->interrupt.check = PgInterrupt;
 	env->interrupt.ctx = NULL;
+	env->progress.report = NULL;	/* SfProgressStart turns it on */
+	env->progress.ctx = NULL;
 	env->threads = scfrisk_threads;
 	env->msg = NULL;
 	env->errbuf[0] = '\0';

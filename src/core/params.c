@@ -343,15 +343,19 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 {
 	char		num[40];
 	int			i,
-				k;
+				k,
+				first = 1;
 
 	sf_buf_put_u8(out, '{');
 	for (i = 0; i < t->n_specs; i++)
 	{
 		const sf_param_spec *s = &t->specs[i];
 
-		if (i)
+		if (s->transient)
+			continue;
+		if (!first)
 			put_text(out, ", ");
+		first = 0;
 		put_json_string(out, s->name);
 		put_text(out, ": ");
 		switch (s->type)

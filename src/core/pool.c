@@ -28,6 +28,7 @@ typedef struct pool_region
 	atomic_int	next;			/* next task to hand out */
 	atomic_int	cancel;			/* set by the first failure or an interrupt */
 	atomic_int	running;		/* worker threads not yet finished */
+	atomic_int	done;			/* tasks finished */
 	pthread_mutex_t lock;		/* guards status and msg */
 	sf_status	status;			/* first failure */
 	char		msg[256];
@@ -91,6 +92,7 @@ worker_loop(pool_worker *w)
 			region_fail(r, st, w->env.msg);
 			break;
 		}
+		atomic_fetch_add(&r->done, 1);
 	}
 }
 
@@ -116,15 +118,25 @@ sf_pool_workers(const sf_env *env, int n_tasks)
 	return t;
 }
 
-/* Poll the host's interrupt callback until every worker thread finished. */
+/*
+ * Poll the host's interrupt callback until every worker thread finished,
+ * reporting progress as tasks finish.
+ */
 static void
-poll_host(sf_env *env, pool_region *r)
+poll_host(sf_env *env, pool_region *r, sf_pool_progress_fn progress, int *reported)
 {
 	while (atomic_load(&r->running) > 0)
 	{
 		struct timespec ts = {0, 5000000};
+		int			done;
 
 		nanosleep(&ts, NULL);
+		done = atomic_load(&r->done);
+		if (progress && done > *reported && !atomic_load(&r->cancel))
+		{
+			progress(r->ctx, env, done);
+			*reported = done;
+		}
 		if (!atomic_load(&r->cancel) && sf_interrupted(env))
 			region_fail(r, SF_ECANCEL, "canceled");
 	}
@@ -132,7 +144,7 @@ poll_host(sf_env *env, pool_region *r)
 
 /* Every task in order, in the calling thread, with the host's env (slot 0). */
 static sf_status
-run_here(sf_env *env, int n_tasks, sf_task_fn fn, void *ctx)
+run_here(sf_env *env, int n_tasks, sf_task_fn fn, void *ctx, sf_pool_progress_fn progress)
 {
 	int			t;
 
@@ -142,18 +154,22 @@ run_here(sf_env *env, int n_tasks, sf_task_fn fn, void *ctx)
 
 		if (st != SF_OK)
 			return st;
+		if (progress)
+			progress(ctx, env, t + 1);
 	}
 	return SF_OK;
 }
 
 sf_status
-sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ctx)
+sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ctx,
+			sf_pool_progress_fn progress)
 {
 	pool_region r;
 	pool_worker w[SF_POOL_MAX_THREADS];
 	int			nw = sf_pool_workers(env, n_tasks);
 	int			first_thread = mode == SF_POOL_SHORT ? 1 : 0;
 	int			started = 0;
+	int			reported = 0;
 	sigset_t	all,
 				old;
 	int			i;
@@ -161,7 +177,7 @@ sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ct
 	if (n_tasks <= 0)
 		return SF_OK;
 	if (nw == 1)
-		return run_here(env, n_tasks, fn, ctx);
+		return run_here(env, n_tasks, fn, ctx, progress);
 
 	memset(&r, 0, sizeof(r));
 	r.fn = fn;
@@ -170,6 +186,7 @@ sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ct
 	atomic_init(&r.next, 0);
 	atomic_init(&r.cancel, 0);
 	atomic_init(&r.running, 0);
+	atomic_init(&r.done, 0);
 	pthread_mutex_init(&r.lock, NULL);
 	r.status = SF_OK;
 	for (i = 0; i < nw; i++)
@@ -181,6 +198,7 @@ sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ct
 		w[i].env.alloc.free = no_free;
 		w[i].env.interrupt.check = cancel_check;
 		w[i].env.interrupt.ctx = &r.cancel;
+		w[i].env.progress.report = NULL;	/* progress comes from the calling thread */
 		w[i].env.threads = 1;
 		w[i].env.msg = NULL;
 	}
@@ -203,13 +221,15 @@ sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ct
 	if (mode == SF_POOL_SHORT)
 		worker_loop(&w[0]);		/* the calling thread is worker 0 */
 	else if (started > 0)
-		poll_host(env, &r);
+		poll_host(env, &r, progress, &reported);
 	for (i = first_thread; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	pthread_mutex_destroy(&r.lock);
 	if (r.status != SF_OK)
 		return sf_fail(env, r.status, "%s", r.msg);
 	if (mode == SF_POOL_LONG && started == 0)
-		return run_here(env, n_tasks, fn, ctx);	/* no thread could start */
+		return run_here(env, n_tasks, fn, ctx, progress);	/* no thread could start */
+	if (progress && atomic_load(&r.done) > reported)
+		progress(ctx, env, atomic_load(&r.done));	/* tasks that finished after the last poll */
 	return SF_OK;
 }

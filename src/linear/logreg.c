@@ -28,6 +28,8 @@ static const sf_param_spec logreg_specs[] = {
 	"Newton iterations"},
 	{"tol", SF_PT_DOUBLE, offsetof(logreg_params, tol), 1e-10, 0, 1, 1, 0, NULL, NULL,
 	"stop when the largest gradient element is at most tol * max(1, C n)"},
+	{"verbose", SF_PT_BOOL, offsetof(logreg_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the Newton iteration, the objective and the time left", 1},
 };
 
 const sf_param_table logreg_params_table = {
@@ -227,6 +229,7 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 			step *= 0.5;
 		}
 		out->iterations = it + 1;
+		sf_progress_report(env, "iteration", it + 1, p->max_iter, 1, "objective", f, NAN);
 		if (!ok)
 		{
 			/* no decrease possible at double precision: we are at the optimum */

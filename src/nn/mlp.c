@@ -55,6 +55,8 @@ static const sf_param_spec mlp_specs[] = {
 	"add a 0/1 input per feature with missing training values"},
 	{"seed", SF_PT_INT64, offsetof(mlp_params, seed), 0, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
+	{"verbose", SF_PT_BOOL, offsetof(mlp_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the epoch, the losses and the time left", 1},
 };
 
 const sf_param_table mlp_params_table = {
@@ -390,7 +392,8 @@ mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *
 	{
 		uint32_t   *tr = idx + n_val;
 		double		tl = 0.0,
-					tw = 0.0;
+					tw = 0.0,
+					vl;
 		size_t		s;
 		int			batch_no = 0;
 
@@ -427,10 +430,10 @@ mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *
 			goto done;
 		}
 		m.epochs_run = epoch;
+		vl = early ? mlp_eval_loss(&m, &work, &loss, xs, ys, sw, idx, n_val, xb, yb, wb) : NAN;
+		sf_progress_report(env, "epoch", epoch, p->epochs, early, "loss", tl, vl);
 		if (early)
 		{
-			double		vl = mlp_eval_loss(&m, &work, &loss, xs, ys, sw, idx, n_val, xb, yb, wb);
-
 			if (vl < best_val)
 			{
 				best_val = vl;

@@ -33,6 +33,7 @@
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/sf_rng.h"
 #include "mlp_pg.h"
+#include "sf_progress_pg.h"
 
 bool
 SfJsonbHasKey(Jsonb *jb, const char *key)
@@ -219,6 +220,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	mlp_params	p;
 	mlp_model	m;
 	sf_env		env;
+	SfProgressState progress;
 	sf_buf		b;
 	bytea	   *out;
 	void	   *x;
@@ -230,10 +232,12 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk mlp fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
+	SfProgressStart(&env, &progress, "mlp_train", p.verbose);
 	/* float32 rows in canonical order: the core standardises them itself */
 	SfRowsCanonicalRows(st, &x, &y);
 	sf_blas_set_threads(env.threads);
 	SF_PG_CHECK(mlp_fit_f32(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "mlp_train");
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(mlp_encode(&env, &m, &p, NULL, (uint64_t) st->n_rows, &b), &env, "mlp_train");
 	MemoryContextSwitchTo(old);
@@ -252,6 +256,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	logreg_params p;
 	logreg_model m;
 	sf_env		env;
+	SfProgressState progress;
 	sf_buf		b;
 	bytea	   *out;
 	double	   *x,
@@ -262,8 +267,10 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk logreg fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
+	SfProgressStart(&env, &progress, "logreg_train", p.verbose);
 	SfRowsCanonical(st, &x, &y, NULL);
 	SF_PG_CHECK(logreg_fit(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "logreg_train");
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(logreg_encode(&env, &m, &p, NULL, (uint64_t) st->n_rows, &b), &env, "logreg_train");
 	MemoryContextSwitchTo(old);

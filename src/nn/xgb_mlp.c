@@ -26,6 +26,8 @@ static const sf_param_spec xgb_mlp_specs[] = {
 	"importance that ranks the features: weight, gain, total_gain, cover, total_cover"},
 	{"threshold", SF_PT_DOUBLE, offsetof(xgb_mlp_params, threshold), 0.03, 0, 1, 0, 0, NULL, NULL,
 	"keep features whose normalised importance is at least this"},
+	{"verbose", SF_PT_BOOL, offsetof(xgb_mlp_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the trees' rounds and the network's epochs, losses and time left", 1},
 };
 
 const sf_param_table xgb_mlp_params_table = {

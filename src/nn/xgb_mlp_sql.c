@@ -18,6 +18,7 @@
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/xgb_mlp.h"
 #include "mlp_pg.h"
+#include "sf_progress_pg.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -64,6 +65,15 @@ NoticeProgress(void *ctx, const gbt_progress *pr)
 					pr->round, pr->n_rounds, pr->metric, pr->train, pr->metric, pr->valid)));
 }
 
+/* The trees' rounds of a verbose fit, shown by the common progress listener. */
+static void
+StageIProgress(void *ctx, const gbt_progress *pr)
+{
+	sf_progress p = {"round", pr->round, pr->n_rounds, 1, pr->metric, pr->train, pr->valid};
+
+	SfProgressNotice(ctx, &p);
+}
+
 /* ------------------------------------------------------------ training */
 
 PG_FUNCTION_INFO_V1(xgb_mlp_train_final);
@@ -74,8 +84,10 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	MemoryContext fitcxt,
 				old;
 	xgb_mlp_params p;
+	gbt_params	xgb_user;
 	xgb_mlp_model m;
 	sf_env		env;
+	SfProgressState progress;
 	sf_buf		b;
 	bytea	   *out;
 	double	   *x,
@@ -98,10 +110,27 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk xgb_mlp fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	SfEnvInit(&env, fitcxt);
+	/* verbose (or mlp.verbose): the network's epochs through env */
+	SfProgressStart(&env, &progress, "xgb_mlp_train", p.verbose || p.mlp.verbose);
+	xgb_user = p.xgb;
+	if (p.verbose)
+	{
+		/*
+		 * The trees' rounds too: the gbt core reports only with its own verbose
+		 * set, which is stored in the model, so it is set for the fit alone.
+		 */
+		p.xgb.verbose = 1;
+		p.xgb.verbose_every = 1;
+		p.xgb.progress = StageIProgress;
+		p.xgb.progress_ctx = &progress;
+	}
 	SfRowsCanonical(st, &x, &y, NULL);
 	sf_blas_set_threads(env.threads);
 	SF_PG_CHECK(xgb_mlp_fit(&env, &p, x, y, (size_t) st->n_rows, (uint32_t) st->n_cols, &m),
 				&env, "xgb_mlp_train");
+	SfProgressFinish(&progress);
+	p.xgb.verbose = xgb_user.verbose;
+	p.xgb.verbose_every = xgb_user.verbose_every;
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(xgb_mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "xgb_mlp_train");
 	MemoryContextSwitchTo(old);

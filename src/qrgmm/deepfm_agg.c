@@ -36,6 +36,7 @@
 #include "deepfm_pg.h"
 #include "mlp_pg.h"				/* SfJsonbHasKey */
 #include "sf_rowstore_pg.h"
+#include "sf_progress_pg.h"
 
 /*
  * Interrupt callback that reports a pending cancel without throwing, so the
@@ -179,6 +180,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	MemoryContext fitcxt;
 	MemoryContext old;
 	sf_env		env;
+	SfProgressState progress;
 	deepfm_model *model;
 	sf_buf		b;
 	bytea	   *result;
@@ -204,12 +206,14 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	SfEnvInit(&env, fitcxt);
 	env.interrupt.check = DeepfmInterruptNoThrow;
 	env.interrupt.ctx = NULL;
+	SfProgressStart(&env, &progress, "qrgmm_deepfm_train", params.verbose);
 	/* the store's float32 rows as they are: the core sorts them into its own double copy */
 	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,
 						 (uint32_t) (st->n_cols - st->n_cat), (uint32_t) st->n_cat, &model);
 	if (fst == SF_ECANCEL)
 		CHECK_FOR_INTERRUPTS();
 	SF_PG_CHECK(fst, &env, "qrgmm_deepfm_train");
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(deepfm_encode(&env, model, &b), &env, "qrgmm_deepfm_train");
 	MemoryContextSwitchTo(old);

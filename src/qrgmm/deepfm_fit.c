@@ -74,6 +74,8 @@ static const sf_param_spec deepfm_specs[] = {
 	"threads sharing each batch's shards (and the refit's levels), 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
+	{"verbose", SF_PT_BOOL, offsetof(deepfm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the epoch, the losses and the time left", 1},
 };
 
 const sf_param_table deepfm_params_table = {
@@ -734,6 +736,7 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 		model->log_train[epoch - 1] = (float) tl;
 		model->log_val[epoch - 1] = (float) vl;
 		model->epochs_run = (uint32_t) epoch;
+		sf_progress_report(env, "epoch", epoch, params.epochs, early, "loss", tl, vl);
 		if (!early)
 		{
 			model->best_epoch = (uint32_t) epoch;

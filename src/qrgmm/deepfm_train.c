@@ -180,7 +180,7 @@ deepfm_trainer_step(const deepfm_trainer *tc, const deepfm_model *model, const d
 	/* each shard writes only its own job and scratch: any schedule gives the same floats */
 	memset(&penv, 0, sizeof(penv));
 	penv.threads = T;
-	(void) sf_pool_run(&penv, SF_POOL_SHORT, n, shard_task, jobs);
+	(void) sf_pool_run(&penv, SF_POOL_SHORT, n, shard_task, jobs, NULL);
 
 	/* sum in shard order: the same floats whatever ran where */
 	for (s = 0; s < n; s++)

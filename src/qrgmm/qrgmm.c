@@ -56,6 +56,8 @@ static const sf_param_spec qrgmm_specs[] = {
 	"seed stored in the model"},
 	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
 		sf_tail_rule_names, NULL, SF_TAIL_PARAM_DOC},
+	{"verbose", SF_PT_BOOL, offsetof(sf_qrgmm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the levels fitted and the time left", 1},
 };
 
 const sf_param_table sf_qrgmm_param_table = {

@@ -31,6 +31,7 @@
 #include "scfrisk/sf_blas.h"
 #include "scfrisk_pg.h"
 #include "sf_rowstore_pg.h"
+#include "sf_progress_pg.h"
 
 /*
  * Interrupt callback for the fit that reports a pending cancel or
@@ -118,6 +119,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	MemoryContext fitcxt;
 	MemoryContext old;
 	sf_env		env;
+	SfProgressState progress;
 	sf_qrgmm_model *model;
 	sf_buf		b;
 	bytea	   *result;
@@ -138,6 +140,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	SfEnvInit(&env, fitcxt);
 	env.interrupt.check = QrgmmInterruptNoThrow;
 	env.interrupt.ctx = NULL;
+	SfProgressStart(&env, &progress, "qrgmm_train", params.verbose);
 
 	/*
 	 * Parallelism comes from the level threads (scfrisk.threads); BLAS runs
@@ -158,6 +161,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 		if (fst == SF_ECANCEL)
 			CHECK_FOR_INTERRUPTS();
 		SF_PG_CHECK(fst, &env, "qrgmm_train");
+		SfProgressFinish(&progress);
 	}
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(sf_qrgmm_encode(&env, model, &b), &env, "qrgmm_train");

@@ -19,6 +19,7 @@
  * the PostgreSQL wrapper passes a non-throwing one for this reason and
  * processes the interrupt afterwards.
  */
+#include <math.h>
 #include <string.h>
 
 #include "scfrisk/quantreg.h"
@@ -84,6 +85,18 @@ chain_task(void *ctx, int chain, int worker, sf_env *env)
 	return fit_chain(r->job, env, s->work, s->beta, s->prev, chain);
 }
 
+/* Progress: 'chains' chains fitted, reported as levels. */
+static void
+report_levels(void *ctx, sf_env *env, int chains)
+{
+	const qrgmm_levels_job *job = ((level_region *) ctx)->job;
+	int			levels = chains * QRGMM_CHAIN;
+
+	if (levels > job->m - 1)
+		levels = job->m - 1;
+	sf_progress_report(env, "level", levels, job->m - 1, 0, NULL, NAN, NAN);
+}
+
 static sf_status
 alloc_slot(sf_env *env, const qrgmm_levels_job *job, level_slot *s)
 {
@@ -121,7 +134,7 @@ qrgmm_fit_levels(sf_env *env, const qrgmm_levels_job *job)
 	for (i = 0; i < nw && st == SF_OK; i++)
 		st = alloc_slot(env, job, &r.slots[i]);
 	if (st == SF_OK)
-		st = sf_pool_run(env, SF_POOL_LONG, n_chains, chain_task, &r);
+		st = sf_pool_run(env, SF_POOL_LONG, n_chains, chain_task, &r, report_levels);
 	for (i = 0; i < nw; i++)
 	{
 		sf_qr_work_free(env, r.slots[i].work);

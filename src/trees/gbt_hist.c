@@ -61,7 +61,7 @@ gbt_parallel(sf_env *env, int n_tasks, gbt_task_fn fn, void *ctx)
 	gbt_region	g = {fn, ctx};
 
 	/* the tasks cannot fail, so neither can the region */
-	(void) sf_pool_run(env, SF_POOL_SHORT, n_tasks, gbt_task, &g);
+	(void) sf_pool_run(env, SF_POOL_SHORT, n_tasks, gbt_task, &g, NULL);
 }
 
 /* ------------------------------------------------------------ quantisation */

@@ -153,6 +153,33 @@ SF_TEST(test_key_list)
 	SF_OK(strlen(buf) < 10, "key list truncates safely");
 }
 
+/* A transient entry (a run-time switch) is accepted but never written to the model. */
+static const sf_param_spec switch_specs[] = {
+	{"verbose", SF_PT_BOOL, offsetof(demo_params, verbose), 0, 0, 1, 0, 0, NULL, NULL, "notices", 1},
+	{"eta", SF_PT_DOUBLE, offsetof(demo_params, eta), 0.3, 0, 1, 1, 0, NULL, NULL, "learning rate"},
+	{"seed", SF_PT_INT64, offsetof(demo_params, seed), 0, 0, 9.2e18, 0, 0, NULL, NULL, "seed"},
+};
+static const sf_param_table switch_table = {"switch_train", switch_specs, 3, NULL};
+
+SF_TEST(test_transient)
+{
+	demo_params p;
+	sf_buf		b;
+	char		buf[64];
+
+	sf_params_defaults(&switch_table, &p);
+	SF_OK(sf_params_set_bool(&env, sf_params_find(&switch_table, "verbose", 7), &p, "verbose", 1) == SF_OK &&
+		  p.verbose == 1, "a transient key is accepted and set");
+	sf_buf_init(&b, &env);
+	sf_params_to_json(&switch_table, &p, &b);
+	sf_buf_put_u8(&b, 0);
+	SF_OK(strcmp((char *) b.data, "{\"eta\": 0.3, \"seed\": 0}") == 0,
+		  "canonical JSON leaves the transient key out (first entry too): %s", (char *) b.data);
+	sf_buf_free(&b);
+	sf_params_key_list(&switch_table, buf, sizeof(buf));
+	SF_OK(strcmp(buf, "verbose, eta, seed") == 0, "the key list still names it: %s", buf);
+}
+
 int
 main(void)
 {
@@ -160,5 +187,6 @@ main(void)
 	SF_RUN(test_defaults_and_json);
 	SF_RUN(test_setters);
 	SF_RUN(test_key_list);
+	SF_RUN(test_transient);
 	return sf_test_done();
 }

@@ -37,6 +37,17 @@ count_task(void *ctx, int task, int worker, sf_env *env)
 	return SF_OK;
 }
 
+static int	progress_max;
+static int	progress_calls;
+
+static void
+count_progress(void *ctx, sf_env *env, int done)
+{
+	if (done > progress_max)
+		progress_max = done;
+	progress_calls++;
+}
+
 static sf_status
 alloc_task(void *ctx, int task, int worker, sf_env *env)
 {
@@ -67,8 +78,12 @@ SF_TEST(test_every_task_once)
 			env.threads = threads;
 			c->slots = sf_pool_workers(&env, N_TASKS);
 			c->fail_at = -1;
-			SF_OK(sf_pool_run(&env, (sf_pool_mode) mode, N_TASKS, count_task, c) == SF_OK,
+			progress_max = progress_calls = 0;
+			SF_OK(sf_pool_run(&env, (sf_pool_mode) mode, N_TASKS, count_task, c, count_progress) == SF_OK,
 				  "mode %d, %d threads: the region succeeds", mode, threads);
+			SF_OK(progress_calls > 0 && progress_max == N_TASKS,
+				  "mode %d, %d threads: progress reported up to every task (%d calls, max %d)", mode,
+				  threads, progress_calls, progress_max);
 			for (t = 0; t < N_TASKS; t++)
 				once &= atomic_load(&c->runs[t]) == 1;
 			SF_OK(once, "mode %d, %d threads: every task ran exactly once", mode, threads);
@@ -92,7 +107,7 @@ SF_TEST(test_first_failure_stops)
 		env.threads = threads;
 		c->slots = sf_pool_workers(&env, N_TASKS);
 		c->fail_at = 10;
-		st = sf_pool_run(&env, SF_POOL_SHORT, N_TASKS, count_task, c);
+		st = sf_pool_run(&env, SF_POOL_SHORT, N_TASKS, count_task, c, NULL);
 		SF_OK(st == SF_EDATA, "%d threads: the failing task's status comes back (%d)", threads, (int) st);
 		SF_OK(env.msg && strstr(env.msg, "task 10 refused") != NULL, "%d threads: with its message (%s)",
 			  threads, env.msg ? env.msg : "none");
@@ -113,7 +128,7 @@ SF_TEST(test_workers_cannot_allocate)
 	sf_env_init_malloc(&env);
 	env.threads = 4;
 	c->slots = sf_pool_workers(&env, 64);
-	SF_OK(sf_pool_run(&env, SF_POOL_SHORT, 64, alloc_task, c) == SF_OK, "allocating tasks ran");
+	SF_OK(sf_pool_run(&env, SF_POOL_SHORT, 64, alloc_task, c, NULL) == SF_OK, "allocating tasks ran");
 	SF_OK(!atomic_load(&c->alloc_ok), "a worker's allocation fails (returns NULL)");
 	free(c);
 }
@@ -147,7 +162,7 @@ SF_TEST(test_long_region_canceled)
 	sf_env_init_malloc(&env);
 	env.threads = 2;
 	env.interrupt.check = host_cancel_after_ten;
-	SF_OK(sf_pool_run(&env, SF_POOL_LONG, 8, long_task, &finished) == SF_ECANCEL,
+	SF_OK(sf_pool_run(&env, SF_POOL_LONG, 8, long_task, &finished, NULL) == SF_ECANCEL,
 		  "a long region ends with SF_ECANCEL when the host interrupts");
 	SF_OK(host_polls >= 10, "the calling thread polled the host (%d times)", host_polls);
 	SF_OK(atomic_load(&finished) == 0, "no task ran to its end: the running ones saw the cancel, "
