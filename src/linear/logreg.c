@@ -28,6 +28,8 @@ static const sf_param_spec logreg_specs[] = {
 	"Newton iterations"},
 	{"tol", SF_PT_DOUBLE, offsetof(logreg_params, tol), 1e-10, 0, 1, 1, 0, NULL, NULL,
 	"stop when the largest gradient element is at most tol * max(1, C n)"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(logreg_params, feature_names), 0, 0, LOGREG_MAX_FEATURES, 0, 0, NULL, NULL,
+	"names of the features, one per element of the features array"},
 };
 
 const sf_param_table logreg_params_table = {
