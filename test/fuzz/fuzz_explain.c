@@ -5,7 +5,8 @@
  *	  input is copied with its header's payload length and CRC-32C recomputed
  *	  (sf_fuzz.h).  Any byte string must decode or be refused with a message;
  *	  a decoded gbt or logreg model must explain a row of zeros and one with
- *	  a NaN without crashing, and its contributions must add up to its margin.
+ *	  a NaN without crashing, and, when its covers add up as training makes
+ *	  them, its contributions must add up to its margin.
  *	  (The network kinds' Shapley values cost coalitions x background rows
  *	  per input; their decoders are fuzzed by fuzz_mlp and fuzz_xgb_mlp.)
  */
@@ -20,6 +21,42 @@
 #include "sf_fuzz.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Covers as training makes them: every split's children share its cover
+ * and none is a vanishing fraction of it.  Additivity is exact in real
+ * arithmetic for any covers, but covers that do not add up (as mutated
+ * bytes give) make TreeSHAP divide by fractions near zero, so rounding,
+ * not the method, decides the sum (XGBoost's float32 code alike).
+ */
+static int
+covers_consistent(const gbt_model *m)
+{
+	int32_t		t,
+				k;
+
+	for (t = 0; t < m->n_trees; t++)
+	{
+		const gbt_tree *tr = &m->trees[t];
+
+		for (k = 0; k < tr->n_nodes; k++)
+		{
+			float		h = tr->sum_hess[k];
+
+			if (!(h > 0) || !isfinite(h) || !isfinite(tr->split_cond[k]) || fabsf(tr->split_cond[k]) > 1e6f)
+				return 0;
+			if (tr->left[k] >= 0)
+			{
+				float		l = tr->sum_hess[tr->left[k]],
+							r = tr->sum_hess[tr->right[k]];
+
+				if (!(l >= 1e-3f * h) || !(r >= 1e-3f * h) || fabsf(l + r - h) > 1e-4f * h)
+					return 0;
+			}
+		}
+	}
+	return 1;
+}
 
 static void
 explain_gbt(sf_env *env, const uint8_t *buf, size_t size)
@@ -38,19 +75,9 @@ explain_gbt(sf_env *env, const uint8_t *buf, size_t size)
 	{
 		for (j = 0; j <= m->n_features; j++)
 			s += phi[j];
-		/* finite trees with positive covers: the sum is the float32 margin */
-		if (isfinite(s) && fabs(s - gbt_predict_margin(m, x)) > 1e-3 * (1 + fabs(s)))
-		{
-			int			positive = 1;
-			int32_t		t,
-						k;
-
-			for (t = 0; t < m->n_trees; t++)
-				for (k = 0; k < m->trees[t].n_nodes; k++)
-					positive &= m->trees[t].sum_hess[k] > 0 && isfinite(m->trees[t].split_cond[k]);
-			if (positive)
-				abort();
-		}
+		/* trees as training makes them: the sum is the float32 margin */
+		if (isfinite(s) && covers_consistent(m) && fabs(s - gbt_predict_margin(m, x)) > 1e-3 * (1 + fabs(s)))
+			abort();
 	}
 	if (m->n_features > 0)
 		x[0] = NAN;
