@@ -19,10 +19,12 @@ extern const char *const *SfFeatureNamesParam(const sf_str_list *names, int widt
 											  const char *what, const char *key);
 
 /*
- * The model bytes of b as a bytea, with bg added as the background section
- * (sf_container_add_section); errors name 'what'.
+ * The model bytes of b as a bytea with optional common sections added
+ * (sf_container_add_section): the feature names (n strings, when names is
+ * not NULL) for encoders that do not write them, and the background sample
+ * (when bg is not NULL).  Errors name 'what'.
  */
-extern bytea *SfBufToByteaWithBackground(sf_env *env, const sf_buf *b, const sf_background *bg,
-										 const char *what);
+extern bytea *SfBufToByteaWithSections(sf_env *env, const sf_buf *b, const char *const *names,
+									   uint32 n, const sf_background *bg, const char *what);
 
 #endif							/* SCFRISK_EXPLAIN_PG_H */

@@ -36,23 +36,55 @@ SfFeatureNamesParam(const sf_str_list *names, int width, const char *what, const
 	return (const char *const *) names->v;
 }
 
-bytea *
-SfBufToByteaWithBackground(sf_env *env, const sf_buf *b, const sf_background *bg,
-						   const char *what)
+/* Add one common section with the body in sec to the bytes in *cur. */
+static void
+AddSection(sf_env *env, sf_buf *cur, uint16_t tag, const sf_buf *sec, const char *what)
 {
-	sf_buf		sec,
-				out;
+	sf_buf		next;
+
+	SF_PG_CHECK(sf_buf_status(sec), env, what);
+	sf_buf_init(&next, env);
+	SF_PG_CHECK(sf_container_add_section(env, cur->data, cur->len, tag, sec->data, sec->len, &next),
+				env, what);
+	sf_buf_free(cur);
+	*cur = next;
+}
+
+bytea *
+SfBufToByteaWithSections(sf_env *env, const sf_buf *b, const char *const *names, uint32 n,
+						 const sf_background *bg, const char *what)
+{
+	sf_buf		cur,
+				sec;
 	bytea	   *r;
 
-	sf_buf_init(&sec, env);
-	sf_background_encode(bg, &sec);
-	SF_PG_CHECK(sf_buf_status(&sec), env, what);
-	sf_buf_init(&out, env);
-	SF_PG_CHECK(sf_container_add_section(env, b->data, b->len, SF_TAG_BACKGROUND,
-										 sec.data, sec.len, &out), env, what);
-	r = SfBufToBytea(&out);
-	sf_buf_free(&sec);
-	sf_buf_free(&out);
+	sf_buf_init(&cur, env);
+	sf_buf_put_bytes(&cur, b->data, b->len);
+	if (names != NULL)
+	{
+		uint32		j;
+
+		/* the section body of sf_section_put_names: count, then length-prefixed names */
+		sf_buf_init(&sec, env);
+		sf_buf_put_u32(&sec, n);
+		for (j = 0; j < n; j++)
+		{
+			sf_buf_put_u32(&sec, (uint32) strlen(names[j]));
+			sf_buf_put_bytes(&sec, names[j], strlen(names[j]));
+		}
+		AddSection(env, &cur, SF_TAG_FEATURE_NAMES, &sec, what);
+		sf_buf_free(&sec);
+	}
+	if (bg != NULL)
+	{
+		sf_buf_init(&sec, env);
+		sf_background_encode(bg, &sec);
+		AddSection(env, &cur, SF_TAG_BACKGROUND, &sec, what);
+		sf_buf_free(&sec);
+	}
+	SF_PG_CHECK(sf_buf_status(&cur), env, what);
+	r = SfBufToBytea(&cur);
+	sf_buf_free(&cur);
 	return r;
 }
 

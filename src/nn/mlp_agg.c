@@ -244,7 +244,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "mlp_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToByteaWithBackground(&env, &b, &bg, "mlp_train");
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "mlp_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }
@@ -280,7 +280,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(logreg_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "logreg_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToByteaWithBackground(&env, &b, &bg, "logreg_train");
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "logreg_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }

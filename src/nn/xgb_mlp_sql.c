@@ -104,7 +104,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(xgb_mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "xgb_mlp_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToByteaWithBackground(&env, &b, &bg, "xgb_mlp_train");
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "xgb_mlp_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }

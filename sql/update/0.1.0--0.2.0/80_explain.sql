@@ -37,6 +37,10 @@ COMMENT ON AGGREGATE scfrisk.logreg_train(float8[], float8, jsonb) IS
 'fits L2-regularised logistic regression (as scikit-learn LogisticRegression(C=...)); params: C, fit_intercept, max_iter, tol, feature_names';
 COMMENT ON AGGREGATE scfrisk.xgb_mlp_train(float8[], float8, jsonb) IS
 'trains the XGBoost-MLP hybrid: gradient-boosted trees on all features (params.xgb), keeps the features whose normalised importance (params.importance_type, default gain) is at least params.threshold (default 0.03), and trains an MLP (params.mlp) on them; params.feature_names names the features';
+COMMENT ON AGGREGATE scfrisk.qrgmm_train(float8[], float8, jsonb) IS
+'train a linear QRGMM model: exact quantile regressions of T(y) on the covariates at levels j/m (params: m, degree, transform, tol, max_iter, seed, feature_names)';
+COMMENT ON AGGREGATE scfrisk.qrgmm_deepfm_train(float8[], int[], float8, jsonb) IS
+'train a QRGMM DeepFM model: a quantile DeepFM network over numeric fields and categorical ids whose multi-output head gives the quantiles of T(y) at levels j/m (params: k, layers, m, epochs, batch_size, learning_rate, weight_decay, dropout, validation_share, patience, min_count, transform, threads, seed, feature_names)';
 
 -- The demo: the credit model carries feature names, and generate_demo_data
 -- creates the reason-codes view scfrisk_demo.seller_reason_codes (the same
