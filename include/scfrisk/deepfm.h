@@ -78,6 +78,7 @@ typedef struct deepfm_params
 	int			refit_m;		/* grid of the refit, 0 = min(1000, max(100, ceil(sqrt n))) */
 	int			threads;		/* training threads, 0 = the host's (scfrisk.threads) */
 	int64_t		seed;			/* split, initialisation, shuffles, dropout */
+	sf_str_list feature_names;	/* optional names: numeric then categorical fields */
 	int			verbose;		/* report each epoch (env->progress); not stored */
 } deepfm_params;
 

@@ -24,6 +24,7 @@ typedef struct logreg_params
 	int			fit_intercept;	/* learn an unpenalised intercept */
 	int			max_iter;		/* Newton iterations */
 	double		tol;			/* stop when max |gradient| <= tol * max(1, C n) */
+	sf_str_list feature_names;	/* optional names, one per feature */
 	int			verbose;		/* report each iteration (env->progress); not stored */
 } logreg_params;
 

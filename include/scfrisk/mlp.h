@@ -46,6 +46,7 @@ typedef struct mlp_params
 	double		scale_pos_weight;	/* extra weight of positive rows */
 	int			missing_indicator;	/* add 0/1 inputs for features with missing values */
 	int64_t		seed;			/* seed of splits, initialisation, shuffles, dropout */
+	sf_str_list feature_names;	/* optional names, one per feature (mlp_train) */
 	int			verbose;		/* report each epoch (env->progress); not stored */
 } mlp_params;
 

@@ -52,6 +52,7 @@ typedef struct sf_qrgmm_params
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
 	int			tail;			/* sf_tail_rule: index into {"flat", "linear"} */
+	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
 

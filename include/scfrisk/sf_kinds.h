@@ -17,6 +17,8 @@
 #include "scfrisk/sf_container.h"
 #include "scfrisk/sf_qcurve.h"
 
+struct sf_background;
+
 typedef struct sf_kind
 {
 	uint16_t	tag;			/* sf_model_kind, the header's kind field */
@@ -38,6 +40,15 @@ typedef struct sf_kind
 	double		(*predict) (const void *model, const double *x);
 	/* Quantile curve at covariates x into *out; NULL for classifiers. */
 	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
+	/*
+	 * Contributions of x's features to its margin into phi (n_features + 1,
+	 * bias last) and their standard errors into se (NULL allowed; 0 for
+	 * exact methods), against the background sample bg where the method
+	 * needs one (sf_explain.h); NULL when the kind has no method.
+	 */
+	sf_status	(*explain) (sf_env *env, const void *model, const struct sf_background *bg,
+							const double *x, double *phi, double *se);
+	bool		explain_needs_background;	/* explain reads the background section */
 } sf_kind;
 
 /* Entry of a kind tag, or NULL when this build knows no such kind. */

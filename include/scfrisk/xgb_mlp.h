@@ -36,6 +36,7 @@ typedef struct xgb_mlp_params
 	mlp_params	mlp;			/* Stage II network (objective must be binary:logistic) */
 	int			importance_type;	/* gbt_importance_type that ranks the features */
 	double		threshold;		/* keep features with normalised importance >= this */
+	sf_str_list feature_names;	/* optional names (the same as xgb.feature_names if both given) */
 	int			verbose;		/* report both stages' progress; not stored */
 } xgb_mlp_params;
 

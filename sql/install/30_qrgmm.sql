@@ -48,7 +48,7 @@ CREATE AGGREGATE scfrisk.qrgmm_train(covariates float8[], y float8, params jsonb
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE scfrisk.qrgmm_train(float8[], float8, jsonb) IS
-'train a linear QRGMM model: exact quantile regressions of T(y) on the covariates at levels j/m (params: m, degree, transform, tol, max_iter, seed)';
+'train a linear QRGMM model: exact quantile regressions of T(y) on the covariates at levels j/m (params: m, degree, transform, tol, max_iter, seed, feature_names)';
 
 CREATE FUNCTION scfrisk.qrgmm_curve(model bytea, covariates float8[])
 RETURNS float8[]

@@ -52,7 +52,7 @@ CREATE AGGREGATE scfrisk.qrgmm_deepfm_train(numeric_fields float8[], categorical
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE scfrisk.qrgmm_deepfm_train(float8[], int[], float8, jsonb) IS
-'train a QRGMM DeepFM model: a quantile DeepFM network over numeric fields and categorical ids whose multi-output head gives the quantiles of T(y) at levels j/m (params: k, layers, m, epochs, batch_size, learning_rate, weight_decay, dropout, validation_share, patience, min_count, transform, threads, seed)';
+'train a QRGMM DeepFM model: a quantile DeepFM network over numeric fields and categorical ids whose multi-output head gives the quantiles of T(y) at levels j/m (params: k, layers, m, epochs, batch_size, learning_rate, weight_decay, dropout, validation_share, patience, min_count, transform, threads, seed, feature_names)';
 
 CREATE FUNCTION scfrisk.qrgmm_deepfm_covariates(model bytea, numeric_fields float8[], categorical_ids int[])
 RETURNS float8[]

@@ -236,6 +236,18 @@ BEGIN
 	SELECT seller_id, loan, pd, el, cvar, expected_profit FROM scfrisk_demo.risk_curve_result;
 	COMMENT ON VIEW scfrisk_demo.seller_risk_curve IS
 	'one row per seller and loan level: PD, EL, CVaR and expected profit of that loan (QRGMM sales model)';
+	-- adverse-action reasons (docs/explain.md): computed when read, per seller
+	CREATE VIEW scfrisk_demo.seller_reason_codes AS
+	SELECT r.seller_id, s.seller_code, r.credit_pd, r.recommended_loan, c.rank, c.name AS reason,
+		   c.value, c.contribution
+	FROM scfrisk_demo.risk_result r
+	JOIN scfrisk_demo.sellers s USING (seller_id)
+	JOIN scfrisk_demo.models m ON m.name = 'credit',
+		 LATERAL scfrisk.reason_codes(m.model,
+									  scfrisk.demo_credit_features(s.credit_features, s.log_past_sales,
+																   s.in_transit_value, r.recommended_loan)) c;
+	COMMENT ON VIEW scfrisk_demo.seller_reason_codes IS
+	'up to four reasons per seller: the credit model''s features that pushed its PD at the recommended loan up the most (scfrisk.reason_codes), with their values and log-odds contributions';
 
 	CREATE FUNCTION scfrisk_demo.refresh_risk() RETURNS jsonb LANGUAGE sql VOLATILE
 	RETURN scfrisk.demo_refresh_risk();
@@ -274,7 +286,11 @@ BEGIN
 		l.defaulted::int::float8,
 		'{"xgb": {"n_estimators": 100, "max_depth": 3, "eta": 0.1, "seed": 7},
 		  "importance_type": "gain", "threshold": 0.03,
-		  "mlp": {"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7}}')
+		  "mlp": {"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7},
+		  "feature_names": ["log_past_sales", "age_years", "rating", "uses_erp", "uses_platform_api",
+							"current_ratio", "quick_ratio", "debt_to_assets", "roa", "net_margin",
+							"log_inventory_turnover", "receivables_turnover", "revenue_growth", "cash_ratio",
+							"log_loan_to_sales", "log_loan_to_in_transit"]}')
 	INTO model
 	FROM scfrisk_demo.loans l JOIN scfrisk_demo.sellers s USING (seller_id)
 	WHERE s.seller_id <= 50000;	-- seller ids are random draws: a prefix is a random sample

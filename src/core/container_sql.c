@@ -26,6 +26,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "scfrisk/sf_explain.h"
 #include "scfrisk_pg.h"
 
 bytea *
@@ -192,6 +193,8 @@ SectionName(uint16 tag)
 			return "seed";
 		case SF_TAG_INFO:
 			return "info";
+		case SF_TAG_BACKGROUND:
+			return "background";
 	}
 	return "body";
 }

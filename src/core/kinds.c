@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scfrisk/sf_kinds.h"
+#include "scfrisk/sf_explain.h"
 #include "scfrisk/deepfm.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/logreg.h"
@@ -156,19 +157,19 @@ deepfm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *ou
 
 static const sf_kind kinds[] = {
 	{SF_KIND_GBT, "gbt", 1, "xgb_train", "docs/gbt.md", true,
-	gbt_kind_decode, gbt_kind_width, gbt_kind_predict, NULL},
+	gbt_kind_decode, gbt_kind_width, gbt_kind_predict, NULL, sf_explain_gbt, false},
 	{SF_KIND_MLP, "mlp", 1, "mlp_train", "docs/mlp.md", true,
-	mlp_kind_decode, mlp_kind_width, mlp_kind_predict, NULL},
+	mlp_kind_decode, mlp_kind_width, mlp_kind_predict, NULL, sf_explain_mlp, true},
 	{SF_KIND_XGB_MLP, "xgb_mlp", 1, "xgb_mlp_train", "docs/xgboost-mlp.md", true,
-	xgb_mlp_kind_decode, xgb_mlp_kind_width, xgb_mlp_kind_predict, NULL},
+	xgb_mlp_kind_decode, xgb_mlp_kind_width, xgb_mlp_kind_predict, NULL, sf_explain_xgb_mlp, true},
 	{SF_KIND_LOGREG, "logreg", 1, "logreg_train", "docs/mlp.md", false,
-	logreg_kind_decode, logreg_kind_width, logreg_kind_predict, NULL},
+	logreg_kind_decode, logreg_kind_width, logreg_kind_predict, NULL, sf_explain_logreg, true},
 	{SF_KIND_QRGMM_LINEAR, "qrgmm_linear", 1, "qrgmm_train", "docs/qrgmm.md", false,
-	qrgmm_kind_decode, qrgmm_kind_width, NULL, qrgmm_kind_curve},
+	qrgmm_kind_decode, qrgmm_kind_width, NULL, qrgmm_kind_curve, NULL, false},
 	/* qrgmm_deepfm_train takes categorical fields as int[] beside the numeric
 	 * covariates: not the registry's (float8[], float8, jsonb) shape */
 	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1, NULL, "docs/qrgmm-deepfm.md", false,
-	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve},
+	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve, NULL, false},
 };
 
 const sf_kind *

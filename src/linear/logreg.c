@@ -28,6 +28,8 @@ static const sf_param_spec logreg_specs[] = {
 	"Newton iterations"},
 	{"tol", SF_PT_DOUBLE, offsetof(logreg_params, tol), 1e-10, 0, 1, 1, 0, NULL, NULL,
 	"stop when the largest gradient element is at most tol * max(1, C n)"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(logreg_params, feature_names), 0, 0, LOGREG_MAX_FEATURES, 0, 0, NULL, NULL,
+	"names of the features, one per element of the features array"},
 	{"verbose", SF_PT_BOOL, offsetof(logreg_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the Newton iteration, the objective and the time left", 1},
 };

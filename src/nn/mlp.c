@@ -55,6 +55,8 @@ static const sf_param_spec mlp_specs[] = {
 	"add a 0/1 input per feature with missing training values"},
 	{"seed", SF_PT_INT64, offsetof(mlp_params, seed), 0, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(mlp_params, feature_names), 0, 0, NN_MAX_UNITS, 0, 0, NULL, NULL,
+	"names of the features, one per element of the features array"},
 	{"verbose", SF_PT_BOOL, offsetof(mlp_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the epoch, the losses and the time left", 1},
 };

@@ -32,6 +32,7 @@
 #include "scfrisk/mlp.h"
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/sf_rng.h"
+#include "explain_pg.h"
 #include "mlp_pg.h"
 #include "sf_progress_pg.h"
 
@@ -219,6 +220,8 @@ mlp_train_final(PG_FUNCTION_ARGS)
 				old;
 	mlp_params	p;
 	mlp_model	m;
+	sf_background bg;
+	const char *const *names;
 	sf_env		env;
 	SfProgressState progress;
 	sf_buf		b;
@@ -227,6 +230,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	double	   *y;
 
 	SfParseMlpParams(st->params, &p);
+	names = SfFeatureNamesParam(&p.feature_names, st->n_cols, "mlp_train", "feature_names");
 	if (p.objective == MLP_OBJ_BINARY)
 		SfRowsCheckBinary(st, "mlp_train");
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk mlp fit", ALLOCSET_DEFAULT_SIZES);
@@ -238,10 +242,13 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	sf_blas_set_threads(env.threads);
 	SF_PG_CHECK(mlp_fit_f32(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "mlp_train");
 	SfProgressFinish(&progress);
+	/* the rows explanations are measured against (docs/explain.md) */
+	SF_PG_CHECK(sf_background_sample(&env, NULL, x, (size_t) st->n_rows, (uint32_t) st->n_cols,
+									 (uint64_t) p.seed, &bg), &env, "mlp_train");
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(mlp_encode(&env, &m, &p, NULL, (uint64_t) st->n_rows, &b), &env, "mlp_train");
+	SF_PG_CHECK(mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "mlp_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "mlp_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }
@@ -255,6 +262,8 @@ logreg_train_final(PG_FUNCTION_ARGS)
 				old;
 	logreg_params p;
 	logreg_model m;
+	sf_background bg;
+	const char *const *names;
 	sf_env		env;
 	SfProgressState progress;
 	sf_buf		b;
@@ -263,6 +272,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 			   *y;
 
 	SfParseParams(st->params, &logreg_params_table, &p);
+	names = SfFeatureNamesParam(&p.feature_names, st->n_cols, "logreg_train", "feature_names");
 	SfRowsCheckBinary(st, "logreg_train");
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk logreg fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
@@ -271,10 +281,13 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	SfRowsCanonical(st, &x, &y, NULL);
 	SF_PG_CHECK(logreg_fit(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "logreg_train");
 	SfProgressFinish(&progress);
+	/* a linear margin is explained against the training means exactly */
+	SF_PG_CHECK(sf_background_mean(&env, x, (size_t) st->n_rows, (uint32_t) st->n_cols, &bg),
+				&env, "logreg_train");
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(logreg_encode(&env, &m, &p, NULL, (uint64_t) st->n_rows, &b), &env, "logreg_train");
+	SF_PG_CHECK(logreg_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "logreg_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "logreg_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }

@@ -26,6 +26,8 @@ static const sf_param_spec xgb_mlp_specs[] = {
 	"importance that ranks the features: weight, gain, total_gain, cover, total_cover"},
 	{"threshold", SF_PT_DOUBLE, offsetof(xgb_mlp_params, threshold), 0.03, 0, 1, 0, 0, NULL, NULL,
 	"keep features whose normalised importance is at least this"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(xgb_mlp_params, feature_names), 0, 0, GBT_MAX_FEATURES, 0, 0, NULL, NULL,
+	"names of the features, one per element of the features array (or xgb.feature_names)"},
 	{"verbose", SF_PT_BOOL, offsetof(xgb_mlp_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the trees' rounds and the network's epochs, losses and time left", 1},
 };
@@ -45,6 +47,19 @@ xgb_mlp_params_check(sf_env *env, const xgb_mlp_params *p)
 		return sf_fail(env, SF_EINVAL, "mlp.objective must be binary:logistic: the hybrid classifies default");
 	if ((st = gbt_params_check(env, &p->xgb)) != SF_OK)
 		return st;
+	if (p->mlp.feature_names.n > 0)
+		return sf_fail(env, SF_EINVAL,
+					   "mlp.feature_names is not used: give feature_names at the top level (one per feature)");
+	if (p->feature_names.n > 0 && p->xgb.feature_names.n > 0)
+	{
+		int			j,
+					same = p->feature_names.n == p->xgb.feature_names.n;
+
+		for (j = 0; same && j < p->feature_names.n; j++)
+			same = strcmp(p->feature_names.v[j], p->xgb.feature_names.v[j]) == 0;
+		if (!same)
+			return sf_fail(env, SF_EINVAL, "feature_names and xgb.feature_names differ: give one of them");
+	}
 	return mlp_params_check(env, &p->mlp);
 }
 

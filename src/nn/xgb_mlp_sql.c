@@ -17,6 +17,7 @@
 
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/xgb_mlp.h"
+#include "explain_pg.h"
 #include "mlp_pg.h"
 #include "sf_progress_pg.h"
 
@@ -92,19 +93,14 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	bytea	   *out;
 	double	   *x,
 			   *y;
-	const char *const *names = NULL;
+	const char *const *names;
+	sf_background bg;
 
 	ParseXgbMlpParams(st->params, &p);
 	SfRowsCheckBinary(st, "xgb_mlp_train");
-	if (p.xgb.feature_names.n > 0)
-	{
-		if (p.xgb.feature_names.n != st->n_cols)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("xgb_mlp_train: xgb.feature_names has %d names but the features have %d elements",
-							p.xgb.feature_names.n, st->n_cols)));
-		names = (const char *const *) p.xgb.feature_names.v;
-	}
+	names = SfFeatureNamesParam(&p.xgb.feature_names, st->n_cols, "xgb_mlp_train", "xgb.feature_names");
+	if (p.feature_names.n > 0)
+		names = SfFeatureNamesParam(&p.feature_names, st->n_cols, "xgb_mlp_train", "feature_names");
 	if (p.xgb.verbose)
 		p.xgb.progress = NoticeProgress;
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk xgb_mlp fit", ALLOCSET_DEFAULT_SIZES);
@@ -131,10 +127,13 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	SfProgressFinish(&progress);
 	p.xgb.verbose = xgb_user.verbose;
 	p.xgb.verbose_every = xgb_user.verbose_every;
+	/* the rows explanations are measured against (docs/explain.md) */
+	SF_PG_CHECK(sf_background_sample(&env, x, NULL, (size_t) st->n_rows, (uint32_t) st->n_cols,
+									 (uint64_t) p.mlp.seed, &bg), &env, "xgb_mlp_train");
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(xgb_mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "xgb_mlp_train");
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
+	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "xgb_mlp_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);
 }

@@ -33,6 +33,7 @@
 
 #include "scfrisk/deepfm.h"
 #include "scfrisk_pg.h"
+#include "explain_pg.h"
 #include "deepfm_pg.h"
 #include "mlp_pg.h"				/* SfJsonbHasKey */
 #include "sf_rowstore_pg.h"
@@ -185,6 +186,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	sf_buf		b;
 	bytea	   *result;
 	sf_status	fst;
+	const char *const *names;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "qrgmm_deepfm_train_final called in non-aggregate context");
@@ -199,6 +201,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_deepfm_train: no rows with non-NULL numeric, categorical and y")));
+	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_deepfm_train", "feature_names");
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm_deepfm fit",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -217,7 +220,8 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(deepfm_encode(&env, model, &b), &env, "qrgmm_deepfm_train");
 	MemoryContextSwitchTo(old);
-	result = SfBufToBytea(&b);
+	/* the encoder writes no names: added as the common section */
+	result = SfBufToByteaWithSections(&env, &b, names, (uint32) st->n_cols, NULL, "qrgmm_deepfm_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(result);
 }

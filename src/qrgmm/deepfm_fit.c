@@ -74,6 +74,8 @@ static const sf_param_spec deepfm_specs[] = {
 	"threads sharing each batch's shards (and the refit's levels), 0 = scfrisk.threads"},
 	{"seed", SF_PT_INT64, offsetof(deepfm_params, seed), 42, 0, 9.2e18, 0, 0, NULL, NULL,
 	"seed of the split, initialisation, shuffles and dropout"},
+	{"feature_names", SF_PT_STR_LIST, offsetof(deepfm_params, feature_names), 0, 0, 4096, 0, 0, NULL, NULL,
+	"names of the fields, the numeric ones then the categorical ones"},
 	{"verbose", SF_PT_BOOL, offsetof(deepfm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the epoch, the losses and the time left", 1},
 };

@@ -56,6 +56,8 @@ static const sf_param_spec qrgmm_specs[] = {
 	"seed stored in the model"},
 	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_FLAT, 0, 0, 0, 0,
 		sf_tail_rule_names, NULL, SF_TAIL_PARAM_DOC},
+	{"feature_names", SF_PT_STR_LIST, offsetof(sf_qrgmm_params, feature_names), 0, 0, 4096, 0, 0, NULL, NULL,
+	"names of the covariates, one per element of the covariates array"},
 	{"verbose", SF_PT_BOOL, offsetof(sf_qrgmm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the levels fitted and the time left", 1},
 };

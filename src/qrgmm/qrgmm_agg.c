@@ -30,6 +30,7 @@
 #include "scfrisk/qrgmm.h"
 #include "scfrisk/sf_blas.h"
 #include "scfrisk_pg.h"
+#include "explain_pg.h"
 #include "sf_rowstore_pg.h"
 #include "sf_progress_pg.h"
 
@@ -123,6 +124,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	sf_qrgmm_model *model;
 	sf_buf		b;
 	bytea	   *result;
+	const char *const *names;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "qrgmm_train_final called in non-aggregate context");
@@ -133,6 +135,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_train: no rows with non-NULL covariates and y")));
+	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_train", "feature_names");
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm fit",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -166,7 +169,8 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(sf_qrgmm_encode(&env, model, &b), &env, "qrgmm_train");
 	MemoryContextSwitchTo(old);
-	result = SfBufToBytea(&b);
+	/* the encoder writes no names: added as the common section */
+	result = SfBufToByteaWithSections(&env, &b, names, (uint32) st->n_cols, NULL, "qrgmm_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(result);
 }

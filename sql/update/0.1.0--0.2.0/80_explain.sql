@@ -1,0 +1,281 @@
+-- Update 0.1.0 -> 0.2.0, part 80: per-row explanations and reason codes
+-- (issue 17), the same objects as sql/install/80_explain.sql.
+
+CREATE FUNCTION scfrisk.explain(model bytea, features float8[])
+RETURNS TABLE(feature int, name text, value float8, contribution float8)
+AS 'MODULE_PATHNAME', 'explain_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 17;
+COMMENT ON FUNCTION scfrisk.explain(bytea, float8[]) IS
+'contributions of each feature to the model''s margin (log-odds) for one row, plus a bias row (feature 0) so that they add up to the margin: TreeSHAP for gbt, exact linear for logreg, Shapley values against the stored background sample for mlp and xgb_mlp (docs/explain.md)';
+
+CREATE FUNCTION scfrisk.explain_array(model bytea, features float8[])
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'explain_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.explain_array(bytea, float8[]) IS
+'the contributions of scfrisk.explain as an array, one per feature then the bias (XGBoost pred_contribs layout), for bulk use';
+
+CREATE FUNCTION scfrisk.explain_std_error(model bytea, features float8[])
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'explain_std_error'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.explain_std_error(bytea, float8[]) IS
+'standard errors of the contributions of scfrisk.explain_array (0 for the exact methods; the Monte Carlo error of the permutation estimator of mlp and xgb_mlp models with more than 8 features in play)';
+
+CREATE FUNCTION scfrisk.reason_codes(model bytea, features float8[], k int DEFAULT 4,
+									 direction text DEFAULT 'adverse')
+RETURNS TABLE(rank int, feature int, name text, value float8, contribution float8)
+AS 'MODULE_PATHNAME', 'reason_codes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION scfrisk.reason_codes(bytea, float8[], int, text) IS
+'the at most k features whose contributions pushed this row''s score furthest towards default (direction adverse: largest positive contributions) or away from it (favorable: most negative), with names, values and contributions';
+
+-- The trainers' comments name their new feature_names parameter.
+COMMENT ON AGGREGATE scfrisk.mlp_train(float8[], float8, jsonb) IS
+'trains a multi-layer perceptron (standardised inputs, Adam, early stopping) on the rows; params: objective, hidden, activation, epochs, batch_size, learning_rate, weight_decay, dropout, early_stopping_rounds, validation_share, class_weight, scale_pos_weight, missing_indicator, seed, feature_names';
+COMMENT ON AGGREGATE scfrisk.logreg_train(float8[], float8, jsonb) IS
+'fits L2-regularised logistic regression (as scikit-learn LogisticRegression(C=...)); params: C, fit_intercept, max_iter, tol, feature_names';
+COMMENT ON AGGREGATE scfrisk.xgb_mlp_train(float8[], float8, jsonb) IS
+'trains the XGBoost-MLP hybrid: gradient-boosted trees on all features (params.xgb), keeps the features whose normalised importance (params.importance_type, default gain) is at least params.threshold (default 0.03), and trains an MLP (params.mlp) on them; params.feature_names names the features';
+COMMENT ON AGGREGATE scfrisk.qrgmm_train(float8[], float8, jsonb) IS
+'train a linear QRGMM model: exact quantile regressions of T(y) on the covariates at levels j/m (params: m, degree, transform, tol, max_iter, seed, feature_names)';
+COMMENT ON AGGREGATE scfrisk.qrgmm_deepfm_train(float8[], int[], float8, jsonb) IS
+'train a QRGMM DeepFM model: a quantile DeepFM network over numeric fields and categorical ids whose multi-output head gives the quantiles of T(y) at levels j/m (params: k, layers, m, epochs, batch_size, learning_rate, weight_decay, dropout, validation_share, patience, min_count, transform, threads, seed, feature_names)';
+
+-- The demo: the credit model carries feature names, and generate_demo_data
+-- creates the reason-codes view scfrisk_demo.seller_reason_codes (the same
+-- text as sql/install/50_demo.sql).
+CREATE OR REPLACE FUNCTION scfrisk.generate_demo_data(sellers int, seed bigint DEFAULT 42)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	result jsonb;
+	prev_level text;
+BEGIN
+	IF sellers IS NULL OR sellers < 10 OR sellers > 10000000 THEN
+		RAISE EXCEPTION 'generate_demo_data: sellers must be between 10 and 10000000, got %', sellers
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF seed IS NULL THEN
+		RAISE EXCEPTION 'generate_demo_data: seed must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RAISE NOTICE 'generate_demo_data: % sellers, seed %, into schema scfrisk_demo', sellers, seed;
+	-- quietly: CASCADE would list every object of the previous data set
+	prev_level := current_setting('client_min_messages');
+	PERFORM set_config('client_min_messages', 'warning', true);
+	DROP SCHEMA IF EXISTS scfrisk_demo CASCADE;
+	PERFORM set_config('client_min_messages', prev_level, true);
+	CREATE SCHEMA scfrisk_demo;
+	COMMENT ON SCHEMA scfrisk_demo IS 'scfrisk synthetic 3PL supply-chain-finance data (scfrisk.generate_demo_data)';
+
+	-- Fixed random tables of the sales law (methods/qrgmm_scf.md 8.2).
+	CREATE TABLE scfrisk_demo.segments AS
+	SELECT c AS category, k AS marketplace,
+		   0.3 * scfrisk.demo_normal(seed, 50, c) AS a_cat,
+		   0.2 * scfrisk.demo_normal(seed, 51, k) AS a_mkt,
+		   0.25 * scfrisk.demo_normal(seed, 52, c * 5 + k) AS a_cm
+	FROM generate_series(0, 9) c, generate_series(0, 4) k;
+	ALTER TABLE scfrisk_demo.segments ADD PRIMARY KEY (category, marketplace);
+
+	-- Sellers: profile, platform use, financial ratios, and the true sales law.
+	CREATE TABLE scfrisk_demo.sellers AS
+	WITH base AS (
+		SELECT s AS seller_id,
+			   floor(10 * scfrisk.demo_uniform(seed, 1, s))::int AS category,
+			   floor(5 * scfrisk.demo_uniform(seed, 2, s))::int AS marketplace,
+			   10 + scfrisk.demo_normal(seed, 3, s) AS h,
+			   0.5 + 7.5 * scfrisk.demo_uniform(seed, 4, s) AS age_years,
+			   3.5 + 1.5 * scfrisk.demo_uniform(seed, 5, s) AS rating,
+			   scfrisk.demo_normal(seed, 8, s) AS z_value
+		FROM generate_series(1, sellers) s),
+	law AS (
+		SELECT b.*, g.a_cat + g.a_mkt + g.a_cm AS a_seg, g.a_cm,
+			   0.9 * b.h + g.a_cat + g.a_mkt + g.a_cm
+				   + 0.25 * (b.rating - 4.25) * (b.age_years > 2)::int + 0.5 AS law_mu,
+			   0.25 + 0.15 * abs(g.a_cm) / 0.25 + 0.1 * (b.age_years <= 2)::int AS law_sigma
+		FROM base b JOIN scfrisk_demo.segments g USING (category, marketplace))
+	SELECT l.seller_id,
+		   'S' || lpad(l.seller_id::text, 7, '0') AS seller_code,
+		   l.category,
+		   (ARRAY['electronics', 'apparel', 'home', 'beauty', 'toys', 'sports', 'auto parts',
+				  'pet supplies', 'tools', 'books'])[l.category + 1] AS category_name,
+		   l.marketplace,
+		   (ARRAY['US', 'UK', 'DE', 'JP', 'AU'])[l.marketplace + 1] AS marketplace_name,
+		   round(l.age_years::numeric, 2)::float8 AS age_years,
+		   round(l.rating::numeric, 2)::float8 AS rating,
+		   scfrisk.demo_uniform(seed, 6, l.seller_id) < 0.25 + 0.3 * (l.age_years > 2)::int AS uses_erp,
+		   scfrisk.demo_uniform(seed, 7, l.seller_id) < 0.6 AS uses_platform_api,
+		   l.h AS log_past_sales,
+		   exp(l.h) AS past_period_sales,
+		   exp(l.h - 0.5 + 0.3 * l.z_value) AS in_transit_value,
+		   -- financial ratios: noisy signals of the seller's segment effect,
+		   -- volatility and stock level (XGBoost-MLP paper's ratio families)
+		   exp(0.35 + 0.8 * l.a_seg + 0.25 * scfrisk.demo_normal(seed, 10, l.seller_id)) AS current_ratio,
+		   1 / (1 + exp(-(-0.4 + 2.5 * (l.law_sigma - 0.35) - l.a_seg
+						 + 0.4 * scfrisk.demo_normal(seed, 11, l.seller_id)))) AS debt_to_assets,
+		   0.04 + 0.08 * l.a_seg + 0.02 * (l.rating - 4.25)
+			   + 0.02 * scfrisk.demo_normal(seed, 12, l.seller_id) AS roa,
+		   0.06 + 0.06 * l.a_seg + 0.02 * scfrisk.demo_normal(seed, 13, l.seller_id) AS net_margin,
+		   12 * exp(l.law_mu - (l.h - 0.5 + 0.3 * l.z_value)
+					+ 0.25 * scfrisk.demo_normal(seed, 14, l.seller_id)) AS inventory_turnover,
+		   exp(2.2 + 0.3 * scfrisk.demo_normal(seed, 15, l.seller_id)) AS receivables_turnover,
+		   0.1 * l.a_seg + 0.05 * (l.age_years <= 2)::int
+			   + 0.1 * scfrisk.demo_normal(seed, 16, l.seller_id) AS revenue_growth,
+		   exp(0.35 + 0.8 * l.a_seg) * 0.3 * exp(0.3 * scfrisk.demo_normal(seed, 17, l.seller_id)) AS cash_ratio,
+		   (ARRAY[25, 40, 60, 15, 120, 35, 80, 20, 200, 50])[l.category + 1]
+			   * exp(0.2 * scfrisk.demo_normal(seed, 18, l.seller_id)) AS unit_price,
+		   l.law_mu, l.law_sigma
+	FROM law l;
+	ALTER TABLE scfrisk_demo.sellers ADD PRIMARY KEY (seller_id);
+	ALTER TABLE scfrisk_demo.sellers ADD COLUMN quick_ratio float8;
+	UPDATE scfrisk_demo.sellers
+	SET quick_ratio = current_ratio * (0.55 + 0.2 * scfrisk.demo_uniform(seed, 19, seller_id));
+	ALTER TABLE scfrisk_demo.sellers ADD COLUMN credit_features float8[];
+	UPDATE scfrisk_demo.sellers
+	SET credit_features = ARRAY[log_past_sales, age_years, rating, uses_erp::int, uses_platform_api::int,
+								current_ratio, quick_ratio, debt_to_assets, roa, net_margin,
+								ln(inventory_turnover), receivables_turnover, revenue_growth, cash_ratio];
+	COMMENT ON COLUMN scfrisk_demo.sellers.law_mu IS 'ground truth: location of log monthly sales before the month effect (not for training)';
+	COMMENT ON COLUMN scfrisk_demo.sellers.law_sigma IS 'ground truth: scale of log monthly sales (not for training)';
+
+	-- Monthly sales of 2026: the 8.2 law with its seasonal term.
+	CREATE TABLE scfrisk_demo.sales_monthly AS
+	SELECT s.seller_id, m AS month, make_date(2026, m, 1) AS month_start,
+		   exp(s.law_mu + 0.15 * sin(2 * pi() * m / 12)
+			   + s.law_sigma * scfrisk.demo_normal(seed, 20, s.seller_id::bigint * 16 + m)) AS revenue,
+		   s.unit_price
+	FROM scfrisk_demo.sellers s, generate_series(1, 12) m;
+	ALTER TABLE scfrisk_demo.sales_monthly ADD COLUMN units int, ADD COLUMN orders int;
+	UPDATE scfrisk_demo.sales_monthly
+	SET units = greatest(1, round(revenue / unit_price))::int,
+		orders = greatest(1, round(revenue / unit_price
+								   / (1.2 + 1.5 * scfrisk.demo_uniform(seed, 21, seller_id::bigint * 16 + month))))::int;
+	ALTER TABLE scfrisk_demo.sales_monthly DROP COLUMN unit_price;
+	ALTER TABLE scfrisk_demo.sales_monthly ADD PRIMARY KEY (seller_id, month);
+
+	-- In-transit inventory: 1 to 3 shipments sharing the seller's in-transit value.
+	CREATE TABLE scfrisk_demo.shipments AS
+	WITH sh AS (
+		SELECT s.seller_id, j, s.in_transit_value, s.unit_price,
+			   0.2 + scfrisk.demo_uniform(seed, 41, s.seller_id::bigint * 4 + j) AS w,
+			   0.45 + 0.2 * scfrisk.demo_uniform(seed, 42, s.seller_id::bigint * 4 + j) AS cost_share,
+			   scfrisk.demo_uniform(seed, 43, s.seller_id::bigint * 4 + j) AS u_ship,
+			   scfrisk.demo_uniform(seed, 44, s.seller_id::bigint * 4 + j) AS u_arrive
+		FROM scfrisk_demo.sellers s,
+			 generate_series(1, 1 + floor(3 * scfrisk.demo_uniform(seed, 40, s.seller_id))::int) j),
+	n AS (SELECT sh.*, sum(w) OVER (PARTITION BY seller_id) AS wsum FROM sh)
+	SELECT seller_id * 4 + j AS shipment_id, seller_id,
+		   (ARRAY['sea', 'air', 'rail'])[1 + floor(3 * u_ship)::int] AS channel,
+		   date '2026-12-01' + floor(25 * u_ship)::int AS shipped_on,
+		   date '2026-12-01' + floor(25 * u_ship)::int + 10 + floor(35 * u_arrive)::int AS expected_arrival,
+		   greatest(1, round(in_transit_value * w / wsum / (unit_price * cost_share)))::int AS units,
+		   unit_price * cost_share AS unit_cost,
+		   unit_price AS unit_price
+	FROM n;
+	ALTER TABLE scfrisk_demo.shipments ADD COLUMN value float8;
+	UPDATE scfrisk_demo.shipments SET value = units * unit_cost;
+	ALTER TABLE scfrisk_demo.shipments ADD PRIMARY KEY (shipment_id);
+	-- the in-transit value is what the shipments hold
+	UPDATE scfrisk_demo.sellers s SET in_transit_value = v.value
+	FROM (SELECT seller_id, sum(value) AS value FROM scfrisk_demo.shipments GROUP BY seller_id) v
+	WHERE v.seller_id = s.seller_id;
+
+	-- Past loans of 2026: one month each, repaid from that month's sales.
+	CREATE TABLE scfrisk_demo.loans AS
+	WITH l AS (
+		SELECT s.seller_id, j,
+			   1 + floor(12 * scfrisk.demo_uniform(seed, 31, s.seller_id::bigint * 4 + j))::int AS month,
+			   s.in_transit_value * (0.3 + 0.5 * scfrisk.demo_uniform(seed, 32, s.seller_id::bigint * 4 + j)) AS amount
+		FROM scfrisk_demo.sellers s,
+			 generate_series(1, 1 + floor(3 * scfrisk.demo_uniform(seed, 30, s.seller_id))::int) j)
+	SELECT l.seller_id * 4 + l.j AS loan_id, l.seller_id, make_date(2026, l.month, 1) AS originated_on,
+		   l.month, l.amount, 0.02 AS rate, 1.02 * l.amount AS due,
+		   least(m.revenue, 1.02 * l.amount) AS repaid,
+		   m.revenue < 1.02 * l.amount AS defaulted,
+		   greatest(1.02 * l.amount - m.revenue, 0) AS loss
+	FROM l JOIN scfrisk_demo.sales_monthly m ON m.seller_id = l.seller_id AND m.month = l.month;
+	ALTER TABLE scfrisk_demo.loans ADD PRIMARY KEY (loan_id);
+
+	-- Models, policy, and the tables behind the views.
+	CREATE TABLE scfrisk_demo.models (name text PRIMARY KEY, model bytea NOT NULL,
+									  trained_at timestamptz NOT NULL DEFAULT now(), info jsonb);
+	CREATE TABLE scfrisk_demo.policy (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), policy jsonb NOT NULL,
+									  loan_levels int NOT NULL DEFAULT 20, forecast_month int NOT NULL DEFAULT 1);
+	INSERT INTO scfrisk_demo.policy (policy)
+	VALUES ('{"rate": 0.03, "fee": 0.005, "funding_rate": 0.005, "pd_limit": 0.02, "el_rate": 0.0015, "cvar_budget": 1500, "credit_line": 40000, "ltv_cap": 0.6}');
+	CREATE TABLE scfrisk_demo.risk_result (
+		seller_id int PRIMARY KEY, credit_pd float8, recommended_loan float8, binding_constraint text,
+		sales_pd float8, el float8, cvar float8, expected_profit float8, tail_resolved boolean,
+		limits jsonb, refreshed_at timestamptz);
+	CREATE TABLE scfrisk_demo.risk_curve_result (
+		seller_id int, loan float8, pd float8, el float8, cvar float8, expected_profit float8,
+		PRIMARY KEY (seller_id, loan));
+
+	CREATE VIEW scfrisk_demo.seller_risk AS
+	SELECT s.seller_id, s.seller_code, s.category_name, s.marketplace_name, s.in_transit_value,
+		   r.credit_pd, r.recommended_loan, r.binding_constraint, r.sales_pd, r.el, r.cvar,
+		   r.expected_profit, r.tail_resolved, r.refreshed_at
+	FROM scfrisk_demo.sellers s JOIN scfrisk_demo.risk_result r USING (seller_id);
+	COMMENT ON VIEW scfrisk_demo.seller_risk IS
+	'one row per seller: PD from the credit model at the recommended loan, the loan, its binding constraint, and the QRGMM risk at it';
+	CREATE VIEW scfrisk_demo.seller_risk_curve AS
+	SELECT seller_id, loan, pd, el, cvar, expected_profit FROM scfrisk_demo.risk_curve_result;
+	COMMENT ON VIEW scfrisk_demo.seller_risk_curve IS
+	'one row per seller and loan level: PD, EL, CVaR and expected profit of that loan (QRGMM sales model)';
+	-- adverse-action reasons (docs/explain.md): computed when read, per seller
+	CREATE VIEW scfrisk_demo.seller_reason_codes AS
+	SELECT r.seller_id, s.seller_code, r.credit_pd, r.recommended_loan, c.rank, c.name AS reason,
+		   c.value, c.contribution
+	FROM scfrisk_demo.risk_result r
+	JOIN scfrisk_demo.sellers s USING (seller_id)
+	JOIN scfrisk_demo.models m ON m.name = 'credit',
+		 LATERAL scfrisk.reason_codes(m.model,
+									  scfrisk.demo_credit_features(s.credit_features, s.log_past_sales,
+																   s.in_transit_value, r.recommended_loan)) c;
+	COMMENT ON VIEW scfrisk_demo.seller_reason_codes IS
+	'up to four reasons per seller: the credit model''s features that pushed its PD at the recommended loan up the most (scfrisk.reason_codes), with their values and log-odds contributions';
+
+	CREATE FUNCTION scfrisk_demo.refresh_risk() RETURNS jsonb LANGUAGE sql VOLATILE
+	RETURN scfrisk.demo_refresh_risk();
+	COMMENT ON FUNCTION scfrisk_demo.refresh_risk() IS
+	'train the sales and credit models, size every loan and refresh seller_risk and seller_risk_curve (scfrisk.demo_refresh_risk)';
+
+	ANALYZE scfrisk_demo.sellers, scfrisk_demo.sales_monthly, scfrisk_demo.shipments, scfrisk_demo.loans;
+	SELECT jsonb_build_object(
+		'schema', 'scfrisk_demo',
+		'sellers', (SELECT count(*) FROM scfrisk_demo.sellers),
+		'sales_months', (SELECT count(*) FROM scfrisk_demo.sales_monthly),
+		'shipments', (SELECT count(*) FROM scfrisk_demo.shipments),
+		'loans', (SELECT count(*) FROM scfrisk_demo.loans),
+		'default_rate', (SELECT round(avg(defaulted::int), 4) FROM scfrisk_demo.loans))
+	INTO result;
+	RETURN result;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION scfrisk.demo_train_credit_model()
+RETURNS bytea
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	model bytea;
+BEGIN
+	SELECT scfrisk.xgb_mlp_train(
+		scfrisk.demo_credit_features(s.credit_features, s.log_past_sales, s.in_transit_value, l.amount),
+		l.defaulted::int::float8,
+		'{"xgb": {"n_estimators": 100, "max_depth": 3, "eta": 0.1, "seed": 7},
+		  "importance_type": "gain", "threshold": 0.03,
+		  "mlp": {"hidden": [16, 8], "epochs": 150, "batch_size": 64, "learning_rate": 0.003, "weight_decay": 0.0001, "early_stopping_rounds": 15, "validation_share": 0.2, "seed": 7},
+		  "feature_names": ["log_past_sales", "age_years", "rating", "uses_erp", "uses_platform_api",
+							"current_ratio", "quick_ratio", "debt_to_assets", "roa", "net_margin",
+							"log_inventory_turnover", "receivables_turnover", "revenue_growth", "cash_ratio",
+							"log_loan_to_sales", "log_loan_to_in_transit"]}')
+	INTO model
+	FROM scfrisk_demo.loans l JOIN scfrisk_demo.sellers s USING (seller_id)
+	WHERE s.seller_id <= 50000;	-- seller ids are random draws: a prefix is a random sample
+	RETURN model;
+END
+$fn$;

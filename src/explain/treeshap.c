@@ -1,0 +1,243 @@
+/*
+ * treeshap.c
+ *	  Exact path-dependent TreeSHAP of gradient-boosted trees (Lundberg, Erion
+ *	  and Lee 2018, "Consistent individualized feature attribution for tree
+ *	  ensembles", algorithm 2), as XGBoost 1.7's RegTree::TreeShap computes
+ *	  pred_contribs.
+ *
+ * For each tree the contributions add up to the leaf x reaches minus the
+ * tree's expected value (the cover-weighted mean of its leaves); the bias
+ * is the base margin plus every tree's expected value.  The "hot" branch of
+ * a node is the one x follows (the default branch for a missing value); the
+ * cold branch is weighted by its share of the node's cover.  Arithmetic is
+ * in double (XGBoost's is float32), so the figures agree to about 1e-6.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "scfrisk/gbt.h"
+#include "scfrisk/sf_explain.h"
+
+/* One feature on the unique path from the root (XGBoost's PathElement). */
+typedef struct path_el
+{
+	int			feature;		/* -1 for the root's placeholder */
+	double		zero_fraction;	/* share of cover flowing this way */
+	double		one_fraction;	/* 1 when x flows this way, else 0 */
+	double		pweight;		/* permutation weight */
+} path_el;
+
+typedef struct shap_ctx
+{
+	const gbt_tree *t;
+	const double *x;
+	double	   *phi;
+} shap_ctx;
+
+static void
+extend_path(path_el *p, int depth, double zero, double one, int feature)
+{
+	int			i;
+
+	p[depth].feature = feature;
+	p[depth].zero_fraction = zero;
+	p[depth].one_fraction = one;
+	p[depth].pweight = depth == 0 ? 1.0 : 0.0;
+	for (i = depth - 1; i >= 0; i--)
+	{
+		p[i + 1].pweight += one * p[i].pweight * (i + 1) / (double) (depth + 1);
+		p[i].pweight = zero * p[i].pweight * (depth - i) / (double) (depth + 1);
+	}
+}
+
+static void
+unwind_path(path_el *p, int depth, int index)
+{
+	double		one = p[index].one_fraction;
+	double		zero = p[index].zero_fraction;
+	double		next = p[depth].pweight;
+	int			i;
+
+	for (i = depth - 1; i >= 0; i--)
+	{
+		if (one != 0)
+		{
+			double		tmp = p[i].pweight;
+
+			p[i].pweight = next * (depth + 1) / ((i + 1) * one);
+			next = tmp - p[i].pweight * zero * (depth - i) / (double) (depth + 1);
+		}
+		else
+			p[i].pweight = p[i].pweight * (depth + 1) / (zero * (depth - i));
+	}
+	for (i = index; i < depth; i++)
+	{
+		p[i].feature = p[i + 1].feature;
+		p[i].zero_fraction = p[i + 1].zero_fraction;
+		p[i].one_fraction = p[i + 1].one_fraction;
+	}
+}
+
+/* Total permutation weight of the path with element 'index' unwound. */
+static double
+unwound_sum(const path_el *p, int depth, int index)
+{
+	double		one = p[index].one_fraction;
+	double		zero = p[index].zero_fraction;
+	double		next = p[depth].pweight;
+	double		total = 0;
+	int			i;
+
+	for (i = depth - 1; i >= 0; i--)
+	{
+		if (one != 0)
+		{
+			double		tmp = next * (depth + 1) / ((i + 1) * one);
+
+			total += tmp;
+			next = p[i].pweight - tmp * zero * ((depth - i) / (double) (depth + 1));
+		}
+		else if (zero != 0)
+			total += (p[i].pweight / zero) / ((depth - i) / (double) (depth + 1));
+	}
+	return total;
+}
+
+/*
+ * Share of node k's cover that went to child c.  A node without cover
+ * (possible with min_child_weight 0) splits its weight evenly rather than
+ * dividing by zero.
+ */
+static double
+cover_share(const gbt_tree *t, int k, int c)
+{
+	double		w = t->sum_hess[k];
+
+	return w > 0 ? (double) t->sum_hess[c] / w : 0.5;
+}
+
+static void
+tree_shap(shap_ctx *s, int node, int depth, path_el *parent, double parent_zero,
+		  double parent_one, int parent_feature)
+{
+	const gbt_tree *t = s->t;
+	path_el    *p = parent + depth + 1;
+	int			hot,
+				cold,
+				index,
+				i;
+	uint32_t	f;
+	double		in_zero = 1,
+				in_one = 1;
+
+	memcpy(p, parent, sizeof(path_el) * (size_t) (depth + 1));
+	extend_path(p, depth, parent_zero, parent_one, parent_feature);
+
+	if (t->left[node] < 0)
+	{
+		for (i = 1; i <= depth; i++)
+		{
+			double		w = unwound_sum(p, depth, i);
+
+			s->phi[p[i].feature] += w * (p[i].one_fraction - p[i].zero_fraction) *
+				(double) t->split_cond[node];
+		}
+		return;
+	}
+
+	f = t->split_index[node];
+	if (isnan(s->x[f]))
+		hot = t->default_left[node] ? t->left[node] : t->right[node];
+	else
+		hot = (float) s->x[f] < t->split_cond[node] ? t->left[node] : t->right[node];
+	cold = hot == t->left[node] ? t->right[node] : t->left[node];
+
+	/* a feature split on again higher up: undo that split, redo it here */
+	for (index = 0; index <= depth; index++)
+		if (p[index].feature == (int) f)
+			break;
+	if (index != depth + 1)
+	{
+		in_zero = p[index].zero_fraction;
+		in_one = p[index].one_fraction;
+		unwind_path(p, depth, index);
+		depth--;
+	}
+	tree_shap(s, hot, depth + 1, p, cover_share(t, node, hot) * in_zero, in_one, (int) f);
+	tree_shap(s, cold, depth + 1, p, cover_share(t, node, cold) * in_zero, 0, (int) f);
+}
+
+/* Cover-weighted mean of the leaves below node k (XGBoost's node mean value). */
+static double
+node_mean(const gbt_tree *t, int k)
+{
+	int			l = t->left[k],
+				r = t->right[k];
+
+	if (l < 0)
+		return (double) t->split_cond[k];
+	if (!(t->sum_hess[k] > 0))
+		return 0.5 * (node_mean(t, l) + node_mean(t, r));
+	return (node_mean(t, l) * t->sum_hess[l] + node_mean(t, r) * t->sum_hess[r]) /
+		(double) t->sum_hess[k];
+}
+
+static int
+tree_depth(const gbt_tree *t, int k)
+{
+	int			a,
+				b;
+
+	if (t->left[k] < 0)
+		return 0;
+	a = tree_depth(t, t->left[k]);
+	b = tree_depth(t, t->right[k]);
+	return 1 + (a > b ? a : b);
+}
+
+sf_status
+sf_treeshap(sf_env *env, const gbt_model *m, const double *x, double *phi)
+{
+	path_el    *path = NULL;
+	size_t		cap = 0;
+	int32_t		i;
+
+	memset(phi, 0, sizeof(double) * (m->n_features + 1));
+	phi[m->n_features] = (double) m->base_margin;
+	for (i = 0; i < m->n_trees; i++)
+	{
+		const gbt_tree *t = &m->trees[i];
+		shap_ctx	s = {t, x, phi};
+		int			maxd = tree_depth(t, 0) + 2;
+		size_t		need = (size_t) maxd * (size_t) (maxd + 1) / 2;
+
+		if (need > cap)
+		{
+			sf_free(env, path);
+			path = sf_malloc(env, sizeof(path_el) * need);
+			if (path == NULL)
+				return sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP paths");
+			cap = need;
+		}
+		phi[m->n_features] += node_mean(t, 0);
+		tree_shap(&s, 0, 0, path, 1, 1, -1);
+		if (sf_interrupted(env))
+		{
+			sf_free(env, path);
+			return sf_fail(env, SF_ECANCEL, "explanation cancelled");
+		}
+	}
+	sf_free(env, path);
+	return SF_OK;
+}
+
+sf_status
+sf_explain_gbt(sf_env *env, const void *model, const sf_background *bg,
+			   const double *x, double *phi, double *se)
+{
+	const gbt_model *m = model;
+
+	if (se)
+		memset(se, 0, sizeof(double) * (m->n_features + 1));
+	return sf_treeshap(env, m, x, phi);
+}
