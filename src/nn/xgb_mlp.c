@@ -41,6 +41,15 @@ xgb_mlp_params_check(sf_env *env, const xgb_mlp_params *p)
 		return sf_fail(env, SF_EINVAL, "xgb.objective must be binary:logistic: the hybrid classifies default");
 	if (p->mlp.objective != MLP_OBJ_BINARY)
 		return sf_fail(env, SF_EINVAL, "mlp.objective must be binary:logistic: the hybrid classifies default");
+	/*
+	 * The hybrid scores with its MLP, which keeps no monotonicity: constrained
+	 * trees would only rank features, and the model would look monotone when
+	 * it is not.  Refused, so a scorecard that needs monotonicity uses xgb_train.
+	 */
+	if (p->xgb.monotone_constraints.n > 0)
+		return sf_fail(env, SF_EINVAL,
+					   "xgb.monotone_constraints is not supported: the hybrid scores with its MLP, "
+					   "which is not monotone; train with xgb_train for a monotone model");
 	if ((st = gbt_params_check(env, &p->xgb)) != SF_OK)
 		return st;
 	return mlp_params_check(env, &p->mlp);
