@@ -33,6 +33,7 @@
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/sf_rng.h"
 #include "mlp_pg.h"
+#include "governance_pg.h"
 
 bool
 SfJsonbHasKey(Jsonb *jb, const char *key)
@@ -239,7 +240,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "mlp_train"));
 }
 
 PG_FUNCTION_INFO_V1(logreg_train_final);
@@ -269,7 +270,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "logreg_train"));
 }
 
 /* ------------------------------------------------- partial dependence */

@@ -18,6 +18,7 @@
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/xgb_mlp.h"
 #include "mlp_pg.h"
+#include "governance_pg.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -107,7 +108,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_mlp_train"));
 }
 
 /* ------------------------------------------------------------ scoring */
