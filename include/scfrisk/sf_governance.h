@@ -61,8 +61,10 @@ extern double sf_scale_score(int scale, double s);
 
 /*
  * Distribution of n values v[i * stride] (NaN = missing): the distinct
- * finite values among the order statistics at k / n_q (k = 1 .. n_q - 1)
- * of the present values are the edges, the shares are counted.  Allocated
+ * finite values above the minimum among the order statistics at k / n_q
+ * (k = 1 .. n_q - 1) of the present values are the edges (the order
+ * statistic at k / n_q is the sorted value at index floor(k m / n_q) of m
+ * present values), the shares are counted.  Allocated
  * through env (sf_dist_free).
  */
 extern sf_status sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride,

@@ -356,11 +356,11 @@ sf_calib_table_bin(uint32_t n_bins, double p)
 	uint32_t	lo = 0,
 				hi = n_bins - 1;
 
-	/* inner edges k / n_bins as numpy's linspace; searchsorted side "left" */
+	/* inner edges k * (1 / n_bins), as numpy's linspace computes them; searchsorted side "left" */
 	while (lo < hi)
 	{
 		uint32_t	mid = lo + (hi - lo) / 2;
-		double		edge = (double) (mid + 1) / (double) n_bins;
+		double		edge = (double) (mid + 1) * (1.0 / (double) n_bins);
 
 		if (edge < p)
 			lo = mid + 1;

@@ -65,12 +65,17 @@ sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride, uint32_t n_
 		if (!isnan(v[i * stride]))
 			s[m++] = v[i * stride];
 	qsort(s, m, sizeof(double), cmp_double);
-	/* edges: distinct finite order statistics at k / n_q of the present values */
+	/*
+	 * edges: distinct finite order statistics at k / n_q of the present
+	 * values, above the minimum (an edge at the minimum would leave the first
+	 * bin empty in training, so any live value below it would weigh as a
+	 * whole bin's shift)
+	 */
 	for (k = 1; m > 0 && k < n_q; k++)
 	{
 		double		e = s[(size_t) ((double) k * (double) m / n_q)];
 
-		if (isfinite(e) && (ne == 0 || e > out->edges[ne - 1]))
+		if (isfinite(e) && e > s[0] && (ne == 0 || e > out->edges[ne - 1]))
 			out->edges[ne++] = e;
 	}
 	out->n_bins = ne + 1;

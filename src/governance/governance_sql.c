@@ -413,9 +413,9 @@ scfrisk_calibration_table_final(PG_FUNCTION_ARGS)
 	for (k = 0; k < cs->n_bins; k++)
 	{
 		appendStringInfo(&s, "%s{\"bin\": %d, \"lower\": ", k ? ", " : "", k + 1);
-		JsonNum(&s, (double) k / cs->n_bins);
+		JsonNum(&s, (double) k * (1.0 / cs->n_bins));
 		appendStringInfoString(&s, ", \"upper\": ");
-		JsonNum(&s, (double) (k + 1) / cs->n_bins);
+		JsonNum(&s, (double) (k + 1) * (1.0 / cs->n_bins));
 		appendStringInfo(&s, ", \"rows\": " UINT64_FORMAT ", \"mean_score\": ", cs->count[k]);
 		JsonNum(&s, mean_p[k]);
 		appendStringInfoString(&s, ", \"observed_rate\": ");

@@ -74,7 +74,7 @@ def decile_edges(v):
     out = []
     for k in range(1, 10):
         e = s[int(k * m / 10)]
-        if np.isfinite(e) and (not out or e > out[-1]):
+        if np.isfinite(e) and e > s[0] and (not out or e > out[-1]):
             out.append(e)
     return np.array(out)
 
