@@ -121,3 +121,12 @@ AS 'MODULE_PATHNAME', 'scfrisk_model_governance'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.model_governance(bytea) IS
 'the governance sections of a model: training distributions of score and features (drift) and the calibration map, null where absent';
+
+CREATE FUNCTION scfrisk.stability_band(stability_index float8)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN stability_index < 0.1 THEN 'stable'
+			WHEN stability_index < 0.25 THEN 'monitor'
+			ELSE 'shift' END;
+COMMENT ON FUNCTION scfrisk.stability_band(float8) IS
+'the usual reading of a PSI or CSI: below 0.1 stable, 0.1 to 0.25 monitor, 0.25 and above shift; conventions of credit scoring practice, not statistical thresholds';
