@@ -54,6 +54,11 @@ FROM c;
 SELECT bool_and(abs(scfrisk.predict(platt, f) - scfrisk.calibrated_score(platt, scfrisk.xgb_predict(platt, f))) = 0)
 	   AS predict_applies_the_map
 FROM c, g;
+-- psi reads raw scores: raw_score ignores the map, so the index is that of the uncalibrated model
+SELECT bool_and(scfrisk.raw_score(platt, f) = scfrisk.predict(model, f)) AS raw_is_uncalibrated,
+	   (SELECT scfrisk.psi(platt, scfrisk.raw_score(platt, f))->>'psi' FROM c, g WHERE f[1] >= 5)
+	   = (SELECT scfrisk.psi(model, scfrisk.predict(model, f))->>'psi' FROM m, g WHERE f[1] >= 5) AS same_psi
+FROM m, c, g;
 -- a second calibration replaces the first
 SELECT scfrisk.model_governance(scfrisk.calibrate(iso, f, y, 'platt'))->'calibration'->>'method' AS recalibrated
 FROM c, g GROUP BY iso;
@@ -92,3 +97,4 @@ SELECT pg_temp.err($$SELECT scfrisk.calibrate(model, ARRAY[1, 2], y, 'platt') FR
 SELECT pg_temp.err($$SELECT scfrisk.calibrate(r, f, y, 'platt')
 	FROM (SELECT scfrisk.xgb_train(f, y, '{"objective": "reg:squarederror", "n_estimators": 2}') AS r FROM g) s, g GROUP BY r$$);
 SELECT pg_temp.err($$SELECT scfrisk.calibrated_score(model, 2) FROM m$$);
+SELECT pg_temp.err($$SELECT scfrisk.raw_score(model, ARRAY[1]) FROM m$$);

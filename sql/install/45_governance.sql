@@ -24,7 +24,7 @@ CREATE AGGREGATE scfrisk.psi(model bytea, score float8) (
 	FINALFUNC = scfrisk.psi_final
 );
 COMMENT ON AGGREGATE scfrisk.psi(bytea, float8) IS
-'population stability index of live scores (as scfrisk.predict returns them) against the training score deciles stored in the model: {"psi", "rows", "bins": [{bin, lower, upper, expected, count, actual, contribution}]}; a NULL score counts as missing';
+'population stability index of live scores (as scfrisk.raw_score returns them; scfrisk.predict for a model without calibration) against the training score deciles stored in the model: {"psi", "rows", "bins": [{bin, lower, upper, expected, count, actual, contribution}]}; a NULL score counts as missing';
 
 CREATE FUNCTION scfrisk.csi_sfunc(internal, bytea, float8[])
 RETURNS internal
@@ -121,6 +121,13 @@ AS 'MODULE_PATHNAME', 'scfrisk_model_governance'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.model_governance(bytea) IS
 'the governance sections of a model: training distributions of score and features (drift) and the calibration map, null where absent';
+
+CREATE FUNCTION scfrisk.raw_score(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'scfrisk_raw_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.raw_score(bytea, float8[]) IS
+'the score of one row as the model''s kind computes it, without a calibration map: what psi compares with the training distribution (equal to scfrisk.predict for a model without calibration)';
 
 CREATE FUNCTION scfrisk.stability_band(stability_index float8)
 RETURNS text

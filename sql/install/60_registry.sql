@@ -375,7 +375,7 @@ BEGIN
 		-- against it, recorded with the metrics at each retrain (docs/governance.md)
 		sql := 'SELECT scfrisk.binary_metrics(q.label::float8, scfrisk.predict($2, q.features::float8[]), '
 			|| '($1 ->> ''threshold'')::float8) || pg_catalog.jsonb_build_object(''psi'', '
-			|| '(scfrisk.psi($2, scfrisk.predict($2, q.features::float8[])) ->> ''psi'')::float8) FROM ' || src;
+			|| '(scfrisk.psi($2, scfrisk.raw_score($2, q.features::float8[])) ->> ''psi'')::float8) FROM ' || src;
 	END IF;
 	RETURN scfrisk.registry_query_as(t.run_as, sql, val, model_bytes, NULL, NULL::jsonb);
 END

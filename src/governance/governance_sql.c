@@ -675,3 +675,39 @@ scfrisk_model_governance(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&o, '}');
 	PG_RETURN_DATUM(JsonbFromText(&o));
 }
+
+/*
+ * scfrisk.raw_score(model, features): the kind's own score of a row, without
+ * the calibration map scfrisk.predict applies: the scale the stored training
+ * distribution was taken on, so the score to give psi for a calibrated model.
+ */
+PG_FUNCTION_INFO_V1(scfrisk_raw_score);
+Datum
+scfrisk_raw_score(PG_FUNCTION_ARGS)
+{
+	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(0, 0, SF_HEADER_LEN);
+	sf_container c;
+	sf_env		env;
+	const sf_kind *k;
+	const void *model;
+	double	   *x;
+	double		r;
+	uint32		n;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
+										 VARSIZE(head) - VARHDRSZ, &c), &env, "raw_score");
+	k = SfKindOrError(c.kind, "raw_score");
+	if (k->predict == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("raw_score: models of kind %s have no row score", k->name)));
+	model = SfModelCacheGet(fcinfo, 0, k->decode, "raw_score");
+	n = k->n_features(model);
+	x = palloc(sizeof(double) * Max(n, 1));
+	SfGetFeatures(PG_GETARG_ARRAYTYPE_P(1), (int) n, x,
+				  k->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT, "features");
+	r = k->predict(model, x);
+	pfree(x);
+	PG_RETURN_FLOAT8(r);
+}

@@ -26,7 +26,7 @@ CREATE AGGREGATE scfrisk.psi(model bytea, score float8) (
 	FINALFUNC = scfrisk.psi_final
 );
 COMMENT ON AGGREGATE scfrisk.psi(bytea, float8) IS
-'population stability index of live scores (as scfrisk.predict returns them) against the training score deciles stored in the model: {"psi", "rows", "bins": [{bin, lower, upper, expected, count, actual, contribution}]}; a NULL score counts as missing';
+'population stability index of live scores (as scfrisk.raw_score returns them; scfrisk.predict for a model without calibration) against the training score deciles stored in the model: {"psi", "rows", "bins": [{bin, lower, upper, expected, count, actual, contribution}]}; a NULL score counts as missing';
 
 CREATE FUNCTION scfrisk.csi_sfunc(internal, bytea, float8[])
 RETURNS internal
@@ -124,6 +124,13 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.model_governance(bytea) IS
 'the governance sections of a model: training distributions of score and features (drift) and the calibration map, null where absent';
 
+CREATE FUNCTION scfrisk.raw_score(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'scfrisk_raw_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.raw_score(bytea, float8[]) IS
+'the score of one row as the model''s kind computes it, without a calibration map: what psi compares with the training distribution (equal to scfrisk.predict for a model without calibration)';
+
 CREATE FUNCTION scfrisk.stability_band(stability_index float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -163,7 +170,7 @@ BEGIN
 		-- against it, recorded with the metrics at each retrain (docs/governance.md)
 		sql := 'SELECT scfrisk.binary_metrics(q.label::float8, scfrisk.predict($2, q.features::float8[]), '
 			|| '($1 ->> ''threshold'')::float8) || pg_catalog.jsonb_build_object(''psi'', '
-			|| '(scfrisk.psi($2, scfrisk.predict($2, q.features::float8[])) ->> ''psi'')::float8) FROM ' || src;
+			|| '(scfrisk.psi($2, scfrisk.raw_score($2, q.features::float8[])) ->> ''psi'')::float8) FROM ' || src;
 	END IF;
 	RETURN scfrisk.registry_query_as(t.run_as, sql, val, model_bytes, NULL, NULL::jsonb);
 END
