@@ -80,14 +80,16 @@ typedef struct ModelId
 } ModelId;
 
 static void
-SameModel(ModelId *id, bool first, bytea *model, const char *what)
+SameModel(ModelId *id, bool first, FunctionCallInfo fcinfo, int argno, const char *what)
 {
+	/* the header only: a model stored out of line is not fetched whole per row */
+	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(argno, 0, SF_HEADER_LEN);
 	sf_container c;
 	sf_env		env;
 
 	SfEnvInit(&env, CurrentMemoryContext);
-	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA_ANY(model),
-										 VARSIZE_ANY_EXHDR(model), &c), &env, what);
+	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
+										 VARSIZE(head) - VARHDRSZ, &c), &env, what);
 	if (first)
 	{
 		id->payload_len = c.payload_len;
@@ -98,6 +100,8 @@ SameModel(ModelId *id, bool first, bytea *model, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model differs between rows", what),
 				 errhint("Pass one model to the aggregate, for example from a scalar subquery, or GROUP BY the model.")));
+	if ((Pointer) head != DatumGetPointer(PG_GETARG_DATUM(argno)))
+		pfree(head);
 }
 
 /*
@@ -198,7 +202,7 @@ DriftStart(FunctionCallInfo fcinfo, bool per_feature, const char *what)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s: model is NULL", what)));
 	model = PG_GETARG_BYTEA_PP(1);
-	SameModel(&ds->id, true, model, what);
+	SameModel(&ds->id, true, fcinfo, 1, what);
 	LoadDrift(model, cxt, &ds->d, what);
 	if (!per_feature)
 		ds->counts = palloc0(sizeof(uint64) * (ds->d.score.n_bins + 1));
@@ -235,7 +239,7 @@ scfrisk_psi_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("psi: model is NULL")));
 	else
-		SameModel(&ds->id, false, PG_GETARG_BYTEA_PP(1), "psi");
+		SameModel(&ds->id, false, fcinfo, 1, "psi");
 	if (!PG_ARGISNULL(2))
 	{
 		double		score = PG_GETARG_FLOAT8(2);
@@ -284,7 +288,7 @@ scfrisk_csi_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("csi: model is NULL")));
 	else
-		SameModel(&ds->id, false, PG_GETARG_BYTEA_PP(1), "csi");
+		SameModel(&ds->id, false, fcinfo, 1, "csi");
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -470,7 +474,7 @@ CalibrateStart(FunctionCallInfo fcinfo)
 				 errhint("The methods are \"platt\" (a sigmoid of the margin) and \"isotonic\".")));
 	model = PG_GETARG_BYTEA_P_COPY(1);
 	cs->model = model;
-	SameModel(&cs->id, true, model, "calibrate");
+	SameModel(&cs->id, true, fcinfo, 1, "calibrate");
 	SfContainerFromBytea(model, &c, "calibrate");
 	cs->kind = SfKindOrError(c.kind, "calibrate");
 	SfEnvInit(&env, cxt);
@@ -506,7 +510,7 @@ scfrisk_calibrate_sfunc(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("calibrate: model is NULL")));
-		SameModel(&cs->id, false, PG_GETARG_BYTEA_PP(1), "calibrate");
+		SameModel(&cs->id, false, fcinfo, 1, "calibrate");
 	}
 	/* rows without features or label are left out, as the training aggregates do */
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
