@@ -71,6 +71,10 @@ SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [0
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": "(1,-1)"}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [1, 0, 0, -1]}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_mlp_train(f, y, '{"xgb": {"monotone_constraints": [1]}}') FROM g$$);
+-- and says so in model_info
+SELECT scfrisk.model_info(scfrisk.xgb_mlp_train(f, y, '{"xgb": {"n_estimators": 3}, "mlp": {"hidden": [4], "epochs": 2}}'))
+	   -> 'info' -> 'monotone' AS hybrid_monotone
+FROM g;
 
 -- rejections: drift
 SELECT pg_temp.err($$SELECT scfrisk.psi(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)), 0.5) FROM m$$);

@@ -203,7 +203,8 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 	gbt_info_json(m->trees, b);
 	put_text(b, ", \"mlp\": ");
 	mlp_info_json(&m->mlp, b);
-	put_text(b, "}");
+	/* the MLP scores: no monotone constraint holds (docs/governance.md) */
+	put_text(b, ", \"monotone\": false}");
 }
 
 /* Selection section: u8 importance type, f64 threshold, u32 k, k x u32 index, d x f64 importance. */
