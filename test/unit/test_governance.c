@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scfrisk/gbt.h"
 #include "scfrisk/sf_governance.h"
+#include "scfrisk/sf_rng.h"
 #include "sf_test.h"
 
 static sf_env env;
@@ -303,6 +305,99 @@ SF_TEST(test_set_section)
 	sf_calib_free(&env, &cal);
 }
 
+/* monotone_constraints: an any-length integer list in the params, kept in the JSON */
+SF_TEST(test_monotone_param)
+{
+	gbt_params	p = gbt_params_default();
+	const sf_param_spec *s = sf_params_find(&gbt_params_table, "monotone_constraints", 20);
+	double		v[3] = {1, -1, 0},
+				bad[1] = {2};
+	double		many[40];
+	sf_buf		b;
+	int			i;
+
+	SF_OK(s != NULL && p.monotone_constraints.n == 0, "a key of xgb_train, empty by default");
+	SF_OK(sf_params_set_int_list(&env, s, &p, "monotone_constraints", v, 3) == SF_OK &&
+		  p.monotone_constraints.n == 3 && p.monotone_constraints.v[1] == -1, "set");
+	sf_buf_init(&b, &env);
+	sf_params_to_json(&gbt_params_table, &p, &b);
+	sf_buf_put_u8(&b, 0);
+	SF_OK(strstr((const char *) b.data, "\"monotone_constraints\": [1, -1, 0]") != NULL, "in the canonical JSON");
+	sf_buf_free(&b);
+	SF_OK(sf_params_set_int_list(&env, s, &p, "monotone_constraints", bad, 1) == SF_EINVAL,
+		  "2 is refused: %s", env.msg);
+	for (i = 0; i < 40; i++)
+		many[i] = i % 3 - 1;
+	SF_OK(sf_params_set_int_list(&env, s, &p, "monotone_constraints", many, 40) == SF_OK &&
+		  p.monotone_constraints.n == 40, "longer than the 32 of fixed lists");
+	sf_params_free(&env, &gbt_params_table, &p);
+	SF_OK(p.monotone_constraints.v == NULL && p.monotone_constraints.n == 0, "freed");
+}
+
+/* The tree core keeps the constraints on every pair of grid points. */
+SF_TEST(test_monotone_train)
+{
+	size_t		n = 2000,
+				i;
+	double	   *x = sf_malloc(&env, sizeof(double) * n * 2),
+			   *y = sf_malloc(&env, sizeof(double) * n);
+	double		cons[2] = {1, -1};
+	gbt_params	p = gbt_params_default();
+	gbt_model  *m;
+	sf_rng		rng;
+	int			a,
+				c,
+				bad = 0;
+
+	sf_rng_init(&rng, 17, 0);
+	for (i = 0; i < n; i++)
+	{
+		x[2 * i] = 4 * sf_rng_uniform(&rng) - 2;
+		x[2 * i + 1] = 4 * sf_rng_uniform(&rng) - 2;
+		/* wiggles against the constraints: sin terms */
+		y[i] = (x[2 * i] + sin(4 * x[2 * i]) - x[2 * i + 1] - sin(4 * x[2 * i + 1]) +
+				sf_rng_normal(&rng) > 0) ? 1 : 0;
+	}
+	p.n_estimators = 30;
+	p.max_depth = 4;
+	SF_OK(sf_params_set_int_list(&env, sf_params_find(&gbt_params_table, "monotone_constraints", 20), &p,
+								 "monotone_constraints", cons, 2) == SF_OK, "constraints (1, -1)");
+	SF_OK(gbt_train(&env, x, y, NULL, n, 2, &p, &m) == SF_OK, "train");
+	for (a = 0; a < 40; a++)
+		for (c = 0; c < 40; c++)
+		{
+			double		u[2] = {-2 + a * 0.1, -2 + c * 0.1},
+						up[2] = {-2 + (a + 1) * 0.1, -2 + c * 0.1},
+						rt[2] = {-2 + a * 0.1, -2 + (c + 1) * 0.1};
+			double		m0 = gbt_predict_margin(m, u);
+
+			bad += gbt_predict_margin(m, up) < m0;
+			bad += gbt_predict_margin(m, rt) > m0;
+		}
+	SF_OK(bad == 0, "margin non-decreasing in x1, non-increasing in x2 on a 40 x 40 grid (%d violations)", bad);
+	gbt_model_free(&env, m);
+	sf_params_free(&env, &gbt_params_table, &p);
+	/* without the constraints the same data gives violations: the check can fail */
+	p = gbt_params_default();
+	p.n_estimators = 30;
+	p.max_depth = 4;
+	SF_OK(gbt_train(&env, x, y, NULL, n, 2, &p, &m) == SF_OK, "train unconstrained");
+	bad = 0;
+	for (a = 0; a < 40; a++)
+	{
+		double		u[2] = {-2 + a * 0.1, 0},
+					up[2] = {-2 + (a + 1) * 0.1, 0};
+
+		bad += gbt_predict_margin(m, up) < gbt_predict_margin(m, u);
+	}
+	SF_OK(bad > 0, "unconstrained: %d violations along x1", bad);
+	gbt_model_free(&env, m);
+	p.monotone_constraints.n = 3;	/* longer than the width (v unused before the check) */
+	SF_OK(gbt_train(&env, x, y, NULL, n, 2, &p, &m) == SF_EINVAL, "too many constraints: %s", env.msg);
+	sf_free(&env, x);
+	sf_free(&env, y);
+}
+
 int
 main(void)
 {
@@ -315,5 +410,7 @@ main(void)
 	SF_RUN(test_calib_bytes);
 	SF_RUN(test_table);
 	SF_RUN(test_set_section);
+	SF_RUN(test_monotone_param);
+	SF_RUN(test_monotone_train);
 	return sf_test_done();
 }
