@@ -66,16 +66,19 @@ SELECT (t->>'rows')::int AS rows, jsonb_array_length(t->'bins') AS bins, (t->>'e
 FROM (SELECT scfrisk.calibration_table(y, scfrisk.predict(platt, f), 5) AS t FROM c, g) s;
 
 -- the registry records the PSI of the holdout at each retrain, for the candidate and the champion
-SET client_min_messages = warning;
+-- (in a transaction rolled back, so the registry tests that follow see an empty registry)
+BEGIN;
+SET LOCAL client_min_messages = warning;
 CREATE TABLE gov_reg AS SELECT k, f AS features, y AS label FROM g;
 SELECT scfrisk.register_training('gov', 'gbt', 'SELECT features, label FROM gov_reg WHERE k % 5 <> 0',
 	'{"n_estimators": 5, "max_depth": 2}', '{"holdout_query": "SELECT features, label FROM gov_reg WHERE k % 5 = 0"}');
-CALL scfrisk.retrain('gov');
-CALL scfrisk.retrain('gov');
-RESET client_min_messages;
+SELECT scfrisk.retrain_fit('gov') AS v1 \gset
+SELECT scfrisk.deploy('gov', :v1);
+SELECT scfrisk.retrain_fit('gov') AS v2 \gset
 SELECT version, (metrics -> 'holdout' ->> 'psi')::float8 BETWEEN 0 AND 0.1 AS candidate_psi_small,
 	   (metrics -> 'champion_holdout' ->> 'psi') IS NOT NULL AS champion_psi_recorded
 FROM scfrisk.model_versions WHERE name = 'gov' ORDER BY version;
+ROLLBACK;
 
 -- rejections: monotone constraints
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [1, 2]}') FROM g$$);
