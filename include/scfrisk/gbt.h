@@ -101,6 +101,13 @@ typedef struct gbt_params
 	int			verbose_every;	/* rounds between progress reports */
 	sf_str_list feature_names;	/* optional names, one per feature */
 	/*
+	 * XGBoost's monotone_constraints: per feature 1 (score never decreases
+	 * as the feature grows), -1 (never increases) or 0; shorter than the
+	 * width means 0 for the rest.  Non-empty switches on XGBoost 1.7's
+	 * constrained evaluator (float gains, per-node weight bounds).
+	 */
+	sf_int_vec	monotone_constraints;
+	/*
 	 * Not user parameters (not in the table): a progress callback, called
 	 * when verbose is set.  Keep both NULL unless used: a params struct
 	 * filled by sf_params_defaults alone must be zeroed first (or start from

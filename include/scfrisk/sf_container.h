@@ -52,7 +52,9 @@ typedef enum sf_model_kind
 #define SF_TAG_TRAIN_ROWS	3	/* uint64 rows trained on */
 #define SF_TAG_SEED			4	/* uint64 seed */
 #define SF_TAG_INFO			5	/* kind-specific diagnostics, JSON text (model_info) */
+#define SF_TAG_DRIFT		8	/* training distributions of score and features (sf_governance.h) */
 /* 9: SF_TAG_BACKGROUND, the background sample of explanations (sf_explain.h) */
+#define SF_TAG_CALIBRATION	10	/* calibration map applied by scfrisk.predict (sf_governance.h) */
 #define SF_TAG_BODY			16	/* first tag owned by the kind's encoder */
 
 /* Name of a kind ("gbt", "qrgmm_linear"), or NULL when the value is unknown. */

@@ -30,6 +30,7 @@ typedef enum sf_param_type
 	SF_PT_ENUM,					/* int index into choices; JSON string */
 	SF_PT_INT_LIST,				/* sf_int_list; JSON array of whole numbers */
 	SF_PT_STR_LIST,				/* sf_str_list; JSON array of strings */
+	SF_PT_INT_VEC,				/* sf_int_vec; JSON array of whole numbers, any length */
 	SF_PT_OBJECT				/* nested struct described by 'sub' */
 } sf_param_type;
 
@@ -45,6 +46,21 @@ typedef struct sf_str_list
 	int			n;
 	char	  **v;
 } sf_str_list;
+
+/*
+ * An integer list of any length (one entry per feature, as XGBoost's
+ * monotone_constraints), owned by the params' allocator and freed by
+ * sf_params_free.  The spec's min and max bound the elements, as for
+ * sf_int_list; the length is checked by the kind (against the width).
+ */
+typedef struct sf_int_vec
+{
+	int			n;
+	int32_t    *v;
+} sf_int_vec;
+
+/* True for the array-valued types. */
+#define SF_PT_IS_ARRAY(t) ((t) == SF_PT_INT_LIST || (t) == SF_PT_STR_LIST || (t) == SF_PT_INT_VEC)
 
 struct sf_param_table;
 

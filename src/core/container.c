@@ -16,6 +16,7 @@
 
 #include "scfrisk/sf_container.h"
 #include "scfrisk/sf_explain.h"
+#include "scfrisk/sf_governance.h"
 
 /* The kinds (names, versions) are the one table of src/core/kinds.c. */
 
@@ -640,6 +641,16 @@ sf_container_decode(sf_env *env, const uint8_t *buf, size_t len, sf_container *o
 				break;
 			case SF_TAG_BACKGROUND:
 				st = sf_background_check(env, s->data, s->len, out->n_features);
+				if (st != SF_OK)
+					return st;
+				break;
+			case SF_TAG_DRIFT:
+				st = sf_drift_check(env, s->data, (size_t) s->len, out->n_features);
+				if (st != SF_OK)
+					return st;
+				break;
+			case SF_TAG_CALIBRATION:
+				st = sf_calib_check(env, s->data, (size_t) s->len);
 				if (st != SF_OK)
 					return st;
 				break;

@@ -43,6 +43,10 @@ sf_params_defaults(const sf_param_table *t, void *obj)
 				SF_PARAM_FIELD(obj, s, sf_str_list)->n = 0;
 				SF_PARAM_FIELD(obj, s, sf_str_list)->v = NULL;
 				break;
+			case SF_PT_INT_VEC:
+				SF_PARAM_FIELD(obj, s, sf_int_vec)->n = 0;
+				SF_PARAM_FIELD(obj, s, sf_int_vec)->v = NULL;
+				break;
 			case SF_PT_OBJECT:
 				sf_params_defaults(s->sub, SF_PARAM_FIELD(obj, s, char));
 				break;
@@ -168,7 +172,7 @@ sf_params_set_bool(sf_env *env, const sf_param_spec *s, void *obj, const char *p
 	if (s->type != SF_PT_BOOL)
 		return wrong_type(env, s, path, s->type == SF_PT_ENUM ? "a string" :
 						  s->type == SF_PT_OBJECT ? "an object" :
-						  (s->type == SF_PT_INT_LIST || s->type == SF_PT_STR_LIST) ? "an array" :
+						  SF_PT_IS_ARRAY(s->type) ? "an array" :
 						  "a number");
 	*SF_PARAM_FIELD(obj, s, int) = v ? 1 : 0;
 	return SF_OK;
@@ -185,7 +189,7 @@ sf_params_set_enum(sf_env *env, const sf_param_spec *s, void *obj, const char *p
 	if (s->type != SF_PT_ENUM)
 		return wrong_type(env, s, path, s->type == SF_PT_BOOL ? "true or false" :
 						  s->type == SF_PT_OBJECT ? "an object" :
-						  (s->type == SF_PT_INT_LIST || s->type == SF_PT_STR_LIST) ? "an array" :
+						  SF_PT_IS_ARRAY(s->type) ? "an array" :
 						  "a number");
 	choices[0] = '\0';
 	for (i = 0; s->choices[i] != NULL; i++)
@@ -214,10 +218,10 @@ sf_params_set_int_list(sf_env *env, const sf_param_spec *s, void *obj, const cha
 	char		range[96];
 	int			i;
 
-	if (s->type != SF_PT_INT_LIST)
+	if (s->type != SF_PT_INT_LIST && s->type != SF_PT_INT_VEC)
 		return wrong_type(env, s, path, s->type == SF_PT_STR_LIST ? "an array of strings" :
 						  "not an array");
-	if (n > SF_PARAM_LIST_MAX)
+	if (s->type == SF_PT_INT_LIST && n > SF_PARAM_LIST_MAX)
 		return sf_fail(env, SF_EINVAL, "parameter \"%s\" has %d elements, at most %d are allowed",
 					   path, n, SF_PARAM_LIST_MAX);
 	for (i = 0; i < n; i++)
@@ -231,6 +235,20 @@ sf_params_set_int_list(sf_env *env, const sf_param_spec *s, void *obj, const cha
 			return sf_fail(env, SF_EINVAL, "element %d of parameter \"%s\" must be %s, got %.17g",
 						   i + 1, path, range, v[i]);
 		}
+	}
+	if (s->type == SF_PT_INT_VEC)
+	{
+		sf_int_vec *vec = SF_PARAM_FIELD(obj, s, sf_int_vec);
+
+		sf_free(env, vec->v);
+		vec->n = 0;
+		vec->v = sf_calloc(env, (size_t) (n > 0 ? n : 1), sizeof(int32_t));
+		if (vec->v == NULL)
+			return sf_fail(env, SF_ENOMEM, "out of memory for parameter \"%s\"", path);
+		for (i = 0; i < n; i++)
+			vec->v[i] = (int32_t) v[i];
+		vec->n = n;
+		return SF_OK;
 	}
 	l = SF_PARAM_FIELD(obj, s, sf_int_list);
 	l->n = n;
@@ -247,7 +265,7 @@ sf_params_set_str_list(sf_env *env, const sf_param_spec *s, void *obj, const cha
 	int			i;
 
 	if (s->type != SF_PT_STR_LIST)
-		return wrong_type(env, s, path, s->type == SF_PT_INT_LIST ? "an array of numbers" :
+		return wrong_type(env, s, path, (s->type == SF_PT_INT_LIST || s->type == SF_PT_INT_VEC) ? "an array of numbers" :
 						  "not an array");
 	if (n < 0 || (s->max >= 0 && !isinf(s->max) && n > s->max))
 		return sf_fail(env, SF_EINVAL, "parameter \"%s\" has too many elements (%d)", path, n);
@@ -391,6 +409,19 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 					sf_buf_put_u8(out, ']');
 				}
 				break;
+			case SF_PT_INT_VEC:
+				{
+					const sf_int_vec *l = SF_PARAM_FIELD(obj, s, const sf_int_vec);
+
+					sf_buf_put_u8(out, '[');
+					for (k = 0; k < l->n; k++)
+					{
+						snprintf(num, sizeof(num), "%s%d", k ? ", " : "", (int) l->v[k]);
+						put_text(out, num);
+					}
+					sf_buf_put_u8(out, ']');
+				}
+				break;
 			case SF_PT_STR_LIST:
 				{
 					const sf_str_list *l = SF_PARAM_FIELD(obj, s, const sf_str_list);
@@ -429,6 +460,14 @@ sf_params_free(sf_env *env, const sf_param_table *t, void *obj)
 
 			for (k = 0; k < l->n; k++)
 				sf_free(env, l->v[k]);
+			sf_free(env, l->v);
+			l->v = NULL;
+			l->n = 0;
+		}
+		else if (s->type == SF_PT_INT_VEC)
+		{
+			sf_int_vec *l = SF_PARAM_FIELD(obj, s, sf_int_vec);
+
 			sf_free(env, l->v);
 			l->v = NULL;
 			l->n = 0;

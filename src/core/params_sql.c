@@ -53,7 +53,7 @@ ParseArray(sf_env *env, JsonbContainer *jc, const sf_param_spec *s, void *obj,
 	JsonbValue	v;
 	JsonbIteratorToken r;
 
-	if (s->type != SF_PT_INT_LIST && s->type != SF_PT_STR_LIST)
+	if (!SF_PT_IS_ARRAY(s->type))
 		ParamError(t, "%s: parameter \"%s\" must not be an array", path);
 
 	while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)

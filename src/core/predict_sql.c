@@ -9,7 +9,8 @@
  * site with SfModelCacheGet, keyed before detoasting, so a call site that
  * scores rows of the same model decodes it once and a different model value
  * (of any kind) is decoded afresh.  A kind without a scorer is an error
- * (42809) naming the kind.
+ * (42809) naming the kind.  A model with a calibration map (scfrisk.calibrate)
+ * returns the calibrated probability.
  */
 #include "postgres.h"
 
@@ -18,6 +19,7 @@
 #include "utils/array.h"
 
 #include "scfrisk_pg.h"
+#include "governance_pg.h"
 
 #define PREDICT_ROW_STACK 256
 
@@ -34,6 +36,7 @@ typedef struct PredictCache
 	bool		have_toast;		/* toast and kind below are valid */
 	struct varatt_external toast;	/* TOAST pointer of the last model */
 	uint16		kind;			/* its kind */
+	FmgrInfo	calib;			/* carries the cache of the model's calibration map */
 } PredictCache;
 
 /* Kind of argument 0 from its header, without detoasting the whole value. */
@@ -97,6 +100,8 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 		pc->inner.fn_oid = fcinfo->flinfo->fn_oid;
 		pc->inner.fn_nargs = 2;
 		pc->inner.fn_strict = true;
+		pc->calib = pc->inner;
+		pc->calib.fn_nargs = 1;
 		fcinfo->flinfo->fn_extra = pc;
 	}
 	kind = ModelKind(fcinfo, pc);
@@ -122,6 +127,8 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 	SfGetFeatures(feat, (int) n, x, sc->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT,
 				  "features");
 	r = sc->predict(model, x);
+	/* a calibration map stored by scfrisk.calibrate applies here (docs/governance.md) */
+	r = SfGovCalibrated(fcinfo, &pc->calib, r);
 	if (x != stack)
 		pfree(x);
 	PG_FREE_IF_COPY(feat, 1);

@@ -35,6 +35,7 @@
 #include "explain_pg.h"
 #include "mlp_pg.h"
 #include "sf_progress_pg.h"
+#include "governance_pg.h"
 
 bool
 SfJsonbHasKey(Jsonb *jb, const char *key)
@@ -250,7 +251,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "mlp_train");
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "mlp_train"));
 }
 
 PG_FUNCTION_INFO_V1(logreg_train_final);
@@ -289,7 +290,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "logreg_train");
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "logreg_train"));
 }
 
 /* ------------------------------------------------- partial dependence */

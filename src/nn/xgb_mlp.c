@@ -45,6 +45,15 @@ xgb_mlp_params_check(sf_env *env, const xgb_mlp_params *p)
 		return sf_fail(env, SF_EINVAL, "xgb.objective must be binary:logistic: the hybrid classifies default");
 	if (p->mlp.objective != MLP_OBJ_BINARY)
 		return sf_fail(env, SF_EINVAL, "mlp.objective must be binary:logistic: the hybrid classifies default");
+	/*
+	 * The hybrid scores with its MLP, which keeps no monotonicity: constrained
+	 * trees would only rank features, and the model would look monotone when
+	 * it is not.  Refused, so a scorecard that needs monotonicity uses xgb_train.
+	 */
+	if (p->xgb.monotone_constraints.n > 0)
+		return sf_fail(env, SF_EINVAL,
+					   "xgb.monotone_constraints is not supported: the hybrid scores with its MLP, "
+					   "which is not monotone; train with xgb_train for a monotone model");
 	if ((st = gbt_params_check(env, &p->xgb)) != SF_OK)
 		return st;
 	if (p->mlp.feature_names.n > 0)
@@ -211,7 +220,8 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 	gbt_info_json(m->trees, b);
 	put_text(b, ", \"mlp\": ");
 	mlp_info_json(&m->mlp, b);
-	put_text(b, "}");
+	/* the MLP scores: no monotone constraint holds (docs/governance.md) */
+	put_text(b, ", \"monotone\": false}");
 }
 
 /* Selection section: u8 importance type, f64 threshold, u32 k, k x u32 index, d x f64 importance. */

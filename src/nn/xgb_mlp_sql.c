@@ -20,6 +20,7 @@
 #include "explain_pg.h"
 #include "mlp_pg.h"
 #include "sf_progress_pg.h"
+#include "governance_pg.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -135,7 +136,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "xgb_mlp_train");
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_mlp_train"));
 }
 
 /* ------------------------------------------------------------ scoring */

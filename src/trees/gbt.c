@@ -70,6 +70,8 @@ static const sf_param_spec gbt_specs[] = {
 	"rounds between progress reports"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(gbt_params, feature_names), 0, 0, GBT_MAX_FEATURES, 0, 0, NULL, NULL,
 	"names of the features, one per element of the features array"},
+	{"monotone_constraints", SF_PT_INT_VEC, offsetof(gbt_params, monotone_constraints), 0, -1, 1, 0, 0, NULL, NULL,
+	"per feature 1 (increasing), -1 (decreasing) or 0, as XGBoost's monotone_constraints"},
 };
 
 const sf_param_table gbt_params_table = {

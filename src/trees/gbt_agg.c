@@ -30,6 +30,7 @@
 
 #include "scfrisk/gbt.h"
 #include "scfrisk_pg.h"
+#include "governance_pg.h"
 #include "sf_rowstore_pg.h"
 
 /*
@@ -238,5 +239,5 @@ xgb_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_train"));
 }

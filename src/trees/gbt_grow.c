@@ -10,8 +10,11 @@
  * (one node per task on the worker pool, using the column-major codes); the
  * smaller child's histogram is built and the larger one's is the parent's
  * minus it.  Leaves get eta times XGBoost's weight.  Histogram buffers are
- * pooled across levels and trees.
+ * pooled across levels and trees.  Monotone constraints follow XGBoost
+ * 1.7's TreeEvaluator: per-node weight bounds (mono_add_split), the
+ * constrained split gain (gbt_split.c) and leaf weights clipped to them.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -118,15 +121,49 @@ static void
 set_leaf(train_work *w, int32_t id, double g, double h)
 {
 	double		bw = gbt_calc_weight(w->prm, g, h);
+	float		leaf = (float) (w->prm->eta * bw);
 
+	/*
+	 * Under monotone constraints the weight is clipped to the node's bounds
+	 * and scaled in float, as XGBoost's ExpandNode does (the parent's bounds
+	 * it clips with give the same value: the child's bounds contain it).
+	 */
+	if (w->mono)
+		leaf = (float) w->prm->eta *
+			gbt_mono_weight(w->prm, g, h, w->w_lower[id], w->w_upper[id]);
 	w->t.left[id] = w->t.right[id] = -1;
 	w->t.split_index[id] = 0;
 	w->t.default_left[id] = 0;
 	/* XGBoost stores a leaf's base weight with eta applied, a split's without */
-	w->t.base_weight[id] = (float) (w->prm->eta * bw);
-	w->t.split_cond[id] = (float) (w->prm->eta * bw);
+	w->t.base_weight[id] = leaf;
+	w->t.split_cond[id] = leaf;
 	w->t.loss_chg[id] = 0.0f;
 	w->t.sum_hess[id] = (float) h;
+}
+
+/*
+ * Bounds of the children l and r of node id split on feature f with clipped
+ * weights wl, wr (XGBoost's TreeEvaluator::AddSplit): both inherit the
+ * parent's, and a constrained feature splits them at the mean weight.
+ */
+static void
+mono_add_split(train_work *w, int32_t id, int32_t l, int32_t r, uint32_t f, float wl, float wr)
+{
+	float		mid = (wl + wr) / 2.0f;
+	int			c = w->mono[f];
+
+	w->w_lower[l] = w->w_lower[r] = w->w_lower[id];
+	w->w_upper[l] = w->w_upper[r] = w->w_upper[id];
+	if (c < 0)
+	{
+		w->w_lower[l] = mid;
+		w->w_upper[r] = mid;
+	}
+	else if (c > 0)
+	{
+		w->w_upper[l] = mid;
+		w->w_lower[r] = mid;
+	}
 }
 
 /*
@@ -160,6 +197,11 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 	w->lb[0] = 0;
 	w->le[0] = n_rows;
 	w->lhist[0] = w->cur[0].hist;
+	if (w->mono)
+	{
+		w->w_lower[0] = -FLT_MAX;
+		w->w_upper[0] = FLT_MAX;
+	}
 	gbt_hist_build(w->env, &w->bins, w->gh, w->rows, 1, w->lb, w->le, w->lhist);
 	sample_features(w, NULL, prm->colsample_bytree, w->tree_feat);
 
@@ -188,13 +230,25 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 			w->lg[k] = w->cur[k].g;
 			w->lh[k] = w->cur[k].h;
 			w->lhist[k] = w->cur[k].hist;
+			if (w->mono)
+			{
+				w->l_lower[k] = w->w_lower[w->cur[k].id];
+				w->l_upper[k] = w->w_upper[w->cur[k].id];
+			}
 		}
 		/* in chunks of nodes, so the (nodes, features) scratch stays small */
 		for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
+		{
+			gbt_mono	mono;
+
+			mono.c = w->mono;
+			mono.lower = w->l_lower + k;
+			mono.upper = w->l_upper + k;
 			gbt_split_find(w->env, &w->bins, prm,
 						   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
 						   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
-						   w->splits + k, w->scratch);
+						   w->mono ? &mono : NULL, w->splits + k, w->scratch);
+		}
 
 		for (k = 0; k < n_cur; k++)
 		{
@@ -220,7 +274,11 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 			w->t.split_index[id] = s->feature;
 			w->t.split_cond[id] = s->cond;
 			w->t.default_left[id] = (uint8_t) s->default_left;
-			w->t.base_weight[id] = (float) gbt_calc_weight(prm, nd->g, nd->h);
+			w->t.base_weight[id] = w->mono
+				? gbt_mono_weight(prm, nd->g, nd->h, w->w_lower[id], w->w_upper[id])
+				: (float) gbt_calc_weight(prm, nd->g, nd->h);
+			if (w->mono)
+				mono_add_split(w, id, l, r, s->feature, s->wl, s->wr);
 			w->t.loss_chg[id] = (float) s->loss_chg;
 			w->t.sum_hess[id] = (float) nd->h;
 			w->t_bin[id] = s->bin;

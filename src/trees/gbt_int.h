@@ -84,6 +84,8 @@ typedef struct gbt_split
 				hl,
 				gr,
 				hr;				/* sums of the children */
+	float		wl,
+				wr;				/* clipped child weights (monotone constraints only) */
 } gbt_split;
 
 /* XGBoost's leaf weight and gain of a (G, H) pair (src/tree/param.h). */
@@ -101,14 +103,37 @@ extern void gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, cons
 						   int n_nodes, const size_t *begin, const size_t *end, double **hist);
 
 /*
+ * Monotone constraints during training (XGBoost 1.7's TreeEvaluator): mono
+ * holds -1/0/1 per feature, NULL when the user gave no constraints.  Each
+ * node carries bounds [lower, upper] on its (unscaled) weight; a split on a
+ * constrained feature is allowed only when the clipped child weights are
+ * ordered as the constraint says, and gives its children the bounds split
+ * at the mean of those weights.
+ */
+typedef struct gbt_mono
+{
+	const int8_t *c;			/* (p) constraint per feature */
+	const float *lower;			/* (n_nodes) weight bounds of the nodes searched */
+	const float *upper;
+} gbt_mono;
+
+/* The weight of (G, H) as a float, clipped to [lower, upper]. */
+extern float gbt_mono_weight(const gbt_params *p, double g, double h, float lower, float upper);
+
+/* XGBoost's CalcGainGivenWeight in float: -(2 G w + (H + lambda) w^2). */
+extern float gbt_mono_gain(const gbt_params *p, double g, double h, float w);
+
+/*
  * Best split of each of n_nodes nodes from their histograms and totals
  * (g[k], h[k]) over the features with allowed[j] set (allowed NULL: all).
  * scratch holds (n_nodes, p) candidates.  Parallel over features; ties go to the smaller feature, then to the
- * first candidate in XGBoost's enumeration order.
+ * first candidate in XGBoost's enumeration order.  mono is NULL without
+ * monotone constraints.
  */
 extern void gbt_split_find(sf_env *env, const gbt_bins *b, const gbt_params *prm, int n_nodes,
 						   double *const *hist, const double *g, const double *h,
-						   const uint8_t *allowed, gbt_split *out, gbt_split *scratch);
+						   const uint8_t *allowed, const gbt_mono *mono, gbt_split *out,
+						   gbt_split *scratch);
 
 /* Metric names and the evaluation of a metric on margins (weights may be NULL). */
 extern const char *gbt_metric_name(int metric);
@@ -182,6 +207,11 @@ typedef struct train_work
 	uint8_t    *allowed;		/* (p) features of the current level */
 	uint8_t    *tree_feat;		/* (p) features of the current tree */
 	uint32_t   *feat_idx;		/* (p) shuffle scratch */
+	int8_t	   *mono;			/* (p) monotone constraints, NULL when none were given */
+	float	   *w_lower,
+			   *w_upper;		/* (cap_nodes) weight bounds per node id (mono only) */
+	float	   *l_lower,
+			   *l_upper;		/* (level nodes) the bounds of a level's nodes */
 	double	   *lg,
 			   *lh;
 	size_t	   *lb,

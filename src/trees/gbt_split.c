@@ -17,7 +17,9 @@
  * bound).  A candidate needs both children's hessian sums at least
  * min_child_weight and positive.  Gain = gain(left) + gain(right) -
  * gain(parent), with XGBoost's L1 thresholding and max_delta_step
- * clipping; ties keep the earlier candidate and the smaller feature.
+ * clipping; ties keep the earlier candidate and the smaller feature.  With
+ * monotone constraints the gains come from XGBoost's constrained evaluator
+ * (consider_mono).
  */
 #include <math.h>
 #include <string.h>
@@ -72,6 +74,36 @@ gbt_calc_gain(const gbt_params *p, double g, double h)
 
 		return -(2.0 * g * w + (h + p->lambda) * w * w);
 	}
+}
+
+/*
+ * The constrained evaluator of XGBoost 1.7 (src/tree/split_evaluator.h),
+ * used for every split once monotone_constraints is non-empty: the weight
+ * is the float of CalcWeight clipped to the node's bounds, and the gain is
+ * CalcGainGivenWeight evaluated in float at that weight.
+ */
+float
+gbt_mono_weight(const gbt_params *p, double g, double h, float lower, float upper)
+{
+	float		w = (float) gbt_calc_weight(p, g, h);
+
+	if (w < lower)
+		return lower;
+	if (w > upper)
+		return upper;
+	return w;
+}
+
+float
+gbt_mono_gain(const gbt_params *p, double g, double h, float w)
+{
+	float		gf = (float) g,
+				hf = (float) h,
+				lam = (float) p->lambda;
+
+	if (h <= 0.0)
+		return 0.0f;
+	return -(2.0f * gf * w + (hf + lam) * (w * w));
 }
 
 /* ------------------------------------------------------------ histograms */
@@ -192,6 +224,7 @@ typedef struct split_ctx
 	const double *g;
 	const double *h;
 	const uint8_t *allowed;
+	const gbt_mono *mono;		/* NULL without monotone constraints */
 	gbt_split  *best;			/* (n_nodes, p) best per node and feature */
 } split_ctx;
 
@@ -221,6 +254,56 @@ consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
 	}
 }
 
+/*
+ * consider() under monotone constraints: XGBoost's CalcSplitGain with the
+ * node's bounds, which rejects a split on a constrained feature whose child
+ * weights are out of order (gain -inf there), and takes the gain in float.
+ */
+static inline void
+consider_mono(gbt_split *best, const gbt_params *prm, const gbt_mono *mono, int k,
+			  float parent_gain, uint32_t j, uint32_t bin, int all_right, int default_left,
+			  float cond, double gl, double hl, double gr, double hr)
+{
+	float		wl,
+				wr,
+				chg;
+	int			c = mono->c[j];
+
+	if (hl < prm->min_child_weight || hr < prm->min_child_weight || hl <= 0.0 || hr <= 0.0)
+		return;
+	wl = gbt_mono_weight(prm, gl, hl, mono->lower[k], mono->upper[k]);
+	wr = gbt_mono_weight(prm, gr, hr, mono->lower[k], mono->upper[k]);
+	if ((c > 0 && !(wl <= wr)) || (c < 0 && !(wl >= wr)))
+		return;
+	chg = (gbt_mono_gain(prm, gl, hl, wl) + gbt_mono_gain(prm, gr, hr, wr)) - parent_gain;
+	if (chg > best->loss_chg)
+	{
+		best->loss_chg = chg;
+		best->feature = j;
+		best->bin = bin;
+		best->all_right = all_right;
+		best->default_left = default_left;
+		best->cond = cond;
+		best->gl = gl;
+		best->hl = hl;
+		best->gr = gr;
+		best->hr = hr;
+		best->wl = wl;
+		best->wr = wr;
+	}
+}
+
+/* One candidate, through the evaluator in force. */
+#define CONSIDER(bin_, all_right_, dl_, cond_, gl_, hl_, gr_, hr_) \
+	do { \
+		if (c->mono) \
+			consider_mono(best, c->prm, c->mono, k, mono_parent, j, bin_, all_right_, dl_, \
+						  cond_, gl_, hl_, gr_, hr_); \
+		else \
+			consider(best, c->prm, parent_gain, j, bin_, all_right_, dl_, cond_, \
+					 gl_, hl_, gr_, hr_); \
+	} while (0)
+
 static void
 split_task(void *arg, int t, int worker)
 {
@@ -238,6 +321,7 @@ split_task(void *arg, int t, int worker)
 		double		G = c->g[k],
 					H = c->h[k];
 		double		parent_gain = gbt_calc_gain(c->prm, G, H);
+		float		mono_parent = 0.0f;
 		double		gm = hs[2 * nb],
 					hm = hs[2 * nb + 1];
 		double		gl = 0.0,
@@ -248,6 +332,10 @@ split_task(void *arg, int t, int worker)
 		best->loss_chg = 0.0;
 		if (c->allowed && !c->allowed[j])
 			continue;
+		if (c->mono)
+			mono_parent = gbt_mono_gain(c->prm, G, H,
+										gbt_mono_weight(c->prm, G, H, c->mono->lower[k],
+														c->mono->upper[k]));
 		/* forward: bins 0..i left, missing right */
 		for (i = 0; i < nb; i++)
 		{
@@ -255,7 +343,7 @@ split_task(void *arg, int t, int worker)
 			hl += hs[2 * i + 1];
 			if (hs[2 * i + 1] == 0.0 && hs[2 * i] == 0.0 && i + 1 < nb)
 				continue;		/* an empty bin gives the same partition as the previous one */
-			consider(best, c->prm, parent_gain, j, i, 0, 0, cut[i], gl, hl, G - gl, H - hl);
+			CONSIDER(i, 0, 0, cut[i], gl, hl, G - gl, H - hl);
 		}
 		/* backward, only when the node has missing values here */
 		if (hm > 0.0)
@@ -270,11 +358,9 @@ split_task(void *arg, int t, int worker)
 				if (hs[2 * i + 1] == 0.0 && hs[2 * i] == 0.0 && i > 0)
 					continue;
 				if (i > 0)
-					consider(best, c->prm, parent_gain, j, i - 1, 0, 1, cut[i - 1],
-							 G - gr, H - hr, gr, hr);
+					CONSIDER(i - 1, 0, 1, cut[i - 1], G - gr, H - hr, gr, hr);
 				else
-					consider(best, c->prm, parent_gain, j, 0, 1, 1, b->min_val[j],
-							 G - gr, H - hr, gr, hr);
+					CONSIDER(0, 1, 1, b->min_val[j], G - gr, H - hr, gr, hr);
 			}
 		}
 		(void) gm;
@@ -284,7 +370,8 @@ split_task(void *arg, int t, int worker)
 void
 gbt_split_find(sf_env *env, const gbt_bins *b, const gbt_params *prm, int n_nodes,
 			   double *const *hist, const double *g, const double *h,
-			   const uint8_t *allowed, gbt_split *out, gbt_split *scratch)
+			   const uint8_t *allowed, const gbt_mono *mono, gbt_split *out,
+			   gbt_split *scratch)
 {
 	split_ctx	c;
 	int			k;
@@ -297,6 +384,7 @@ gbt_split_find(sf_env *env, const gbt_bins *b, const gbt_params *prm, int n_node
 	c.g = g;
 	c.h = h;
 	c.allowed = allowed;
+	c.mono = mono;
 	c.best = scratch;
 	gbt_parallel(env, (int) b->p, split_task, &c);
 	/* reduce in feature order: strictly larger wins, so ties keep the smaller feature */

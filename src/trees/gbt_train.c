@@ -16,7 +16,8 @@
  * built and the larger one's is the parent's minus it.  Leaves get eta times
  * XGBoost's weight.  With early_stopping_rounds, a seeded share of the rows
  * is held out, the metric is taken on it every round, and the trees after
- * the best round are dropped.
+ * the best round are dropped.  monotone_constraints (XGBoost's) bound the
+ * weights of every node (gbt_grow.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -61,6 +62,9 @@ check_data(sf_env *env, const double *x, const double *y, const double *w, size_
 					   GBT_MAX_FEATURES, (unsigned) p);
 	if (n >= UINT32_MAX)
 		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu)", n);
+	if ((uint32_t) prm->monotone_constraints.n > p)
+		return sf_fail(env, SF_EINVAL, "monotone_constraints has %d elements, features has %u",
+					   prm->monotone_constraints.n, (unsigned) p);
 	if (!sf_mul_size(n, p, &nx))
 		return sf_fail(env, SF_ELIMIT, "training matrix too large");
 	for (i = 0; i < n; i++)
@@ -126,6 +130,11 @@ free_work(train_work *w)
 	sf_free(env, w->lb);
 	sf_free(env, w->le);
 	sf_free(env, w->lhist);
+	sf_free(env, w->mono);
+	sf_free(env, w->w_lower);
+	sf_free(env, w->w_upper);
+	sf_free(env, w->l_lower);
+	sf_free(env, w->l_upper);
 }
 
 /* Copy the grown tree (w->t, first n_nodes nodes) into dst at its exact size. */
@@ -401,6 +410,22 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	w.lb = sf_calloc(env, level_cap, sizeof(size_t));
 	w.le = sf_calloc(env, level_cap, sizeof(size_t));
 	w.lhist = sf_calloc(env, level_cap, sizeof(double *));
+	if (prm->monotone_constraints.n > 0)
+	{
+		/* XGBoost pads a shorter list with zeros; a longer one is refused in check_data */
+		w.mono = sf_calloc(env, p, sizeof(int8_t));
+		w.w_lower = sf_calloc(env, node_cap, sizeof(float));
+		w.w_upper = sf_calloc(env, node_cap, sizeof(float));
+		w.l_lower = sf_calloc(env, level_cap, sizeof(float));
+		w.l_upper = sf_calloc(env, level_cap, sizeof(float));
+		if (!w.mono || !w.w_lower || !w.w_upper || !w.l_lower || !w.l_upper)
+		{
+			st = sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
+			goto fail;
+		}
+		for (i = 0; i < (size_t) prm->monotone_constraints.n; i++)
+			w.mono[i] = (int8_t) prm->monotone_constraints.v[i];
+	}
 	yt = sf_malloc(env, sizeof(double) * n_train);
 	wtr = sf_malloc(env, sizeof(double) * n_train);
 	mt = sf_malloc(env, sizeof(double) * n_train);

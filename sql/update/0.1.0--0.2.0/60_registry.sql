@@ -273,8 +273,10 @@ $$;
 COMMENT ON FUNCTION scfrisk.registry_check_columns(text, text, text) IS
 'internal: a stored query must return features (a numeric array) and label (a number)';
 
--- Evaluate a model on the holdout rows: binary_metrics for classifiers, the
--- mean pinball loss over validation.taus for QRGMM.  Runs as run_as.
+-- Evaluate a model on the holdout rows: binary_metrics for classifiers (and
+-- the PSI of the holdout against the model's training scores, when the model
+-- holds them), the mean pinball loss over validation.taus for QRGMM.  Runs
+-- as run_as.
 CREATE OR REPLACE FUNCTION scfrisk.registry_evaluate(t scfrisk.registry_training, model_bytes bytea)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -299,9 +301,15 @@ BEGIN
 			|| 'FROM (SELECT pg_catalog.array_agg(x::pg_catalog.float8) AS a '
 			|| 'FROM pg_catalog.jsonb_array_elements_text($1 OPERATOR(pg_catalog.->) ''taus'') AS x) AS taus, '
 			|| src || ') AS l';
-	ELSE
+	ELSIF scfrisk.model_governance(model_bytes) -> 'drift' = 'null' THEN
 		sql := 'SELECT scfrisk.binary_metrics(q.label::pg_catalog.float8, scfrisk.predict($2, q.features::pg_catalog.float8[]), '
 			|| '($1 OPERATOR(pg_catalog.->>) ''threshold'')::pg_catalog.float8) FROM ' || src;
+	ELSE
+		-- with the model's training distribution: the PSI of the holdout's scores
+		-- against it, recorded with the metrics at each retrain (docs/governance.md)
+		sql := 'SELECT scfrisk.binary_metrics(q.label::pg_catalog.float8, scfrisk.predict($2, q.features::pg_catalog.float8[]), '
+			|| '($1 OPERATOR(pg_catalog.->>) ''threshold'')::pg_catalog.float8) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(''psi'', '
+			|| '(scfrisk.psi($2, scfrisk.raw_score($2, q.features::pg_catalog.float8[])) OPERATOR(pg_catalog.->>) ''psi'')::pg_catalog.float8) FROM ' || src;
 	END IF;
 	RETURN scfrisk.registry_query_as(t.run_as, sql, val, model_bytes, NULL, NULL::jsonb);
 END

@@ -1,0 +1,181 @@
+/*
+ * sf_governance.h
+ *	  Model governance cores: the training distributions stored for drift
+ *	  monitoring (population and characteristic stability indices), and
+ *	  probability calibration (Platt scaling, isotonic regression, the
+ *	  reliability table).  Pure C, no postgres.h.
+ *
+ * Both live in optional common sections of the model container, so every
+ * kind carries them the same way and models without them still decode:
+ *
+ *	  SF_TAG_DRIFT        written by every classifier's training aggregate:
+ *	                      deciles of the training score on the margin scale
+ *	                      and deciles of every feature, each with the share
+ *	                      of training rows per bin and the missing share
+ *	  SF_TAG_CALIBRATION  written by scfrisk.calibrate: a Platt sigmoid or an
+ *	                      isotonic step function on the margin scale
+ *
+ * docs/format.md documents the bytes; docs/governance.md the SQL.
+ */
+#ifndef SCFRISK_SF_GOVERNANCE_H
+#define SCFRISK_SF_GOVERNANCE_H
+
+#include "scfrisk/sf_container.h"
+
+#define SF_DRIFT_VERSION	1
+#define SF_DRIFT_QUANTILES	10		/* deciles */
+#define SF_DRIFT_MAX_BINS	64		/* most bins a decoder accepts per distribution */
+#define SF_PSI_FLOOR		1e-4	/* a share of 0 counts as this in the PSI formula */
+#define SF_SHARE_SLACK		1e-9	/* shares must sum to 1 within this */
+
+/* The scale a model's score is binned on. */
+#define SF_SCALE_IDENTITY	0		/* the score as it is (regression) */
+#define SF_SCALE_LOGIT		1		/* log(p / (1 - p)) of a probability: the margin */
+
+/*
+ * A binned distribution: value v falls in bin i when edges[i-1] <= v <
+ * edges[i] (bin 0: v < edges[0]; the last bin: v >= edges[n_bins-2]), a
+ * NaN in the missing slot.  share[i] and missing are shares of all rows, so
+ * they sum to 1.
+ */
+typedef struct sf_dist
+{
+	uint32_t	n_bins;			/* >= 1 */
+	double	   *edges;			/* (n_bins - 1) strictly increasing, finite */
+	double	   *share;			/* (n_bins) training share per bin */
+	double		missing;		/* training share of missing values */
+} sf_dist;
+
+/* The drift section: the score's and every feature's training distribution. */
+typedef struct sf_drift
+{
+	int			scale;			/* SF_SCALE_* of the score */
+	uint64_t	rows;			/* training rows the distributions count */
+	sf_dist		score;
+	uint32_t	n_features;
+	sf_dist    *features;		/* (n_features) */
+} sf_drift;
+
+/* The score of probability or value s on a scale (logit: +-inf at 0 and 1). */
+extern double sf_scale_score(int scale, double s);
+
+/*
+ * Distribution of n values v[i * stride] (NaN = missing): the distinct
+ * finite values above the minimum among the order statistics at k / n_q
+ * (k = 1 .. n_q - 1) of the present values are the edges (the order
+ * statistic at k / n_q is the sorted value at index floor(k m / n_q) of m
+ * present values), the shares are counted.  Allocated
+ * through env (sf_dist_free).
+ */
+extern sf_status sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride,
+							   uint32_t n_q, sf_dist *out);
+extern void sf_dist_free(sf_env *env, sf_dist *d);
+
+/* Bin of v: 0 .. n_bins - 1, or n_bins (the missing slot) for NaN. */
+extern uint32_t sf_dist_bin(const sf_dist *d, double v);
+
+/*
+ * Population stability index of counts (n_bins + 1 slots, the last one
+ * missing) against d: sum over slots of (a - e) ln(a / e), a the live share,
+ * e the training share, each floored at SF_PSI_FLOOR when the other is not
+ * 0 (a slot empty on both sides adds 0).  actual and contrib (n_bins + 1
+ * each, or NULL) receive the live shares and the terms.  NaN for no rows.
+ */
+extern double sf_psi(const sf_dist *d, const uint64_t *counts, double *actual, double *contrib);
+
+/* Section body of SF_TAG_DRIFT appended to b. */
+extern void sf_drift_encode(const sf_drift *d, sf_buf *b);
+
+/*
+ * Decode a drift section body (n_features must match the model's width),
+ * checking every invariant; SF_ECORRUPT with a message.  sf_drift_free.
+ */
+extern sf_status sf_drift_decode(sf_env *env, const uint8_t *data, size_t len,
+								 uint32_t n_features, sf_drift *out);
+extern void sf_drift_free(sf_env *env, sf_drift *d);
+
+/* ------------------------------------------------------------ calibration */
+
+#define SF_CALIB_VERSION	1
+#define SF_CALIB_NONE		0
+#define SF_CALIB_PLATT		1
+#define SF_CALIB_ISOTONIC	2
+#define SF_CALIB_MAX_POINTS	10000000	/* isotonic knots a decoder accepts */
+
+/*
+ * A calibration map from the margin f to a probability.  Platt: p = 1 / (1
+ * + exp(a f + b)), scikit-learn's sign convention.  Isotonic: linear
+ * interpolation through (x[i], y[i]), x strictly increasing, y
+ * non-decreasing in [0, 1], constant beyond the ends (scikit-learn's
+ * IsotonicRegression with out_of_bounds="clip").
+ */
+typedef struct sf_calib
+{
+	int			method;			/* SF_CALIB_* */
+	double		a,
+				b;				/* Platt */
+	uint32_t	n;				/* isotonic knots, >= 1 */
+	double	   *x,
+			   *y;
+	uint64_t	rows;			/* rows the map was fitted on */
+} sf_calib;
+
+/* Method from its name ("platt", "isotonic"): SF_CALIB_* or -1. */
+extern int	sf_calib_method(const char *name);
+extern const char *sf_calib_method_name(int method);
+
+/*
+ * Platt scaling on margins f and labels y (0/1, both present), n rows:
+ * maximum likelihood with Platt's smoothed targets ((n1 + 1) / (n1 + 2),
+ * 1 / (n0 + 2)), as scikit-learn's _sigmoid_calibration, by Newton's
+ * method with a backtracking line search (Lin, Lin and Weng 2007).
+ */
+extern sf_status sf_calib_fit_platt(sf_env *env, const double *f, const double *y, size_t n,
+									sf_calib *out);
+
+/*
+ * Isotonic regression of y on f (non-decreasing), ties of f pooled first
+ * (weighted mean), by pool-adjacent-violators; knots kept where
+ * scikit-learn keeps them (both ends of each constant run).
+ */
+extern sf_status sf_calib_fit_isotonic(sf_env *env, const double *f, const double *y, size_t n,
+									   sf_calib *out);
+
+/* The calibrated probability at margin f (NaN stays NaN). */
+extern double sf_calib_apply(const sf_calib *c, double f);
+
+extern void sf_calib_encode(const sf_calib *c, sf_buf *b);
+extern sf_status sf_calib_decode(sf_env *env, const uint8_t *data, size_t len, sf_calib *out);
+extern void sf_calib_free(sf_env *env, sf_calib *c);
+
+/*
+ * Reliability table of n (label, probability) pairs over n_bins equal-width
+ * bins of [0, 1] (a probability on an inner edge falls in the lower bin, as
+ * scikit-learn's calibration_curve): per bin the count, the mean
+ * probability and the observed rate (NaN for an empty bin); *ece the
+ * expected calibration error sum_b n_b / n |rate_b - mean_b| and *mce the
+ * largest such gap.  Counts (n_bins), sums of probabilities and labels are
+ * the caller's running totals, so the table is built in one pass.
+ */
+extern void sf_calib_table(uint32_t n_bins, const uint64_t *count, const double *sum_p,
+						   const double *sum_y, double *mean_p, double *rate, double *ece,
+						   double *mce);
+
+/* Equal-width bin of probability p among n_bins (p in [0, 1]). */
+extern uint32_t sf_calib_table_bin(uint32_t n_bins, double p);
+
+/* ------------------------------------------------------------ sections */
+
+/*
+ * Model bytes with section 'tag' set to data (len bytes): the container is
+ * decoded (checked), the section replaced or inserted in tag order, the
+ * checksum recomputed, into b (initialised by the caller).
+ */
+extern sf_status sf_container_set_section(sf_env *env, const uint8_t *model, size_t model_len,
+										  uint16_t tag, const uint8_t *data, size_t len, sf_buf *b);
+
+/* The common sections' checks, called by sf_container_decode. */
+extern sf_status sf_drift_check(sf_env *env, const uint8_t *data, size_t len, uint32_t n_features);
+extern sf_status sf_calib_check(sf_env *env, const uint8_t *data, size_t len);
+
+#endif							/* SCFRISK_SF_GOVERNANCE_H */

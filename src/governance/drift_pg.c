@@ -1,0 +1,140 @@
+/*
+ * drift_pg.c
+ *	  The training side of drift monitoring and the scoring side of
+ *	  calibration, called from other concerns' SQL code: SfGovAttachDrift
+ *	  (every classifier's training aggregate) and SfGovCalibrated
+ *	  (scfrisk.predict).
+ *
+ * SfGovAttachDrift scores every row the aggregate collected with the model
+ * just trained, through the kind's row scorer (the score scfrisk.predict
+ * returns), bins the scores on the margin scale (logit of the probability;
+ * the value itself for a regression) and every feature into deciles, and
+ * sets the SF_TAG_DRIFT section of the model bytes.  The bins depend only
+ * on the set of rows, so serial and parallel plans give the same bytes.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "scfrisk/gbt.h"
+#include "scfrisk/mlp.h"
+#include "scfrisk/sf_governance.h"
+#include "governance_pg.h"
+
+int
+SfGovScoreScale(uint16 kind, const void *model)
+{
+	if (kind == SF_KIND_GBT)
+		return ((const gbt_model *) model)->objective == GBT_OBJ_BINARY
+			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
+	if (kind == SF_KIND_MLP)
+		return ((const mlp_model *) model)->objective == MLP_OBJ_BINARY
+			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
+	return SF_SCALE_LOGIT;		/* logreg and the hybrid classify */
+}
+
+bytea *
+SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
+{
+	MemoryContext cxt,
+				old;
+	sf_env		env;
+	sf_container c;
+	const sf_kind *k;
+	const uint8_t *buf = (const uint8_t *) VARDATA(model);
+	size_t		len = VARSIZE(model) - VARHDRSZ;
+	void	   *m;
+	sf_drift	d;
+	double	   *x,
+			   *col;
+	int64		i;
+	int			j;
+	sf_buf		sec,
+				b;
+	bytea	   *out;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
+	k = SfKindOrError(c.kind, what);
+	if (k->predict == NULL || st->n_rows == 0)
+		return model;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk drift", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	SfEnvInit(&env, cxt);
+	SF_PG_CHECK(k->decode(&env, buf, len, &m), &env, what);
+	memset(&d, 0, sizeof(d));
+	d.scale = SfGovScoreScale(c.kind, m);
+	d.rows = (uint64) st->n_rows;
+	d.n_features = (uint32) st->n_cols;
+	d.features = palloc0(sizeof(sf_dist) * Max(st->n_cols, 1));
+	x = palloc(sizeof(double) * Max(st->n_cols, 1));
+	col = MemoryContextAllocHuge(cxt, sizeof(double) * (Size) st->n_rows);
+	/* the score of every training row, on the margin scale */
+	for (i = 0; i < st->n_rows; i++)
+	{
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (j = 0; j < st->n_cols; j++)
+			x[j] = SfRowsGet(st, i, j);
+		col[i] = sf_scale_score(d.scale, k->predict(m, x));
+	}
+	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
+				&env, what);
+	for (j = 0; j < st->n_cols; j++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < st->n_rows; i++)
+			col[i] = SfRowsGet(st, i, j);
+		SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
+								  &d.features[j]), &env, what);
+	}
+	sf_buf_init(&sec, &env);
+	sf_drift_encode(&d, &sec);
+	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(sf_container_set_section(&env, buf, len, SF_TAG_DRIFT, sec.data, sec.len, &b),
+				&env, what);
+	MemoryContextSwitchTo(old);
+	out = SfBufToBytea(&b);
+	MemoryContextDelete(cxt);
+	return out;
+}
+
+/* ------------------------------------------------------------ calibration at scoring */
+
+/* Decoder for SfModelCacheGet: the calibration map, method NONE without one. */
+static sf_status
+CalibDecode(sf_env *env, const uint8_t *buf, size_t len, void **out)
+{
+	sf_container c;
+	const sf_section *s;
+	sf_calib   *cal;
+	sf_status	st;
+
+	if ((st = sf_container_decode(env, buf, len, &c)) != SF_OK)
+		return st;
+	cal = sf_calloc(env, 1, sizeof(sf_calib));
+	if (cal == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for a calibration map");
+	s = sf_container_find(&c, SF_TAG_CALIBRATION);
+	if (s != NULL && (st = sf_calib_decode(env, s->data, (size_t) s->len, cal)) != SF_OK)
+		return st;
+	*out = cal;
+	return SF_OK;
+}
+
+double
+SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p)
+{
+	const sf_calib *cal;
+	LOCAL_FCINFO(inner, 1);
+
+	InitFunctionCallInfoData(*inner, cache, 1, fcinfo->fncollation, NULL, NULL);
+	inner->args[0] = fcinfo->args[0];
+	inner->args[0].isnull = false;
+	cal = SfModelCacheGet(inner, 0, CalibDecode, "calibration");
+	if (cal->method == SF_CALIB_NONE)
+		return p;
+	return sf_calib_apply(cal, sf_scale_score(SF_SCALE_LOGIT, p));
+}

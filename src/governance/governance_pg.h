@@ -1,0 +1,32 @@
+/*
+ * governance_pg.h
+ *	  Server helpers of the governance concern shared with other concerns:
+ *	  the training aggregates attach the drift section with
+ *	  SfGovAttachDrift, scfrisk.predict applies a stored calibration with
+ *	  SfGovCalibrated.
+ */
+#ifndef SCFRISK_GOVERNANCE_PG_H
+#define SCFRISK_GOVERNANCE_PG_H
+
+#include "scfrisk_pg.h"
+#include "sf_rowstore_pg.h"
+
+/*
+ * The model bytes with a drift section (SF_TAG_DRIFT) holding the training
+ * distributions of the score and every feature over the rows of st, scored
+ * by the kind's row scorer.  Returns model itself for a kind without one.
+ */
+extern bytea *SfGovAttachDrift(bytea *model, const SfRows *st, const char *what);
+
+/*
+ * The score p of the model in argument 0 of fcinfo (a probability from the
+ * kind's scorer) through the model's calibration map, or p when the model
+ * has none.  The decoded map is cached in cache's fn_extra (an FmgrInfo
+ * owned by the call site, fn_mcxt set), keyed as SfModelCacheGet keys.
+ */
+extern double SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p);
+
+/* Score scale (SF_SCALE_*) of a decoded model of a kind. */
+extern int	SfGovScoreScale(uint16 kind, const void *model);
+
+#endif							/* SCFRISK_GOVERNANCE_PG_H */
