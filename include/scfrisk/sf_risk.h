@@ -253,7 +253,8 @@ extern const char *sf_verdict_name(sf_verdict v);
 #define SF_WHY_MISSING_CREDIT		(1u << 4)	/* credit features (or a loan feature) missing */
 #define SF_WHY_CREDIT_UNSCORED		(1u << 5)	/* the credit model gave NaN */
 #define SF_WHY_UNRELIABLE_LIMIT		(1u << 6)	/* a PD limit below the smallest reliable PD */
-#define SF_WHY_UNRESOLVED_TAIL		(1u << 7)	/* tail_resolved false at the chosen loan */
+#define SF_WHY_UNRESOLVED_TAIL		(1u << 7)	/* tail_resolved false at the chosen loan and
+													 * the tail's worst case breaks a limit */
 #define SF_WHY_BELOW_MIN			(1u << 8)	/* the loan is at most min_loan: decline */
 #define SF_WHY_COUNT				9
 

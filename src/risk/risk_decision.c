@@ -13,8 +13,10 @@
  * are searched below the sales-side loan Ls only: the largest loan there
  * whose PD meets the limit, by a downward scan and a bisection (see the
  * header).  The verdict: refer when any input is missing or the model
- * cannot resolve the policy (a PD limit below the smallest reliable PD, the
- * chosen loan in the unresolved tail, an unscorable credit model); else
+ * cannot resolve the policy (a PD limit below the smallest reliable PD, a
+ * binding profit optimum whose critical fractile lies below it, the
+ * chosen loan in the unresolved tail where the worst case that tail allows
+ * would break a limit, an unscorable credit model); else
  * decline when the loan is at most min_loan; else approve.
  */
 #include <math.h>
@@ -180,16 +182,53 @@ sales_limits(sf_env *env, const sf_risk_decision_in *in, const sf_risk_decision_
 	return SF_OK;
 }
 
-/* The PD limits that the sales model cannot resolve (below 5 atoms). */
+/*
+ * A PD limit of the policy that the sales model cannot resolve (below 5
+ * atoms): pd_limit or combined_pd_limit always, since the policy states
+ * them; the profit optimum's critical fractile only when it sets the loan,
+ * since it is a consequence of the prices rather than a stated limit.
+ */
 static int
-unreliable_limits(const sf_risk_decision_policy *policy, double reliable)
+unreliable_limits(const sf_risk_decision_policy *policy, int binding, double reliable)
 {
 	const sf_risk_terms *tm = &policy->base.terms;
 	double		fractile = (tm->rate + tm->fee - tm->funding_rate) / (1.0 + tm->rate);
 
+	/* a limit equal to 5/m is reliable, whatever the rounding of 5 * (1/m) */
+	reliable *= 1.0 - 1e-12;
 	return (policy->base.pd_limit < 1.0 && policy->base.pd_limit < reliable) ||
 		(policy->combined_pd_limit < 1.0 && policy->combined_pd_limit < reliable) ||
-		(policy->base.profit_optimum && fractile > 0.0 && fractile < reliable);
+		(binding == SF_BIND_PROFIT_OPTIMUM && fractile > 0.0 && fractile < reliable);
+}
+
+/*
+ * Whether the policy holds at loan L whatever the law does in the tail the
+ * model does not resolve.  Below the first fitted level the model knows only
+ * that PD < atom (1/m); the loss is at most the due t; so PD <= atom,
+ * EL <= t atom and CVaR <= t min(1, atom / (1 - a)) bound every law the data
+ * allow, and the policy is resolved when each active sales-side limit holds
+ * at these bounds.  Above the last level (PD reads 1) nothing is resolved.
+ */
+static int
+tail_policy_holds(const sf_risk_eval *ev, const sf_risk_decision_policy *policy,
+				  const sf_risk_row *at, double credit_pd)
+{
+	const sf_risk_policy *b = &policy->base;
+	double		atom = ev->atom;
+	double		t = at->due;
+
+	if (at->pd > 0.5)
+		return 0;
+	if (b->pd_limit < 1.0 && atom > b->pd_limit)
+		return 0;
+	if (policy->combined_pd_limit < 1.0 &&
+		sf_pd_combine_apply(policy->pd_combine, atom, credit_pd) > policy->combined_pd_limit)
+		return 0;
+	if (b->el_rate > 0.0 && t * atom > b->el_rate * at->loan)
+		return 0;
+	if (b->cvar_budget > 0.0 && t * fmin(1.0, atom / (1.0 - b->terms.level)) > b->cvar_budget)
+		return 0;
+	return 1;
 }
 
 static void
@@ -266,9 +305,10 @@ sf_risk_decide(sf_env *env, const sf_risk_decision_in *in, const sf_risk_decisio
 	out->loan = loan;
 	sf_risk_point(in->ev, loan, &out->at);
 	out->combined_pd = sf_pd_combine_apply(policy->pd_combine, out->at.pd, out->credit_pd);
-	if (unreliable_limits(policy, out->reliable_pd))
+	if (unreliable_limits(policy, out->binding, out->reliable_pd))
 		out->why |= SF_WHY_UNRELIABLE_LIMIT;
-	if (loan > 0.0 && !out->at.tail_resolved)
+	if (loan > 0.0 && !out->at.tail_resolved &&
+		!tail_policy_holds(in->ev, policy, &out->at, out->credit_pd))
 		out->why |= SF_WHY_UNRESOLVED_TAIL;
 	if (!(loan > policy->min_loan))
 		out->why |= SF_WHY_BELOW_MIN;

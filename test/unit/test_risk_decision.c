@@ -240,11 +240,21 @@ SF_TEST(test_verdicts)
 	SF_NEAR(d.reliable_pd, 0.05, 1e-15, "smallest reliable PD = 5 atoms");
 	SF_OK(d.verdict == SF_REFER && (d.why & SF_WHY_UNRELIABLE_LIMIT), "PD limit below 5/m: refer");
 
-	base_policy(&p, 1.0);
-	p.base.credit_line = 0.005; /* below the first knot 1/m */
+	/*
+	 * A loan below the first knot 1/m: the tail's worst case is PD 1/m and
+	 * EL t/m = 5e-5, which breaks an el_rate of 0.005 (0.005 L = 2.5e-5) but
+	 * not one of 0.02 (1e-4), nor a pd_limit of 0.05.
+	 */
+	base_policy(&p, 0.05);
+	p.base.credit_line = 0.005;
+	p.base.el_rate = 0.005;
 	d = decide(&env, &ev, &g, 0, &p);
-	SF_OK(d.verdict == SF_REFER && d.why == SF_WHY_UNRESOLVED_TAIL && d.binding == SF_BIND_CREDIT_LINE,
-		  "a loan in the unresolved tail: refer");
+	SF_OK(d.verdict == SF_REFER && d.why == SF_WHY_UNRESOLVED_TAIL && d.binding == SF_BIND_CREDIT_LINE &&
+		  !d.at.tail_resolved, "a loan in the unresolved tail whose worst case breaks el_rate: refer");
+	p.base.el_rate = 0.02;
+	d = decide(&env, &ev, &g, 0, &p);
+	SF_OK(d.verdict == SF_APPROVE && !d.at.tail_resolved,
+		  "a loan in the unresolved tail that meets every limit at the worst case: approve");
 
 	base_policy(&p, 0.3);
 	p.credit_pd_limit = 0.001;	/* pc(0) = 0.0067 already exceeds it */
