@@ -306,6 +306,16 @@ EmitDecision(FunctionCallInfo fcinfo, const sf_risk_decision *d)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+static void
+CreditErrorContext(void *arg)
+{
+	CreditCtx  *cc = (CreditCtx *) arg;
+
+	if (cc->flinfo != NULL)
+		errcontext("loan_decision: scoring the credit model on credit_features (%d values) "
+				   "followed by credit_loan_features (%d values)", cc->n_base, cc->n_lf);
+}
+
 /* The parsed policy and the credit side of one call. */
 typedef struct DecisionArgs
 {
@@ -368,7 +378,17 @@ Decide(FunctionCallInfo fcinfo, DecisionCache *dc, sf_env *env, const sf_risk_ev
 		in.credit_pd = CreditPd;
 		in.credit_ctx = cc;
 	}
-	SF_PG_CHECK(sf_risk_decide(env, &in, &a->policy, &d), env, "loan_decision");
+	{
+		/* a credit model that refuses its inputs says so in the terms of loan_decision */
+		ErrorContextCallback ctx;
+
+		ctx.callback = CreditErrorContext;
+		ctx.arg = cc;
+		ctx.previous = error_context_stack;
+		error_context_stack = &ctx;
+		SF_PG_CHECK(sf_risk_decide(env, &in, &a->policy, &d), env, "loan_decision");
+		error_context_stack = ctx.previous;
+	}
 	EmitDecision(fcinfo, &d);
 }
 
