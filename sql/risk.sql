@@ -200,3 +200,4 @@ SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"credit_loan_feature
 SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"ltv_cap": 0, "pd_limit": 1, "el_rate": 0, "profit_optimum": false}');
 SELECT * FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, ARRAY[1.0], dp.p || '{"credit_pd_limit": 0.1}');
 SELECT * FROM ds, scfrisk.loan_decision(ds.s, '\x0102'::bytea, ARRAY[1.0], '{"ltv_cap": 0, "credit_pd_limit": 0.1}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '[1]');

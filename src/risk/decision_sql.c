@@ -183,14 +183,17 @@ ParseLoanFeature(JsonbContainer *obj, int i, LoanFeature *f)
 static bool
 TakeLoanFeatures(Jsonb **policy, CreditCtx *cc)
 {
-	JsonbValue *arr = getKeyJsonValueFromContainer(&(*policy)->root, "credit_loan_features",
-												   strlen("credit_loan_features"), NULL);
+	JsonbValue *arr;
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	bool		present = true;
 
 	cc->n_lf = 0;
+	if (!JsonContainerIsObject(&(*policy)->root))
+		return true;			/* SfParseParams reports a policy that is not an object */
+	arr = getKeyJsonValueFromContainer(&(*policy)->root, "credit_loan_features",
+									   strlen("credit_loan_features"), NULL);
 	if (arr == NULL)
 		return true;
 	*policy = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(*policy),
