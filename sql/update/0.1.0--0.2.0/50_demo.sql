@@ -10,7 +10,8 @@
 -- ln(max(loan, 1)) - h and ln(max(loan, 1)) - ln(in_transit_value).
 CREATE FUNCTION scfrisk.demo_credit_loan_policy(h float8, in_transit_value float8)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- STABLE as jsonb_build_object is
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object(
 	'collateral_value', in_transit_value,
 	'credit_loan_features', jsonb_build_array(
