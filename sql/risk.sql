@@ -183,6 +183,10 @@ FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, NULL, dp.p || '{"credit_p
 SELECT d.decision, d.status
 FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}',
 	 dp.p || '{"credit_pd_limit": 0.1, "credit_loan_features": [{"transform": "log", "offset": null}]}') d;
+-- a NULL credit feature for a kind without missing values (logreg): refer
+SELECT d.decision, d.status
+FROM ds, cm, scfrisk.loan_decision(ds.s, cm.model, ARRAY[NULL]::float8[],
+	 '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0, "credit_pd_limit": 0.1}') d;
 -- a PD limit below the sales model's smallest reliable PD (5/m): refer
 SELECT d.decision, d.status, d.smallest_reliable_pd, d.loan IS NOT NULL AS computed
 FROM m, scfrisk.loan_decision(m.model, ARRAY[1.0], NULL, NULL,
@@ -201,3 +205,4 @@ SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"ltv_cap": 0, "pd_li
 SELECT * FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, ARRAY[1.0], dp.p || '{"credit_pd_limit": 0.1}');
 SELECT * FROM ds, scfrisk.loan_decision(ds.s, '\x0102'::bytea, ARRAY[1.0], '{"ltv_cap": 0, "credit_pd_limit": 0.1}');
 SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '[1]');
+SELECT * FROM ds, m, scfrisk.loan_decision(ds.s, m.model, ARRAY[1.0], '{"ltv_cap": 0, "credit_pd_limit": 0.1}');

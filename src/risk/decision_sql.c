@@ -17,10 +17,12 @@
  * {"transform": "identity", "scale": 1 / income}.  The key is taken out of
  * the policy before the rest goes through SfParseParams.
  *
- * fn_extra holds two private FmgrInfo: one carries the QRGMM model cache of
- * QrgmmCurveForArgs, the other the cache of scfrisk.predict, which scores
- * the credit model (any kind it knows) so that a lateral join over many
- * sellers decodes each model once.
+ * fn_extra holds two private FmgrInfo, each carrying a decoded-model cache
+ * (SfModelCacheGet): the QRGMM sales model's of QrgmmCurveForArgs and the
+ * credit model's, so that a lateral join over many sellers decodes each
+ * model once.  The credit model is any kind with a row scorer in the table
+ * of kinds (what scfrisk.predict scores), called directly: the search costs
+ * no fmgr call and no array per evaluated loan.
  */
 #include "postgres.h"
 
@@ -34,9 +36,6 @@
 
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
-
-/* scfrisk.predict (src/core/predict_sql.c): scores the credit model */
-extern Datum scfrisk_predict(PG_FUNCTION_ARGS);
 
 #define DECISION_COLS		16
 #define LOAN_FEATURES_MAX	64
@@ -57,8 +56,8 @@ typedef struct LoanFeature
 /* The credit model at a loan: the context of the sf_credit_pd_fn. */
 typedef struct CreditCtx
 {
-	FmgrInfo   *flinfo;
-	Datum		model;
+	const sf_kind *kind;		/* NULL until the credit model is set up */
+	const void *model;			/* decoded, in the call site's cache */
 	double	   *x;				/* base features, then the loan features */
 	int			n_base;
 	LoanFeature lf[LOAN_FEATURES_MAX];
@@ -86,9 +85,6 @@ static double
 CreditPd(void *p, double loan)
 {
 	CreditCtx  *cc = (CreditCtx *) p;
-	LOCAL_FCINFO(inner, 2);
-	ArrayType  *arr;
-	double		r;
 	int			i;
 
 	for (i = 0; i < cc->n_lf; i++)
@@ -97,15 +93,60 @@ CreditPd(void *p, double loan)
 
 		cc->x[cc->n_base + i] = f->offset + f->scale * (f->log ? log(fmax(loan, 1.0)) : loan);
 	}
-	arr = SfMakeFloat8Array(cc->x, cc->n_base + cc->n_lf);
-	InitFunctionCallInfoData(*inner, cc->flinfo, 2, InvalidOid, NULL, NULL);
-	inner->args[0].value = cc->model;
-	inner->args[0].isnull = false;
-	inner->args[1].value = PointerGetDatum(arr);
-	inner->args[1].isnull = false;
-	r = DatumGetFloat8(scfrisk_predict(inner));
-	pfree(arr);
-	return r;
+	return cc->kind->predict(cc->model, cc->x);
+}
+
+/*
+ * The credit model of argument argno with its base features fa, decoded
+ * through the cache of dc->credit, checked against the width it expects.
+ * False when a base feature is missing and the kind takes no missing values.
+ */
+static bool
+SetUpCredit(FunctionCallInfo fcinfo, DecisionCache *dc, int argno, ArrayType *fa, CreditCtx *cc)
+{
+	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(argno, 0, SF_HEADER_LEN);
+	int			nb = SfArrayLength(fa, "credit_features");
+	const sf_kind *k;
+	sf_container c;
+	sf_env		env;
+	uint32		width;
+	int			i;
+
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA_ANY(head),
+										 VARSIZE_ANY_EXHDR(head), &c), &env, "loan_decision");
+	k = SfKindOrError(c.kind, "loan_decision");
+	if (k->predict == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("loan_decision: the credit model is of kind %s, which has no row scorer", k->name),
+				 errhint("Pass a classifier that scfrisk.predict scores (gbt, mlp, logreg, xgb_mlp).")));
+	{
+		LOCAL_FCINFO(inner, 2);
+
+		InitFunctionCallInfoData(*inner, &dc->credit, 2, InvalidOid, NULL, NULL);
+		inner->args[0] = fcinfo->args[argno];
+		inner->args[1] = fcinfo->args[argno + 1];
+		cc->model = SfModelCacheGet(inner, 0, k->decode, "loan_decision");
+	}
+	width = k->n_features(cc->model);
+	if (width != (uint32) (nb + cc->n_lf))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("loan_decision: the credit model expects %u features, got %d credit_features "
+						"and %d credit_loan_features", width, nb, cc->n_lf),
+				 errhint("The credit model's inputs are credit_features followed by one value per "
+						 "element of the policy's credit_loan_features.")));
+	cc->kind = k;
+	cc->n_base = nb;
+	cc->x = palloc(sizeof(double) * Max(width, 1));
+	if (nb > 0)
+		SfGetFeatures(fa, nb, cc->x, SF_MISSING_AS_NAN, "credit_features");
+	if (!k->accepts_missing)
+		for (i = 0; i < nb; i++)
+			if (isnan(cc->x[i]))
+				return false;
+	return true;
 }
 
 static void
@@ -309,16 +350,6 @@ EmitDecision(FunctionCallInfo fcinfo, const sf_risk_decision *d)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-static void
-CreditErrorContext(void *arg)
-{
-	CreditCtx  *cc = (CreditCtx *) arg;
-
-	if (cc->flinfo != NULL)
-		errcontext("loan_decision: scoring the credit model on credit_features (%d values) "
-				   "followed by credit_loan_features (%d values)", cc->n_base, cc->n_lf);
-}
-
 /* The parsed policy and the credit side of one call. */
 typedef struct DecisionArgs
 {
@@ -369,29 +400,15 @@ Decide(FunctionCallInfo fcinfo, DecisionCache *dc, sf_env *env, const sf_risk_ev
 		in.why |= SF_WHY_MISSING_CREDIT;
 	if (!PG_ARGISNULL(credit_argno) && !(in.why & SF_WHY_MISSING_CREDIT))
 	{
-		ArrayType  *fa = PG_GETARG_ARRAYTYPE_P(credit_argno + 1);
-		int			nb = SfArrayLength(fa, "credit_features");
-
-		cc->flinfo = &dc->credit;
-		cc->model = PG_GETARG_DATUM(credit_argno);
-		cc->n_base = nb;
-		cc->x = palloc(sizeof(double) * Max(nb + cc->n_lf, 1));
-		if (nb > 0)
-			SfGetFeatures(fa, nb, cc->x, SF_MISSING_AS_NAN, "credit_features");
-		in.credit_pd = CreditPd;
-		in.credit_ctx = cc;
+		if (SetUpCredit(fcinfo, dc, credit_argno, PG_GETARG_ARRAYTYPE_P(credit_argno + 1), cc))
+		{
+			in.credit_pd = CreditPd;
+			in.credit_ctx = cc;
+		}
+		else
+			in.why |= SF_WHY_MISSING_CREDIT;
 	}
-	{
-		/* a credit model that refuses its inputs says so in the terms of loan_decision */
-		ErrorContextCallback ctx;
-
-		ctx.callback = CreditErrorContext;
-		ctx.arg = cc;
-		ctx.previous = error_context_stack;
-		error_context_stack = &ctx;
-		SF_PG_CHECK(sf_risk_decide(env, &in, &a->policy, &d), env, "loan_decision");
-		error_context_stack = ctx.previous;
-	}
+	SF_PG_CHECK(sf_risk_decide(env, &in, &a->policy, &d), env, "loan_decision");
 	EmitDecision(fcinfo, &d);
 }
 
