@@ -36,6 +36,7 @@
 
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
+#include "scfrisk_pg.h"
 
 #define DECISION_COLS		16
 #define LOAN_FEATURES_MAX	64
@@ -43,7 +44,7 @@
 typedef struct DecisionCache
 {
 	FmgrInfo	sales;			/* carries the QRGMM model cache */
-	FmgrInfo	credit;			/* carries scfrisk.predict's cache */
+	FmgrInfo	credit;			/* carries the credit model cache */
 } DecisionCache;
 
 typedef struct LoanFeature
