@@ -31,7 +31,7 @@ RATE = 0.02
 DEEPFM = ('{"k": 8, "layers": [128, 64], "m": 100, "epochs": 200, "batch_size": 256, '
           '"learning_rate": 0.001, "weight_decay": 1e-5, "dropout": 0.1, "patience": 20, "seed": 1%s}')
 MODELS = [
-    ("linear QRGMM, flat", "SELECT scfrisk.qrgmm_train(x, s, %s) FROM tr", '{}'),
+    ("linear QRGMM, flat", "SELECT scfrisk.qrgmm_train(x, s, %s) FROM tr", '{"tail": "flat"}'),
     ("linear QRGMM, exponential", "SELECT scfrisk.qrgmm_train(x, s, %s) FROM tr", '{"tail": "exponential"}'),
     ("DeepFM, flat", "SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %s) FROM tr", DEEPFM % ''),
     ("DeepFM, exponential", "SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %s) FROM tr",

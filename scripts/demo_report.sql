@@ -30,29 +30,49 @@ FROM (SELECT scfrisk.binary_metrics(l.defaulted::int::float8,
 \echo '-- the policy'
 SELECT policy FROM scfrisk_demo.policy;
 
-\echo '-- top 10 sellers by credit-model PD at their recommended loan'
-SELECT seller_code, category_name AS category, marketplace_name AS mkt,
-	   round(credit_pd::numeric, 3) AS credit_pd, round(recommended_loan) AS loan,
-	   binding_constraint AS binding, round(sales_pd::numeric, 4) AS sales_pd,
-	   round(el::numeric, 1) AS el, round(cvar::numeric) AS cvar
-FROM scfrisk_demo.seller_risk ORDER BY credit_pd DESC LIMIT 10;
+\echo '-- the two PDs of a loan: sales_pd is the QRGMM sales model''s probability that next'
+\echo '-- month''s sales fall short of the amount due; credit_pd is the credit model''s'
+\echo '-- probability that a loan of this size to this seller defaults, learnt from past loans.'
+\echo '-- The policy limits both (pd_limit, credit_pd_limit): scfrisk.loan_decision lends the'
+\echo '-- largest loan under every limit, and refers the seller when an input is missing or'
+\echo '-- the sales model cannot resolve the policy (docs/risk.md, "The lending decision").'
+SELECT p.policy ->> 'pd_limit' AS pd_limit, p.policy ->> 'credit_pd_limit' AS credit_pd_limit,
+	   (SELECT round((info -> 'info' ->> 'smallest_reliable_pd')::numeric, 4) FROM scfrisk_demo.models
+		WHERE name = 'sales') AS sales_smallest_reliable_pd
+FROM scfrisk_demo.policy p;
 
-\echo '-- which constraint binds'
+\echo '-- decisions by reason'
+SELECT decision, status AS reason, count(*) AS sellers, sum(recommended_loan) AS amount,
+	   round(avg(sales_pd)::numeric, 4) AS avg_sales_pd, round(avg(credit_pd)::numeric, 4) AS avg_credit_pd
+FROM scfrisk_demo.seller_risk GROUP BY 1, 2 ORDER BY 1, 3 DESC;
+
+\echo '-- approved loans by binding constraint'
 SELECT binding_constraint, count(*) AS sellers, round(avg(recommended_loan)) AS avg_loan,
-	   round(sum(recommended_loan)::numeric / 1e6, 2) AS total_musd, round(avg(sales_pd)::numeric, 4) AS avg_sales_pd,
-	   round(sum(el)::numeric) AS total_el
-FROM scfrisk_demo.seller_risk GROUP BY 1 ORDER BY 2 DESC;
+	   round(sum(recommended_loan) / 1e6, 2) AS total_musd, round(avg(sales_pd)::numeric, 4) AS avg_sales_pd,
+	   round(avg(credit_pd)::numeric, 4) AS avg_credit_pd, sum(el) AS total_el
+FROM scfrisk_demo.seller_risk WHERE decision = 'approve' GROUP BY 1 ORDER BY 2 DESC;
 
-\echo '-- a recommended loan for each binding constraint'
-SELECT DISTINCT ON (binding_constraint) binding_constraint, seller_code, round(in_transit_value) AS in_transit,
-	   round(recommended_loan) AS loan, round(sales_pd::numeric, 4) AS pd, round(el::numeric, 1) AS el,
-	   round(cvar::numeric) AS cvar, round(expected_profit::numeric, 1) AS profit
-FROM scfrisk_demo.seller_risk ORDER BY binding_constraint, seller_id;
+\echo '-- no approved seller above either PD limit (both counts must be 0)'
+SELECT count(*) FILTER (WHERE r.sales_pd > (p.policy ->> 'pd_limit')::float8) AS approved_above_pd_limit,
+	   count(*) FILTER (WHERE r.credit_pd > (p.policy ->> 'credit_pd_limit')::float8) AS approved_above_credit_pd_limit,
+	   count(*) AS approved
+FROM scfrisk_demo.seller_risk r, scfrisk_demo.policy p WHERE r.decision = 'approve';
+
+\echo '-- top 10 approved sellers by credit PD at their loan'
+SELECT seller_code, category_name AS category, marketplace_name AS mkt,
+	   round(credit_pd::numeric, 4) AS credit_pd, round(sales_pd::numeric, 4) AS sales_pd,
+	   round(recommended_loan) AS loan, binding_constraint AS binding, el, cvar
+FROM scfrisk_demo.seller_risk WHERE decision = 'approve' ORDER BY credit_pd DESC LIMIT 10;
+
+\echo '-- the decision by marketplace (scfrisk_demo.decision_summary, per category and marketplace)'
+SELECT marketplace_name AS mkt, decision, sum(sellers) AS sellers, sum(approved_amount) AS approved_amount,
+	   sum(referred_amount) AS referred_amount, sum(approved_el) AS approved_el
+FROM scfrisk_demo.decision_summary GROUP BY 1, 2 ORDER BY 1, 2;
 
 \echo '-- one risk curve (the seller with the median recommended loan)'
 WITH s AS (SELECT seller_id, seller_code FROM scfrisk_demo.seller_risk
 		   ORDER BY recommended_loan OFFSET (SELECT count(*) / 2 FROM scfrisk_demo.seller_risk) LIMIT 1)
-SELECT s.seller_code, round(c.loan) AS loan, round(c.pd::numeric, 4) AS pd, round(c.el::numeric, 1) AS el,
-	   round(c.cvar::numeric) AS cvar_95, round(c.expected_profit::numeric, 1) AS expected_profit
+SELECT c.seller_code, round(c.loan) AS loan, round(c.pd::numeric, 4) AS pd, c.el, c.cvar,
+	   c.cvar_level, c.expected_profit
 FROM s JOIN scfrisk_demo.seller_risk_curve c USING (seller_id)
 ORDER BY c.loan;

@@ -20,7 +20,7 @@ UPDATE tp1 SET y = 5 + x[1] + 2 * x[2] + 0.5 * x[3]
 	+ (1 + 0.1 * x[1] + 0.2 * x[2] + 0.05 * x[3]) * sqrt(-2 * ln(u1)) * cos(2 * pi() * u2);
 
 CREATE TEMP TABLE m AS
-SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}') AS model FROM tp1;
+SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "flat"}') AS model FROM tp1;
 
 SELECT scfrisk.model_kind(model), length(model) > 500 AS has_body FROM m;
 SELECT i->>'m' AS m, i->>'levels' AS levels, i->>'p' AS p, i->>'degree' AS degree,
@@ -33,7 +33,7 @@ SELECT scfrisk.model_info(model)->'params' AS params,
 	   scfrisk.model_info(model)->'train_rows' AS rows FROM m;
 
 -- same data and params, same bytes
-SELECT md5(model) = (SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) FROM tp1)
+SELECT md5(model) = (SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "flat"}')) FROM tp1)
 	AS deterministic FROM m;
 
 -- the curve: m + 1 sorted knots with flat tails
@@ -58,6 +58,10 @@ SELECT abs((c[2] - c[1]) - 2 * (c[3] - c[2]) / ln(2)) < 1e-9 AS low_exponential,
 	   scfrisk.model_info(em)->'info'->>'tail' AS tail
 FROM (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "exponential"}') AS em FROM tp1) e,
 	 LATERAL scfrisk.qrgmm_curve(em, ARRAY[6, 1, 2]) AS c;
+-- the exponential tail is the default (issue 16): the same bytes without "tail"
+SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "exponential"}'))
+	   = md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) AS exponential_by_default
+FROM tp1;
 
 -- quantiles against the truth at x0 = (6, 1, 2): mean 14, sd 1.9
 SELECT t, abs(scfrisk.qrgmm_quantile(model, ARRAY[6, 1, 2], t) - (14 + 1.9 * z)) < 0.4 AS close

@@ -113,3 +113,96 @@ SELECT * FROM scfrisk.loan_size('\x0102'::bytea, ARRAY[1.0]);
 SELECT * FROM (SELECT scfrisk.mlp_train(ARRAY[i::float8], (i % 2)::float8, '{"epochs": 1}') AS mlp
 			   FROM generate_series(1, 20) i) w, scfrisk.loan_risk_curve(mlp, ARRAY[1.0], ARRAY[1]::float8[]);
 SELECT count(*) FROM scfrisk.loan_risk_curve(NULL::bytea, ARRAY[1.0], ARRAY[1]::float8[]);
+
+-- ---------------------------------------------------------------------------
+-- The lending decision (issue 16): closed forms.  Sales: the samples 10 i,
+-- i = 1..1000, so PD(L) = #{10 i < 1.02 L} / 1000 and the largest loan with
+-- PD <= a is 10 (1000 a + 1) / 1.02.  Credit: a logistic regression on
+-- ln(loan), PD(L) = 1 / (1 + exp(-(b + w ln L))), so the largest loan with
+-- PD <= c is exp((logit c - b) / w), from the fitted b and w.
+CREATE TEMP TABLE ds AS SELECT ARRAY(SELECT 10.0 * i FROM generate_series(1, 1000) i)::float8[] AS s;
+CREATE TEMP TABLE cr AS
+SELECT ARRAY[ln(l)] AS x,
+	   (scfrisk.demo_uniform(16, 2, k) < 1 / (1 + exp(28 - 4 * ln(l))))::int::float8 AS y
+FROM (SELECT k, exp(4 + 5 * scfrisk.demo_uniform(16, 1, k)) AS l FROM generate_series(1, 20000) k) g;
+CREATE TEMP TABLE cm AS
+SELECT model, (scfrisk.model_info(model) -> 'info' ->> 'intercept')::float8 AS b,
+	   (scfrisk.model_info(model) -> 'info' -> 'coef' ->> 0)::float8 AS w
+FROM (SELECT scfrisk.logreg_train(x, y, '{}') AS model FROM cr) t;
+SELECT w BETWEEN 3 AND 5 AS credit_pd_rises_with_the_loan FROM cm;
+CREATE TEMP TABLE dp AS
+SELECT '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0,
+		 "credit_loan_features": [{"transform": "log"}]}'::jsonb AS p;
+-- the credit limit binds (c = 0.01: about 350 < 500)
+SELECT d.decision, d.binding_constraint, d.status,
+	   abs(d.loan / exp((ln(0.01 / 0.99) - cm.b) / cm.w) - 1) < 1e-6 AS loan_is_credit_closed_form,
+	   abs(d.credit_pd - 0.01) < 1e-8 AS credit_pd_at_limit,
+	   d.sales_pd <= 0.05 AS sales_pd_within
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}', dp.p || '{"credit_pd_limit": 0.01}') d;
+-- the sales limit binds (c = 0.1: about 630 > 500)
+SELECT d.decision, d.binding_constraint,
+	   abs(d.loan - 10 * (1000 * 0.05 + 1) / 1.02) < 1e-6 AS loan_is_sales_closed_form,
+	   abs(d.credit_pd - 1 / (1 + exp(-(cm.b + cm.w * ln(d.loan))))) < 1e-12 AS credit_pd_at_loan,
+	   d.sales_pd = 0.05 AS sales_pd_at_limit, d.combined_pd = greatest(d.sales_pd, d.credit_pd) AS combined_is_max
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}', dp.p || '{"credit_pd_limit": 0.1}') d;
+-- a combined limit (max: both PDs <= k): min of the two closed forms, k = 0.2
+SELECT d.binding_constraint,
+	   abs(d.loan - least(10 * (1000 * 0.2 + 1) / 1.02, exp((ln(0.2 / 0.8) - cm.b) / cm.w))) < 1e-4 AS loan_is_closed_form
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}',
+	 dp.p || '{"pd_limit": 1, "credit_line": 5000, "combined_pd_limit": 0.2}') d;
+-- the scan goes down to small loans (c = 1e-6: about 35), and lists every limit
+SELECT d.decision, d.status, d.reasons,
+	   abs(d.loan / exp((ln(1e-6 / (1 - 1e-6)) - cm.b) / cm.w) - 1) < 1e-6 AS loan_is_credit_closed_form,
+	   d.limits ?& ARRAY['pd_limit', 'credit_pd_limit'] AS limits_listed
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}', dp.p || '{"credit_pd_limit": 1e-6}') d;
+
+-- NULL inputs refer with a status, never a missing row or an error
+SELECT d.decision, d.status, d.reasons, d.loan IS NULL AS no_loan
+FROM m, scfrisk.loan_decision(m.model, NULL, NULL, NULL, '{"ltv_cap": 0}') d;
+SELECT d.decision, d.status, d.reasons
+FROM m, scfrisk.loan_decision(m.model, ARRAY[1.0, NULL], NULL, NULL, '{"ltv_cap": 0}') d;
+SELECT d.decision, d.status FROM scfrisk.loan_decision(NULL::bytea, ARRAY[1.0], NULL, NULL, '{"ltv_cap": 0}') d;
+SELECT d.decision, d.status FROM scfrisk.loan_decision(NULL::float8[], NULL, NULL, '{"ltv_cap": 0}') d;
+-- missing collateral under an LTV cap: refer, with the loan the other limits allow
+SELECT d.decision, d.status, round(d.loan::numeric, 6) AS loan, d.limits ? 'ltv_cap' AS capped
+FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0.5}') d;
+SELECT d.decision, d.status
+FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL,
+	 '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0.5, "collateral_value": null}') d;
+SELECT d.decision, d.binding_constraint, round(d.loan::numeric, 6) AS loan
+FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL,
+	 '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0.5, "collateral_value": 600}') d;
+SELECT d.decision, d.binding_constraint, d.status, d.loan
+FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL,
+	 '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0.5, "collateral_value": 0}') d;
+-- a credit limit without a credit model, or without its features: refer
+SELECT d.decision, d.status
+FROM ds, dp, scfrisk.loan_decision(ds.s, NULL, NULL, dp.p || '{"credit_pd_limit": 0.1}') d;
+SELECT d.decision, d.status
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, NULL, dp.p || '{"credit_pd_limit": 0.1}') d;
+SELECT d.decision, d.status
+FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, '{}',
+	 dp.p || '{"credit_pd_limit": 0.1, "credit_loan_features": [{"transform": "log", "offset": null}]}') d;
+-- a NULL credit feature for a kind without missing values (logreg): refer
+SELECT d.decision, d.status
+FROM ds, cm, scfrisk.loan_decision(ds.s, cm.model, ARRAY[NULL]::float8[],
+	 '{"pd_limit": 0.05, "el_rate": 0, "profit_optimum": false, "ltv_cap": 0, "credit_pd_limit": 0.1}') d;
+-- a PD limit below the sales model's smallest reliable PD (5/m): refer
+SELECT d.decision, d.status, d.smallest_reliable_pd, d.loan IS NOT NULL AS computed
+FROM m, scfrisk.loan_decision(m.model, ARRAY[1.0], NULL, NULL,
+	 jsonb_build_object('pd_limit', 0.5 / (scfrisk.model_info(m.model) -> 'info' ->> 'm')::int, 'ltv_cap', 0)) d;
+-- loan_size keeps its STRICT contract, but a JSON null collateral under a cap is an error
+SELECT count(*) FROM scfrisk.loan_size(NULL::float8[]);
+SELECT * FROM u, scfrisk.loan_size(s, '{"collateral_value": null}');
+-- bad decision input
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, NULL);
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"credit_pd_limit": 0}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"pd_combine": "min"}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"credit_loan_features": {"transform": "log"}}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"credit_loan_features": [{"transform": "sqrt"}]}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"credit_loan_features": [{"log": true}]}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '{"ltv_cap": 0, "pd_limit": 1, "el_rate": 0, "profit_optimum": false}');
+SELECT * FROM ds, cm, dp, scfrisk.loan_decision(ds.s, cm.model, ARRAY[1.0], dp.p || '{"credit_pd_limit": 0.1}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, '\x0102'::bytea, ARRAY[1.0], '{"ltv_cap": 0, "credit_pd_limit": 0.1}');
+SELECT * FROM ds, scfrisk.loan_decision(ds.s, NULL, NULL, '[1]');
+SELECT * FROM ds, m, scfrisk.loan_decision(ds.s, m.model, ARRAY[1.0], '{"ltv_cap": 0, "credit_pd_limit": 0.1}');

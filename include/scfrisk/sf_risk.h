@@ -184,4 +184,119 @@ typedef struct sf_risk_size
 extern sf_status sf_risk_size_loan(sf_env *env, const sf_risk_eval *ev,
 								   const sf_risk_policy *policy, sf_risk_size *out);
 
+/* ------------------------------------------------------------ decision */
+
+/*
+ * The lending decision (issue 16, docs/risk.md "The lending decision"): the
+ * sales-side limits of sf_risk_size_loan, a limit on the credit model's PD
+ * of the loan, and a limit on a combination of the two PDs, with a verdict.
+ *
+ * The credit model is reached through a callback: its PD of a loan amount
+ * (the wrapper appends the loan-dependent features and scores the model);
+ * NaN when the model cannot score.  The credit PD need not be monotone in
+ * the loan, so its limit is the largest loan below the sales-side loan Ls
+ * whose PD meets the limit, found by a downward scan of credit_grid evenly
+ * spaced loans (Ls, Ls (G-1)/G, ..., 0) and bisection in the cell where the
+ * scan first meets the limit: exact when the PD rises with the loan,
+ * otherwise exact to the scan's resolution.  Ls itself meeting the limit
+ * costs one evaluation.
+ */
+typedef enum sf_pd_combine
+{
+	SF_COMBINE_MAX = 0,			/* max(ps, pc): two views of one event */
+	SF_COMBINE_INDEPENDENT,		/* 1 - (1 - ps)(1 - pc) */
+	SF_COMBINE_UNION_BOUND		/* min(1, ps + pc): any dependence */
+} sf_pd_combine;
+
+#define RISK_DEFAULT_CREDIT_GRID	16
+#define RISK_MAX_CREDIT_GRID		10000
+#define RISK_RELIABLE_ATOMS			5	/* smallest reliable PD = 5 atoms (docs/qrgmm.md) */
+
+typedef struct sf_risk_decision_policy
+{
+	sf_risk_policy base;		/* first: the loan_size keys keep their offsets */
+	double		credit_pd_limit;	/* largest credit-model PD, (0, 1] (1 = none) */
+	int			pd_combine;		/* sf_pd_combine */
+	double		combined_pd_limit;	/* largest combined PD, (0, 1] (1 = none) */
+	double		min_loan;		/* a loan at most this is declined, >= 0 */
+	int			credit_grid;	/* G of the downward scan */
+} sf_risk_decision_policy;
+
+extern const sf_param_table sf_risk_decision_table;	/* "loan_decision" policy */
+
+/* The decision's binding constraints: the loan_size ones, then these. */
+#define SF_DBIND_CREDIT_PD		SF_BIND_COUNT
+#define SF_DBIND_COMBINED_PD	(SF_BIND_COUNT + 1)
+#define SF_DBIND_COUNT			(SF_BIND_COUNT + 2)
+
+extern const char *sf_risk_decision_binding_name(int b);
+extern const char *sf_pd_combine_name(int c);
+
+typedef enum sf_verdict
+{
+	SF_APPROVE = 0,
+	SF_REFER,
+	SF_DECLINE
+} sf_verdict;
+
+extern const char *sf_verdict_name(sf_verdict v);
+
+/*
+ * Why: a set of reason flags, in the order of precedence of the status (the
+ * first set flag names it; none = "ok").  Every flag but SF_WHY_BELOW_MIN
+ * makes the verdict refer.
+ */
+#define SF_WHY_NO_MODEL				(1u << 0)	/* no sales model */
+#define SF_WHY_MISSING_COVARIATES	(1u << 1)	/* NULL sales covariates */
+#define SF_WHY_MISSING_COLLATERAL	(1u << 2)	/* ltv_cap without a collateral value */
+#define SF_WHY_NO_CREDIT_MODEL		(1u << 3)	/* a credit limit without a credit model */
+#define SF_WHY_MISSING_CREDIT		(1u << 4)	/* credit features (or a loan feature) missing */
+#define SF_WHY_CREDIT_UNSCORED		(1u << 5)	/* the credit model gave NaN */
+#define SF_WHY_UNRELIABLE_LIMIT		(1u << 6)	/* a PD limit below the smallest reliable PD */
+#define SF_WHY_UNRESOLVED_TAIL		(1u << 7)	/* tail_resolved false at the chosen loan and
+													 * the tail's worst case breaks a limit */
+#define SF_WHY_BELOW_MIN			(1u << 8)	/* the loan is at most min_loan: decline */
+#define SF_WHY_COUNT				9
+
+extern const char *sf_risk_reason_name(int bit);
+
+typedef double (*sf_credit_pd_fn) (void *ctx, double loan);
+
+/* What the wrapper knows before the decision. */
+typedef struct sf_risk_decision_in
+{
+	const sf_risk_eval *ev;		/* sales evaluator; NULL when it could not be built */
+	sf_credit_pd_fn credit_pd;	/* NULL: no usable credit model */
+	void	   *credit_ctx;
+	unsigned	why;			/* SF_WHY_* flags the wrapper found (missing inputs) */
+} sf_risk_decision_in;
+
+typedef struct sf_risk_decision
+{
+	sf_verdict	verdict;
+	unsigned	why;			/* SF_WHY_* */
+	double		loan;			/* NaN when nothing could be computed */
+	int			binding;		/* SF_BIND_* or SF_DBIND_*; -1 when none */
+	double		limits[SF_DBIND_COUNT];	/* INFINITY when inactive */
+	sf_risk_row at;				/* the sales measures at loan */
+	double		credit_pd;		/* NaN without a credit model */
+	double		combined_pd;	/* the pd_combine of both; the sales PD without credit */
+	double		reliable_pd;	/* the sales model's smallest reliable PD, 5 atoms */
+} sf_risk_decision;
+
+/* Combine two PDs (pc NaN: ps). */
+extern double sf_pd_combine_apply(int rule, double ps, double pc);
+
+/*
+ * Decide.  SF_EINVAL when the policy bounds no loan on the sales side
+ * (credit limits only lower the sales-side loan).
+ */
+extern sf_status sf_risk_decide(sf_env *env, const sf_risk_decision_in *in,
+								const sf_risk_decision_policy *policy,
+								sf_risk_decision *out);
+
+/* The sales-side limits of a policy (limits[SF_BIND_COUNT], INFINITY = inactive). */
+extern sf_status sf_risk_limits(sf_env *env, const sf_risk_eval *ev, const sf_risk_policy *policy,
+								double *limits);
+
 #endif							/* SCFRISK_SF_RISK_H */

@@ -57,6 +57,23 @@ RETURN seller_features || ARRAY[ln(greatest(loan, 1)) - h, ln(greatest(loan, 1) 
 COMMENT ON FUNCTION scfrisk.demo_credit_features(float8[], float8, float8, float8) IS
 'demo data: credit-model inputs of a seller for a loan amount (16 values)';
 
+-- The per-seller part of the decision policy: the collateral (JSON null when
+-- unknown, which refers the seller under the LTV cap) and the loan-dependent
+-- inputs of the credit model, the same two as demo_credit_features:
+-- ln(max(loan, 1)) - h and ln(max(loan, 1)) - ln(in_transit_value).
+CREATE FUNCTION scfrisk.demo_credit_loan_policy(h float8, in_transit_value float8)
+RETURNS jsonb
+-- STABLE as jsonb_build_object is
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN jsonb_build_object(
+	'collateral_value', in_transit_value,
+	'credit_loan_features', jsonb_build_array(
+		jsonb_build_object('transform', 'log', 'offset', -h),
+		jsonb_build_object('transform', 'log', 'offset',
+						   CASE WHEN in_transit_value > 0 THEN -ln(in_transit_value) END)));
+COMMENT ON FUNCTION scfrisk.demo_credit_loan_policy(float8, float8) IS
+'demo data: the per-seller keys of the loan_decision policy (collateral_value, credit_loan_features matching demo_credit_features); NULL inputs give JSON nulls, which refer the seller';
+
 CREATE FUNCTION scfrisk.generate_demo_data(sellers int, seed bigint DEFAULT 42)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -215,39 +232,112 @@ BEGIN
 									  trained_at timestamptz NOT NULL DEFAULT now(), info jsonb);
 	CREATE TABLE scfrisk_demo.policy (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), policy jsonb NOT NULL,
 									  loan_levels int NOT NULL DEFAULT 20, forecast_month int NOT NULL DEFAULT 1);
+	-- The lender's policy (docs/risk.md, "The lending decision"): sales-side
+	-- limits, a limit on the credit model's PD of the loan, and the LTV cap on
+	-- the in-transit collateral.  pd_limit stays above the sales model's
+	-- smallest reliable PD (5/m: 0.032 for 2,000 sellers), or every seller
+	-- would be referred.
 	INSERT INTO scfrisk_demo.policy (policy)
-	VALUES ('{"rate": 0.03, "fee": 0.005, "funding_rate": 0.005, "pd_limit": 0.02, "el_rate": 0.0015, "cvar_budget": 1500, "credit_line": 40000, "ltv_cap": 0.6}');
+	VALUES ('{"rate": 0.04, "fee": 0.005, "funding_rate": 0.005, "pd_limit": 0.05, "credit_pd_limit": 0.05, "el_rate": 0.01, "cvar_budget": 1500, "credit_line": 40000, "ltv_cap": 0.6}');
 	CREATE TABLE scfrisk_demo.risk_result (
-		seller_id int PRIMARY KEY, credit_pd float8, recommended_loan float8, binding_constraint text,
-		sales_pd float8, el float8, cvar float8, expected_profit float8, tail_resolved boolean,
-		limits jsonb, refreshed_at timestamptz);
+		seller_id int PRIMARY KEY, decision text NOT NULL, status text NOT NULL, reasons text[] NOT NULL,
+		recommended_loan float8, binding_constraint text, sales_pd float8, credit_pd float8,
+		combined_pd float8, el float8, cvar float8, cvar_level float8, expected_profit float8,
+		tail_resolved boolean, smallest_reliable_pd float8, limits jsonb, refreshed_at timestamptz);
 	CREATE TABLE scfrisk_demo.risk_curve_result (
 		seller_id int, loan float8, pd float8, el float8, cvar float8, expected_profit float8,
 		PRIMARY KEY (seller_id, loan));
 
+	-- BI views: money as numeric rounded to cents, probabilities float8, the
+	-- CVaR level in a column, every column commented.  LEFT JOIN: a seller
+	-- without a result row (never refreshed) still has its row.
 	CREATE VIEW scfrisk_demo.seller_risk AS
-	SELECT s.seller_id, s.seller_code, s.category_name, s.marketplace_name, s.in_transit_value,
-		   r.credit_pd, r.recommended_loan, r.binding_constraint, r.sales_pd, r.el, r.cvar,
-		   r.expected_profit, r.tail_resolved, r.refreshed_at
-	FROM scfrisk_demo.sellers s JOIN scfrisk_demo.risk_result r USING (seller_id);
+	SELECT s.seller_id, s.seller_code, s.category_name, s.marketplace_name,
+		   round(s.in_transit_value::numeric, 2) AS in_transit_value,
+		   coalesce(r.decision, 'refer') AS decision, coalesce(r.status, 'not_refreshed') AS status,
+		   coalesce(r.reasons, ARRAY['not_refreshed']) AS reasons,
+		   round(r.recommended_loan::numeric, 2) AS recommended_loan, r.binding_constraint,
+		   r.sales_pd, r.credit_pd, r.combined_pd,
+		   round(r.el::numeric, 2) AS el, round(r.cvar::numeric, 2) AS cvar, r.cvar_level,
+		   round(r.expected_profit::numeric, 2) AS expected_profit, r.tail_resolved,
+		   r.smallest_reliable_pd, r.refreshed_at
+	FROM scfrisk_demo.sellers s LEFT JOIN scfrisk_demo.risk_result r USING (seller_id);
 	COMMENT ON VIEW scfrisk_demo.seller_risk IS
-	'one row per seller: PD from the credit model at the recommended loan, the loan, its binding constraint, and the QRGMM risk at it';
+	'one row per seller: the lending decision (scfrisk.loan_decision) from the QRGMM sales model and the credit model, the loan, its binding constraint, both PDs and the risk at the loan';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.seller_id IS 'seller (sellers.seller_id)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.seller_code IS 'seller code, as shown to users';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.category_name IS 'product category of the seller';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.marketplace_name IS 'marketplace of the seller';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.in_transit_value IS 'value of the inventory in transit, the collateral (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.decision IS 'approve, refer (to a credit officer: an input is missing or the model cannot resolve the policy) or decline (no loan meets the policy)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.status IS 'ok, or the first reason of the decision (missing_covariates, missing_collateral, unreliable_pd_limit, unresolved_tail, below_min_loan, not_refreshed, ...)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.reasons IS 'every reason of the decision (empty when approved without reservation)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.recommended_loan IS 'largest loan meeting every limit of the policy (currency, cents); NULL when nothing could be computed';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.binding_constraint IS 'the limit that sets the loan: pd_limit, el_rate, cvar_budget, ltv_cap, credit_line, profit_optimum, credit_pd_limit or combined_pd_limit';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.sales_pd IS 'probability that next month''s sales fall short of the amount due (QRGMM sales model), at the loan';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.credit_pd IS 'probability of default of a loan of this size from the credit model (XGBoost-MLP on seller features and the loan)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.combined_pd IS 'the two PDs combined by the policy''s pd_combine (max by default: two views of one default event)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.el IS 'expected loss at the loan (currency, cents; sales model)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.cvar IS 'loss CVaR (expected shortfall) at cvar_level at the loan (currency, cents; sales model)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.cvar_level IS 'level of the CVaR column (the policy''s level, 0.95 by default)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.expected_profit IS 'expected profit of the loan to the lender (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.tail_resolved IS 'false when the sales PD at the loan lies in the tail the sales model does not resolve (below 1/m)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.smallest_reliable_pd IS 'smallest PD the sales model can tell (5/m); a PD limit below it makes the decision refer';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk.refreshed_at IS 'when refresh_risk() computed the row';
+
 	CREATE VIEW scfrisk_demo.seller_risk_curve AS
-	SELECT seller_id, loan, pd, el, cvar, expected_profit FROM scfrisk_demo.risk_curve_result;
+	SELECT c.seller_id, s.seller_code, round(c.loan::numeric, 2) AS loan, c.pd,
+		   round(c.el::numeric, 2) AS el, round(c.cvar::numeric, 2) AS cvar,
+		   coalesce((p.policy ->> 'level')::float8, 0.95) AS cvar_level,
+		   round(c.expected_profit::numeric, 2) AS expected_profit
+	FROM scfrisk_demo.risk_curve_result c JOIN scfrisk_demo.sellers s USING (seller_id)
+		 CROSS JOIN scfrisk_demo.policy p;
 	COMMENT ON VIEW scfrisk_demo.seller_risk_curve IS
 	'one row per seller and loan level: PD, EL, CVaR and expected profit of that loan (QRGMM sales model)';
-	-- adverse-action reasons (docs/explain.md): computed when read, per seller
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.seller_id IS 'seller (sellers.seller_id)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.seller_code IS 'seller code, as shown to users';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.loan IS 'loan amount of this level (currency, cents): policy.loan_levels levels from 0 to the past period''s sales';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.pd IS 'probability that sales fall short of the amount due on this loan (sales model)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.el IS 'expected loss of this loan (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.cvar IS 'loss CVaR at cvar_level of this loan (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.cvar_level IS 'level of the CVaR column';
+	COMMENT ON COLUMN scfrisk_demo.seller_risk_curve.expected_profit IS 'expected profit of this loan (currency, cents)';
+
+	CREATE VIEW scfrisk_demo.decision_summary AS
+	SELECT category_name, marketplace_name, decision, count(*) AS sellers,
+		   coalesce(sum(recommended_loan) FILTER (WHERE decision = 'approve'), 0) AS approved_amount,
+		   coalesce(sum(recommended_loan) FILTER (WHERE decision = 'refer'), 0) AS referred_amount,
+		   coalesce(sum(el) FILTER (WHERE decision = 'approve'), 0) AS approved_el,
+		   avg(combined_pd) AS avg_combined_pd
+	FROM scfrisk_demo.seller_risk
+	GROUP BY category_name, marketplace_name, decision;
+	COMMENT ON VIEW scfrisk_demo.decision_summary IS
+	'one row per segment (category, marketplace) and decision: sellers, amounts approved and referred, expected loss approved';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.category_name IS 'product category (segment)';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.marketplace_name IS 'marketplace (segment)';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.decision IS 'approve, refer or decline';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.sellers IS 'sellers of the segment with this decision';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.approved_amount IS 'sum of the approved loans (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.referred_amount IS 'sum of the loans the policy would allow to the referred sellers, for the credit officer (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.approved_el IS 'expected loss of the approved loans (currency, cents)';
+	COMMENT ON COLUMN scfrisk_demo.decision_summary.avg_combined_pd IS 'mean combined PD at the loan (NULL where nothing could be computed)';
+
+	-- adverse-action reasons (docs/explain.md) of every referred or declined
+	-- seller: computed when read, at the recommended loan (at the smallest
+	-- loan for a seller without one)
 	CREATE VIEW scfrisk_demo.seller_reason_codes AS
-	SELECT r.seller_id, s.seller_code, r.credit_pd, r.recommended_loan, c.rank, c.name AS reason,
-		   c.value, c.contribution
+	SELECT r.seller_id, s.seller_code, r.decision, r.credit_pd, r.recommended_loan, c.rank,
+		   c.name AS reason, c.value, c.contribution
 	FROM scfrisk_demo.risk_result r
 	JOIN scfrisk_demo.sellers s USING (seller_id)
 	JOIN scfrisk_demo.models m ON m.name = 'credit',
 		 LATERAL scfrisk.reason_codes(m.model,
 									  scfrisk.demo_credit_features(s.credit_features, s.log_past_sales,
-																   s.in_transit_value, r.recommended_loan)) c;
+																   s.in_transit_value,
+																   coalesce(r.recommended_loan, 0))) c
+	WHERE r.decision IN ('refer', 'decline');
 	COMMENT ON VIEW scfrisk_demo.seller_reason_codes IS
-	'up to four reasons per seller: the credit model''s features that pushed its PD at the recommended loan up the most (scfrisk.reason_codes), with their values and log-odds contributions';
+	'up to four reasons per referred or declined seller: the credit model''s features that pushed its PD at the recommended loan up the most (scfrisk.reason_codes), with their values and log-odds contributions';
 
 	CREATE FUNCTION scfrisk_demo.refresh_risk() RETURNS jsonb LANGUAGE sql VOLATILE
 	RETURN scfrisk.demo_refresh_risk();
@@ -356,7 +446,8 @@ BEGIN
 		RAISE EXCEPTION 'refresh_risk: scfrisk_demo.policy.loan_levels must be at least 2'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	terms := pol - ARRAY['pd_limit', 'el_rate', 'cvar_budget', 'ltv_cap', 'credit_line', 'profit_optimum'];
+	terms := pol - ARRAY['pd_limit', 'el_rate', 'cvar_budget', 'ltv_cap', 'credit_line', 'profit_optimum',
+						 'credit_pd_limit', 'pd_combine', 'combined_pd_limit', 'min_loan', 'credit_grid'];
 
 	RAISE NOTICE 'refresh_risk: training the QRGMM sales model on % seller-months',
 		(SELECT count(*) FROM scfrisk_demo.sales_monthly WHERE seller_id <= 5000);
@@ -380,16 +471,19 @@ BEGIN
 	-- results, and a failed or cancelled refresh leaves those in place.
 	DELETE FROM scfrisk_demo.risk_result;
 	DELETE FROM scfrisk_demo.risk_curve_result;
+	-- One row per seller: loan_decision is not STRICT, so a seller with a
+	-- NULL covariate or collateral gets a refer with its reason, not no row.
 	INSERT INTO scfrisk_demo.risk_result
-	SELECT s.seller_id,
-		   scfrisk.demo_score_credit(credit, scfrisk.demo_credit_features(s.credit_features, s.log_past_sales,
-																		  s.in_transit_value, z.loan)),
-		   z.loan, z.binding_constraint, z.pd, z.el, z.cvar, z.expected_profit, z.tail_resolved, z.limits, now()
+	SELECT s.seller_id, z.decision, z.status, z.reasons, z.loan, z.binding_constraint, z.sales_pd,
+		   z.credit_pd, z.combined_pd, z.el, z.cvar, coalesce((pol ->> 'level')::float8, 0.95),
+		   z.expected_profit, z.tail_resolved, z.smallest_reliable_pd, z.limits, now()
 	FROM scfrisk_demo.sellers s,
-		 LATERAL scfrisk.loan_size(sales,
-								   scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years, s.rating,
-																 s.category, s.marketplace, fmonth),
-								   pol || jsonb_build_object('collateral_value', s.in_transit_value)) z;
+		 LATERAL scfrisk.loan_decision(
+			 sales,
+			 scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years, s.rating,
+										   s.category, s.marketplace, fmonth),
+			 credit, s.credit_features,
+			 pol || scfrisk.demo_credit_loan_policy(s.log_past_sales, s.in_transit_value)) z;
 	INSERT INTO scfrisk_demo.risk_curve_result
 	SELECT s.seller_id, c.loan, c.pd, c.el, c.cvar, c.expected_profit
 	FROM scfrisk_demo.sellers s,

@@ -97,20 +97,24 @@ const sf_param_table sf_risk_terms_table = {
 	risk_terms_validate_hook
 };
 
+/* The policy keys (terms flattened, then the limits), at a base offset. */
+#define RISK_POLICY_SPECS(base) \
+	RISK_TERM_SPECS((base) + offsetof(sf_risk_policy, terms)), \
+	{"pd_limit", SF_PT_DOUBLE, (base) + offsetof(sf_risk_policy, pd_limit), RISK_DEFAULT_PD_LIMIT, 0, 1, 1, 0, \
+	NULL, NULL, "largest default probability; 1 = no limit"}, \
+	{"el_rate", SF_PT_DOUBLE, (base) + offsetof(sf_risk_policy, el_rate), RISK_DEFAULT_EL_RATE, 0, 100, 0, 0, \
+	NULL, NULL, "expected loss at most el_rate * loan; 0 = no limit"}, \
+	{"cvar_budget", SF_PT_DOUBLE, (base) + offsetof(sf_risk_policy, cvar_budget), 0, 0, 1e300, 0, 0, \
+	NULL, NULL, "CVaR at the level at most this amount; 0 = no limit"}, \
+	{"ltv_cap", SF_PT_DOUBLE, (base) + offsetof(sf_risk_policy, ltv_cap), RISK_DEFAULT_LTV_CAP, 0, 10, 0, 0, \
+	NULL, NULL, "loan at most ltv_cap * collateral_value (when collateral_value > 0); 0 = no cap"}, \
+	{"credit_line", SF_PT_DOUBLE, (base) + offsetof(sf_risk_policy, credit_line), 0, 0, 1e300, 0, 0, \
+	NULL, NULL, "loan at most this amount; 0 = no line"}, \
+	{"profit_optimum", SF_PT_BOOL, (base) + offsetof(sf_risk_policy, profit_optimum), 1, 0, 1, 0, 0, \
+	NULL, NULL, "also cap the loan at the expected-profit maximum"}
+
 static const sf_param_spec risk_policy_specs[] = {
-	RISK_TERM_SPECS(offsetof(sf_risk_policy, terms)),
-	{"pd_limit", SF_PT_DOUBLE, offsetof(sf_risk_policy, pd_limit), RISK_DEFAULT_PD_LIMIT, 0, 1, 1, 0,
-	NULL, NULL, "largest default probability; 1 = no limit"},
-	{"el_rate", SF_PT_DOUBLE, offsetof(sf_risk_policy, el_rate), RISK_DEFAULT_EL_RATE, 0, 100, 0, 0,
-	NULL, NULL, "expected loss at most el_rate * loan; 0 = no limit"},
-	{"cvar_budget", SF_PT_DOUBLE, offsetof(sf_risk_policy, cvar_budget), 0, 0, 1e300, 0, 0,
-	NULL, NULL, "CVaR at the level at most this amount; 0 = no limit"},
-	{"ltv_cap", SF_PT_DOUBLE, offsetof(sf_risk_policy, ltv_cap), RISK_DEFAULT_LTV_CAP, 0, 10, 0, 0,
-	NULL, NULL, "loan at most ltv_cap * collateral_value (when collateral_value > 0); 0 = no cap"},
-	{"credit_line", SF_PT_DOUBLE, offsetof(sf_risk_policy, credit_line), 0, 0, 1e300, 0, 0,
-	NULL, NULL, "loan at most this amount; 0 = no line"},
-	{"profit_optimum", SF_PT_BOOL, offsetof(sf_risk_policy, profit_optimum), 1, 0, 1, 0, 0,
-	NULL, NULL, "also cap the loan at the expected-profit maximum"},
+	RISK_POLICY_SPECS(0)
 };
 
 static sf_status
@@ -123,6 +127,45 @@ const sf_param_table sf_risk_policy_table = {
 	"loan_size", risk_policy_specs,
 	(int) (sizeof(risk_policy_specs) / sizeof(risk_policy_specs[0])),
 	risk_policy_validate_hook
+};
+
+static const char *const pd_combines[] = {"max", "independent", "union_bound", NULL};
+
+const char *
+sf_pd_combine_name(int c)
+{
+	if (c < 0 || c > SF_COMBINE_UNION_BOUND)
+		return "unknown";
+	return pd_combines[c];
+}
+
+/* loan_decision: the loan_size keys (base is first), then the decision's own. */
+static const sf_param_spec risk_decision_specs[] = {
+	RISK_POLICY_SPECS(offsetof(sf_risk_decision_policy, base)),
+	{"credit_pd_limit", SF_PT_DOUBLE, offsetof(sf_risk_decision_policy, credit_pd_limit), 1, 0, 1, 1, 0,
+	NULL, NULL, "largest PD of the credit model at the loan; 1 = no limit"},
+	{"pd_combine", SF_PT_ENUM, offsetof(sf_risk_decision_policy, pd_combine), SF_COMBINE_MAX, 0, 0, 0, 0,
+		pd_combines, NULL,
+	"how the sales and credit PDs combine: max (two views of one default event), independent, union_bound"},
+	{"combined_pd_limit", SF_PT_DOUBLE, offsetof(sf_risk_decision_policy, combined_pd_limit), 1, 0, 1, 1, 0,
+	NULL, NULL, "largest combined PD (pd_combine); 1 = no limit"},
+	{"min_loan", SF_PT_DOUBLE, offsetof(sf_risk_decision_policy, min_loan), 0, 0, 1e300, 0, 0,
+	NULL, NULL, "a loan of at most this amount is declined"},
+	{"credit_grid", SF_PT_INT, offsetof(sf_risk_decision_policy, credit_grid), RISK_DEFAULT_CREDIT_GRID,
+		1, RISK_MAX_CREDIT_GRID, 0, 0, NULL, NULL,
+	"loans of the downward scan for the credit-PD limits"},
+};
+
+static sf_status
+risk_decision_validate_hook(sf_env *env, const void *obj)
+{
+	return sf_risk_terms_validate(env, &((const sf_risk_decision_policy *) obj)->base.terms);
+}
+
+const sf_param_table sf_risk_decision_table = {
+	"loan_decision", risk_decision_specs,
+	(int) (sizeof(risk_decision_specs) / sizeof(risk_decision_specs[0])),
+	risk_decision_validate_hook
 };
 
 /* ------------------------------------------------------------ capacity */

@@ -88,35 +88,46 @@ largest_loan(sf_env *env, const sf_risk_eval *ev, cond_kind kind, double x)
 }
 
 sf_status
-sf_risk_size_loan(sf_env *env, const sf_risk_eval *ev, const sf_risk_policy *policy,
-				  sf_risk_size *out)
+sf_risk_limits(sf_env *env, const sf_risk_eval *ev, const sf_risk_policy *policy, double *limits)
 {
 	const sf_risk_terms *tm = &ev->terms;
 	int			b;
 
 	for (b = 0; b < SF_BIND_COUNT; b++)
-		out->limits[b] = INFINITY;
+		limits[b] = INFINITY;
 	if (policy->pd_limit < 1.0)
-		out->limits[SF_BIND_PD_LIMIT] = largest_loan(env, ev, COND_PD, policy->pd_limit);
+		limits[SF_BIND_PD_LIMIT] = largest_loan(env, ev, COND_PD, policy->pd_limit);
 	if (policy->el_rate > 0.0)
-		out->limits[SF_BIND_EL_RATE] = largest_loan(env, ev, COND_EL_RATE, policy->el_rate);
+		limits[SF_BIND_EL_RATE] = largest_loan(env, ev, COND_EL_RATE, policy->el_rate);
 	if (policy->cvar_budget > 0.0)
-		out->limits[SF_BIND_CVAR_BUDGET] = largest_loan(env, ev, COND_CVAR, policy->cvar_budget);
+		limits[SF_BIND_CVAR_BUDGET] = largest_loan(env, ev, COND_CVAR, policy->cvar_budget);
 	if (policy->ltv_cap > 0.0 && tm->collateral_value > 0.0)
-		out->limits[SF_BIND_LTV_CAP] = policy->ltv_cap * tm->collateral_value;
+		limits[SF_BIND_LTV_CAP] = policy->ltv_cap * tm->collateral_value;
 	if (policy->credit_line > 0.0)
-		out->limits[SF_BIND_CREDIT_LINE] = policy->credit_line;
+		limits[SF_BIND_CREDIT_LINE] = policy->credit_line;
 	if (policy->profit_optimum)
 	{
 		double		fractile = (tm->rate + tm->fee - tm->funding_rate) / (1.0 + tm->rate);
 
 		/* a margin that is not positive makes every loan lose money */
-		out->limits[SF_BIND_PROFIT_OPTIMUM] = fractile <= 0.0 ? 0.0
+		limits[SF_BIND_PROFIT_OPTIMUM] = fractile <= 0.0 ? 0.0
 			: fractile >= 1.0 ? INFINITY
 			: largest_loan(env, ev, COND_PD, fractile);
 	}
 	if (sf_interrupted(env))
 		return sf_fail(env, SF_ECANCEL, "loan sizing cancelled");
+	return SF_OK;
+}
+
+sf_status
+sf_risk_size_loan(sf_env *env, const sf_risk_eval *ev, const sf_risk_policy *policy,
+				  sf_risk_size *out)
+{
+	int			b;
+	sf_status	st = sf_risk_limits(env, ev, policy, out->limits);
+
+	if (st != SF_OK)
+		return st;
 
 	out->binding = SF_BIND_COUNT;
 	out->loan = INFINITY;

@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 
 #include "scfrisk/sf_risk.h"
@@ -150,6 +151,26 @@ loan_risk_curve_samples(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * A JSON null collateral_value would keep the default 0, which loan_size
+ * reads as "no LTV cap": a missing collateral value must not lift the cap
+ * silently, so under an active cap it is an error (loan_decision refers).
+ */
+static void
+CheckCollateral(Jsonb *policy_jb, const sf_risk_policy *policy)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&policy_jb->root, "collateral_value",
+												 strlen("collateral_value"), NULL);
+
+	if (v != NULL && v->type == jbvNull && policy->ltv_cap > 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("loan_size: collateral_value is null under an ltv_cap of %g", policy->ltv_cap),
+				 errdetail("A missing collateral value would lift the LTV cap."),
+				 errhint("Pass the collateral value, set \"ltv_cap\": 0 to size without a cap, "
+						 "or use loan_decision, which refers such a seller.")));
+}
+
 /* Size the loan and put the one result tuple. */
 static void
 EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
@@ -201,6 +222,7 @@ loan_size(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(PG_GETARG_JSONB_P(2), &sf_risk_policy_table, &policy);
+	CheckCollateral(PG_GETARG_JSONB_P(2), &policy);
 	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
 	SF_PG_CHECK(sf_risk_eval_curve(&env, &policy.terms, &curve, &ev), &env, what);
 	EmitSize(fcinfo, &env, &ev, &policy, what);
@@ -223,6 +245,7 @@ loan_size_samples(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(PG_GETARG_JSONB_P(1), &sf_risk_policy_table, &policy);
+	CheckCollateral(PG_GETARG_JSONB_P(1), &policy);
 	s = GetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what);
 	SF_PG_CHECK(sf_risk_eval_samples(&env, &policy.terms, s, (size_t) K, &ev), &env, what);
 	EmitSize(fcinfo, &env, &ev, &policy, what);

@@ -47,7 +47,7 @@ import psycopg2
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from sftap import Tap  # noqa: E402
 import scf_segment  # noqa: E402
-from scf_segment import Law, PROFILES, covariates, leverage, load, mu_sig, oracle_sd  # noqa: E402
+from scf_segment import Law, PROFILES, covariates, leverage, load, mu_sig, oracle_sd, residual_oracle  # noqa: E402
 
 N = int(os.environ.get("SCFRISK_RISK_N", "60000"))
 M = int(os.environ.get("SCFRISK_RISK_M", "1000"))
@@ -103,17 +103,17 @@ for heavy in (False, True):
     y = np.exp(mu + sig * law.draw(rng, N))
     load(cur, "risk_train", X, y)
     t0 = time.time()
-    cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_train", ('{"m": %d}' % M,))
+    cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_train", ('{"m": %d, "tail": "flat"}' % M,))
     model = cur.fetchone()[0]
     print("# %s: n = %d, m = %d, fitted in %.1f s" % (name, N, M, time.time() - t0))
     # the same fit with the other tail rules (qrgmm.md: only the curve's outer
     # knots differ), and the default grid (m = ceil(sqrt n)) with flat and
     # exponential tails: the models whose EL and CVaR are held to the floor
     variants = []
-    for label, params, held in (("flat", '{"m": %d}' % M, True),
+    for label, params, held in (("flat", '{"m": %d, "tail": "flat"}' % M, True),
                                 ("linear", '{"m": %d, "tail": "linear"}' % M, True),
                                 ("exponential", '{"m": %d, "tail": "exponential"}' % M, True),
-                                ("default m, flat", '{}', False),
+                                ("default m, flat", '{"tail": "flat"}', False),
                                 ("default m, exponential", '{"tail": "exponential"}', True)):
         if label == "flat":
             variants.append((label, model, held))
@@ -240,4 +240,62 @@ for heavy in (False, True):
             gap = np.max(np.abs(ps - rows[:, 2]))
             t.ok(gap <= dkw, "%s: sample path (K = %d) vs exact sup|PD gap| %.4f <= DKW %.4f"
                  % (name, K, gap, dkw))
+
+# Issue 16, item 2: EL and CVaR at default qrgmm_train params against the
+# residual oracle (scf_segment.residual_oracle: the true location-scale model
+# with the n empirical residuals, the best a nonparametric method can do on
+# the sample).  The goal, max(3%, 1.25 x the oracle's error) at every loan
+# with true PD >= 1%, is printed per (law, seed, profile) beside the oracle;
+# at n = 20,000 no measured tail rule meets it everywhere (docs/risk.md "The
+# default tail rule"), so what is held is the reason for the default: it is
+# the exponential rule, and its worst error, averaged over the cases, is
+# below the flat tails' on both laws.
+N_DEF = int(os.environ.get("SCFRISK_RISK_N_DEFAULT", "20000"))
+
+
+def worst_rel(est, tr, lo_pd):
+    sel = tr[:, 0] >= lo_pd
+    return max(np.max(np.abs(est[sel, 0] / tr[sel, 1] - 1)), np.max(np.abs(est[sel, 1] / tr[sel, 2] - 1)))
+
+
+for heavy in (False, True):
+    law = Law(heavy)
+    res = {"default": [], "flat": []}
+    met = []
+    for seed in range(3):
+        rng = np.random.default_rng([1616, N_DEF, seed, heavy])
+        X = covariates(rng, N_DEF)
+        y = law.sample(rng, X)
+        load(cur, "risk_default", X, y)
+        mods = {}
+        for label, params in (("default", "{}"), ("flat", '{"tail": "flat"}')):
+            cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_default", (params,))
+            mods[label] = cur.fetchone()[0]
+        if seed == 0:
+            cur.execute("SELECT scfrisk.model_info(%s) -> 'params' ->> 'tail'", (mods["default"],))
+            t.ok(cur.fetchone()[0] == "exponential", "%s: the default tail rule is exponential" % law.name)
+        mu0, sig0 = mu_sig(profiles)
+        for k, x0 in enumerate(profiles):
+            m_, s_ = mu0[k], sig0[k]
+            loans = np.linspace(np.exp(m_ + s_ * law.ppf(0.002)), np.exp(m_ + s_ * law.ppf(0.6)), 120) / (1 + RATE)
+            dues = (1 + RATE) * loans
+            tr = np.array([truth(law, m_, s_, d) for d in dues])
+            o = worst_rel(residual_oracle(X, y, x0, dues, LEVEL), tr, 0.01)
+            xs = "{%s}" % ",".join(repr(float(v)) for v in x0)
+            errs = {}
+            for label in ("default", "flat"):
+                cur.execute("SELECT el, cvar FROM scfrisk.loan_risk_curve(%s, %s, %s, %s)",
+                            (mods[label], xs, list(loans), '{"rate": %r, "level": %r}' % (RATE, LEVEL)))
+                errs[label] = worst_rel(np.array(cur.fetchall()), tr, 0.01)
+                res[label].append(errs[label])
+            goal = max(0.03, 1.25 * o)
+            met.append(errs["default"] <= goal)
+            print("# %s n = %d seed %d x%d: worst EL/CVaR error where PD >= 0.01: default %.1f%%, flat %.1f%%, "
+                  "oracle %.1f%%, goal %.1f%% (%s)" % (law.name, N_DEF, seed, k, 100 * errs["default"],
+                                                     100 * errs["flat"], 100 * o, 100 * goal,
+                                                     "met" if met[-1] else "not met"))
+    print("# %s: the issue-16 goal met in %d of %d cases at default params" % (law.name, sum(met), len(met)))
+    t.ok(np.mean(res["default"]) < np.mean(res["flat"]),
+         "%s n = %d: default tails' worst EL/CVaR error where PD >= 0.01, mean over 9 cases, %.1f%% < flat %.1f%%"
+         % (law.name, N_DEF, 100 * np.mean(res["default"]), 100 * np.mean(res["flat"])))
 t.done()

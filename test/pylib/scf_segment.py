@@ -123,3 +123,24 @@ def leverage(X, x0):
     D = np.column_stack([np.ones(len(X)), X])
     v = np.concatenate([[1.0], x0])
     return float(v @ np.linalg.solve(D.T @ D / len(X), v))
+
+
+def residual_oracle(X, y, x0, dues, level):
+    """The issue-16 oracle: it knows the true location-scale model mu(x),
+    sig(x) and nothing else, so it standardises the n training residuals
+    e_i = (ln y_i - mu(x_i)) / sig(x_i) and reads the law at x0 as the n
+    points exp(mu(x0) + sig(x0) e_i).  Its EL and CVaR_level at each due
+    (sales threshold) are the sample-path formulas on those points: the best
+    a nonparametric method can do with the tail of this sample.  Returns an
+    array (len(dues), 2) of EL, CVaR."""
+    mu, sig = mu_sig(X)
+    e = np.sort((np.log(y) - mu) / sig)
+    m0, s0 = mu_sig(np.asarray(x0, dtype=float)[None, :])
+    S = np.exp(m0[0] + s0[0] * e)
+    n = len(S)
+    kk = max(1, int(np.ceil((1 - level) * n - 1e-9)))
+    out = []
+    for d in dues:
+        loss = np.maximum(d - S, 0)
+        out.append((loss.mean(), loss[:kk].sum() / kk))
+    return np.array(out)

@@ -86,6 +86,7 @@ SF_TEST(test_tp1_fit)
 	sf_params_defaults(&sf_qrgmm_param_table, &params);
 	params.m = 20;
 	params.transform = 1;		/* identity */
+	params.tail = SF_TAIL_FLAT; /* the paper's tails: the default is exponential */
 	SF_OK(sf_qrgmm_fit(&env, &params, X, S, n, 3, &model) == SF_OK, "fit TP1: %s", env.msg ? env.msg : "");
 	SF_OK(model->m == 20 && model->p == 4, "m and p");
 	SF_OK(sf_qrgmm_curve(&env, model, x0, &c) == SF_OK, "curve at x0");

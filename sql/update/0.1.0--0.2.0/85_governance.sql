@@ -143,36 +143,5 @@ COMMENT ON FUNCTION scfrisk.stability_band(float8) IS
 -- registry: PSI at each retrain is in registry_evaluate, replaced with the
 -- rest of the registry by 60_registry.sql (generated from the install fragment).
 
--- ==========================================================================
--- MONITORING of the demo's credit model (issue 17, item 5): the PSI of the
--- current sellers' PDs and the CSI of their credit-model inputs against the
--- training distributions the model stored, banded by the 0.1 / 0.25
--- conventions (scfrisk.stability_band).  docs/governance.md.
--- ==========================================================================
-CREATE FUNCTION scfrisk.demo_credit_monitoring()
-RETURNS TABLE (measure text, feature int, stability_index float8, live_rows bigint, band text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	RETURN QUERY
-	WITH m AS (SELECT d.model FROM scfrisk_demo.models d WHERE d.name = 'credit'),
-	live AS (
-		SELECT scfrisk.demo_credit_features(s.credit_features, s.log_past_sales, s.in_transit_value,
-											r.recommended_loan) AS f,
-			   r.credit_pd
-		FROM scfrisk_demo.risk_result r JOIN scfrisk_demo.sellers s USING (seller_id)),
-	agg AS (
-		SELECT scfrisk.psi(m.model, live.credit_pd) AS psi, scfrisk.csi(m.model, live.f) AS csi
-		FROM m, live GROUP BY m.model)
-	SELECT 'psi'::text, NULL::int, (agg.psi ->> 'psi')::float8, (agg.psi ->> 'rows')::bigint,
-		   scfrisk.stability_band((agg.psi ->> 'psi')::float8)
-	FROM agg
-	UNION ALL
-	SELECT 'csi'::text, (e ->> 'feature')::int, (e ->> 'csi')::float8, (e ->> 'rows')::bigint,
-		   scfrisk.stability_band((e ->> 'csi')::float8)
-	FROM agg, jsonb_array_elements(agg.csi -> 'features') AS e;
-END
-$fn$;
-COMMENT ON FUNCTION scfrisk.demo_credit_monitoring() IS
-'demo: PSI of the credit model''s current PDs and CSI of each of its inputs at the recommended loans, against the training distributions stored in the model, with the conventional bands';
+-- The demo's monitoring function (demo_credit_monitoring) is created with
+-- every other demo function by 95_demo.sql.
