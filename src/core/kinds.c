@@ -11,6 +11,7 @@
 
 #include "scfrisk/sf_kinds.h"
 #include "scfrisk/deepfm.h"
+#include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/logreg.h"
 #include "scfrisk/mlp.h"
@@ -152,6 +153,32 @@ deepfm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *ou
 	return deepfm_curve(env, (const deepfm_model *) model, x, out);
 }
 
+/* ------------------------------------------------------------ cart and forest */
+
+static sf_status
+cart_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+{
+	return forest_decode(env, SF_KIND_CART, buf, len, (forest_model **) model);
+}
+
+static sf_status
+forest_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+{
+	return forest_decode(env, SF_KIND_FOREST, buf, len, (forest_model **) model);
+}
+
+static uint32_t
+forest_kind_width(const void *model)
+{
+	return ((const forest_model *) model)->n_features;
+}
+
+static double
+forest_kind_predict(const void *model, const double *x)
+{
+	return forest_predict((const forest_model *) model, x);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const sf_kind kinds[] = {
@@ -169,6 +196,10 @@ static const sf_kind kinds[] = {
 	 * covariates: not the registry's (float8[], float8, jsonb) shape */
 	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1, NULL, "docs/qrgmm-deepfm.md", false,
 	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve},
+	{SF_KIND_CART, "cart", FOREST_FORMAT_VERSION, "tree_train", "docs/baselines.md", true,
+	cart_kind_decode, forest_kind_width, forest_kind_predict, NULL},
+	{SF_KIND_FOREST, "forest", FOREST_FORMAT_VERSION, "rf_train", "docs/baselines.md", true,
+	forest_kind_decode, forest_kind_width, forest_kind_predict, NULL},
 };
 
 const sf_kind *

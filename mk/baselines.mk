@@ -1,0 +1,5 @@
+# The paper's baselines (issue 15): CART trees and random forests on the histogram tree core.
+CORE_SRCS	+= src/trees/forest.c src/trees/forest_fit.c src/trees/forest_codec.c
+UNIT_TESTS	+= test/unit/test_forest.c
+SQL_SRCS	+= src/trees/forest_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_forest.c
