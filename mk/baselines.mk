@@ -3,3 +3,8 @@ CORE_SRCS	+= src/trees/forest.c src/trees/forest_fit.c src/trees/forest_codec.c
 UNIT_TESTS	+= test/unit/test_forest.c
 SQL_SRCS	+= src/trees/forest_sql.c
 FUZZ_TARGETS	+= test/fuzz/fuzz_forest.c
+# Gaussian naive Bayes (nb_train).
+CORE_SRCS	+= src/linear/nb.c
+UNIT_TESTS	+= test/unit/test_nb.c
+SQL_SRCS	+= src/linear/nb_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_nb.c

@@ -102,3 +102,22 @@ SELECT pg_temp.err($$SELECT scfrisk.rf_predict(forest, ARRAY[1, 2, 'Infinity'::f
 SELECT pg_temp.err($$SELECT scfrisk.rf_predict('\x00'::bytea, ARRAY[1, 2, 3, 4])$$);
 SELECT pg_temp.err($$SELECT scfrisk.rf_predict(substr(forest, 1, length(forest) - 3), ARRAY[1, 2, 3, 4]) FROM m$$);
 SELECT pg_temp.err($$SELECT * FROM scfrisk.tree_importance((SELECT scfrisk.xgb_train(f, y, '{"n_estimators": 2}') FROM g))$$);
+
+-- ------------------------------------------------------------ Gaussian naive Bayes
+-- (rows without missing values: naive Bayes takes none)
+CREATE TEMP TABLE nbm AS
+SELECT scfrisk.nb_train(f, y, '{"feature_names": ["a", "b", "c", "noise"]}') AS model
+FROM g WHERE k <= 1500 AND k % 9 <> 0;
+SELECT scfrisk.model_kind(model), scfrisk.model_info(model)->'info'->'class_prior' AS priors,
+	   scfrisk.model_info(model)->'params' AS params, scfrisk.model_info(model)->'train_rows' AS rows
+FROM nbm;
+SELECT (scfrisk.binary_metrics(y, scfrisk.nb_predict(model, f))->>'auc')::float8 > 0.6 AS nb_auc,
+	   bool_and(scfrisk.nb_predict(model, f) = scfrisk.predict(model, f)) AS nb_dispatches
+FROM g, nbm WHERE k > 1500 AND k % 9 <> 0;
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, y, '{}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, y, '{"var_smoothing": -1}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(ARRAY[1, 1], y, '{}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, 2, '{}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_predict(model, ARRAY[1, NULL, 3, 4]) FROM nbm$$);
+SELECT pg_temp.err($$SELECT scfrisk.predict(model, ARRAY[1, 'NaN'::float8, 3, 4]) FROM nbm$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_predict(tree, ARRAY[1, 2, 3, 4]) FROM m$$);

@@ -1,6 +1,6 @@
 -- scfrisk install script, part 22: the paper's baselines (issue 15): one CART
 -- decision tree (tree_train) and random forests (rf_train) on the histogram
--- tree core.  Docs: docs/baselines.md.
+-- tree core, and Gaussian naive Bayes (nb_train).  Docs: docs/baselines.md.
 
 -- ------------------------------------------------------------ training
 CREATE FUNCTION scfrisk.tree_train_sfunc(internal, float8[], float8, jsonb)
@@ -97,3 +97,58 @@ AS 'MODULE_PATHNAME', 'tree_importance'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION scfrisk.tree_importance(bytea) IS
 'impurity importance of every feature (1-based) of a cart or forest model, as scikit-learn''s feature_importances_ (sums to 1), with the feature names given at training';
+
+-- ------------------------------------------------------------ Gaussian naive Bayes
+CREATE FUNCTION scfrisk.nb_train_sfunc(internal, float8[], float8, jsonb)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'nb_train_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_train_sfunc(internal, float8[], float8, jsonb) IS
+'transition function of nb_train: collects a row (NULL features or label skip the row; NULL or NaN elements are errors)';
+
+CREATE FUNCTION scfrisk.nb_rows_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nb_rows_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_rows_serialize(internal) IS
+'serialises the collected nb_train rows for parallel aggregation';
+
+CREATE FUNCTION scfrisk.nb_rows_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'nb_rows_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_rows_deserialize(bytea, internal) IS
+'reads nb_train rows serialised by nb_rows_serialize';
+
+CREATE FUNCTION scfrisk.nb_rows_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'nb_rows_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_rows_combine(internal, internal) IS
+'appends the nb_train rows of two partial states';
+
+CREATE FUNCTION scfrisk.nb_train_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nb_train_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_train_final(internal) IS
+'final function of nb_train: fits Gaussian naive Bayes on the rows in canonical order and returns the model bytes';
+
+CREATE AGGREGATE scfrisk.nb_train(features float8[], label float8, params jsonb) (
+	SFUNC = scfrisk.nb_train_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.nb_train_final,
+	SERIALFUNC = scfrisk.nb_rows_serialize,
+	DESERIALFUNC = scfrisk.nb_rows_deserialize,
+	COMBINEFUNC = scfrisk.nb_rows_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scfrisk.nb_train(float8[], float8, jsonb) IS
+'fits Gaussian naive Bayes (scikit-learn GaussianNB) on rows with labels 0/1; params: var_smoothing, feature_names';
+
+CREATE FUNCTION scfrisk.nb_predict(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'nb_predict_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.nb_predict(bytea, float8[]) IS
+'scores one row with a gaussian_nb model: the probability of label 1 (GaussianNB.predict_proba); NULL or NaN elements are errors';

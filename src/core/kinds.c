@@ -15,6 +15,7 @@
 #include "scfrisk/gbt.h"
 #include "scfrisk/logreg.h"
 #include "scfrisk/mlp.h"
+#include "scfrisk/nb.h"
 #include "scfrisk/qrgmm.h"
 #include "scfrisk/xgb_mlp.h"
 
@@ -179,6 +180,31 @@ forest_kind_predict(const void *model, const double *x)
 	return forest_predict((const forest_model *) model, x);
 }
 
+/* ------------------------------------------------------------ gaussian_nb */
+
+static sf_status
+nb_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+{
+	nb_model   *m = sf_malloc(env, sizeof(nb_model));
+
+	if (m == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a gaussian_nb model");
+	*model = m;
+	return nb_decode(env, buf, len, m);
+}
+
+static uint32_t
+nb_kind_width(const void *model)
+{
+	return ((const nb_model *) model)->n_features;
+}
+
+static double
+nb_kind_predict(const void *model, const double *x)
+{
+	return nb_predict((const nb_model *) model, x);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const sf_kind kinds[] = {
@@ -200,6 +226,8 @@ static const sf_kind kinds[] = {
 	cart_kind_decode, forest_kind_width, forest_kind_predict, NULL},
 	{SF_KIND_FOREST, "forest", FOREST_FORMAT_VERSION, "rf_train", "docs/baselines.md", true,
 	forest_kind_decode, forest_kind_width, forest_kind_predict, NULL},
+	{SF_KIND_GAUSSIAN_NB, "gaussian_nb", NB_FORMAT_VERSION, "nb_train", "docs/baselines.md", false,
+	nb_kind_decode, nb_kind_width, nb_kind_predict, NULL},
 };
 
 const sf_kind *

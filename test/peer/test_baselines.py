@@ -16,6 +16,10 @@ estimator in this script on the same rows with the same parameters:
 - random forest on German credit, 5 folds, 300 trees, min_samples_leaf 2
   (the issue's setting): out-of-fold AUC within 0.01 of
   RandomForestClassifier's with the same trees and limits
+- Gaussian naive Bayes on German credit: nb_train on four folds, every
+  row's nb_predict within 1e-9 of GaussianNB.predict_proba (default and a
+  larger var_smoothing); epsilon and the class priors equal epsilon_ and
+  class_prior_; a parallel plan gives the serial plan's bytes
 - importance: tree_importance of the exact CART equals
   feature_importances_ within 1e-6
 - scfrisk.predict, model_info and the kinds table know both kinds;
@@ -35,6 +39,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
+from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -125,11 +130,35 @@ def oof(cur, agg, params, est, X, y, fold):
     return roc_auc_score(y, o_sf), roc_auc_score(y, o_sk)
 
 
+def naive_bayes(cur, X, y, fold):
+    for vs in (1e-9, 1e-3):
+        worst = 0.0
+        for f in range(5):
+            m = train(cur, "nb_train", "german_credit", {"var_smoothing": vs}, "fold <> %d" % f)
+            ref = GaussianNB(var_smoothing=vs).fit(X[fold != f], y[fold != f])
+            ours = scores(cur, m, "german_credit", fn="nb_predict")
+            worst = max(worst, float(np.max(np.abs(ours - ref.predict_proba(X)[:, 1]))))
+        t.ok(worst <= 1e-9, "nb_train var_smoothing %g: every German credit row's score within 1e-9 of "
+             "GaussianNB.predict_proba on 5 folds (max abs diff %.3g)" % (vs, worst))
+    cur.execute("SELECT scfrisk.model_info(scfrisk.nb_train(features, label, '{}'))->'info' FROM german_credit")
+    info = cur.fetchone()[0]
+    ref = GaussianNB().fit(X, y)
+    t.ok(abs(info["epsilon"] - ref.epsilon_) <= 1e-9 * ref.epsilon_
+         and np.allclose(info["class_prior"], ref.class_prior_, rtol=1e-12, atol=0),
+         "nb_train epsilon and class priors equal GaussianNB's (%s vs %.10g, %s)"
+         % (info, ref.epsilon_, ref.class_prior_))
+    m = train(cur, "nb_train", "german_credit", {})
+    t.ok(np.array_equal(scores(cur, m, "german_credit", "id <= 30"),
+                        scores(cur, m, "german_credit", "id <= 30", fn="nb_predict")),
+         "scfrisk.predict equals nb_predict on a gaussian_nb model")
+
+
 def kinds_and_determinism(cur):
     cur.execute("SELECT kind, training_aggregate, scores_rows FROM scfrisk.model_kinds() "
-                "WHERE kind IN ('cart', 'forest') ORDER BY kind")
-    t.ok(cur.fetchall() == [("cart", "tree_train", True), ("forest", "rf_train", True)],
-         "model_kinds lists cart (tree_train) and forest (rf_train)")
+                "WHERE kind IN ('cart', 'forest', 'gaussian_nb') ORDER BY kind")
+    t.ok(cur.fetchall() == [("cart", "tree_train", True), ("forest", "rf_train", True),
+                            ("gaussian_nb", "nb_train", True)],
+         "model_kinds lists cart (tree_train), forest (rf_train) and gaussian_nb (nb_train)")
     cur.execute("DROP TABLE IF EXISTS bl_big")
     cur.execute("CREATE TABLE bl_big AS SELECT i AS id, ARRAY[random(), random(), "
                 "CASE WHEN random() < 0.1 THEN NULL ELSE random() END, (i % 7)::float8] AS features, "
@@ -155,6 +184,16 @@ def kinds_and_determinism(cur):
         cur.execute(q)
         t.ok(cur.fetchone()[0] == serial, "rf_train: scfrisk.threads = %d gives the same md5" % th)
     cur.execute("RESET scfrisk.threads")
+    qn = "SELECT md5(scfrisk.nb_train(ARRAY[features[1], features[2], features[4]], label, '{}')) FROM bl_big"
+    cur.execute("SET max_parallel_workers_per_gather = 0")
+    cur.execute(qn)
+    nb_serial = cur.fetchone()[0]
+    cur.execute("SET max_parallel_workers_per_gather = 2")
+    cur.execute("EXPLAIN " + qn)
+    t.ok("Partial Aggregate" in "\n".join(r[0] for r in cur.fetchall()), "nb_train has a parallel plan")
+    cur.execute(qn)
+    t.ok(cur.fetchone()[0] == nb_serial, "nb_train: a parallel plan gives the serial plan's md5")
+    cur.execute("RESET max_parallel_workers_per_gather")
     cur.execute("SELECT scfrisk.rf_train(features, label, '{\"n_estimators\": 5}') FROM bl_big WHERE id <= 2000")
     m = bytes(cur.fetchone()[0])
     a = scores(cur, m, "bl_big", "id <= 50", fn="predict")
@@ -184,6 +223,7 @@ def main():
     t.close(a_sf, a_sk, 0.01, "German credit 5-fold OOF AUC, rf_train vs RandomForestClassifier "
             "(300 trees, min_samples_leaf 2)")
 
+    naive_bayes(cur, X, y, fold)
     kinds_and_determinism(cur)
     t.done()
 
