@@ -8,3 +8,8 @@ CORE_SRCS	+= src/linear/nb.c
 UNIT_TESTS	+= test/unit/test_nb.c
 SQL_SRCS	+= src/linear/nb_sql.c
 FUZZ_TARGETS	+= test/fuzz/fuzz_nb.c
+# Linear SVM with Platt scaling (svm_train).
+CORE_SRCS	+= src/linear/svm.c src/linear/svm_codec.c
+UNIT_TESTS	+= test/unit/test_svm.c
+SQL_SRCS	+= src/linear/svm_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_svm.c

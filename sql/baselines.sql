@@ -121,3 +121,27 @@ SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, 2, '{}') FROM g WHERE k % 9 <> 0
 SELECT pg_temp.err($$SELECT scfrisk.nb_predict(model, ARRAY[1, NULL, 3, 4]) FROM nbm$$);
 SELECT pg_temp.err($$SELECT scfrisk.predict(model, ARRAY[1, 'NaN'::float8, 3, 4]) FROM nbm$$);
 SELECT pg_temp.err($$SELECT scfrisk.nb_predict(tree, ARRAY[1, 2, 3, 4]) FROM m$$);
+
+-- ------------------------------------------------------------ linear SVM
+CREATE TEMP TABLE svmm AS
+SELECT scfrisk.svm_train(f, y, '{"C": 0.5, "seed": 3}') AS model
+FROM g WHERE k <= 1500 AND k % 9 <> 0;
+SELECT scfrisk.model_kind(model), scfrisk.model_info(model)->'info'->'converged' AS converged,
+	   scfrisk.model_info(model)->'params'->'loss' AS loss, scfrisk.model_info(model)->'train_rows' AS rows
+FROM svmm;
+SELECT (scfrisk.binary_metrics(y, scfrisk.svm_predict(model, f))->>'auc')::float8 > 0.6 AS svm_auc,
+	   bool_and(scfrisk.svm_predict(model, f) = scfrisk.predict(model, f)) AS svm_dispatches,
+	   -- Platt's sigmoid is increasing in the decision value
+	   corr(scfrisk.svm_decision(model, f), scfrisk.svm_predict(model, f)) > 0.9 AS monotone
+FROM g, svmm WHERE k > 1500 AND k % 9 <> 0;
+-- max_iter reached: a warning, and the model says so
+SELECT scfrisk.model_info(scfrisk.svm_train(f, y, '{"max_iter": 1, "tol": 1e-12}'))->'info'->'converged' AS converged
+FROM g WHERE k % 9 <> 0;
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{"C": 0}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{"loss": "log"}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{"platt_folds": 1}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{"platt_folds": 5}') FROM g WHERE k % 9 <> 0 AND k <= 4$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, 0, '{}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_decision(model, ARRAY[1, 2, 3]) FROM svmm$$);
+SELECT pg_temp.err($$SELECT scfrisk.svm_predict(model, ARRAY[1, 2, 3, 4]) FROM nbm$$);

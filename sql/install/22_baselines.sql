@@ -1,6 +1,7 @@
 -- scfrisk install script, part 22: the paper's baselines (issue 15): one CART
 -- decision tree (tree_train) and random forests (rf_train) on the histogram
--- tree core, and Gaussian naive Bayes (nb_train).  Docs: docs/baselines.md.
+-- tree core, Gaussian naive Bayes (nb_train) and the linear SVM (svm_train).
+-- Docs: docs/baselines.md.
 
 -- ------------------------------------------------------------ training
 CREATE FUNCTION scfrisk.tree_train_sfunc(internal, float8[], float8, jsonb)
@@ -152,3 +153,65 @@ AS 'MODULE_PATHNAME', 'nb_predict_sql'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.nb_predict(bytea, float8[]) IS
 'scores one row with a gaussian_nb model: the probability of label 1 (GaussianNB.predict_proba); NULL or NaN elements are errors';
+
+-- ------------------------------------------------------------ linear SVM
+CREATE FUNCTION scfrisk.svm_train_sfunc(internal, float8[], float8, jsonb)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'svm_train_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_train_sfunc(internal, float8[], float8, jsonb) IS
+'transition function of svm_train: collects a row (NULL features or label skip the row; NULL or NaN elements are errors)';
+
+CREATE FUNCTION scfrisk.svm_rows_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'svm_rows_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_rows_serialize(internal) IS
+'serialises the collected svm_train rows for parallel aggregation';
+
+CREATE FUNCTION scfrisk.svm_rows_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'svm_rows_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_rows_deserialize(bytea, internal) IS
+'reads svm_train rows serialised by svm_rows_serialize';
+
+CREATE FUNCTION scfrisk.svm_rows_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'svm_rows_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_rows_combine(internal, internal) IS
+'appends the svm_train rows of two partial states';
+
+CREATE FUNCTION scfrisk.svm_train_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'svm_train_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_train_final(internal) IS
+'final function of svm_train: fits the linear SVM and its Platt scaling on the rows in canonical order and returns the model bytes';
+
+CREATE AGGREGATE scfrisk.svm_train(features float8[], label float8, params jsonb) (
+	SFUNC = scfrisk.svm_train_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.svm_train_final,
+	SERIALFUNC = scfrisk.svm_rows_serialize,
+	DESERIALFUNC = scfrisk.svm_rows_deserialize,
+	COMBINEFUNC = scfrisk.svm_rows_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scfrisk.svm_train(float8[], float8, jsonb) IS
+'fits a linear SVM (LIBLINEAR dual coordinate descent, as scikit-learn LinearSVC) with Platt scaling on rows with labels 0/1; params: C, loss, fit_intercept, intercept_scaling, tol, max_iter, platt_folds, seed, feature_names';
+
+CREATE FUNCTION scfrisk.svm_predict(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'svm_predict_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_predict(bytea, float8[]) IS
+'scores one row with a linear_svm model: the Platt probability of label 1; NULL or NaN elements are errors';
+
+CREATE FUNCTION scfrisk.svm_decision(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'svm_decision_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.svm_decision(bytea, float8[]) IS
+'the decision value w . x + b of one row under a linear_svm model (LinearSVC.decision_function)';

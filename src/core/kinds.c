@@ -17,6 +17,7 @@
 #include "scfrisk/mlp.h"
 #include "scfrisk/nb.h"
 #include "scfrisk/qrgmm.h"
+#include "scfrisk/svm.h"
 #include "scfrisk/xgb_mlp.h"
 
 /* ------------------------------------------------------------ gbt */
@@ -205,6 +206,31 @@ nb_kind_predict(const void *model, const double *x)
 	return nb_predict((const nb_model *) model, x);
 }
 
+/* ------------------------------------------------------------ linear_svm */
+
+static sf_status
+svm_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+{
+	svm_model  *m = sf_malloc(env, sizeof(svm_model));
+
+	if (m == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
+	*model = m;
+	return svm_decode(env, buf, len, m);
+}
+
+static uint32_t
+svm_kind_width(const void *model)
+{
+	return ((const svm_model *) model)->n_features;
+}
+
+static double
+svm_kind_predict(const void *model, const double *x)
+{
+	return svm_predict((const svm_model *) model, x);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const sf_kind kinds[] = {
@@ -228,6 +254,8 @@ static const sf_kind kinds[] = {
 	forest_kind_decode, forest_kind_width, forest_kind_predict, NULL},
 	{SF_KIND_GAUSSIAN_NB, "gaussian_nb", NB_FORMAT_VERSION, "nb_train", "docs/baselines.md", false,
 	nb_kind_decode, nb_kind_width, nb_kind_predict, NULL},
+	{SF_KIND_LINEAR_SVM, "linear_svm", SVM_FORMAT_VERSION, "svm_train", "docs/baselines.md", false,
+	svm_kind_decode, svm_kind_width, svm_kind_predict, NULL},
 };
 
 const sf_kind *
