@@ -13,3 +13,8 @@ CORE_SRCS	+= src/linear/svm.c src/linear/svm_codec.c
 UNIT_TESTS	+= test/unit/test_svm.c
 SQL_SRCS	+= src/linear/svm_sql.c
 FUZZ_TARGETS	+= test/fuzz/fuzz_svm.c
+# k nearest neighbours (knn_train).
+CORE_SRCS	+= src/neighbors/knn.c
+UNIT_TESTS	+= test/unit/test_knn.c
+SQL_SRCS	+= src/neighbors/knn_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_knn.c

@@ -145,3 +145,27 @@ SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, 0, '{}') FROM g WHERE k % 9 <> 
 SELECT pg_temp.err($$SELECT scfrisk.svm_train(f, y, '{}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.svm_decision(model, ARRAY[1, 2, 3]) FROM svmm$$);
 SELECT pg_temp.err($$SELECT scfrisk.svm_predict(model, ARRAY[1, 2, 3, 4]) FROM nbm$$);
+
+-- ------------------------------------------------------------ k nearest neighbours
+CREATE TEMP TABLE knnm AS
+SELECT scfrisk.knn_train(f, y, '{"k": 15, "weights": "distance"}') AS model
+FROM g WHERE k <= 1500 AND k % 9 <> 0;
+SELECT scfrisk.model_kind(model), scfrisk.model_info(model)->'info' AS info,
+	   scfrisk.model_info(model)->'train_rows' AS rows
+FROM knnm;
+SELECT (scfrisk.binary_metrics(y, scfrisk.knn_predict(model, f))->>'auc')::float8 > 0.8 AS knn_auc,
+	   bool_and(scfrisk.knn_predict(model, f) = scfrisk.predict(model, f)) AS knn_dispatches
+FROM g, knnm WHERE k > 1500 AND k % 9 <> 0;
+-- k = 1 with uniform weights: a training row is its own nearest neighbour
+SELECT bool_and(scfrisk.knn_predict(m.model, g.f) = g.y) AS memorises
+FROM g, (SELECT scfrisk.knn_train(f, y, '{"k": 1}') AS model FROM g WHERE k <= 300 AND k % 9 <> 0) m
+WHERE g.k <= 300 AND g.k % 9 <> 0;
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{"k": 20}') FROM g WHERE k <= 19 AND k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{"k": 0}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{"k": 1001}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{"weights": "gaussian"}') FROM g WHERE k % 9 <> 0$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(ARRAY[i::float8], (i % 2)::float8, '{}') FROM generate_series(1, 200001) i$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(array_fill(1::float8, ARRAY[1001]), 1, '{}')$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_predict(model, ARRAY[1, 2, 3, 'NaN'::float8]) FROM knnm$$);
+SELECT pg_temp.err($$SELECT scfrisk.knn_predict(model, ARRAY[1, 2, 3, 4]) FROM svmm$$);

@@ -44,11 +44,12 @@ typedef enum sf_model_kind
 	SF_KIND_CART = 7,			/* one CART decision tree (tree_train) */
 	SF_KIND_FOREST = 8,			/* random forest (rf_train) */
 	SF_KIND_GAUSSIAN_NB = 9,	/* Gaussian naive Bayes (nb_train) */
-	SF_KIND_LINEAR_SVM = 10		/* linear SVM with Platt scaling (svm_train) */
+	SF_KIND_LINEAR_SVM = 10,	/* linear SVM with Platt scaling (svm_train) */
+	SF_KIND_KNN = 11			/* k nearest neighbours (knn_train) */
 } sf_model_kind;
 
 #define SF_KIND_MIN			1
-#define SF_KIND_MAX			10
+#define SF_KIND_MAX			11
 
 /* Common section tags.  Stored on disk: never renumber. */
 #define SF_TAG_PARAMS		1	/* training parameters, canonical JSON text */

@@ -13,6 +13,7 @@
 #include "scfrisk/deepfm.h"
 #include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
+#include "scfrisk/knn.h"
 #include "scfrisk/logreg.h"
 #include "scfrisk/mlp.h"
 #include "scfrisk/nb.h"
@@ -231,6 +232,31 @@ svm_kind_predict(const void *model, const double *x)
 	return svm_predict((const svm_model *) model, x);
 }
 
+/* ------------------------------------------------------------ knn */
+
+static sf_status
+knn_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+{
+	knn_model  *m = sf_malloc(env, sizeof(knn_model));
+
+	if (m == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a knn model");
+	*model = m;
+	return knn_decode(env, buf, len, m);
+}
+
+static uint32_t
+knn_kind_width(const void *model)
+{
+	return ((const knn_model *) model)->n_features;
+}
+
+static double
+knn_kind_predict(const void *model, const double *x)
+{
+	return knn_predict((const knn_model *) model, x);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const sf_kind kinds[] = {
@@ -256,6 +282,8 @@ static const sf_kind kinds[] = {
 	nb_kind_decode, nb_kind_width, nb_kind_predict, NULL},
 	{SF_KIND_LINEAR_SVM, "linear_svm", SVM_FORMAT_VERSION, "svm_train", "docs/baselines.md", false,
 	svm_kind_decode, svm_kind_width, svm_kind_predict, NULL},
+	{SF_KIND_KNN, "knn", KNN_FORMAT_VERSION, "knn_train", "docs/baselines.md", false,
+	knn_kind_decode, knn_kind_width, knn_kind_predict, NULL},
 };
 
 const sf_kind *

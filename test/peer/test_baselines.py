@@ -25,6 +25,12 @@ estimator in this script on the same rows with the same parameters:
   without intercept (both solvers run to tol 1e-8); Platt scaling on the
   training decision values (platt_folds 0) within 1e-4 of scikit-learn's
   sigmoid calibration of the same values
+- k nearest neighbours on German credit (5 folds, k 15, uniform and
+  distance weights): knn_predict equals KNeighborsClassifier.predict_proba
+  on the StandardScaler'd data (exactly for uniform weights, within 1e-9
+  for distance weights) on every held-out row whose k-th and (k+1)-th
+  nearest distances differ (at a tie the two searches may keep different
+  rows; such rows are counted and printed, and must stay few)
 - importance: tree_importance of the exact CART equals
   feature_importances_ within 1e-6
 - scfrisk.predict, model_info and the kinds table know both kinds;
@@ -46,6 +52,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.calibration import _sigmoid_calibration
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -194,6 +202,34 @@ def linear_svm(cur, X, y, fold):
     t.ok(a_svm > 0.75, "the SVM's probabilities rank German credit rows (training AUC %.3f > 0.75)" % a_svm)
 
 
+def knn(cur, X, y, fold, k=15):
+    for weights, tol in (("uniform", 0.0), ("distance", 1e-9)):
+        worst, ties, n = 0.0, 0, 0
+        for f in range(5):
+            tr, te = fold != f, fold == f
+            m = train(cur, "knn_train", "german_credit", {"k": k, "weights": weights}, "fold <> %d" % f)
+            ours = scores(cur, m, "german_credit", "fold = %d" % f, fn="knn_predict")
+            sc = StandardScaler().fit(X[tr])
+            Ztr, Zte = sc.transform(X[tr]), sc.transform(X[te])
+            ref = KNeighborsClassifier(n_neighbors=k, weights=weights, algorithm="brute").fit(Ztr, y[tr])
+            ref_p = ref.predict_proba(Zte)[:, 1]
+            d = np.sqrt(((Zte[:, None, :] - Ztr[None, :, :]) ** 2).sum(axis=2))
+            d.sort(axis=1)
+            clear = d[:, k] - d[:, k - 1] > 1e-9 * np.maximum(d[:, k - 1], 1e-300)
+            ties += int((~clear).sum())
+            n += len(ref_p)
+            if clear.any():
+                worst = max(worst, float(np.max(np.abs(ours[clear] - ref_p[clear]))))
+        t.ok(worst <= tol and ties <= 0.05 * n,
+             "knn_train k %d %s: knn_predict equals KNeighborsClassifier.predict_proba on standardised data "
+             "(max abs diff %.3g over %d held-out rows without a tie at the k-th distance; %d with one)"
+             % (k, weights, worst, n - ties, ties))
+    m = train(cur, "knn_train", "german_credit", {"k": k})
+    t.ok(np.array_equal(scores(cur, m, "german_credit", "id < 30"),
+                        scores(cur, m, "german_credit", "id < 30", fn="knn_predict")),
+         "scfrisk.predict equals knn_predict")
+
+
 def kinds_and_determinism(cur):
     cur.execute("SELECT kind, training_aggregate, scores_rows FROM scfrisk.model_kinds() "
                 "WHERE kind IN ('cart', 'forest', 'gaussian_nb') ORDER BY kind")
@@ -266,6 +302,7 @@ def main():
 
     naive_bayes(cur, X, y, fold)
     linear_svm(cur, X, y, fold)
+    knn(cur, X, y, fold)
     kinds_and_determinism(cur)
     t.done()
 

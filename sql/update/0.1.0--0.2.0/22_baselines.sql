@@ -212,3 +212,58 @@ AS 'MODULE_PATHNAME', 'svm_decision_sql'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.svm_decision(bytea, float8[]) IS
 'the decision value w . x + b of one row under a linear_svm model (LinearSVC.decision_function)';
+
+-- ------------------------------------------------------------ k nearest neighbours
+CREATE FUNCTION scfrisk.knn_train_sfunc(internal, float8[], float8, jsonb)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'knn_train_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_train_sfunc(internal, float8[], float8, jsonb) IS
+'transition function of knn_train: collects a row (NULL features or label skip the row; NULL or NaN elements are errors)';
+
+CREATE FUNCTION scfrisk.knn_rows_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'knn_rows_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_rows_serialize(internal) IS
+'serialises the collected knn_train rows for parallel aggregation';
+
+CREATE FUNCTION scfrisk.knn_rows_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'knn_rows_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_rows_deserialize(bytea, internal) IS
+'reads knn_train rows serialised by knn_rows_serialize';
+
+CREATE FUNCTION scfrisk.knn_rows_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'knn_rows_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_rows_combine(internal, internal) IS
+'appends the knn_train rows of two partial states';
+
+CREATE FUNCTION scfrisk.knn_train_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'knn_train_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_train_final(internal) IS
+'final function of knn_train: standardises the rows in canonical order and returns a model holding them';
+
+CREATE AGGREGATE scfrisk.knn_train(features float8[], label float8, params jsonb) (
+	SFUNC = scfrisk.knn_train_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.knn_train_final,
+	SERIALFUNC = scfrisk.knn_rows_serialize,
+	DESERIALFUNC = scfrisk.knn_rows_deserialize,
+	COMBINEFUNC = scfrisk.knn_rows_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scfrisk.knn_train(float8[], float8, jsonb) IS
+'k nearest neighbours (scikit-learn KNeighborsClassifier on standardised features, exact search) on rows with labels 0/1; the model holds the rows (at most 200000 rows, 20 million numbers); params: k, weights, feature_names';
+
+CREATE FUNCTION scfrisk.knn_predict(model bytea, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'knn_predict_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.knn_predict(bytea, float8[]) IS
+'scores one row with a knn model: the (distance-weighted) share of label 1 among its k nearest training rows; NULL or NaN elements are errors';
