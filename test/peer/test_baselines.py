@@ -278,6 +278,18 @@ def kinds_and_determinism(cur):
     t.ok(np.array_equal(a, b), "scfrisk.predict equals rf_predict on a forest")
     cur.execute("SELECT scfrisk.model_info(%s)->>'kind'", (m,))
     t.ok(cur.fetchone()[0] == "forest", "model_info names the kind forest")
+    # the registry retrains every new kind through the table of kinds
+    for kind, params in (("cart", {"max_depth": 4}), ("forest", {"n_estimators": 20}),
+                         ("gaussian_nb", {}), ("linear_svm", {"max_iter": 20000}), ("knn", {"k": 15})):
+        cur.execute("SELECT scfrisk.register_training(%s, %s, 'SELECT features, label FROM public.german_credit', "
+                    "%s, '{\"metric\": \"auc\", \"holdout_fraction\": 0.2}')",
+                    ("bl_" + kind, kind, json.dumps(params)))
+        cur.execute("CALL scfrisk.retrain(%s)", ("bl_" + kind,))
+        cur.execute("SELECT scfrisk.model_kind(model) FROM scfrisk.registry_version WHERE name = %s AND status = 'deployed'",
+                    ("bl_" + kind,))
+        got = cur.fetchall()
+        t.ok(got == [(kind,)], "the registry trains and keeps a %s model (register_training, retrain)" % kind,
+             repr(got))
 
 
 def main():
