@@ -169,3 +169,19 @@ SELECT pg_temp.err($$SELECT scfrisk.knn_train(array_fill(1::float8, ARRAY[1001])
 SELECT pg_temp.err($$SELECT scfrisk.knn_train(f, y, '{}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.knn_predict(model, ARRAY[1, 2, 3, 'NaN'::float8]) FROM knnm$$);
 SELECT pg_temp.err($$SELECT scfrisk.knn_predict(model, ARRAY[1, 2, 3, 4]) FROM svmm$$);
+
+-- ------------------------------------------------------------ partial dependence on every new kind
+-- the mean score over the rows with feature 3 set to each grid value: it rises with x3 for
+-- every kind (the label rises with x3 > 0.5)
+SELECT u.kind, (pd[3] > pd[1]) AS rises_with_x3
+FROM (SELECT 'cart' AS kind, scfrisk.partial_dependence(tree, f, 3, ARRAY[0.1, 0.5, 0.9]) AS pd
+	  FROM g, m WHERE k % 9 <> 0
+	  UNION ALL
+	  SELECT 'forest', scfrisk.partial_dependence(forest, f, 3, ARRAY[0.1, 0.5, 0.9]) FROM g, m WHERE k % 9 <> 0
+	  UNION ALL
+	  SELECT 'gaussian_nb', scfrisk.partial_dependence(model, f, 3, ARRAY[0.1, 0.5, 0.9]) FROM g, nbm WHERE k % 9 <> 0
+	  UNION ALL
+	  SELECT 'linear_svm', scfrisk.partial_dependence(model, f, 3, ARRAY[0.1, 0.5, 0.9]) FROM g, svmm WHERE k % 9 <> 0
+	  UNION ALL
+	  SELECT 'knn', scfrisk.partial_dependence(model, f, 3, ARRAY[0.1, 0.5, 0.9]) FROM g, knnm WHERE k % 9 <> 0) u
+ORDER BY u.kind;
