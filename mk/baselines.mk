@@ -1,7 +1,7 @@
 # The paper's baselines (issue 15): CART trees and random forests on the histogram tree core.
 CORE_SRCS	+= src/trees/forest.c src/trees/forest_fit.c src/trees/forest_codec.c
 UNIT_TESTS	+= test/unit/test_forest.c
-SQL_SRCS	+= src/trees/forest_sql.c
+SQL_SRCS	+= src/trees/forest_sql.c src/core/train_agg.c
 FUZZ_TARGETS	+= test/fuzz/fuzz_forest.c
 # Gaussian naive Bayes (nb_train).
 CORE_SRCS	+= src/linear/nb.c

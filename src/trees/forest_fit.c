@@ -304,33 +304,32 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 	while (top > 0)
 	{
 		stack_item	it = s->stack[--top];
-		gbt_tree   *tt = t;
 		cand		sp;
 		node_sum	ls,
 					rs;
 		size_t		mid;
 		int32_t		l;
 
-		tt->base_weight[it.id] = (float) (it.sum.s / it.sum.w);
-		tt->sum_hess[it.id] = (float) it.sum.w;
+		t->base_weight[it.id] = (float) (it.sum.s / it.sum.w);
+		t->sum_hess[it.id] = (float) it.sum.w;
 		if (it.depth >= prm->max_depth || it.sum.n < prm->min_samples_split ||
 			it.sum.n < 2.0 * prm->min_samples_leaf || is_pure(c, &it.sum) ||
 			!find_split(c, s, &it, &rng, &sp))
 		{
-			set_leaf(tt, it.id);
+			set_leaf(t, it.id);
 			continue;
 		}
 		mid = partition(c, s, &it, &sp, &ls, &rs);
-		l = tt->n_nodes;
-		tt->n_nodes += 2;
-		tt->left[it.id] = l;
-		tt->right[it.id] = l + 1;
-		tt->split_index[it.id] = sp.feature;
-		tt->default_left[it.id] = (uint8_t) sp.default_left;
-		tt->split_cond[it.id] = sp.all_right ? c->b->min_val[sp.feature]
+		l = t->n_nodes;
+		t->n_nodes += 2;
+		t->left[it.id] = l;
+		t->right[it.id] = l + 1;
+		t->split_index[it.id] = sp.feature;
+		t->default_left[it.id] = (uint8_t) sp.default_left;
+		t->split_cond[it.id] = sp.all_right ? c->b->min_val[sp.feature]
 			: c->b->cuts[c->b->off[sp.feature] + sp.bin];
 		/* rounding can make a zero decrease slightly negative */
-		tt->loss_chg[it.id] = (float) (sp.gain > 0.0 ? sp.gain : 0.0);
+		t->loss_chg[it.id] = (float) (sp.gain > 0.0 ? sp.gain : 0.0);
 		/* right below left on the stack: the left subtree is grown first */
 		s->stack[top].id = l + 1;
 		s->stack[top].depth = it.depth + 1;
@@ -423,6 +422,22 @@ max_nodes(const forest_params *prm, size_t n)
 	if (prm->max_depth < 30 && ((size_t) 1 << prm->max_depth) < leaves)
 		leaves = (size_t) 1 << prm->max_depth;
 	return (int32_t) (2 * leaves - 1);
+}
+
+/*
+ * Trees per batch: two per worker, so trees of unequal cost balance within a
+ * batch, unless the batch's trees of the largest size would pass 256 MB
+ * (deep trees on many rows); then one per worker.
+ */
+static int
+batch_size(int workers, int n_trees, int32_t cap_nodes)
+{
+	size_t		node_bytes = 3 * sizeof(int32_t) + 4 * sizeof(float) + 1;
+	int			batch = workers * 2;
+
+	if ((size_t) batch * (size_t) cap_nodes * node_bytes > ((size_t) 256 << 20))
+		batch = workers;
+	return batch < n_trees ? batch : n_trees;
 }
 
 /* Copy the grown tree src (n_nodes used) into a new exact-size tree dst. */
@@ -584,8 +599,7 @@ forest_train(sf_env *env, uint16_t kind, const double *x, const double *y, size_
 	c.bootstrap = prm.bootstrap;
 	c.cap_nodes = max_nodes(&prm, n);
 	workers = gbt_workers(env, prm.n_estimators);
-	/* two trees per worker and batch: trees of unequal cost balance within a batch */
-	batch = workers * 2 < prm.n_estimators ? workers * 2 : prm.n_estimators;
+	batch = batch_size(workers, prm.n_estimators, c.cap_nodes);
 	st = alloc_scratch(env, &c, workers, batch);
 	if (st == SF_OK)
 		st = grow_all(env, &c, m, batch);

@@ -6,95 +6,42 @@
  *
  * The state is the shared row store (sf_rowstore_pg.h): float32 features
  * (the trees compare float32 values, as scikit-learn does), a float8 label,
- * no weight column.  Rows whose features or label are NULL are skipped;
- * NULL or NaN feature elements are missing values.  With a parallel plan the
- * partial states are serialised, appended by the combine function and
- * trained once in the leader; the final function sorts the rows into the
- * canonical order first, so the model bytes depend neither on the scan
- * order nor on the plan.
+ * no weight column; the transition and the start of the final function are
+ * the baselines' shared ones (sf_train_agg.h).  Rows whose features or label
+ * are NULL are skipped; NULL or NaN feature elements are missing values.
+ * With a parallel plan the partial states are serialised, appended by the
+ * combine function and trained once in the leader; the final function sorts
+ * the rows into the canonical order first, so the model bytes depend neither
+ * on the scan order nor on the plan.
  */
 #include "postgres.h"
-
-#include <math.h>
 
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "scfrisk/forest.h"
 #include "scfrisk_pg.h"
-#include "sf_rowstore_pg.h"
+#include "sf_train_agg.h"
 
 static const SfRowsSpec cart_rows_spec = {{20, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "tree_train"};
 static const SfRowsSpec forest_rows_spec = {{21, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "rf_train"};
 static const SfRowsSpec *const forest_specs[] = {&cart_rows_spec, &forest_rows_spec};
 
-/* Transition of either aggregate: (state, features, label, params). */
-static Datum
-Transition(FunctionCallInfo fcinfo, const SfRowsSpec *spec)
-{
-	const char *what = spec->what;
-	MemoryContext aggcxt = SfRowsAggContext(fcinfo, what);
-	SfRows	   *st = PG_ARGISNULL(0) ? NULL : (SfRows *) PG_GETARG_POINTER(0);
-	ArrayType  *feat;
-	double		label;
-	int			n;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	feat = PG_GETARG_ARRAYTYPE_P(1);
-	label = PG_GETARG_FLOAT8(2);
-	if (!isfinite(label))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: label is not finite (%g)", what, label)));
-	n = SfArrayLength(feat, "features");
-	if (st == NULL)
-	{
-		if (n < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: features is an empty array", what)));
-		if (n > FOREST_MAX_FEATURES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s: features has %d elements, at most %d are supported",
-							what, n, FOREST_MAX_FEATURES)));
-		st = SfRowsNew(aggcxt, spec);
-		SfRowsSetWidth(st, n, 0);
-	}
-	else if (n != st->n_cols)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: features has %d elements, expected %d", what, n, st->n_cols),
-				 errdetail("Every row must have the width of the first row.")));
-	if (st->params == NULL && !PG_ARGISNULL(3))
-		SfRowsKeepParams(st, PG_GETARG_JSONB_P(3));
-	SfRowsAppendArray(st, feat, SF_MISSING_AS_NAN, label, 1.0, "features");
-	PG_FREE_IF_COPY(feat, 1);
-	PG_RETURN_POINTER(st);
-}
-
 PG_FUNCTION_INFO_V1(tree_train_sfunc);
 Datum
 tree_train_sfunc(PG_FUNCTION_ARGS)
 {
-	return Transition(fcinfo, &cart_rows_spec);
+	return SfTrainTransition(fcinfo, &cart_rows_spec, 0, NULL);
 }
 
 PG_FUNCTION_INFO_V1(rf_train_sfunc);
 Datum
 rf_train_sfunc(PG_FUNCTION_ARGS)
 {
-	return Transition(fcinfo, &forest_rows_spec);
+	return SfTrainTransition(fcinfo, &forest_rows_spec, 0, NULL);
 }
 
 /* Both aggregates share their serialise, deserialise and combine functions. */
@@ -123,55 +70,26 @@ forest_rows_combine(PG_FUNCTION_ARGS)
 static Datum
 Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 {
-	const sf_param_table *table = kind == SF_KIND_CART ? &cart_params_table : &forest_params_table;
-	SfRows	   *st;
-	MemoryContext fitcxt,
-				old;
+	SfTrainRows tr;
 	forest_params p;
 	forest_model *m;
 	sf_env		env;
 	sf_buf		b;
-	bytea	   *out;
-	double	   *x,
-			   *y;
-	const char *const *names = NULL;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: no training rows", what),
-				 errdetail("Every row had NULL features or label, or the input was empty.")));
-	st = (SfRows *) PG_GETARG_POINTER(0);
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk forest fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
 	memset(&p, 0, sizeof(p));
-	SfParseParams(st->params, table, &p);
+	SfTrainStart(fcinfo, what, kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, &p, &tr);
 	if (kind == SF_KIND_CART)
 	{
 		/* not keys of tree_train's table: one tree on every row */
 		p.n_estimators = 1;
 		p.bootstrap = 0;
 	}
-	if (p.feature_names.n > 0)
-	{
-		if (p.feature_names.n != st->n_cols)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: feature_names has %d names, features has %d elements",
-							what, p.feature_names.n, st->n_cols)));
-		names = (const char *const *) p.feature_names.v;
-	}
-	SfEnvInit(&env, fitcxt);
-	SfRowsCanonical(st, &x, &y, NULL);
-	SF_PG_CHECK(forest_train(&env, kind, x, y, (size_t) st->n_rows, (uint32_t) st->n_cols, &p, &m),
-				&env, what);
-	pfree(x);
+	SfEnvInit(&env, tr.fitcxt);
+	SF_PG_CHECK(forest_train(&env, kind, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols,
+							 &p, &m), &env, what);
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(forest_encode(&env, m, &p, names, &b), &env, what);
-	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
-	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(out);
+	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
+	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
 }
 
 PG_FUNCTION_INFO_V1(tree_train_final);
