@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(49);
+SELECT plan(51);
 
 SELECT is_aggregate('scfrisk', 'tree_train', ARRAY['double precision[]', 'double precision', 'jsonb']);
 SELECT function_returns('scfrisk', 'tree_train', ARRAY['double precision[]', 'double precision', 'jsonb'], 'bytea');
@@ -96,6 +96,26 @@ SELECT lives_ok($$SELECT scfrisk.rf_predict(forest, ARRAY[1, NULL, 3]) FROM tap_
 				'the trees take missing values');
 SELECT throws_ok($$SELECT scfrisk.rf_predict('\x00'::bytea, ARRAY[1, 2, 3])$$, 'XX001', NULL,
 				 'corrupt bytes: data_corrupted');
+
+-- a cancel (here statement_timeout) stops training between trees and between solver passes
+CREATE TEMP TABLE tap_big AS
+SELECT ARRAY[random(), random(), random(), random()] AS x, (random() < 0.5)::int::float8 AS y
+FROM generate_series(1, 3000);
+-- (query_canceled is not caught by throws_ok's WHEN OTHERS: catch it by name)
+CREATE FUNCTION pg_temp.canceled(q text) RETURNS bool LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE q;
+	RETURN false;
+EXCEPTION WHEN query_canceled THEN
+	RETURN true;
+END $f$;
+SET LOCAL statement_timeout = '300ms';
+SELECT ok(pg_temp.canceled($$SELECT scfrisk.rf_train(x, y, '{"n_estimators": 10000}') FROM tap_big$$),
+		  'rf_train stops on a cancel (57014)');
+SELECT ok(pg_temp.canceled($$SELECT scfrisk.svm_train(x, y, '{"C": 1000000, "tol": 1e-12,
+								"max_iter": 100000000, "platt_folds": 0}') FROM tap_big$$),
+		  'svm_train stops on a cancel (57014)');
+RESET statement_timeout;
 
 SELECT * FROM finish();
 ROLLBACK;
