@@ -33,9 +33,9 @@ estimator in this script on the same rows with the same parameters:
   rows; such rows are counted and printed, and must stay few)
 - importance: tree_importance of the exact CART equals
   feature_importances_ within 1e-6
-- scfrisk.predict, model_info and the kinds table know both kinds;
-  determinism: the same md5 for a serial and a parallel plan and for
-  scfrisk.threads 1 and 2
+- scfrisk.predict, model_info, the kinds table and the registry know every
+  new kind; determinism: every aggregate gives the same md5 for a serial and
+  a parallel plan, rf_train also for scfrisk.threads 1 and 2
 
 No timing is asserted (bench/ measures; the machine is shared).
 Prints TAP; exits non-zero on any failure.
@@ -261,15 +261,22 @@ def kinds_and_determinism(cur):
         cur.execute(q)
         t.ok(cur.fetchone()[0] == serial, "rf_train: scfrisk.threads = %d gives the same md5" % th)
     cur.execute("RESET scfrisk.threads")
-    qn = "SELECT md5(scfrisk.nb_train(ARRAY[features[1], features[2], features[4]], label, '{}')) FROM bl_big"
-    cur.execute("SET max_parallel_workers_per_gather = 0")
-    cur.execute(qn)
-    nb_serial = cur.fetchone()[0]
-    cur.execute("SET max_parallel_workers_per_gather = 2")
-    cur.execute("EXPLAIN " + qn)
-    t.ok("Partial Aggregate" in "\n".join(r[0] for r in cur.fetchall()), "nb_train has a parallel plan")
-    cur.execute(qn)
-    t.ok(cur.fetchone()[0] == nb_serial, "nb_train: a parallel plan gives the serial plan's md5")
+    # every other aggregate: a parallel plan gives the serial plan's bytes (the
+    # kinds without missing values on the three columns that have none)
+    for agg, cols, params in (("tree_train", "features", '{"max_depth": 6}'),
+                              ("nb_train", "ARRAY[features[1], features[2], features[4]]", "{}"),
+                              ("svm_train", "ARRAY[features[1], features[2], features[4]]", '{"max_iter": 50}'),
+                              ("knn_train", "ARRAY[features[1], features[2], features[4]]", '{"k": 7}')):
+        qa = "SELECT md5(scfrisk.%s(%s, label, '%s')) FROM bl_big" % (agg, cols, params)
+        cur.execute("SET max_parallel_workers_per_gather = 0")
+        cur.execute(qa)
+        a_serial = cur.fetchone()[0]
+        cur.execute("SET max_parallel_workers_per_gather = 2")
+        cur.execute("EXPLAIN " + qa)
+        par_plan = "Partial Aggregate" in "\n".join(r[0] for r in cur.fetchall())
+        cur.execute(qa)
+        t.ok(par_plan and cur.fetchone()[0] == a_serial,
+             "%s: a parallel plan (Partial Aggregate) gives the serial plan's md5" % agg)
     cur.execute("RESET max_parallel_workers_per_gather")
     cur.execute("SELECT scfrisk.rf_train(features, label, '{\"n_estimators\": 5}') FROM bl_big WHERE id <= 2000")
     m = bytes(cur.fetchone()[0])
