@@ -40,11 +40,16 @@ typedef enum sf_model_kind
 	SF_KIND_XGB_MLP = 3,		/* trees select features, MLP classifies */
 	SF_KIND_LOGREG = 4,			/* L2 logistic regression */
 	SF_KIND_QRGMM_LINEAR = 5,	/* QRGMM on linear quantile regressions */
-	SF_KIND_QRGMM_DEEPFM = 6	/* QRGMM on a quantile DeepFM network */
+	SF_KIND_QRGMM_DEEPFM = 6,	/* QRGMM on a quantile DeepFM network */
+	SF_KIND_CART = 7,			/* one CART decision tree (tree_train) */
+	SF_KIND_FOREST = 8,			/* random forest (rf_train) */
+	SF_KIND_GAUSSIAN_NB = 9,	/* Gaussian naive Bayes (nb_train) */
+	SF_KIND_LINEAR_SVM = 10,	/* linear SVM with Platt scaling (svm_train) */
+	SF_KIND_KNN = 11			/* k nearest neighbours (knn_train) */
 } sf_model_kind;
 
 #define SF_KIND_MIN			1
-#define SF_KIND_MAX			6
+#define SF_KIND_MAX			11
 
 /* Common section tags.  Stored on disk: never renumber. */
 #define SF_TAG_PARAMS		1	/* training parameters, canonical JSON text */

@@ -13,6 +13,9 @@
  *	- logreg: exact Shapley values of a linear margin against the training
  *	  rows, w_j (x_j - mean_j), with the training means stored as the one
  *	  background row;
+ *	- cart and forest: TreeSHAP averaged over the trees, on the score scale;
+ *	- gaussian_nb: exact additive contributions of its log-odds;
+ *	- linear_svm: exact linear contributions of its Platt log-odds;
  *	- mlp and xgb_mlp: interventional Shapley values against the stored
  *	  background sample: exact enumeration of every coalition up to
  *	  SF_SHAPLEY_EXACT_MAX players, otherwise a seeded estimator over
@@ -120,6 +123,33 @@ extern sf_status sf_explain_mlp(sf_env *env, const void *model, const sf_backgro
 								const double *x, double *phi, double *se);
 extern sf_status sf_explain_xgb_mlp(sf_env *env, const void *model, const sf_background *bg,
 									const double *x, double *phi, double *se);
+
+/*
+ * Trees and forests (tree_train, rf_train): path-dependent TreeSHAP of every
+ * tree, averaged, on the scale of the model's score (the mean of the leaf
+ * values: a probability for binary models, as shap's TreeExplainer explains
+ * scikit-learn forests), which is the margin these kinds have.
+ */
+extern sf_status sf_explain_forest(sf_env *env, const void *model, const sf_background *bg,
+								   const double *x, double *phi, double *se);
+
+/*
+ * Gaussian naive Bayes: its log-odds are additive over the features,
+ * log(prior1/prior0) + sum_j g_j(x_j), so the exact Shapley values against
+ * the training rows are g_j(x_j) - E[g_j(X_j)], the expectation taken in
+ * closed form over the training distribution the model stores (class shares,
+ * means and variances).  No background section is needed.
+ */
+extern sf_status sf_explain_nb(sf_env *env, const void *model, const sf_background *bg,
+							   const double *x, double *phi, double *se);
+
+/*
+ * Linear SVM with Platt scaling: log-odds -(A (w.x + b) + B) are linear, so
+ * the contributions are -A w_j (x_j - mean_j) against the training means
+ * stored as the one background row, as for logreg.
+ */
+extern sf_status sf_explain_svm(sf_env *env, const void *model, const sf_background *bg,
+								const double *x, double *phi, double *se);
 
 /* ------------------------------------------------------------ explainer */
 

@@ -49,6 +49,13 @@ typedef struct sf_kind
 	sf_status	(*explain) (sf_env *env, const void *model, const struct sf_background *bg,
 							const double *x, double *phi, double *se);
 	bool		explain_needs_background;	/* explain reads the background section */
+	/*
+	 * The params table of the kind's training aggregate and the size of the
+	 * struct it fills: the registry and cross-validation check a training's
+	 * params with it before any row is read (NULL for a kind without one).
+	 */
+	const struct sf_param_table *params;
+	size_t		params_size;
 } sf_kind;
 
 /* Entry of a kind tag, or NULL when this build knows no such kind. */

@@ -17,6 +17,7 @@
 
 #include "scfrisk/gbt.h"
 #include "scfrisk/sf_explain.h"
+#include "scfrisk/forest.h"
 
 /* One feature on the unique path from the root (XGBoost's PathElement). */
 typedef struct path_el
@@ -195,19 +196,29 @@ tree_depth(const gbt_tree *t, int k)
 	return 1 + (a > b ? a : b);
 }
 
-sf_status
-sf_treeshap(sf_env *env, const gbt_model *m, const double *x, double *phi)
+/*
+ * Add the TreeSHAP values of x for trees[0..n_trees), each scaled by
+ * 'scale', to phi (n_features + 1, the bias last): the shared loop of the
+ * boosted trees (scale 1, a sum) and the forests (scale 1/n, a mean).
+ */
+static sf_status
+treeshap_trees(sf_env *env, const gbt_tree *trees, int32_t n_trees, double scale,
+			   uint32_t n_features, const double *x, double *phi)
 {
 	path_el    *path = NULL;
 	size_t		cap = 0;
+	/* a mean needs each tree's values apart; a sum adds into phi directly */
+	double	   *one = scale == 1.0 ? phi : sf_malloc(env, sizeof(double) * (n_features + 1));
+	sf_status	st = SF_OK;
 	int32_t		i;
+	uint32_t	j;
 
-	memset(phi, 0, sizeof(double) * (m->n_features + 1));
-	phi[m->n_features] = (double) m->base_margin;
-	for (i = 0; i < m->n_trees; i++)
+	if (one == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP values");
+	for (i = 0; i < n_trees && st == SF_OK; i++)
 	{
-		const gbt_tree *t = &m->trees[i];
-		shap_ctx	s = {t, x, phi};
+		const gbt_tree *t = &trees[i];
+		shap_ctx	s = {t, x, one};
 		int			maxd = tree_depth(t, 0) + 2;
 		size_t		need = (size_t) maxd * (size_t) (maxd + 1) / 2;
 
@@ -216,19 +227,46 @@ sf_treeshap(sf_env *env, const gbt_model *m, const double *x, double *phi)
 			sf_free(env, path);
 			path = sf_malloc(env, sizeof(path_el) * need);
 			if (path == NULL)
-				return sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP paths");
+			{
+				st = sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP paths");
+				break;
+			}
 			cap = need;
 		}
-		phi[m->n_features] += node_mean(t, 0);
+		if (one != phi)
+			memset(one, 0, sizeof(double) * (n_features + 1));
+		one[n_features] += node_mean(t, 0);
 		tree_shap(&s, 0, 0, path, 1, 1, -1);
+		if (one != phi)
+			for (j = 0; j <= n_features; j++)
+				phi[j] += scale * one[j];
 		if (sf_interrupted(env))
-		{
-			sf_free(env, path);
-			return sf_fail(env, SF_ECANCEL, "explanation cancelled");
-		}
+			st = sf_fail(env, SF_ECANCEL, "explanation cancelled");
 	}
 	sf_free(env, path);
-	return SF_OK;
+	if (one != phi)
+		sf_free(env, one);
+	return st;
+}
+
+sf_status
+sf_treeshap(sf_env *env, const gbt_model *m, const double *x, double *phi)
+{
+	memset(phi, 0, sizeof(double) * (m->n_features + 1));
+	phi[m->n_features] = (double) m->base_margin;
+	return treeshap_trees(env, m->trees, m->n_trees, 1.0, m->n_features, x, phi);
+}
+
+sf_status
+sf_explain_forest(sf_env *env, const void *model, const sf_background *bg,
+				  const double *x, double *phi, double *se)
+{
+	const forest_model *m = model;
+
+	memset(phi, 0, sizeof(double) * (m->n_features + 1));
+	if (se)
+		memset(se, 0, sizeof(double) * (m->n_features + 1));
+	return treeshap_trees(env, m->trees, m->n_trees, 1.0 / m->n_trees, m->n_features, x, phi);
 }
 
 sf_status

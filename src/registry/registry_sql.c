@@ -863,10 +863,9 @@ HasNestedKey(Jsonb *jb, const char *outer, const char *inner)
  * types, ranges, cross-field checks) as its training aggregate will, so a
  * bad key fails at registration (22023) instead of at every retrain.
  * Checks that need the rows (feature_names against the width) stay with
- * the aggregate.  XXX: this is a second list of kinds beside the one table
- * of src/core/kinds.c, which has no params table yet; a params field there
- * would replace the branches.  test/security/registry_repro.sql fails when a
- * kind the registry retrains (model_kinds() with an aggregate) is missing.
+ * the aggregate.  Every kind is checked with the params table of its entry
+ * in the table of kinds (src/core/kinds.c); mlp and xgb_mlp also get the
+ * defaulting of hidden layers their aggregates do before their cross-checks.
  */
 PG_FUNCTION_INFO_V1(registry_check_params);
 Datum
@@ -902,24 +901,17 @@ registry_check_params(PG_FUNCTION_ARGS)
 			mlp_params_default_hidden(&p.mlp);
 		SF_PG_CHECK(xgb_mlp_params_check(&env, &p), &env, "xgb_mlp_train");
 	}
-	else if (strcmp(kind, "logreg") == 0)
-	{
-		logreg_params p;
-
-		memset(&p, 0, sizeof(p));
-		SfParseParams(jb, &logreg_params_table, &p);
-	}
-	else if (strcmp(kind, "qrgmm_linear") == 0)
-	{
-		sf_qrgmm_params p;
-
-		memset(&p, 0, sizeof(p));
-		SfParseParams(jb, &sf_qrgmm_param_table, &p);
-	}
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown model kind \"%s\"", kind),
-				 errhint("Kinds: gbt, mlp, xgb_mlp, logreg, qrgmm_linear.")));
+	{
+		/* every other kind: its params table in the one table of kinds */
+		const sf_kind *k = sf_kind_find_name(kind);
+
+		if (k == NULL || k->params == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown model kind \"%s\"", kind),
+					 errhint("scfrisk.model_kinds() lists the kinds and their training aggregates.")));
+		SfParseParams(jb, k->params, palloc0(k->params_size));
+	}
 	PG_RETURN_VOID();
 }

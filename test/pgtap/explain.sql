@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(25);
+SELECT plan(30);
 
 SELECT function_returns('scfrisk', 'explain', ARRAY['bytea', 'double precision[]'], 'setof record');
 SELECT function_returns('scfrisk', 'explain_array', ARRAY['bytea', 'double precision[]'], 'double precision[]');
@@ -30,7 +30,12 @@ SELECT 'gbt' AS kind, scfrisk.xgb_train(x, y, '{"n_estimators": 5, "max_depth": 
 UNION ALL SELECT 'logreg', scfrisk.logreg_train(x, y, '{}') FROM tap_t
 UNION ALL SELECT 'mlp', scfrisk.mlp_train(x, y, '{"hidden": [4], "epochs": 3}') FROM tap_t
 UNION ALL SELECT 'xgb_mlp', scfrisk.xgb_mlp_train(x, y, '{"xgb": {"n_estimators": 5}, "threshold": 0, "mlp": {"hidden": [4], "epochs": 3}}') FROM tap_t
-UNION ALL SELECT 'qrgmm_linear', scfrisk.qrgmm_train(x[1:2], x[3], '{"m": 5, "transform": "identity"}') FROM tap_t;
+UNION ALL SELECT 'qrgmm_linear', scfrisk.qrgmm_train(x[1:2], x[3], '{"m": 5, "transform": "identity"}') FROM tap_t
+UNION ALL SELECT 'cart', scfrisk.tree_train(x, y, '{"max_depth": 3}') FROM tap_t
+UNION ALL SELECT 'forest', scfrisk.rf_train(x, y, '{"n_estimators": 10, "max_depth": 3}') FROM tap_t
+UNION ALL SELECT 'gaussian_nb', scfrisk.nb_train(x, y, '{}') FROM tap_t
+UNION ALL SELECT 'linear_svm', scfrisk.svm_train(x, y, '{}') FROM tap_t
+UNION ALL SELECT 'knn', scfrisk.knn_train(x, y, '{"k": 5}') FROM tap_t;
 
 -- every kind of the table that scores rows is explained here (a new one fails this)
 SELECT set_eq($$SELECT kind FROM scfrisk.model_kinds() WHERE scores_rows$$,
@@ -38,9 +43,18 @@ SELECT set_eq($$SELECT kind FROM scfrisk.model_kinds() WHERE scores_rows$$,
 			  'every row-scoring kind of the table is covered by this suite');
 SELECT ok(bool_and(abs((SELECT sum(c) FROM unnest(scfrisk.explain_array(m, x)) c)
 					   - CASE kind WHEN 'gbt' THEN scfrisk.xgb_predict_margin(m, x)
+						 -- trees and forests are explained on their score's scale
+						 WHEN 'cart' THEN scfrisk.predict(m, x) WHEN 'forest' THEN scfrisk.predict(m, x)
 						 ELSE ln(scfrisk.predict(m, x) / (1 - scfrisk.predict(m, x))) END) < 1e-5),
 		  'contributions + bias = margin: ' || kind)
-FROM tap_m, tap_t WHERE kind <> 'qrgmm_linear' GROUP BY kind ORDER BY kind;
+FROM tap_m, tap_t WHERE kind NOT IN ('qrgmm_linear', 'knn', 'gaussian_nb', 'linear_svm') GROUP BY kind ORDER BY kind;
+-- naive Bayes and the SVM can be all but certain: compared as probabilities
+SELECT ok(bool_and(abs(1 / (1 + exp(-(SELECT sum(c) FROM unnest(scfrisk.explain_array(m, x)) c)))
+					   - scfrisk.predict(m, x)) < 1e-9),
+		  'contributions + bias = log-odds: ' || kind)
+FROM tap_m, tap_t WHERE kind IN ('gaussian_nb', 'linear_svm') GROUP BY kind ORDER BY kind;
+SELECT throws_ok($$SELECT scfrisk.explain_array(m, ARRAY[1, 2, 3]) FROM tap_m WHERE kind = 'knn'$$, '0A000', NULL,
+				 'k nearest neighbours have no additive explanation: 0A000');
 SELECT is((SELECT count(*) FROM tap_m, scfrisk.explain(m, ARRAY[0.1, 0.2, 1]) WHERE kind = 'mlp'), 4::bigint,
 		  'explain: one row per feature plus the bias');
 SELECT is((SELECT count(*) FROM tap_m, scfrisk.reason_codes(m, ARRAY[0.1, 0.2, 1], 3) WHERE kind = 'gbt' AND contribution <= 0),

@@ -540,7 +540,9 @@ BEGIN
 	agg := scfrisk.registry_kind_aggregate(register_training.kind);
 	IF agg IS NULL THEN
 		PERFORM scfrisk.registry_fail('22023', format('unknown model kind "%s"', register_training.kind),
-			'Kinds: gbt, mlp, xgb_mlp, logreg, qrgmm_linear.');
+			'Kinds with a training aggregate: '
+			|| (SELECT string_agg(k.kind, ', ' ORDER BY k.tag) FROM scfrisk.model_kinds() k
+				WHERE k.training_aggregate IS NOT NULL) || '.');
 	END IF;
 	IF to_regprocedure(format('scfrisk.%s(double precision[], double precision, jsonb)', agg)) IS NULL THEN
 		PERFORM scfrisk.registry_fail('42883',

@@ -1,0 +1,46 @@
+/*
+ * sf_train_agg.h
+ *	  The steps every (features float8[], label float8, params jsonb)
+ *	  training aggregate of the baselines shares (src/core/train_agg.c):
+ *	  tree_train, rf_train, nb_train, svm_train and knn_train.
+ *
+ * SfTrainTransition is a whole transition function: NULL features or label
+ * skip the row, a non-finite label is 22000, the first row fixes the width
+ * (an empty array 22000, more than the spec's max_cols 54000), another
+ * width is 22000, the first params are kept, and the row is appended with
+ * NULL and NaN elements as missing values when the spec accepts them, else
+ * as errors.  max_rows > 0 stops the aggregate (54000, naming the cap) at
+ * the first row past it, for a kind whose model holds its rows.
+ * SfTrainStart begins a final function: the store (22000 when no row came),
+ * its params parsed into params with the table, a fit context made current,
+ * and the rows in canonical order as doubles; SfTrainNames checks
+ * feature_names against the width.
+ */
+#ifndef SCFRISK_SF_TRAIN_AGG_H
+#define SCFRISK_SF_TRAIN_AGG_H
+
+#include "sf_rowstore_pg.h"
+
+extern Datum SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
+							   const char *max_rows_hint);
+
+typedef struct SfTrainRows
+{
+	SfRows	   *st;				/* the store */
+	MemoryContext fitcxt;		/* current until SfTrainFinish */
+	MemoryContext old;			/* the caller's context */
+	double	   *x;				/* (n_rows, n_cols) canonical order */
+	double	   *y;				/* (n_rows) */
+} SfTrainRows;
+
+extern void SfTrainStart(FunctionCallInfo fcinfo, const char *what, const sf_param_table *table,
+						 void *params, SfTrainRows *tr);
+
+/* feature_names as the encoder takes them (NULL when none); 22023 on a wrong count. */
+extern const char *const *SfTrainNames(const sf_str_list *names, const SfTrainRows *tr,
+									   const char *what);
+
+/* Copy the model bytes out of the fit context, delete it, return the bytea. */
+extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
+
+#endif							/* SCFRISK_SF_TRAIN_AGG_H */

@@ -1,0 +1,115 @@
+/*
+ * train_agg.c
+ *	  Shared steps of the baselines' training aggregates (sf_train_agg.h):
+ *	  one transition function and the start and end of a final function, so
+ *	  tree_train, rf_train, nb_train, svm_train and knn_train differ only in
+ *	  their row spec and their core's fit and encode calls.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "sf_train_agg.h"
+
+Datum
+SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
+				  const char *max_rows_hint)
+{
+	const char *what = spec->what;
+	MemoryContext aggcxt = SfRowsAggContext(fcinfo, what);
+	SfRows	   *st = PG_ARGISNULL(0) ? NULL : (SfRows *) PG_GETARG_POINTER(0);
+	ArrayType  *feat;
+	double		label;
+	int			n;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	feat = PG_GETARG_ARRAYTYPE_P(1);
+	label = PG_GETARG_FLOAT8(2);
+	if (!isfinite(label))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: label is not finite (%g)", what, label)));
+	n = SfArrayLength(feat, "features");
+	if (st == NULL)
+	{
+		if (n < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: features is an empty array", what)));
+		if (n > spec->kind.max_cols)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: features has %d elements, at most %d are supported",
+							what, n, (int) spec->kind.max_cols)));
+		st = SfRowsNew(aggcxt, spec);
+		SfRowsSetWidth(st, n, 0);
+	}
+	else if (n != st->n_cols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: features has %d elements, expected %d", what, n, st->n_cols),
+				 errdetail("Every row must have the width of the first row.")));
+	if (max_rows > 0 && st->n_rows >= max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: a model of this kind holds its training rows, at most " INT64_FORMAT,
+						what, max_rows),
+				 max_rows_hint ? errhint("%s", max_rows_hint) : 0));
+	if (st->params == NULL && !PG_ARGISNULL(3))
+		SfRowsKeepParams(st, PG_GETARG_JSONB_P(3));
+	SfRowsAppendArray(st, feat, spec->kind.missing_ok ? SF_MISSING_AS_NAN : SF_MISSING_REJECT,
+					  label, 1.0, "features");
+	PG_FREE_IF_COPY(feat, 1);
+	PG_RETURN_POINTER(st);
+}
+
+void
+SfTrainStart(FunctionCallInfo fcinfo, const char *what, const sf_param_table *table, void *params,
+			 SfTrainRows *tr)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: no training rows", what),
+				 errdetail("Every row had NULL features or label, or the input was empty.")));
+	tr->st = (SfRows *) PG_GETARG_POINTER(0);
+	tr->fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk baseline fit",
+									   ALLOCSET_DEFAULT_SIZES);
+	tr->old = MemoryContextSwitchTo(tr->fitcxt);
+	SfParseParams(tr->st->params, table, params);
+	SfRowsCanonical(tr->st, &tr->x, &tr->y, NULL);
+}
+
+const char *const *
+SfTrainNames(const sf_str_list *names, const SfTrainRows *tr, const char *what)
+{
+	if (names->n == 0)
+		return NULL;
+	if (names->n != tr->st->n_cols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: feature_names has %d names, features has %d elements",
+						what, names->n, tr->st->n_cols)));
+	return (const char *const *) names->v;
+}
+
+bytea *
+SfTrainFinish(SfTrainRows *tr, const sf_buf *b)
+{
+	bytea	   *out;
+
+	MemoryContextSwitchTo(tr->old);
+	out = SfBufToBytea(b);
+	MemoryContextDelete(tr->fitcxt);
+	return out;
+}

@@ -1,0 +1,97 @@
+/*
+ * svm_codec.c
+ *	  Model bytes of the linear_svm kind (docs/format.md "linear_svm"):
+ *
+ *	  tag 16 (coef): f64 intercept, f64 platt_a, f64 platt_b, f64 w[p]
+ *
+ * The decoder checks the length and that every number is finite.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scfrisk/svm.h"
+
+sf_status
+svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *const *names, sf_buf *b)
+{
+	size_t		mark;
+	char		info[200];
+
+	sf_container_begin(b, SF_KIND_LINEAR_SVM, m->n_features);
+	if (p)
+	{
+		mark = sf_section_begin(b, SF_TAG_PARAMS);
+		sf_params_to_json(&svm_params_table, p, b);
+		sf_section_end(b, mark);
+	}
+	if (names)
+		sf_section_put_names(b, names, m->n_features);
+	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->train_rows);
+	if (p)
+		sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
+	snprintf(info, sizeof(info),
+			 "{\"iterations\": %d, \"converged\": %s, \"intercept\": %.17g, \"platt_a\": %.17g, "
+			 "\"platt_b\": %.17g}",
+			 m->iterations, m->converged ? "true" : "false", m->intercept, m->platt_a, m->platt_b);
+	sf_section_put_text(b, SF_TAG_INFO, info, strlen(info));
+	mark = sf_section_begin(b, SVM_TAG_COEF);
+	sf_buf_put_f64(b, m->intercept);
+	sf_buf_put_f64(b, m->platt_a);
+	sf_buf_put_f64(b, m->platt_b);
+	sf_buf_put_f64s(b, m->coef, m->n_features);
+	sf_section_end(b, mark);
+	return sf_container_finish(b);
+}
+
+static sf_status
+corrupt(sf_env *env, const char *what)
+{
+	return sf_fail(env, SF_ECORRUPT, "corrupted linear_svm model: %s", what);
+}
+
+sf_status
+svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
+{
+	sf_container c;
+	const sf_section *coef,
+			   *rows;
+	sf_reader	r;
+	sf_status	st;
+	uint32_t	j;
+
+	memset(m, 0, sizeof(*m));
+	if ((st = sf_container_decode_kind(env, buf, len, SF_KIND_LINEAR_SVM, &c)) != SF_OK)
+		return st;
+	if (c.n_features == 0 || c.n_features > SVM_MAX_FEATURES)
+		return corrupt(env, "input width out of range");
+	m->n_features = c.n_features;
+	if ((coef = sf_container_find(&c, SVM_TAG_COEF)) == NULL)
+		return corrupt(env, "the coef section is missing");
+	if (coef->len != 8 * (3 + (uint64_t) m->n_features))
+		return corrupt(env, "the coef section has the wrong length");
+	if ((rows = sf_container_find(&c, SF_TAG_TRAIN_ROWS)) != NULL && rows->len == 8)
+	{
+		sf_reader_init(&r, rows->data, rows->len);
+		m->train_rows = sf_read_u64(&r);
+	}
+	if ((m->coef = sf_malloc(env, sizeof(double) * m->n_features)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
+	sf_reader_init(&r, coef->data, coef->len);
+	m->intercept = sf_read_f64(&r);
+	m->platt_a = sf_read_f64(&r);
+	m->platt_b = sf_read_f64(&r);
+	sf_read_f64s(&r, m->coef, m->n_features);
+	if (!isfinite(m->intercept) || !isfinite(m->platt_a) || !isfinite(m->platt_b))
+	{
+		svm_free(env, m);
+		return corrupt(env, "the intercept or a Platt coefficient is not finite");
+	}
+	for (j = 0; j < m->n_features; j++)
+		if (!isfinite(m->coef[j]))
+		{
+			svm_free(env, m);
+			return corrupt(env, "a weight is not finite");
+		}
+	return SF_OK;
+}

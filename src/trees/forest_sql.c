@@ -1,0 +1,187 @@
+/*
+ * forest_sql.c
+ *	  The training aggregates scfrisk.tree_train(features, label, params) and
+ *	  scfrisk.rf_train(features, label, params), their scorers tree_predict
+ *	  and rf_predict, and tree_importance.
+ *
+ * The state is the shared row store (sf_rowstore_pg.h): float32 features
+ * (the trees compare float32 values, as scikit-learn does), a float8 label,
+ * no weight column; the transition and the start of the final function are
+ * the baselines' shared ones (sf_train_agg.h).  Rows whose features or label
+ * are NULL are skipped; NULL or NaN feature elements are missing values.
+ * With a parallel plan the partial states are serialised, appended by the
+ * combine function and trained once in the leader; the final function sorts
+ * the rows into the canonical order first, so the model bytes depend neither
+ * on the scan order nor on the plan.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "scfrisk/forest.h"
+#include "scfrisk_pg.h"
+#include "sf_train_agg.h"
+
+static const SfRowsSpec cart_rows_spec = {{20, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "tree_train"};
+static const SfRowsSpec forest_rows_spec = {{21, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "rf_train"};
+static const SfRowsSpec *const forest_specs[] = {&cart_rows_spec, &forest_rows_spec};
+
+PG_FUNCTION_INFO_V1(tree_train_sfunc);
+Datum
+tree_train_sfunc(PG_FUNCTION_ARGS)
+{
+	return SfTrainTransition(fcinfo, &cart_rows_spec, 0, NULL);
+}
+
+PG_FUNCTION_INFO_V1(rf_train_sfunc);
+Datum
+rf_train_sfunc(PG_FUNCTION_ARGS)
+{
+	return SfTrainTransition(fcinfo, &forest_rows_spec, 0, NULL);
+}
+
+/* Both aggregates share their serialise, deserialise and combine functions. */
+PG_FUNCTION_INFO_V1(forest_rows_serialize);
+Datum
+forest_rows_serialize(PG_FUNCTION_ARGS)
+{
+	return SfRowsSerializeFn(fcinfo, "forest_rows_serialize");
+}
+
+PG_FUNCTION_INFO_V1(forest_rows_deserialize);
+Datum
+forest_rows_deserialize(PG_FUNCTION_ARGS)
+{
+	return SfRowsDeserializeFn(fcinfo, forest_specs, lengthof(forest_specs));
+}
+
+PG_FUNCTION_INFO_V1(forest_rows_combine);
+Datum
+forest_rows_combine(PG_FUNCTION_ARGS)
+{
+	return SfRowsCombineFn(fcinfo, "forest_rows_combine");
+}
+
+/* Final of either aggregate: train on the rows in canonical order. */
+static Datum
+Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
+{
+	SfTrainRows tr;
+	forest_params p;
+	forest_model *m;
+	sf_env		env;
+	sf_buf		b;
+
+	memset(&p, 0, sizeof(p));
+	SfTrainStart(fcinfo, what, kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, &p, &tr);
+	if (kind == SF_KIND_CART)
+	{
+		/* not keys of tree_train's table: one tree on every row */
+		p.n_estimators = 1;
+		p.bootstrap = 0;
+	}
+	SfEnvInit(&env, tr.fitcxt);
+	SF_PG_CHECK(forest_train(&env, kind, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols,
+							 &p, &m), &env, what);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
+	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
+}
+
+PG_FUNCTION_INFO_V1(tree_train_final);
+Datum
+tree_train_final(PG_FUNCTION_ARGS)
+{
+	return Final(fcinfo, SF_KIND_CART, "tree_train");
+}
+
+PG_FUNCTION_INFO_V1(rf_train_final);
+Datum
+rf_train_final(PG_FUNCTION_ARGS)
+{
+	return Final(fcinfo, SF_KIND_FOREST, "rf_train");
+}
+
+/* ------------------------------------------------------------ scoring */
+
+#define FOREST_ROW_STACK 256	/* features unpacked on the stack */
+
+static double
+ScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what)
+{
+	const forest_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(kind), what);
+	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
+	double		stack[FOREST_ROW_STACK];
+	double	   *x = m->n_features <= FOREST_ROW_STACK ? stack : palloc(sizeof(double) * m->n_features);
+	double		r;
+
+	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_AS_NAN, "features");
+	r = forest_predict(m, x);
+	if (x != stack)
+		pfree(x);
+	PG_FREE_IF_COPY(feat, 1);
+	return r;
+}
+
+PG_FUNCTION_INFO_V1(tree_predict);
+Datum
+tree_predict(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, SF_KIND_CART, "tree_predict"));
+}
+
+PG_FUNCTION_INFO_V1(rf_predict);
+Datum
+rf_predict(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, SF_KIND_FOREST, "rf_predict"));
+}
+
+/* ------------------------------------------------------------ importance */
+
+PG_FUNCTION_INFO_V1(tree_importance);
+Datum
+tree_importance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bytea	   *model = PG_GETARG_BYTEA_PP(0);
+	sf_container c;
+	forest_model *m;
+	sf_env		env;
+	double	   *imp;
+	uint32		j;
+
+	SfContainerFromBytea(model, &c, "tree_importance");
+	if (c.kind != SF_KIND_CART && c.kind != SF_KIND_FOREST)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("tree_importance: the model is of kind %s, not cart or forest",
+						sf_kind_name(c.kind) ? sf_kind_name(c.kind) : "unknown"),
+				 errhint("Pass a model of tree_train or rf_train; xgb_importance reads gbt models.")));
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(forest_decode(&env, c.kind, (const uint8_t *) VARDATA_ANY(model),
+							  VARSIZE_ANY_EXHDR(model), &m), &env, "tree_importance");
+	imp = palloc(sizeof(double) * m->n_features);
+	SF_PG_CHECK(forest_importance(&env, m, imp), &env, "tree_importance");
+	InitMaterializedSRF(fcinfo, 0);
+	for (j = 0; j < m->n_features; j++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		const char *name;
+		uint32		len;
+
+		values[0] = Int32GetDatum((int32) j + 1);
+		if (sf_container_feature_name(&c, j, &name, &len))
+			values[1] = PointerGetDatum(cstring_to_text_with_len(name, (int) len));
+		else
+			nulls[1] = true;
+		values[2] = Float8GetDatum(imp[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
