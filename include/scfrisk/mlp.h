@@ -79,8 +79,11 @@ extern const sf_param_table mlp_params_table;
  */
 extern const sf_param_table mlp_params_table_v1;
 
-/* Set the fields whose defaults changed after 0.1.0 back to the 0.1.0 ones. */
-extern void mlp_params_v1_defaults(mlp_params *p);
+/*
+ * Set the fields whose defaults changed after 0.1.0 back to the 0.1.0 ones,
+ * except those the user gave (given(key, ctx) returns 1 for them).
+ */
+extern void mlp_params_v1_defaults(mlp_params *p, int (*given) (const char *key, void *ctx), void *ctx);
 
 /* Defaults of the table plus hidden = [64, 32] (the table cannot hold a list default). */
 extern void mlp_params_default_hidden(mlp_params *p);

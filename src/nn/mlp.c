@@ -71,14 +71,17 @@ const sf_param_table mlp_params_table = {"mlp_train", mlp_specs, MLP_N_SPECS, NU
 const sf_param_table mlp_params_table_v1 = {"mlp_train", mlp_specs, MLP_N_SPECS_V1, NULL};
 
 void
-mlp_params_v1_defaults(mlp_params *p)
+mlp_params_v1_defaults(mlp_params *p, int (*given) (const char *key, void *ctx), void *ctx)
 {
-	p->batch_size = 200;
-	p->weight_decay = 0.0;
-	p->early_stopping_rounds = 0;
-	p->validation_share = 0.1;
-	p->linear_skip = 0;
-	p->refit = 0;
+#define V1_DEFAULT(field, value) \
+	do { if (!given(#field, ctx)) p->field = (value); } while (0)
+	V1_DEFAULT(batch_size, 200);
+	V1_DEFAULT(weight_decay, 0.0);
+	V1_DEFAULT(early_stopping_rounds, 0);
+	V1_DEFAULT(validation_share, 0.1);
+	V1_DEFAULT(linear_skip, 0);
+	V1_DEFAULT(refit, 0);
+#undef V1_DEFAULT
 }
 
 void
