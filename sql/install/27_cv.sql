@@ -73,7 +73,7 @@ BEGIN
 				HINT = 'Use fewer folds or more rows.';
 		END IF;
 		fold := k;
-		train_rows := (scfrisk.model_info(model) ->> 'rows')::bigint;
+		train_rows := (scfrisk.model_info(model) ->> 'train_rows')::bigint;
 		test_rows := (m ->> 'n')::bigint;
 		auc := (m ->> 'auc')::float8;
 		metrics := m;
