@@ -472,11 +472,16 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 		snprintf(t, sizeof(t), "%s%.17g", j ? ", " : "", m->importance[j]);
 		put_text(b, t);
 	}
-	put_text(b, "], \"mode\": \"");
-	put_text(b, xgb_mlp_modes[m->mode]);
-	snprintf(t, sizeof(t), "\", \"folds\": %d, \"threshold_auto\": %s", m->folds,
-			 m->threshold_auto ? "true" : "false");
-	put_text(b, t);
+	put_text(b, "]");
+	/* a paper-mode model without "auto" keeps 0.1.0's diagnostics, byte for byte */
+	if (m->mode != XGB_MLP_MODE_PAPER || m->threshold_auto)
+	{
+		put_text(b, ", \"mode\": \"");
+		put_text(b, xgb_mlp_modes[m->mode]);
+		snprintf(t, sizeof(t), "\", \"folds\": %d, \"threshold_auto\": %s", m->folds,
+				 m->threshold_auto ? "true" : "false");
+		put_text(b, t);
+	}
 	if (m->threshold_auto)
 	{
 		put_text(b, ", \"auto_auc\": {");
