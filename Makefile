@@ -21,10 +21,10 @@ EXTVERSION	= 0.2.0
 MODULE_big	= scfrisk
 PG_CONFIG  ?= pg_config
 
-CORE_SRCS	= src/core/core.c src/core/container.c src/core/rng.c src/core/params.c src/core/blas.c
+CORE_SRCS	= src/core/core.c src/core/container.c src/core/kinds.c src/core/rng.c src/core/params.c src/core/blas.c
 SQL_SRCS	= src/core/module_sql.c src/core/env_sql.c src/core/array_sql.c src/core/params_sql.c \
 			  src/core/container_sql.c
-UNIT_TESTS	= test/unit/test_core.c test/unit/test_container.c test/unit/test_rng.c \
+UNIT_TESTS	= test/unit/test_core.c test/unit/test_container.c test/unit/test_kinds.c test/unit/test_rng.c \
 			  test/unit/test_params.c test/unit/test_blas.c
 FUZZ_TARGETS = test/fuzz/fuzz_container.c
 UNIT_LIBS	=

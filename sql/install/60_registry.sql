@@ -285,19 +285,13 @@ $$;
 COMMENT ON FUNCTION scfrisk.registry_metric_higher_is_better(text) IS
 'internal: true when a larger value of the metric is better, false when smaller is, NULL for an unknown metric';
 
--- Training aggregate of a kind.
+-- Training aggregate of a kind, from the one table of model kinds.
 CREATE FUNCTION scfrisk.registry_kind_aggregate(kind text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT CASE kind
-		WHEN 'gbt' THEN 'xgb_train'
-		WHEN 'mlp' THEN 'mlp_train'
-		WHEN 'xgb_mlp' THEN 'xgb_mlp_train'
-		WHEN 'logreg' THEN 'logreg_train'
-		WHEN 'qrgmm_linear' THEN 'qrgmm_train'
-	END
+	SELECT k.training_aggregate FROM scfrisk.model_kinds() k WHERE k.kind = $1
 $$;
 COMMENT ON FUNCTION scfrisk.registry_kind_aggregate(text) IS
 'internal: the scfrisk training aggregate (features float8[], label float8, params jsonb) of a model kind';

@@ -16,61 +16,7 @@
 
 #include "scfrisk/sf_container.h"
 
-/* ------------------------------------------------------------ kinds */
-
-typedef struct kind_info
-{
-	uint16_t	kind;
-	const char *name;
-	uint16_t	current_version;	/* newest format_version this build reads */
-} kind_info;
-
-static const kind_info kinds[] = {
-	{SF_KIND_GBT, "gbt", 1},
-	{SF_KIND_MLP, "mlp", 1},
-	{SF_KIND_XGB_MLP, "xgb_mlp", 1},
-	{SF_KIND_LOGREG, "logreg", 1},
-	{SF_KIND_QRGMM_LINEAR, "qrgmm_linear", 1},
-	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1},
-};
-
-static const kind_info *
-find_kind(uint16_t kind)
-{
-	size_t		i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].kind == kind)
-			return &kinds[i];
-	return NULL;
-}
-
-const char *
-sf_kind_name(uint16_t kind)
-{
-	const kind_info *k = find_kind(kind);
-
-	return k ? k->name : NULL;
-}
-
-uint16_t
-sf_kind_from_name(const char *name)
-{
-	size_t		i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].name, name) == 0)
-			return kinds[i].kind;
-	return 0;
-}
-
-uint16_t
-sf_kind_current_version(uint16_t kind)
-{
-	const kind_info *k = find_kind(kind);
-
-	return k ? k->current_version : 0;
-}
+/* The kinds (names, versions) are the one table of src/core/kinds.c. */
 
 /* ------------------------------------------------------------ CRC-32C */
 

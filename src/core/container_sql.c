@@ -16,12 +16,14 @@
 
 #include "access/detoast.h"
 #include "common/jsonapi.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/tuplestore.h"
 
 #include "scfrisk_pg.h"
 
@@ -270,4 +272,40 @@ model_kind(PG_FUNCTION_ARGS)
 	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
 										 VARSIZE(head) - VARHDRSZ, &c), &env, "model_kind");
 	PG_RETURN_TEXT_P(cstring_to_text(sf_kind_name(c.kind)));
+}
+
+/*
+ * scfrisk.model_kinds() -> TABLE(...): the one table of model kinds
+ * (src/core/kinds.c) as rows, read by the registry (which aggregate retrains
+ * a kind), by users (what this build scores) and by the tests that check
+ * every kind is wired everywhere.
+ */
+PG_FUNCTION_INFO_V1(model_kinds);
+Datum
+model_kinds(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	size_t		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < sf_kind_count(); i++)
+	{
+		const sf_kind *k = sf_kind_at(i);
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		values[0] = CStringGetTextDatum(k->name);
+		values[1] = Int32GetDatum(k->tag);
+		values[2] = Int32GetDatum(k->current_version);
+		if (k->aggregate)
+			values[3] = CStringGetTextDatum(k->aggregate);
+		else
+			nulls[3] = true;
+		values[4] = BoolGetDatum(k->predict != NULL);
+		values[5] = BoolGetDatum(k->curve != NULL);
+		values[6] = BoolGetDatum(k->accepts_missing);
+		values[7] = CStringGetTextDatum(k->doc);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

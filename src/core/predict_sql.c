@@ -4,8 +4,8 @@
  *	  row with a model of any scoring kind, dispatching on the kind in the
  *	  model's header.
  *
- * Each kind contributes one SfScorer (its decoder and row scorer); a new
- * kind adds one line to Scorers[].  The decoded model is cached per call
+ * The kind's decoder and row scorer come from the one table of kinds
+ * (src/core/kinds.c): a new kind is scored here once it is in that table.  The decoded model is cached per call
  * site with SfModelCacheGet, keyed before detoasting, so a call site that
  * scores rows of the same model decodes it once and a different model value
  * (of any kind) is decoded afresh.  A kind without a scorer is an error
@@ -18,15 +18,6 @@
 #include "utils/array.h"
 
 #include "scfrisk_pg.h"
-#include "gbt_pg.h"
-#include "mlp_pg.h"
-
-static const SfScorer *const Scorers[] = {
-	&sf_gbt_scorer,
-	&sf_mlp_scorer,
-	&sf_logreg_scorer,
-	&sf_xgb_mlp_scorer,
-};
 
 #define PREDICT_ROW_STACK 256
 
@@ -91,14 +82,13 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 {
 	PredictCache *pc = (PredictCache *) fcinfo->flinfo->fn_extra;
 	uint16		kind;
-	const SfScorer *sc = NULL;
+	const sf_kind *sc;
 	const void *model;
 	ArrayType  *feat;
 	double		stack[PREDICT_ROW_STACK];
 	double	   *x;
 	uint32		n;
 	double		r;
-	int			i;
 
 	if (pc == NULL)
 	{
@@ -110,10 +100,8 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = pc;
 	}
 	kind = ModelKind(fcinfo, pc);
-	for (i = 0; i < (int) lengthof(Scorers); i++)
-		if (Scorers[i]->kind == kind)
-			sc = Scorers[i];
-	if (sc == NULL)
+	sc = SfKindOrError(kind, "predict");
+	if (sc->predict == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("predict: models of kind %s have no row scorer",
@@ -131,10 +119,24 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 	n = sc->n_features(model);
 	feat = PG_GETARG_ARRAYTYPE_P(1);
 	x = n <= PREDICT_ROW_STACK ? stack : palloc(sizeof(double) * n);
-	SfGetFeatures(feat, (int) n, x, SF_MISSING_AS_NAN, "features");
+	SfGetFeatures(feat, (int) n, x, sc->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT,
+				  "features");
 	r = sc->predict(model, x);
 	if (x != stack)
 		pfree(x);
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_FLOAT8(r);
+}
+
+const sf_kind *
+SfKindOrError(uint16 kind, const char *what)
+{
+	const sf_kind *k = sf_kind_find(kind);
+
+	if (k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s: this build of scfrisk knows no model kind %u", what, (unsigned) kind),
+				 errhint("The model was written by another version of scfrisk; see scfrisk.model_kinds().")));
+	return k;
 }

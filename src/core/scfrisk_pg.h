@@ -23,6 +23,7 @@
 
 #include "scfrisk/sf_core.h"
 #include "scfrisk/sf_container.h"
+#include "scfrisk/sf_kinds.h"
 #include "scfrisk/sf_params.h"
 
 /* GUCs (module_sql.c) */
@@ -121,18 +122,17 @@ extern void *SfModelCacheGet(FunctionCallInfo fcinfo, int argno, SfDecodeFn deco
 							 const char *what);
 
 /*
- * A scoring kind for the generic scfrisk.predict(model, features): its
- * decoder and a row scorer.  predict_sql.c lists every SfScorer; a new kind
- * adds one line there.
+ * The entry of a kind in the one table of kinds (src/core/kinds.c), or an
+ * error (42809) naming 'what' and the kind when this build has none.
  */
-typedef struct SfScorer
+extern const sf_kind *SfKindOrError(uint16 kind, const char *what);
+
+/* The table's decoder of a kind, for SfModelCacheGet (the kind must exist). */
+static inline SfDecodeFn
+SfKindDecoder(uint16 kind)
 {
-	uint16		kind;			/* sf_model_kind */
-	SfDecodeFn	decode;
-	/* score one row; x holds the model's n_features values (NaN = missing) */
-	double		(*predict) (const void *model, const double *x);
-	uint32		(*n_features) (const void *model);
-} SfScorer;
+	return sf_kind_find(kind)->decode;
+}
 
 /* Decode only the container of a bytea argument into *c (no caching). */
 extern void SfContainerFromBytea(bytea *model, sf_container *c, const char *what);

@@ -22,13 +22,9 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "nodes/makefuncs.h"
-#include "nodes/pg_list.h"
-#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -339,10 +335,9 @@ partial_dependence_sfunc(PG_FUNCTION_ARGS)
 
 /*
  * Mean of scfrisk.predict(model, x with x[feature] = g) over the rows, for
- * each grid value g (Friedman 2001, eq. 40).  Scoring goes through the
- * generic predict function, so every model kind it dispatches is supported
- * (one FmgrInfo is kept for the whole call so predict's model cache decodes
- * the model once); the kinds of this file are scored directly.
+ * each grid value g (Friedman 2001, eq. 40).  The model is decoded once and
+ * scored directly through its kind's row scorer in the table of kinds
+ * (src/core/kinds.c), so every kind scfrisk.predict scores is supported.
  */
 PG_FUNCTION_INFO_V1(partial_dependence_final);
 Datum
@@ -351,14 +346,15 @@ partial_dependence_final(PG_FUNCTION_ARGS)
 	PdpState   *pst;
 	const SfRows *st;
 	int			ng,
-				g,
-				j;
+				g;
 	int64		i;
 	double	   *grid,
 			   *mean,
 			   *xrow;
-	const SfScorer *local = NULL;
+	const sf_kind *k;
 	sf_container c;
+	sf_env		env;
+	void	   *model;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -373,77 +369,36 @@ partial_dependence_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("partial_dependence: features has %d elements, the model expects %u",
 						st->n_cols, c.n_features)));
-	if (c.kind == SF_KIND_MLP)
-		local = &sf_mlp_scorer;
-	else if (c.kind == SF_KIND_LOGREG)
-		local = &sf_logreg_scorer;
+	k = SfKindOrError(c.kind, "partial_dependence");
+	if (k->predict == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partial_dependence: models of kind %s have no row scorer", k->name),
+				 errhint("Partial dependence averages scfrisk.predict; QRGMM models give curves instead.")));
+	if (!k->accepts_missing)
+		for (i = 0; i < st->n_rows * st->n_cols; i++)
+			if (isnan(((const double *) st->x)[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("partial_dependence: %s models do not accept missing values (row %lld)",
+								k->name, (long long) (i / st->n_cols + 1))));
 
-	if (local != NULL)
+	SfEnvInit(&env, CurrentMemoryContext);
+	SF_PG_CHECK(k->decode(&env, (const uint8_t *) VARDATA_ANY(pst->model),
+						  VARSIZE_ANY_EXHDR(pst->model), &model), &env, "partial_dependence");
+	for (g = 0; g < ng; g++)
 	{
-		/* kinds of this file: decode once and score directly */
-		sf_env		env;
-		void	   *model;
+		double		s = 0.0;
 
-		SfEnvInit(&env, CurrentMemoryContext);
-		SF_PG_CHECK(local->decode(&env, (const uint8_t *) VARDATA_ANY(pst->model),
-								  VARSIZE_ANY_EXHDR(pst->model), &model), &env, "partial_dependence");
-		for (g = 0; g < ng; g++)
+		for (i = 0; i < st->n_rows; i++)
 		{
-			double		s = 0.0;
-
-			for (i = 0; i < st->n_rows; i++)
-			{
-				if ((i & 1023) == 0)
-					CHECK_FOR_INTERRUPTS();
-				memcpy(xrow, (const double *) st->x + i * st->n_cols, sizeof(double) * st->n_cols);
-				xrow[pst->feature - 1] = grid[g];
-				s += local->predict(model, xrow);
-			}
-			mean[g] = s / (double) st->n_rows;
-		}
-	}
-	else
-	{
-		/* every other kind through the generic scfrisk.predict */
-		Oid			argtypes[2] = {BYTEAOID, FLOAT8ARRAYOID};
-		Oid			fn;
-		FmgrInfo	flinfo;
-		Datum	   *elems = palloc(sizeof(Datum) * st->n_cols);
-		MemoryContext loopcxt,
-					old;
-
-		fn = LookupFuncName(list_make2(makeString("scfrisk"), makeString("predict")), 2, argtypes, true);
-		if (!OidIsValid(fn))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("partial_dependence needs scfrisk.predict(bytea, float8[]) for %s models",
-							sf_kind_name(c.kind) ? sf_kind_name(c.kind) : "these")));
-		fmgr_info(fn, &flinfo);
-		loopcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk pdp row", ALLOCSET_DEFAULT_SIZES);
-		for (g = 0; g < ng; g++)
-		{
-			double		s = 0.0;
-
-			for (i = 0; i < st->n_rows; i++)
-			{
-				const double *x = (const double *) st->x + i * st->n_cols;
-				ArrayType  *row;
-				Datum		d;
-
+			if ((i & 1023) == 0)
 				CHECK_FOR_INTERRUPTS();
-				old = MemoryContextSwitchTo(loopcxt);
-				for (j = 0; j < st->n_cols; j++)
-					elems[j] = Float8GetDatum(j == pst->feature - 1 ? grid[g] : x[j]);
-				row = construct_array(elems, st->n_cols, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-									  TYPALIGN_DOUBLE);
-				d = FunctionCall2(&flinfo, PointerGetDatum(pst->model), PointerGetDatum(row));
-				s += DatumGetFloat8(d);
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(loopcxt);
-			}
-			mean[g] = s / (double) st->n_rows;
+			memcpy(xrow, (const double *) st->x + i * st->n_cols, sizeof(double) * st->n_cols);
+			xrow[pst->feature - 1] = grid[g];
+			s += k->predict(model, xrow);
 		}
-		MemoryContextDelete(loopcxt);
+		mean[g] = s / (double) st->n_rows;
 	}
 	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(mean, ng));
 }

@@ -2,7 +2,7 @@
  * mlp_pg.h
  *	  Server-side pieces shared by the MLP, logreg, hybrid and metrics
  *	  wrappers: checks of a finished row store (sf_rowstore_pg.h) and the
- *	  scorers that predict_sql.c lists for scfrisk.predict.
+ *	  parsing of MLP params.
  */
 #ifndef SCFRISK_MLP_PG_H
 #define SCFRISK_MLP_PG_H
@@ -34,10 +34,5 @@ extern void SfParseXgbMlpParams(Jsonb *jb, struct xgb_mlp_params *p);
 
 /* True when the jsonb object jb has the top-level key. */
 extern bool SfJsonbHasKey(Jsonb *jb, const char *key);
-
-/* Scorers for the generic predict dispatch (one line each in predict_sql.c). */
-extern const SfScorer sf_mlp_scorer;
-extern const SfScorer sf_logreg_scorer;
-extern const SfScorer sf_xgb_mlp_scorer;	/* src/nn/xgb_mlp_sql.c */
 
 #endif							/* SCFRISK_MLP_PG_H */

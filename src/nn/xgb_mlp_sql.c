@@ -144,39 +144,11 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ scoring */
 
-static sf_status
-XgbMlpDecode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	xgb_mlp_model *m = sf_malloc(env, sizeof(xgb_mlp_model));
-	sf_status	st;
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding an xgb_mlp model");
-	if ((st = xgb_mlp_decode(env, buf, len, m)) != SF_OK)
-		return st;
-	*model = m;
-	return SF_OK;
-}
-
-static double
-XgbMlpScore(const void *model, const double *x)
-{
-	return xgb_mlp_predict((const xgb_mlp_model *) model, x);
-}
-
-static uint32
-XgbMlpWidth(const void *model)
-{
-	return ((const xgb_mlp_model *) model)->n_features;
-}
-
-const SfScorer sf_xgb_mlp_scorer = {SF_KIND_XGB_MLP, XgbMlpDecode, XgbMlpScore, XgbMlpWidth};
-
 PG_FUNCTION_INFO_V1(xgb_mlp_predict_sql);
 Datum
 xgb_mlp_predict_sql(PG_FUNCTION_ARGS)
 {
-	const xgb_mlp_model *m = SfModelCacheGet(fcinfo, 0, XgbMlpDecode, "xgb_mlp_predict");
+	const xgb_mlp_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_XGB_MLP), "xgb_mlp_predict");
 	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
 	double		buf[256];
 	double	   *x;
@@ -197,7 +169,7 @@ PG_FUNCTION_INFO_V1(xgb_mlp_selected_sql);
 Datum
 xgb_mlp_selected_sql(PG_FUNCTION_ARGS)
 {
-	const xgb_mlp_model *m = SfModelCacheGet(fcinfo, 0, XgbMlpDecode, "xgb_mlp_selected");
+	const xgb_mlp_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_XGB_MLP), "xgb_mlp_selected");
 	Datum	   *d = palloc(sizeof(Datum) * m->n_selected);
 	uint32		j;
 

@@ -20,29 +20,11 @@
 #include "scfrisk/deepfm.h"
 #include "deepfm_pg.h"
 
-sf_status
-DeepfmDecodeAny(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	return deepfm_decode(env, buf, len, (deepfm_model **) model);
-}
-
-uint32
-DeepfmNFeatures(const void *model)
-{
-	return deepfm_fields((const deepfm_model *) model);
-}
-
-sf_status
-DeepfmCurveAny(sf_env *env, const void *model, const double *x, sf_qcurve *out)
-{
-	return deepfm_curve(env, (const deepfm_model *) model, x, out);
-}
-
 PG_FUNCTION_INFO_V1(qrgmm_deepfm_covariates);
 Datum
 qrgmm_deepfm_covariates(PG_FUNCTION_ARGS)
 {
-	const deepfm_model *model = SfModelCacheGet(fcinfo, 0, DeepfmDecodeAny,
+	const deepfm_model *model = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_QRGMM_DEEPFM),
 												"qrgmm_deepfm_covariates");
 	ArrayType  *na = PG_GETARG_ARRAYTYPE_P(1);
 	ArrayType  *ca = PG_GETARG_ARRAYTYPE_P(2);

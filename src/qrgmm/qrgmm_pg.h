@@ -5,9 +5,8 @@
  *	  rearranged quantile curve of sf_qcurve.h.
  *
  * Implemented in src/qrgmm/qrgmm_sql.c.  The function dispatches on the model kind
- * read from the container header: SF_KIND_QRGMM_LINEAR today; the DeepFM
- * QRGMM kind plugs in by adding one entry to the table in qrgmm_sql.c
- * (QrgmmCurveKinds).
+ * read from the container header: every kind whose entry in the table of
+ * kinds (src/core/kinds.c) has a curve.
  */
 #ifndef SCFRISK_QRGMM_PG_H
 #define SCFRISK_QRGMM_PG_H
@@ -38,14 +37,5 @@ extern void QrgmmCurveForArgs(FunctionCallInfo fcinfo, int model_argno, int x_ar
 extern void QrgmmCurveFromValues(bytea *model, ArrayType *x, sf_env *env, sf_qcurve *out,
 								 const char *what);
 
-/* A curve builder for one QRGMM kind (the dispatch table entry). */
-typedef struct QrgmmCurveKind
-{
-	uint16		kind;			/* sf_model_kind */
-	SfDecodeFn	decode;			/* decoder for SfModelCacheGet */
-	uint32		(*n_features) (const void *model);	/* covariate width */
-	/* curve for covariates x[0..n_features) into *out, through env */
-	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
-} QrgmmCurveKind;
 
 #endif							/* SCFRISK_QRGMM_PG_H */

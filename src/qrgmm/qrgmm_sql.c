@@ -9,8 +9,8 @@
  * call site (SfModelCacheGet), except in the set-returning qrgmm_sample
  * whose fn_extra belongs to the SRF machinery: it decodes once per call into
  * the multi-call context.  Decoding dispatches on the kind in the header
- * through QrgmmCurveKinds, so a QRGMM kind with another quantile model
- * (the DeepFM one) plugs in by one table entry.
+ * through the table of kinds (src/core/kinds.c): every kind with a curve
+ * is a QRGMM kind here.
  */
 #include "postgres.h"
 
@@ -26,38 +26,13 @@
 #include "scfrisk/qrgmm.h"
 #include "scfrisk/sf_rng.h"
 #include "qrgmm_pg.h"
-#include "deepfm_pg.h"
 
 /* ------------------------------------------------------------ dispatch */
-
-static sf_status
-linear_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	return sf_qrgmm_decode(env, buf, len, (sf_qrgmm_model **) model);
-}
-
-static uint32
-linear_n_features(const void *model)
-{
-	return ((const sf_qrgmm_model *) model)->d;
-}
-
-static sf_status
-linear_curve(sf_env *env, const void *model, const double *x, sf_qcurve *out)
-{
-	return sf_qrgmm_curve(env, (const sf_qrgmm_model *) model, x, out);
-}
-
-/* One entry per QRGMM kind; the DeepFM kind adds its line here. */
-static const QrgmmCurveKind QrgmmCurveKinds[] = {
-	{SF_KIND_QRGMM_LINEAR, linear_decode, linear_n_features, linear_curve},
-	{SF_KIND_QRGMM_DEEPFM, DeepfmDecodeAny, DeepfmNFeatures, DeepfmCurveAny},
-};
 
 /* A decoded QRGMM model of any kind, as kept in the cache. */
 typedef struct QrgmmAny
 {
-	const QrgmmCurveKind *k;
+	const sf_kind *k;			/* its entry in the table of kinds */
 	void	   *model;
 } QrgmmAny;
 
@@ -65,29 +40,26 @@ static sf_status
 qrgmm_any_decode(sf_env *env, const uint8_t *buf, size_t len, void **out)
 {
 	sf_container hdr;
+	const sf_kind *k;
 	QrgmmAny   *any;
 	sf_status	st;
-	int			i;
 
 	st = sf_container_read_header(env, buf, len, &hdr);
 	if (st != SF_OK)
 		return st;
-	for (i = 0; i < (int) lengthof(QrgmmCurveKinds); i++)
-	{
-		if (QrgmmCurveKinds[i].kind != hdr.kind)
-			continue;
-		any = sf_malloc(env, sizeof(QrgmmAny));
-		if (any == NULL)
-			return sf_fail(env, SF_ENOMEM, "out of memory");
-		any->k = &QrgmmCurveKinds[i];
-		st = any->k->decode(env, buf, len, &any->model);
-		if (st != SF_OK)
-			return st;
-		*out = any;
-		return SF_OK;
-	}
-	return sf_fail(env, SF_EKIND, "model of kind %s is not a QRGMM model (expected qrgmm_linear or qrgmm_deepfm)",
-				   sf_kind_name(hdr.kind) ? sf_kind_name(hdr.kind) : "unknown");
+	k = sf_kind_find(hdr.kind);
+	if (k == NULL || k->curve == NULL)
+		return sf_fail(env, SF_EKIND, "model of kind %s is not a QRGMM model (expected qrgmm_linear or qrgmm_deepfm)",
+					   sf_kind_name(hdr.kind) ? sf_kind_name(hdr.kind) : "unknown");
+	any = sf_malloc(env, sizeof(QrgmmAny));
+	if (any == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory");
+	any->k = k;
+	st = k->decode(env, buf, len, &any->model);
+	if (st != SF_OK)
+		return st;
+	*out = any;
+	return SF_OK;
 }
 
 /* Covariates of argument x_argno for a model, checked; palloc'd. */
@@ -658,11 +630,11 @@ qrgmm_coefficients(PG_FUNCTION_ARGS)
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		any = DecodeUncached(fcinfo, 0, "qrgmm_coefficients");
-		if (any->k->kind != SF_KIND_QRGMM_LINEAR)
+		if (any->k->tag != SF_KIND_QRGMM_LINEAR)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("qrgmm_coefficients: model of kind %s has no coefficient matrix (expected qrgmm_linear)",
-							sf_kind_name(any->k->kind))));
+							sf_kind_name(any->k->tag))));
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "qrgmm_coefficients: return type must be a row type");
 		st = palloc0(sizeof(QrgmmCoefState));

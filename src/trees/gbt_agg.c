@@ -29,7 +29,7 @@
 #include "utils/memutils.h"
 
 #include "scfrisk/gbt.h"
-#include "gbt_pg.h"
+#include "scfrisk_pg.h"
 #include "sf_rowstore_pg.h"
 
 /*

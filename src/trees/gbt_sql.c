@@ -22,40 +22,15 @@
 #include "utils/tuplestore.h"
 
 #include "scfrisk/gbt.h"
-#include "gbt_pg.h"
+#include "scfrisk_pg.h"
 
 #define GBT_ROW_STACK 256		/* features unpacked on the stack */
-
-sf_status
-SfGbtDecode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	gbt_model  *m;
-	sf_status	st = gbt_decode(env, buf, len, &m);
-
-	if (st == SF_OK)
-		*model = m;
-	return st;
-}
-
-static double
-GbtScore(const void *model, const double *x)
-{
-	return gbt_predict((const gbt_model *) model, x);
-}
-
-static uint32
-GbtWidth(const void *model)
-{
-	return gbt_n_features((const gbt_model *) model);
-}
-
-const SfScorer sf_gbt_scorer = {SF_KIND_GBT, SfGbtDecode, GbtScore, GbtWidth};
 
 /* Score argument 1 with the cached model of argument 0, margin or not. */
 static double
 ScoreRow(FunctionCallInfo fcinfo, bool margin, const char *what)
 {
-	const gbt_model *m = SfModelCacheGet(fcinfo, 0, SfGbtDecode, what);
+	const gbt_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_GBT), what);
 	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
 	double		stack[GBT_ROW_STACK];
 	double	   *x = m->n_features <= GBT_ROW_STACK ? stack : palloc(sizeof(double) * m->n_features);

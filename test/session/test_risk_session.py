@@ -74,31 +74,47 @@ def run_in_thread(sql, result):
     return th
 
 
-# 1. cancel a refresh in its loan-sizing phase, reading the views meanwhile
-result = {}
-th = run_in_thread("SELECT scfrisk_demo.refresh_risk()", result)
-start = wait_active()
-# the reader: its own session, never waiting more than 5 s for a lock
+# 1. cancel a refresh in its loan-sizing phase, reading the views meanwhile.
+# The aim comes from the first refresh's phase timings; a loaded machine can
+# make a later refresh faster or slower than that one, so when the cancel
+# arrives after the refresh finished, it is tried again aimed earlier in the
+# (now known) length of a refresh.  Only where the cancel landed is timing.
+total_s = timings["sales_model_s"] + timings["credit_model_s"] + timings["risk_s"]
+aims = [timings["sales_model_s"] + timings["credit_model_s"] + 0.5 * timings["risk_s"]]
 reader = psycopg2.connect("")
 reader.autocommit = True
 rcur = reader.cursor()
 rcur.execute("SET lock_timeout = '5s'")
-aim = timings["sales_model_s"] + timings["credit_model_s"] + 0.5 * timings["risk_s"]
-time.sleep(max(0.0, aim - (time.time() - start)))
-try:
-    rcur.execute("SELECT count(*) FROM scfrisk_demo.seller_risk_curve")
-    seen = rcur.fetchone()[0]
-except psycopg2.Error as e:
-    seen = e.pgcode
-t.ok(seen == n_curve, "a reader during the refresh sees the previous %d curve rows without waiting (%s)"
-     % (n_curve, seen))
-acur.execute("SELECT pg_cancel_backend(%s)", (pid,))
-cancel_at = time.time() - start
-th.join(300)
+seen_all = []
+for attempt in range(3):
+    result = {}
+    th = run_in_thread("SELECT scfrisk_demo.refresh_risk()", result)
+    start = wait_active()
+    aim = aims[-1]
+    time.sleep(max(0.0, aim - (time.time() - start)))
+    # the reader: its own session, never waiting more than 5 s for a lock
+    try:
+        rcur.execute("SELECT count(*) FROM scfrisk_demo.seller_risk_curve")
+        seen_all.append(rcur.fetchone()[0])
+    except psycopg2.Error as e:
+        seen_all.append(e.pgcode)
+    acur.execute("SELECT pg_cancel_backend(%s)", (pid,))
+    cancel_at = time.time() - start
+    th.join(300)
+    if th.is_alive() or result.get("outcome") != "finished":
+        break
+    # finished before the cancel: aim at the middle of the sizing phase of
+    # a refresh as long as this one was, then earlier still
+    print("# attempt %d: the refresh finished (%.2f s) before the cancel (%.2f s); aiming earlier"
+          % (attempt + 1, result.get("seconds", -1), cancel_at))
+    wcur.execute("SELECT 1")
+    aims.append(result["seconds"] * (0.6 if attempt == 0 else 0.3))
+t.ok(all(v == n_curve for v in seen_all),
+     "a reader during the refresh sees the previous %d curve rows without waiting (%s)" % (n_curve, seen_all))
 t.ok(not th.is_alive(), "the cancelled refresh returned")
 t.ok(result.get("outcome") == "57014", "refresh cancelled with query_canceled (%s)" % result.get("outcome"))
-print("# cancel sent %.2f s into the refresh (aimed at the risk phase, %.2f s), "
-      "refresh returned %.2f s after its start" % (cancel_at, aim, result.get("seconds", -1)))
+print("# cancel sent %.2f s into the refresh (aimed at %.2f s; first refresh %.2f s in all), "
+      "refresh returned %.2f s after its start" % (cancel_at, aim, total_s, result.get("seconds", -1)))
 acur.execute(SNAPSHOT)
 t.ok(acur.fetchone() == before, "after the cancel, seller_risk, seller_risk_curve and the models are unchanged")
 wcur.execute("SELECT 1")

@@ -1,0 +1,53 @@
+/*
+ * sf_kinds.h
+ *	  The one table of model kinds: every use of a kind (the container's names
+ *	  and versions, scfrisk.predict, the QRGMM curve dispatch, the registry's
+ *	  training aggregates, partial dependence, model_kinds()) reads it.
+ *
+ * Adding a kind touches this table (src/core/kinds.c) and the kind's own
+ * folder; docs/development.md "Adding a model kind" walks through it, and
+ * test/unit/test_kinds.c fails when a kind of sf_model_kind has no entry, an
+ * entry has neither a row scorer nor a curve, or its docs page is missing.
+ */
+#ifndef SCFRISK_SF_KINDS_H
+#define SCFRISK_SF_KINDS_H
+
+#include <stdbool.h>
+
+#include "scfrisk/sf_container.h"
+#include "scfrisk/sf_qcurve.h"
+
+typedef struct sf_kind
+{
+	uint16_t	tag;			/* sf_model_kind, the header's kind field */
+	const char *name;			/* "gbt", "qrgmm_linear": model_info, messages */
+	uint16_t	current_version;	/* newest format_version this build decodes */
+	/* SQL training aggregate (features float8[], label float8, params jsonb) the
+	 * registry retrains with, or NULL when the kind has none of that shape */
+	const char *aggregate;
+	const char *doc;			/* docs page of the kind, relative to the repo */
+	bool		accepts_missing;	/* row scorer takes NaN as a missing value */
+
+	/* Decode the whole model (container and body, invariants checked) into
+	 * memory allocated from env; *model is the kind's model struct. */
+	sf_status	(*decode) (sf_env *env, const uint8_t *buf, size_t len, void **model);
+	/* Input width of a decoded model (covariates for QRGMM kinds). */
+	uint32_t	(*n_features) (const void *model);
+	/* Score one row x[0..n_features) (NaN = missing where accepted); NULL when
+	 * the kind has no row score (QRGMM kinds give curves instead). */
+	double		(*predict) (const void *model, const double *x);
+	/* Quantile curve at covariates x into *out; NULL for classifiers. */
+	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
+} sf_kind;
+
+/* Entry of a kind tag, or NULL when this build knows no such kind. */
+extern const sf_kind *sf_kind_find(uint16_t tag);
+
+/* Entry of a kind name, or NULL. */
+extern const sf_kind *sf_kind_find_name(const char *name);
+
+/* Number of entries and the i-th (0 <= i < sf_kind_count()), in tag order. */
+extern size_t sf_kind_count(void);
+extern const sf_kind *sf_kind_at(size_t i);
+
+#endif							/* SCFRISK_SF_KINDS_H */

@@ -1,0 +1,133 @@
+/*
+ * test_kinds.c
+ *	  Unit tests of the one table of model kinds (src/core/kinds.c): every
+ *	  kind of sf_model_kind has an entry, every entry is wired for some use
+ *	  (a row scorer or a curve), names and tags round-trip, the container's
+ *	  name and version functions read the same table, the docs page named
+ *	  exists, and a kind's decoder refuses another kind's bytes.  A kind
+ *	  added to the enum but missing here fails this test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scfrisk/sf_kinds.h"
+#include "sf_test.h"
+
+static sf_env env;
+
+/*
+ * A decoder allocates through env and, like the server's memory context, may
+ * leave allocations behind when it refuses bytes: an arena that frees all of
+ * them at once keeps LeakSanitizer quiet without special-casing decoders.
+ */
+#define ARENA_MAX 4096
+static void *arena[ARENA_MAX];
+static int	arena_n;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	void	   *p;
+
+	if (arena_n == ARENA_MAX || (p = malloc(size ? size : 1)) == NULL)
+		return NULL;
+	arena[arena_n++] = p;
+	return p;
+}
+
+static void
+arena_free(void *ctx, void *ptr)
+{
+	/* freed with the arena */
+}
+
+static void
+arena_reset(void)
+{
+	while (arena_n > 0)
+		free(arena[--arena_n]);
+}
+
+SF_TEST(test_every_kind_has_an_entry)
+{
+	int			t;
+
+	for (t = SF_KIND_MIN; t <= SF_KIND_MAX; t++)
+		SF_OK(sf_kind_find((uint16_t) t) != NULL, "kind tag %d has an entry", t);
+	SF_OK(sf_kind_find(0) == NULL, "tag 0 has none");
+	SF_OK(sf_kind_find(SF_KIND_MAX + 1) == NULL, "the tag past SF_KIND_MAX has none");
+	SF_OK(sf_kind_count() == (size_t) (SF_KIND_MAX - SF_KIND_MIN + 1),
+		  "the table has one entry per tag (%zu)", sf_kind_count());
+}
+
+SF_TEST(test_entries_are_wired)
+{
+	size_t		i,
+				j;
+
+	for (i = 0; i < sf_kind_count(); i++)
+	{
+		const sf_kind *k = sf_kind_at(i);
+		FILE	   *f;
+
+		SF_OK(k->decode != NULL && k->n_features != NULL, "%s has a decoder and a width", k->name);
+		SF_OK((k->predict != NULL) != (k->curve != NULL), "%s has exactly one of a row scorer and a curve",
+			  k->name);
+		SF_OK(k->current_version >= 1, "%s has a format version", k->name);
+		SF_OK(sf_kind_find_name(k->name) == k && sf_kind_find(k->tag) == k, "%s round-trips", k->name);
+		SF_OK(strcmp(sf_kind_name(k->tag), k->name) == 0 && sf_kind_from_name(k->name) == k->tag &&
+			  sf_kind_current_version(k->tag) == k->current_version,
+			  "the container reads %s from the same table", k->name);
+		f = fopen(k->doc, "r");	/* make unit runs from the repository root */
+		SF_OK(f != NULL, "the docs page of %s (%s) exists", k->name, k->doc);
+		if (f)
+			fclose(f);
+		if (i > 0)
+			SF_OK(sf_kind_at(i - 1)->tag < k->tag, "the table is in tag order at %s", k->name);
+		for (j = 0; j < i; j++)
+			SF_OK(strcmp(sf_kind_at(j)->name, k->name) != 0, "%s is named once", k->name);
+	}
+}
+
+SF_TEST(test_decoders_refuse_other_kinds)
+{
+	size_t		i,
+				j;
+
+	for (i = 0; i < sf_kind_count(); i++)
+	{
+		const sf_kind *k = sf_kind_at(i);
+
+		for (j = 0; j < sf_kind_count(); j++)
+		{
+			const sf_kind *other = sf_kind_at(j);
+			sf_buf		b;
+			void	   *model = NULL;
+			sf_status	st;
+
+			if (other == k)
+				continue;
+			/* a bare container of the other kind: refused for its kind, not parsed */
+			sf_buf_init(&b, &env);
+			sf_container_begin(&b, other->tag, 3);
+			SF_OK(sf_container_finish(&b) == SF_OK, "container of %s", other->name);
+			st = k->decode(&env, b.data, b.len, &model);
+			SF_OK(st == SF_EKIND, "%s's decoder refuses a %s model with SF_EKIND (got %d)", k->name,
+				  other->name, (int) st);
+			arena_reset();
+		}
+	}
+}
+
+int
+main(void)
+{
+	sf_env_init_malloc(&env);
+	env.alloc.alloc = arena_alloc;
+	env.alloc.free = arena_free;
+	SF_RUN(test_every_kind_has_an_entry);
+	SF_RUN(test_entries_are_wired);
+	SF_RUN(test_decoders_refuse_other_kinds);
+	return sf_test_done();
+}
