@@ -12,6 +12,14 @@
  * Training is mini-batch Adam (nn.h) with L2 weight decay, dropout, class
  * weights and early stopping on a seeded validation share.  The same seed and
  * data give the same model bytes.
+ *
+ * With linear_skip (the default) the output adds a linear term in the
+ * standardised inputs ("wide and deep"): f(x) = deep(x) + w'x + b before the
+ * sigmoid.  The linear part starts at the L2 logistic regression (C = 1) of
+ * the training share and the deep part's output weights at zero, so training
+ * starts at logistic regression, and early stopping (which scores that start
+ * as epoch 0) keeps it when the network does not improve on it.  The linear
+ * part is an optional body section: models without it decode as before.
  */
 #ifndef SCFRISK_MLP_H
 #define SCFRISK_MLP_H
@@ -22,9 +30,21 @@
 #define MLP_FORMAT_VERSION	1
 #define MLP_TAG_INPUT		SF_TAG_BODY		/* input standardisation section */
 #define MLP_TAG_NET			(SF_TAG_BODY + 1)	/* network section */
+#define MLP_TAG_SKIP		(SF_TAG_BODY + 2)	/* optional linear skip section */
+#define MLP_BODY_SECTIONS	3	/* tags an MLP body reserves from its base */
+#define MLP_SKIP_C			1.0	/* C of the logistic regression the skip starts at */
 
 #define MLP_OBJ_BINARY		0	/* binary:logistic */
 #define MLP_OBJ_REGRESSION	1	/* reg:squarederror */
+
+/*
+ * Defaults changed in 0.2.0 (0.1.0: 200, 0, 0, 0.1); docs/mlp.md gives the
+ * reasons and the measurements.
+ */
+#define MLP_DEFAULT_BATCH_SIZE		64
+#define MLP_DEFAULT_WEIGHT_DECAY	1e-3
+#define MLP_DEFAULT_EARLY_STOPPING	10
+#define MLP_DEFAULT_VALIDATION_SHARE	0.2
 
 #define MLP_CW_NONE			0
 #define MLP_CW_BALANCED		1
@@ -48,9 +68,24 @@ typedef struct mlp_params
 	int64_t		seed;			/* seed of splits, initialisation, shuffles, dropout */
 	sf_str_list feature_names;	/* optional names, one per feature (mlp_train) */
 	int			verbose;		/* report each epoch (env->progress); not stored */
+	int			linear_skip;	/* add a linear term in the inputs to the output */
+	int			refit;			/* after early stopping, train on all rows for the best epochs */
 } mlp_params;
 
 extern const sf_param_table mlp_params_table;
+
+/*
+ * The table as it was before linear_skip and the new defaults (format of
+ * scfrisk 0.1.0): the hybrid's paper mode writes its params with it, so its
+ * model bytes stay those of 0.1.0.
+ */
+extern const sf_param_table mlp_params_table_v1;
+
+/*
+ * Set the fields whose defaults changed after 0.1.0 back to the 0.1.0 ones,
+ * except those the user gave (given(key, ctx) returns 1 for them).
+ */
+extern void mlp_params_v1_defaults(mlp_params *p, int (*given) (const char *key, void *ctx), void *ctx);
 
 /* Defaults of the table plus hidden = [64, 32] (the table cannot hold a list default). */
 extern void mlp_params_default_hidden(mlp_params *p);
@@ -68,9 +103,11 @@ typedef struct mlp_model
 	uint8_t    *indicator;		/* (n_features) 1 when a missing indicator input follows */
 	int			n_inputs;		/* network input width: n_features + indicators */
 	nn_net		net;			/* the network, output width 1 */
+	int			has_skip;		/* 1: output = sigmoid(net + skip), net output identity */
+	nn_net		skip;			/* one identity layer n_inputs -> 1, when has_skip */
 	/* diagnostics (SF_TAG_INFO, not needed for scoring) */
 	int			epochs_run;		/* epochs actually run */
-	int			best_epoch;		/* epoch whose weights were kept (1-based) */
+	int			best_epoch;		/* epoch whose weights were kept (1-based; 0 = the start) */
 	double		train_loss;		/* mean training loss of the kept epoch */
 	double		valid_loss;		/* mean validation loss of the kept epoch, NaN without one */
 } mlp_model;
@@ -93,15 +130,21 @@ extern void mlp_free(sf_env *env, mlp_model *m);
 /* Score one row x (n_features, NaN = missing): probability or regression value. */
 extern double mlp_predict(const mlp_model *m, const double *x);
 
-/* Write the two body sections (input, net) with tags base and base + 1. */
+/* The output before the final sigmoid: log-odds for binary:logistic, as predict for regression. */
+extern double mlp_predict_margin(const mlp_model *m, const double *x);
+
+/*
+ * Write the body sections: input and net with tags base and base + 1, the
+ * skip with base + 2 when the model has one.
+ */
 extern void mlp_encode_body(const mlp_model *m, sf_buf *b, uint16_t tag_base);
 
 /* Diagnostics JSON object of the model (appended to b, no NUL). */
 extern void mlp_info_json(const mlp_model *m, sf_buf *b);
 
 /*
- * Read the body sections with tags base and base + 1 of a decoded
- * container, checking invariants; n_features is the expected raw width.
+ * Read the body sections with tags base .. base + 2 of a decoded container,
+ * checking invariants; n_features is the expected raw width.
  */
 extern sf_status mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 								 uint32_t n_features, mlp_model *m);

@@ -7,16 +7,26 @@
  *
  * Training runs the tree core (gbt.h) on all features, normalises the chosen
  * importance type to sum 1, keeps the features at or above the threshold in
- * their original order, and trains the MLP core (mlp.h) on those columns
- * only.  Scoring gathers the kept columns of a row and runs the MLP; the
- * trees are kept in the model for importance and explanation, not for
- * scoring.  The same data, parameters and seeds give the same bytes, because
- * both stages are deterministic.
+ * their original order, and trains the MLP core (mlp.h) on those columns.
+ *
+ * Two modes.  "paper" is the paper's pipeline as scfrisk 0.1.0 ran it: the
+ * MLP sees the kept columns only and the trees are kept for importance and
+ * explanation, not for scoring.  "stacked" (the default) also gives the MLP
+ * the trees' margin as one more input: during training the margin of each
+ * row comes from trees trained on the other folds (k folds, seeded,
+ * stratified by label), so it never saw the row's label; at scoring it is
+ * the margin of the Stage I trees.  The MLP's linear skip then starts at a
+ * logistic regression on the kept features and the margin, a blend of both
+ * parts.  "threshold": "auto" picks the threshold among
+ * xgb_mlp_auto_thresholds by the out-of-fold AUC of the MLP over the same
+ * folds.  The same data, parameters and seeds give the same bytes.
  *
  * Payload: the common sections, then XGB_MLP_TAG_SELECT (the selection and
  * every feature's normalised importance), the tree body (GBT_BODY_SECTIONS
- * tags from XGB_MLP_TAG_GBT) and the MLP body (two tags from
- * XGB_MLP_TAG_MLP).  docs/format.md documents the bytes.
+ * tags from XGB_MLP_TAG_GBT), the MLP body (MLP_BODY_SECTIONS tags from
+ * XGB_MLP_TAG_MLP) and, for stacked or auto models, XGB_MLP_TAG_STACK.  A
+ * model without it is a paper-mode model (all 0.1.0 models).
+ * docs/format.md documents the bytes.
  */
 #ifndef SCFRISK_XGB_MLP_H
 #define SCFRISK_XGB_MLP_H
@@ -27,7 +37,23 @@
 #define XGB_MLP_FORMAT_VERSION	1
 #define XGB_MLP_TAG_SELECT	SF_TAG_BODY	/* importance type, threshold, selection */
 #define XGB_MLP_TAG_GBT		(SF_TAG_BODY + 1)	/* GBT_BODY_SECTIONS tags */
-#define XGB_MLP_TAG_MLP		(XGB_MLP_TAG_GBT + GBT_BODY_SECTIONS)	/* two tags */
+#define XGB_MLP_TAG_MLP		(XGB_MLP_TAG_GBT + GBT_BODY_SECTIONS)	/* MLP_BODY_SECTIONS tags */
+#define XGB_MLP_TAG_STACK	(XGB_MLP_TAG_MLP + MLP_BODY_SECTIONS)	/* optional: mode, folds */
+
+#define XGB_MLP_MODE_STACKED	0
+#define XGB_MLP_MODE_PAPER		1
+#define XGB_MLP_MAX_FOLDS		20
+
+/*
+ * The default threshold of stacked mode (paper mode's is 0.03, the table's):
+ * every feature, because the margin already carries the trees and a dropped
+ * feature is lost to the linear part (docs/xgboost-mlp.md, measurements).
+ */
+#define XGB_MLP_STACKED_THRESHOLD	0.0
+
+/* The thresholds "auto" tries, increasing. */
+#define XGB_MLP_N_AUTO		7
+extern const double xgb_mlp_auto_thresholds[XGB_MLP_N_AUTO];
 
 /* Hyperparameters: the two stages' own tables nested under "xgb" and "mlp". */
 typedef struct xgb_mlp_params
@@ -38,9 +64,22 @@ typedef struct xgb_mlp_params
 	double		threshold;		/* keep features with normalised importance >= this */
 	sf_str_list feature_names;	/* optional names (the same as xgb.feature_names if both given) */
 	int			verbose;		/* report both stages' progress; not stored */
+	int			mode;			/* XGB_MLP_MODE_* */
+	int			folds;			/* k of the out-of-fold margin and of "auto" */
+	int			threshold_auto;	/* 1: "threshold": "auto" (threshold unused) */
+	int			threshold_choice;	/* the auto table's enum index (0 = "auto") */
 } xgb_mlp_params;
 
+/*
+ * Three views of the same struct: "threshold" a number, "threshold" the
+ * string "auto" (an enum with one choice; whoever parses with this table
+ * sets threshold_auto), and the
+ * keys of 0.1.0 (paper-mode models write their params with it, so their
+ * bytes are 0.1.0's).
+ */
 extern const sf_param_table xgb_mlp_params_table;
+extern const sf_param_table xgb_mlp_params_table_auto;
+extern const sf_param_table xgb_mlp_params_table_v1;
 
 /*
  * Cross-checks after parsing (both objectives binary, the MLP's own checks).
@@ -53,26 +92,48 @@ typedef struct xgb_mlp_model
 {
 	uint32_t	n_features;		/* raw input width */
 	int			importance_type;	/* gbt_importance_type used for the selection */
-	double		threshold;		/* the selection threshold */
+	double		threshold;		/* the selection threshold (the chosen one with "auto") */
+	int			mode;			/* XGB_MLP_MODE_* */
+	int			folds;			/* k of the out-of-fold margin and of "auto" (stack section) */
+	int			threshold_auto;	/* the threshold was chosen by cross-validation */
+	double		auto_auc[XGB_MLP_N_AUTO];	/* diagnostics of "auto": out-of-fold AUC, NaN if not tried */
 	double	   *importance;		/* (n_features) normalised importance, sums to 1 */
 	uint32_t	n_selected;		/* kept features, >= 1 */
 	uint32_t   *selected;		/* (n_selected) 0-based indices, increasing */
 	gbt_model  *trees;			/* Stage I ensemble */
-	mlp_model	mlp;			/* Stage II network over the kept features */
+	mlp_model	mlp;			/* Stage II network over the kept features (then the margin) */
 } xgb_mlp_model;
 
 /*
  * Train on x (n, d) row-major (NaN = missing) with 0/1 labels y (n).  Fails
  * with SF_EDATA when no feature reaches the threshold (the message gives the
- * largest normalised importance) or the selection is wider than an MLP
- * accepts.
+ * largest normalised importance), the selection is wider than an MLP
+ * accepts, or (stacked, auto) a class has fewer rows than folds.
  */
 extern sf_status xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x,
 							 const double *y, size_t n, uint32_t d, xgb_mlp_model *out);
 extern void xgb_mlp_free(sf_env *env, xgb_mlp_model *m);
 
+/*
+ * Fold (0 .. k - 1) of each of the n rows: a seeded permutation dealt out
+ * per class, so every fold has the classes' shares.  Deterministic.
+ */
+extern sf_status xgb_mlp_folds(sf_env *env, const double *y, size_t n, int k, uint64_t seed,
+							   uint8_t *fold);
+
+/*
+ * Out-of-fold margins: for each fold f, trees with params p trained on the
+ * other folds score the rows of f.  margin has n entries.
+ */
+extern sf_status xgb_mlp_oof_margin(sf_env *env, const gbt_params *p, const double *x,
+									const double *y, size_t n, uint32_t d, int k,
+									const uint8_t *fold, double *margin);
+
 /* Probability of the positive class for one row x (n_features, NaN = missing). */
 extern double xgb_mlp_predict(const xgb_mlp_model *m, const double *x);
+
+/* Its log-odds (the network's output before the sigmoid). */
+extern double xgb_mlp_predict_margin(const xgb_mlp_model *m, const double *x);
 
 /* Diagnostics JSON object (selection, importances, both stages' logs) appended to b. */
 extern void xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b);

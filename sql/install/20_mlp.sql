@@ -55,7 +55,7 @@ CREATE AGGREGATE scfrisk.mlp_train(features float8[], label float8, params jsonb
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE scfrisk.mlp_train(float8[], float8, jsonb) IS
-'trains a multi-layer perceptron (standardised inputs, Adam, early stopping) on the rows; params: objective, hidden, activation, epochs, batch_size, learning_rate, weight_decay, dropout, early_stopping_rounds, validation_share, class_weight, scale_pos_weight, missing_indicator, seed, feature_names';
+'trains a multi-layer perceptron (standardised inputs, Adam, a linear skip starting at logistic regression, early stopping then a refit) on the rows; params: objective, hidden, activation, epochs, batch_size, learning_rate, weight_decay, dropout, early_stopping_rounds, validation_share, class_weight, scale_pos_weight, missing_indicator, seed, linear_skip, refit, feature_names';
 
 CREATE FUNCTION scfrisk.mlp_predict(model bytea, features float8[])
 RETURNS float8

@@ -141,6 +141,13 @@ SfKindDecoder(uint16 kind)
  */
 extern const char *SfFuncName(FunctionCallInfo fcinfo, const char *fallback);
 
+/*
+ * Check the training params of a kind (by name) as its training aggregate
+ * will, before any row is read: 22023 naming the key, or the unknown kind.
+ * Implemented in src/registry/registry_sql.c.
+ */
+extern void SfCheckKindParams(const char *kind, Jsonb *jb);
+
 /* Decode only the container of a bytea argument into *c (no caching). */
 extern void SfContainerFromBytea(bytea *model, sf_container *c, const char *what);
 

@@ -220,30 +220,16 @@ sf_shapley(sf_env *env, sf_margin_fn f, const void *ctx, const sf_background *bg
 
 /* ------------------------------------------------------------ kinds */
 
-/*
- * An MLP's margin: the same network with an identity output layer (a copy
- * of the struct: the weights are shared, not copied).
- */
-static void
-margin_copy(const mlp_model *m, mlp_model *copy)
-{
-	*copy = *m;
-	copy->net.layers[copy->net.n_layers - 1].act = NN_ACT_IDENTITY;
-}
-
 double
 sf_mlp_margin(const mlp_model *m, const double *x)
 {
-	mlp_model	copy;
-
-	margin_copy(m, &copy);
-	return mlp_predict(&copy, x);
+	return mlp_predict_margin(m, x);
 }
 
 static double
 mlp_margin_fn(const void *ctx, const double *x)
 {
-	return mlp_predict((const mlp_model *) ctx, x);
+	return mlp_predict_margin((const mlp_model *) ctx, x);
 }
 
 sf_status
@@ -251,7 +237,6 @@ sf_explain_mlp(sf_env *env, const void *model, const sf_background *bg,
 			   const double *x, double *phi, double *se)
 {
 	const mlp_model *m = model;
-	mlp_model	copy;
 	uint32_t   *players = sf_malloc(env, sizeof(uint32_t) * m->n_features);
 	uint32_t	j;
 	sf_status	st;
@@ -260,44 +245,42 @@ sf_explain_mlp(sf_env *env, const void *model, const sf_background *bg,
 		return sf_fail(env, SF_ENOMEM, "out of memory for the players");
 	for (j = 0; j < m->n_features; j++)
 		players[j] = j;
-	margin_copy(m, &copy);
-	st = sf_shapley(env, mlp_margin_fn, &copy, bg, players, m->n_features, x, phi, se);
+	st = sf_shapley(env, mlp_margin_fn, m, bg, players, m->n_features, x, phi, se);
 	sf_free(env, players);
 	return st;
 }
 
-/* The hybrid's margin: its network's margin on the selected columns. */
-typedef struct hybrid_ctx
-{
-	const xgb_mlp_model *m;
-	mlp_model	net;			/* identity-output copy of m->mlp */
-} hybrid_ctx;
-
 static double
 hybrid_margin_fn(const void *ctx, const double *x)
 {
-	const hybrid_ctx *h = ctx;
-	double		xs[NN_MAX_UNITS];
-	uint32_t	j;
-
-	for (j = 0; j < h->m->n_selected; j++)
-		xs[j] = x[h->m->selected[j]];
-	return mlp_predict(&h->net, xs);
+	return xgb_mlp_predict_margin((const xgb_mlp_model *) ctx, x);
 }
 
 /*
- * Only the selected features are players: the others do not enter the
- * network, so their Shapley value is exactly 0 (the dummy axiom).
+ * The players are the features the hybrid's margin can depend on: in paper
+ * mode only the selected ones enter the network, so the others get exactly 0
+ * (the dummy axiom); in stacked mode every feature reaches it through the
+ * trees' margin.
  */
 sf_status
 sf_explain_xgb_mlp(sf_env *env, const void *model, const sf_background *bg,
 				   const double *x, double *phi, double *se)
 {
-	hybrid_ctx	h;
+	const xgb_mlp_model *m = model;
+	uint32_t   *players;
+	uint32_t	j;
+	sf_status	st;
 
-	h.m = model;
-	margin_copy(&h.m->mlp, &h.net);
-	return sf_shapley(env, hybrid_margin_fn, &h, bg, h.m->selected, h.m->n_selected, x, phi, se);
+	if (m->mode != XGB_MLP_MODE_STACKED)
+		return sf_shapley(env, hybrid_margin_fn, m, bg, m->selected, m->n_selected, x, phi, se);
+	players = sf_malloc(env, sizeof(uint32_t) * m->n_features);
+	if (players == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the players");
+	for (j = 0; j < m->n_features; j++)
+		players[j] = j;
+	st = sf_shapley(env, hybrid_margin_fn, m, bg, players, m->n_features, x, phi, se);
+	sf_free(env, players);
+	return st;
 }
 
 /*

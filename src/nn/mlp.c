@@ -1,31 +1,31 @@
 /*
  * mlp.c
- *	  Multi-layer perceptron: parameters, training, scoring and the model
- *	  body.
+ *	  Multi-layer perceptron: parameters, scoring and the model body
+ *	  (training is in mlp_train.c).
  *
- * Training (mlp_fit): column statistics over the non-missing values
- * (population standard deviation, as scikit-learn's StandardScaler), one
- * float32 copy of the standardised inputs with missing values at 0 (the
- * mean) and optional missing indicators, a seeded validation split when
- * early stopping is on, per-row weights from class_weight and
- * scale_pos_weight, then epochs of shuffled mini-batches through nn_forward,
- * nn_backward and nn_adam_step.  The batch buffers are allocated once; no
- * allocation happens per row or per batch.  With early stopping the weights
- * of the epoch with the lowest validation loss are kept.
- *
- * RNG streams from the seed: 1 validation split, 2 initialisation, 3 epoch
- * shuffles, 4 dropout.
+ * The body is the input section (standardisation, indicators), the deep
+ * net, and from 0.2.0 an optional linear skip section: a model without it is
+ * a 0.1.0 model and scores as before (sigmoid output layer), a model with it
+ * scores sigmoid(deep(x) + skip(x)) with an identity output layer.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "scfrisk/mlp.h"
+#include "mlp_int.h"
 
 static const char *const mlp_objectives[] = {"binary:logistic", "reg:squarederror", NULL};
 static const char *const mlp_activations[] = {"identity", "relu", "tanh", "sigmoid", NULL};
 static const char *const mlp_class_weights[] = {"none", "balanced", NULL};
 
+/*
+ * Defaults (docs/mlp.md says why): early stopping after 10 epochs without
+ * validation gain on a 20% share then a refit on every row, batches of 64,
+ * weight decay 1e-3 and the linear skip, because a network trained to the
+ * last epoch on a few hundred rows overfits and loses to logistic
+ * regression.  The first 14 entries are the 0.1.0 keys (mlp_params_table_v1
+ * writes them) with the new defaults; new keys go last.
+ */
 static const sf_param_spec mlp_specs[] = {
 	{"objective", SF_PT_ENUM, offsetof(mlp_params, objective), 0, 0, 0, 0, 0, mlp_objectives, NULL,
 	"binary:logistic (sigmoid, log-loss) or reg:squarederror"},
@@ -35,17 +35,20 @@ static const sf_param_spec mlp_specs[] = {
 	"activation of the hidden layers"},
 	{"epochs", SF_PT_INT, offsetof(mlp_params, epochs), 100, 1, 100000, 0, 0, NULL, NULL,
 	"passes over the training rows"},
-	{"batch_size", SF_PT_INT, offsetof(mlp_params, batch_size), 200, 1, 65536, 0, 0, NULL, NULL,
+	{"batch_size", SF_PT_INT, offsetof(mlp_params, batch_size), MLP_DEFAULT_BATCH_SIZE, 1, 65536, 0, 0, NULL, NULL,
 	"rows per Adam step"},
 	{"learning_rate", SF_PT_DOUBLE, offsetof(mlp_params, learning_rate), 0.001, 0, 10, 1, 0, NULL, NULL,
 	"Adam step size"},
-	{"weight_decay", SF_PT_DOUBLE, offsetof(mlp_params, weight_decay), 0.0, 0, 10, 0, 0, NULL, NULL,
+	{"weight_decay", SF_PT_DOUBLE, offsetof(mlp_params, weight_decay), MLP_DEFAULT_WEIGHT_DECAY, 0, 10, 0, 0,
+		NULL, NULL,
 	"L2 rate added to the weight gradient"},
 	{"dropout", SF_PT_DOUBLE, offsetof(mlp_params, dropout), 0.0, 0, 1, 0, 1, NULL, NULL,
 	"drop probability of hidden units"},
-	{"early_stopping_rounds", SF_PT_INT, offsetof(mlp_params, early_stopping_rounds), 0, 0, 100000, 0, 0, NULL, NULL,
+	{"early_stopping_rounds", SF_PT_INT, offsetof(mlp_params, early_stopping_rounds),
+		MLP_DEFAULT_EARLY_STOPPING, 0, 100000, 0, 0, NULL, NULL,
 	"epochs without validation improvement before stopping, 0 = off"},
-	{"validation_share", SF_PT_DOUBLE, offsetof(mlp_params, validation_share), 0.1, 0, 1, 1, 1, NULL, NULL,
+	{"validation_share", SF_PT_DOUBLE, offsetof(mlp_params, validation_share), MLP_DEFAULT_VALIDATION_SHARE,
+		0, 1, 1, 1, NULL, NULL,
 	"share of rows held out for early stopping"},
 	{"class_weight", SF_PT_ENUM, offsetof(mlp_params, class_weight), 0, 0, 0, 0, 0, mlp_class_weights, NULL,
 	"none or balanced (n / (2 n_class))"},
@@ -59,11 +62,31 @@ static const sf_param_spec mlp_specs[] = {
 	"names of the features, one per element of the features array"},
 	{"verbose", SF_PT_BOOL, offsetof(mlp_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the epoch, the losses and the time left", 1},
+	{"linear_skip", SF_PT_BOOL, offsetof(mlp_params, linear_skip), 1, 0, 1, 0, 0, NULL, NULL,
+	"add a linear term in the standardised inputs to the output, starting at logistic regression"},
+	{"refit", SF_PT_BOOL, offsetof(mlp_params, refit), 1, 0, 1, 0, 0, NULL, NULL,
+	"after early stopping, train again on every row for the chosen number of epochs"},
 };
 
-const sf_param_table mlp_params_table = {
-	"mlp_train", mlp_specs, (int) (sizeof(mlp_specs) / sizeof(mlp_specs[0])), NULL
-};
+#define MLP_N_SPECS		((int) (sizeof(mlp_specs) / sizeof(mlp_specs[0])))
+#define MLP_N_SPECS_V1	14		/* keys of 0.1.0: the table up to "seed" */
+
+const sf_param_table mlp_params_table = {"mlp_train", mlp_specs, MLP_N_SPECS, NULL};
+const sf_param_table mlp_params_table_v1 = {"mlp_train", mlp_specs, MLP_N_SPECS_V1, NULL};
+
+void
+mlp_params_v1_defaults(mlp_params *p, int (*given) (const char *key, void *ctx), void *ctx)
+{
+#define V1_DEFAULT(field, value) \
+	do { if (!given(#field, ctx)) p->field = (value); } while (0)
+	V1_DEFAULT(batch_size, 200);
+	V1_DEFAULT(weight_decay, 0.0);
+	V1_DEFAULT(early_stopping_rounds, 0);
+	V1_DEFAULT(validation_share, 0.1);
+	V1_DEFAULT(linear_skip, 0);
+	V1_DEFAULT(refit, 0);
+#undef V1_DEFAULT
+}
 
 void
 mlp_params_default_hidden(mlp_params *p)
@@ -93,11 +116,13 @@ mlp_free(sf_env *env, mlp_model *m)
 	sf_free(env, m->scale);
 	sf_free(env, m->indicator);
 	nn_net_free(env, &m->net);
+	nn_net_free(env, &m->skip);
+	m->has_skip = 0;
 	m->mean = m->scale = NULL;
 	m->indicator = NULL;
 }
 
-static sf_status
+sf_status
 mlp_alloc_inputs(sf_env *env, mlp_model *m, uint32_t d)
 {
 	m->n_features = d;
@@ -110,411 +135,54 @@ mlp_alloc_inputs(sf_env *env, mlp_model *m, uint32_t d)
 }
 
 /*
- * Training rows as doubles or as float32 (the row store's network rows):
- * exactly one of xd, xf is set.  A float32 element widens exactly, so both
- * give the same model for the same values.
+ * The output before the final sigmoid (margin = 1) or the prediction
+ * (margin = 0).  Without the skip the network's output layer holds the
+ * sigmoid, so the margin runs it on a copy of the struct with an identity
+ * output (the weights are shared, not copied).
  */
-typedef struct mlp_rows
-{
-	const double *xd;			/* (n, d) doubles, or NULL */
-	const float *xf;			/* (n, d) float32, or NULL */
-} mlp_rows;
-
-static inline double
-mlp_rows_get(const mlp_rows *r, size_t k)
-{
-	return r->xd ? r->xd[k] : (double) r->xf[k];
-}
-
-/* Standardised network input of row 'row' of r into out (n_inputs floats). */
-static inline void
-mlp_input_row_of(const mlp_model *m, const mlp_rows *r, size_t row, float *out)
-{
-	uint32_t	j;
-	int			k = (int) m->n_features;
-	size_t		base = row * m->n_features;
-
-	for (j = 0; j < m->n_features; j++)
-	{
-		double		v = mlp_rows_get(r, base + j);
-		int			miss = isnan(v);
-
-		out[j] = miss ? 0.0f : (float) ((v - m->mean[j]) / m->scale[j]);
-		if (m->indicator[j])
-			out[k++] = miss ? 1.0f : 0.0f;
-	}
-}
-
-/* Standardised network input of one raw row into out (n_inputs floats). */
-static inline void
-mlp_input_row(const mlp_model *m, const double *x, float *out)
-{
-	mlp_rows	r = {x, NULL};
-
-	mlp_input_row_of(m, &r, 0, out);
-}
-
-/* Mean weighted loss over rows idx[0..n) of the float matrix, in chunks. */
 static double
-mlp_eval_loss(const mlp_model *m, nn_work *work, const nn_loss *loss, const float *xs,
-			  const float *ys, const float *sw, const uint32_t *idx, size_t n,
-			  float *xb, float *yb, float *wb)
-{
-	double		total = 0.0,
-				wsum = 0.0;
-	size_t		s;
-	int			ni = m->n_inputs;
-
-	for (s = 0; s < n; s += (size_t) work->max_batch)
-	{
-		int			bm = (int) ((n - s) < (size_t) work->max_batch ? (n - s) : (size_t) work->max_batch);
-		int			i;
-
-		for (i = 0; i < bm; i++)
-		{
-			uint32_t	r = idx[s + i];
-
-			memcpy(xb + (size_t) i * ni, xs + (size_t) r * ni, sizeof(float) * ni);
-			yb[i] = ys[r];
-			wb[i] = sw[r];
-			wsum += sw[r];
-		}
-		nn_forward(&m->net, work, xb, bm, 0.0, NULL);
-		total += nn_loss_value(loss, work->act[m->net.n_layers - 1], yb, wb, bm);
-	}
-	return wsum > 0 ? total / wsum : 0.0;
-}
-
-static sf_status
-mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *y,
-			 size_t n, int d, mlp_model *out)
-{
-	mlp_model	m;
-	sf_status	st;
-	sf_rng		rng_split,
-				rng_init,
-				rng_shuffle,
-				rng_drop;
-	float	   *xs = NULL,
-			   *ys = NULL,
-			   *sw = NULL,
-			   *xb = NULL,
-			   *yb = NULL,
-			   *wb = NULL,
-			   *best = NULL;
-	uint32_t   *idx = NULL;
-	size_t		n_val = 0,
-				n_tr,
-				i;
-	int			widths[NN_MAX_LAYERS + 1];
-	nn_activation acts[NN_MAX_LAYERS];
-	nn_work		work;
-	nn_adam		opt;
-	nn_loss		loss;
-	int			j,
-				l,
-				bs,
-				epoch,
-				since_best = 0,
-				ni;
-	double		best_val = INFINITY;
-	int			early = p->early_stopping_rounds > 0;
-
-	memset(&m, 0, sizeof(m));
-	memset(&work, 0, sizeof(work));
-	memset(&opt, 0, sizeof(opt));
-	memset(out, 0, sizeof(*out));
-	if ((st = mlp_params_check(env, p)) != SF_OK)
-		return st;
-	if (n < 2)
-		return sf_fail(env, SF_EDATA, "training data needs at least 2 rows, got %zu", n);
-	if (n > UINT32_MAX)
-		return sf_fail(env, SF_ELIMIT, "training data has more than %u rows", UINT32_MAX);
-	if (d < 1 || d > NN_MAX_UNITS)
-		return sf_fail(env, SF_EDATA, "feature width %d is out of range 1..%d", d, NN_MAX_UNITS);
-	{
-		size_t		pos = 0;
-
-		for (i = 0; i < n; i++)
-		{
-			if (!isfinite(y[i]))
-				return sf_fail(env, SF_EDATA, "label of row %zu is not finite", i + 1);
-			if (p->objective == MLP_OBJ_BINARY)
-			{
-				if (y[i] != 0.0 && y[i] != 1.0)
-					return sf_fail(env, SF_EDATA, "label of row %zu is %g, binary:logistic needs 0 or 1",
-								   i + 1, y[i]);
-				pos += y[i] == 1.0;
-			}
-		}
-		if (p->objective == MLP_OBJ_BINARY && (pos == 0 || pos == n))
-			return sf_fail(env, SF_EDATA, "training data has only one class (%s)",
-						   pos == 0 ? "all labels 0" : "all labels 1");
-	}
-
-	/* input statistics */
-	if ((st = mlp_alloc_inputs(env, &m, (uint32_t) d)) != SF_OK)
-		goto done;
-	m.objective = p->objective;
-	ni = d;
-	for (j = 0; j < d; j++)
-	{
-		double		s = 0.0,
-					ss = 0.0,
-					mu;
-		size_t		cnt = 0;
-
-		for (i = 0; i < n; i++)
-		{
-			double		v = mlp_rows_get(x, i * (size_t) d + j);
-
-			if (isnan(v))
-				continue;
-			if (!isfinite(v))
-			{
-				st = sf_fail(env, SF_EDATA, "feature %d of row %zu is infinite", j + 1, i + 1);
-				goto done;
-			}
-			s += v;
-			cnt++;
-		}
-		mu = cnt ? s / cnt : 0.0;
-		for (i = 0; i < n; i++)
-		{
-			double		v = mlp_rows_get(x, i * (size_t) d + j);
-
-			if (!isnan(v))
-				ss += (v - mu) * (v - mu);
-		}
-		m.mean[j] = mu;
-		m.scale[j] = cnt && ss > 0 ? sqrt(ss / cnt) : 1.0;
-		if (!(m.scale[j] > 1e-300) || !isfinite(m.scale[j]))
-			m.scale[j] = 1.0;
-		if (p->missing_indicator && cnt < n)
-		{
-			m.indicator[j] = 1;
-			ni++;
-		}
-	}
-	if (ni > NN_MAX_UNITS)
-	{
-		st = sf_fail(env, SF_ELIMIT, "%d network inputs exceed the cap of %d", ni, NN_MAX_UNITS);
-		goto done;
-	}
-	m.n_inputs = ni;
-
-	/* the network */
-	widths[0] = ni;
-	for (l = 0; l < p->hidden.n; l++)
-	{
-		widths[l + 1] = p->hidden.v[l];
-		acts[l] = (nn_activation) p->activation;
-	}
-	widths[p->hidden.n + 1] = 1;
-	acts[p->hidden.n] = p->objective == MLP_OBJ_BINARY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY;
-	if ((st = nn_net_new(env, &m.net, p->hidden.n + 1, widths, acts)) != SF_OK)
-		goto done;
-	sf_rng_init(&rng_split, (uint64_t) p->seed, 1);
-	sf_rng_init(&rng_init, (uint64_t) p->seed, 2);
-	sf_rng_init(&rng_shuffle, (uint64_t) p->seed, 3);
-	sf_rng_init(&rng_drop, (uint64_t) p->seed, 4);
-	nn_net_init_weights(&m.net, &rng_init);
-
-	/* standardised float copy, labels, row weights */
-	xs = sf_calloc(env, n, sizeof(float) * (size_t) ni);
-	ys = sf_malloc(env, n * sizeof(float));
-	sw = sf_malloc(env, n * sizeof(float));
-	idx = sf_malloc(env, n * sizeof(uint32_t));
-	if (!xs || !ys || !sw || !idx)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-	{
-		mlp_input_row_of(&m, x, i, xs + i * (size_t) ni);
-		ys[i] = (float) y[i];
-		idx[i] = (uint32_t) i;
-	}
-
-	/* validation split: the first n_val of a seeded permutation */
-	if (early)
-	{
-		sf_rng_shuffle_u32(&rng_split, idx, (uint32_t) n);
-		n_val = (size_t) floor(p->validation_share * (double) n);
-		if (n_val < 1)
-			n_val = 1;
-		if (n_val >= n)
-			n_val = n - 1;
-	}
-	n_tr = n - n_val;
-
-	/* row weights (class weights from the training rows) */
-	{
-		double		wpos = 1.0,
-					wneg = 1.0;
-
-		if (p->objective == MLP_OBJ_BINARY)
-		{
-			size_t		pos = 0;
-
-			for (i = n_val; i < n; i++)
-				pos += ys[idx[i]] == 1.0f;
-			if (p->class_weight == MLP_CW_BALANCED && pos > 0 && pos < n_tr)
-			{
-				wpos = (double) n_tr / (2.0 * pos);
-				wneg = (double) n_tr / (2.0 * (n_tr - pos));
-			}
-			wpos *= p->scale_pos_weight;
-		}
-		for (i = 0; i < n; i++)
-			sw[i] = (float) (ys[i] == 1.0f && p->objective == MLP_OBJ_BINARY ? wpos : wneg);
-	}
-
-	bs = p->batch_size < (int) n_tr ? p->batch_size : (int) n_tr;
-	if ((st = nn_work_new(env, &m.net, bs, &work)) != SF_OK)
-		goto done;
-	if ((st = nn_adam_new(env, &opt, m.net.n_params, p->learning_rate)) != SF_OK)
-		goto done;
-	xb = sf_malloc(env, sizeof(float) * (size_t) bs * ni);
-	yb = sf_malloc(env, sizeof(float) * (size_t) bs);
-	wb = sf_malloc(env, sizeof(float) * (size_t) bs);
-	if (early)
-		best = sf_malloc(env, sizeof(float) * m.net.n_params);
-	if (!xb || !yb || !wb || (early && !best))
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for training batches");
-		goto done;
-	}
-	loss.kind = p->objective == MLP_OBJ_BINARY ? NN_LOSS_LOGLOSS : NN_LOSS_SQUARED;
-	loss.n_out = 1;
-	loss.taus = NULL;
-
-	for (epoch = 1; epoch <= p->epochs; epoch++)
-	{
-		uint32_t   *tr = idx + n_val;
-		double		tl = 0.0,
-					tw = 0.0,
-					vl;
-		size_t		s;
-		int			batch_no = 0;
-
-		sf_rng_shuffle_u32(&rng_shuffle, tr, (uint32_t) n_tr);
-		for (s = 0; s < n_tr; s += (size_t) bs)
-		{
-			int			bm = (int) ((n_tr - s) < (size_t) bs ? (n_tr - s) : (size_t) bs);
-			int			r;
-
-			if ((batch_no++ & 15) == 0 && sf_interrupted(env))
-			{
-				st = sf_fail(env, SF_ECANCEL, "mlp training canceled");
-				goto done;
-			}
-			for (r = 0; r < bm; r++)
-			{
-				uint32_t	row = tr[s + r];
-
-				memcpy(xb + (size_t) r * ni, xs + (size_t) row * ni, sizeof(float) * ni);
-				yb[r] = ys[row];
-				wb[r] = sw[row];
-				tw += sw[row];
-			}
-			nn_forward(&m.net, &work, xb, bm, p->dropout, p->dropout > 0 ? &rng_drop : NULL);
-			tl += nn_loss_value(&loss, work.act[m.net.n_layers - 1], yb, wb, bm);
-			nn_backward(&m.net, &work, &loss, xb, yb, wb, bm, p->weight_decay);
-			nn_adam_step(&opt, m.net.params, work.grad);
-		}
-		tl = tw > 0 ? tl / tw : 0.0;
-		if (!isfinite(tl))
-		{
-			st = sf_fail(env, SF_ENUMERIC, "mlp training diverged in epoch %d (try a smaller learning_rate)",
-						 epoch);
-			goto done;
-		}
-		m.epochs_run = epoch;
-		vl = early ? mlp_eval_loss(&m, &work, &loss, xs, ys, sw, idx, n_val, xb, yb, wb) : NAN;
-		sf_progress_report(env, "epoch", epoch, p->epochs, early, "loss", tl, vl);
-		if (early)
-		{
-			if (vl < best_val)
-			{
-				best_val = vl;
-				m.best_epoch = epoch;
-				m.train_loss = tl;
-				m.valid_loss = vl;
-				memcpy(best, m.net.params, sizeof(float) * m.net.n_params);
-				since_best = 0;
-			}
-			else if (++since_best >= p->early_stopping_rounds)
-				break;
-		}
-		else
-		{
-			m.best_epoch = epoch;
-			m.train_loss = tl;
-			m.valid_loss = NAN;
-		}
-	}
-	if (early && m.best_epoch > 0)
-		memcpy(m.net.params, best, sizeof(float) * m.net.n_params);
-	for (i = 0; i < m.net.n_params; i++)
-		if (!isfinite(m.net.params[i]))
-		{
-			st = sf_fail(env, SF_ENUMERIC, "mlp training produced non-finite weights (try a smaller learning_rate)");
-			goto done;
-		}
-	st = SF_OK;
-
-done:
-	nn_work_free(env, &work);
-	nn_adam_free(env, &opt);
-	sf_free(env, xs);
-	sf_free(env, ys);
-	sf_free(env, sw);
-	sf_free(env, idx);
-	sf_free(env, xb);
-	sf_free(env, yb);
-	sf_free(env, wb);
-	sf_free(env, best);
-	if (st != SF_OK)
-		mlp_free(env, &m);
-	else
-		*out = m;
-	return st;
-}
-
-sf_status
-mlp_fit(sf_env *env, const mlp_params *p, const double *x, const double *y,
-		size_t n, int d, mlp_model *out)
-{
-	mlp_rows	r = {x, NULL};
-
-	return mlp_fit_rows(env, p, &r, y, n, d, out);
-}
-
-sf_status
-mlp_fit_f32(sf_env *env, const mlp_params *p, const float *x, const double *y,
-			size_t n, int d, mlp_model *out)
-{
-	mlp_rows	r = {NULL, x};
-
-	return mlp_fit_rows(env, p, &r, y, n, d, out);
-}
-
-double
-mlp_predict(const mlp_model *m, const double *x)
+mlp_output(const mlp_model *m, const double *x, int margin)
 {
 	float		in[NN_MAX_UNITS];
 	double		xin[NN_MAX_UNITS];
 	float		tmp[2 * NN_MAX_UNITS];
 	double		o;
 	int			j;
+	nn_net		identity;
+	const nn_net *net = &m->net;
 
+	if (margin && !m->has_skip)
+	{
+		identity = m->net;
+		identity.layers[identity.n_layers - 1].act = NN_ACT_IDENTITY;
+		net = &identity;
+	}
 	mlp_input_row(m, x, in);
 	for (j = 0; j < m->n_inputs; j++)
 		xin[j] = in[j];
-	nn_predict_row(&m->net, xin, &o, tmp);
+	nn_predict_row(net, xin, &o, tmp);
+	if (m->has_skip)
+	{
+		double		lin;
+
+		nn_predict_row(&m->skip, xin, &lin, tmp);
+		o += lin;
+		if (!margin && m->objective == MLP_OBJ_BINARY)
+			o = 1.0 / (1.0 + exp(-o));
+	}
 	return o;
+}
+
+double
+mlp_predict(const mlp_model *m, const double *x)
+{
+	return mlp_output(m, x, 0);
+}
+
+double
+mlp_predict_margin(const mlp_model *m, const double *x)
+{
+	return mlp_output(m, x, 1);
 }
 
 /* ------------------------------------------------------------ encoding */
@@ -540,6 +208,13 @@ mlp_encode_body(const mlp_model *m, sf_buf *b, uint16_t tag_base)
 	mark = sf_section_begin(b, (uint16_t) (tag_base + 1));
 	nn_net_encode(&m->net, b);
 	sf_section_end(b, mark);
+	if (m->has_skip)
+	{
+		/* skip: a one-layer identity net (n_inputs -> 1), nn_net_encode's bytes */
+		mark = sf_section_begin(b, (uint16_t) (tag_base + 2));
+		nn_net_encode(&m->skip, b);
+		sf_section_end(b, mark);
+	}
 }
 
 static void
@@ -580,7 +255,8 @@ mlp_info_json(const mlp_model *m, sf_buf *b)
 		put_text(b, t);
 	}
 	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d, \"epochs_run\": %d, "
-			 "\"best_epoch\": %d, \"train_loss\": ", m->net.n_params, n_ind, m->epochs_run, m->best_epoch);
+			 "\"best_epoch\": %d, \"train_loss\": ", m->net.n_params + m->skip.n_params, n_ind,
+			 m->epochs_run, m->best_epoch);
 	put_text(b, t);
 	put_json_double(b, m->train_loss);
 	put_text(b, ", \"valid_loss\": ");
@@ -594,6 +270,7 @@ mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 {
 	const sf_section *si = sf_container_find(c, tag_base);
 	const sf_section *sn = sf_container_find(c, (uint16_t) (tag_base + 1));
+	const sf_section *sk = sf_container_find(c, (uint16_t) (tag_base + 2));
 	sf_reader	r;
 	uint32_t	nf,
 				ni,
@@ -642,13 +319,28 @@ mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 		mlp_free(env, m);
 		return st == SF_ENOMEM ? st : sf_fail(env, SF_ECORRUPT, "corrupted mlp model: %s", env->msg);
 	}
+	m->has_skip = sk != NULL;
 	if (sf_reader_left(&r) != 0 || m->net.layers[0].n_in != (int) ni ||
 		m->net.layers[m->net.n_layers - 1].n_out != 1 ||
 		m->net.layers[m->net.n_layers - 1].act !=
-		(obj == MLP_OBJ_BINARY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY))
+		(obj == MLP_OBJ_BINARY && !m->has_skip ? NN_ACT_SIGMOID : NN_ACT_IDENTITY))
 	{
 		mlp_free(env, m);
 		return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: network does not fit its inputs");
+	}
+	if (sk == NULL)
+		return SF_OK;
+	sf_reader_init(&r, sk->data, sk->len);
+	if ((st = nn_net_decode(env, &r, &m->skip)) != SF_OK)
+	{
+		mlp_free(env, m);
+		return st == SF_ENOMEM ? st : sf_fail(env, SF_ECORRUPT, "corrupted mlp model: %s", env->msg);
+	}
+	if (sf_reader_left(&r) != 0 || m->skip.n_layers != 1 || m->skip.layers[0].n_in != (int) ni ||
+		m->skip.layers[0].n_out != 1 || m->skip.layers[0].act != NN_ACT_IDENTITY)
+	{
+		mlp_free(env, m);
+		return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: linear skip does not fit its inputs");
 	}
 	return SF_OK;
 }

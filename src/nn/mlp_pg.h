@@ -24,6 +24,14 @@ struct mlp_params;
 /* Parse mlp_train params from jb (NULL: defaults), hidden defaulting to [64, 32]. */
 extern void SfParseMlpParams(Jsonb *jb, struct mlp_params *p);
 
+struct xgb_mlp_params;
+
+/*
+ * Parse xgb_mlp_train params from jb: "threshold" a number or "auto",
+ * mlp.hidden defaulting to [64, 32], paper mode's 0.1.0 network defaults.
+ */
+extern void SfParseXgbMlpParams(Jsonb *jb, struct xgb_mlp_params *p);
+
 /* True when the jsonb object jb has the top-level key. */
 extern bool SfJsonbHasKey(Jsonb *jb, const char *key);
 

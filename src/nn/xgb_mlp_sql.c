@@ -45,15 +45,47 @@ NestedHasKey(Jsonb *jb, const char *outer, const char *inner)
 	return findJsonbValueFromContainer(v.val.binary.data, JB_FOBJECT, &k) != NULL;
 }
 
-static void
-ParseXgbMlpParams(Jsonb *jb, xgb_mlp_params *p)
+/* mlp_params_v1_defaults' question: did the user give mlp.<key>? */
+static int
+MlpKeyGiven(const char *key, void *ctx)
+{
+	return NestedHasKey((Jsonb *) ctx, "mlp", key);
+}
+
+/* True when the top-level "threshold" of jb is a string ("auto" or a mistake). */
+static bool
+ThresholdIsString(Jsonb *jb)
+{
+	JsonbValue	v;
+
+	if (jb == NULL || !JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	return getKeyJsonValueFromContainer(&jb->root, "threshold", strlen("threshold"), &v) != NULL &&
+		v.type == jbvString;
+}
+
+/*
+ * The params: "threshold" a number or "auto" (the auto view of the table
+ * checks the string), mlp.hidden [64, 32] unless given, in paper mode the
+ * network's 0.1.0 defaults for the keys the user did not give, so the
+ * paper's pipeline trains the model 0.1.0 trained, and in stacked mode the
+ * threshold XGB_MLP_STACKED_THRESHOLD unless given.
+ */
+void
+SfParseXgbMlpParams(Jsonb *jb, xgb_mlp_params *p)
 {
 	sf_env		env;
+	bool		is_auto = ThresholdIsString(jb);
 
 	memset(p, 0, sizeof(*p));
-	SfParseParams(jb, &xgb_mlp_params_table, p);
+	SfParseParams(jb, is_auto ? &xgb_mlp_params_table_auto : &xgb_mlp_params_table, p);
+	p->threshold_auto = is_auto;
 	if (!NestedHasKey(jb, "mlp", "hidden"))
 		mlp_params_default_hidden(&p->mlp);
+	if (p->mode == XGB_MLP_MODE_PAPER)
+		mlp_params_v1_defaults(&p->mlp, MlpKeyGiven, jb);
+	else if (!SfJsonbHasKey(jb, "threshold"))
+		p->threshold = XGB_MLP_STACKED_THRESHOLD;
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(xgb_mlp_params_check(&env, p), &env, "xgb_mlp_train");
 }
@@ -97,7 +129,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	const char *const *names;
 	sf_background bg;
 
-	ParseXgbMlpParams(st->params, &p);
+	SfParseXgbMlpParams(st->params, &p);
 	SfRowsCheckBinary(st, "xgb_mlp_train");
 	names = SfFeatureNamesParam(&p.xgb.feature_names, st->n_cols, "xgb_mlp_train", "xgb.feature_names");
 	if (p.feature_names.n > 0)

@@ -839,79 +839,48 @@ registry_retrain(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ params */
 
-/* Does jb hold an object 'outer' with a key 'inner'?  (As xgb_mlp_train asks.) */
-static bool
-HasNestedKey(Jsonb *jb, const char *outer, const char *inner)
+/*
+ * Check a kind's training params as its training aggregate will (keys, JSON
+ * types, ranges, cross-field checks): a bad key fails with 22023 before any
+ * row is read.  Checks that need the rows (feature_names against the width)
+ * stay with the aggregate.  Every kind is checked with the params table of
+ * its entry in the table of kinds (src/core/kinds.c); mlp and xgb_mlp go
+ * through their aggregates' own parsers, which also fill in the defaults
+ * their cross-checks depend on (hidden layers, the paper mode's defaults).
+ */
+void
+SfCheckKindParams(const char *kind, Jsonb *jb)
 {
-	JsonbValue	v;
-	JsonbValue	k;
+	const sf_kind *k;
 
-	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		return false;
-	if (getKeyJsonValueFromContainer(&jb->root, outer, strlen(outer), &v) == NULL ||
-		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-		return false;
-	k.type = jbvString;
-	k.val.string.val = (char *) inner;
-	k.val.string.len = strlen(inner);
-	return findJsonbValueFromContainer(v.val.binary.data, JB_FOBJECT, &k) != NULL;
+	if (strcmp(kind, "mlp") == 0)
+	{
+		mlp_params	p;
+
+		SfParseMlpParams(jb, &p);
+		return;
+	}
+	if (strcmp(kind, "xgb_mlp") == 0)
+	{
+		xgb_mlp_params p;
+
+		SfParseXgbMlpParams(jb, &p);
+		return;
+	}
+	k = sf_kind_find_name(kind);
+	if (k == NULL || k->params == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown model kind \"%s\"", kind),
+				 errhint("scfrisk.model_kinds() lists the kinds and their training aggregates.")));
+	SfParseParams(jb, k->params, palloc0(k->params_size));
 }
 
-/*
- * scfrisk.registry_check_params(kind text, params jsonb) -> void: check a
- * registered training's params against the kind's params table (keys, JSON
- * types, ranges, cross-field checks) as its training aggregate will, so a
- * bad key fails at registration (22023) instead of at every retrain.
- * Checks that need the rows (feature_names against the width) stay with
- * the aggregate.  Every kind is checked with the params table of its entry
- * in the table of kinds (src/core/kinds.c); mlp and xgb_mlp also get the
- * defaulting of hidden layers their aggregates do before their cross-checks.
- */
+/* scfrisk.registry_check_params(kind text, params jsonb) -> void: SfCheckKindParams. */
 PG_FUNCTION_INFO_V1(registry_check_params);
 Datum
 registry_check_params(PG_FUNCTION_ARGS)
 {
-	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
-	sf_env		env;
-
-	SfEnvInit(&env, CurrentMemoryContext);
-	if (strcmp(kind, "gbt") == 0)
-	{
-		gbt_params	p;
-
-		memset(&p, 0, sizeof(p));
-		SfParseParams(jb, &gbt_params_table, &p);
-	}
-	else if (strcmp(kind, "mlp") == 0)
-	{
-		mlp_params	p;
-
-		memset(&p, 0, sizeof(p));
-		SfParseMlpParams(jb, &p);	/* as mlp_train: hidden defaults, cross-checks */
-	}
-	else if (strcmp(kind, "xgb_mlp") == 0)
-	{
-		xgb_mlp_params p;
-
-		memset(&p, 0, sizeof(p));
-		SfParseParams(jb, &xgb_mlp_params_table, &p);
-		/* as xgb_mlp_train: hidden defaults only when not given, then the cross-checks */
-		if (!HasNestedKey(jb, "mlp", "hidden"))
-			mlp_params_default_hidden(&p.mlp);
-		SF_PG_CHECK(xgb_mlp_params_check(&env, &p), &env, "xgb_mlp_train");
-	}
-	else
-	{
-		/* every other kind: its params table in the one table of kinds */
-		const sf_kind *k = sf_kind_find_name(kind);
-
-		if (k == NULL || k->params == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown model kind \"%s\"", kind),
-					 errhint("scfrisk.model_kinds() lists the kinds and their training aggregates.")));
-		SfParseParams(jb, k->params, palloc0(k->params_size));
-	}
+	SfCheckKindParams(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_JSONB_P(1));
 	PG_RETURN_VOID();
 }

@@ -12,7 +12,8 @@
   to about that; the means are numpy's)
 - additivity for every kind: the contributions plus the bias equal the
   margin (xgb_predict_margin, logit of predict) within the scorer's precision
-- xgb_mlp: features the network does not use get exactly 0
+- xgb_mlp: in paper mode the features the network does not use get exactly 0;
+  in the stacked default every feature reaches it through the trees' margin
 - mlp with more than 8 features: the sampled values are reproducible and
   their standard errors are positive and small next to the spread of the
   contributions
@@ -152,8 +153,9 @@ def check_networks(cur, rng):
     se = explain_rows(cur, mlp, "ex_nn", "explain_std_error")
     t.ok(np.all(se == 0), "mlp with 6 features: exact enumeration, standard errors 0")
 
+    # the paper's pipeline: the network sees the selected features only
     cur.execute("SELECT scfrisk.xgb_mlp_train(features, label, "
-                "'{\"xgb\": {\"n_estimators\": 30, \"max_depth\": 3}, \"threshold\": 0.2, "
+                "'{\"mode\": \"paper\", \"xgb\": {\"n_estimators\": 30, \"max_depth\": 3}, \"threshold\": 0.2, "
                 "\"mlp\": {\"hidden\": [8], \"epochs\": 30}}') FROM ex_nn")
     hyb = cur.fetchone()[0]
     cur.execute("SELECT scfrisk.model_info(%s)->'info'->'selected'", (hyb,))
@@ -168,6 +170,16 @@ def check_networks(cur, rng):
     p = np.array([r[0] for r in cur.fetchall()])
     err = max_abs(gh.sum(axis=1), np.log(p / (1 - p)))
     t.ok(err <= 1e-5, "xgb_mlp: contributions + bias = logit(predict) (max |diff| %.2g)" % err)
+    # the stacked default: every feature reaches the network through the trees' margin
+    cur.execute("SELECT scfrisk.xgb_mlp_train(features, label, "
+                "'{\"xgb\": {\"n_estimators\": 30, \"max_depth\": 3}, \"mlp\": {\"hidden\": [8], \"epochs\": 30}}') "
+                "FROM ex_nn")
+    stacked = cur.fetchone()[0]
+    gs = explain_rows(cur, stacked, "ex_nn")
+    cur.execute("SELECT scfrisk.predict(%s, features) FROM ex_nn ORDER BY id", (stacked,))
+    p = np.array([r[0] for r in cur.fetchall()])
+    err = max_abs(gs.sum(axis=1), np.log(p / (1 - p)))
+    t.ok(err <= 1e-5, "xgb_mlp (stacked): contributions + bias = logit(predict) (max |diff| %.2g)" % err)
 
     # more features than exact enumeration takes: the permutation estimator
     Xw = np.hstack([X, rng.normal(size=(400, 6))])

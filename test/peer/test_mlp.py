@@ -90,8 +90,9 @@ def main():
               % (C, worst_grad))
 
     # ------------------------------------------------------------ MLP vs MLPClassifier
+    # the plain network MLPClassifier trains: no linear skip, no early stopping
     params = '{"hidden": [64, 32], "epochs": 30, "batch_size": 64, "learning_rate": 0.001, ' \
-             '"weight_decay": 0.001, "seed": 1}'
+             '"weight_decay": 0.001, "seed": 1, "linear_skip": false, "early_stopping_rounds": 0}'
     oof_ours = np.zeros(len(y))
     oof_peer = np.zeros(len(y))
     for f in range(5):

@@ -42,7 +42,10 @@ XGB = {"n_estimators": 100, "max_depth": 3, "eta": 0.1, "seed": 1}
 MLP = {"hidden": [64, 32], "epochs": 30, "batch_size": 64, "learning_rate": 0.001,
        "weight_decay": 0.001, "seed": 1}
 THRESHOLD = 0.02
-PARAMS = json.dumps({"xgb": XGB, "mlp": MLP, "importance_type": "gain", "threshold": THRESHOLD})
+# the paper's pipeline (mode paper) is what the peer pipeline below builds;
+# the stacked default is compared in test/peer/test_models.py
+PARAMS = json.dumps({"xgb": XGB, "mlp": MLP, "importance_type": "gain", "threshold": THRESHOLD,
+                     "mode": "paper"})
 
 
 def peer_pipeline(Xtr, ytr, Xte):

@@ -41,14 +41,16 @@ UPDATE vb SET label = (features[1] * 2 - features[2] + 0.5 * features[3]
               y = 10 + 3 * features[1] - features[2] + cat[1] + ((i * 7) % 50) / 25.0;
 """
 
-# (trainer, aggregate call with %s for the params, step names expected, losses expected)
+# (trainer, aggregate call with %s for the params, step names expected, losses expected);
+# the MLP's linear skip starts at logistic regression (its Newton iterations
+# are reported), and its refit runs the epochs again
 TRAINERS = [
     ("xgb_train", "scfrisk.xgb_train(features, label, %s)", '{"n_estimators": 30}', None, True),
     ("mlp_train", "scfrisk.mlp_train(features, label, %s)",
-     '{"hidden": [16], "epochs": 40, "seed": 1}', {"epoch"}, True),
+     '{"hidden": [16], "epochs": 40, "seed": 1}', {"iteration", "epoch"}, True),
     ("xgb_mlp_train", "scfrisk.xgb_mlp_train(features, label, %s)",
      '{"threshold": 0.01, "xgb": {"n_estimators": 20}, "mlp": {"hidden": [8], "epochs": 20}}',
-     {"round", "epoch"}, True),
+     {"round", "iteration", "epoch"}, True),
     ("logreg_train", "scfrisk.logreg_train(features, label, %s)", '{"C": 1}', {"iteration"}, True),
     ("qrgmm_train", "scfrisk.qrgmm_train(features, y, %s)", '{"m": 40}', {"level"}, False),
     ("qrgmm_deepfm_train", "scfrisk.qrgmm_deepfm_train(features, cat, y, %s)",
@@ -92,11 +94,17 @@ def main():
              "\n".join(loud[:8]))
         if not (loud and all(parsed)):
             continue
-        loops = {}
+        # a loop: consecutive lines of one step name with rising step numbers
+        # (the MLP's refit starts its epochs again)
+        runs_of = []
         for m in parsed:
-            loops.setdefault(m.group(2), []).append(m)
+            if (not runs_of or runs_of[-1][-1].group(2) != m.group(2)
+                    or int(m.group(3)) <= int(runs_of[-1][-1].group(3))):
+                runs_of.append([])
+            runs_of[-1].append(m)
+        loops = {"%s#%d" % (ms[0].group(2), i): ms for i, ms in enumerate(runs_of)}
         # the first report of a loop is shown (QRGMM reports its levels by chains)
-        firsts = all(ms[0].group(3) == "1" or (k == "level" and int(ms[0].group(3)) < int(ms[0].group(4)))
+        firsts = all(ms[0].group(3) == "1" or (k.startswith("level") and int(ms[0].group(3)) < int(ms[0].group(4)))
                      for k, ms in loops.items())
         left = all("left" in (m.group(7) or "") for ms in loops.values() for m in ms[:-1])
         last = all(ms[-1].group(3) == ms[-1].group(4) or ms[-1].group(7) == ", done" for ms in loops.values())

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scfrisk/logreg.h"
 #include "scfrisk/mlp.h"
 #include "sf_test.h"
 
@@ -162,6 +163,91 @@ SF_TEST(test_errors)
 	SF_OK(mlp_decode(&env, (const uint8_t *) "SCFR", 4, &m) == SF_ECORRUPT, "short bytes: %s", env.msg);
 }
 
+/*
+ * The linear skip starts at logreg_train's model: with a step size of 1e-12
+ * one epoch leaves the start, so the scores are logistic regression's (C =
+ * 1 on the raw inputs) to float32 precision, though the deep part exists.
+ */
+SF_TEST(test_skip_starts_at_logreg)
+{
+	mlp_params	p = params();
+	logreg_params lp;
+	logreg_model lr;
+	mlp_model	m,
+				back;
+	sf_buf		b;
+	double		worst = 0.0;
+	int			i,
+				same = 1;
+
+	p.linear_skip = 1;
+	p.early_stopping_rounds = 0;
+	p.epochs = 1;
+	p.learning_rate = 1e-12;
+	SF_OK(mlp_fit(&env, &p, X, Y, N, 2, &m) == SF_OK, "fit: %s", env.msg ? env.msg : "ok");
+	sf_params_defaults(&logreg_params_table, &lp);
+	SF_OK(logreg_fit(&env, &lp, X, Y, N, 2, &lr) == SF_OK, "logreg");
+	for (i = 0; i < N; i++)
+	{
+		double		e = fabs(mlp_predict(&m, X + 2 * i) - logreg_predict(&lr, X + 2 * i));
+
+		if (e > worst)
+			worst = e;
+	}
+	SF_OK(m.has_skip && worst < 1e-4, "scores = logreg_train's (largest difference %.2g < 1e-4)", worst);
+	sf_buf_init(&b, &env);
+	SF_OK(mlp_encode(&env, &m, &p, NULL, N, &b) == SF_OK, "encode");
+	SF_OK(mlp_decode(&env, b.data, b.len, &back) == SF_OK && back.has_skip, "decode keeps the skip");
+	for (i = 0; i < N; i++)
+		same &= mlp_predict(&back, X + 2 * i) == mlp_predict(&m, X + 2 * i);
+	SF_OK(same, "decoded skip model scores identically");
+	mlp_free(&env, &back);
+	sf_buf_free(&b);
+	logreg_free(&env, &lr);
+	mlp_free(&env, &m);
+}
+
+static int
+nothing_given(const char *key, void *ctx)
+{
+	return 0;
+}
+
+/*
+ * 0.1.0's defaults train a model without the skip section: its output layer
+ * is the sigmoid and it decodes as a 0.1.0 model; the ring, which no linear
+ * model fits, is learnt with the skip too (the deep part is used).
+ */
+SF_TEST(test_v1_and_skip_ring)
+{
+	mlp_params	p = params();
+	mlp_model	m;
+	sf_buf		b;
+	int			i,
+				correct = 0;
+
+	mlp_params_v1_defaults(&p, nothing_given, NULL);
+	SF_OK(mlp_fit(&env, &p, X, Y, N, 2, &m) == SF_OK, "fit with 0.1.0 defaults");
+	SF_OK(!m.has_skip && m.net.layers[m.net.n_layers - 1].act == NN_ACT_SIGMOID,
+		  "no skip, sigmoid output layer");
+	sf_buf_init(&b, &env);
+	SF_OK(mlp_encode(&env, &m, &p, NULL, N, &b) == SF_OK, "encode");
+	mlp_free(&env, &m);
+	SF_OK(mlp_decode(&env, b.data, b.len, &m) == SF_OK && !m.has_skip, "decodes without a skip");
+	mlp_free(&env, &m);
+	sf_buf_free(&b);
+
+	p = params();
+	SF_OK(p.linear_skip && p.early_stopping_rounds > 0 && p.refit, "skip, early stopping and refit are defaults");
+	SF_OK(mlp_fit(&env, &p, X, Y, N, 2, &m) == SF_OK, "fit with the skip");
+	for (i = 0; i < N; i++)
+		correct += (mlp_predict(&m, X + 2 * i) >= 0.5) == (Y[i] == 1.0);
+	SF_OK(correct > 0.9 * N && m.best_epoch > 0,
+		  "the ring is learnt past the linear start: accuracy %d/%d > 90%%, best epoch %d", correct, N,
+		  m.best_epoch);
+	mlp_free(&env, &m);
+}
+
 int
 main(void)
 {
@@ -170,5 +256,7 @@ main(void)
 	SF_RUN(test_fit_ring);
 	SF_RUN(test_early_stopping_missing);
 	SF_RUN(test_errors);
+	SF_RUN(test_skip_starts_at_logreg);
+	SF_RUN(test_v1_and_skip_ring);
 	return sf_test_done();
 }

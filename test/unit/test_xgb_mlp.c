@@ -63,6 +63,7 @@ params(void)
 	return p;
 }
 
+/* Paper mode: the MLP sees the kept columns only. */
 SF_TEST(test_select_and_fit)
 {
 	xgb_mlp_params p = params();
@@ -76,6 +77,7 @@ SF_TEST(test_select_and_fit)
 				same = 1,
 				correct = 0;
 
+	p.mode = XGB_MLP_MODE_PAPER;
 	SF_OK(xgb_mlp_fit(&env, &p, X, Y, N, D, &m) == SF_OK, "fit: %s", env.msg ? env.msg : "ok");
 
 	/* the selection is the thresholded normalised importance of the trees */
@@ -181,6 +183,163 @@ SF_TEST(test_errors)
 	SF_OK(st == SF_EINVAL && strstr(env.msg, "mlp.objective") != NULL, "regression network refused: %s", env.msg);
 }
 
+/* Folds: every row in one fold, the classes dealt out evenly, the same for the same seed. */
+SF_TEST(test_folds)
+{
+	uint8_t		f[N],
+				g[N];
+	int			cnt[5][2] = {{0}},
+				k,
+				ok = 1,
+				same = 1,
+				i;
+
+	SF_OK(xgb_mlp_folds(&env, Y, N, 5, 9, f) == SF_OK, "folds");
+	SF_OK(xgb_mlp_folds(&env, Y, N, 5, 9, g) == SF_OK, "folds again");
+	for (i = 0; i < N; i++)
+	{
+		ok &= f[i] < 5;
+		same &= f[i] == g[i];
+		if (f[i] < 5)
+			cnt[f[i]][Y[i] == 1.0]++;
+	}
+	SF_OK(ok && same, "each row in one of 5 folds, the same for the same seed");
+	for (k = 1; k < 5; k++)
+		ok &= abs(cnt[k][0] - cnt[0][0]) <= 1 && abs(cnt[k][1] - cnt[0][1]) <= 1;
+	SF_OK(ok, "each fold holds the classes' shares (counts differ by at most 1)");
+}
+
+/*
+ * The stacked margin is out of fold: a row's margin comes from trees that
+ * never saw its label (flipping its label leaves it unchanged), and equals
+ * the margin of trees trained on the other folds alone.
+ */
+SF_TEST(test_oof_margin)
+{
+	xgb_mlp_params p = params();
+	uint8_t		f[N];
+	double		m1[N],
+				m2[N],
+			   *xt = malloc(sizeof(double) * N * D),
+			   *yt = malloc(sizeof(double) * N),
+				y2[N];
+	gbt_model  *g = NULL;
+	int			i,
+				nt = 0,
+				same = 1,
+				moved = 0;
+
+	SF_OK(xgb_mlp_folds(&env, Y, N, 5, 3, f) == SF_OK, "folds");
+	SF_OK(xgb_mlp_oof_margin(&env, &p.xgb, X, Y, N, D, 5, f, m1) == SF_OK, "margin");
+	memcpy(y2, Y, sizeof(y2));
+	y2[0] = 1.0 - y2[0];
+	SF_OK(xgb_mlp_oof_margin(&env, &p.xgb, X, y2, N, D, 5, f, m2) == SF_OK, "margin, row 1's label flipped");
+	for (i = 0; i < N; i++)
+		if (f[i] == f[0])
+			same &= m1[i] == m2[i];
+		else
+			moved += m1[i] != m2[i];
+	SF_OK(same, "flipping row 1's label leaves the margins of its own fold unchanged");
+	SF_OK(moved > 0, "and moves margins of other folds (%d rows)", moved);
+	for (i = 0; i < N; i++)
+		if (f[i] != 2)
+		{
+			memcpy(xt + (size_t) nt * D, X + (size_t) i * D, sizeof(double) * D);
+			yt[nt++] = Y[i];
+		}
+	SF_OK(gbt_train(&env, xt, yt, NULL, nt, D, &p.xgb, &g) == SF_OK, "trees without fold 3");
+	same = 1;
+	for (i = 0; i < N; i++)
+		if (f[i] == 2)
+			same &= m1[i] == gbt_predict_margin(g, X + (size_t) i * D);
+	SF_OK(same, "fold 3's margins are those of trees trained on the other folds");
+	gbt_model_free(&env, g);
+	free(xt);
+	free(yt);
+}
+
+/* Stacked mode: the network sees the kept columns then the margin. */
+SF_TEST(test_stacked)
+{
+	xgb_mlp_params p = params();
+	xgb_mlp_model m;
+	mlp_model	alone;
+	uint8_t		f[N];
+	double		margin[N],
+			   *xs,
+				row[D + 1];
+	uint32_t	j,
+				w;
+	int			i,
+				same = 1;
+
+	p.mode = XGB_MLP_MODE_STACKED;
+	SF_OK(xgb_mlp_fit(&env, &p, X, Y, N, D, &m) == SF_OK, "fit: %s", env.msg ? env.msg : "ok");
+	SF_OK(m.mlp.n_features == m.n_selected + 1, "the network has one input more than the kept features");
+	SF_OK(xgb_mlp_folds(&env, Y, N, p.folds, (uint64_t) p.mlp.seed, f) == SF_OK, "folds");
+	SF_OK(xgb_mlp_oof_margin(&env, &p.xgb, X, Y, N, D, p.folds, f, margin) == SF_OK, "margin");
+	w = m.n_selected + 1;
+	xs = malloc(sizeof(double) * N * w);
+	for (i = 0; i < N; i++)
+	{
+		for (j = 0; j < m.n_selected; j++)
+			xs[i * w + j] = X[i * D + m.selected[j]];
+		xs[i * w + m.n_selected] = margin[i];
+	}
+	SF_OK(mlp_fit(&env, &p.mlp, xs, Y, N, (int) w, &alone) == SF_OK, "mlp alone");
+	for (i = 0; i < N; i++)
+	{
+		for (j = 0; j < m.n_selected; j++)
+			row[j] = X[i * D + m.selected[j]];
+		row[m.n_selected] = gbt_predict_margin(m.trees, X + i * D);
+		same &= xgb_mlp_predict(&m, X + i * D) == mlp_predict(&alone, row);
+	}
+	SF_OK(same, "scores = the MLP trained on [kept columns, out-of-fold margin], scored with the trees' margin");
+	mlp_free(&env, &alone);
+	free(xs);
+	xgb_mlp_free(&env, &m);
+}
+
+/* "auto": the threshold with the best cross-validated AUC, the same bytes twice. */
+SF_TEST(test_auto)
+{
+	xgb_mlp_params p = params();
+	xgb_mlp_model m,
+				m2;
+	sf_buf		b,
+				b2;
+	double		best = -1;
+	int			c,
+				tried = 0;
+
+	p.threshold_auto = 1;
+	p.folds = 3;
+	SF_OK(xgb_mlp_fit(&env, &p, X, Y, N, D, &m) == SF_OK, "fit: %s", env.msg ? env.msg : "ok");
+	SF_OK(xgb_mlp_fit(&env, &p, X, Y, N, D, &m2) == SF_OK, "fit again");
+	for (c = 0; c < XGB_MLP_N_AUTO; c++)
+		if (isfinite(m.auto_auc[c]))
+		{
+			tried++;
+			if (m.auto_auc[c] >= best)
+				best = m.auto_auc[c];
+		}
+	SF_OK(tried >= 2, "several thresholds were cross-validated (%d)", tried);
+	for (c = 0; c < XGB_MLP_N_AUTO; c++)
+		if (xgb_mlp_auto_thresholds[c] == m.threshold)
+			break;
+	SF_OK(c < XGB_MLP_N_AUTO && m.auto_auc[c] == best,
+		  "the chosen threshold %g has the best out-of-fold AUC %.4f", m.threshold, best);
+	sf_buf_init(&b, &env);
+	sf_buf_init(&b2, &env);
+	SF_OK(xgb_mlp_encode(&env, &m, &p, NULL, N, &b) == SF_OK &&
+		  xgb_mlp_encode(&env, &m2, &p, NULL, N, &b2) == SF_OK, "encode");
+	SF_OK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0, "auto gives the same bytes twice");
+	sf_buf_free(&b);
+	sf_buf_free(&b2);
+	xgb_mlp_free(&env, &m);
+	xgb_mlp_free(&env, &m2);
+}
+
 int
 main(void)
 {
@@ -189,5 +348,9 @@ main(void)
 	SF_RUN(test_select_and_fit);
 	SF_RUN(test_bytes);
 	SF_RUN(test_errors);
+	SF_RUN(test_folds);
+	SF_RUN(test_oof_margin);
+	SF_RUN(test_stacked);
+	SF_RUN(test_auto);
 	return sf_test_done();
 }

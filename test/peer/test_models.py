@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Issue 14: credit models that beat their baselines, and cross-validation in SQL.
+
+On German credit (data/german_credit.csv, the 5 stratified folds of
+scripts/load_german_credit.sh) and, for the MLP, on two generated sets (a
+linear and a non-linear signal, 600 rows, one-hot categorical), out-of-fold
+AUC of every model on the same folds, scored in SQL with scfrisk.predict.
+
+Checks (printed goals are the issue's; asserted is what must hold):
+- mlp_train with defaults: out-of-fold AUC >= logreg_train's - 0.005 on
+  every set (the issue's goal for the MLP)
+- the hybrid's goal (default mode >= the best of xgboost 1.7, logreg and
+  scikit-learn's random forest, never 0.002 below it) is printed with the
+  paper-mode figures beside it, not asserted: docs/xgboost-mlp.md reports
+  where it is not reached
+- paper mode gives the bytes scfrisk 0.1.0 gave: md5 of two paper-mode
+  models equal the md5 a build of commit b3015c5 (0.1.0's pipeline, before
+  this change) gave for the same rows and params
+- "threshold": "auto" gives the same bytes twice and a threshold among
+  its candidates
+- cross_validate's folds equal a numpy computation of the same hash
+  (splitmix64 chain over the doubles' bits), its fold sizes are those
+  folds', and its AUC per fold equals scikit-learn's roc_auc_score of
+  logreg_train models trained on the other folds by hand
+- tune returns every candidate and marks the one with the best mean AUC
+
+Prints TAP; exits non-zero on any failure.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import psycopg2
+import xgboost as xgb
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "test", "pylib"))
+from sftap import Tap  # noqa: E402
+
+# md5 of xgb_mlp_train on all of german_credit with these params, from a build
+# of commit b3015c5 (scfrisk 0.1.0's hybrid); "mode": "paper" must reproduce them
+PAPER_0_1_0 = [
+    ({"xgb": {"n_estimators": 30, "max_depth": 3, "seed": 1},
+      "mlp": {"hidden": [16], "epochs": 5, "seed": 2}, "threshold": 0.02},
+     "8e0a377f74730fb3b6828a090cca8464"),
+    ({"xgb": {"n_estimators": 20},
+      "mlp": {"epochs": 20, "early_stopping_rounds": 3, "weight_decay": 0.001}},
+     "084c99cd711b45d3f559927a914b1736"),
+]
+
+U64 = np.uint64
+
+
+def mix(z):
+    """splitmix64's output function of z + golden gamma (uint64 arrays)."""
+    with np.errstate(over="ignore"):
+        z = z + U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
+    return z ^ (z >> U64(31))
+
+
+def row_folds(X, y, folds, seed):
+    """The fold of each row as scfrisk.row_fold computes it (include/scfrisk/cv.h)."""
+    def bits(a):
+        a = np.where(a == 0.0, 0.0, a)
+        b = a.astype(np.float64).view(np.uint64)
+        return np.where(np.isnan(a), U64(0x7FF8000000000000), b)
+    h = np.full(len(y), U64(seed))
+    B = bits(X)
+    for j in range(X.shape[1]):
+        h = mix(h ^ B[:, j])
+    h = mix(h ^ bits(y))
+    return (h % U64(folds)).astype(int)
+
+
+def gen(kind, n, seed):
+    r = np.random.default_rng(seed)
+    X = r.normal(size=(n, 8))
+    oh = np.eye(4)[r.integers(0, 4, size=n)]
+    X = np.hstack([X, oh])
+    if kind == "linear":
+        z = X[:, :5] @ np.array([0.8, -0.6, 0.5, 0.4, -0.3]) + 0.5 * oh[:, 1] - 1.0
+    else:
+        z = (1.2 * np.sin(2 * X[:, 0]) + 0.9 * X[:, 1] * X[:, 2] + 0.8 * (X[:, 3] > 0.5)
+             + 0.4 * X[:, 4] - 1.2 + 0.6 * oh[:, 2])
+    y = (r.uniform(size=n) < 1 / (1 + np.exp(-z))).astype(float)
+    fold = np.zeros(n, dtype=int)
+    for c in (0, 1):
+        idx = np.where(y == c)[0]
+        fold[r.permutation(idx)] = np.arange(len(idx)) % 5
+    return X, y, fold
+
+
+def main():
+    t = Tap()
+    subprocess.run([os.path.join(ROOT, "scripts", "load_german_credit.sh")], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    for name, kind, seed in (("gen_linear", "linear", 11), ("gen_nonlinear", "nonlinear", 12)):
+        X, y, fold = gen(kind, 600, seed)
+        cur.execute("DROP TABLE IF EXISTS %s" % name)
+        cur.execute("CREATE TABLE %s (id int, features float8[], label float8, fold int)" % name)
+        cur.executemany("INSERT INTO " + name + " VALUES (%s, %s, %s, %s)",
+                        [(i, X[i].tolist(), float(y[i]), int(fold[i])) for i in range(len(y))])
+
+    def data(table):
+        cur.execute("SELECT features, label, fold FROM %s ORDER BY id" % table)
+        rows = cur.fetchall()
+        return (np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows]))
+
+    def oof(table, agg, params):
+        cur.execute("""WITH m AS MATERIALIZED (
+                           SELECT k, (SELECT scfrisk.%s(features, label, %%s::jsonb) FROM %s WHERE fold <> k) AS m
+                           FROM generate_series(0, 4) k)
+                       SELECT g.label, scfrisk.predict(m.m, g.features) FROM %s g JOIN m ON m.k = g.fold"""
+                    % (agg, table, table), (json.dumps(params),))
+        r = np.array(cur.fetchall(), dtype=float)
+        return roc_auc_score(r[:, 0], r[:, 1])
+
+    def peers(table):
+        X, y, fold = data(table)
+        px, rf = np.zeros(len(y)), np.zeros(len(y))
+        for k in range(5):
+            tr, te = fold != k, fold == k
+            b = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.05,
+                           "tree_method": "hist", "seed": 1},
+                          xgb.DMatrix(X[tr], label=y[tr]), num_boost_round=200)
+            px[te] = b.predict(xgb.DMatrix(X[te]))
+            rf[te] = RandomForestClassifier(n_estimators=200, random_state=1, n_jobs=1).fit(
+                X[tr], y[tr]).predict_proba(X[te])[:, 1]
+        return roc_auc_score(y, px), roc_auc_score(y, rf)
+
+    # 1. the MLP against logistic regression
+    print("# out-of-fold AUC, 5 folds: logreg_train and mlp_train with defaults (goal: mlp >= logreg - 0.005)")
+    for table in ("german_credit", "gen_linear", "gen_nonlinear"):
+        lr = oof(table, "logreg_train", {})
+        mlp = oof(table, "mlp_train", {})
+        print("#   %-14s logreg %.4f  mlp %.4f  (%+.4f)" % (table, lr, mlp, mlp - lr))
+        t.ok(mlp >= lr - 0.005, "%s: mlp_train defaults %.4f >= logreg_train %.4f - 0.005" % (table, mlp, lr))
+
+    # 2. the hybrid against its parts and the peers (printed goals)
+    print("# out-of-fold AUC, 5 folds: the hybrid's goal is >= the best of xgboost, logreg, random forest")
+    for table in ("german_credit",):
+        lr = oof(table, "logreg_train", {})
+        px, rf = peers(table)
+        stacked = oof(table, "xgb_mlp_train", {})
+        paper = oof(table, "xgb_mlp_train", {"mode": "paper"})
+        best = max(px, lr, rf)
+        print("#   %-14s xgboost %.4f  logreg %.4f  rf %.4f | hybrid stacked %.4f (%+.4f to the best, %s)"
+              "  paper %.4f" % (table, px, lr, rf, stacked, stacked - best,
+                               "goal met" if stacked >= best - 0.002 else "goal NOT met", paper))
+        t.ok(0.5 < stacked <= 1 and 0.5 < paper <= 1, "%s: both modes give usable classifiers" % table)
+
+    # 3. paper mode is 0.1.0's pipeline, byte for byte
+    for params, want in PAPER_0_1_0:
+        p = dict(params, mode="paper")
+        cur.execute("SELECT md5(scfrisk.xgb_mlp_train(features, label, %s::jsonb)) FROM german_credit",
+                    (json.dumps(p),))
+        got = cur.fetchone()[0]
+        t.ok(got == want, "paper mode gives 0.1.0's bytes for %s (md5 %s)" % (json.dumps(params), got))
+
+    # 4. "auto" is deterministic and picks one of its candidates
+    auto = {"threshold": "auto", "folds": 3, "xgb": {"n_estimators": 10, "max_depth": 3},
+            "mlp": {"hidden": [8]}}
+    cur.execute("""SELECT md5(m), scfrisk.model_info(m)->'info'->>'threshold', scfrisk.model_info(m)->'info'->'auto_auc'
+                   FROM (SELECT scfrisk.xgb_mlp_train(features, label, %s::jsonb) AS m FROM gen_nonlinear WHERE id < 300
+                         UNION ALL SELECT scfrisk.xgb_mlp_train(features, label, %s::jsonb) FROM gen_nonlinear
+                         WHERE id < 300) s""",
+                (json.dumps(auto), json.dumps(auto)))
+    (a, th, aucs), (b, _, _) = cur.fetchall()
+    print("#   auto: threshold %s, out-of-fold AUC per candidate %s" % (th, json.dumps(aucs)))
+    t.ok(a == b, "threshold auto gives the same bytes twice")
+    tried = {float(k): v for k, v in aucs.items() if v is not None}
+    t.ok(float(th) in tried and tried[float(th)] == max(tried.values()),
+         "auto's threshold %s has the best cross-validated AUC of its candidates" % th)
+
+    # 5. cross_validate: the folds are numpy's hash, the AUCs scikit-learn's
+    X, y, _ = data("german_credit")
+    want = row_folds(X, y, 5, 7)
+    cur.execute("SELECT scfrisk.row_fold(features, label, 5, 7) FROM german_credit ORDER BY id")
+    got = np.array([r[0] for r in cur.fetchall()])
+    t.ok(np.array_equal(got, want), "row_fold equals the numpy splitmix64 chain on all %d rows" % len(y))
+    cur.execute("""SELECT fold, test_rows, auc FROM scfrisk.cross_validate('logreg',
+                   'SELECT features, label FROM german_credit', '{}', 5, 7) ORDER BY fold NULLS LAST""")
+    cv = cur.fetchall()
+    t.ok(len(cv) == 6 and cv[-1][0] is None, "cross_validate returns 5 fold rows and a mean row")
+    t.ok([r[1] for r in cv[:5]] == [int(np.sum(want == k)) for k in range(5)],
+         "fold sizes are those of the hash: %s" % [r[1] for r in cv[:5]])
+    # the same folds by hand: logreg_train on the other folds, roc_auc_score of its scores
+    cur.execute("""SELECT k, g.label, scfrisk.predict(m.m, g.features)
+                   FROM (SELECT k, (SELECT scfrisk.logreg_train(features, label, '{}')
+                                    FROM german_credit WHERE scfrisk.row_fold(features, label, 5, 7) <> k) AS m
+                         FROM generate_series(0, 4) k) m
+                   JOIN german_credit g ON scfrisk.row_fold(g.features, g.label, 5, 7) = m.k""")
+    r = np.array(cur.fetchall(), dtype=float)
+    sk = [roc_auc_score(r[r[:, 0] == k, 1], r[r[:, 0] == k, 2]) for k in range(5)]
+    diff = max(abs(cv[k][2] - sk[k]) for k in range(5))
+    t.ok(diff <= 1e-12, "per-fold AUC = roc_auc_score of logreg_train trained on the other folds by hand "
+         "(largest difference %.2g)" % diff)
+    t.close(cv[-1][2], float(np.mean([r[2] for r in cv[:5]])), 1e-12, "the mean row's AUC is the folds' mean")
+
+    # 6. tune
+    cur.execute("""SELECT candidate, params, auc, best FROM scfrisk.tune('logreg',
+                   'SELECT features, label FROM german_credit', '{"C": [0.01, 1]}', 5, 7) ORDER BY candidate""")
+    tu = cur.fetchall()
+    t.ok([r[1] for r in tu] == [{"C": 0.01}, {"C": 1}], "tune lists every candidate of the grid")
+    t.ok(sum(r[3] for r in tu) == 1 and max(tu, key=lambda r: r[2])[3], "the best candidate has the best mean AUC")
+    t.close(tu[1][2], cv[-1][2], 1e-12, "tune's AUC of C = 1 is cross_validate's mean AUC (same folds)")
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
