@@ -73,7 +73,9 @@ def main():
     X, y = make(N_TRAIN, 1)
     load(cur, "bench_mlp_train", X, y)
     # the same work on both sides: 20 epochs of the same network
-    params = ('{"hidden": [64, 32], "epochs": 20, "batch_size": 256, "learning_rate": 0.001, "seed": 1}')
+    # (0.2.0's defaults stop early, decay weights and add a linear skip: all off here)
+    params = ('{"hidden": [64, 32], "epochs": 20, "batch_size": 256, "learning_rate": 0.001, "seed": 1, '
+              '"early_stopping_rounds": 0, "weight_decay": 0, "linear_skip": false, "refit": false}')
 
     def ours_train():
         cur.execute("DROP TABLE IF EXISTS bench_mlp_model")
