@@ -441,156 +441,110 @@ sort_rows(const row_order *o, uint32_t *idx, uint32_t *tmp, size_t n)
 		memcpy(idx, src, n * sizeof(uint32_t));
 }
 
-static sf_status
-deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in, const float *Xf_in,
-				const double *S_in, size_t n, uint32_t n_numeric, uint32_t n_categorical,
-				deepfm_model **out)
+/*
+ * What the phases of one fit share: the rows in canonical order, the
+ * standardised responses, the validation split and the model being built.
+ * deepfm_fit_rows runs the phases in order and frees what they allocated.
+ */
+typedef struct fit_work
 {
-	const double *X = NULL;		/* the rows in canonical order */
-	const double *S = NULL;
-	double	   *Xs = NULL,
-			   *Ss = NULL;
-	deepfm_params params = *params_in;
-	deepfm_model *model = NULL;
-	uint32_t	F = n_numeric + n_categorical;
-	sf_transform transform;
-	float	   *ys = NULL,
-			   *best = NULL,
-			   *best_tower = NULL,
-			   *tmp = NULL;
-	uint32_t   *idx = NULL;
-	deepfm_trainer tr;
-	uint64_t	step = 0;
-	nn_adam		opt,
-				opt_tower;
-	sf_rng		rng_split,
-				rng_init,
-				rng_shuffle;
-	int			widths[NN_MAX_LAYERS + 1];
-	nn_activation acts[NN_MAX_LAYERS];
-	size_t		i,
-				n_val = 0,
-				n_tr;
-	double		ymean = 0.0,
-				ysd = 0.0,
-				best_val = INFINITY;
-	int			bs,
-				l,
-				epoch,
-				since_best = 0,
-				stopped_early = 0,
-				threads;
-	int			early;
-	sf_status	st = SF_OK;
-	sf_buf		pj;
-	row_order	o = {X_in, Xf_in, S_in, n_numeric + n_categorical, n_numeric};
+	deepfm_params params;		/* the caller's (threads reset before encoding) */
+	deepfm_model *model;
+	uint32_t	F;				/* fields: numeric then categorical */
+	size_t		n;				/* rows */
+	double	   *X;				/* (n, F) the rows in canonical order */
+	double	   *S;				/* (n) their responses */
+	float	   *ys;				/* (n) standardised transformed responses */
+	uint32_t   *idx;			/* (n) the n_val validation rows, then the training rows */
+	size_t		n_val;
+	int			early;			/* early stopping: patience and validation rows */
+	int			stopped_early;
+} fit_work;
+
+/* Phase 1: every row checked once, so the batch code needs no checks. */
+static sf_status
+fit_check_rows(sf_env *env, fit_work *w, const row_order *o, const double *S_in)
+{
 	double		rowbuf[DEEPFM_MAX_FIELDS];
+	size_t		i;
 
-	*out = NULL;
-	memset(&tr, 0, sizeof(tr));
-	memset(&opt, 0, sizeof(opt));
-	memset(&opt_tower, 0, sizeof(opt_tower));
-	if ((st = deepfm_params_check(env, &params)) != SF_OK)
-		return st;
-	transform = params.transform == 1 ? SF_TRANSFORM_IDENTITY : SF_TRANSFORM_LOG1P;
-	if (F < 1 || F > DEEPFM_MAX_FIELDS)
-		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs between 1 and %d fields, got %u",
-					   DEEPFM_MAX_FIELDS, F);
-	if ((size_t) F * (size_t) params.k > NN_MAX_UNITS)
-		return sf_fail(env, SF_ELIMIT,
-					   "%u fields with embedding size %d give %zu MLP inputs, more than the cap of %d",
-					   F, params.k, (size_t) F * params.k, NN_MAX_UNITS);
-	if (n < 2)
-		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs at least 2 rows, got %zu", n);
-	if (n > (size_t) INT32_MAX)
-		return sf_fail(env, SF_ELIMIT, "qrgmm_deepfm_train accepts at most %d rows", INT32_MAX);
-
-	model = sf_calloc(env, 1, sizeof(*model));
-	if (model == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory");
-	model->n_numeric = n_numeric;
-	model->n_categorical = n_categorical;
-	model->k = params.k;
-	model->m = params.m;
-	model->transform = transform;
-	model->tail = (sf_tail_rule) params.tail;
-	model->n_rows = n;
-	model->seed = params.seed;
-
-	/* rows: checked once, so the batch code needs no checks */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < w->n; i++)
 	{
 		uint32_t	f;
 
-		for (f = 0; f < F; f++)
-			rowbuf[f] = row_val(&o, i, f);
-		if ((st = deepfm_check_row(env, model, rowbuf)) != SF_OK)
+		for (f = 0; f < w->F; f++)
+			rowbuf[f] = row_val(o, i, f);
+		if (deepfm_check_row(env, w->model, rowbuf) != SF_OK)
 		{
 			char		why[sizeof(env->errbuf)];
 
 			snprintf(why, sizeof(why), "%s", env->msg ? env->msg : "bad value");
-			st = sf_fail(env, SF_EDATA, "row %zu: %s", i + 1, why);
-			goto done;
+			return sf_fail(env, SF_EDATA, "row %zu: %s", i + 1, why);
 		}
 		if (!isfinite(S_in[i]))
-		{
-			st = sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
-			goto done;
-		}
-		if (transform == SF_TRANSFORM_LOG1P && S_in[i] <= -1.0)
-		{
-			st = sf_log1p_domain_error(env, S_in, n);
-			goto done;
-		}
+			return sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
+		if (w->model->transform == SF_TRANSFORM_LOG1P && S_in[i] <= -1.0)
+			return sf_log1p_domain_error(env, S_in, w->n);
 	}
+	return SF_OK;
+}
 
-	/* the rows in canonical order (see row_cmp) */
+/* Phase 2: the rows in canonical order (see row_cmp), as doubles. */
+static sf_status
+fit_canonical_rows(sf_env *env, fit_work *w, const row_order *o, const double *S_in)
+{
+	uint32_t   *perm = sf_malloc(env, w->n * sizeof(uint32_t));
+	uint32_t   *ptmp = sf_malloc(env, w->n * sizeof(uint32_t));
+	size_t		i;
+
+	w->X = sf_malloc(env, w->n * (size_t) w->F * sizeof(double));
+	w->S = sf_malloc(env, w->n * sizeof(double));
+	if (!perm || !ptmp || !w->X || !w->S)
 	{
-		uint32_t   *perm = sf_malloc(env, n * sizeof(uint32_t));
-		uint32_t   *ptmp = sf_malloc(env, n * sizeof(uint32_t));
-
-		Xs = sf_malloc(env, n * (size_t) F * sizeof(double));
-		Ss = sf_malloc(env, n * sizeof(double));
-		if (!perm || !ptmp || !Xs || !Ss)
-		{
-			sf_free(env, perm);
-			sf_free(env, ptmp);
-			st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
-			goto done;
-		}
-		for (i = 0; i < n; i++)
-			perm[i] = (uint32_t) i;
-		sort_rows(&o, perm, ptmp, n);
-		for (i = 0; i < n; i++)
-		{
-			uint32_t	f;
-
-			for (f = 0; f < F; f++)
-				Xs[i * F + f] = row_val(&o, perm[i], f);
-			Ss[i] = S_in[perm[i]];
-		}
 		sf_free(env, perm);
 		sf_free(env, ptmp);
-		X = Xs;
-		S = Ss;
+		return sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", w->n);
 	}
+	for (i = 0; i < w->n; i++)
+		perm[i] = (uint32_t) i;
+	sort_rows(o, perm, ptmp, w->n);
+	for (i = 0; i < w->n; i++)
+	{
+		uint32_t	f;
 
-	/* responses: y = T(S), standardised */
-	ys = sf_malloc(env, n * sizeof(float));
-	idx = sf_malloc(env, n * sizeof(uint32_t));
+		for (f = 0; f < w->F; f++)
+			w->X[i * w->F + f] = row_val(o, perm[i], f);
+		w->S[i] = S_in[perm[i]];
+	}
+	sf_free(env, perm);
+	sf_free(env, ptmp);
+	return SF_OK;
+}
+
+/* Phase 3: responses y = T(S) standardised, numeric z-scores, the vocabularies. */
+static sf_status
+fit_standardise(sf_env *env, fit_work *w)
+{
+	deepfm_model *model = w->model;
+	sf_transform transform = model->transform;
+	uint32_t	n_numeric = model->n_numeric;
+	double		ymean = 0.0,
+				ysd = 0.0;
+	size_t		i,
+				n = w->n;
+	uint32_t	l;
+
+	w->ys = sf_malloc(env, n * sizeof(float));
 	model->num_mean = sf_calloc(env, n_numeric ? n_numeric : 1, sizeof(double));
 	model->num_scale = sf_calloc(env, n_numeric ? n_numeric : 1, sizeof(double));
-	if (!ys || !idx || !model->num_mean || !model->num_scale)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
-		goto done;
-	}
+	if (!w->ys || !model->num_mean || !model->num_scale)
+		return sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
 	for (i = 0; i < n; i++)
-		ymean += sf_transform_apply(transform, S[i]);
+		ymean += sf_transform_apply(transform, w->S[i]);
 	ymean /= (double) n;
 	for (i = 0; i < n; i++)
 	{
-		double		v = sf_transform_apply(transform, S[i]) - ymean;
+		double		v = sf_transform_apply(transform, w->S[i]) - ymean;
 
 		ysd += v * v;
 	}
@@ -598,79 +552,104 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 	if (!(ysd > 1e-300) || !isfinite(ysd))
 		ysd = 1.0;
 	for (i = 0; i < n; i++)
-		ys[i] = (float) ((sf_transform_apply(transform, S[i]) - ymean) / ysd);
+		w->ys[i] = (float) ((sf_transform_apply(transform, w->S[i]) - ymean) / ysd);
 	model->y_center = ymean;
 	model->y_scale = ysd;
 
-	/* numeric z-scores */
-	for (l = 0; l < (int) n_numeric; l++)
+	for (l = 0; l < n_numeric; l++)
 	{
 		double		s = 0.0,
 					ss = 0.0,
 					mu;
 
 		for (i = 0; i < n; i++)
-			s += X[i * F + l];
+			s += w->X[i * w->F + l];
 		mu = s / (double) n;
 		for (i = 0; i < n; i++)
-			ss += (X[i * F + l] - mu) * (X[i * F + l] - mu);
+			ss += (w->X[i * w->F + l] - mu) * (w->X[i * w->F + l] - mu);
 		model->num_mean[l] = mu;
 		model->num_scale[l] = sqrt(ss / (double) n);
 		if (!(model->num_scale[l] > 1e-300) || !isfinite(model->num_scale[l]))
 			model->num_scale[l] = 1.0;
 	}
-	if ((st = build_vocab(env, model, X, n, params.min_count)) != SF_OK)
-		goto done;
+	return build_vocab(env, model, w->X, n, w->params.min_count);
+}
 
-	/* the network */
-	widths[0] = (int) F * params.k;
-	for (l = 0; l < params.layers.n; l++)
+/* Phase 4: the tower, the embeddings and the head, seeded (stream 2). */
+static sf_status
+fit_network(sf_env *env, fit_work *w)
+{
+	deepfm_model *model = w->model;
+	const deepfm_params *params = &w->params;
+	int			widths[NN_MAX_LAYERS + 1];
+	nn_activation acts[NN_MAX_LAYERS];
+	sf_rng		rng_init;
+	size_t		i,
+				L = (size_t) (model->m - 1);
+	double		lim;
+	int			l;
+	sf_status	st;
+
+	widths[0] = (int) w->F * params->k;
+	for (l = 0; l < params->layers.n; l++)
 	{
-		widths[l + 1] = params.layers.v[l];
+		widths[l + 1] = params->layers.v[l];
 		acts[l] = NN_ACT_RELU;
 	}
-	if ((st = nn_net_new(env, &model->tower, params.layers.n, widths, acts)) != SF_OK)
-		goto done;
+	if ((st = nn_net_new(env, &model->tower, params->layers.n, widths, acts)) != SF_OK)
+		return st;
 	if ((st = deepfm_alloc_params(env, model)) != SF_OK)
-		goto done;
-	sf_rng_init(&rng_split, (uint64_t) params.seed, 1);
-	sf_rng_init(&rng_init, (uint64_t) params.seed, 2);
-	sf_rng_init(&rng_shuffle, (uint64_t) params.seed, 3);
+		return st;
+	sf_rng_init(&rng_init, (uint64_t) params->seed, 2);
 	for (i = 0; i < (size_t) model->n_rows_embed * model->k; i++)
 		model->embed[i] = (float) (0.1 * sf_rng_normal(&rng_init));
 	nn_net_init_weights(&model->tower, &rng_init);
-	{
-		size_t		L = (size_t) (model->m - 1);
-		double		lim = sqrt(6.0 / (double) ((size_t) model->n_phi + L));
+	lim = sqrt(6.0 / (double) ((size_t) model->n_phi + L));
+	for (i = 0; i < (size_t) model->n_phi * L; i++)
+		model->head_w[i] = (float) (lim * (2.0 * sf_rng_uniform(&rng_init) - 1.0));
+	return SF_OK;
+}
 
-		for (i = 0; i < (size_t) model->n_phi * L; i++)
-			model->head_w[i] = (float) (lim * (2.0 * sf_rng_uniform(&rng_init) - 1.0));
-	}
+/*
+ * Phase 5: the validation split, the first n_val of a seeded permutation
+ * (stream 1), and the head biases at the empirical level quantiles of the
+ * training responses.
+ */
+static sf_status
+fit_split(sf_env *env, fit_work *w)
+{
+	deepfm_model *model = w->model;
+	size_t		i,
+				n = w->n,
+				n_tr;
+	float	   *tmp;
+	int			l;
 
-	/* validation split: the first n_val of a seeded permutation */
+	w->idx = sf_malloc(env, n * sizeof(uint32_t));
+	if (w->idx == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
 	for (i = 0; i < n; i++)
-		idx[i] = (uint32_t) i;
-	if (params.validation_share > 0.0)
+		w->idx[i] = (uint32_t) i;
+	if (w->params.validation_share > 0.0)
 	{
-		sf_rng_shuffle_u32(&rng_split, idx, (uint32_t) n);
-		n_val = (size_t) floor(params.validation_share * (double) n);
-		if (n_val < 1)
-			n_val = 1;
-		if (n_val >= n)
-			n_val = n - 1;
-	}
-	n_tr = n - n_val;
-	early = params.patience > 0 && n_val > 0;
+		sf_rng		rng_split;
 
-	/* head biases: empirical level quantiles of the training responses */
+		sf_rng_init(&rng_split, (uint64_t) w->params.seed, 1);
+		sf_rng_shuffle_u32(&rng_split, w->idx, (uint32_t) n);
+		w->n_val = (size_t) floor(w->params.validation_share * (double) n);
+		if (w->n_val < 1)
+			w->n_val = 1;
+		if (w->n_val >= n)
+			w->n_val = n - 1;
+	}
+	n_tr = n - w->n_val;
+	w->early = w->params.patience > 0 && w->n_val > 0;
+
 	tmp = sf_malloc(env, n_tr * sizeof(float));
 	if (tmp == NULL)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory");
-		goto done;
-	}
+		return sf_fail(env, SF_ENOMEM, "out of memory");
 	for (i = 0; i < n_tr; i++)
-		tmp[i] = ys[idx[n_val + i]];
+		tmp[i] = w->ys[w->idx[w->n_val + i]];
 	qsort(tmp, n_tr, sizeof(float), cmp_float);
 	for (l = 0; l < model->m - 1; l++)
 	{
@@ -678,68 +657,133 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 
 		model->head_b[l] = tmp[r < n_tr ? r : n_tr - 1];
 	}
+	sf_free(env, tmp);
+	return SF_OK;
+}
 
-	bs = params.batch_size < (int) n_tr ? params.batch_size : (int) n_tr;
-	threads = params.threads > 0 ? params.threads : env->threads;
-	if ((st = deepfm_trainer_new(env, model, bs, threads, &tr)) != SF_OK)
-		goto done;
-	if ((st = nn_adam_new(env, &opt, model->n_params, params.learning_rate)) != SF_OK)
-		goto done;
-	if ((st = nn_adam_new(env, &opt_tower, model->tower.n_params, params.learning_rate)) != SF_OK)
-		goto done;
-	model->log_train = sf_malloc(env, (size_t) params.epochs * sizeof(float));
-	model->log_val = sf_malloc(env, (size_t) params.epochs * sizeof(float));
-	if (early)
-	{
-		best = sf_malloc(env, model->n_params * sizeof(float));
-		best_tower = sf_malloc(env, model->tower.n_params * sizeof(float));
-	}
-	if (!model->log_train || !model->log_val || (early && (!best || !best_tower)))
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for training batches");
-		goto done;
-	}
+/* What the epochs need beside the model: trainer, optimisers, best weights. */
+typedef struct fit_loop
+{
+	deepfm_trainer tr;
+	nn_adam		opt,
+				opt_tower;
+	float	   *best,
+			   *best_tower;
+	int			bs;
+} fit_loop;
 
+static void
+fit_loop_free(sf_env *env, fit_loop *lp)
+{
+	deepfm_trainer_free(env, &lp->tr);
+	nn_adam_free(env, &lp->opt);
+	nn_adam_free(env, &lp->opt_tower);
+	sf_free(env, lp->best);
+	sf_free(env, lp->best_tower);
+}
+
+static sf_status
+fit_loop_new(sf_env *env, fit_work *w, fit_loop *lp)
+{
+	deepfm_model *model = w->model;
+	const deepfm_params *params = &w->params;
+	size_t		n_tr = w->n - w->n_val;
+	int			threads = params->threads > 0 ? params->threads : env->threads;
+	sf_status	st;
+
+	lp->bs = params->batch_size < (int) n_tr ? params->batch_size : (int) n_tr;
+	if ((st = deepfm_trainer_new(env, model, lp->bs, threads, &lp->tr)) != SF_OK)
+		return st;
+	if ((st = nn_adam_new(env, &lp->opt, model->n_params, params->learning_rate)) != SF_OK)
+		return st;
+	if ((st = nn_adam_new(env, &lp->opt_tower, model->tower.n_params, params->learning_rate)) != SF_OK)
+		return st;
+	model->log_train = sf_malloc(env, (size_t) params->epochs * sizeof(float));
+	model->log_val = sf_malloc(env, (size_t) params->epochs * sizeof(float));
+	if (w->early)
+	{
+		lp->best = sf_malloc(env, model->n_params * sizeof(float));
+		lp->best_tower = sf_malloc(env, model->tower.n_params * sizeof(float));
+	}
+	if (!model->log_train || !model->log_val || (w->early && (!lp->best || !lp->best_tower)))
+		return sf_fail(env, SF_ENOMEM, "out of memory for training batches");
+	return SF_OK;
+}
+
+/* One epoch over the training rows (shuffled with rng); *tl gets the mean loss. */
+static sf_status
+fit_epoch(sf_env *env, fit_work *w, fit_loop *lp, sf_rng *rng, uint64_t *step, double *tl)
+{
+	const deepfm_params *params = &w->params;
+	uint32_t   *trows = w->idx + w->n_val;
+	size_t		n_tr = w->n - w->n_val,
+				s;
+	int			batch_no = 0;
+	double		loss = 0.0;
+
+	sf_rng_shuffle_u32(rng, trows, (uint32_t) n_tr);
+	for (s = 0; s < n_tr; s += (size_t) lp->bs)
+	{
+		int			bm = (int) ((n_tr - s) < (size_t) lp->bs ? (n_tr - s) : (size_t) lp->bs);
+
+		if ((batch_no++ & 7) == 0 && sf_interrupted(env))
+			return sf_fail(env, SF_ECANCEL, "qrgmm_deepfm_train canceled");
+		loss += deepfm_trainer_step(&lp->tr, w->model, w->X, w->ys, trows + s, bm, params->dropout,
+									params->unknown_share, params->weight_decay,
+									(uint64_t) params->seed, (*step)++);
+		nn_adam_step(&lp->opt, w->model->params, lp->tr.w[0].grad);
+		nn_adam_step(&lp->opt_tower, w->model->tower.params, lp->tr.w[0].tw.grad);
+	}
+	*tl = loss / (double) n_tr;
+	return SF_OK;
+}
+
+/*
+ * Phase 6: the epochs (shuffles from stream 3), with early stopping on the
+ * validation rows restoring the best epoch's weights.
+ */
+static sf_status
+fit_epochs(sf_env *env, fit_work *w)
+{
+	deepfm_model *model = w->model;
+	const deepfm_params *params = &w->params;
+	fit_loop	lp;
+	sf_rng		rng_shuffle;
+	uint64_t	step = 0;
+	double		best_val = INFINITY;
+	int			epoch,
+				since_best = 0;
+	sf_status	st;
+
+	memset(&lp, 0, sizeof(lp));
+	if ((st = fit_loop_new(env, w, &lp)) != SF_OK)
+	{
+		fit_loop_free(env, &lp);
+		return st;
+	}
+	sf_rng_init(&rng_shuffle, (uint64_t) params->seed, 3);
 	/* our threads share each batch; BLAS stays single-threaded (see deepfm_train.c) */
 	sf_blas_set_threads(1);
-	for (epoch = 1; epoch <= params.epochs; epoch++)
+	for (epoch = 1; epoch <= params->epochs; epoch++)
 	{
-		uint32_t   *trows = idx + n_val;
 		double		tl = 0.0,
 					vl = NAN;
-		size_t		s;
-		int			batch_no = 0;
 
-		sf_rng_shuffle_u32(&rng_shuffle, trows, (uint32_t) n_tr);
-		for (s = 0; s < n_tr; s += (size_t) bs)
-		{
-			int			bm = (int) ((n_tr - s) < (size_t) bs ? (n_tr - s) : (size_t) bs);
-
-			if ((batch_no++ & 7) == 0 && sf_interrupted(env))
-			{
-				st = sf_fail(env, SF_ECANCEL, "qrgmm_deepfm_train canceled");
-				goto done;
-			}
-			tl += deepfm_trainer_step(&tr, model, X, ys, trows + s, bm, params.dropout,
-									  params.unknown_share, params.weight_decay,
-									  (uint64_t) params.seed, step++);
-			nn_adam_step(&opt, model->params, tr.w[0].grad);
-			nn_adam_step(&opt_tower, model->tower.params, tr.w[0].tw.grad);
-		}
-		tl /= (double) n_tr;
+		if ((st = fit_epoch(env, w, &lp, &rng_shuffle, &step, &tl)) != SF_OK)
+			break;
 		if (!isfinite(tl))
 		{
 			st = sf_fail(env, SF_ENUMERIC,
 						 "qrgmm_deepfm_train diverged in epoch %d (try a smaller learning_rate)", epoch);
-			goto done;
+			break;
 		}
-		if (n_val > 0)
-			vl = eval_loss(model, &tr.w[0], X, ys, idx, n_val, tr.yb[0]);
+		if (w->n_val > 0)
+			vl = eval_loss(model, &lp.tr.w[0], w->X, w->ys, w->idx, w->n_val, lp.tr.yb[0]);
 		model->log_train[epoch - 1] = (float) tl;
 		model->log_val[epoch - 1] = (float) vl;
 		model->epochs_run = (uint32_t) epoch;
-		sf_progress_report(env, "epoch", epoch, params.epochs, early, "loss", tl, vl);
-		if (!early)
+		sf_progress_report(env, "epoch", epoch, params->epochs, w->early, "loss", tl, vl);
+		if (!w->early)
 		{
 			model->best_epoch = (uint32_t) epoch;
 			continue;
@@ -749,31 +793,41 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 			best_val = vl;
 			since_best = 0;
 			model->best_epoch = (uint32_t) epoch;
-			memcpy(best, model->params, model->n_params * sizeof(float));
-			memcpy(best_tower, model->tower.params, model->tower.n_params * sizeof(float));
+			memcpy(lp.best, model->params, model->n_params * sizeof(float));
+			memcpy(lp.best_tower, model->tower.params, model->tower.n_params * sizeof(float));
 		}
-		else if (++since_best >= params.patience)
+		else if (++since_best >= params->patience)
 		{
-			stopped_early = 1;
+			w->stopped_early = 1;
 			break;
 		}
 	}
-	if (early && model->best_epoch > 0)
+	if (st == SF_OK && w->early && model->best_epoch > 0)
 	{
-		memcpy(model->params, best, model->n_params * sizeof(float));
-		memcpy(model->tower.params, best_tower, model->tower.n_params * sizeof(float));
+		memcpy(model->params, lp.best, model->n_params * sizeof(float));
+		memcpy(model->tower.params, lp.best_tower, model->tower.n_params * sizeof(float));
 	}
+	fit_loop_free(env, &lp);
+	return st;
+}
 
-	if (params.refit)
+/* Phase 7: the optional refit of the levels, the params JSON, the diagnostics. */
+static sf_status
+fit_finish(sf_env *env, fit_work *w)
+{
+	sf_buf		pj;
+	sf_status	st;
+
+	if (w->params.refit)
 	{
 		int			host_threads = env->threads;
 
-		if (params.threads > 0)
-			env->threads = params.threads;
-		st = deepfm_refit(env, model, &params, X, S, n);
+		if (w->params.threads > 0)
+			env->threads = w->params.threads;
+		st = deepfm_refit(env, w->model, &w->params, w->X, w->S, w->n);
 		env->threads = host_threads;
 		if (st != SF_OK)
-			goto done;
+			return st;
 	}
 
 	/*
@@ -781,31 +835,75 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 	 * stored as 0 ("the host's setting") so that models trained with
 	 * different counts are byte-identical.
 	 */
-	params.threads = 0;
+	w->params.threads = 0;
 	sf_buf_init(&pj, env);
-	sf_params_to_json(&deepfm_params_table, &params, &pj);
+	sf_params_to_json(&deepfm_params_table, &w->params, &pj);
 	st = sf_buf_status(&pj);
 	if (st == SF_OK)
 	{
-		model->params_json = copy_text(env, pj.data, pj.len);
-		if (model->params_json == NULL)
+		w->model->params_json = copy_text(env, pj.data, pj.len);
+		if (w->model->params_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}
 	sf_buf_free(&pj);
 	if (st == SF_OK)
-		st = build_info(env, model, stopped_early);
+		st = build_info(env, w->model, w->stopped_early);
+	return st;
+}
 
-done:
-	deepfm_trainer_free(env, &tr);
-	sf_free(env, Xs);
-	sf_free(env, Ss);
-	nn_adam_free(env, &opt);
-	nn_adam_free(env, &opt_tower);
-	sf_free(env, ys);
-	sf_free(env, idx);
-	sf_free(env, tmp);
-	sf_free(env, best);
-	sf_free(env, best_tower);
+static sf_status
+deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in, const float *Xf_in,
+				const double *S_in, size_t n, uint32_t n_numeric, uint32_t n_categorical,
+				deepfm_model **out)
+{
+	fit_work	w;
+	deepfm_model *model;
+	row_order	o = {X_in, Xf_in, S_in, n_numeric + n_categorical, n_numeric};
+	sf_status	st;
+
+	*out = NULL;
+	memset(&w, 0, sizeof(w));
+	w.params = *params_in;
+	w.F = n_numeric + n_categorical;
+	w.n = n;
+	if ((st = deepfm_params_check(env, &w.params)) != SF_OK)
+		return st;
+	if (w.F < 1 || w.F > DEEPFM_MAX_FIELDS)
+		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs between 1 and %d fields, got %u",
+					   DEEPFM_MAX_FIELDS, w.F);
+	if ((size_t) w.F * (size_t) w.params.k > NN_MAX_UNITS)
+		return sf_fail(env, SF_ELIMIT,
+					   "%u fields with embedding size %d give %zu MLP inputs, more than the cap of %d",
+					   w.F, w.params.k, (size_t) w.F * w.params.k, NN_MAX_UNITS);
+	if (n < 2)
+		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs at least 2 rows, got %zu", n);
+	if (n > (size_t) INT32_MAX)
+		return sf_fail(env, SF_ELIMIT, "qrgmm_deepfm_train accepts at most %d rows", INT32_MAX);
+
+	model = w.model = sf_calloc(env, 1, sizeof(*model));
+	if (model == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory");
+	model->n_numeric = n_numeric;
+	model->n_categorical = n_categorical;
+	model->k = w.params.k;
+	model->m = w.params.m;
+	model->transform = w.params.transform == 1 ? SF_TRANSFORM_IDENTITY : SF_TRANSFORM_LOG1P;
+	model->tail = (sf_tail_rule) w.params.tail;
+	model->n_rows = n;
+	model->seed = w.params.seed;
+
+	if ((st = fit_check_rows(env, &w, &o, S_in)) == SF_OK &&
+		(st = fit_canonical_rows(env, &w, &o, S_in)) == SF_OK &&
+		(st = fit_standardise(env, &w)) == SF_OK &&
+		(st = fit_network(env, &w)) == SF_OK &&
+		(st = fit_split(env, &w)) == SF_OK &&
+		(st = fit_epochs(env, &w)) == SF_OK)
+		st = fit_finish(env, &w);
+
+	sf_free(env, w.X);
+	sf_free(env, w.S);
+	sf_free(env, w.ys);
+	sf_free(env, w.idx);
 	if (st != SF_OK)
 	{
 		deepfm_free(env, model);

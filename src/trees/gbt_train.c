@@ -283,35 +283,331 @@ row_blocks(size_t n)
 	return (int) ((n + GBT_ROW_BLOCK - 1) / GBT_ROW_BLOCK);
 }
 
+/*
+ * The rows of one fit: which input rows train and which validate, their
+ * labels, weights and margins, and the scratch of the row passes.  Split and
+ * filled by split_rows and alloc_rows, freed by free_rows.
+ */
+typedef struct boost_rows
+{
+	size_t		n_train,
+				n_valid;
+	uint32_t   *trow,
+			   *vrow;			/* input rows of each side (NULL without a split) */
+	double	   *yt,
+			   *wtr,
+			   *wm;				/* training labels, gradient weights, metric weights (or NULL) */
+	double	   *mt;				/* training margins */
+	double	   *yv,
+			   *wv,
+			   *mv;				/* validation labels, weights (or NULL), margins */
+	size_t	   *leaf_b,
+			   *leaf_e;			/* (node_cap) row ranges of the leaves in w->rows */
+	int32_t    *leaf_ids;		/* (node_cap) leaves of the last tree */
+	double	   *blk_acc,
+			   *blk_sw;			/* per row block sums of the metric pass */
+} boost_rows;
+
+static void
+free_rows(sf_env *env, boost_rows *b)
+{
+	sf_free(env, b->trow);
+	sf_free(env, b->vrow);
+	sf_free(env, b->yt);
+	sf_free(env, b->wtr);
+	sf_free(env, b->wm);
+	sf_free(env, b->yv);
+	sf_free(env, b->wv);
+	sf_free(env, b->mt);
+	sf_free(env, b->mv);
+	sf_free(env, b->leaf_b);
+	sf_free(env, b->leaf_e);
+	sf_free(env, b->leaf_ids);
+	sf_free(env, b->blk_acc);
+	sf_free(env, b->blk_sw);
+}
+
+/* The validation split of early stopping: a seeded shuffle (stream 1), each side in input order. */
+static sf_status
+split_rows(sf_env *env, const gbt_params *prm, size_t n, boost_rows *b)
+{
+	uint32_t   *perm;
+	uint8_t    *is_valid;
+	sf_rng		rs;
+	size_t		i,
+				a = 0,
+				v = 0;
+
+	b->n_train = n;
+	b->n_valid = 0;
+	if (prm->early_stopping_rounds <= 0)
+		return SF_OK;
+	if (n < 2)
+		return sf_fail(env, SF_EDATA, "early stopping needs at least 2 rows");
+	b->n_valid = (size_t) floor(prm->validation_share * (double) n + 0.5);
+	if (b->n_valid < 1)
+		b->n_valid = 1;
+	if (b->n_valid > n - 1)
+		b->n_valid = n - 1;
+	b->n_train = n - b->n_valid;
+	perm = sf_malloc(env, sizeof(uint32_t) * n);
+	is_valid = sf_calloc(env, n, 1);
+	b->trow = sf_malloc(env, sizeof(uint32_t) * b->n_train);
+	b->vrow = sf_malloc(env, sizeof(uint32_t) * b->n_valid);
+	if (!perm || !is_valid || !b->trow || !b->vrow)
+	{
+		sf_free(env, perm);
+		sf_free(env, is_valid);
+		return sf_fail(env, SF_ENOMEM, "out of memory splitting the rows");
+	}
+	for (i = 0; i < n; i++)
+		perm[i] = (uint32_t) i;
+	sf_rng_init(&rs, (uint64_t) prm->seed, 1);
+	sf_rng_shuffle_u32(&rs, perm, (uint32_t) n);
+	for (i = 0; i < b->n_valid; i++)
+		is_valid[perm[i]] = 1;
+	for (i = 0; i < n; i++)
+		if (is_valid[i])
+			b->vrow[v++] = (uint32_t) i;
+		else
+			b->trow[a++] = (uint32_t) i;
+	sf_free(env, perm);
+	sf_free(env, is_valid);
+	return SF_OK;
+}
+
+/*
+ * The tree grower's work space for n_train rows of p features (gbt_int.h):
+ * a level holds at most 2^max_depth nodes (and never more than twice the
+ * rows), a tree twice that.  *node_cap gets the tree's node capacity.
+ */
+static sf_status
+alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t n_train,
+		   int32_t *node_cap)
+{
+	int32_t		level_cap = (int32_t) ((size_t) 1 << prm->max_depth);
+	size_t		i;
+
+	if ((size_t) level_cap > 2 * n_train)
+		level_cap = (int32_t) (2 * n_train);
+	*node_cap = 2 * level_cap + 1;
+	if ((size_t) *node_cap > 4 * n_train + 1)
+		*node_cap = (int32_t) (4 * n_train + 1);
+	w->gh = sf_malloc(env, sizeof(float) * 2 * n_train);
+	w->rows = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->t_bin = sf_calloc(env, *node_cap, sizeof(uint32_t));
+	w->t_allright = sf_calloc(env, *node_cap, 1);
+	w->cur = sf_calloc(env, level_cap, sizeof(node_work));
+	w->next = sf_calloc(env, level_cap, sizeof(node_work));
+	w->splits = sf_calloc(env, level_cap, sizeof(gbt_split));
+	w->part = sf_calloc(env, level_cap, sizeof(part_job));
+	w->scratch = sf_calloc(env, (size_t) GBT_SPLIT_CHUNK * p, sizeof(gbt_split));
+	w->allowed = sf_calloc(env, p, 1);
+	w->tree_feat = sf_calloc(env, p, 1);
+	w->feat_idx = sf_calloc(env, p, sizeof(uint32_t));
+	w->lg = sf_calloc(env, level_cap, sizeof(double));
+	w->lh = sf_calloc(env, level_cap, sizeof(double));
+	w->lb = sf_calloc(env, level_cap, sizeof(size_t));
+	w->le = sf_calloc(env, level_cap, sizeof(size_t));
+	w->lhist = sf_calloc(env, level_cap, sizeof(double *));
+	if (!w->gh || !w->rows || !w->tmp || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
+		!w->splits || !w->part || !w->scratch || !w->allowed || !w->tree_feat || !w->feat_idx ||
+		!w->lg || !w->lh || !w->lb || !w->le || !w->lhist)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
+	if (prm->monotone_constraints.n > 0)
+	{
+		/* XGBoost pads a shorter list with zeros; a longer one is refused in check_data */
+		w->mono = sf_calloc(env, p, sizeof(int8_t));
+		w->w_lower = sf_calloc(env, *node_cap, sizeof(float));
+		w->w_upper = sf_calloc(env, *node_cap, sizeof(float));
+		w->l_lower = sf_calloc(env, level_cap, sizeof(float));
+		w->l_upper = sf_calloc(env, level_cap, sizeof(float));
+		if (!w->mono || !w->w_lower || !w->w_upper || !w->l_lower || !w->l_upper)
+			return sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
+		for (i = 0; i < (size_t) prm->monotone_constraints.n; i++)
+			w->mono[i] = (int8_t) prm->monotone_constraints.v[i];
+	}
+	return gbt_tree_alloc(env, &w->t, *node_cap);
+}
+
+/* Labels, weights and base margins of both sides, and the row passes' scratch. */
+static sf_status
+alloc_rows(sf_env *env, boost_rows *b, const double *y, const double *wt, const gbt_params *prm,
+		   float base_margin, int32_t node_cap)
+{
+	size_t		nt = b->n_train,
+				nv = b->n_valid ? b->n_valid : 1,
+				i;
+
+	b->yt = sf_malloc(env, sizeof(double) * nt);
+	b->wtr = sf_malloc(env, sizeof(double) * nt);
+	b->mt = sf_malloc(env, sizeof(double) * nt);
+	b->mv = sf_malloc(env, sizeof(double) * nv);
+	b->yv = sf_malloc(env, sizeof(double) * nv);
+	if (wt)
+	{
+		b->wm = sf_malloc(env, sizeof(double) * nt);
+		b->wv = sf_malloc(env, sizeof(double) * nv);
+	}
+	b->leaf_b = sf_calloc(env, node_cap, sizeof(size_t));
+	b->leaf_e = sf_calloc(env, node_cap, sizeof(size_t));
+	b->leaf_ids = sf_calloc(env, node_cap, sizeof(int32_t));
+	b->blk_acc = sf_calloc(env, (size_t) row_blocks(nt) + 1, sizeof(double));
+	b->blk_sw = sf_calloc(env, (size_t) row_blocks(nt) + 1, sizeof(double));
+	if (!b->yt || !b->wtr || !b->mt || !b->mv || !b->yv || (wt && (!b->wm || !b->wv)) ||
+		!b->leaf_b || !b->leaf_e || !b->leaf_ids || !b->blk_acc || !b->blk_sw)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
+	for (i = 0; i < nt; i++)
+	{
+		size_t		src = b->trow ? b->trow[i] : i;
+
+		b->yt[i] = y[src];
+		b->wtr[i] = (wt ? wt[src] : 1.0) *
+			(prm->objective == GBT_OBJ_BINARY && y[src] == 1.0 ? prm->scale_pos_weight : 1.0);
+		b->mt[i] = base_margin;
+		if (b->wm)
+			b->wm[i] = wt[src];
+	}
+	for (i = 0; i < b->n_valid; i++)
+	{
+		b->mv[i] = base_margin;
+		b->yv[i] = y[b->vrow[i]];
+		if (b->wv)
+			b->wv[i] = wt[b->vrow[i]];
+	}
+	return SF_OK;
+}
+
+/* An empty model with room for every tree and every round's evaluation. */
+static sf_status
+new_model(sf_env *env, const gbt_params *prm, uint32_t p, float base_margin, int metric,
+		  const boost_rows *b, gbt_model **out)
+{
+	gbt_model  *m = sf_calloc(env, 1, sizeof(gbt_model));
+
+	*out = m;
+	if (m == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the trees");
+	m->n_features = p;
+	m->objective = prm->objective;
+	m->base_score = (float) prm->base_score;
+	m->base_margin = base_margin;
+	m->eval_metric = metric;
+	m->train_rows = b->n_train;
+	m->trees = sf_calloc(env, prm->n_estimators, sizeof(gbt_tree));
+	m->eval_train = sf_malloc(env, sizeof(double) * prm->n_estimators);
+	if (b->n_valid)
+		m->eval_valid = sf_malloc(env, sizeof(double) * prm->n_estimators);
+	if (!m->trees || !m->eval_train || (b->n_valid && !m->eval_valid))
+		return sf_fail(env, SF_ENOMEM, "out of memory for the trees");
+	return SF_OK;
+}
+
+/* The training metric of the margins after a round (NaN where not taken). */
+static sf_status
+train_score(train_work *w, boost_rows *b, row_pass *rp, double *score)
+{
+	*score = NAN;
+	if (rp->metric != GBT_METRIC_AUC)
+	{
+		double		acc = 0.0,
+					sw = 0.0;
+		int			k;
+
+		rp->mode = PASS_METRIC;
+		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+		for (k = 0; k < row_blocks(b->n_train); k++)
+		{
+			acc += rp->acc[k];
+			sw += rp->sw[k];
+		}
+		*score = !(sw > 0.0) ? NAN : rp->metric == GBT_METRIC_RMSE ? sqrt(acc / sw) : acc / sw;
+		return SF_OK;
+	}
+	/* the training AUC (a sort per round) only on moderate sizes */
+	if (b->n_train <= 200000)
+		return gbt_metric_eval(w->env, rp->metric, w->prm->objective, b->mt, b->yt, b->wm, NULL,
+							   b->n_train, score);
+	return SF_OK;
+}
+
+/*
+ * One boosting round: the gradients, the rows of this tree (Bernoulli
+ * subsample from the fit's stream), the tree, the margins of both sides and
+ * the round's scores.  The tree is kept as the model's tree r.
+ */
+static sf_status
+boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, const double *x,
+			double *tr_score, double *va_score)
+{
+	const gbt_params *prm = w->prm;
+	gbt_tree   *tree = &m->trees[r];
+	size_t		n_rows = 0,
+				i;
+	int32_t		k;
+	sf_status	st;
+
+	rp->mode = PASS_GRAD;
+	gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	if (prm->subsample < 1.0)
+	{
+		for (i = 0; i < b->n_train; i++)
+			if (sf_rng_uniform(&w->rng) < prm->subsample)
+				w->rows[n_rows++] = (uint32_t) i;
+	}
+	else
+	{
+		for (i = 0; i < b->n_train; i++)
+			w->rows[i] = (uint32_t) i;
+		n_rows = b->n_train;
+	}
+	if ((st = gbt_grow_tree(w, n_rows, b->leaf_b, b->leaf_e)) != SF_OK)
+		return st;
+	if ((st = keep_tree(w, tree)) != SF_OK)
+		return st;
+	m->n_trees = r + 1;
+
+	/* margins: by leaf ranges when every row grew the tree, else routed */
+	rp->tree = tree;
+	if (prm->subsample >= 1.0)
+	{
+		int			n_leaves = 0;
+
+		for (k = 0; k < tree->n_nodes; k++)
+			if (tree->left[k] < 0)
+				b->leaf_ids[n_leaves++] = k;
+		rp->mode = PASS_LEAVES;
+		gbt_parallel(w->env, n_leaves, row_pass_task, rp);
+	}
+	else
+	{
+		rp->mode = PASS_ROUTE;
+		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	}
+	for (i = 0; i < b->n_valid; i++)
+		b->mv[i] += tree->split_cond[route_raw(tree, x + (size_t) b->vrow[i] * w->p)];
+
+	if ((st = train_score(w, b, rp, tr_score)) != SF_OK)
+		return st;
+	*va_score = NAN;
+	if (b->n_valid)
+		return gbt_metric_eval(w->env, rp->metric, prm->objective, b->mv, b->yv, b->wv, NULL,
+							   b->n_valid, va_score);
+	return SF_OK;
+}
+
 sf_status
 gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_t n, uint32_t p,
 		  const gbt_params *prm, gbt_model **out)
 {
 	train_work	w;
+	boost_rows	b;
 	gbt_model  *m = NULL;
 	sf_status	st;
-	size_t		n_train = n,
-				n_valid = 0,
-				i;
-	uint32_t   *trow = NULL,
-			   *vrow = NULL;
-	double	   *yt = NULL,
-			   *wtr = NULL,
-			   *wm = NULL,
-			   *yv = NULL,
-			   *wv = NULL,
-			   *mt = NULL,
-			   *mv = NULL;
-	size_t	   *leaf_b = NULL,
-			   *leaf_e = NULL;
-	int32_t    *leaf_ids = NULL;
-	double	   *blk_acc = NULL,
-			   *blk_sw = NULL;
 	row_pass	rp;
-	int32_t		level_cap,
-				node_cap;
+	int32_t		node_cap;
 	int			metric,
-				stop_rounds = prm->early_stopping_rounds,
 				r,
 				best = -1,
 				higher_better;
@@ -320,6 +616,7 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 
 	*out = NULL;
 	memset(&w, 0, sizeof(w));
+	memset(&b, 0, sizeof(b));
 	w.env = env;
 	w.prm = prm;
 	w.p = p;
@@ -334,255 +631,44 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 		? -logf(1.0f / (float) prm->base_score - 1.0f) : (float) prm->base_score;
 	sf_rng_init(&w.rng, (uint64_t) prm->seed, 2);
 
-	/* the validation split: a seeded shuffle, training rows kept in input order */
-	if (stop_rounds > 0)
-	{
-		uint32_t   *perm;
-		uint8_t    *is_valid;
-		sf_rng		rs;
-
-		if (n < 2)
-			return sf_fail(env, SF_EDATA, "early stopping needs at least 2 rows");
-		n_valid = (size_t) floor(prm->validation_share * (double) n + 0.5);
-		if (n_valid < 1)
-			n_valid = 1;
-		if (n_valid > n - 1)
-			n_valid = n - 1;
-		n_train = n - n_valid;
-		perm = sf_malloc(env, sizeof(uint32_t) * n);
-		is_valid = sf_calloc(env, n, 1);
-		trow = sf_malloc(env, sizeof(uint32_t) * n_train);
-		vrow = sf_malloc(env, sizeof(uint32_t) * n_valid);
-		if (!perm || !is_valid || !trow || !vrow)
-		{
-			sf_free(env, perm);
-			sf_free(env, is_valid);
-			st = sf_fail(env, SF_ENOMEM, "out of memory splitting the rows");
-			goto fail;
-		}
-		for (i = 0; i < n; i++)
-			perm[i] = (uint32_t) i;
-		sf_rng_init(&rs, (uint64_t) prm->seed, 1);
-		sf_rng_shuffle_u32(&rs, perm, (uint32_t) n);
-		for (i = 0; i < n_valid; i++)
-			is_valid[perm[i]] = 1;
-		{
-			size_t		a = 0,
-						b = 0;
-
-			for (i = 0; i < n; i++)
-				if (is_valid[i])
-					vrow[b++] = (uint32_t) i;
-				else
-					trow[a++] = (uint32_t) i;
-		}
-		sf_free(env, perm);
-		sf_free(env, is_valid);
-	}
-
-	if ((st = gbt_bins_build(env, x, wt, p, trow, n_train, prm->max_bin, &w.bins)) != SF_OK)
-		goto fail;
-	w.n = n_train;
+	if ((st = split_rows(env, prm, n, &b)) != SF_OK ||
+		(st = gbt_bins_build(env, x, wt, p, b.trow, b.n_train, prm->max_bin, &w.bins)) != SF_OK)
+		goto done;
+	w.n = b.n_train;
 	w.n_slots = w.bins.off[p];
-
-	/* working arrays */
-	level_cap = (int32_t) ((size_t) 1 << prm->max_depth);
-	if ((size_t) level_cap > 2 * n_train)
-		level_cap = (int32_t) (2 * n_train);
-	node_cap = 2 * level_cap + 1;
-	if ((size_t) node_cap > 4 * n_train + 1)
-		node_cap = (int32_t) (4 * n_train + 1);
-	w.gh = sf_malloc(env, sizeof(float) * 2 * n_train);
-	w.rows = sf_malloc(env, sizeof(uint32_t) * n_train);
-	w.tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
-	w.t_bin = sf_calloc(env, node_cap, sizeof(uint32_t));
-	w.t_allright = sf_calloc(env, node_cap, 1);
-	w.cur = sf_calloc(env, level_cap, sizeof(node_work));
-	w.next = sf_calloc(env, level_cap, sizeof(node_work));
-	w.splits = sf_calloc(env, level_cap, sizeof(gbt_split));
-	w.part = sf_calloc(env, level_cap, sizeof(part_job));
-	w.scratch = sf_calloc(env, (size_t) GBT_SPLIT_CHUNK * p, sizeof(gbt_split));
-	w.allowed = sf_calloc(env, p, 1);
-	w.tree_feat = sf_calloc(env, p, 1);
-	w.feat_idx = sf_calloc(env, p, sizeof(uint32_t));
-	w.lg = sf_calloc(env, level_cap, sizeof(double));
-	w.lh = sf_calloc(env, level_cap, sizeof(double));
-	w.lb = sf_calloc(env, level_cap, sizeof(size_t));
-	w.le = sf_calloc(env, level_cap, sizeof(size_t));
-	w.lhist = sf_calloc(env, level_cap, sizeof(double *));
-	if (prm->monotone_constraints.n > 0)
-	{
-		/* XGBoost pads a shorter list with zeros; a longer one is refused in check_data */
-		w.mono = sf_calloc(env, p, sizeof(int8_t));
-		w.w_lower = sf_calloc(env, node_cap, sizeof(float));
-		w.w_upper = sf_calloc(env, node_cap, sizeof(float));
-		w.l_lower = sf_calloc(env, level_cap, sizeof(float));
-		w.l_upper = sf_calloc(env, level_cap, sizeof(float));
-		if (!w.mono || !w.w_lower || !w.w_upper || !w.l_lower || !w.l_upper)
-		{
-			st = sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
-			goto fail;
-		}
-		for (i = 0; i < (size_t) prm->monotone_constraints.n; i++)
-			w.mono[i] = (int8_t) prm->monotone_constraints.v[i];
-	}
-	yt = sf_malloc(env, sizeof(double) * n_train);
-	wtr = sf_malloc(env, sizeof(double) * n_train);
-	mt = sf_malloc(env, sizeof(double) * n_train);
-	mv = sf_malloc(env, sizeof(double) * (n_valid ? n_valid : 1));
-	yv = sf_malloc(env, sizeof(double) * (n_valid ? n_valid : 1));
-	if (wt)
-	{
-		wm = sf_malloc(env, sizeof(double) * n_train);
-		wv = sf_malloc(env, sizeof(double) * (n_valid ? n_valid : 1));
-	}
-	leaf_b = sf_calloc(env, node_cap, sizeof(size_t));
-	leaf_e = sf_calloc(env, node_cap, sizeof(size_t));
-	leaf_ids = sf_calloc(env, node_cap, sizeof(int32_t));
-	blk_acc = sf_calloc(env, (size_t) row_blocks(n_train) + 1, sizeof(double));
-	blk_sw = sf_calloc(env, (size_t) row_blocks(n_train) + 1, sizeof(double));
-	m = sf_calloc(env, 1, sizeof(gbt_model));
-	if (!w.gh || !w.rows || !w.tmp || !w.t_bin || !w.t_allright || !w.cur || !w.next ||
-		!w.splits || !w.part || !w.scratch || !w.allowed || !w.tree_feat || !w.feat_idx || !w.lg ||
-		!w.lh || !w.lb || !w.le || !w.lhist || !yt || !wtr || !mt || !mv || !yv || (wt && (!wm || !wv)) || !leaf_b ||
-		!leaf_e || !leaf_ids || !blk_acc || !blk_sw || !m)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
-		goto fail;
-	}
-	if ((st = gbt_tree_alloc(env, &w.t, node_cap)) != SF_OK)
-		goto fail;
-	m->n_features = p;
-	m->objective = prm->objective;
-	m->base_score = (float) prm->base_score;
-	m->base_margin = base_margin;
-	m->eval_metric = metric;
-	m->train_rows = n_train;
-	m->trees = sf_calloc(env, prm->n_estimators, sizeof(gbt_tree));
-	m->eval_train = sf_malloc(env, sizeof(double) * prm->n_estimators);
-	if (n_valid)
-		m->eval_valid = sf_malloc(env, sizeof(double) * prm->n_estimators);
-	if (!m->trees || !m->eval_train || (n_valid && !m->eval_valid))
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for the trees");
-		goto fail;
-	}
-	for (i = 0; i < n_train; i++)
-	{
-		size_t		src = trow ? trow[i] : i;
-
-		yt[i] = y[src];
-		wtr[i] = (wt ? wt[src] : 1.0) *
-			(prm->objective == GBT_OBJ_BINARY && y[src] == 1.0 ? prm->scale_pos_weight : 1.0);
-		mt[i] = base_margin;
-		if (wm)
-			wm[i] = wt[src];
-	}
-	for (i = 0; i < n_valid; i++)
-	{
-		mv[i] = base_margin;
-		yv[i] = y[vrow[i]];
-		if (wv)
-			wv[i] = wt[vrow[i]];
-	}
+	if ((st = alloc_work(env, &w, prm, p, b.n_train, &node_cap)) != SF_OK ||
+		(st = alloc_rows(env, &b, y, wt, prm, base_margin, node_cap)) != SF_OK ||
+		(st = new_model(env, prm, p, base_margin, metric, &b, &m)) != SF_OK)
+		goto done;
 
 	memset(&rp, 0, sizeof(rp));
 	rp.w = &w;
 	rp.prm = prm;
-	rp.n = n_train;
-	rp.mt = mt;
-	rp.yt = yt;
-	rp.wtr = wtr;
-	rp.wm = wm;
+	rp.n = b.n_train;
+	rp.mt = b.mt;
+	rp.yt = b.yt;
+	rp.wtr = b.wtr;
+	rp.wm = b.wm;
 	rp.metric = metric;
-	rp.leaves = leaf_ids;
-	rp.lb = leaf_b;
-	rp.le = leaf_e;
-	rp.acc = blk_acc;
-	rp.sw = blk_sw;
+	rp.leaves = b.leaf_ids;
+	rp.lb = b.leaf_b;
+	rp.le = b.leaf_e;
+	rp.acc = b.blk_acc;
+	rp.sw = b.blk_sw;
 	for (r = 0; r < prm->n_estimators; r++)
 	{
-		size_t		n_rows = 0;
-		gbt_tree   *tree = &m->trees[r];
-		int32_t		k;
-		double		tr_score = NAN,
-					va_score = NAN;
+		double		tr_score,
+					va_score;
 
 		if (sf_interrupted(env))
 		{
 			st = sf_fail(env, SF_ECANCEL, "canceled");
-			goto fail;
+			goto done;
 		}
-		/* gradients */
-		rp.mode = PASS_GRAD;
-		gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
-		/* rows of this tree */
-		if (prm->subsample < 1.0)
-		{
-			for (i = 0; i < n_train; i++)
-				if (sf_rng_uniform(&w.rng) < prm->subsample)
-					w.rows[n_rows++] = (uint32_t) i;
-		}
-		else
-		{
-			for (i = 0; i < n_train; i++)
-				w.rows[i] = (uint32_t) i;
-			n_rows = n_train;
-		}
-		if ((st = gbt_grow_tree(&w, n_rows, leaf_b, leaf_e)) != SF_OK)
-			goto fail;
-		if ((st = keep_tree(&w, tree)) != SF_OK)
-			goto fail;
-		m->n_trees = r + 1;
-
-		/* margins */
-		rp.tree = tree;
-		if (prm->subsample >= 1.0)
-		{
-			int			n_leaves = 0;
-
-			for (k = 0; k < tree->n_nodes; k++)
-				if (tree->left[k] < 0)
-					leaf_ids[n_leaves++] = k;
-			rp.mode = PASS_LEAVES;
-			gbt_parallel(env, n_leaves, row_pass_task, &rp);
-		}
-		else
-		{
-			rp.mode = PASS_ROUTE;
-			gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
-		}
-		for (i = 0; i < n_valid; i++)
-			mv[i] += tree->split_cond[route_raw(tree, x + (size_t) vrow[i] * p)];
-
-		/* evaluation: the training AUC (a sort per round) only on moderate sizes */
-		if (metric != GBT_METRIC_AUC)
-		{
-			double		acc = 0.0,
-						sw = 0.0;
-			int			b;
-
-			rp.mode = PASS_METRIC;
-			gbt_parallel(env, row_blocks(n_train), row_pass_task, &rp);
-			for (b = 0; b < row_blocks(n_train); b++)
-			{
-				acc += rp.acc[b];
-				sw += rp.sw[b];
-			}
-			tr_score = !(sw > 0.0) ? NAN : metric == GBT_METRIC_RMSE ? sqrt(acc / sw) : acc / sw;
-		}
-		else if (n_train <= 200000)
-		{
-			if ((st = gbt_metric_eval(env, metric, prm->objective, mt, yt, wm, NULL,
-									  n_train, &tr_score)) != SF_OK)
-				goto fail;
-		}
-		if (n_valid &&
-			(st = gbt_metric_eval(env, metric, prm->objective, mv, yv, wv, NULL,
-								  n_valid, &va_score)) != SF_OK)
-			goto fail;
+		if ((st = boost_round(&w, &b, &rp, m, r, x, &tr_score, &va_score)) != SF_OK)
+			goto done;
 		m->eval_train[r] = tr_score;
-		if (n_valid)
+		if (b.n_valid)
 			m->eval_valid[r] = va_score;
 		m->n_eval = r + 1;
 		if (prm->progress && prm->verbose &&
@@ -593,7 +679,7 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 			prm->progress(prm->progress_ctx, &pr);
 		}
 		/* early stopping: a strictly better validation score resets the count */
-		if (n_valid)
+		if (b.n_valid)
 		{
 			if (best < 0 || (!isnan(va_score) &&
 							 (higher_better ? va_score > best_score : va_score < best_score)))
@@ -601,38 +687,24 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 				best = r;
 				best_score = va_score;
 			}
-			else if (r - best >= stop_rounds)
+			else if (r - best >= prm->early_stopping_rounds)
 				break;
 		}
 	}
 	/* keep the trees up to the best round */
-	if (n_valid && best >= 0)
+	if (b.n_valid && best >= 0)
 	{
 		while (m->n_trees > best + 1)
 			gbt_tree_free(env, &m->trees[--m->n_trees]);
 	}
 	m->best_iteration = m->n_trees - 1;
 	if ((st = gbt_model_pack(env, m)) != SF_OK)
-		goto fail;
+		goto done;
 	*out = m;
 	m = NULL;
-	st = SF_OK;
-fail:
+done:
 	free_work(&w);
 	gbt_model_free(env, m);
-	sf_free(env, trow);
-	sf_free(env, vrow);
-	sf_free(env, yt);
-	sf_free(env, wtr);
-	sf_free(env, wm);
-	sf_free(env, yv);
-	sf_free(env, wv);
-	sf_free(env, mt);
-	sf_free(env, mv);
-	sf_free(env, leaf_b);
-	sf_free(env, leaf_e);
-	sf_free(env, leaf_ids);
-	sf_free(env, blk_acc);
-	sf_free(env, blk_sw);
+	free_rows(env, &b);
 	return st;
 }

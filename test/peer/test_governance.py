@@ -162,8 +162,11 @@ def main():
     t.ok(worst < 1e-9, "csi of 4 features with missing values equals numpy's (max diff %.3g)" % worst)
     t.ok(abs(d["features"][0]["missing"] - np.isnan(X[:, 0]).mean()) < 1e-12, "the missing share is stored")
 
-    # every classifier stores it; PSI of its own training rows is 0
-    Xc = np.nan_to_num(X)
+    # every classifier stores it; PSI of its own training rows is 0.  The
+    # networks train on float32 rows (DESIGN.md) and store the scores of
+    # those, so the rows here are float32 values: scored again as float8 they
+    # are the same rows, and no score can cross a bin edge
+    Xc = np.nan_to_num(X).astype(np.float32).astype(np.float64)
     load(cur, "gov_full", Xc, y)
     for kind, sql in (("logreg", "scfrisk.logreg_train(features, label, '{}')"),
                       ("mlp", "scfrisk.mlp_train(features, label, '{\"hidden\": [8], \"epochs\": 5}')"),

@@ -271,7 +271,10 @@ th = threading.Thread(target=long_train)
 th.start()
 probe = shards[0].connect()
 pcur = probe.cursor()
-ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%xgb_train%' "
+# postgres_fdw runs the remote query through a cursor: while it trains, the
+# shard's backend shows "FETCH ... FROM c1", so any active client backend
+# of the coordinator's connection counts (the probe is the only other one)
+ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
           "AND pid <> pg_backend_pid()")
 deadline = time.time() + 60
 while time.time() < deadline:
