@@ -166,20 +166,13 @@ mono_add_split(train_work *w, int32_t id, int32_t l, int32_t r, uint32_t f, floa
 	}
 }
 
-/*
- * Grow one tree on the rows in w->rows[0, n_rows) into w->t.  Leaves hold
- * their row ranges in w->rows afterwards, recorded in leaf_begin/leaf_end.
- */
-sf_status
-gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end)
+/* The root: all rows, its gradient sums and histogram, the tree's features. */
+static sf_status
+grow_root(train_work *w, size_t n_rows)
 {
-	const gbt_params *prm = w->prm;
-	int			n_cur = 1,
-				depth,
-				k;
-	size_t		i;
 	double		G = 0.0,
 				H = 0.0;
+	size_t		i;
 
 	for (i = 0; i < n_rows; i++)
 	{
@@ -203,101 +196,191 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 		w->w_upper[0] = FLT_MAX;
 	}
 	gbt_hist_build(w->env, &w->bins, w->gh, w->rows, 1, w->lb, w->le, w->lhist);
-	sample_features(w, NULL, prm->colsample_bytree, w->tree_feat);
+	sample_features(w, NULL, w->prm->colsample_bytree, w->tree_feat);
+	return SF_OK;
+}
 
+/* The best split of every node of the level into w->splits[0, n_cur). */
+static void
+find_level_splits(train_work *w, int n_cur)
+{
+	const gbt_params *prm = w->prm;
+	int			k;
+
+	/* features of this level, the same for every node of it (XGBoost's bylevel) */
+	sample_features(w, w->tree_feat, prm->colsample_bylevel, w->allowed);
+	for (k = 0; k < n_cur; k++)
+	{
+		w->lg[k] = w->cur[k].g;
+		w->lh[k] = w->cur[k].h;
+		w->lhist[k] = w->cur[k].hist;
+		if (w->mono)
+		{
+			w->l_lower[k] = w->w_lower[w->cur[k].id];
+			w->l_upper[k] = w->w_upper[w->cur[k].id];
+		}
+	}
+	/* in chunks of nodes, so the (nodes, features) scratch stays small */
+	for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
+	{
+		gbt_mono	mono;
+
+		mono.c = w->mono;
+		mono.lower = w->l_lower + k;
+		mono.upper = w->l_upper + k;
+		gbt_split_find(w->env, &w->bins, prm,
+					   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
+					   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
+					   w->mono ? &mono : NULL, w->splits + k, w->scratch);
+	}
+}
+
+/* A node of the level becomes a leaf: its weight, row range, histogram back. */
+static void
+close_leaf(train_work *w, node_work *nd, size_t *leaf_begin, size_t *leaf_end)
+{
+	set_leaf(w, nd->id, nd->g, nd->h);
+	leaf_begin[nd->id] = nd->begin;
+	leaf_end[nd->id] = nd->end;
+	hist_put(w, nd->hist);
+	nd->hist = NULL;
+}
+
+/*
+ * Apply the level's splits: a node whose best split gains too little is a
+ * leaf, the others get two children in w->next (rows still to partition).
+ * Returns the number of children.
+ */
+static int
+apply_level_splits(train_work *w, int n_cur, size_t *leaf_begin, size_t *leaf_end)
+{
+	const gbt_params *prm = w->prm;
+	int			n_next = 0,
+				k;
+
+	for (k = 0; k < n_cur; k++)
+	{
+		node_work  *nd = &w->cur[k];
+		const gbt_split *s = &w->splits[k];
+		int32_t		id = nd->id,
+					l,
+					r;
+
+		if (!(s->loss_chg > GBT_RT_EPS) || s->loss_chg < prm->gamma)
+		{
+			close_leaf(w, nd, leaf_begin, leaf_end);
+			continue;
+		}
+		l = w->t.n_nodes++;
+		r = w->t.n_nodes++;
+		w->t.left[id] = l;
+		w->t.right[id] = r;
+		w->t.split_index[id] = s->feature;
+		w->t.split_cond[id] = s->cond;
+		w->t.default_left[id] = (uint8_t) s->default_left;
+		w->t.base_weight[id] = w->mono
+			? gbt_mono_weight(prm, nd->g, nd->h, w->w_lower[id], w->w_upper[id])
+			: (float) gbt_calc_weight(prm, nd->g, nd->h);
+		if (w->mono)
+			mono_add_split(w, id, l, r, s->feature, s->wl, s->wr);
+		w->t.loss_chg[id] = (float) s->loss_chg;
+		w->t.sum_hess[id] = (float) nd->h;
+		w->t_bin[id] = s->bin;
+		w->t_allright[id] = (uint8_t) s->all_right;
+		w->part[n_next / 2].begin = nd->begin;
+		w->part[n_next / 2].end = nd->end;
+		w->part[n_next / 2].split = s;
+		w->next[n_next].id = l;
+		w->next[n_next].begin = nd->begin;
+		w->next[n_next].g = s->gl;
+		w->next[n_next].h = s->hl;
+		w->next[n_next].hist = NULL;
+		w->next[n_next + 1].id = r;
+		w->next[n_next + 1].end = nd->end;
+		w->next[n_next + 1].g = s->gr;
+		w->next[n_next + 1].h = s->hr;
+		w->next[n_next + 1].hist = NULL;
+		n_next += 2;
+	}
+	return n_next;
+}
+
+/*
+ * The children's histograms: the smaller child of each pair is built from
+ * its rows, the larger one is the parent's minus it, in the parent's buffer.
+ */
+static sf_status
+child_histograms(train_work *w, int n_next)
+{
+	int			n_build = 0,
+				pk = 0,
+				k;
+
+	for (k = 0; k < n_next; k += 2)
+	{
+		node_work  *a = &w->next[k],
+				   *b = &w->next[k + 1];
+		node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
+
+		if ((small->hist = hist_get(w)) == NULL)
+			return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
+		w->lb[n_build] = small->begin;
+		w->le[n_build] = small->end;
+		w->lhist[n_build] = small->hist;
+		n_build++;
+	}
+	gbt_hist_build(w->env, &w->bins, w->gh, w->rows, n_build, w->lb, w->le, w->lhist);
+	for (k = 0; k < n_next; k += 2)
+	{
+		node_work  *a = &w->next[k],
+				   *b = &w->next[k + 1];
+		node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
+		node_work  *large = small == a ? b : a;
+		double	   *parent;
+		size_t		s;
+
+		/* the parent of pair k is the pk-th split node of cur */
+		while (w->cur[pk].hist == NULL)
+			pk++;
+		parent = w->cur[pk].hist;
+		for (s = 0; s < 2 * w->n_slots; s++)
+			parent[s] -= small->hist[s];
+		large->hist = parent;	/* reuse the parent's buffer */
+		w->cur[pk].hist = NULL;
+		pk++;
+	}
+	return SF_OK;
+}
+
+/*
+ * Grow one tree on the rows in w->rows[0, n_rows) into w->t, level by level.
+ * Leaves hold their row ranges in w->rows afterwards, recorded in
+ * leaf_begin/leaf_end.
+ */
+sf_status
+gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end)
+{
+	int			n_cur = 1,
+				depth,
+				k;
+	sf_status	st;
+
+	if ((st = grow_root(w, n_rows)) != SF_OK)
+		return st;
 	for (depth = 0;; depth++)
 	{
-		int			n_next = 0,
-					n_build = 0;
+		int			n_next;
 
 		if (sf_interrupted(w->env))
 			return sf_fail(w->env, SF_ECANCEL, "canceled");
-		if (depth >= prm->max_depth)
+		if (depth >= w->prm->max_depth)
 		{
 			for (k = 0; k < n_cur; k++)
-			{
-				set_leaf(w, w->cur[k].id, w->cur[k].g, w->cur[k].h);
-				leaf_begin[w->cur[k].id] = w->cur[k].begin;
-				leaf_end[w->cur[k].id] = w->cur[k].end;
-				hist_put(w, w->cur[k].hist);
-			}
+				close_leaf(w, &w->cur[k], leaf_begin, leaf_end);
 			break;
 		}
-		/* features of this level, the same for every node of it (XGBoost's bylevel) */
-		sample_features(w, w->tree_feat, prm->colsample_bylevel, w->allowed);
-		for (k = 0; k < n_cur; k++)
-		{
-			w->lg[k] = w->cur[k].g;
-			w->lh[k] = w->cur[k].h;
-			w->lhist[k] = w->cur[k].hist;
-			if (w->mono)
-			{
-				w->l_lower[k] = w->w_lower[w->cur[k].id];
-				w->l_upper[k] = w->w_upper[w->cur[k].id];
-			}
-		}
-		/* in chunks of nodes, so the (nodes, features) scratch stays small */
-		for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
-		{
-			gbt_mono	mono;
-
-			mono.c = w->mono;
-			mono.lower = w->l_lower + k;
-			mono.upper = w->l_upper + k;
-			gbt_split_find(w->env, &w->bins, prm,
-						   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
-						   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
-						   w->mono ? &mono : NULL, w->splits + k, w->scratch);
-		}
-
-		for (k = 0; k < n_cur; k++)
-		{
-			node_work  *nd = &w->cur[k];
-			const gbt_split *s = &w->splits[k];
-			int32_t		id = nd->id,
-						l,
-						r;
-
-			if (!(s->loss_chg > GBT_RT_EPS) || s->loss_chg < prm->gamma)
-			{
-				set_leaf(w, id, nd->g, nd->h);
-				leaf_begin[id] = nd->begin;
-				leaf_end[id] = nd->end;
-				hist_put(w, nd->hist);
-				nd->hist = NULL;
-				continue;
-			}
-			l = w->t.n_nodes++;
-			r = w->t.n_nodes++;
-			w->t.left[id] = l;
-			w->t.right[id] = r;
-			w->t.split_index[id] = s->feature;
-			w->t.split_cond[id] = s->cond;
-			w->t.default_left[id] = (uint8_t) s->default_left;
-			w->t.base_weight[id] = w->mono
-				? gbt_mono_weight(prm, nd->g, nd->h, w->w_lower[id], w->w_upper[id])
-				: (float) gbt_calc_weight(prm, nd->g, nd->h);
-			if (w->mono)
-				mono_add_split(w, id, l, r, s->feature, s->wl, s->wr);
-			w->t.loss_chg[id] = (float) s->loss_chg;
-			w->t.sum_hess[id] = (float) nd->h;
-			w->t_bin[id] = s->bin;
-			w->t_allright[id] = (uint8_t) s->all_right;
-			w->part[n_next / 2].begin = nd->begin;
-			w->part[n_next / 2].end = nd->end;
-			w->part[n_next / 2].split = s;
-			w->next[n_next].id = l;
-			w->next[n_next].begin = nd->begin;
-			w->next[n_next].g = s->gl;
-			w->next[n_next].h = s->hl;
-			w->next[n_next].hist = NULL;
-			w->next[n_next + 1].id = r;
-			w->next[n_next + 1].end = nd->end;
-			w->next[n_next + 1].g = s->gr;
-			w->next[n_next + 1].h = s->hr;
-			w->next[n_next + 1].hist = NULL;
-			n_next += 2;
-		}
+		find_level_splits(w, n_cur);
+		n_next = apply_level_splits(w, n_cur, leaf_begin, leaf_end);
 		/* partition the split nodes' rows, one node per task (disjoint ranges) */
 		gbt_parallel(w->env, n_next / 2, partition_task, w);
 		for (k = 0; k < n_next; k += 2)
@@ -307,45 +390,8 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 		}
 		if (n_next == 0)
 			break;
-
-		/* the smaller child of each pair is built, the larger derived */
-		for (k = 0; k < n_next; k += 2)
-		{
-			node_work  *a = &w->next[k],
-					   *b = &w->next[k + 1];
-			node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
-
-			if ((small->hist = hist_get(w)) == NULL)
-				return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
-			w->lb[n_build] = small->begin;
-			w->le[n_build] = small->end;
-			w->lhist[n_build] = small->hist;
-			n_build++;
-		}
-		gbt_hist_build(w->env, &w->bins, w->gh, w->rows, n_build, w->lb, w->le, w->lhist);
-		{
-			int			pk = 0;
-
-			for (k = 0; k < n_next; k += 2)
-			{
-				node_work  *a = &w->next[k],
-						   *b = &w->next[k + 1];
-				node_work  *small = (a->end - a->begin) <= (b->end - b->begin) ? a : b;
-				node_work  *large = small == a ? b : a;
-				double	   *parent;
-				size_t		s;
-
-				/* the parent of pair k is the pk-th split node of cur */
-				while (w->cur[pk].hist == NULL)
-					pk++;
-				parent = w->cur[pk].hist;
-				for (s = 0; s < 2 * w->n_slots; s++)
-					parent[s] -= small->hist[s];
-				large->hist = parent;	/* reuse the parent's buffer */
-				w->cur[pk].hist = NULL;
-				pk++;
-			}
-		}
+		if ((st = child_histograms(w, n_next)) != SF_OK)
+			return st;
 		{
 			node_work  *sw = w->cur;
 
