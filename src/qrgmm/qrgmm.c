@@ -312,29 +312,16 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 	return model->info_json ? SF_OK : sf_fail(env, SF_ENOMEM, "out of memory");
 }
 
-sf_status
-sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
-			 const double *X, const double *S, size_t n, uint32_t d,
-			 sf_qrgmm_model **out)
+/* Check the shape of a fit and choose m: the grid the rows can resolve. */
+static sf_status
+fit_shape(sf_env *env, const sf_qrgmm_params *params, size_t n, uint32_t d, int *p_out,
+		  int *m_out)
 {
-	sf_transform transform = sf_qrgmm_params_transform(params);
-	sf_qrgmm_model *model = NULL;
-	double	   *design = NULL,
-			   *y = NULL,
-			   *q = NULL;
 	int			p,
-				m,
-				bad_col;
-	size_t		i,
-				np,
-				maxm;
-	double		ymean = 0.0,
-				ysd = 0.0;
-	sf_status	st = SF_OK;
-	char		name[64];
-	sf_buf		pj;
+				m;
+	size_t		maxm,
+				np;
 
-	*out = NULL;
 	if (d < 1 || d > QRGMM_MAX_FEATURES)
 		return sf_fail(env, SF_EDATA, "qrgmm_train needs between 1 and %d covariates, got %u",
 					   QRGMM_MAX_FEATURES, d);
@@ -360,29 +347,26 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 					   m, n, p, maxm);
 	if (!sf_mul_size(n, (size_t) p, &np))
 		return sf_fail(env, SF_ELIMIT, "design too large");
+	*p_out = p;
+	*m_out = m;
+	return SF_OK;
+}
 
-	/* responses on the y scale */
-	y = sf_malloc(env, n * sizeof(double));
-	design = sf_malloc(env, np * sizeof(double));
-	q = sf_malloc(env, (size_t) m * sizeof(double));
-	model = sf_calloc(env, 1, sizeof(*model));
-	if (!y || !design || !q || !model)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for a QRGMM fit of %zu rows", n);
-		goto done;
-	}
+/* Responses on the y scale, standardised in place into y; their mean and sd. */
+static sf_status
+fit_responses(sf_env *env, const double *S, size_t n, sf_transform transform, double *y,
+			  double *mean_out, double *sd_out)
+{
+	double		ymean = 0.0,
+				ysd = 0.0;
+	size_t		i;
+
 	for (i = 0; i < n; i++)
 	{
 		if (!isfinite(S[i]))
-		{
-			st = sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
-			goto done;
-		}
+			return sf_fail(env, SF_EDATA, "response at row %zu is not finite", i + 1);
 		if (transform == SF_TRANSFORM_LOG1P && S[i] <= -1.0)
-		{
-			st = sf_log1p_domain_error(env, S, n);
-			goto done;
-		}
+			return sf_log1p_domain_error(env, S, n);
 		y[i] = sf_transform_apply(transform, S[i]);
 		ymean += y[i];
 	}
@@ -394,83 +378,79 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 		ysd = 1.0;
 	for (i = 0; i < n; i++)
 		y[i] = (y[i] - ymean) / ysd;
+	*mean_out = ymean;
+	*sd_out = ysd;
+	return SF_OK;
+}
 
-	model->d = d;
-	model->degree = params->degree;
-	model->p = p;
-	model->m = m;
-	model->transform = transform;
-	model->tail = (sf_tail_rule) params->tail;
-	model->y_center = ymean;
-	model->y_scale = ysd;
-	model->n_rows = n;
-	model->seed = params->seed;
-	model->coef = sf_calloc(env, (size_t) (m - 1) * p, sizeof(double));
-	model->center = sf_calloc(env, (size_t) p, sizeof(double));
-	model->scale = sf_calloc(env, (size_t) p, sizeof(double));
-	model->iterations = sf_calloc(env, (size_t) (m - 1), sizeof(uint32_t));
-	model->gaps = sf_calloc(env, (size_t) (m - 1), sizeof(double));
-	if (!model->coef || !model->center || !model->scale || !model->iterations || !model->gaps)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for a QRGMM model of %d levels", m - 1);
-		goto done;
-	}
+/* The design: the basis of every row, standardised, of full column rank. */
+static sf_status
+fit_design(sf_env *env, const sf_qrgmm_params *params, const double *X, size_t n, uint32_t d,
+		   sf_qrgmm_model *model, double *design)
+{
+	int			p = model->p,
+				bad_col;
+	char		name[64];
+	size_t		i;
 
-	/* design: basis, standardised, checked */
 	for (i = 0; i < n; i++)
 	{
 		uint32_t	k;
 
 		for (k = 0; k < d; k++)
 			if (!isfinite(X[i * d + k]))
-			{
-				st = sf_fail(env, SF_EDATA, "covariate %u at row %zu is not finite", k + 1, i + 1);
-				goto done;
-			}
+				return sf_fail(env, SF_EDATA, "covariate %u at row %zu is not finite", k + 1, i + 1);
 		sf_qrgmm_basis(d, params->degree, X + i * d, design + i * p);
 	}
 	if (sf_qr_standardize(env, design, (int) n, p, model->center, model->scale, &bad_col) != SF_OK)
 	{
 		sf_qrgmm_basis_name(d, params->degree, bad_col, name, sizeof(name));
-		st = sf_fail(env, SF_EDATA, "design column %d (%s) is constant", bad_col, name);
-		goto done;
+		return sf_fail(env, SF_EDATA, "design column %d (%s) is constant", bad_col, name);
 	}
 	if (sf_qr_check_rank(env, design, (int) n, p, 1e-10, &bad_col) != SF_OK)
 	{
 		sf_qrgmm_basis_name(d, params->degree, bad_col, name, sizeof(name));
-		st = sf_fail(env, SF_EDATA,
-					 "design column %d (%s) is collinear with the columns before it (duplicate or linear combination)",
-					 bad_col, name);
-		goto done;
+		return sf_fail(env, SF_EDATA,
+					   "design column %d (%s) is collinear with the columns before it (duplicate or linear combination)",
+					   bad_col, name);
 	}
+	return SF_OK;
+}
 
-	/* one exact quantile regression per level, in warm-started chains */
-	{
-		qrgmm_levels_job job;
+/* One exact quantile regression per level, in warm-started chains (qrgmm_levels.c). */
+static sf_status
+fit_levels(sf_env *env, const sf_qrgmm_params *params, const double *design, const double *y,
+		   size_t n, sf_qrgmm_model *model)
+{
+	qrgmm_levels_job job;
 
-		job.design = design;
-		job.y = y;
-		job.n = (int) n;
-		job.p = p;
-		job.m = m;
-		job.preprocess = params->solver == 2 ||
-			(params->solver == 0 && n >= QRGMM_PFN_MIN_ROWS);
-		job.seed = (uint64_t) params->seed;
-		job.opt.eps = params->tol;
-		job.opt.max_iter = params->max_iter;
-		job.center = model->center;
-		job.scale = model->scale;
-		job.y_center = ymean;
-		job.y_scale = ysd;
-		job.coef = model->coef;
-		job.iterations = model->iterations;
-		job.gaps = model->gaps;
-		model->preprocessed = job.preprocess;
-		st = qrgmm_fit_levels(env, &job);
-		if (st != SF_OK)
-			goto done;
-	}
-	model->crossing_rate = crossing_rate(model, X, n, q);
+	job.design = design;
+	job.y = y;
+	job.n = (int) n;
+	job.p = model->p;
+	job.m = model->m;
+	job.preprocess = params->solver == 2 ||
+		(params->solver == 0 && n >= QRGMM_PFN_MIN_ROWS);
+	job.seed = (uint64_t) params->seed;
+	job.opt.eps = params->tol;
+	job.opt.max_iter = params->max_iter;
+	job.center = model->center;
+	job.scale = model->scale;
+	job.y_center = model->y_center;
+	job.y_scale = model->y_scale;
+	job.coef = model->coef;
+	job.iterations = model->iterations;
+	job.gaps = model->gaps;
+	model->preprocessed = job.preprocess;
+	return qrgmm_fit_levels(env, &job);
+}
+
+/* The model's params JSON and diagnostics. */
+static sf_status
+fit_describe(sf_env *env, const sf_qrgmm_params *params, sf_qrgmm_model *model)
+{
+	sf_buf		pj;
+	sf_status	st;
 
 	sf_buf_init(&pj, env);
 	sf_params_to_json(&sf_qrgmm_param_table, params, &pj);
@@ -483,7 +463,61 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	}
 	sf_buf_free(&pj);
 	if (st == SF_OK)
-		st = build_info(env, model, p);
+		st = build_info(env, model, model->p);
+	return st;
+}
+
+sf_status
+sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
+			 const double *X, const double *S, size_t n, uint32_t d,
+			 sf_qrgmm_model **out)
+{
+	sf_qrgmm_model *model = NULL;
+	double	   *design = NULL,
+			   *y = NULL,
+			   *q = NULL;
+	int			p = 0,
+				m = 0;
+	sf_status	st;
+
+	*out = NULL;
+	if ((st = fit_shape(env, params, n, d, &p, &m)) != SF_OK)
+		return st;
+	y = sf_malloc(env, n * sizeof(double));
+	design = sf_malloc(env, n * (size_t) p * sizeof(double));
+	q = sf_malloc(env, (size_t) m * sizeof(double));
+	model = sf_calloc(env, 1, sizeof(*model));
+	if (!y || !design || !q || !model)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory for a QRGMM fit of %zu rows", n);
+		goto done;
+	}
+	model->d = d;
+	model->degree = params->degree;
+	model->p = p;
+	model->m = m;
+	model->transform = sf_qrgmm_params_transform(params);
+	model->tail = (sf_tail_rule) params->tail;
+	model->n_rows = n;
+	model->seed = params->seed;
+	if ((st = fit_responses(env, S, n, model->transform, y, &model->y_center,
+							&model->y_scale)) != SF_OK)
+		goto done;
+	model->coef = sf_calloc(env, (size_t) (m - 1) * p, sizeof(double));
+	model->center = sf_calloc(env, (size_t) p, sizeof(double));
+	model->scale = sf_calloc(env, (size_t) p, sizeof(double));
+	model->iterations = sf_calloc(env, (size_t) (m - 1), sizeof(uint32_t));
+	model->gaps = sf_calloc(env, (size_t) (m - 1), sizeof(double));
+	if (!model->coef || !model->center || !model->scale || !model->iterations || !model->gaps)
+	{
+		st = sf_fail(env, SF_ENOMEM, "out of memory for a QRGMM model of %d levels", m - 1);
+		goto done;
+	}
+	if ((st = fit_design(env, params, X, n, d, model, design)) != SF_OK ||
+		(st = fit_levels(env, params, design, y, n, model)) != SF_OK)
+		goto done;
+	model->crossing_rate = crossing_rate(model, X, n, q);
+	st = fit_describe(env, params, model);
 
 done:
 	sf_free(env, y);
