@@ -79,6 +79,7 @@ typedef struct forest_params
 	int			max_bin;		/* most bins per feature */
 	int64_t		seed;			/* seed of the bootstrap and feature draws */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	int			verbose;		/* report progress (env->progress); not stored */
 } forest_params;
 
 /* rf_train's table (n_estimators, bootstrap) and tree_train's (one tree, no bootstrap). */

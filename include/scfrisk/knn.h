@@ -41,6 +41,7 @@ typedef struct knn_params
 	int			k;				/* neighbours */
 	int			weights;		/* KNN_WEIGHTS_* */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	int			verbose;		/* report progress (env->progress); not stored */
 } knn_params;
 
 extern const sf_param_table knn_params_table;

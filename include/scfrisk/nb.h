@@ -32,6 +32,7 @@ typedef struct nb_params
 {
 	double		var_smoothing;	/* share of the largest feature variance added to every variance */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	int			verbose;		/* report progress (env->progress); not stored */
 } nb_params;
 
 extern const sf_param_table nb_params_table;

@@ -22,6 +22,8 @@ static const sf_param_spec nb_specs[] = {
 	"share of the largest feature variance added to every variance (GaussianNB's var_smoothing)"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(nb_params, feature_names), 0, 0, NB_MAX_FEATURES, 0, 0,
 	NULL, NULL, "names of the features, one per element of the features array"},
+	{"verbose", SF_PT_BOOL, offsetof(nb_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"a NOTICE line when the one pass over the rows is done", 1},
 };
 
 const sf_param_table nb_params_table = {
@@ -144,6 +146,7 @@ nb_fit(sf_env *env, const nb_params *prm, const double *x, const double *y, size
 			}
 		}
 	}
+	sf_progress_report(env, "pass", 1, 1, 0, NULL, NAN, NAN);
 	return SF_OK;
 }
 

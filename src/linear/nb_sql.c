@@ -19,6 +19,7 @@
 #include "scfrisk/nb.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
+#include "sf_progress_pg.h"
 
 static const SfRowsSpec nb_rows_spec = {{22, SF_ROWS_FLOAT8, 0, 0, NB_MAX_FEATURES}, "nb_train"};
 static const SfRowsSpec *const nb_specs[] = {&nb_rows_spec};
@@ -58,14 +59,17 @@ nb_train_final(PG_FUNCTION_ARGS)
 	SfTrainRows tr;
 	nb_params	p;
 	nb_model	m;
+	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "nb_train", &nb_params_table, &p, &tr);
 	SfEnvInit(&env, tr.fitcxt);
+	SfProgressStart(&env, &progress, "nb_train", p.verbose);
 	SF_PG_CHECK(nb_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
 				&env, "nb_train");
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(nb_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "nb_train"), &b),
 				&env, "nb_train");

@@ -32,6 +32,8 @@ static const sf_param_spec svm_specs[] = {
 	"seed of the order the coordinates are visited in"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(svm_params, feature_names), 0, 0, SVM_MAX_FEATURES, 0, 0,
 	NULL, NULL, "names of the features, one per element of the features array"},
+	{"verbose", SF_PT_BOOL, offsetof(svm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"NOTICE lines with the solver's passes (each fit: the Platt folds, then the final) and the time left", 1},
 };
 
 static sf_status
@@ -188,6 +190,7 @@ solve_dual(sf_env *env, const svm_problem *pr, const svm_params *prm, uint64_t s
 			}
 		}
 		iter++;
+		sf_progress_report(env, "pass", iter, prm->max_iter, 1, "gap", pgmax_new - pgmin_new, NAN);
 		if (pgmax_new - pgmin_new <= prm->tol)
 		{
 			if (active == n)

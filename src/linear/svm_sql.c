@@ -21,6 +21,7 @@
 #include "scfrisk/sf_explain.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
+#include "sf_progress_pg.h"
 
 static const SfRowsSpec svm_rows_spec = {{23, SF_ROWS_FLOAT8, 0, 0, SVM_MAX_FEATURES}, "svm_train"};
 static const SfRowsSpec *const svm_specs[] = {&svm_rows_spec};
@@ -60,14 +61,17 @@ svm_train_final(PG_FUNCTION_ARGS)
 	SfTrainRows tr;
 	svm_params	p;
 	svm_model	m;
+	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "svm_train", &svm_params_table, &p, &tr);
 	SfEnvInit(&env, tr.fitcxt);
+	SfProgressStart(&env, &progress, "svm_train", p.verbose);
 	SF_PG_CHECK(svm_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
 				&env, "svm_train");
+	SfProgressFinish(&progress);
 	if (!m.converged)
 		ereport(WARNING,
 				(errmsg("svm_train: the solver stopped after max_iter = %d passes before reaching tol = %g",

@@ -29,6 +29,8 @@ static const sf_param_spec knn_specs[] = {
 	"uniform (each neighbour counts once) or distance (weights 1/d)"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(knn_params, feature_names), 0, 0, KNN_MAX_FEATURES, 0, 0,
 	NULL, NULL, "names of the features, one per element of the features array"},
+	{"verbose", SF_PT_BOOL, offsetof(knn_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
+	"a NOTICE line when the rows are standardised and stored", 1},
 };
 
 const sf_param_table knn_params_table = {
@@ -129,6 +131,7 @@ knn_fit(sf_env *env, const knn_params *prm, const double *x, const double *y, si
 		for (j = 0; j < p; j++)
 			out->rows[i * p + j] = (x[i * p + j] - out->mean[j]) / out->scale[j];
 	}
+	sf_progress_report(env, "pass", 1, 1, 0, NULL, NAN, NAN);
 	return SF_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "scfrisk/knn.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
+#include "sf_progress_pg.h"
 
 static const SfRowsSpec knn_rows_spec = {{24, SF_ROWS_FLOAT8, 0, 0, KNN_MAX_FEATURES}, "knn_train"};
 static const SfRowsSpec *const knn_specs[] = {&knn_rows_spec};
@@ -59,14 +60,17 @@ knn_train_final(PG_FUNCTION_ARGS)
 	SfTrainRows tr;
 	knn_params	p;
 	knn_model	m;
+	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "knn_train", &knn_params_table, &p, &tr);
 	SfEnvInit(&env, tr.fitcxt);
+	SfProgressStart(&env, &progress, "knn_train", p.verbose);
 	SF_PG_CHECK(knn_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
 				&env, "knn_train");
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(knn_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "knn_train"), &b),
 				&env, "knn_train");

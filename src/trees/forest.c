@@ -40,6 +40,9 @@ static sf_status forest_params_validate(sf_env *env, const void *obj);
 #define SPEC_SEED \
 	{"seed", SF_PT_INT64, offsetof(forest_params, seed), 0, 0, 9.2e18, 0, 0, NULL, NULL, \
 	"seed of the bootstrap samples and the feature draws"}
+#define SPEC_VERBOSE \
+	{"verbose", SF_PT_BOOL, offsetof(forest_params, verbose), 0, 0, 1, 0, 0, NULL, NULL, \
+	"NOTICE lines with the trees grown and the time left", 1}
 #define SPEC_NAMES \
 	{"feature_names", SF_PT_STR_LIST, offsetof(forest_params, feature_names), 0, 0, FOREST_MAX_FEATURES, \
 	0, 0, NULL, NULL, "names of the features, one per element of the features array"}
@@ -60,6 +63,7 @@ static const sf_param_spec forest_specs[] = {
 	SPEC_MAXBIN,
 	SPEC_SEED,
 	SPEC_NAMES,
+	SPEC_VERBOSE,
 };
 
 static const sf_param_spec cart_specs[] = {
@@ -74,6 +78,7 @@ static const sf_param_spec cart_specs[] = {
 	SPEC_MAXBIN,
 	SPEC_SEED,
 	SPEC_NAMES,
+	SPEC_VERBOSE,
 };
 
 const sf_param_table forest_params_table = {

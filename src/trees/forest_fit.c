@@ -534,6 +534,8 @@ grow_all(sf_env *env, fit_ctx *c, forest_model *m, int batch)
 		for (k = 0; k < cnt; k++)
 			if ((st = keep_tree(env, &c->slots[k], &m->trees[t + k])) != SF_OK)
 				return st;
+		/* the calling thread reports, between the pool's regions */
+		sf_progress_report(env, "tree", t + cnt, m->n_trees, 0, NULL, NAN, NAN);
 	}
 	return SF_OK;
 }

@@ -25,6 +25,7 @@
 #include "scfrisk/forest.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
+#include "sf_progress_pg.h"
 
 static const SfRowsSpec cart_rows_spec = {{20, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "tree_train"};
 static const SfRowsSpec forest_rows_spec = {{21, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "rf_train"};
@@ -73,6 +74,7 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	SfTrainRows tr;
 	forest_params p;
 	forest_model *m;
+	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
 
@@ -85,8 +87,10 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 		p.bootstrap = 0;
 	}
 	SfEnvInit(&env, tr.fitcxt);
+	SfProgressStart(&env, &progress, kind == SF_KIND_CART ? "tree_train" : "rf_train", p.verbose);
 	SF_PG_CHECK(forest_train(&env, kind, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols,
 							 &p, &m), &env, what);
+	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
 	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));

@@ -55,6 +55,11 @@ TRAINERS = [
     ("qrgmm_train", "scfrisk.qrgmm_train(features, y, %s)", '{"m": 40}', {"level"}, False),
     ("qrgmm_deepfm_train", "scfrisk.qrgmm_deepfm_train(features, cat, y, %s)",
      '{"k": 4, "layers": [8], "m": 10, "epochs": 15, "seed": 1}', {"epoch"}, True),
+    ("tree_train", "scfrisk.tree_train(features, label, %s)", '{"max_depth": 4}', {"tree"}, False),
+    ("rf_train", "scfrisk.rf_train(features, label, %s)", '{"n_estimators": 30}', {"tree"}, False),
+    ("nb_train", "scfrisk.nb_train(features, label, %s)", '{"var_smoothing": 1e-9}', {"pass"}, False),
+    ("svm_train", "scfrisk.svm_train(features, label, %s)", '{"C": 1}', {"pass"}, False),
+    ("knn_train", "scfrisk.knn_train(features, label, %s)", '{"k": 5}', {"pass"}, False),
 ]
 
 LINE = re.compile(r"^NOTICE:\s+(\w+): (\w+) (\d+)/(\d+)(.*), ([0-9.]+) s elapsed"
@@ -104,7 +109,9 @@ def main():
             runs_of[-1].append(m)
         loops = {"%s#%d" % (ms[0].group(2), i): ms for i, ms in enumerate(runs_of)}
         # the first report of a loop is shown (QRGMM reports its levels by chains)
-        firsts = all(ms[0].group(3) == "1" or (k.startswith("level") and int(ms[0].group(3)) < int(ms[0].group(4)))
+        # (QRGMM reports its levels by chains, a forest its trees by batches of the pool)
+        firsts = all(ms[0].group(3) == "1" or ((k.startswith("level") or k.startswith("tree"))
+                                              and int(ms[0].group(3)) <= int(ms[0].group(4)))
                      for k, ms in loops.items())
         left = all("left" in (m.group(7) or "") for ms in loops.values() for m in ms[:-1])
         last = all(ms[-1].group(3) == ms[-1].group(4) or ms[-1].group(7) == ", done" for ms in loops.values())
@@ -113,7 +120,7 @@ def main():
         has_loss = all(("loss" in m.group(5) or "objective" in m.group(5) or "logloss" in m.group(5))
                        for m in parsed)
         t.ok(has_loss == losses, "%s: %s" % (name, "every line has the loss" if losses
-                                              else "no loss (the levels are exact LP solutions)"),
+                                              else "no loss (exact solutions, trees, or one pass)"),
              "\n".join(loud[:4]))
         # readable rate: per loop at most first + last + one per elapsed second
         rate_ok = all(len(ms) <= 2 + int(float(ms[-1].group(6))) + 1 for ms in loops.values())
