@@ -37,6 +37,12 @@ gbt_kind_predict(const void *model, const double *x)
 	return gbt_predict((const gbt_model *) model, x);
 }
 
+static void
+gbt_kind_describe(const void *model, sf_buf *b)
+{
+	gbt_info_json((const gbt_model *) model, b);
+}
+
 /* ------------------------------------------------------------ mlp */
 
 static sf_status
@@ -60,6 +66,12 @@ static double
 mlp_kind_predict(const void *model, const double *x)
 {
 	return mlp_predict((const mlp_model *) model, x);
+}
+
+static void
+mlp_kind_describe(const void *model, sf_buf *b)
+{
+	mlp_body_json((const mlp_model *) model, b);
 }
 
 /* ------------------------------------------------------------ xgb_mlp */
@@ -87,6 +99,12 @@ xgb_mlp_kind_predict(const void *model, const double *x)
 	return xgb_mlp_predict((const xgb_mlp_model *) model, x);
 }
 
+static void
+xgb_mlp_kind_describe(const void *model, sf_buf *b)
+{
+	xgb_mlp_body_json((const xgb_mlp_model *) model, b);
+}
+
 /* ------------------------------------------------------------ logreg */
 
 static sf_status
@@ -112,6 +130,12 @@ logreg_kind_predict(const void *model, const double *x)
 	return logreg_predict((const logreg_model *) model, x);
 }
 
+static void
+logreg_kind_describe(const void *model, sf_buf *b)
+{
+	logreg_body_json((const logreg_model *) model, b);
+}
+
 /* ------------------------------------------------------------ qrgmm_linear */
 
 static sf_status
@@ -130,6 +154,12 @@ static sf_status
 qrgmm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *out)
 {
 	return sf_qrgmm_curve(env, (const sf_qrgmm_model *) model, x, out);
+}
+
+static void
+qrgmm_kind_describe(const void *model, sf_buf *b)
+{
+	sf_qrgmm_body_json((const sf_qrgmm_model *) model, b);
 }
 
 /* ------------------------------------------------------------ qrgmm_deepfm */
@@ -152,23 +182,29 @@ deepfm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *ou
 	return deepfm_curve(env, (const deepfm_model *) model, x, out);
 }
 
+static void
+deepfm_kind_describe(const void *model, sf_buf *b)
+{
+	deepfm_body_json((const deepfm_model *) model, b);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const sf_kind kinds[] = {
-	{SF_KIND_GBT, "gbt", 1, "xgb_train", "docs/gbt.md", true,
-	gbt_kind_decode, gbt_kind_width, gbt_kind_predict, NULL},
-	{SF_KIND_MLP, "mlp", 1, "mlp_train", "docs/mlp.md", true,
-	mlp_kind_decode, mlp_kind_width, mlp_kind_predict, NULL},
-	{SF_KIND_XGB_MLP, "xgb_mlp", 1, "xgb_mlp_train", "docs/xgboost-mlp.md", true,
-	xgb_mlp_kind_decode, xgb_mlp_kind_width, xgb_mlp_kind_predict, NULL},
-	{SF_KIND_LOGREG, "logreg", 1, "logreg_train", "docs/mlp.md", false,
-	logreg_kind_decode, logreg_kind_width, logreg_kind_predict, NULL},
-	{SF_KIND_QRGMM_LINEAR, "qrgmm_linear", 1, "qrgmm_train", "docs/qrgmm.md", false,
-	qrgmm_kind_decode, qrgmm_kind_width, NULL, qrgmm_kind_curve},
+	{SF_KIND_GBT, "gbt", 1, "xgb_train", "docs/gbt.md", true, false,
+	gbt_kind_decode, gbt_kind_width, gbt_kind_predict, NULL, gbt_kind_describe},
+	{SF_KIND_MLP, "mlp", 1, "mlp_train", "docs/mlp.md", true, true,
+	mlp_kind_decode, mlp_kind_width, mlp_kind_predict, NULL, mlp_kind_describe},
+	{SF_KIND_XGB_MLP, "xgb_mlp", 1, "xgb_mlp_train", "docs/xgboost-mlp.md", true, true,
+	xgb_mlp_kind_decode, xgb_mlp_kind_width, xgb_mlp_kind_predict, NULL, xgb_mlp_kind_describe},
+	{SF_KIND_LOGREG, "logreg", 1, "logreg_train", "docs/mlp.md", false, false,
+	logreg_kind_decode, logreg_kind_width, logreg_kind_predict, NULL, logreg_kind_describe},
+	{SF_KIND_QRGMM_LINEAR, "qrgmm_linear", 1, "qrgmm_train", "docs/qrgmm.md", false, false,
+	qrgmm_kind_decode, qrgmm_kind_width, NULL, qrgmm_kind_curve, qrgmm_kind_describe},
 	/* qrgmm_deepfm_train takes categorical fields as int[] beside the numeric
 	 * covariates: not the registry's (float8[], float8, jsonb) shape */
-	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1, NULL, "docs/qrgmm-deepfm.md", false,
-	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve},
+	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1, NULL, "docs/qrgmm-deepfm.md", false, true,
+	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve, deepfm_kind_describe},
 };
 
 const sf_kind *

@@ -16,6 +16,7 @@
  * RNG streams from the seed: 1 validation split, 2 initialisation, 3 epoch
  * shuffles, 4 dropout.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -496,6 +497,32 @@ mlp_fit_f32(sf_env *env, const mlp_params *p, const float *x, const double *y,
 	return mlp_fit_rows(env, p, &r, y, n, d, out);
 }
 
+/*
+ * The row in double precision, standardised without rounding to float: the
+ * decoder's bound (mlp_check_bound) makes this finite for every input within
+ * the float32 range.  Kept out of line so the common path keeps a small stack.
+ */
+static double __attribute__((noinline))
+mlp_predict_f64(const mlp_model *m, const double *x)
+{
+	double		xin[NN_MAX_UNITS];
+	double		tmp[2 * NN_MAX_UNITS];
+	double		o;
+	uint32_t	j;
+	int			k = (int) m->n_features;
+
+	for (j = 0; j < m->n_features; j++)
+	{
+		int			miss = isnan(x[j]);
+
+		xin[j] = miss ? 0.0 : (x[j] - m->mean[j]) / m->scale[j];
+		if (m->indicator[j])
+			xin[k++] = miss ? 1.0 : 0.0;
+	}
+	nn_predict_row_f64(&m->net, xin, &o, tmp);
+	return o;
+}
+
 double
 mlp_predict(const mlp_model *m, const double *x)
 {
@@ -509,6 +536,10 @@ mlp_predict(const mlp_model *m, const double *x)
 	for (j = 0; j < m->n_inputs; j++)
 		xin[j] = in[j];
 	nn_predict_row(&m->net, xin, &o, tmp);
+	/* float32 overflowed (an input far outside the training data): the same
+	 * network in double, so finite input never gives NaN or infinity */
+	if (!isfinite(o))
+		o = mlp_predict_f64(m, x);
 	return o;
 }
 
@@ -583,6 +614,61 @@ mlp_info_json(const mlp_model *m, sf_buf *b)
 	put_text(b, "}");
 }
 
+void
+mlp_body_json(const mlp_model *m, sf_buf *b)
+{
+	char		t[128];
+	int			l,
+				n_ind = 0;
+	uint32_t	j;
+
+	for (j = 0; j < m->n_features; j++)
+		n_ind += m->indicator[j];
+	put_text(b, "{\"objective\": \"");
+	put_text(b, mlp_objectives[m->objective]);
+	snprintf(t, sizeof(t), "\", \"layers\": [%d", m->net.layers[0].n_in);
+	put_text(b, t);
+	for (l = 0; l < m->net.n_layers; l++)
+	{
+		snprintf(t, sizeof(t), ", %d", m->net.layers[l].n_out);
+		put_text(b, t);
+	}
+	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d}", m->net.n_params, n_ind);
+	put_text(b, t);
+}
+
+/*
+ * Refuse a network that could overflow double precision for an input within
+ * the float32 range (the range training and the SQL scorers accept): a
+ * standardised feature is at most (FLT_MAX + |mean|) / scale, an indicator 1.
+ * Trained networks are many orders of magnitude inside the bound; crafted
+ * weights near FLT_MAX are not.
+ */
+static sf_status
+mlp_check_bound(sf_env *env, const mlp_model *m)
+{
+	int			w = nn_net_max_width(&m->net);
+	double	   *in = sf_malloc(env, sizeof(double) * (size_t) (m->n_inputs + 2 * w));
+	double		bound;
+	uint32_t	j;
+	int			k = (int) m->n_features;
+
+	if (in == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding an mlp model");
+	for (j = 0; j < m->n_features; j++)
+	{
+		in[j] = ((double) FLT_MAX + fabs(m->mean[j])) / m->scale[j];
+		if (m->indicator[j])
+			in[k++] = 1.0;
+	}
+	bound = nn_net_bound(&m->net, in, in + m->n_inputs);
+	sf_free(env, in);
+	if (!(bound <= NN_SAFE_BOUND))
+		return sf_fail(env, SF_ECORRUPT,
+					   "corrupted mlp model: its weights and feature scales can overflow for inputs in the float32 range");
+	return SF_OK;
+}
+
 sf_status
 mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 				uint32_t n_features, mlp_model *m)
@@ -645,7 +731,9 @@ mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 		mlp_free(env, m);
 		return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: network does not fit its inputs");
 	}
-	return SF_OK;
+	if ((st = mlp_check_bound(env, m)) != SF_OK)
+		mlp_free(env, m);
+	return st;
 }
 
 sf_status

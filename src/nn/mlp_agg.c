@@ -383,6 +383,13 @@ partial_dependence_final(PG_FUNCTION_ARGS)
 						 errmsg("partial_dependence: %s models do not accept missing values (row %lld)",
 								k->name, (long long) (i / st->n_cols + 1))));
 
+	if (k->float32_inputs)
+	{
+		SfCheckFloat32Range((const double *) st->x, (size_t) st->n_rows * st->n_cols,
+							"partial_dependence", "the rows");
+		SfCheckFloat32Range(grid, ng, "partial_dependence", "grid");
+	}
+
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(k->decode(&env, (const uint8_t *) VARDATA_ANY(pst->model),
 						  VARSIZE_ANY_EXHDR(pst->model), &model), &env, "partial_dependence");

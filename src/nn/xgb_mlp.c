@@ -168,8 +168,9 @@ put_text(sf_buf *b, const char *s)
 	sf_buf_put_bytes(b, s, strlen(s));
 }
 
-void
-xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
+/* The selection and the trees' info: all body, shared by the two JSON forms. */
+static void
+put_selection_and_trees(const xgb_mlp_model *m, sf_buf *b)
 {
 	char		t[64];
 	uint32_t	j;
@@ -192,8 +193,23 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 	}
 	put_text(b, "], \"xgb\": ");
 	gbt_info_json(m->trees, b);
+}
+
+void
+xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
+{
+	put_selection_and_trees(m, b);
 	put_text(b, ", \"mlp\": ");
 	mlp_info_json(&m->mlp, b);
+	put_text(b, "}");
+}
+
+void
+xgb_mlp_body_json(const xgb_mlp_model *m, sf_buf *b)
+{
+	put_selection_and_trees(m, b);
+	put_text(b, ", \"mlp\": ");
+	mlp_body_json(&m->mlp, b);
 	put_text(b, "}");
 }
 

@@ -22,6 +22,7 @@
  * Dropout of the MLP's last layer is applied here, on the head's copy of h,
  * because that layer is the net's output for nn.c.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -120,8 +121,16 @@ deepfm_check_row(sf_env *env, const deepfm_model *model, const double *x)
 	uint32_t	f;
 
 	for (f = 0; f < model->n_numeric; f++)
+	{
 		if (!isfinite(x[f]))
 			return sf_fail(env, SF_EDATA, "numeric field %u is not finite", f + 1);
+		/* the network reads float32: refuse what would overflow it, as
+		 * training refuses values past the float32 range */
+		if (fabs(x[f]) > FLT_MAX ||
+			fabs((x[f] - model->num_mean[f]) / model->num_scale[f]) > FLT_MAX)
+			return sf_fail(env, SF_EDATA,
+						   "numeric field %u (%g) is out of the float4 range the network reads", f + 1, x[f]);
+	}
 	for (f = 0; f < model->n_categorical; f++)
 	{
 		double		v = x[model->n_numeric + f];
