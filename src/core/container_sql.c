@@ -199,11 +199,14 @@ SectionName(uint16 tag)
  * Refuse (XX001) a section whose JSON disagrees with the body on a field both
  * hold: every key of the body's object that the section also has must have
  * the same value (objects compared key by key, recursively; other values
- * whole).  path names the field in the message.
+ * whole).  With only set, just the values of that key are compared (the
+ * params section names training settings, of which only the objective is
+ * also a body field; its eval_metric "auto", say, legitimately differs from
+ * the metric the body records).  path names the field in the message.
  */
 static void
 CheckAgreesWithBody(JsonbContainer *section, JsonbContainer *body, const char *name,
-					StringInfo path)
+					const char *only, StringInfo path)
 {
 	JsonbIterator *it = JsonbIteratorInit(body);
 	JsonbValue	k,
@@ -225,8 +228,8 @@ CheckAgreesWithBody(JsonbContainer *section, JsonbContainer *body, const char *n
 		{
 			if (v.type == jbvBinary && sv.type == jbvBinary &&
 				JsonContainerIsObject(v.val.binary.data) && JsonContainerIsObject(sv.val.binary.data))
-				CheckAgreesWithBody(sv.val.binary.data, v.val.binary.data, name, path);
-			else
+				CheckAgreesWithBody(sv.val.binary.data, v.val.binary.data, name, only, path);
+			else if (only == NULL || strcmp(key, only) == 0)
 			{
 				Jsonb	   *a = JsonbValueToJsonb(&sv);
 				Jsonb	   *b = JsonbValueToJsonb(&v);
@@ -288,15 +291,20 @@ CheckModelBody(bytea *model, const sf_container *c)
 		if (!JB_ROOT_IS_OBJECT(sec))
 			CorruptSection(psprintf("the %s section is not a JSON object", SectionName(tags[i])));
 		initStringInfo(&path);
-		CheckAgreesWithBody(&sec->root, &body->root, SectionName(tags[i]), &path);
+		CheckAgreesWithBody(&sec->root, &body->root, SectionName(tags[i]),
+							tags[i] == SF_TAG_PARAMS ? "objective" : NULL, &path);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
 
-PG_FUNCTION_INFO_V1(model_info);
-Datum
-model_info(PG_FUNCTION_ARGS)
+/*
+ * The container as JSON: header, common sections (params and info checked
+ * to be JSON in the database encoding), the section list.  With check_body,
+ * the body is decoded and held to params and info too (CheckModelBody).
+ */
+static Datum
+ContainerInfo(FunctionCallInfo fcinfo, bool check_body)
 {
 	bytea	   *model = PG_GETARG_BYTEA_PP(0);
 	sf_container c;
@@ -350,10 +358,35 @@ model_info(PG_FUNCTION_ARGS)
 						 i ? ", " : "", (unsigned) c.sections[i].tag,
 						 SectionName(c.sections[i].tag), (uint64) c.sections[i].len);
 	appendStringInfoString(&out, "]}");
-	CheckModelBody(model, &c);
+	if (check_body)
+		CheckModelBody(model, &c);
 
 	PG_FREE_IF_COPY(model, 0);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*
+ * scfrisk.model_info(bytea) -> jsonb: the container of a model that can be
+ * scored (the kind's full decoder ran, XX001 otherwise) and whose params and
+ * info sections agree with its body.  The registry saves and deploys through
+ * it.
+ */
+PG_FUNCTION_INFO_V1(model_info);
+Datum
+model_info(PG_FUNCTION_ARGS)
+{
+	return ContainerInfo(fcinfo, true);
+}
+
+/*
+ * scfrisk.container_info(bytea) -> jsonb: the same JSON from the container
+ * alone, for inspecting bytes whose body is damaged or hand-made.
+ */
+PG_FUNCTION_INFO_V1(container_info);
+Datum
+container_info(PG_FUNCTION_ARGS)
+{
+	return ContainerInfo(fcinfo, false);
 }
 
 /*

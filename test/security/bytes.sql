@@ -4,13 +4,63 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(22);
+SELECT plan(30);
 
 CREATE TEMP TABLE d AS
 SELECT k, ARRAY[(k % 17)::float8, (k % 5)::float8, ((k * 7) % 11)::float8] AS f,
 	   ((k % 17) + (k % 5) > 10)::int::float8 AS y,
 	   (100 + 3 * (k % 17) + (k % 5) + ((k * 13) % 7))::float8 AS s
 FROM generate_series(1, 300) k;
+
+-- Helpers to alter model bytes as an attacker would: change bytes of a body
+-- section, then fix the header's payload length and CRC-32C (docs/format.md).
+CREATE FUNCTION pg_temp.crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	c bigint := 4294967295;
+BEGIN
+	FOR i IN 0 .. length(b) - 1 LOOP
+		c := c # get_byte(b, i);
+		FOR k IN 1 .. 8 LOOP
+			IF (c & 1) = 1 THEN c := (c >> 1) # 2197175160; ELSE c := c >> 1; END IF;
+		END LOOP;
+	END LOOP;
+	RETURN c # 4294967295;
+END $$;
+CREATE FUNCTION pg_temp.le(v numeric, n int) RETURNS bytea LANGUAGE sql AS $$
+	SELECT string_agg(set_byte('\x00'::bytea, 0, (floor(v / 256::numeric ^ i) % 256)::int), ''::bytea ORDER BY i)
+	FROM generate_series(0, n - 1) AS i
+$$;
+-- offset (0-based) of the data of the first section with this tag
+CREATE FUNCTION pg_temp.section_at(m bytea, tag int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	p int := 28;
+	t int;
+	len bigint;
+BEGIN
+	WHILE p < length(m) LOOP
+		t := get_byte(m, p) + 256 * get_byte(m, p + 1);
+		len := 0;
+		FOR i IN REVERSE 7 .. 0 LOOP len := len * 256 + get_byte(m, p + 2 + i); END LOOP;
+		IF t = tag THEN RETURN p + 10; END IF;
+		p := p + 10 + len::int;
+	END LOOP;
+	RETURN NULL;
+END $$;
+-- byte at offset o XOR x, header CRC fixed
+CREATE FUNCTION pg_temp.flip(m bytea, o int, x int) RETURNS bytea LANGUAGE sql AS $$
+	SELECT overlay(b placing pg_temp.le(pg_temp.crc32c(substr(b, 29)), 4) from 25)
+	FROM (SELECT set_byte(m, o, get_byte(m, o) # x) AS b) s
+$$;
+-- scoring result as text: the value, or the SQLSTATE it was refused with
+CREATE FUNCTION pg_temp.score(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	r float8;
+BEGIN
+	EXECUTE q INTO r;
+	RETURN r::text;
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
 
 -- 5. a header-only logreg container (valid CRC, no body) is refused before
 -- anything is written: model_info, save_model (and so deploy) run the full decoder
@@ -40,6 +90,28 @@ SELECT ok((SELECT scfrisk.mlp_predict(mlp, ARRAY[3e38, -3e38, 3e38]) FROM nets) 
 SELECT ok((SELECT scfrisk.xgb_mlp_predict(hyb, ARRAY[3e38, -3e38, 3e38]) FROM nets) BETWEEN 0 AND 1,
 		  '7: xgb_mlp_predict at the float32 edge is a probability, not NaN');
 
+-- 6. bytes with a valid CRC cannot score silently wrong: model_info reads
+-- what the decoder reads, decoders refuse non-finite or overflowing values
+CREATE TEMP TABLE g6 AS SELECT scfrisk.xgb_train(f, y, '{"n_estimators": 3}') AS model FROM d;
+CREATE TEMP TABLE g6x AS   -- the objective byte (first of the meta section, tag 16) flipped
+SELECT pg_temp.flip(model, pg_temp.section_at(model, 16), 1) AS model FROM g6;
+SELECT is((SELECT scfrisk.model_info(model)->'info'->>'objective' FROM g6), 'binary:logistic',
+		  '6: the genuine model reports binary:logistic');
+SELECT throws_ok($$SELECT scfrisk.model_info(model) FROM g6x$$, 'XX001', NULL,
+				 '6: a GBT whose objective byte was changed no longer passes model_info');
+SELECT throws_ok($$SELECT scfrisk.save_model('bytes_objective', model) FROM g6x$$, 'XX001', NULL,
+				 '6: nor save_model');
+CREATE TEMP TABLE n6 AS SELECT scfrisk.mlp_train(f, y, '{"hidden": [4], "epochs": 5, "seed": 1}') AS model FROM d;
+-- the top byte of feature 1's scale (f64 at input section + 9 + 8): one exponent bit
+CREATE TEMP TABLE n6x AS
+SELECT pg_temp.flip(model, pg_temp.section_at(model, 16) + 9 + 8 + 7, 64) AS model FROM n6;
+SELECT ok(pg_temp.score($$SELECT scfrisk.mlp_predict(model, ARRAY[1.0, 2, 3]) FROM n6x$$) IN ('XX001')
+		  OR pg_temp.score($$SELECT scfrisk.mlp_predict(model, ARRAY[1.0, 2, 3]) FROM n6x$$) NOT IN ('NaN', 'Infinity', '-Infinity'),
+		  '6: an MLP with one flipped exponent bit in a feature scale is refused or scores finite, never NaN');
+SELECT lives_ok($$SELECT scfrisk.model_info(model) FROM n6$$, '6: genuine mlp passes model_info');
+SELECT lives_ok($$SELECT scfrisk.model_info(hyb) FROM nets$$, '6: genuine xgb_mlp passes model_info');
+SELECT lives_ok($$SELECT scfrisk.model_info(scfrisk.logreg_train(f, y, '{}')) FROM d$$, '6: genuine logreg passes model_info');
+
 -- 8. xgb_from_json refuses a num_trees that disagrees with the trees
 CREATE TEMP TABLE g AS SELECT scfrisk.xgb_train(f, y, '{"n_estimators": 3}') AS model FROM d;
 SELECT throws_ok($$SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model),
@@ -48,12 +120,13 @@ SELECT throws_ok($$SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(mo
 SELECT throws_ok($$SELECT scfrisk.xgb_from_json(jsonb_set(scfrisk.xgb_to_json(model),
 				 '{learner,gradient_booster,model,gbtree_model_param,num_trees}', '"7"')) FROM g$$,
 				 '22023', NULL, '8: num_trees above the trees given is refused');
-SELECT lives_ok($$SELECT scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)) FROM g$$,
+SELECT lives_ok($$SELECT scfrisk.model_info(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model))) FROM g$$,
 				'8: consistent JSON still loads');
 
 -- 9. qrgmm_sample: a documented cap (54000 beyond it) and rows that stream
 -- in the select list, so LIMIT ends the work
 CREATE TEMP TABLE q AS SELECT scfrisk.qrgmm_train(f[1:2], s, '{"m": 8}') AS model FROM d;
+SELECT lives_ok($$SELECT scfrisk.model_info(model) FROM q$$, '6: genuine qrgmm_linear passes model_info');
 SET LOCAL statement_timeout = '60s';
 SELECT throws_ok($$SELECT count(*) FROM q, scfrisk.qrgmm_sample(model, ARRAY[1.0, 2.0], 2147483647, 1)$$,
 				 '54000', NULL, '9: n past the cap is 54000, not hours of temp files');

@@ -1,0 +1,11 @@
+-- Model bytes (issue 13), as sql/install/65_bytes.sql: container_info, and
+-- model_info (same C symbol, now decoding the whole model) described anew.
+CREATE FUNCTION scfrisk.container_info(model bytea)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'container_info'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.container_info(bytea) IS
+'model_info from the container alone (header, sections, params, names, info) without decoding the body: for inspecting damaged or hand-made bytes';
+
+COMMENT ON FUNCTION scfrisk.model_info(bytea) IS
+'header and metadata of an scfrisk model that can be scored: kind, format version, width, sizes, checksum, params, feature names, rows, seed, diagnostics; the whole model is decoded and its params and info must agree with the body (XX001 otherwise)';
