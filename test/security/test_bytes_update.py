@@ -4,8 +4,10 @@ issue 13 (items 5-13) are those of a fresh install.
 sql/install/65_bytes.sql adds scfrisk.container_info and describes the
 stricter model_info; sql/update/0.1.0--0.2.0/65_bytes.sql repeats them.  In
 two databases of its own (CREATE EXTENSION scfrisk, and VERSION '0.1.0' then
-ALTER EXTENSION UPDATE) this test compares both functions (definition,
-volatility, strictness, parallel safety, comment, privileges) and checks that
+ALTER EXTENSION UPDATE) this test compares them and the comments of
+binary_metrics(label, score, threshold) and partial_dependence's transition
+(params per group) (definition, volatility, strictness, parallel safety,
+comment, privileges) and checks that
 an updated database refuses the header-only logreg of the issue and keeps
 params per group.
 """
@@ -26,7 +28,9 @@ OBJECTS = """
 SELECT p.oid::regprocedure::text, p.prosrc, p.probin IS NOT NULL, p.provolatile, p.proisstrict, p.proparallel,
        pg_get_function_result(p.oid), obj_description(p.oid, 'pg_proc'), coalesce(p.proacl::text, '')
 FROM pg_proc p
-WHERE p.pronamespace = 'scfrisk'::regnamespace AND p.proname IN ('model_info', 'container_info')
+WHERE p.pronamespace = 'scfrisk'::regnamespace
+  AND (p.proname IN ('model_info', 'container_info', 'partial_dependence_sfunc')
+       OR p.oid = 'scfrisk.binary_metrics(float8, float8, float8)'::regprocedure)
 ORDER BY 1
 """
 
@@ -66,8 +70,8 @@ try:
                 got = e.pgcode
             T.ok(got == "22023", "updated: params that differ between rows are 22023", got)
         c.close()
-    T.ok(len(rows[FRESH]) == 2, "a fresh install has model_info and container_info", rows[FRESH])
-    T.ok(rows[FRESH] == rows[UPDATED], "the updated database has the same two functions, comments and privileges",
+    T.ok(len(rows[FRESH]) == 4, "a fresh install has the four objects compared", rows[FRESH])
+    T.ok(rows[FRESH] == rows[UPDATED], "the updated database has the same four objects, comments and privileges",
          "fresh:   %s\nupdated: %s" % (rows[FRESH], rows[UPDATED]))
 finally:
     ac.execute("DROP DATABASE IF EXISTS %s" % FRESH)
