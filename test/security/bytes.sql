@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(30);
+SELECT plan(33);
 
 CREATE TEMP TABLE d AS
 SELECT k, ARRAY[(k % 17)::float8, (k % 5)::float8, ((k * 7) % 11)::float8] AS f,
@@ -148,6 +148,12 @@ SELECT throws_ok($$SELECT scfrisk.qrgmm_train(f[1:2], s, CASE WHEN k = 300 THEN 
 				 '22023', NULL, '10: qrgmm_train, differing params');
 SELECT lives_ok($$SELECT scfrisk.xgb_train(f, y, ('{"max_depth": ' || 2 || '}')::jsonb) FROM d$$,
 				'10: equal params built per row are accepted');
+SELECT throws_ok($$SELECT scfrisk.binary_metrics(y, (k % 10) / 10.0, CASE WHEN k = 5 THEN 0.3 ELSE 0.5 END) FROM d$$,
+				 '22023', NULL, '10: binary_metrics, a threshold that differs between rows');
+SELECT throws_ok($$SELECT scfrisk.partial_dependence(model, f, 1, CASE WHEN k = 9 THEN ARRAY[1.0] ELSE ARRAY[1.0, 2.0] END)
+				 FROM d, g$$, '22023', NULL, '10: partial_dependence, a grid that differs between rows');
+SELECT lives_ok($$SELECT scfrisk.partial_dependence(model, f, 1, ARRAY[1.0, 2.0]) FROM d, g$$,
+				'10: partial_dependence with one model and grid');
 
 -- 11. the scfrisk prefix is reserved once the library is loaded
 SELECT scfrisk.build_info() IS NOT NULL AS loaded \gset
