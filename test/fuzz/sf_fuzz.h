@@ -86,6 +86,9 @@ typedef struct sf_fuzz_block
 			   *next;
 } sf_fuzz_block;
 
+/* the link sits in a max_align_t header, so blocks stay aligned for any type */
+_Static_assert(sizeof(sf_fuzz_block) <= sizeof(max_align_t), "sf_fuzz_block fits its header");
+
 static void *
 sf_fuzz_arena_alloc(void *ctx, size_t size)
 {
@@ -157,12 +160,11 @@ sf_fuzz_input(const sf_kind *k, uint8_t pick, uint32_t j)
 
 /*
  * Decode buf through the table entry of tag.  Refused: the decoder said why
- * (a message).  Decoded: its width is the header's, and every row of inputs
- * above scores to a finite value (a probability in [0, 1] for classifiers'
- * sigmoid outputs is not assumed: regression kinds share the scorer) or, for
- * curve kinds, gives a curve that keeps its invariants or a refusal of that
- * row (SF_EDATA: an id that is not an integer, an overflowing curve).
- * Aborts otherwise.
+ * (a message).  Decoded: every row of inputs above scores to a finite value
+ * (not held to [0, 1]: regression kinds share the scorers) or, for curve
+ * kinds, gives a curve that keeps its invariants or a refusal of that row
+ * (SF_EDATA: an id that is not an integer, an overflowing curve).  Aborts
+ * otherwise.
  */
 static inline void
 sf_fuzz_kind_scores(uint16_t tag, const uint8_t *buf, size_t size)
