@@ -42,9 +42,9 @@ typedef struct sf_kind
 	/* Quantile curve at covariates x into *out; NULL for classifiers. */
 	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
 	/* JSON object of the fields the decoded body determines (objective,
-	 * shapes, coefficients, ...), named as in the info section: model_info and
-	 * model_check refuse a model whose info or params section says otherwise,
-	 * so what model_info reports is what the scorer reads. */
+	 * shapes, coefficients, ...), named as in the info section: model_info
+	 * refuses a model whose info or params section says otherwise, so what
+	 * model_info reports is what the scorer reads. */
 	void		(*describe) (const void *model, sf_buf *b);
 } sf_kind;
 
