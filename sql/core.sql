@@ -63,14 +63,20 @@ SELECT pg_temp.model(1, 1, 0, 2,
 SELECT to_hex(pg_temp.crc32c(convert_to('123456789', 'UTF8'))) AS crc32c_check;
 
 -- round trip: every header field and metadata section comes back
-SELECT jsonb_pretty(scfrisk.model_info(b)) FROM m;
+-- (container_info: the hand-made body below cannot be scored)
+SELECT jsonb_pretty(scfrisk.container_info(b)) FROM m;
 SELECT scfrisk.model_kind(b) FROM m;
 
 -- every kind name
 SELECT k, scfrisk.model_kind(pg_temp.model(1, k, 0, 0, ''::bytea)) FROM generate_series(1, 6) AS k;
 
 -- a container without optional sections
-SELECT scfrisk.model_info(pg_temp.model(1, 5, 0, 3, ''::bytea));
+SELECT scfrisk.container_info(pg_temp.model(1, 5, 0, 3, ''::bytea));
+
+-- model_info decodes the whole model: a container whose body cannot be
+-- scored is data corruption (issue 13), whatever its header says
+SELECT pg_temp.err($$SELECT scfrisk.model_info(b) FROM m$$) AS body_not_scorable;
+SELECT pg_temp.err($$SELECT scfrisk.model_info(pg_temp.model(1, 5, 0, 3, ''::bytea))$$) AS no_body;
 
 -- rejections, each with its SQLSTATE
 SELECT pg_temp.err($$SELECT scfrisk.model_info(''::bytea)$$) AS empty;
@@ -94,6 +100,7 @@ SELECT pg_temp.err($$SELECT scfrisk.model_kind('\x534346'::bytea)$$) AS kind_of_
 
 -- STRICT: NULL in, NULL out
 SELECT scfrisk.model_info(NULL) IS NULL AS null_model;
+SELECT scfrisk.container_info(NULL) IS NULL AS null_container;
 
 -- GUCs are reserved under scfrisk.
 SHOW scfrisk.threads;

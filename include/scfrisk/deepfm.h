@@ -210,6 +210,9 @@ extern sf_status deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b
  */
 extern sf_status deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out);
 
+/* The info fields the body holds (grid, transform, tail, the refit's shape). */
+extern void deepfm_body_json(const deepfm_model *model, sf_buf *b);
+
 /* ------------------------------------------------ internal, for deepfm*.c and tests */
 
 /* Scratch of one mini-batch through the whole network. */

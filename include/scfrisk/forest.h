@@ -139,6 +139,9 @@ extern sf_status forest_encode(sf_env *env, const forest_model *m, const forest_
  * Decode model bytes of kind 'kind' (SF_KIND_CART or SF_KIND_FOREST) into
  * *out, checking every invariant.  SF_ECORRUPT / SF_EKIND with a message.
  */
+/* JSON object of what the body determines (objective, criterion, tree sizes): the info section. */
+extern void forest_body_json(const forest_model *m, sf_buf *b);
+
 extern sf_status forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len,
 							   forest_model **out);
 

@@ -72,6 +72,9 @@ extern void knn_free(sf_env *env, knn_model *m);
  */
 extern double knn_predict(const knn_model *m, const double *x);
 
+/* JSON object of what the body determines (k, weights, rows held): the info section. */
+extern void knn_body_json(const knn_model *m, sf_buf *b);
+
 extern sf_status knn_encode(sf_env *env, const knn_model *m, const knn_params *p,
 							const char *const *names, sf_buf *b);
 extern sf_status knn_decode(sf_env *env, const uint8_t *buf, size_t len, knn_model *m);

@@ -56,6 +56,9 @@ extern double logreg_predict(const logreg_model *m, const double *x);
 /* Whole model bytes into b (initialised by the caller). */
 extern sf_status logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
 							   const char *const *names, uint64_t rows, sf_buf *b);
+/* The info fields the body holds (intercept, coef, fit_intercept) as JSON. */
+extern void logreg_body_json(const logreg_model *m, sf_buf *b);
+
 /* Decode model bytes of kind logreg, checking invariants. */
 extern sf_status logreg_decode(sf_env *env, const uint8_t *buf, size_t len, logreg_model *m);
 

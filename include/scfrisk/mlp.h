@@ -142,6 +142,10 @@ extern void mlp_encode_body(const mlp_model *m, sf_buf *b, uint16_t tag_base);
 /* Diagnostics JSON object of the model (appended to b, no NUL). */
 extern void mlp_info_json(const mlp_model *m, sf_buf *b);
 
+/* The fields of mlp_info_json that the body holds (objective, layers,
+ * weights, missing_indicators): what the scorer reads. */
+extern void mlp_body_json(const mlp_model *m, sf_buf *b);
+
 /*
  * Read the body sections with tags base .. base + 2 of a decoded container,
  * checking invariants; n_features is the expected raw width.

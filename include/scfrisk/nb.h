@@ -57,6 +57,9 @@ extern sf_status nb_fit(sf_env *env, const nb_params *prm, const double *x, cons
 extern void nb_free(sf_env *env, nb_model *m);
 
 /* Probability of class 1 for one row x (n_features, finite); NaN if any x is NaN. */
+/* JSON object of what the body determines (epsilon, class priors): the info section. */
+extern void nb_body_json(const nb_model *m, sf_buf *b);
+
 extern double nb_predict(const nb_model *m, const double *x);
 
 /* Whole model bytes into b (initialised by the caller); p and names may be NULL. */

@@ -171,6 +171,26 @@ extern int	nn_kernels_init(void);
 /* Tests: simd = 0 forces the portable kernel, 1 picks SIMD where the CPU has it. */
 extern int	nn_kernels_select(int simd);
 
+/*
+ * nn_predict_row in double precision (the float32 weights widened exactly):
+ * the path a scorer takes when the float32 pass leaves the float range (a
+ * standardised input beyond it, or a layer overflowing).  tmp holds 2 *
+ * widest layer doubles.
+ */
+extern void nn_predict_row_f64(const nn_net *net, const double *x, double *out, double *tmp);
+
+/*
+ * Largest magnitude any pre-activation of the net can reach, in double, when
+ * input i is at most in_bound[i] in magnitude (interval propagation through
+ * |W| and |b|; tanh and sigmoid bound their outputs by 1).  tmp holds 2 *
+ * widest layer doubles.  A decoder refuses a net whose bound over its input
+ * domain is past NN_SAFE_BOUND: then nn_predict_row_f64 of any input in the
+ * domain is finite (the bound leaves room for rounding), so a scorer never
+ * gives NaN or infinity for finite input.
+ */
+#define NN_SAFE_BOUND		1e300
+extern double nn_net_bound(const nn_net *net, const double *in_bound, double *tmp);
+
 /* Widest layer of a net (inputs included), to size nn_predict_row's tmp. */
 extern int	nn_net_max_width(const nn_net *net);
 

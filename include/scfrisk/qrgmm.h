@@ -127,4 +127,7 @@ extern sf_status sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_bu
 extern sf_status sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len,
 								 sf_qrgmm_model **out);
 
+/* The info fields the body holds (grid, basis, transform, tail, crossing rate). */
+extern void sf_qrgmm_body_json(const sf_qrgmm_model *model, sf_buf *b);
+
 #endif							/* SCFRISK_QRGMM_H */

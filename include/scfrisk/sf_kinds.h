@@ -29,6 +29,9 @@ typedef struct sf_kind
 	const char *aggregate;
 	const char *doc;			/* docs page of the kind, relative to the repo */
 	bool		accepts_missing;	/* row scorer takes NaN as a missing value */
+	/* a float32 network reads the inputs: scorers refuse finite values past
+	 * the float32 range (22000), as training does (its row store is float32) */
+	bool		float32_inputs;
 
 	/* Decode the whole model (container and body, invariants checked) into
 	 * memory allocated from env; *model is the kind's model struct. */
@@ -40,6 +43,11 @@ typedef struct sf_kind
 	double		(*predict) (const void *model, const double *x);
 	/* Quantile curve at covariates x into *out; NULL for classifiers. */
 	sf_status	(*curve) (sf_env *env, const void *model, const double *x, sf_qcurve *out);
+	/* JSON object of the fields the decoded body determines (objective,
+	 * shapes, coefficients, ...), named as in the info section: model_info
+	 * refuses a model whose info or params section says otherwise, so what
+	 * model_info reports is what the scorer reads. */
+	void		(*describe) (const void *model, sf_buf *b);
 	/*
 	 * Contributions of x's features to its margin into phi (n_features + 1,
 	 * bias last) and their standard errors into se (NULL allowed; 0 for

@@ -150,7 +150,8 @@ extern sf_status sf_risk_eval_curve(sf_env *env, const sf_risk_terms *terms,
 
 /*
  * Evaluator on sales samples s[0..n) (any order; NaN and infinity are
- * SF_EDATA, n = 0 is SF_EDATA).  Copies and sorts.
+ * SF_EDATA, n = 0 is SF_EDATA, a negative sample SF_EINVAL: sales cannot be
+ * negative).  Copies and sorts.
  */
 extern sf_status sf_risk_eval_samples(sf_env *env, const sf_risk_terms *terms,
 									  const double *s, size_t n, sf_risk_eval *out);

@@ -72,6 +72,9 @@ extern sf_status svm_fit(sf_env *env, const svm_params *prm, const double *x, co
 						 size_t n, uint32_t p, svm_model *out);
 extern void svm_free(sf_env *env, svm_model *m);
 
+/* JSON object of the fields the body determines (intercept, Platt's A and B), as in the info section. */
+extern void svm_body_json(const svm_model *m, sf_buf *b);
+
 /* Decision value w . x + b of one row. */
 extern double svm_decision(const svm_model *m, const double *x);
 

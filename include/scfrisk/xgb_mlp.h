@@ -138,6 +138,10 @@ extern double xgb_mlp_predict_margin(const xgb_mlp_model *m, const double *x);
 /* Diagnostics JSON object (selection, importances, both stages' logs) appended to b. */
 extern void xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b);
 
+/* The fields of xgb_mlp_info_json that the body holds (selection, the trees'
+ * info, the network's body fields): what the scorer reads. */
+extern void xgb_mlp_body_json(const xgb_mlp_model *m, sf_buf *b);
+
 /*
  * Whole model bytes: container, params JSON, optional feature names (d
  * strings), rows, seed (the trees' seed), info, body.

@@ -11,6 +11,7 @@
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "scfrisk_pg.h"
@@ -104,6 +105,21 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 					 errhint("Missing values are not allowed here.")));
 		out[i] = v;
 	}
+}
+
+void
+SfCheckFloat32Range(const double *x, size_t n, const char *fn, const char *argname)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (unlikely(fabs(x[i]) > FLT_MAX))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: element %zu of %s (%g) is out of the float4 range the model's network reads",
+							fn, i + 1, argname, x[i]),
+					 errdetail("The network computes in float32; training refuses such values the same way."),
+					 errhint("Rescale the feature (for example to thousands) and train and score on that scale.")));
 }
 
 double *

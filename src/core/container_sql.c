@@ -199,9 +199,116 @@ SectionName(uint16 tag)
 	return "body";
 }
 
-PG_FUNCTION_INFO_V1(model_info);
-Datum
-model_info(PG_FUNCTION_ARGS)
+/*
+ * Refuse (XX001) a section whose JSON disagrees with the body on a field both
+ * hold: every key of the body's object that the section also has must have
+ * the same value (objects compared key by key, recursively; other values
+ * whole).  With only set, just the values of that key are compared (the
+ * params section names training settings, of which only the objective is
+ * also a body field; its eval_metric "auto", say, legitimately differs from
+ * the metric the body records).  path names the field in the message.
+ */
+static void
+CheckAgreesWithBody(JsonbContainer *section, JsonbContainer *body, const char *name,
+					const char *only, StringInfo path)
+{
+	JsonbIterator *it = JsonbIteratorInit(body);
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken r;
+	int			plen = path->len;
+
+	while ((r = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		JsonbValue	sv;
+		char	   *key;
+
+		if (r != WJB_KEY)
+			continue;
+		key = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		appendStringInfo(path, "%s%s", plen ? "." : "", key);
+		if (getKeyJsonValueFromContainer(section, k.val.string.val, k.val.string.len, &sv) != NULL)
+		{
+			if (v.type == jbvBinary && sv.type == jbvBinary &&
+				JsonContainerIsObject(v.val.binary.data) && JsonContainerIsObject(sv.val.binary.data))
+				CheckAgreesWithBody(sv.val.binary.data, v.val.binary.data, name, only, path);
+			else if (only == NULL || strcmp(key, only) == 0)
+			{
+				Jsonb	   *a = JsonbValueToJsonb(&sv);
+				Jsonb	   *b = JsonbValueToJsonb(&v);
+
+				if (compareJsonbContainers(&a->root, &b->root) != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("model_info: the %s section says %s is %s but the model body has %s",
+									name, path->data, JsonbToCString(NULL, &a->root, VARSIZE(a)),
+									JsonbToCString(NULL, &b->root, VARSIZE(b))),
+							 errdetail("The model bytes were altered after training; scoring reads the body.")));
+			}
+		}
+		path->len = plen;
+		path->data[plen] = '\0';
+		pfree(key);
+	}
+}
+
+/*
+ * Decode the whole model with its kind's decoder (XX001 when it cannot be
+ * scored) and hold the params and info sections to the body's fields
+ * (sf_kind.describe), so that what model_info reports is what the scorer
+ * reads.  The registry saves and deploys only through model_info.
+ */
+static void
+CheckModelBody(bytea *model, const sf_container *c)
+{
+	const sf_kind *k = SfKindOrError(c->kind, "model_info");
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk model_info",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	sf_env		env;
+	void	   *decoded = NULL;
+	sf_buf		b;
+	Jsonb	   *body;
+	uint16		tags[2] = {SF_TAG_PARAMS, SF_TAG_INFO};
+	int			i;
+
+	SfEnvInit(&env, cxt);
+	SF_PG_CHECK(k->decode(&env, (const uint8_t *) VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model),
+						  &decoded), &env, "model_info");
+	sf_buf_init(&b, &env);
+	k->describe(decoded, &b);
+	sf_buf_put_u8(&b, 0);
+	SF_PG_CHECK(sf_buf_status(&b), &env, "model_info");
+	body = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum((char *) b.data)));
+	for (i = 0; i < 2; i++)
+	{
+		const sf_section *s = sf_container_find(c, tags[i]);
+		Jsonb	   *sec;
+		StringInfoData path;
+
+		if (s == NULL)
+			continue;
+		/* AppendJsonSection has checked it is JSON text in the database encoding */
+		sec = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												 CStringGetDatum(pnstrdup((const char *) s->data, (Size) s->len))));
+		if (!JB_ROOT_IS_OBJECT(sec))
+			CorruptSection(psprintf("the %s section is not a JSON object", SectionName(tags[i])));
+		initStringInfo(&path);
+		CheckAgreesWithBody(&sec->root, &body->root, SectionName(tags[i]),
+							tags[i] == SF_TAG_PARAMS ? "objective" : NULL, &path);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * The container as JSON: header, common sections (params and info checked
+ * to be JSON in the database encoding), the section list.  With check_body,
+ * the body is decoded and held to params and info too (CheckModelBody).
+ */
+static Datum
+ContainerInfo(FunctionCallInfo fcinfo, bool check_body)
 {
 	bytea	   *model = PG_GETARG_BYTEA_PP(0);
 	sf_container c;
@@ -258,9 +365,35 @@ model_info(PG_FUNCTION_ARGS)
 						 i ? ", " : "", (unsigned) c.sections[i].tag,
 						 SectionName(c.sections[i].tag), (uint64) c.sections[i].len);
 	appendStringInfoString(&out, "]}");
+	if (check_body)
+		CheckModelBody(model, &c);
 
 	PG_FREE_IF_COPY(model, 0);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*
+ * scfrisk.model_info(bytea) -> jsonb: the container of a model that can be
+ * scored (the kind's full decoder ran, XX001 otherwise) and whose params and
+ * info sections agree with its body.  The registry saves and deploys through
+ * it.
+ */
+PG_FUNCTION_INFO_V1(model_info);
+Datum
+model_info(PG_FUNCTION_ARGS)
+{
+	return ContainerInfo(fcinfo, true);
+}
+
+/*
+ * scfrisk.container_info(bytea) -> jsonb: the same JSON from the container
+ * alone, for inspecting bytes whose body is damaged or hand-made.
+ */
+PG_FUNCTION_INFO_V1(container_info);
+Datum
+container_info(PG_FUNCTION_ARGS)
+{
+	return ContainerInfo(fcinfo, false);
 }
 
 /*

@@ -42,6 +42,12 @@ gbt_kind_predict(const void *model, const double *x)
 	return gbt_predict((const gbt_model *) model, x);
 }
 
+static void
+gbt_kind_describe(const void *model, sf_buf *b)
+{
+	gbt_info_json((const gbt_model *) model, b);
+}
+
 /* ------------------------------------------------------------ mlp */
 
 static sf_status
@@ -65,6 +71,12 @@ static double
 mlp_kind_predict(const void *model, const double *x)
 {
 	return mlp_predict((const mlp_model *) model, x);
+}
+
+static void
+mlp_kind_describe(const void *model, sf_buf *b)
+{
+	mlp_body_json((const mlp_model *) model, b);
 }
 
 /* ------------------------------------------------------------ xgb_mlp */
@@ -92,6 +104,12 @@ xgb_mlp_kind_predict(const void *model, const double *x)
 	return xgb_mlp_predict((const xgb_mlp_model *) model, x);
 }
 
+static void
+xgb_mlp_kind_describe(const void *model, sf_buf *b)
+{
+	xgb_mlp_body_json((const xgb_mlp_model *) model, b);
+}
+
 /* ------------------------------------------------------------ logreg */
 
 static sf_status
@@ -117,6 +135,12 @@ logreg_kind_predict(const void *model, const double *x)
 	return logreg_predict((const logreg_model *) model, x);
 }
 
+static void
+logreg_kind_describe(const void *model, sf_buf *b)
+{
+	logreg_body_json((const logreg_model *) model, b);
+}
+
 /* ------------------------------------------------------------ qrgmm_linear */
 
 static sf_status
@@ -137,6 +161,12 @@ qrgmm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *out
 	return sf_qrgmm_curve(env, (const sf_qrgmm_model *) model, x, out);
 }
 
+static void
+qrgmm_kind_describe(const void *model, sf_buf *b)
+{
+	sf_qrgmm_body_json((const sf_qrgmm_model *) model, b);
+}
+
 /* ------------------------------------------------------------ qrgmm_deepfm */
 
 static sf_status
@@ -155,6 +185,12 @@ static sf_status
 deepfm_kind_curve(sf_env *env, const void *model, const double *x, sf_qcurve *out)
 {
 	return deepfm_curve(env, (const deepfm_model *) model, x, out);
+}
+
+static void
+deepfm_kind_describe(const void *model, sf_buf *b)
+{
+	deepfm_body_json((const deepfm_model *) model, b);
 }
 
 /* ------------------------------------------------------------ cart and forest */
@@ -183,6 +219,12 @@ forest_kind_predict(const void *model, const double *x)
 	return forest_predict((const forest_model *) model, x);
 }
 
+static void
+forest_kind_describe(const void *model, sf_buf *b)
+{
+	forest_body_json((const forest_model *) model, b);
+}
+
 /* ------------------------------------------------------------ gaussian_nb */
 
 static sf_status
@@ -206,6 +248,12 @@ static double
 nb_kind_predict(const void *model, const double *x)
 {
 	return nb_predict((const nb_model *) model, x);
+}
+
+static void
+nb_kind_describe(const void *model, sf_buf *b)
+{
+	nb_body_json((const nb_model *) model, b);
 }
 
 /* ------------------------------------------------------------ linear_svm */
@@ -233,6 +281,12 @@ svm_kind_predict(const void *model, const double *x)
 	return svm_predict((const svm_model *) model, x);
 }
 
+static void
+svm_kind_describe(const void *model, sf_buf *b)
+{
+	svm_body_json((const svm_model *) model, b);
+}
+
 /* ------------------------------------------------------------ knn */
 
 static sf_status
@@ -258,44 +312,129 @@ knn_kind_predict(const void *model, const double *x)
 	return knn_predict((const knn_model *) model, x);
 }
 
+static void
+knn_kind_describe(const void *model, sf_buf *b)
+{
+	knn_body_json((const knn_model *) model, b);
+}
+
 /* ------------------------------------------------------------ the table */
 
+/*
+ * The table, in tag order.  Designated initializers: a field added to
+ * sf_kind is NULL / false / 0 for every kind that does not name it.
+ */
 static const sf_kind kinds[] = {
-	{SF_KIND_GBT, "gbt", 1, "xgb_train", "docs/gbt.md", true,
-	gbt_kind_decode, gbt_kind_width, gbt_kind_predict, NULL, sf_explain_gbt, false,
-	&gbt_params_table, sizeof(gbt_params)},
-	{SF_KIND_MLP, "mlp", 1, "mlp_train", "docs/mlp.md", true,
-	mlp_kind_decode, mlp_kind_width, mlp_kind_predict, NULL, sf_explain_mlp, true,
-	&mlp_params_table, sizeof(mlp_params)},
-	{SF_KIND_XGB_MLP, "xgb_mlp", 1, "xgb_mlp_train", "docs/xgboost-mlp.md", true,
-	xgb_mlp_kind_decode, xgb_mlp_kind_width, xgb_mlp_kind_predict, NULL, sf_explain_xgb_mlp, true,
-	&xgb_mlp_params_table, sizeof(xgb_mlp_params)},
-	{SF_KIND_LOGREG, "logreg", 1, "logreg_train", "docs/mlp.md", false,
-	logreg_kind_decode, logreg_kind_width, logreg_kind_predict, NULL, sf_explain_logreg, true,
-	&logreg_params_table, sizeof(logreg_params)},
-	{SF_KIND_QRGMM_LINEAR, "qrgmm_linear", 1, "qrgmm_train", "docs/qrgmm.md", false,
-	qrgmm_kind_decode, qrgmm_kind_width, NULL, qrgmm_kind_curve, NULL, false,
-	&sf_qrgmm_param_table, sizeof(sf_qrgmm_params)},
+	{
+		.tag = SF_KIND_GBT, .name = "gbt", .current_version = 1,
+		.aggregate = "xgb_train", .doc = "docs/gbt.md",
+		.accepts_missing = true, .float32_inputs = false,
+		.decode = gbt_kind_decode, .n_features = gbt_kind_width,
+		.predict = gbt_kind_predict,
+		.describe = gbt_kind_describe,
+		.explain = sf_explain_gbt, .explain_needs_background = false,
+		.params = &gbt_params_table, .params_size = sizeof(gbt_params),
+	},
+	{
+		.tag = SF_KIND_MLP, .name = "mlp", .current_version = 1,
+		.aggregate = "mlp_train", .doc = "docs/mlp.md",
+		.accepts_missing = true, .float32_inputs = true,
+		.decode = mlp_kind_decode, .n_features = mlp_kind_width,
+		.predict = mlp_kind_predict,
+		.describe = mlp_kind_describe,
+		.explain = sf_explain_mlp, .explain_needs_background = true,
+		.params = &mlp_params_table, .params_size = sizeof(mlp_params),
+	},
+	{
+		.tag = SF_KIND_XGB_MLP, .name = "xgb_mlp", .current_version = 1,
+		.aggregate = "xgb_mlp_train", .doc = "docs/xgboost-mlp.md",
+		.accepts_missing = true, .float32_inputs = true,
+		.decode = xgb_mlp_kind_decode, .n_features = xgb_mlp_kind_width,
+		.predict = xgb_mlp_kind_predict,
+		.describe = xgb_mlp_kind_describe,
+		.explain = sf_explain_xgb_mlp, .explain_needs_background = true,
+		.params = &xgb_mlp_params_table, .params_size = sizeof(xgb_mlp_params),
+	},
+	{
+		.tag = SF_KIND_LOGREG, .name = "logreg", .current_version = 1,
+		.aggregate = "logreg_train", .doc = "docs/mlp.md",
+		.accepts_missing = false, .float32_inputs = false,
+		.decode = logreg_kind_decode, .n_features = logreg_kind_width,
+		.predict = logreg_kind_predict,
+		.describe = logreg_kind_describe,
+		.explain = sf_explain_logreg, .explain_needs_background = true,
+		.params = &logreg_params_table, .params_size = sizeof(logreg_params),
+	},
+	{
+		.tag = SF_KIND_QRGMM_LINEAR, .name = "qrgmm_linear", .current_version = 1,
+		.aggregate = "qrgmm_train", .doc = "docs/qrgmm.md",
+		.accepts_missing = false, .float32_inputs = false,
+		.decode = qrgmm_kind_decode, .n_features = qrgmm_kind_width,
+		.curve = qrgmm_kind_curve,
+		.describe = qrgmm_kind_describe,
+		.params = &sf_qrgmm_param_table, .params_size = sizeof(sf_qrgmm_params),
+	},
 	/* qrgmm_deepfm_train takes categorical fields as int[] beside the numeric
 	 * covariates: not the registry's (float8[], float8, jsonb) shape */
-	{SF_KIND_QRGMM_DEEPFM, "qrgmm_deepfm", 1, NULL, "docs/qrgmm-deepfm.md", false,
-	deepfm_kind_decode, deepfm_kind_width, NULL, deepfm_kind_curve, NULL, false,
-	&deepfm_params_table, sizeof(deepfm_params)},
-	{SF_KIND_CART, "cart", FOREST_FORMAT_VERSION, "tree_train", "docs/baselines.md", true,
-	cart_kind_decode, forest_kind_width, forest_kind_predict, NULL, sf_explain_forest, false,
-	&cart_params_table, sizeof(forest_params)},
-	{SF_KIND_FOREST, "forest", FOREST_FORMAT_VERSION, "rf_train", "docs/baselines.md", true,
-	forest_kind_decode, forest_kind_width, forest_kind_predict, NULL, sf_explain_forest, false,
-	&forest_params_table, sizeof(forest_params)},
-	{SF_KIND_GAUSSIAN_NB, "gaussian_nb", NB_FORMAT_VERSION, "nb_train", "docs/baselines.md", false,
-	nb_kind_decode, nb_kind_width, nb_kind_predict, NULL, sf_explain_nb, false,
-	&nb_params_table, sizeof(nb_params)},
-	{SF_KIND_LINEAR_SVM, "linear_svm", SVM_FORMAT_VERSION, "svm_train", "docs/baselines.md", false,
-	svm_kind_decode, svm_kind_width, svm_kind_predict, NULL, sf_explain_svm, true,
-	&svm_params_table, sizeof(svm_params)},
-	{SF_KIND_KNN, "knn", KNN_FORMAT_VERSION, "knn_train", "docs/baselines.md", false,
-	knn_kind_decode, knn_kind_width, knn_kind_predict, NULL, NULL, false,
-	&knn_params_table, sizeof(knn_params)},
+	{
+		.tag = SF_KIND_QRGMM_DEEPFM, .name = "qrgmm_deepfm", .current_version = 1,
+		.aggregate = NULL, .doc = "docs/qrgmm-deepfm.md",
+		.accepts_missing = false, .float32_inputs = true,
+		.decode = deepfm_kind_decode, .n_features = deepfm_kind_width,
+		.curve = deepfm_kind_curve,
+		.describe = deepfm_kind_describe,
+		.params = &deepfm_params_table, .params_size = sizeof(deepfm_params),
+	},
+	{
+		.tag = SF_KIND_CART, .name = "cart", .current_version = FOREST_FORMAT_VERSION,
+		.aggregate = "tree_train", .doc = "docs/baselines.md",
+		.accepts_missing = true, .float32_inputs = false,
+		.decode = cart_kind_decode, .n_features = forest_kind_width,
+		.predict = forest_kind_predict,
+		.describe = forest_kind_describe,
+		.explain = sf_explain_forest, .explain_needs_background = false,
+		.params = &cart_params_table, .params_size = sizeof(forest_params),
+	},
+	{
+		.tag = SF_KIND_FOREST, .name = "forest", .current_version = FOREST_FORMAT_VERSION,
+		.aggregate = "rf_train", .doc = "docs/baselines.md",
+		.accepts_missing = true, .float32_inputs = false,
+		.decode = forest_kind_decode, .n_features = forest_kind_width,
+		.predict = forest_kind_predict,
+		.describe = forest_kind_describe,
+		.explain = sf_explain_forest, .explain_needs_background = false,
+		.params = &forest_params_table, .params_size = sizeof(forest_params),
+	},
+	{
+		.tag = SF_KIND_GAUSSIAN_NB, .name = "gaussian_nb", .current_version = NB_FORMAT_VERSION,
+		.aggregate = "nb_train", .doc = "docs/baselines.md",
+		.accepts_missing = false, .float32_inputs = false,
+		.decode = nb_kind_decode, .n_features = nb_kind_width,
+		.predict = nb_kind_predict,
+		.describe = nb_kind_describe,
+		.explain = sf_explain_nb, .explain_needs_background = false,
+		.params = &nb_params_table, .params_size = sizeof(nb_params),
+	},
+	{
+		.tag = SF_KIND_LINEAR_SVM, .name = "linear_svm", .current_version = SVM_FORMAT_VERSION,
+		.aggregate = "svm_train", .doc = "docs/baselines.md",
+		.accepts_missing = false, .float32_inputs = false,
+		.decode = svm_kind_decode, .n_features = svm_kind_width,
+		.predict = svm_kind_predict,
+		.describe = svm_kind_describe,
+		.explain = sf_explain_svm, .explain_needs_background = true,
+		.params = &svm_params_table, .params_size = sizeof(svm_params),
+	},
+	/* a neighbour vote has no additive explanation (explain: 0A000) */
+	{
+		.tag = SF_KIND_KNN, .name = "knn", .current_version = KNN_FORMAT_VERSION,
+		.aggregate = "knn_train", .doc = "docs/baselines.md",
+		.accepts_missing = false, .float32_inputs = false,
+		.decode = knn_kind_decode, .n_features = knn_kind_width,
+		.predict = knn_kind_predict,
+		.describe = knn_kind_describe,
+		.params = &knn_params_table, .params_size = sizeof(knn_params),
+	},
 };
 
 const sf_kind *

@@ -27,7 +27,14 @@ PG_MODULE_MAGIC;
 
 #define SCFRISK_MAX_MEMORY_MB_MIN		0
 #define SCFRISK_MAX_MEMORY_MB_MAX		(INT_MAX / 2)
-#define SCFRISK_MAX_MEMORY_MB_DEFAULT	0
+/*
+ * 1 GB by default: the largest ordinary allocation PostgreSQL itself makes
+ * (MaxAllocSize), 16 times the default maintenance_work_mem, enough for a
+ * million rows of 200 float32 features, and small enough that a few
+ * concurrent trainings cannot exhaust a shared server of 8-16 GB.  0 lifts
+ * the cap; a training that needs more stops with 54000 naming this setting.
+ */
+#define SCFRISK_MAX_MEMORY_MB_DEFAULT	1024
 
 int			scfrisk_threads = SCFRISK_THREADS_DEFAULT;
 int			scfrisk_max_memory_mb = SCFRISK_MAX_MEMORY_MB_DEFAULT;
@@ -48,7 +55,8 @@ _PG_init(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("scfrisk.max_memory_mb",
 							"Largest amount of memory one scfrisk training call may hold, in megabytes.",
-							"0 means no cap beyond the server's own limits.",
+							"Like maintenance_work_mem, but a hard limit: a training call that needs more "
+							"stops with an error. 0 means no cap beyond the server's own limits.",
 							&scfrisk_max_memory_mb,
 							SCFRISK_MAX_MEMORY_MB_DEFAULT,
 							SCFRISK_MAX_MEMORY_MB_MIN, SCFRISK_MAX_MEMORY_MB_MAX,

@@ -126,6 +126,8 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 	x = n <= PREDICT_ROW_STACK ? stack : palloc(sizeof(double) * n);
 	SfGetFeatures(feat, (int) n, x, sc->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT,
 				  "features");
+	if (sc->float32_inputs)
+		SfCheckFloat32Range(x, (int) n, "predict", "features");
 	r = sc->predict(model, x);
 	/* a calibration map stored by scfrisk.calibrate applies here (docs/governance.md) */
 	r = SfGovCalibrated(fcinfo, &pc->calib, r);

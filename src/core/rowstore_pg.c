@@ -157,14 +157,52 @@ SfRowsFiniteResponse(const SfRows *st, double y)
 	return y;
 }
 
+/* Raise the error of params that differ between rows of one group. */
+static void
+ParamsDiffer(const SfRows *st, const Jsonb *other)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: params differ between rows of one group", st->spec->what),
+			 errdetail("One row has %s, another %s.",
+					   st->params ? JsonbToCString(NULL, (JsonbContainer *) &st->params->root,
+												   VARSIZE(st->params)) : "NULL",
+					   other ? JsonbToCString(NULL, (JsonbContainer *) &other->root, VARSIZE(other)) : "NULL"),
+			 errhint("Pass the same params on every row (a constant, or one value per GROUP BY group); "
+					 "the model must not depend on row order.")));
+}
+
 void
 SfRowsKeepParams(SfRows *st, Jsonb *jb)
 {
-	if (st->params == NULL && jb != NULL)
+	if (jb == NULL)
 	{
+		if (st->params != NULL)
+			ParamsDiffer(st, NULL);
+		st->params_null = true;
+		return;
+	}
+	if (st->params == NULL)
+	{
+		if (st->params_null)
+			ParamsDiffer(st, jb);
 		st->params = MemoryContextAlloc(st->cxt, VARSIZE(jb));
 		memcpy(st->params, jb, VARSIZE(jb));
+		return;
 	}
+	/* the common case: the same constant on every row */
+	if (VARSIZE(jb) == VARSIZE(st->params) &&
+		memcmp(VARDATA(jb), VARDATA(st->params), VARSIZE(jb) - VARHDRSZ) == 0)
+		return;
+	if (compareJsonbContainers(&st->params->root, &jb->root) != 0)
+		ParamsDiffer(st, jb);
+}
+
+/* A store holds rows whose params were NULL (then it may meet no others). */
+static bool
+SfRowsParamsNull(const SfRows *st)
+{
+	return st->params_null || (st->params == NULL && st->n_rows > 0);
 }
 
 void
@@ -174,7 +212,19 @@ SfRowsCombine(SfRows *a, const SfRows *b)
 
 	if (a->spec != b->spec)
 		elog(ERROR, "%s: cannot combine with a state of %s", a->spec->what, b->spec->what);
-	SfRowsKeepParams(a, b->params);
+	/* parallel workers: the same rule as between rows */
+	if (b->params != NULL)
+	{
+		if (SfRowsParamsNull(a))
+			ParamsDiffer(a, b->params);
+		SfRowsKeepParams(a, b->params);
+	}
+	else if (SfRowsParamsNull(b))
+	{
+		if (a->params != NULL)
+			ParamsDiffer(a, NULL);
+		a->params_null = true;
+	}
 	if (b->n_rows == 0)
 		return;
 	if (a->n_cols == 0)

@@ -79,6 +79,13 @@ extern void SfGetFeatures(ArrayType *arr, int expected, double *out,
 						  SfMissingPolicy policy, const char *argname);
 
 /* palloc'd copy of a float8[]; *n receives its length. */
+/*
+ * Refuse (22000) a finite element past the float32 range: the inputs of a
+ * float32 network, which training refuses the same way.  fn names the
+ * function in the message.
+ */
+extern void SfCheckFloat32Range(const double *x, size_t n, const char *fn, const char *argname);
+
 extern double *SfGetFeaturesAlloc(ArrayType *arr, int *n, SfMissingPolicy policy,
 								  const char *argname);
 

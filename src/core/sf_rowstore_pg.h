@@ -45,7 +45,8 @@ typedef struct SfRows
 	void	   *x;				/* (cap, n_cols) elements of spec->elem, NaN = missing */
 	double	   *y;				/* (cap) labels or responses */
 	double	   *w;				/* (cap) weights, or NULL without a weight column */
-	Jsonb	   *params;			/* params of the first row that had them, or NULL */
+	Jsonb	   *params;			/* params of the rows (all equal), or NULL */
+	bool		params_null;	/* a row had NULL params (then no row may have others) */
 	MemoryContext cxt;			/* where the arrays live (the aggregate context) */
 } SfRows;
 
@@ -83,12 +84,19 @@ extern void SfRowsAppendArray(SfRows *st, ArrayType *arr, SfMissingPolicy policy
 /* y when finite, else an error (22000) naming the aggregate: "response y is NaN". */
 extern double SfRowsFiniteResponse(const SfRows *st, double y);
 
-/* Keep a copy of jb as the store's params unless it already has some. */
+/*
+ * The params of one row (jb NULL when the row's params are NULL): the first
+ * row's are copied into the store, every later row's must equal them, else
+ * an error (22023), so the model cannot depend on row order.  Checked per row
+ * by length and bytes (jsonb's binary form is canonical), semantically only
+ * when the bytes differ (1 and 1.0).
+ */
 extern void SfRowsKeepParams(SfRows *st, Jsonb *jb);
 
 /*
- * Append the rows (and, if a has none, the params) of b to a.  The first
- * non-empty store fixes the width; a different width is an error (22000).
+ * Append the rows of b to a.  The first non-empty store fixes the width; a
+ * different width is an error (22000); different params are an error (22023)
+ * as between rows.
  */
 extern void SfRowsCombine(SfRows *a, const SfRows *b);
 

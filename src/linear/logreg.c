@@ -268,6 +268,37 @@ logreg_free(sf_env *env, logreg_model *m)
 	m->coef = NULL;
 }
 
+/*
+ * The margin when the plain sum overflowed into inf - inf (a NaN from finite
+ * inputs and coefficients): the same sum with the coefficients and the
+ * inputs scaled by powers of two (exact) so no term overflows, scaled back
+ * at the end (to +-inf when the margin is past the double range, which the
+ * sigmoid takes to 0 or 1).  NaN only when an input is NaN.
+ */
+static double
+logreg_margin_scaled(const logreg_model *m, const double *x)
+{
+	double		cmax = fabs(m->intercept),
+				xmax = 1.0,
+				s;
+	int			ec,
+				ex;
+	uint32_t	j;
+
+	for (j = 0; j < m->n_features; j++)
+	{
+		cmax = fmax(cmax, fabs(m->coef[j]));
+		xmax = fmax(xmax, fabs(x[j]));
+	}
+	(void) frexp(cmax, &ec);
+	(void) frexp(xmax, &ex);
+	/* every term is now at most 1 in magnitude: the sum at most n + 1 */
+	s = ldexp(m->intercept, -ec - ex);
+	for (j = 0; j < m->n_features; j++)
+		s += ldexp(m->coef[j], -ec) * ldexp(x[j], -ex);
+	return ldexp(s, ec + ex);
+}
+
 double
 logreg_predict(const logreg_model *m, const double *x)
 {
@@ -276,6 +307,8 @@ logreg_predict(const logreg_model *m, const double *x)
 
 	for (j = 0; j < m->n_features; j++)
 		z += m->coef[j] * x[j];
+	if (isnan(z))
+		z = logreg_margin_scaled(m, x);
 	return sigmoid(z);
 }
 
@@ -326,6 +359,25 @@ logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
 	sf_buf_put_f64s(b, m->coef, m->n_features);
 	sf_section_end(b, mark);
 	return sf_container_finish(b);
+}
+
+void
+logreg_body_json(const logreg_model *m, sf_buf *b)
+{
+	uint32_t	j;
+
+	/* the same printer as logreg_encode's info, so equal values print alike */
+	sf_buf_put_bytes(b, "{\"intercept\": ", 14);
+	put_double(b, m->intercept);
+	sf_buf_put_bytes(b, ", \"coef\": [", 11);
+	for (j = 0; j < m->n_features; j++)
+	{
+		if (j)
+			sf_buf_put_bytes(b, ", ", 2);
+		put_double(b, m->coef[j]);
+	}
+	sf_buf_put_bytes(b, m->fit_intercept ? "], \"fit_intercept\": true}" : "], \"fit_intercept\": false}",
+					 m->fit_intercept ? 25 : 26);
 }
 
 sf_status

@@ -186,11 +186,20 @@ nb_predict(const nb_model *m, const double *x)
 
 /* ------------------------------------------------------------ bytes */
 
+void
+nb_body_json(const nb_model *m, sf_buf *b)
+{
+	char		info[160];
+
+	snprintf(info, sizeof(info), "{\"epsilon\": %.17g, \"class_prior\": [%.17g, %.17g]}",
+			 m->epsilon, m->prior[0], m->prior[1]);
+	sf_buf_put_bytes(b, info, strlen(info));
+}
+
 sf_status
 nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const *names, sf_buf *b)
 {
 	size_t		mark;
-	char		info[160];
 
 	sf_container_begin(b, SF_KIND_GAUSSIAN_NB, m->n_features);
 	if (p)
@@ -202,9 +211,9 @@ nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const 
 	if (names)
 		sf_section_put_names(b, names, m->n_features);
 	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->train_rows);
-	snprintf(info, sizeof(info), "{\"epsilon\": %.17g, \"class_prior\": [%.17g, %.17g]}",
-			 m->epsilon, m->prior[0], m->prior[1]);
-	sf_section_put_text(b, SF_TAG_INFO, info, strlen(info));
+	mark = sf_section_begin(b, SF_TAG_INFO);
+	nb_body_json(m, b);
+	sf_section_end(b, mark);
 	mark = sf_section_begin(b, NB_TAG_META);
 	sf_buf_put_f64(b, m->epsilon);
 	sf_buf_put_f64(b, m->prior[0]);

@@ -12,6 +12,16 @@
 
 #include "scfrisk/svm.h"
 
+void
+svm_body_json(const svm_model *m, sf_buf *b)
+{
+	char		t[160];
+
+	snprintf(t, sizeof(t), "{\"intercept\": %.17g, \"platt_a\": %.17g, \"platt_b\": %.17g}",
+			 m->intercept, m->platt_a, m->platt_b);
+	sf_buf_put_bytes(b, t, strlen(t));
+}
+
 sf_status
 svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *const *names, sf_buf *b)
 {

@@ -94,6 +94,11 @@ metrics_binary_sfunc(PG_FUNCTION_ARGS)
 						 errmsg("binary_metrics: threshold must not be NaN")));
 		}
 	}
+	else if (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_GETARG_FLOAT8(3) != st->threshold))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("binary_metrics: the threshold differs between rows of one group"),
+				 errhint("Pass one threshold for the group (a constant); the metrics must not depend on row order.")));
 	SfRowsAppend(st->rows, &s, y, 1.0, "score");
 	PG_RETURN_POINTER(st);
 }

@@ -200,11 +200,20 @@ knn_predict(const knn_model *m, const double *x)
 
 /* ------------------------------------------------------------ bytes */
 
+void
+knn_body_json(const knn_model *m, sf_buf *b)
+{
+	char		info[120];
+
+	snprintf(info, sizeof(info), "{\"k\": %d, \"weights\": \"%s\", \"rows_held\": %u}",
+			 m->k, knn_weights[m->weights], (unsigned) m->n_rows);
+	sf_buf_put_bytes(b, info, strlen(info));
+}
+
 sf_status
 knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *const *names, sf_buf *b)
 {
 	size_t		mark;
-	char		info[120];
 
 	sf_container_begin(b, SF_KIND_KNN, m->n_features);
 	if (p)
@@ -216,9 +225,9 @@ knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *con
 	if (names)
 		sf_section_put_names(b, names, m->n_features);
 	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->n_rows);
-	snprintf(info, sizeof(info), "{\"k\": %d, \"weights\": \"%s\", \"rows_held\": %u}",
-			 m->k, knn_weights[m->weights], (unsigned) m->n_rows);
-	sf_section_put_text(b, SF_TAG_INFO, info, strlen(info));
+	mark = sf_section_begin(b, SF_TAG_INFO);
+	knn_body_json(m, b);
+	sf_section_end(b, mark);
 	mark = sf_section_begin(b, KNN_TAG_META);
 	sf_buf_put_u32(b, (uint32_t) m->k);
 	sf_buf_put_u8(b, (uint8_t) m->weights);

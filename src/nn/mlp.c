@@ -8,6 +8,7 @@
  * a 0.1.0 model and scores as before (sigmoid output layer), a model with it
  * scores sigmoid(deep(x) + skip(x)) with an identity output layer.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,42 @@ mlp_alloc_inputs(sf_env *env, mlp_model *m, uint32_t d)
 }
 
 /*
+ * The row in double precision, standardised without rounding to float: the
+ * decoder's bound (mlp_check_bound) makes this finite for every input within
+ * the float32 range.  Kept out of line so the common path keeps a small stack.
+ * With margin, the output before the final sigmoid, as mlp_output.
+ */
+static double __attribute__((noinline))
+mlp_output_f64(const mlp_model *m, const nn_net *net, const double *x, int margin)
+{
+	double		xin[NN_MAX_UNITS];
+	double		tmp[2 * NN_MAX_UNITS];
+	double		o;
+	uint32_t	j;
+	int			k = (int) m->n_features;
+
+	for (j = 0; j < m->n_features; j++)
+	{
+		int			miss = isnan(x[j]);
+
+		xin[j] = miss ? 0.0 : (x[j] - m->mean[j]) / m->scale[j];
+		if (m->indicator[j])
+			xin[k++] = miss ? 1.0 : 0.0;
+	}
+	nn_predict_row_f64(net, xin, &o, tmp);
+	if (m->has_skip)
+	{
+		double		lin;
+
+		nn_predict_row_f64(&m->skip, xin, &lin, tmp);
+		o += lin;
+		if (!margin && m->objective == MLP_OBJ_BINARY)
+			o = 1.0 / (1.0 + exp(-o));
+	}
+	return o;
+}
+
+/*
  * The output before the final sigmoid (margin = 1) or the prediction
  * (margin = 0).  Without the skip the network's output layer holds the
  * sigmoid, so the margin runs it on a copy of the struct with an identity
@@ -170,6 +207,10 @@ mlp_output(const mlp_model *m, const double *x, int margin)
 		if (!margin && m->objective == MLP_OBJ_BINARY)
 			o = 1.0 / (1.0 + exp(-o));
 	}
+	/* float32 overflowed (an input far outside the training data): the same
+	 * network in double, so finite input never gives NaN or infinity */
+	if (!isfinite(o))
+		o = mlp_output_f64(m, net, x, margin);
 	return o;
 }
 
@@ -234,6 +275,68 @@ static void
 put_text(sf_buf *b, const char *s)
 {
 	sf_buf_put_bytes(b, s, strlen(s));
+}
+
+void
+mlp_body_json(const mlp_model *m, sf_buf *b)
+{
+	char		t[128];
+	int			l,
+				n_ind = 0;
+	uint32_t	j;
+
+	for (j = 0; j < m->n_features; j++)
+		n_ind += m->indicator[j];
+	put_text(b, "{\"objective\": \"");
+	put_text(b, mlp_objectives[m->objective]);
+	snprintf(t, sizeof(t), "\", \"layers\": [%d", m->net.layers[0].n_in);
+	put_text(b, t);
+	for (l = 0; l < m->net.n_layers; l++)
+	{
+		snprintf(t, sizeof(t), ", %d", m->net.layers[l].n_out);
+		put_text(b, t);
+	}
+	/* weights of the network and of the linear skip, as mlp_info_json counts them */
+	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d}",
+			 m->net.n_params + m->skip.n_params, n_ind);
+	put_text(b, t);
+}
+
+/*
+ * Refuse a network that could overflow double precision for an input within
+ * the float32 range (the range training and the SQL scorers accept): a
+ * standardised feature is at most (FLT_MAX + |mean|) / scale, an indicator 1.
+ * Trained networks are many orders of magnitude inside the bound; crafted
+ * weights near FLT_MAX are not.  The linear skip is held to the same bound.
+ */
+static sf_status
+mlp_check_bound(sf_env *env, const mlp_model *m)
+{
+	int			w = nn_net_max_width(&m->net);
+	double	   *in;
+	double		bound;
+	uint32_t	j;
+	int			k = (int) m->n_features;
+
+	if (m->has_skip && nn_net_max_width(&m->skip) > w)
+		w = nn_net_max_width(&m->skip);
+	in = sf_malloc(env, sizeof(double) * (size_t) (m->n_inputs + 2 * w));
+	if (in == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding an mlp model");
+	for (j = 0; j < m->n_features; j++)
+	{
+		in[j] = ((double) FLT_MAX + fabs(m->mean[j])) / m->scale[j];
+		if (m->indicator[j])
+			in[k++] = 1.0;
+	}
+	bound = nn_net_bound(&m->net, in, in + m->n_inputs);
+	if (m->has_skip)
+		bound = fmax(bound, nn_net_bound(&m->skip, in, in + m->n_inputs));
+	sf_free(env, in);
+	if (!(bound <= NN_SAFE_BOUND))
+		return sf_fail(env, SF_ECORRUPT,
+					   "corrupted mlp model: its weights and feature scales can overflow for inputs in the float32 range");
+	return SF_OK;
 }
 
 void
@@ -328,21 +431,24 @@ mlp_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
 		mlp_free(env, m);
 		return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: network does not fit its inputs");
 	}
-	if (sk == NULL)
-		return SF_OK;
-	sf_reader_init(&r, sk->data, sk->len);
-	if ((st = nn_net_decode(env, &r, &m->skip)) != SF_OK)
+	if (sk != NULL)
 	{
-		mlp_free(env, m);
-		return st == SF_ENOMEM ? st : sf_fail(env, SF_ECORRUPT, "corrupted mlp model: %s", env->msg);
+		sf_reader_init(&r, sk->data, sk->len);
+		if ((st = nn_net_decode(env, &r, &m->skip)) != SF_OK)
+		{
+			mlp_free(env, m);
+			return st == SF_ENOMEM ? st : sf_fail(env, SF_ECORRUPT, "corrupted mlp model: %s", env->msg);
+		}
+		if (sf_reader_left(&r) != 0 || m->skip.n_layers != 1 || m->skip.layers[0].n_in != (int) ni ||
+			m->skip.layers[0].n_out != 1 || m->skip.layers[0].act != NN_ACT_IDENTITY)
+		{
+			mlp_free(env, m);
+			return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: linear skip does not fit its inputs");
+		}
 	}
-	if (sf_reader_left(&r) != 0 || m->skip.n_layers != 1 || m->skip.layers[0].n_in != (int) ni ||
-		m->skip.layers[0].n_out != 1 || m->skip.layers[0].act != NN_ACT_IDENTITY)
-	{
+	if ((st = mlp_check_bound(env, m)) != SF_OK)
 		mlp_free(env, m);
-		return sf_fail(env, SF_ECORRUPT, "corrupted mlp model: linear skip does not fit its inputs");
-	}
-	return SF_OK;
+	return st;
 }
 
 sf_status

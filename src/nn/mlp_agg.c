@@ -102,8 +102,7 @@ RowsAdd(FunctionCallInfo fcinfo, SfRows *st, const SfRowsSpec *spec, ArrayType *
 static void
 RowsKeepParams(FunctionCallInfo fcinfo, SfRows *st, int argno)
 {
-	if (st->params == NULL && !PG_ARGISNULL(argno))
-		SfRowsKeepParams(st, PG_GETARG_JSONB_P(argno));
+	SfRowsKeepParams(st, PG_ARGISNULL(argno) ? NULL : PG_GETARG_JSONB_P(argno));
 }
 
 /* Transition of mlp_train, logreg_train and xgb_mlp_train. */
@@ -304,9 +303,63 @@ typedef struct PdpState
 {
 	SfRows	   *rows;			/* the feature rows (labels unused, 0) */
 	bytea	   *model;			/* the model of the first row */
+	struct varlena *model_raw;	/* its argument as passed (maybe a TOAST pointer) */
+	struct varlena *grid_raw;	/* likewise the grid's */
 	int32		feature;		/* 1-based feature to vary */
 	ArrayType  *grid;			/* grid values of the first row */
 } PdpState;
+
+/* Same varlena bytes (length and content). */
+static bool
+SameBytes(const struct varlena *a, const struct varlena *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* A copy of an argument as passed, when its bytes identify its value: inline
+ * (maybe compressed) or an on-disk TOAST pointer (an immutable value), not an
+ * in-memory pointer, whose address could be reused by another value. */
+static struct varlena *
+RawCopy(MemoryContext cxt, Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *c;
+
+	if (VARATT_IS_EXTERNAL(v) && !VARATT_IS_EXTERNAL_ONDISK(v))
+		return NULL;
+	c = MemoryContextAlloc(cxt, VARSIZE_ANY(v));
+	memcpy(c, v, VARSIZE_ANY(v));
+	return c;
+}
+
+/* Argument d has the value whose first-row form is raw (or detoasted full). */
+static bool
+SameArg(Datum d, const struct varlena *raw, const struct varlena *full)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	/* the common case, a constant or a TOASTed column value: no detoasting */
+	if (raw != NULL && VARSIZE_ANY(v) == VARSIZE_ANY(raw) && memcmp(v, raw, VARSIZE_ANY(v)) == 0)
+		return true;
+	return SameBytes(pg_detoast_datum_packed(v), full);
+}
+
+/*
+ * The model, feature and grid of a later row must be the first row's: they
+ * are the aggregate's parameters, and the result must not depend on row order.
+ */
+static void
+PdpCheckSameArgs(FunctionCallInfo fcinfo, const PdpState *st)
+{
+	if (PG_GETARG_INT32(3) != st->feature ||
+		!SameArg(PG_GETARG_DATUM(1), st->model_raw, (struct varlena *) st->model) ||
+		!SameArg(PG_GETARG_DATUM(4), st->grid_raw, (struct varlena *) st->grid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partial_dependence: the model, feature or grid differs between rows of one group"),
+				 errhint("Pass one model, feature and grid per group (constants or a scalar subquery).")));
+}
 
 PG_FUNCTION_INFO_V1(partial_dependence_sfunc);
 Datum
@@ -338,6 +391,8 @@ partial_dependence_sfunc(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggcxt, sizeof(PdpState));
 		st->rows = RowsAdd(fcinfo, NULL, &pdp_rows_spec, PG_GETARG_ARRAYTYPE_P(2), 0.0,
 						   SF_MISSING_AS_NAN);
+		st->model_raw = RawCopy(aggcxt, PG_GETARG_DATUM(1));
+		st->grid_raw = RawCopy(aggcxt, PG_GETARG_DATUM(4));
 		st->model = MemoryContextAlloc(aggcxt, VARSIZE_ANY(model));
 		memcpy(st->model, model, VARSIZE_ANY(model));
 		st->grid = MemoryContextAlloc(aggcxt, VARSIZE(grid));
@@ -350,7 +405,10 @@ partial_dependence_sfunc(PG_FUNCTION_ARGS)
 							st->feature, st->rows->n_cols)));
 	}
 	else
+	{
+		PdpCheckSameArgs(fcinfo, st);
 		RowsAdd(fcinfo, st->rows, &pdp_rows_spec, PG_GETARG_ARRAYTYPE_P(2), 0.0, SF_MISSING_AS_NAN);
+	}
 	PG_RETURN_POINTER(st);
 }
 
@@ -403,6 +461,13 @@ partial_dependence_final(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("partial_dependence: %s models do not accept missing values (row %lld)",
 								k->name, (long long) (i / st->n_cols + 1))));
+
+	if (k->float32_inputs)
+	{
+		SfCheckFloat32Range((const double *) st->x, (size_t) st->n_rows * st->n_cols,
+							"partial_dependence", "the rows");
+		SfCheckFloat32Range(grid, ng, "partial_dependence", "grid");
+	}
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(k->decode(&env, (const uint8_t *) VARDATA_ANY(pst->model),

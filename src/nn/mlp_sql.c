@@ -30,6 +30,7 @@ mlp_predict_sql(PG_FUNCTION_ARGS)
 	double		r;
 
 	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_AS_NAN, "features");
+	SfCheckFloat32Range(x, (int) m->n_features, "mlp_predict", "features");
 	r = mlp_predict(m, x);
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_FLOAT8(r);

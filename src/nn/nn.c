@@ -668,6 +668,92 @@ nn_predict_row(const nn_net *net, const double *x, double *out, float *tmp)
 		out[j] = a[j];
 }
 
+static inline double
+act_apply_f64(nn_activation a, double z)
+{
+	switch (a)
+	{
+		case NN_ACT_RELU:
+			return z > 0.0 ? z : 0.0;
+		case NN_ACT_TANH:
+			return tanh(z);
+		case NN_ACT_SIGMOID:
+			return z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+		case NN_ACT_IDENTITY:
+			break;
+	}
+	return z;
+}
+
+void
+nn_predict_row_f64(const nn_net *net, const double *x, double *out, double *tmp)
+{
+	int			w = nn_net_max_width(net);
+	double	   *a = tmp;
+	double	   *b = tmp + w;
+	int			l,
+				i,
+				j;
+
+	memcpy(a, x, sizeof(double) * (size_t) net->layers[0].n_in);
+	for (l = 0; l < net->n_layers; l++)
+	{
+		const nn_dense *d = &net->layers[l];
+		double	   *t;
+
+		for (j = 0; j < d->n_out; j++)
+			b[j] = d->b[j];
+		/* w is (n_in, n_out) row-major, as the float kernels read it */
+		for (i = 0; i < d->n_in; i++)
+			for (j = 0; j < d->n_out; j++)
+				b[j] += (double) d->w[(size_t) i * d->n_out + j] * a[i];
+		for (j = 0; j < d->n_out; j++)
+			b[j] = act_apply_f64(d->act, b[j]);
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (j = 0; j < net->layers[net->n_layers - 1].n_out; j++)
+		out[j] = a[j];
+}
+
+double
+nn_net_bound(const nn_net *net, const double *in_bound, double *tmp)
+{
+	int			w = nn_net_max_width(net);
+	double	   *a = tmp;
+	double	   *b = tmp + w;
+	double		worst = 0.0;
+	int			l,
+				i,
+				j;
+
+	memcpy(a, in_bound, sizeof(double) * (size_t) net->layers[0].n_in);
+	for (l = 0; l < net->n_layers; l++)
+	{
+		const nn_dense *d = &net->layers[l];
+		double	   *t;
+
+		for (j = 0; j < d->n_out; j++)
+			b[j] = fabs((double) d->b[j]);
+		for (i = 0; i < d->n_in; i++)
+			for (j = 0; j < d->n_out; j++)
+				b[j] += fabs((double) d->w[(size_t) i * d->n_out + j]) * a[i];
+		for (j = 0; j < d->n_out; j++)
+		{
+			/* NaN (inf * 0 cannot happen: bounds are >= 0 and weights finite) */
+			if (!(b[j] <= worst))
+				worst = isfinite(b[j]) ? b[j] : INFINITY;
+			if (d->act == NN_ACT_TANH || d->act == NN_ACT_SIGMOID)
+				b[j] = 1.0;
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	return worst;
+}
+
 void
 nn_net_encode(const nn_net *net, sf_buf *b)
 {

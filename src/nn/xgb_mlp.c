@@ -6,6 +6,7 @@
  *	  stages (missing values, determinism, threads, interrupts) for free.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -498,8 +499,13 @@ put_text(sf_buf *b, const char *s)
 	sf_buf_put_bytes(b, s, strlen(s));
 }
 
-void
-xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
+/*
+ * The selection and the trees' info, shared by the two JSON forms; with
+ * diagnostics, also the cross-validated AUC of "auto" (training-time figures
+ * the body does not hold, so the body's form leaves them out).
+ */
+static void
+put_selection_and_trees(const xgb_mlp_model *m, sf_buf *b, bool diagnostics)
 {
 	char		t[64];
 	uint32_t	j;
@@ -530,7 +536,7 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 				 m->threshold_auto ? "true" : "false");
 		put_text(b, t);
 	}
-	if (m->threshold_auto)
+	if (m->threshold_auto && diagnostics)
 	{
 		put_text(b, ", \"auto_auc\": {");
 		for (j = 0; j < XGB_MLP_N_AUTO; j++)
@@ -547,10 +553,25 @@ xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 	}
 	put_text(b, ", \"xgb\": ");
 	gbt_info_json(m->trees, b);
+}
+
+void
+xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
+{
+	put_selection_and_trees(m, b, true);
 	put_text(b, ", \"mlp\": ");
 	mlp_info_json(&m->mlp, b);
 	/* the MLP scores: no monotone constraint holds (docs/governance.md) */
 	put_text(b, ", \"monotone\": false}");
+}
+
+void
+xgb_mlp_body_json(const xgb_mlp_model *m, sf_buf *b)
+{
+	put_selection_and_trees(m, b, false);
+	put_text(b, ", \"mlp\": ");
+	mlp_body_json(&m->mlp, b);
+	put_text(b, "}");
 }
 
 /* Selection section: u8 importance type, f64 threshold, u32 k, k x u32 index, d x f64 importance. */

@@ -186,6 +186,7 @@ xgb_mlp_predict_sql(PG_FUNCTION_ARGS)
 	/* the trees saw every feature, so rows may be wider than the stack buffer */
 	x = m->n_features <= lengthof(buf) ? buf : palloc(sizeof(double) * m->n_features);
 	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_AS_NAN, "features");
+	SfCheckFloat32Range(x, (int) m->n_features, "xgb_mlp_predict", "features");
 	r = xgb_mlp_predict(m, x);
 	if (x != buf)
 		pfree(x);

@@ -123,8 +123,7 @@ qrgmm_deepfm_train_sfunc(PG_FUNCTION_ARGS)
 	double		row[DEEPFM_MAX_FIELDS];
 
 	st = PG_ARGISNULL(0) ? SfRowsNew(agg, &deepfm_rows_spec) : (SfRows *) PG_GETARG_POINTER(0);
-	if (st->params == NULL && !PG_ARGISNULL(4))
-		SfRowsKeepParams(st, PG_GETARG_JSONB_P(4));
+	SfRowsKeepParams(st, PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_POINTER(st);
 	na = PG_GETARG_ARRAYTYPE_P(1);

@@ -15,9 +15,11 @@
  * Any failure is SF_ECORRUPT.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scfrisk/deepfm.h"
+
 
 #define SHAPE_LEN	(4 + 4 + 4 + 4 + 1 + 8 + 8)
 
@@ -117,6 +119,27 @@ all_finite(const float *v, size_t n)
 		if (!isfinite(v[i]))
 			return 0;
 	return 1;
+}
+
+void
+deepfm_body_json(const deepfm_model *model, sf_buf *b)
+{
+	char		t[320];
+	int			n;
+
+	/* printed as deepfm_fit's info JSON prints them */
+	n = snprintf(t, sizeof(t), "{\"m\": %d, \"transform\": \"%s\", \"tail\": \"%s\"",
+				 model->m, model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
+				 sf_tail_rule_names[model->tail]);
+	sf_buf_put_bytes(b, t, (size_t) n);
+	if (model->refit_m > 0)
+	{
+		n = snprintf(t, sizeof(t), ", \"refit\": {\"m\": %d, \"levels\": %d, \"features\": %d, "
+					 "\"dropped_features\": %d}", model->refit_m, model->refit_m - 1,
+					 model->refit_p - 1, model->n_phi - (model->refit_p - 1));
+		sf_buf_put_bytes(b, t, (size_t) n);
+	}
+	sf_buf_put_bytes(b, "}", 1);
 }
 
 sf_status

@@ -22,6 +22,7 @@
  * Dropout of the MLP's last layer is applied here, on the head's copy of h,
  * because that layer is the net's output for nn.c.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -120,8 +121,14 @@ deepfm_check_row(sf_env *env, const deepfm_model *model, const double *x)
 	uint32_t	f;
 
 	for (f = 0; f < model->n_numeric; f++)
+	{
 		if (!isfinite(x[f]))
 			return sf_fail(env, SF_EDATA, "numeric field %u is not finite", f + 1);
+		/* the network reads float32, as training stores it */
+		if (fabs(x[f]) > FLT_MAX)
+			return sf_fail(env, SF_EDATA,
+						   "numeric field %u (%g) is out of the float4 range the network reads", f + 1, x[f]);
+	}
 	for (f = 0; f < model->n_categorical; f++)
 	{
 		double		v = x[model->n_numeric + f];
@@ -553,12 +560,21 @@ deepfm_curve(sf_env *env, const deepfm_model *model, const double *x, sf_qcurve 
 	double	   *q;
 	double	   *tmp;
 	sf_status	st;
+	uint32_t	f;
 
 	int			m = model->refit_m > 0 ? model->refit_m : model->m;
 
 	st = deepfm_check_row(env, model, x);
 	if (st != SF_OK)
 		return st;
+	/* a value far outside the training data whose z-score leaves float32
+	 * would reach the network as infinity: refused, never a NaN curve */
+	for (f = 0; f < model->n_numeric; f++)
+		if (fabs((x[f] - model->num_mean[f]) / model->num_scale[f]) > FLT_MAX)
+			return sf_fail(env, SF_EDATA,
+						   "numeric field %u (%g) is %g standard deviations from its training mean, "
+						   "out of the float4 range the network reads", f + 1, x[f],
+						   (x[f] - model->num_mean[f]) / model->num_scale[f]);
 	q = sf_malloc(env, (size_t) (m - 1) * sizeof(double));
 	tmp = sf_malloc(env, deepfm_scratch_size(model) * sizeof(double));
 	if (q == NULL || tmp == NULL)

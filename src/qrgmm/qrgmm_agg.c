@@ -66,8 +66,7 @@ qrgmm_train_sfunc(PG_FUNCTION_ARGS)
 	int			len;
 
 	st = PG_ARGISNULL(0) ? SfRowsNew(agg, &qrgmm_rows_spec) : (SfRows *) PG_GETARG_POINTER(0);
-	if (st->params == NULL && !PG_ARGISNULL(3))
-		SfRowsKeepParams(st, PG_GETARG_JSONB_P(3));
+	SfRowsKeepParams(st, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
 	xa = PG_GETARG_ARRAYTYPE_P(1);

@@ -11,9 +11,26 @@
  * the response scale positive).  Any failure is SF_ECORRUPT.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scfrisk/qrgmm.h"
+
+void
+sf_qrgmm_body_json(const sf_qrgmm_model *model, sf_buf *b)
+{
+	char		t[320];
+	int			n;
+
+	/* printed as sf_qrgmm_fit's info JSON prints them */
+	n = snprintf(t, sizeof(t),
+				 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", "
+				 "\"tail\": \"%s\", \"crossing_rate\": %.6g}",
+				 model->m, model->m - 1, model->p, model->degree,
+				 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
+				 sf_tail_rule_names[model->tail], model->crossing_rate);
+	sf_buf_put_bytes(b, t, (size_t) n);
+}
 
 sf_status
 sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b)

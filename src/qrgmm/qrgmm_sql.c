@@ -205,6 +205,14 @@ qrgmm_cdf(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------ sampling */
 
 #define QRGMM_MAX_SAMPLES_ARRAY	100000000	/* 800 MB of float8 */
+/*
+ * Draws of one set-returning call.  In the select list the rows stream (one
+ * per call: LIMIT ends the work, memory does not grow with n); in FROM,
+ * PostgreSQL stores the whole set in a tuplestore (spilling to temp files)
+ * before the first row is read, so n itself must be bounded: the array
+ * form's cap, a few GB of temp files at most.
+ */
+#define QRGMM_MAX_SAMPLES_SET	QRGMM_MAX_SAMPLES_ARRAY
 
 typedef enum QrgmmSampleMode
 {
@@ -296,6 +304,13 @@ qrgmm_sample(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 			SRF_RETURN_DONE(funcctx);
 		GetSampleArgs(fcinfo, "qrgmm_sample", &n, &seed, &mode);
+		if (n > QRGMM_MAX_SAMPLES_SET)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("qrgmm_sample: n = %lld exceeds the limit of %d draws per call",
+							(long long) n, QRGMM_MAX_SAMPLES_SET),
+					 errdetail("In FROM, PostgreSQL stores every row of a set-returning function before reading the first."),
+					 errhint("Draw in several calls with different seeds; in the select list the draws stream, so LIMIT stops them early.")));
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		st = palloc0(sizeof(QrgmmSampleState));
 		SfEnvInit(&env, funcctx->multi_call_memory_ctx);
@@ -339,7 +354,7 @@ qrgmm_sample_array(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("qrgmm_sample_array: n = %lld exceeds the array limit of %d draws",
 						(long long) n, QRGMM_MAX_SAMPLES_ARRAY),
-				 errhint("Use the set-returning scfrisk.qrgmm_sample for more draws.")));
+				 errhint("Draw in several calls with different seeds and combine them.")));
 	RowEnv(&env);
 	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_sample_array");
 

@@ -320,9 +320,15 @@ sf_risk_eval_samples(sf_env *env, const sf_risk_terms *terms, const double *s, s
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "sales samples are empty");
 	for (k = 0; k < n; k++)
+	{
 		if (!isfinite(s[k]))
 			return sf_fail(env, SF_EDATA, "sales sample %zu is %s", k + 1,
 						   isnan(s[k]) ? "NaN" : "infinite");
+		/* sales are amounts sold: a negative one has no meaning here (it
+		 * would count as a shortfall at a zero loan, PD > 0 owing nothing) */
+		if (s[k] < 0.0)
+			return sf_fail(env, SF_EINVAL, "sales sample %zu is %g; sales cannot be negative", k + 1, s[k]);
+	}
 	out->c = sf_malloc(env, n * sizeof(double));
 	if (out->c == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory for %zu sales samples", n);

@@ -63,9 +63,9 @@ encode_body(const forest_model *m, sf_buf *b)
 	sf_section_end(b, mark);
 }
 
-/* model_info: sizes of the trees. */
-static void
-info_json(const forest_model *m, sf_buf *b)
+/* model_info: the objective, criterion and sizes of the trees, all read from the body. */
+void
+forest_body_json(const forest_model *m, sf_buf *b)
 {
 	char		t[256];
 	int64_t		nodes = 0,
@@ -106,7 +106,7 @@ forest_encode(sf_env *env, const forest_model *m, const forest_params *p, const 
 	if (p)
 		sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
 	mark = sf_section_begin(b, SF_TAG_INFO);
-	info_json(m, b);
+	forest_body_json(m, b);
 	sf_section_end(b, mark);
 	encode_body(m, b);
 	return sf_container_finish(b);

@@ -96,8 +96,7 @@ TrainTransition(FunctionCallInfo fcinfo, bool weighted)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("xgb_train: features has %d elements, expected %d", n, st->n_cols),
 				 errdetail("Every row must have the width of the first row.")));
-	if (st->params == NULL && !PG_ARGISNULL(pargno))
-		SfRowsKeepParams(st, PG_GETARG_JSONB_P(pargno));
+	SfRowsKeepParams(st, PG_ARGISNULL(pargno) ? NULL : PG_GETARG_JSONB_P(pargno));
 	SfRowsAppendArray(st, feat, SF_MISSING_AS_NAN, label, weight, "features");
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_POINTER(st);

@@ -16,7 +16,8 @@
  * The decoder is total: every count is checked against the bytes left before
  * allocating, and the trees must be proper binary trees (each child index
  * greater than its parent's, every node but the root with exactly one
- * parent), split features below n_features, leaf values finite.
+ * parent), split features below n_features, leaf values, split conditions
+ * and node statistics finite.
  */
 #include <math.h>
 #include <stdio.h>
@@ -90,8 +91,10 @@ gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *see
 
 		if (t->default_left[k] > 1)
 			return corrupt(env, "default_left is not 0 or 1");
-		if (isnan(t->base_weight[k]) || isnan(t->loss_chg[k]) || isnan(t->sum_hess[k]))
-			return corrupt(env, "a node statistic is NaN");
+		/* the statistics feed importance and selection: finite, as training
+		 * writes them (an infinite gain would normalise to NaN) */
+		if (!isfinite(t->base_weight[k]) || !isfinite(t->loss_chg[k]) || !isfinite(t->sum_hess[k]))
+			return corrupt(env, "a node statistic is not finite");
 		if (l == -1 && r == -1)
 		{
 			if (!isfinite(t->split_cond[k]))
@@ -105,8 +108,8 @@ gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *see
 		seen[l] = seen[r] = 1;
 		if (t->split_index[k] >= n_features)
 			return corrupt(env, "a split feature is out of range");
-		if (isnan(t->split_cond[k]))
-			return corrupt(env, "a split condition is NaN");
+		if (!isfinite(t->split_cond[k]))
+			return corrupt(env, "a split condition is not finite");
 	}
 	return SF_OK;
 }

@@ -602,6 +602,33 @@ unsupported(sf_env *env, const char *what)
 	return sf_fail(env, SF_EDATA, "not a supported XGBoost JSON model: %s", what);
 }
 
+/*
+ * The counts XGBoost writes beside the trees must agree with them: a JSON
+ * whose gbtree_model_param.num_trees or tree_info says otherwise was edited
+ * or truncated, and importing "the trees we happen to find" would score a
+ * different model than the one its header describes (SF_EINVAL: 22023).
+ */
+static sf_status
+check_tree_counts(sf_env *env, jparser *js, int32_t root, int32_t ta)
+{
+	static const char *const k_nt[] = {"learner", "gradient_booster", "model", "gbtree_model_param",
+	"num_trees", NULL};
+	static const char *const k_info[] = {"learner", "gradient_booster", "model", "tree_info", NULL};
+	int32_t		nt = path(js, root, k_nt);
+	int32_t		ti = path(js, root, k_info);
+	double		v;
+
+	if (nt >= 0 && (!get_number(js, nt, &v) || v != (double) js->nodes[ta].count))
+		return sf_fail(env, SF_EINVAL,
+					   "inconsistent XGBoost JSON model: gbtree_model_param.num_trees is not the %d trees given",
+					   (int) js->nodes[ta].count);
+	if (ti >= 0 && (js->nodes[ti].type != J_ARR || js->nodes[ti].count != js->nodes[ta].count))
+		return sf_fail(env, SF_EINVAL,
+					   "inconsistent XGBoost JSON model: tree_info does not list the %d trees given",
+					   (int) js->nodes[ta].count);
+	return SF_OK;
+}
+
 /* Import tree node c into t (allocated here); tmp and seen hold n entries. */
 static sf_status
 import_tree(jparser *js, int32_t c, int i, uint32_t n_features, gbt_tree *t,
@@ -776,6 +803,8 @@ gbt_from_xgb_json(sf_env *env, const char *text, size_t len, gbt_model **out, sf
 		goto done;
 	}
 	m->eval_metric = m->objective == GBT_OBJ_BINARY ? GBT_METRIC_LOGLOSS : GBT_METRIC_RMSE;
+	if ((st = check_tree_counts(env, &js, root, ta)) != SF_OK)
+		goto done;
 	if ((st = import_trees(&js, ta, m)) != SF_OK)
 		goto done;
 	m->best_iteration = m->n_trees - 1;

@@ -79,6 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	deepfm_free(&env, model);
 	sf_buf_free(&b1);
 	sf_buf_free(&b2);
+	/* the table path every SQL scorer takes: finite in, finite out */
+	sf_fuzz_kind_scores(SF_KIND_QRGMM_DEEPFM, buf, size);
 	free(buf);
 	return 0;
 }

@@ -7,17 +7,23 @@
  * mutations reach the kind's body decoder instead of stopping at the
  * checksum (fuzz_container covers the header checks themselves).
  * sf_fuzz_check_curve holds the curve of any QRGMM kind to its invariants.
+ * sf_fuzz_kind_scores is the skeleton every decoder target shares: decode
+ * through the one table of kinds and hold the result to "a decoded model
+ * scores finite inputs to finite outputs, or was refused".
  */
 #ifndef SCFRISK_SF_FUZZ_H
 #define SCFRISK_SF_FUZZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <float.h>
 #include <math.h>
 
 #include "scfrisk/sf_container.h"
+#include "scfrisk/sf_kinds.h"
 #include "scfrisk/sf_qcurve.h"
 
 static inline uint8_t *
@@ -67,6 +73,149 @@ sf_fuzz_check_curve(sf_env *env, sf_status st, sf_qcurve *c)
 	}
 	else if (st != SF_EDATA && st != SF_ENOMEM)
 		abort();
+}
+
+/*
+ * An arena behind an sf_env: every block the decoder allocates is linked, so
+ * the model of any kind is released at once (the table of kinds has no free
+ * function) and a leak of a failed decode still shows up nowhere else.
+ */
+typedef struct sf_fuzz_block
+{
+	struct sf_fuzz_block *prev,
+			   *next;
+} sf_fuzz_block;
+
+/* the link sits in a max_align_t header, so blocks stay aligned for any type */
+_Static_assert(sizeof(sf_fuzz_block) <= sizeof(max_align_t), "sf_fuzz_block fits its header");
+
+static void *
+sf_fuzz_arena_alloc(void *ctx, size_t size)
+{
+	sf_fuzz_block *head = ctx;
+	sf_fuzz_block *b;
+
+	if (size > SIZE_MAX - sizeof(max_align_t))
+		return NULL;
+	b = malloc(sizeof(max_align_t) + size);
+	if (b == NULL)
+		return NULL;
+	b->prev = head;
+	b->next = head->next;
+	if (head->next)
+		head->next->prev = b;
+	head->next = b;
+	return (char *) b + sizeof(max_align_t);
+}
+
+static void
+sf_fuzz_arena_free(void *ctx, void *ptr)
+{
+	sf_fuzz_block *b;
+
+	(void) ctx;
+	if (ptr == NULL)
+		return;
+	b = (sf_fuzz_block *) ((char *) ptr - sizeof(max_align_t));
+	b->prev->next = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	free(b);
+}
+
+static void
+sf_fuzz_arena_release(sf_fuzz_block *head)
+{
+	while (head->next)
+		sf_fuzz_arena_free(head, (char *) head->next + sizeof(max_align_t));
+}
+
+/*
+ * Finite inputs the scorers are held to: ordinary values, values far outside
+ * any training data, and the ends of the domain (the float32 range for
+ * network kinds, whose SQL scorers refuse beyond it; any double otherwise).
+ */
+static inline double
+sf_fuzz_input(const sf_kind *k, uint8_t pick, uint32_t j)
+{
+	static const double vals[] = {0.0, 1.0, -1.0, 0.5, 3.0, -1e3, 1e6, 1e-30, 7.0, 2.0};
+	double		big = k->float32_inputs ? FLT_MAX : DBL_MAX;
+
+	switch (pick % 6)
+	{
+		case 0:
+			return vals[j % 10];
+		case 1:
+			return (j & 1) ? big : -big;
+		case 2:
+			return (j & 1) ? 1e30 : -1e30;
+		case 3:
+			return k->accepts_missing && (j % 3 == 0) ? NAN : (double) j;
+		case 4:
+			return big;
+		default:
+			return -big;
+	}
+}
+
+/*
+ * Decode buf through the table entry of tag.  Refused: the decoder said why
+ * (a message).  Decoded: every row of inputs above scores to a finite value
+ * (not held to [0, 1]: regression kinds share the scorers) or, for curve
+ * kinds, gives a curve that keeps its invariants or a refusal of that row
+ * (SF_EDATA: an id that is not an integer, an overflowing curve).  Aborts
+ * otherwise.
+ */
+static inline void
+sf_fuzz_kind_scores(uint16_t tag, const uint8_t *buf, size_t size)
+{
+	const sf_kind *k = sf_kind_find(tag);
+	sf_fuzz_block head = {NULL, NULL};
+	sf_env		env;
+	void	   *model = NULL;
+	uint32_t	n,
+				j;
+	double	   *x;
+	int			r;
+
+	if (k == NULL)
+		abort();
+	sf_env_init_malloc(&env);
+	env.alloc.alloc = sf_fuzz_arena_alloc;
+	env.alloc.free = sf_fuzz_arena_free;
+	env.alloc.ctx = &head;
+	if (k->decode(&env, buf, size, &model) != SF_OK)
+	{
+		if (env.msg == NULL)
+			abort();
+		sf_fuzz_arena_release(&head);
+		return;
+	}
+	n = k->n_features(model);
+	x = calloc(n ? n : 1, sizeof(double));
+	for (r = 0; r < 6; r++)
+	{
+		for (j = 0; j < n; j++)
+			x[j] = sf_fuzz_input(k, (uint8_t) r, j);
+		if (k->predict)
+		{
+			double		out = k->predict(model, x);
+
+			if (!isfinite(out))
+				abort();
+		}
+		else
+		{
+			sf_qcurve	c;
+			sf_status	st;
+
+			memset(&c, 0, sizeof(c));
+			st = k->curve(&env, model, x, &c);
+			sf_fuzz_check_curve(&env, st, &c);
+		}
+	}
+	free(x);
+	sf_fuzz_arena_release(&head);
 }
 
 #endif							/* SCFRISK_SF_FUZZ_H */

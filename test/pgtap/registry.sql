@@ -73,7 +73,12 @@ SELECT i, ARRAY[(i % 17) / 17.0, (i % 13) / 13.0], 10 + 5 * ((i % 17) / 17.0) + 
 FROM generate_series(1, 400) AS i;
 GRANT SELECT ON public.reg_sales TO scf_t_trainer;
 CREATE TABLE public.reg_secret (features float8[], label float8);
-SELECT scfrisk.save_model('pd', decode('53434652010005000000000002000000000000000000000000000000', 'hex'));
+-- a small qrgmm_linear model of width 2 (the registry saves only models that
+-- can be scored: a header-only container is refused, issue 13)
+CREATE TABLE public.reg_model AS
+SELECT scfrisk.qrgmm_train(features, label, '{"m": 4}') AS model FROM public.reg_sales;
+GRANT SELECT ON public.reg_model TO PUBLIC;
+SELECT scfrisk.save_model('pd', (SELECT model FROM public.reg_model));
 SELECT scfrisk.deploy('pd', 1);
 
 -- ------------------------------------------------------------ reader
@@ -94,7 +99,7 @@ SELECT throws_ok($$CALL scfrisk.retrain('pd')$$, '42501', NULL, 'reader cannot r
 
 -- ------------------------------------------------------------ trainer
 SET ROLE scf_t_trainer;
-SELECT is(scfrisk.save_model('pd', decode('53434652010005000000000002000000000000000000000000000000', 'hex')),
+SELECT is(scfrisk.save_model('pd', (SELECT model FROM public.reg_model)),
 		  2, 'trainer saves a candidate');
 SELECT is((SELECT created_by || '/' || status FROM scfrisk.model_versions WHERE name = 'pd' AND version = 2),
 		  'scf_t_trainer/candidate', 'the version records the trainer as its author');
@@ -146,7 +151,7 @@ SELECT throws_ok($$SELECT scfrisk.register_training('pd', 'qrgmm_linear', 'SELEC
 SELECT throws_ok($$SELECT scfrisk.save_model('pd''; DROP TABLE public.reg_secret; --', '\x'::bytea)$$,
 				 'XX001', NULL, 'a hostile name never reaches SQL text (the bytes are checked first)');
 SELECT throws_ok($$SELECT scfrisk.save_model('pd''; DROP TABLE public.reg_secret; --',
-				 decode('53434652010005000000000002000000000000000000000000000000', 'hex'))$$,
+				 (SELECT model FROM public.reg_model))$$,
 				 '22023', NULL, 'a hostile name is refused');
 SELECT has_table('public', 'reg_secret', 'the table survived');
 SELECT throws_ok($$SELECT scfrisk.deploy('pd', 99)$$, '42704', NULL, 'unknown version');

@@ -8,7 +8,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 CREATE TEMP TABLE rs_wide AS
 SELECT ARRAY[i, i, i, i, i, i, i, i]::float8[] AS x, (i % 2)::float8 AS y,
@@ -98,12 +98,15 @@ SELECT throws_matching($$SELECT scfrisk.qrgmm_deepfm_train(num, cat, y, '{}') FR
 					   'qrgmm_deepfm_train: the leader''s combine names both field counts');
 RESET parallel_leader_participation;
 
--- params given only on rows of one part still reach the final function
+-- params travel through the partial states to the final function; params
+-- that differ between rows (here given on one row only) are an error in
+-- whichever part of the scan or combine step meets the difference (issue 13)
 SELECT matches(pg_temp.plan_of($$SELECT scfrisk.logreg_train(x, y, '{}') FROM rs_par$$), 'Partial Aggregate',
 			   'the params check runs as a parallel partial aggregate');
-SELECT is((SELECT scfrisk.model_info(scfrisk.logreg_train(x[1:2], y,
-			CASE WHEN x[1] = 39999 THEN '{"C": 0.5}'::jsonb END))->'params'->>'C' FROM rs_par),
-		  '0.5', 'logreg_train: params of one row reach the model in a parallel plan');
+SELECT is((SELECT scfrisk.model_info(scfrisk.logreg_train(x[1:2], y, '{"C": 0.5}'))->'params'->>'C' FROM rs_par),
+		  '0.5', 'logreg_train: the params reach the model in a parallel plan');
+SELECT throws_ok($$SELECT scfrisk.logreg_train(x[1:2], y, CASE WHEN x[1] = 39999 THEN '{"C": 0.5}'::jsonb END) FROM rs_par$$,
+				 '22023', NULL, 'logreg_train: params on one row only are an error in a parallel plan');
 
 SELECT * FROM finish();
 ROLLBACK;

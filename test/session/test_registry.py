@@ -81,6 +81,12 @@ def classifier():
 _conns = []
 
 
+def small_logreg(width):
+    """SQL text of a small trained logistic regression of the given width."""
+    return ("(SELECT scfrisk.logreg_train(ARRAY(SELECT ((k * (j + 2)) %% 7)::float8 FROM generate_series(1, %d) AS j),"
+            " (k %% 2)::float8, '{}') FROM generate_series(1, 40) AS k)" % width)
+
+
 def conn(autocommit=True):
     c = psycopg2.connect("")
     c.autocommit = autocommit
@@ -206,11 +212,10 @@ def main():
     cur = admin.cursor()
     cur.execute(SETUP_SQL.replace("@EXT@", EXT))
 
-    # a model kind that can be saved without training: a header-only container
-    cur.execute("SELECT scfrisk.save_model('hdr', decode('53434652010004000000000003000000"
-                "000000000000000000000000', 'hex'))")
-    cur.execute("SELECT scfrisk.save_model('hdr', decode('53434652010004000000000004000000"
-                "000000000000000000000000', 'hex'))")
+    # two small logistic regressions of widths 3 and 4 (the registry saves only
+    # models that can be scored: a header-only container is refused, issue 13)
+    cur.execute("SELECT scfrisk.save_model('hdr', %s)" % small_logreg(3))
+    cur.execute("SELECT scfrisk.save_model('hdr', %s)" % small_logreg(4))
     cur.execute("SELECT scfrisk.deploy('hdr', 1)")
 
     # ------------------------------------------------ one version per statement: model(name)
@@ -494,8 +499,7 @@ def main():
         t.ok("COPY scfrisk.registry_version" in dump and restore.returncode == 0 and got == orig and hist > 0,
              "pg_dump dumps the registry and a restore holds the same versions",
              restore.stderr[-2000:])
-        nxt = one(cc.cursor(), "SELECT scfrisk.save_model('hdr', decode('53434652010004000000000003000000"
-                  "000000000000000000000000', 'hex'))")
+        nxt = one(cc.cursor(), "SELECT scfrisk.save_model('hdr', %s)" % small_logreg(3))
         t.ok(nxt == 3, "version numbering and the history sequence continue after a restore", nxt)
         cc.close()
     except Exception as e:  # noqa: BLE001

@@ -72,6 +72,7 @@ SF_TEST(test_entries_are_wired)
 		FILE	   *f;
 
 		SF_OK(k->decode != NULL && k->n_features != NULL, "%s has a decoder and a width", k->name);
+		SF_OK(k->describe != NULL, "%s describes its body (model_info holds its sections to it)", k->name);
 		SF_OK((k->predict != NULL) != (k->curve != NULL), "%s has exactly one of a row scorer and a curve",
 			  k->name);
 		SF_OK(k->current_version >= 1, "%s has a format version", k->name);

@@ -413,6 +413,13 @@ SF_TEST(test_bad_input)
 	SF_OK(sf_risk_eval_samples(&env, &t, x, 0, &ev) == SF_EDATA, "empty samples: %s", env.msg);
 	SF_OK(sf_risk_eval_samples(&env, &t, x, 2, &ev) == SF_EDATA && strstr(env.msg, "NaN"),
 		  "NaN sample: %s", env.msg);
+	{
+		double		neg[3] = {10.0, -5.0, 20.0};
+
+		/* issue 13: a negative sale would be a shortfall at a zero loan */
+		SF_OK(sf_risk_eval_samples(&env, &t, neg, 3, &ev) == SF_EINVAL && strstr(env.msg, "negative"),
+			  "negative sample: %s", env.msg);
+	}
 	t.level = 1.0;
 	SF_OK(sf_risk_eval_samples(&env, &t, x, 1, &ev) == SF_EINVAL, "level 1: %s", env.msg);
 	sf_qcurve_free(&env, &c);
