@@ -260,8 +260,10 @@ result = {}
 
 def long_train():
     try:
-        wcur.execute("SELECT seg, length(scfrisk.xgb_train(f, y, '{\"n_estimators\": 100000, "
-                     "\"max_depth\": 8, \"eta\": 0.01}')) FROM loans GROUP BY seg")
+        # long enough to cancel (about 20,000 small trees), small enough for any
+        # memory cap (scfrisk.max_memory_mb)
+        wcur.execute("SELECT seg, length(scfrisk.xgb_train(f, y, '{\"n_estimators\": 20000, "
+                     "\"max_depth\": 6, \"eta\": 0.01}')) FROM loans GROUP BY seg")
         result["outcome"] = "finished"
     except psycopg2.Error as e:
         result["outcome"] = e.pgcode
@@ -277,13 +279,15 @@ pcur = probe.cursor()
 ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
           "AND pid <> pg_backend_pid()")
 deadline = time.time() + 60
-while time.time() < deadline:
+seen = 0
+while time.time() < deadline and th.is_alive():
     pcur.execute(ACTIVE)
-    if pcur.fetchone()[0] > 0:
+    seen = pcur.fetchone()[0]
+    if seen > 0:
         break
     time.sleep(0.05)
-pcur.execute(ACTIVE)
-t.ok(pcur.fetchone()[0] > 0, "the long segment training runs on shard_1")
+t.ok(seen > 0, "the long segment training runs on shard_1",
+     "the coordinator's query ended first: %s" % result)
 cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
 th.join(120)
 t.ok(result.get("outcome") == "57014", "the coordinator's query is cancelled (%s)" % result.get("outcome"))
