@@ -34,7 +34,9 @@ UNIT_LIBS	=
 OBJS		= $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
 # Install and update scripts.  The current version's install script is built
 # from sql/install/*.sql; each update script sql/$(EXTENSION)--A--B.sql from the
-# fragments in sql/update/A--B/*.sql (name order).  Released install scripts
+# fragments in sql/update/A--B/*.sql and the wholly new install fragments listed
+# in sql/update/A--B/new-objects, in file-name order (scripts/update_script.sh).
+# Released install scripts
 # (sql/$(EXTENSION)--X.Y.Z.sql, committed) are shipped as they are and never
 # edited (STYLE.md rule 23).
 UPDATES		= $(notdir $(wildcard sql/update/*--*))
@@ -79,10 +81,11 @@ $(OBJS): $(wildcard include/scfrisk/*.h src/*/*.h)
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
 	cat $^ > $@
 
-# Each update script, built from its folder's fragments.
+# Each update script, from its folder's fragments and the new install
+# fragments it lists (scripts/update_script.sh).
 define UPDATE_RULE
-sql/$(EXTENSION)--$(1).sql: $$(sort $$(wildcard sql/update/$(1)/*.sql))
-	cat $$^ > $$@
+sql/$(EXTENSION)--$(1).sql: $$(wildcard sql/update/$(1)/*) $$(INSTALL_SQL) scripts/update_script.sh
+	scripts/update_script.sh $(1) > $$@
 endef
 $(foreach u,$(UPDATES),$(eval $(call UPDATE_RULE,$(u))))
 

@@ -82,26 +82,14 @@ objective(const double *x, const double *y, size_t n, int d, int k, double C,
 	return f + C * l;
 }
 
-sf_status
-logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y,
-		   size_t n, int d, logreg_model *out)
+/* Labels 0/1 with both classes, every feature finite. */
+static sf_status
+check_rows(sf_env *env, const double *x, const double *y, size_t n, int d)
 {
-	int			k = d + (p->fit_intercept ? 1 : 0);
-	double	   *theta = NULL,
-			   *g = NULL,
-			   *h = NULL,
-			   *delta = NULL,
-			   *trial = NULL;
-	double		f,
-				C = p->C;
 	size_t		i,
 				pos = 0;
-	int			it,
-				j,
-				t;
-	sf_status	st = SF_OK;
+	int			j;
 
-	memset(out, 0, sizeof(*out));
 	if (n < 2)
 		return sf_fail(env, SF_EDATA, "training data needs at least 2 rows, got %zu", n);
 	if (d < 1)
@@ -123,7 +111,143 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 	if (pos == 0 || pos == n)
 		return sf_fail(env, SF_EDATA, "training data has only one class (%s)",
 					   pos == 0 ? "all labels 0" : "all labels 1");
+	return SF_OK;
+}
 
+/*
+ * Gradient g (k) and the lower triangle of the Hessian h (k, k) of the
+ * objective at theta: C times the log-loss terms plus the L2 term of the
+ * coefficients (the intercept, column d when k > d, is not penalised).
+ */
+static void
+gradient_hessian(const double *x, const double *y, size_t n, int d, int k, double C,
+				 const double *theta, double *g, double *h)
+{
+	size_t		i;
+	int			j;
+
+	memset(h, 0, sizeof(double) * (size_t) k * k);
+	for (j = 0; j < k; j++)
+		g[j] = j < d ? theta[j] : 0.0;
+	for (i = 0; i < n; i++)
+	{
+		const double *r = x + i * (size_t) d;
+		double		z = k > d ? theta[d] : 0.0;
+		double		pr,
+					w,
+					e;
+		int			a,
+					b;
+
+		for (j = 0; j < d; j++)
+			z += r[j] * theta[j];
+		pr = sigmoid(z);
+		e = C * (pr - y[i]);
+		w = C * pr * (1.0 - pr);
+		for (a = 0; a < d; a++)
+		{
+			double		wa = w * r[a];
+
+			g[a] += e * r[a];
+			for (b = 0; b <= a; b++)
+				h[a * k + b] += wa * r[b];
+		}
+		if (k > d)
+		{
+			g[d] += e;
+			for (b = 0; b < d; b++)
+				h[d * k + b] += w * r[b];
+			h[d * k + d] += w;
+		}
+	}
+}
+
+/*
+ * The Newton direction: solve (H + I on the coefficients) delta = g by
+ * Cholesky, nudging the diagonal once when a saturated intercept makes the
+ * system singular.  h holds the lower triangle on entry, is overwritten.
+ */
+static sf_status
+newton_direction(sf_env *env, double *h, const double *g, int d, int k, double C, size_t n,
+				 double *delta)
+{
+	int			j,
+				t;
+
+	for (j = 0; j < d; j++)
+		h[j * k + j] += 1.0;
+	for (j = 0; j < k; j++)
+		for (t = j + 1; t < k; t++)
+			h[j * k + t] = h[t * k + j];
+	if (sf_cholesky(h, k) != 0)
+	{
+		/* saturated intercept column: nudge the diagonal and retry once */
+		for (j = 0; j < k; j++)
+			for (t = j + 1; t < k; t++)
+				h[t * k + j] = h[j * k + t];
+		for (j = 0; j < k; j++)
+			h[j * k + j] += 1e-10 * fmax(1.0, C * (double) n);
+		if (sf_cholesky(h, k) != 0)
+			return sf_fail(env, SF_ENUMERIC, "logistic regression: Newton system is singular");
+	}
+	memcpy(delta, g, sizeof(double) * k);
+	sf_cholesky_solve(h, k, delta);
+	return SF_OK;
+}
+
+/*
+ * Backtracking line search (Armijo, halving up to 60 times) from theta along
+ * -delta; on success theta and *f move there.  Returns 0 when no step
+ * decreases the objective at double precision: theta is then the optimum.
+ */
+static int
+line_search(const double *x, const double *y, size_t n, int d, int k, double C, const double *g,
+			const double *delta, double *theta, double *trial, double *f)
+{
+	double		step = 1.0,
+				slope = 0.0;
+	int			j,
+				t;
+
+	for (j = 0; j < k; j++)
+		slope += g[j] * delta[j];
+	for (t = 0; t < 60; t++)
+	{
+		double		ft;
+
+		for (j = 0; j < k; j++)
+			trial[j] = theta[j] - step * delta[j];
+		ft = objective(x, y, n, d, k, C, trial);
+		if (ft <= *f - 1e-4 * step * slope || (ft <= *f && step < 1e-8))
+		{
+			*f = ft;
+			memcpy(theta, trial, sizeof(double) * k);
+			return 1;
+		}
+		step *= 0.5;
+	}
+	return 0;
+}
+
+sf_status
+logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y,
+		   size_t n, int d, logreg_model *out)
+{
+	int			k = d + (p->fit_intercept ? 1 : 0);
+	double	   *theta = NULL,
+			   *g = NULL,
+			   *h = NULL,
+			   *delta = NULL,
+			   *trial = NULL;
+	double		f,
+				C = p->C;
+	int			it,
+				j;
+	sf_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = check_rows(env, x, y, n, d)) != SF_OK)
+		return st;
 	theta = sf_calloc(env, (size_t) k, sizeof(double));
 	g = sf_calloc(env, (size_t) k, sizeof(double));
 	delta = sf_calloc(env, (size_t) k, sizeof(double));
@@ -138,51 +262,15 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 	f = objective(x, y, n, d, k, C, theta);
 	for (it = 0; it < p->max_iter; it++)
 	{
-		double		gmax = 0.0,
-					step = 1.0,
-					slope = 0.0;
-		int			ok = 0;
+		double		gmax = 0.0;
+		int			moved;
 
 		if (sf_interrupted(env))
 		{
 			st = sf_fail(env, SF_ECANCEL, "logreg training canceled");
 			goto done;
 		}
-		/* gradient and Hessian (lower triangle) */
-		memset(h, 0, sizeof(double) * (size_t) k * k);
-		for (j = 0; j < k; j++)
-			g[j] = j < d ? theta[j] : 0.0;
-		for (i = 0; i < n; i++)
-		{
-			const double *r = x + i * (size_t) d;
-			double		z = k > d ? theta[d] : 0.0;
-			double		pr,
-						w,
-						e;
-			int			a,
-						b;
-
-			for (j = 0; j < d; j++)
-				z += r[j] * theta[j];
-			pr = sigmoid(z);
-			e = C * (pr - y[i]);
-			w = C * pr * (1.0 - pr);
-			for (a = 0; a < d; a++)
-			{
-				double		wa = w * r[a];
-
-				g[a] += e * r[a];
-				for (b = 0; b <= a; b++)
-					h[a * k + b] += wa * r[b];
-			}
-			if (k > d)
-			{
-				g[d] += e;
-				for (b = 0; b < d; b++)
-					h[d * k + b] += w * r[b];
-				h[d * k + d] += w;
-			}
-		}
+		gradient_hessian(x, y, n, d, k, C, theta, g, h);
 		for (j = 0; j < k; j++)
 			gmax = fmax(gmax, fabs(g[j]));
 		out->iterations = it;
@@ -191,48 +279,12 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 			out->converged = 1;
 			break;
 		}
-		for (j = 0; j < d; j++)
-			h[j * k + j] += 1.0;
-		for (j = 0; j < k; j++)
-			for (t = j + 1; t < k; t++)
-				h[j * k + t] = h[t * k + j];
-		if (sf_cholesky(h, k) != 0)
-		{
-			/* saturated intercept column: nudge the diagonal and retry once */
-			for (j = 0; j < k; j++)
-				for (t = j + 1; t < k; t++)
-					h[t * k + j] = h[j * k + t];
-			for (j = 0; j < k; j++)
-				h[j * k + j] += 1e-10 * fmax(1.0, C * (double) n);
-			if (sf_cholesky(h, k) != 0)
-			{
-				st = sf_fail(env, SF_ENUMERIC, "logistic regression: Newton system is singular");
-				goto done;
-			}
-		}
-		memcpy(delta, g, sizeof(double) * k);
-		sf_cholesky_solve(h, k, delta);
-		for (j = 0; j < k; j++)
-			slope += g[j] * delta[j];
-		for (t = 0; t < 60; t++)
-		{
-			double		ft;
-
-			for (j = 0; j < k; j++)
-				trial[j] = theta[j] - step * delta[j];
-			ft = objective(x, y, n, d, k, C, trial);
-			if (ft <= f - 1e-4 * step * slope || (ft <= f && step < 1e-8))
-			{
-				f = ft;
-				memcpy(theta, trial, sizeof(double) * k);
-				ok = 1;
-				break;
-			}
-			step *= 0.5;
-		}
+		if ((st = newton_direction(env, h, g, d, k, C, n, delta)) != SF_OK)
+			goto done;
+		moved = line_search(x, y, n, d, k, C, g, delta, theta, trial, &f);
 		out->iterations = it + 1;
 		sf_progress_report(env, "iteration", it + 1, p->max_iter, 1, "objective", f, NAN);
-		if (!ok)
+		if (!moved)
 		{
 			/* no decrease possible at double precision: we are at the optimum */
 			out->converged = 1;

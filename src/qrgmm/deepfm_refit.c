@@ -79,6 +79,118 @@ build_design(const double *D, size_t n, int P, const uint32_t *cols, int nc, dou
 	}
 }
 
+/* The learned features that vary on the training rows into cols; their count. */
+static int
+varying_features(const double *D, size_t n, int P, uint32_t *cols)
+{
+	int			nc = 0,
+				c;
+	size_t		i;
+
+	for (c = 0; c < P; c++)
+	{
+		double		mu = 0.0,
+					ss = 0.0;
+
+		for (i = 0; i < n; i++)
+			mu += D[i * P + c];
+		mu /= (double) n;
+		for (i = 0; i < n; i++)
+			ss += (D[i * P + c] - mu) * (D[i * P + c] - mu);
+		if (sqrt(ss / (double) n) > 1e-9 * (1.0 + fabs(mu)))
+			cols[nc++] = (uint32_t) c;
+	}
+	return nc;
+}
+
+/*
+ * Drop constant (after rounding) and collinear features from cols until the
+ * standardised design (intercept first) has full rank; *nc is updated.
+ */
+static sf_status
+full_rank_design(sf_env *env, const double *D, size_t n, int P, uint32_t *cols, int *nc,
+				 double *design, double *center, double *scale)
+{
+	for (;;)
+	{
+		int			bad = -1;
+
+		build_design(D, n, P, cols, *nc, design);
+		if (sf_qr_standardize(env, design, (int) n, *nc + 1, center, scale, &bad) == SF_OK &&
+			sf_qr_check_rank(env, design, (int) n, *nc + 1, 1e-10, &bad) == SF_OK)
+			return SF_OK;
+		if (bad < 1 || bad > *nc)
+			return sf_fail(env, SF_ENUMERIC, "refit: the learned features give no usable design");
+		memmove(cols + bad - 1, cols + bad, (size_t) (*nc - bad) * sizeof(uint32_t));
+		(*nc)--;
+	}
+}
+
+/* The refit's grid m for n rows and p columns: refit_m, or QRGMM's automatic grid. */
+static sf_status
+refit_grid(sf_env *env, const deepfm_params *params, size_t n, int p, int *m_out)
+{
+	int			m;
+
+	if (params->refit_m > 0)
+	{
+		m = params->refit_m;
+		if ((size_t) m > n / (size_t) p)
+			return sf_fail(env, SF_EINVAL,
+						   "parameter \"refit_m\" = %d is too large for %zu rows and %d refit columns: the largest usable value is %zu",
+						   m, n, p, n / (size_t) p);
+	}
+	else
+	{
+		m = (int) ceil(sqrt((double) n));
+		if (m < QRGMM_AUTO_M_MIN)
+			m = QRGMM_AUTO_M_MIN;
+		if (m > QRGMM_AUTO_M_MAX)
+			m = QRGMM_AUTO_M_MAX;
+		if ((size_t) m > n / (size_t) p)
+			m = (int) (n / (size_t) p);
+		if (m < 2)
+			return sf_fail(env, SF_EDATA, "refit: too few rows for %d refit columns", p);
+	}
+	*m_out = m;
+	return SF_OK;
+}
+
+/* The levels' regressions on the design (qrgmm_levels.c), into coef ((m - 1) x p). */
+static sf_status
+refit_levels(sf_env *env, const deepfm_model *model, const deepfm_params *params,
+			 const double *design, const double *y, size_t n, int p, int m,
+			 const double *center, const double *scale, double *coef, uint32_t *iters,
+			 double *gaps)
+{
+	qrgmm_levels_job job;
+	sf_status	st;
+	size_t		i;
+
+	job.design = design;
+	job.y = y;
+	job.n = (int) n;
+	job.p = p;
+	job.m = m;
+	job.preprocess = n >= QRGMM_PFN_MIN_ROWS;
+	job.seed = (uint64_t) params->seed;
+	job.opt.eps = SF_QR_DEFAULT_EPS;
+	job.opt.max_iter = SF_QR_DEFAULT_MAX_ITER;
+	job.center = center;
+	job.scale = scale;
+	job.y_center = model->y_center;
+	job.y_scale = model->y_scale;
+	job.coef = coef;
+	job.iterations = iters;
+	job.gaps = gaps;
+	if ((st = qrgmm_fit_levels(env, &job)) != SF_OK)
+		return st;
+	for (i = 0; i < (size_t) (m - 1) * p; i++)
+		if (!isfinite(coef[i]))
+			return sf_fail(env, SF_ENUMERIC, "refit: a level's coefficients are not finite");
+	return SF_OK;
+}
+
 sf_status
 deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 			 const double *X, const double *S, size_t n)
@@ -93,11 +205,9 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 			   *coef = NULL;
 	uint32_t   *cols = NULL,
 			   *iters = NULL;
-	int			nc = 0,
+	int			nc,
 				p,
-				m,
-				c,
-				bad;
+				m = 0;
 	size_t		i;
 	sf_status	st;
 
@@ -117,71 +227,17 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 	}
 	if ((st = training_features(env, model, X, n, D)) != SF_OK)
 		goto done;
-
-	/* features that vary on the training rows */
-	for (c = 0; c < P; c++)
-	{
-		double		mu = 0.0,
-					ss = 0.0;
-
-		for (i = 0; i < n; i++)
-			mu += D[i * P + c];
-		mu /= (double) n;
-		for (i = 0; i < n; i++)
-			ss += (D[i * P + c] - mu) * (D[i * P + c] - mu);
-		if (sqrt(ss / (double) n) > 1e-9 * (1.0 + fabs(mu)))
-			cols[nc++] = (uint32_t) c;
-	}
-	/* drop constant (after rounding) and collinear features until the design has full rank */
-	for (;;)
-	{
-		build_design(D, n, P, cols, nc, design);
-		bad = -1;
-		if (sf_qr_standardize(env, design, (int) n, nc + 1, center, scale, &bad) == SF_OK)
-		{
-			if (sf_qr_check_rank(env, design, (int) n, nc + 1, 1e-10, &bad) == SF_OK)
-				break;
-		}
-		if (bad < 1 || bad > nc)
-		{
-			st = sf_fail(env, SF_ENUMERIC, "refit: the learned features give no usable design");
-			goto done;
-		}
-		memmove(cols + bad - 1, cols + bad, (size_t) (nc - bad) * sizeof(uint32_t));
-		nc--;
-	}
+	nc = varying_features(D, n, P, cols);
+	if ((st = full_rank_design(env, D, n, P, cols, &nc, design, center, scale)) != SF_OK)
+		goto done;
 	p = nc + 1;
 	if (n <= (size_t) p * 2)
 	{
 		st = sf_fail(env, SF_EDATA, "refit: %zu rows are too few for %d learned features", n, nc);
 		goto done;
 	}
-	if (params->refit_m > 0)
-	{
-		m = params->refit_m;
-		if ((size_t) m > n / (size_t) p)
-		{
-			st = sf_fail(env, SF_EINVAL,
-						 "parameter \"refit_m\" = %d is too large for %zu rows and %d refit columns: the largest usable value is %zu",
-						 m, n, p, n / (size_t) p);
-			goto done;
-		}
-	}
-	else
-	{
-		m = (int) ceil(sqrt((double) n));
-		if (m < QRGMM_AUTO_M_MIN)
-			m = QRGMM_AUTO_M_MIN;
-		if (m > QRGMM_AUTO_M_MAX)
-			m = QRGMM_AUTO_M_MAX;
-		if ((size_t) m > n / (size_t) p)
-			m = (int) (n / (size_t) p);
-		if (m < 2)
-		{
-			st = sf_fail(env, SF_EDATA, "refit: too few rows for %d refit columns", p);
-			goto done;
-		}
-	}
+	if ((st = refit_grid(env, params, n, p, &m)) != SF_OK)
+		goto done;
 
 	/* y standardised with the model's scaling */
 	for (i = 0; i < n; i++)
@@ -194,34 +250,9 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the refit coefficients");
 		goto done;
 	}
-	{
-		qrgmm_levels_job job;
-
-		job.design = design;
-		job.y = y;
-		job.n = (int) n;
-		job.p = p;
-		job.m = m;
-		job.preprocess = n >= QRGMM_PFN_MIN_ROWS;
-		job.seed = (uint64_t) params->seed;
-		job.opt.eps = SF_QR_DEFAULT_EPS;
-		job.opt.max_iter = SF_QR_DEFAULT_MAX_ITER;
-		job.center = center;
-		job.scale = scale;
-		job.y_center = model->y_center;
-		job.y_scale = model->y_scale;
-		job.coef = coef;
-		job.iterations = iters;
-		job.gaps = gaps;
-		if ((st = qrgmm_fit_levels(env, &job)) != SF_OK)
-			goto done;
-	}
-	for (i = 0; i < (size_t) (m - 1) * p; i++)
-		if (!isfinite(coef[i]))
-		{
-			st = sf_fail(env, SF_ENUMERIC, "refit: a level's coefficients are not finite");
-			goto done;
-		}
+	if ((st = refit_levels(env, model, params, design, y, n, p, m, center, scale, coef, iters,
+						   gaps)) != SF_OK)
+		goto done;
 	model->refit_m = m;
 	model->refit_p = p;
 	model->refit_coef = coef;

@@ -225,32 +225,22 @@ sf_qr_solve(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 	return sf_qr_solve_b(env, w, X, y, n, p, tau, NULL, warm, opt, beta, info);
 }
 
-sf_status
-sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
-			  int n, int p, double tau, const double *bvec, const double *warm,
-			  const sf_qr_options *opt, double *beta, sf_qr_info *info)
+/*
+ * The starting point: b = (1 - tau) X'1 unless given; the dual lambda from
+ * least squares (X'X)^{-1} X'c, c = -y, or the warm start; the primal a at
+ * 1 - tau (or the band rows' average b[0] / n with a reduced right-hand
+ * side) and z - w = c - X lambda with a margin delta for centrality.
+ * *bnorm and *cnorm get |b|_inf and |c|_inf for the convergence test.
+ */
+static sf_status
+ip_start(sf_env *env, sf_qr_work *w, const double *X, const double *y, int n, int p, double tau,
+		 const double *bvec, const double *warm, double *bnorm, double *cnorm)
 {
-	double	   *a = w->a,
-			   *s = w->s,
-			   *z = w->z,
-			   *dv = w->w;
-	double		bnorm,
-				cnorm,
-				a0,
-				delta,
-				gap = 0.0,
-				rel = INFINITY;
+	double		a0,
+				delta;
 	int			i,
-				j,
-				it;
+				j;
 
-	memset(info, 0, sizeof(*info));
-	if (n > w->n || p > w->p || n < 1 || p < 1)
-		return sf_fail(env, SF_EINVAL, "quantile regression of %d x %d exceeds its workspace", n, p);
-	if (!(tau > 0.0 && tau < 1.0))
-		return sf_fail(env, SF_EINVAL, "quantile level %g is not in (0, 1)", tau);
-
-	/* b = (1 - tau) X'1 unless given; c = -y */
 	if (bvec != NULL)
 		memcpy(w->b, bvec, sizeof(double) * p);
 	else
@@ -259,10 +249,9 @@ sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 			w->t1[i] = 1.0 - tau;
 		sf_dgemv(1, n, p, 1.0, X, p, w->t1, 0.0, w->b);
 	}
-	bnorm = norm_inf(w->b, p);
-	cnorm = norm_inf(y, n);
+	*bnorm = norm_inf(w->b, p);
+	*cnorm = norm_inf(y, n);
 
-	/* dual start: least squares lambda = (X'X)^{-1} X'c, or the warm start */
 	if (warm != NULL)
 	{
 		for (j = 0; j < p; j++)
@@ -275,7 +264,6 @@ sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 		sf_dgemv(1, n, p, -1.0, X, p, y, 0.0, w->lam);
 		sf_cholesky_solve(w->M, p, w->lam);
 	}
-	/* r = c - X lambda; z - w = r with a margin delta for centrality */
 	sf_dgemv(0, n, p, 1.0, X, p, w->lam, 0.0, w->t1);
 	delta = 0.0;
 	for (i = 0; i < n; i++)
@@ -299,35 +287,146 @@ sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 	{
 		double		r = -y[i] - w->t1[i];
 
-		a[i] = a0;
-		s[i] = 1.0 - a0;
-		z[i] = (r > 0.0 ? r : 0.0) + delta;
-		dv[i] = (r < 0.0 ? -r : 0.0) + delta;
+		w->a[i] = a0;
+		w->s[i] = 1.0 - a0;
+		w->z[i] = (r > 0.0 ? r : 0.0) + delta;
+		w->w[i] = (r < 0.0 ? -r : 0.0) + delta;
 	}
+	return SF_OK;
+}
 
+/*
+ * The residuals r_p = b - X'a and r_d = c - X lambda - z + w, and the
+ * duality gap relative to the primal objective: the convergence measure.
+ */
+static double
+ip_residuals(sf_qr_work *w, const double *X, const double *y, int n, int p, double *gap_out)
+{
+	double		gap = 0.0,
+				ca = 0.0;
+	int			i,
+				j;
+
+	sf_dgemv(1, n, p, -1.0, X, p, w->a, 0.0, w->rp);
+	for (j = 0; j < p; j++)
+		w->rp[j] += w->b[j];
+	sf_dgemv(0, n, p, 1.0, X, p, w->lam, 0.0, w->t1);
+	for (i = 0; i < n; i++)
+	{
+		w->rd[i] = -y[i] - w->t1[i] - w->z[i] + w->w[i];
+		gap += w->a[i] * w->z[i] + w->s[i] * w->w[i];
+		ca -= y[i] * w->a[i];
+	}
+	*gap_out = gap;
+	return gap / (1.0 + fabs(ca));
+}
+
+/*
+ * One Mehrotra predictor-corrector step from the current point (residuals
+ * in w->rp, w->rd and the gap computed): the affine direction, the
+ * centring parameter mu from it, the corrected direction, and the step
+ * lengths that keep every variable positive.
+ */
+static sf_status
+ip_step(sf_env *env, sf_qr_work *w, const double *X, int n, int p, double gap, int it)
+{
+	double	   *a = w->a,
+			   *s = w->s,
+			   *z = w->z,
+			   *dv = w->w;
+	double		aP,
+				aD,
+				gaff,
+				mu;
+	int			i,
+				j;
+
+	/* D and the factor of X'DX */
+	for (i = 0; i < n; i++)
+		w->D[i] = 1.0 / (z[i] / a[i] + dv[i] / s[i]);
+	if (form_and_factor(w, X, n, p, w->D) != 0)
+		return sf_fail(env, SF_ENUMERIC,
+					   "the normal equations of the interior point became singular at iteration %d",
+					   it + 1);
+
+	/* predictor: r_az = -a z, r_sw = -s w, so rho = r_d + z - w */
+	for (i = 0; i < n; i++)
+		w->rho[i] = w->rd[i] + z[i] - dv[i];
+	newton_direction(w, X, n, p);
+	for (i = 0; i < n; i++)
+	{
+		w->dz[i] = -z[i] - z[i] * w->da[i] / a[i];
+		w->dw[i] = -dv[i] + dv[i] * w->da[i] / s[i];
+		w->t1[i] = -w->da[i];	/* ds */
+	}
+	aP = fmin(step_length(a, w->da, s, w->t1, n), 1.0);
+	aD = step_length(z, w->dz, dv, w->dw, n);
+	gaff = 0.0;
+	for (i = 0; i < n; i++)
+		gaff += (a[i] + aP * w->da[i]) * (z[i] + aD * w->dz[i]) +
+			(s[i] - aP * w->da[i]) * (dv[i] + aD * w->dw[i]);
+	mu = (gaff / gap) * (gaff / gap) * (gaff / gap) * gap / (2.0 * n);
+
+	/*
+	 * corrector: r_az = mu - a z - da dz, r_sw = mu - s w - ds dw with the
+	 * affine directions; rho = r_d - r_az / a + r_sw / s.  dz and dw are
+	 * reused to hold r_az and r_sw.
+	 */
+	for (i = 0; i < n; i++)
+	{
+		double		raz = mu - a[i] * z[i] - w->da[i] * w->dz[i];
+		double		rsw = mu - s[i] * dv[i] + w->da[i] * w->dw[i];
+
+		w->dz[i] = raz;
+		w->dw[i] = rsw;
+		w->rho[i] = w->rd[i] - raz / a[i] + rsw / s[i];
+	}
+	newton_direction(w, X, n, p);
+	for (i = 0; i < n; i++)
+	{
+		w->dz[i] = (w->dz[i] - z[i] * w->da[i]) / a[i];
+		w->dw[i] = (w->dw[i] + dv[i] * w->da[i]) / s[i];
+		w->t1[i] = -w->da[i];
+	}
+	aP = step_length(a, w->da, s, w->t1, n);
+	aD = step_length(z, w->dz, dv, w->dw, n);
+	for (i = 0; i < n; i++)
+	{
+		a[i] += aP * w->da[i];
+		s[i] -= aP * w->da[i];
+		z[i] += aD * w->dz[i];
+		dv[i] += aD * w->dw[i];
+	}
+	for (j = 0; j < p; j++)
+		w->lam[j] += aD * w->dlam[j];
+	return SF_OK;
+}
+
+sf_status
+sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
+			  int n, int p, double tau, const double *bvec, const double *warm,
+			  const sf_qr_options *opt, double *beta, sf_qr_info *info)
+{
+	double		bnorm,
+				cnorm,
+				gap = 0.0,
+				rel = INFINITY;
+	int			j,
+				it;
+	sf_status	st;
+
+	memset(info, 0, sizeof(*info));
+	if (n > w->n || p > w->p || n < 1 || p < 1)
+		return sf_fail(env, SF_EINVAL, "quantile regression of %d x %d exceeds its workspace", n, p);
+	if (!(tau > 0.0 && tau < 1.0))
+		return sf_fail(env, SF_EINVAL, "quantile level %g is not in (0, 1)", tau);
+	if ((st = ip_start(env, w, X, y, n, p, tau, bvec, warm, &bnorm, &cnorm)) != SF_OK)
+		return st;
 	for (it = 0; it < opt->max_iter; it++)
 	{
-		double		ca = 0.0,
-					aP,
-					aD,
-					gaff,
-					mu;
-
 		if (sf_interrupted(env))
 			return sf_fail(env, SF_ECANCEL, "quantile regression canceled");
-		/* residuals r_p = b - X'a, r_d = c - X lambda - z + w, and the gap */
-		sf_dgemv(1, n, p, -1.0, X, p, a, 0.0, w->rp);
-		for (j = 0; j < p; j++)
-			w->rp[j] += w->b[j];
-		sf_dgemv(0, n, p, 1.0, X, p, w->lam, 0.0, w->t1);
-		gap = 0.0;
-		for (i = 0; i < n; i++)
-		{
-			w->rd[i] = -y[i] - w->t1[i] - z[i] + dv[i];
-			gap += a[i] * z[i] + s[i] * dv[i];
-			ca -= y[i] * a[i];
-		}
-		rel = gap / (1.0 + fabs(ca));
+		rel = ip_residuals(w, X, y, n, p, &gap);
 		if (rel < opt->eps &&
 			norm_inf(w->rp, p) <= 1e-9 * (1.0 + bnorm) &&
 			norm_inf(w->rd, n) <= 1e-9 * (1.0 + cnorm))
@@ -335,65 +434,8 @@ sf_qr_solve_b(sf_env *env, sf_qr_work *w, const double *X, const double *y,
 			info->converged = 1;
 			break;
 		}
-
-		/* D and the factor of X'DX */
-		for (i = 0; i < n; i++)
-			w->D[i] = 1.0 / (z[i] / a[i] + dv[i] / s[i]);
-		if (form_and_factor(w, X, n, p, w->D) != 0)
-			return sf_fail(env, SF_ENUMERIC,
-						   "the normal equations of the interior point became singular at iteration %d",
-						   it + 1);
-
-		/* predictor: r_az = -a z, r_sw = -s w, so rho = r_d + z - w */
-		for (i = 0; i < n; i++)
-			w->rho[i] = w->rd[i] + z[i] - dv[i];
-		newton_direction(w, X, n, p);
-		for (i = 0; i < n; i++)
-		{
-			w->dz[i] = -z[i] - z[i] * w->da[i] / a[i];
-			w->dw[i] = -dv[i] + dv[i] * w->da[i] / s[i];
-			w->t1[i] = -w->da[i];	/* ds */
-		}
-		aP = fmin(step_length(a, w->da, s, w->t1, n), 1.0);
-		aD = step_length(z, w->dz, dv, w->dw, n);
-		gaff = 0.0;
-		for (i = 0; i < n; i++)
-			gaff += (a[i] + aP * w->da[i]) * (z[i] + aD * w->dz[i]) +
-				(s[i] - aP * w->da[i]) * (dv[i] + aD * w->dw[i]);
-		mu = (gaff / gap) * (gaff / gap) * (gaff / gap) * gap / (2.0 * n);
-
-		/*
-		 * corrector: r_az = mu - a z - da dz, r_sw = mu - s w - ds dw with the
-		 * affine directions; rho = r_d - r_az / a + r_sw / s.  dz and dw are
-		 * reused to hold r_az and r_sw.
-		 */
-		for (i = 0; i < n; i++)
-		{
-			double		raz = mu - a[i] * z[i] - w->da[i] * w->dz[i];
-			double		rsw = mu - s[i] * dv[i] + w->da[i] * w->dw[i];
-
-			w->dz[i] = raz;
-			w->dw[i] = rsw;
-			w->rho[i] = w->rd[i] - raz / a[i] + rsw / s[i];
-		}
-		newton_direction(w, X, n, p);
-		for (i = 0; i < n; i++)
-		{
-			w->dz[i] = (w->dz[i] - z[i] * w->da[i]) / a[i];
-			w->dw[i] = (w->dw[i] + dv[i] * w->da[i]) / s[i];
-			w->t1[i] = -w->da[i];
-		}
-		aP = step_length(a, w->da, s, w->t1, n);
-		aD = step_length(z, w->dz, dv, w->dw, n);
-		for (i = 0; i < n; i++)
-		{
-			a[i] += aP * w->da[i];
-			s[i] -= aP * w->da[i];
-			z[i] += aD * w->dz[i];
-			dv[i] += aD * w->dw[i];
-		}
-		for (j = 0; j < p; j++)
-			w->lam[j] += aD * w->dlam[j];
+		if ((st = ip_step(env, w, X, n, p, gap, it)) != SF_OK)
+			return st;
 	}
 	info->iterations = it;
 	info->gap = rel;
