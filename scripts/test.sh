@@ -5,7 +5,7 @@
 #
 # Layers: the cores compiled without PostgreSQL headers; C unit tests of the
 # cores (ASan/UBSan); libFuzzer targets run briefly (FUZZ_SECONDS each,
-# default 10); then on a throwaway cluster (scripts/cluster.sh): pg_regress,
+# default 5); then on a throwaway cluster (scripts/cluster.sh): pg_regress,
 # pgTAP suites through pg_prove, and the Python peer and multi-session tests
 # (test/peer, test/session), the security layer (test/security) and the docs
 # layer (test/docs) with Debian's python3.  Every check counts: TAP
@@ -137,7 +137,7 @@ if [ $rc -ne 0 ] && ! grep -qE '^[[:space:]]*not ok' "$OUT/unit.log"; then
 fi
 echo "   $n passed"
 
-echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"
+echo "== fuzz (${FUZZ_SECONDS:-5} s per target)"
 if make -s fuzz >"$OUT/fuzz-build.log" 2>&1; then
 	for bin in build/fuzz/*; do
 		[ -f "$bin" ] && [ -x "$bin" ] || continue
@@ -145,7 +145,7 @@ if make -s fuzz >"$OUT/fuzz-build.log" 2>&1; then
 		corpus="build/fuzz-corpus/$name"
 		mkdir -p "$corpus"
 		[ -d "test/fuzz/corpus/$name" ] && cp -r "test/fuzz/corpus/$name/." "$corpus/"
-		if "$bin" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -timeout=10 \
+		if "$bin" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 -timeout=10 \
 			"$corpus" >"$OUT/$name.log" 2>&1; then
 			pass "fuzz $name"
 			echo "   $name: $(grep -oE 'Done [0-9]+ runs' "$OUT/$name.log" | tail -1)"
