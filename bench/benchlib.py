@@ -152,3 +152,23 @@ class Bench:
             sys.exit(3)
         say("figures", "QUIET: load before %.2f per core, others used %.3f per core during the run"
             % (self.load_before, others))
+
+
+def main(argv):
+    """`python3 bench/benchlib.py CMD [ARGS...]`: run a bench written in
+    another language (bench/registry_bench.sh) under the same discipline;
+    CMD and its descendants are the bench's own processes."""
+    if not argv:
+        print("usage: benchlib.py CMD [ARGS...]", file=sys.stderr)
+        return 2
+    bench = Bench()
+    rc = subprocess.call(argv)
+    if rc != 0:
+        say("figures", "the command failed with status %d" % rc)
+        return rc
+    bench.done()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Registry under load (issue 7): pgbench with 8 clients scoring by name for
-# DURATION seconds (default 60) while another session retrains and promotes a
-# new version every second; then the same with scoring by value (the
-# deployed model in a scalar subquery); then a consistency phase where every
-# statement scores its rows both by name and by value of the model it reads
-# and records mismatches.  Reports errors, mismatches, lost versions and the
-# throughput ratio by name / by value.
+# DURATION seconds (default 20) while another session retrains and promotes a
+# new version every second, alternating with the same scoring by value (the
+# deployed model in a scalar subquery), REPEAT times each (default 3); then a
+# consistency phase where every statement scores its rows both by name and by
+# value of the model it reads and records mismatches.  Reports errors,
+# mismatches, lost versions and the ratio of the median throughputs by name /
+# by value.  Runs under bench/benchlib.py's discipline (load before, other
+# processes' CPU during the run; NOISY figures exit 3).
 #
 #   bench/registry_bench.sh                 throwaway cluster (scripts/cluster.sh)
-#   DURATION=20 CLIENTS=8 bench/registry_bench.sh
+#   DURATION=20 REPEAT=3 CLIENTS=8 bench/registry_bench.sh
 #
 # Needs a scoring classifier (scfrisk.predict(bytea, float8[]) and logreg_train,
 # xgb_train or mlp_train) and scfrisk.binary_metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${SF_BENCHLIB:-}" ]; then
+	SF_BENCHLIB=1 exec /usr/bin/python3 bench/benchlib.py "$0" "$@"
+fi
 if [ -z "${PGHOST:-}${PGPORT:-}${PGDATABASE:-}" ]; then
 	exec scripts/cluster.sh "$0" "$@"
 fi
 BIN=/usr/lib/postgresql/15/bin
-DURATION=${DURATION:-60}
+DURATION=${DURATION:-20}
+REPEAT=${REPEAT:-3}
 CLIENTS=${CLIENTS:-8}
 CHECK_DURATION=${CHECK_DURATION:-20}
 EXT=${SCFRISK_TEST_EXTENSION:-scfrisk}
@@ -122,13 +128,15 @@ run_phase() {
 	read -r promoted pfail <"$WORK/promoter.$until"
 	echo "$name: tps ${tps:-?}, pgbench exit $rc, failed ${failed:-?}, aborted clients $aborted, new versions deployed $promoted (promoter failures $pfail)"
 	[ "$rc" -eq 0 ] || { tail -20 "$WORK/$name.out"; }
-	eval "TPS_$name=${tps:-0}"
+	echo "${tps:-0}" >>"$WORK/tps.$4"
 }
 
-echo "== $CLIENTS clients, ${DURATION} s per phase, one new version per second (2 shared cores)"
-run_phase by_name "$WORK/by_name.sql" "$DURATION"
-run_phase by_value "$WORK/by_value.sql" "$DURATION"
-run_phase check "$WORK/check.sql" "$CHECK_DURATION"
+echo "== $CLIENTS clients, ${DURATION} s per phase, $REPEAT phases each way alternately, one new version per second"
+for r in $(seq 1 "$REPEAT"); do
+	run_phase "by_name_$r" "$WORK/by_name.sql" "$DURATION" by_name
+	run_phase "by_value_$r" "$WORK/by_value.sql" "$DURATION" by_value
+done
+run_phase check "$WORK/check.sql" "$CHECK_DURATION" check
 
 psql -At <<'SQL'
 SELECT 'consistency: ' || count(*) || ' statements, ' || sum(n) || ' rows, ' || sum(mismatches)
@@ -144,4 +152,10 @@ SQL
 if [ -s "$WORK/promoter.err" ]; then
 	echo "promoter errors:"; sort "$WORK/promoter.err" | uniq -c | head
 fi
-/usr/bin/python3 -c "print('throughput ratio by name / by value: %.3f' % ($TPS_by_name / $TPS_by_value))"
+/usr/bin/python3 - "$WORK" <<'PY'
+import statistics, sys
+tps = {k: [float(x) for x in open("%s/tps.%s" % (sys.argv[1], k)).read().split()] for k in ("by_name", "by_value")}
+for k, v in tps.items():
+    print("%s: %.0f statements/s median (spread %.0f-%.0f, n=%d)" % (k, statistics.median(v), min(v), max(v), len(v)))
+print("throughput ratio by name / by value (medians): %.3f" % (statistics.median(tps["by_name"]) / statistics.median(tps["by_value"])))
+PY
