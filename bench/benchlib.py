@@ -129,7 +129,7 @@ class Bench:
             say("%s_%s_s" % (what, name), "%.3f median (spread %.3f-%.3f, n=%d)"
                 % (statistics.median(ts), min(ts), max(ts), len(ts)))
         r = statistics.median(times[side]) / statistics.median(times[peer])
-        say("%s_ratio_%s_over_%s" % (what, side, peer), "%.2f" % r)
+        say("%s_ratio_%s_over_%s" % (what, side, peer), "%.3g" % r)
         return r
 
     def others_per_core(self):

@@ -16,6 +16,9 @@ Sections (default: all):
               Kolmogorov distance at x0.
 
 Every figure is printed as a line "name: value"; ratios are scfrisk / peer.
+The timed sections run scfrisk and its peer alternately --repeat times (default
+3) and report medians with their spread, under bench/benchlib.py's discipline
+(load before, other processes' CPU during the run; NOISY figures exit 3).
 """
 import argparse
 import io
@@ -31,10 +34,16 @@ ap = argparse.ArgumentParser()
 ap.add_argument("sections", nargs="*", default=["solver", "large", "sampling", "fidelity"])
 ap.add_argument("--n", type=int, default=100000)
 ap.add_argument("--n-large", type=int, default=1000000)
-ap.add_argument("--sm-levels", type=int, default=99)
+ap.add_argument("--sm-levels", type=int, default=5)
+ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--seeds", type=int, default=20)
 ap.add_argument("--threads", type=int, default=1, help="scfrisk.threads for training")
 args = ap.parse_args()
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Bench, say  # noqa: E402
+
+bench = Bench()
 
 conn = psycopg2.connect("")
 conn.autocommit = True
@@ -43,10 +52,6 @@ cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
 cur.execute("SET max_parallel_workers_per_gather = 0")
 cur.execute("SET scfrisk.threads = %s", (args.threads,))
 print("threads: %d" % args.threads)
-
-
-def say(name, value):
-    print("%s: %s" % (name, value), flush=True)
 
 
 def load(name, X, y):
@@ -84,27 +89,35 @@ if "solver" in args.sections:
     rng = np.random.default_rng(1)
     X, y = wide(rng, args.n)
     load("bench_qr", X, y)
-    model, t_ours = train("bench_qr", '{"m": 100, "transform": "identity"}')
-    say("solver.n", args.n)
-    say("solver.scfrisk_seconds", "%.2f" % t_ours)
-    cur.execute("SELECT tau, coefficients FROM scfrisk.qrgmm_coefficients(%s) ORDER BY level", (model,))
-    levels = cur.fetchall()
     design = sm.add_constant(X)
     pick = np.unique(np.linspace(0, 98, args.sm_levels).round().astype(int))
-    t_sm = 0.0
-    worst = -np.inf
-    for j in pick:
-        tau, coef = levels[j]
-        t0 = time.perf_counter()
-        fit = sm.QuantReg(y, design).fit(q=tau, max_iter=1000, p_tol=1e-6)
-        t_sm += time.perf_counter() - t0
-        ours = pinball(y, design @ np.array(coef), tau)
-        theirs = pinball(y, design @ fit.params, tau)
-        worst = max(worst, (ours - theirs) / theirs)
-    t_sm_99 = t_sm * 99.0 / len(pick)
-    say("solver.statsmodels_levels_timed", len(pick))
-    say("solver.statsmodels_seconds_99_levels%s" % ("" if len(pick) == 99 else "_extrapolated"), "%.2f" % t_sm_99)
-    say("solver.ratio_time", "%.4f" % (t_ours / t_sm_99))
+    fitted = {}
+
+    def solver_sf():
+        fitted["model"], t = train("bench_qr", '{"m": 100, "transform": "identity"}')
+        return t
+
+    def solver_sm():
+        # statsmodels on len(pick) evenly spaced levels, scaled to 99
+        cur.execute("SELECT tau FROM scfrisk.qrgmm_coefficients(%s) ORDER BY level", (fitted["model"],))
+        taus = [r[0] for r in cur.fetchall()]
+        t_sm = 0.0
+        fitted["sm"] = {}
+        for j in pick:
+            t0 = time.perf_counter()
+            fitted["sm"][j] = sm.QuantReg(y, design).fit(q=taus[j], max_iter=1000, p_tol=1e-6).params
+            t_sm += time.perf_counter() - t0
+        return t_sm * 99.0 / len(pick)
+
+    say("solver.n", args.n)
+    say("solver.statsmodels_levels_timed", "%d (time scaled to 99 levels)" % len(pick))
+    times = bench.alternate({"scfrisk": solver_sf, "statsmodels": solver_sm}, args.repeat)
+    bench.report("solver", times, "scfrisk", "statsmodels")
+    cur.execute("SELECT tau, coefficients FROM scfrisk.qrgmm_coefficients(%s) ORDER BY level", (fitted["model"],))
+    levels = cur.fetchall()
+    worst = max((pinball(y, design @ np.array(levels[j][1]), levels[j][0])
+                 - pinball(y, design @ fitted["sm"][j], levels[j][0]))
+                / pinball(y, design @ fitted["sm"][j], levels[j][0]) for j in pick)
     say("solver.worst_relative_objective_excess_vs_statsmodels", "%.3g" % worst)
     cur.execute("DROP TABLE bench_qr")
 
@@ -126,32 +139,33 @@ if "sampling" in args.sections:
     model, _ = train("bench_qr_s", '{"m": 100, "transform": "identity"}')
     x0 = [0.1] * 10
     K = 10000000
-    # server-side time of the draws alone: generate, then count without shipping the array
     cur.execute("SELECT scfrisk.qrgmm_curve(%s, %s::float8[])", (model, x0))
     curve = np.array(cur.fetchone()[0])
-    best = np.inf
-    for _ in range(3):
+    u_grid = np.linspace(0, 1, len(curve))
+
+    def round_trip():
+        t0 = time.perf_counter()
+        cur.execute("SELECT 1")
+        cur.fetchone()
+        return time.perf_counter() - t0
+
+    def sampling_sf():
+        # server-side time of the draws alone: generate, then count without shipping the array
         t0 = time.perf_counter()
         cur.execute("SELECT array_length(scfrisk.qrgmm_sample_array(%s, %s::float8[], %s, 1), 1)", (model, x0, K))
         cur.fetchone()
-        best = min(best, time.perf_counter() - t0)
-    t_ours = best
-    cur.execute("SELECT 1")
-    t0 = time.perf_counter()
-    cur.execute("SELECT 1")
-    t_rt = time.perf_counter() - t0
-    u_grid = np.linspace(0, 1, len(curve))
-    best = np.inf
-    for _ in range(3):
+        return max(time.perf_counter() - t0 - round_trip(), 1e-9)
+
+    def sampling_np():
         t0 = time.perf_counter()
         u = np.random.default_rng(1).random(K)
         np.interp(u, u_grid, curve)
-        best = min(best, time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
     say("sampling.draws", K)
-    say("sampling.scfrisk_seconds", "%.3f" % (t_ours - t_rt))
-    say("sampling.scfrisk_draws_per_second", "%.3g" % (K / (t_ours - t_rt)))
-    say("sampling.numpy_interp_seconds", "%.3f" % best)
-    say("sampling.ratio_time", "%.3f" % ((t_ours - t_rt) / best))
+    times = bench.alternate({"scfrisk": sampling_sf, "numpy": sampling_np}, args.repeat)
+    bench.report("sampling", times, "scfrisk", "numpy")
+    say("sampling.scfrisk_draws_per_second", "%.3g" % (K / np.median(times["scfrisk"])))
     cur.execute("DROP TABLE bench_qr_s")
 
 if "fidelity" in args.sections:
@@ -179,3 +193,5 @@ if "fidelity" in args.sections:
     say("fidelity.tp1_mean_ks", "%.4f (se %.4f)" % (np.mean(ks1), np.std(ks1) / np.sqrt(len(ks1))))
     say("fidelity.tp2_mean_ks", "%.4f (se %.4f)" % (np.mean(ks2), np.std(ks2) / np.sqrt(len(ks2))))
     cur.execute("DROP TABLE bench_fid")
+
+bench.done()
