@@ -16,7 +16,11 @@ methods/qrgmm_scf.md section 8.2 (categorical interactions), in one run on the s
    count (<= 1.0 means scfrisk is faster).  scfrisk's time is the aggregate query;
    PyTorch's the training loop over tensors already in memory.
 
-Usage: /usr/bin/python3 bench/deepfm_bench.py [n_train] [epochs] [threads]
+The peer comparison runs scfrisk and PyTorch alternately `repeat` times (default 3) and
+reports medians with their spread, under bench/benchlib.py's discipline (load before,
+other processes' CPU during the run; NOISY figures exit 3).
+
+Usage: /usr/bin/python3 bench/deepfm_bench.py [n_train] [epochs] [threads] [repeat]
 with PG* variables pointing at a server that has scfrisk installed.
 """
 import io
@@ -28,11 +32,14 @@ import numpy as np
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "pylib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scf_law import ScfLaw, linear_design, curve_distances  # noqa: E402
+from benchlib import Bench  # noqa: E402
 
 N_TRAIN = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
 EPOCHS = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 THREADS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+REPEAT = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 N_TEST = 5000
 K, LAYERS, M, BATCH, LR, WD, DROPOUT = 8, [128, 64], 100, 256, 0.001, 1e-5, 0.1
 TAUS = np.arange(1, 100) / 100.0
@@ -182,6 +189,7 @@ def torch_peer(num, cat, s, num_t, cat_t, s_t):
 
 
 def main():
+    bench = Bench()
     conn = psycopg2.connect("")
     conn.autocommit = True
     cur = conn.cursor()
@@ -238,21 +246,32 @@ def main():
     print("fidelity  DeepFM+refit / linear: KS %.3f  W1 %.3f  pinball %.4f"
           % (ks_r / ks_l, w1_r / w1_l, pl_r / pl_l))
 
-    # 2. PyTorch peer, fixed epochs
-    t0 = time.perf_counter()
-    cur.execute("SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %s) FROM tr", (PEER_PARAMS,))
-    peer_model = cur.fetchone()[0]
-    t_sf = time.perf_counter() - t0
-    pl_sf = sql_pinball(cur, peer_model, "num || cat::float8[]", y_t)
+    # 2. PyTorch peer, fixed epochs, the two sides alternately
     try:
-        t_pt, pl_pt = torch_peer(num, cat, s, num_t, cat_t, s_t)
+        import torch  # noqa: F401
     except ImportError:
         print("peer      PyTorch not installed (apt-get install -y python3-torch): skipped")
+        bench.done()
         return
-    print("peer      %d epochs: scfrisk %.2f s pinball %.5f | PyTorch %.2f s pinball %.5f"
-          % (EPOCHS, t_sf, pl_sf, t_pt, pl_pt))
-    print("peer      pinball scfrisk / PyTorch %.4f (goal within 2%%), time ratio %.3f (goal <= 1.0)"
-          % (pl_sf / pl_pt, t_sf / t_pt))
+    got = {}
+
+    def train_sf():
+        t0 = time.perf_counter()
+        cur.execute("SELECT scfrisk.qrgmm_deepfm_train(num, cat, s, %s) FROM tr", (PEER_PARAMS,))
+        got["sf"] = cur.fetchone()[0]
+        return time.perf_counter() - t0
+
+    def train_pt():
+        secs, got["pt"] = torch_peer(num, cat, s, num_t, cat_t, s_t)
+        return secs
+
+    times = bench.alternate({"scfrisk": train_sf, "pytorch": train_pt}, REPEAT)
+    pl_sf = sql_pinball(cur, got["sf"], "num || cat::float8[]", y_t)
+    pl_pt = got["pt"]
+    print("peer      %d epochs: pinball scfrisk %.5f | PyTorch %.5f: scfrisk / PyTorch %.4f (goal within 2%%)"
+          % (EPOCHS, pl_sf, pl_pt, pl_sf / pl_pt))
+    bench.report("peer_train", times, "scfrisk", "pytorch")
+    bench.done()
 
 
 if __name__ == "__main__":
