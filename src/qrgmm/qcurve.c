@@ -6,7 +6,9 @@
  * A curve holds m+1 sorted knots qa_0..qa_m on the transformed (y) scale at
  * u_j = j/m.  Between knots Qhat_y is linear; the first and last segments are
  * flat (qa_0 = q_1, qa_m = q_{m-1}), which is the QRGMM authors' tail rule,
- * or extend the neighbouring fitted segments (SF_TAIL_LINEAR, sf_qcurve.h).
+ * or extend the neighbouring fitted segments (SF_TAIL_LINEAR, sf_qcurve.h), or
+ * below tau_1 hold a fitted exponential tail's mean (SF_TAIL_EXPONENTIAL), or
+ * below the level 0.05 follow a fitted generalized Pareto tail (SF_TAIL_GPD).
  * Sales are S = T^{-1}(y); since T is monotone, Qhat_S = T^{-1}(Qhat_y) and
  * Fhat_S(s) = Fhat_y(T(s)) exactly.  Partial moments integrate T^{-1} of each
  * linear segment in closed form (methods/qrgmm_scf.md section 2.3):
@@ -379,15 +381,18 @@ static const double gl5_w[5] = {
 };
 
 /*
- * integral_0^1 exp(-sigma h(w / k)) dw, the GPD's mean of e^{y - q_k} below
- * level 1/m (u = w/m).  The integrand rises from 0 (or from a positive
- * value when xi < 0) like a power of w, so the panels are geometric,
- * [2^-(i+1), 2^-i]; 64 of them leave out less than 2^-64.
+ * integral_0^1 exp(-sigma (h(w / k) - h(1 / k))) dw, the GPD's mean of
+ * e^{y - q_1} below level 1/m (u = w/m; q_1 the GPD's knot at 1/m).  The
+ * exponent is never positive, so nothing overflows however large sigma.
+ * The integrand rises from 0 (or from a positive value when xi < 0) like a
+ * power of w, so the panels are geometric, [2^-(i+1), 2^-i]; 64 of them
+ * leave out less than 2^-64.
  */
 static double
 gpd_mean_exp(double xi, double sigma, int k)
 {
-	double		total = 0.0;
+	double		total = 0.0,
+				h1 = gpd_h(xi, 1.0 / (double) k);
 	int			i,
 				g;
 
@@ -401,7 +406,7 @@ gpd_mean_exp(double xi, double sigma, int k)
 		{
 			double		w = mid + half * gl5_x[g];
 
-			total += half * gl5_w[g] * exp(-sigma * gpd_h(xi, w / (double) k));
+			total += half * gl5_w[g] * exp(-sigma * (gpd_h(xi, w / (double) k) - h1));
 		}
 	}
 	return total;
@@ -448,7 +453,7 @@ gpd_tail(double *qa, int m, sf_transform transform, const sf_qcurve_gpd *g)
 	}
 	else
 	{
-		double		r = exp(qa[k] - qa[1]) * gpd_mean_exp(g->xi, sigma, k);
+		double		r = gpd_mean_exp(g->xi, sigma, k);
 
 		qa[0] = qa[1] - (r < 1.0 ? log1p_drop(r, 0.0, 1.0 / r) : 0.0);
 	}
