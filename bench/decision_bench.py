@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The lending decision against sales-only loan sizing over a book (issue 16).
 
-    scripts/cluster.sh /usr/bin/python3 bench/decision_bench.py [--sellers 100000] [--reps 2]
+    scripts/cluster.sh /usr/bin/python3 bench/decision_bench.py [--sellers 100000] [--repeat 3]
 
 On the demo data set (scfrisk.generate_demo_data(N, seed) and
 scfrisk_demo.refresh_risk() for the models), in one run and one session:
@@ -16,21 +16,28 @@ scfrisk_demo.refresh_risk() for the models), in one run and one session:
    (the first case costs one credit-model evaluation per seller when the
    credit limit does not bind).
 
-Each statement runs --reps times; the best wall time and sellers per second
-are printed as "name: value", with the ratio decision / loan_size and the
-number of sellers whose credit limit binds (those cost the scan and the
-bisection; the others one credit-model evaluation and one for the PD).  The session runs with jit = off,
-as refresh_risk() does.  Run it on a quiet machine: it measures time.
+The statements run alternately, --repeat times each (at least three), under
+bench/benchlib.py's discipline: the medians and spreads of each are printed
+as "name: value", with the ratio of each decision's median to loan_size's,
+the number of sellers whose credit limit binds (those cost the scan and the
+bisection; the others one credit-model evaluation and one for the PD), and
+the load before and after; a run whose load passed 0.5 per core says NOISY
+and exits with status 3, and its figures must not be recorded.  The session
+runs with jit = off, as refresh_risk() does.
 """
 import argparse
-import time
+import os
+import sys
 
 import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Bench, say  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sellers", type=int, default=100000)
 ap.add_argument("--seed", type=int, default=42)
-ap.add_argument("--reps", type=int, default=2)
+ap.add_argument("--repeat", type=int, default=3)
 args = ap.parse_args()
 
 conn = psycopg2.connect("")
@@ -41,7 +48,8 @@ cur.execute("SET client_min_messages = warning")
 cur.execute("SET jit = off")
 cur.execute("SELECT scfrisk.generate_demo_data(%s, %s)", (args.sellers, args.seed))
 cur.execute("SELECT scfrisk_demo.refresh_risk()")
-print("refresh_risk: %s" % (cur.fetchone()[0],))
+say("refresh_risk", cur.fetchone()[0])
+bench = Bench()
 
 COV = ("scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years, s.rating, s.category, "
        "s.marketplace, 1)")
@@ -61,16 +69,20 @@ STATEMENTS = [
      "p.policy || '{\"credit_pd_limit\": 0.01}' || "
      "scfrisk.demo_credit_loan_policy(s.log_past_sales, s.in_transit_value)) d"),
 ]
-best = {}
-for name, sql in STATEMENTS:
-    times = []
-    for _ in range(args.reps):
-        t0 = time.time()
+counts = {}
+
+
+def runner(name, sql):
+    def run():
         cur.execute(sql)
-        n, credit_bound = cur.fetchone()
-        times.append(time.time() - t0)
-    best[name] = min(times)
-    print("%s: %.2f s for %d sellers (%.0f sellers/s); credit limit binds for %d"
-          % (name, best[name], n, n / best[name], credit_bound))
+        counts[name] = cur.fetchone()
+    return run
+
+
+times = bench.alternate({name: runner(name, sql) for name, sql in STATEMENTS}, repeat=args.repeat)
+for name, _ in STATEMENTS:
+    say("%s_sellers" % name.replace(" ", "_").replace(",", ""), "%d (credit limit binds for %d)" % counts[name])
 for name in ("loan_decision", "loan_decision, tight credit limit"):
-    print("ratio %s / loan_size: %.2f" % (name, best[name] / best["loan_size"]))
+    bench.report(name.replace(" ", "_").replace(",", ""), {k: times[k] for k in (name, "loan_size")},
+                 name, "loan_size")
+bench.done()

@@ -58,9 +58,25 @@ SELECT abs((c[2] - c[1]) - 2 * (c[3] - c[2]) / ln(2)) < 1e-9 AS low_exponential,
 	   scfrisk.model_info(em)->'info'->>'tail' AS tail
 FROM (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "exponential"}') AS em FROM tp1) e,
 	 LATERAL scfrisk.qrgmm_curve(em, ARRAY[6, 1, 2]) AS c;
--- the exponential tail is the default (issue 16): the same bytes without "tail"
-SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "exponential"}'))
-	   = md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) AS exponential_by_default
+-- generalized Pareto lower tail: with m = 20 the threshold is knot 2 (level
+-- 0.1) and the spacing that of knots 2 and 10; the knot below is the GPD's
+-- quantile q_2 - scale (q_10 - q_2) ((1/2)^-shape - 1) / shape (to the 6 digits of
+-- model_info), 10% of the 3,000 rows lie below it; the upper tail as linear
+SELECT abs(c[2] - (c[3] - (i->>'gpd_scale')::float8 * (c[11] - c[3])
+					* (power(0.5, -(i->>'gpd_shape')::float8) - 1) / (i->>'gpd_shape')::float8)) < 1e-4 AS low_gpd,
+	   abs((c[21] - c[20]) - (c[20] - c[19])) < 1e-9 AS high_extends,
+	   i->>'tail' AS tail, (i->>'gpd_threshold_level')::float8 AS threshold,
+	   (i->>'gpd_spacing_level')::float8 AS spacing, (i->>'gpd_shape')::float8 BETWEEN -0.5 AND 0.5 AS shape_in_range,
+	   (i->>'gpd_exceedances')::int BETWEEN 200 AND 400 AS exceedances
+FROM (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "gpd"}') AS gm FROM tp1) g,
+	 LATERAL scfrisk.qrgmm_curve(gm, ARRAY[6, 1, 2]) AS c,
+	 LATERAL (SELECT scfrisk.model_info(gm)->'info') AS mi(i);
+-- the gpd tail is the default (issue 16): the same bytes without "tail"
+SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "gpd"}'))
+	   = md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) AS gpd_by_default
+FROM tp1;
+-- a grid too coarse for a threshold below the median keeps the exponential rule
+SELECT scfrisk.model_info(scfrisk.qrgmm_train(x, y, '{"m": 4, "transform": "identity"}'))->'info'->>'tail' AS coarse_tail
 FROM tp1;
 
 -- quantiles against the truth at x0 = (6, 1, 2): mean 14, sd 1.9

@@ -40,6 +40,7 @@
 #define QRGMM_TAG_SCALING		19	/* (p) f64 centers, (p) f64 scales */
 #define QRGMM_TAG_DIAG			20	/* (m-1) x {u32 iterations, f64 gap} */
 #define QRGMM_TAG_TAIL			21	/* u8 tail rule; only when not flat */
+#define QRGMM_TAG_GPD			22	/* u32 k, u32 k2, f64 xi, f64 beta, u32 exceedances; only for gpd */
 
 /* User hyperparameters of qrgmm_train (table sf_qrgmm_param_table). */
 typedef struct sf_qrgmm_params
@@ -51,12 +52,15 @@ typedef struct sf_qrgmm_params
 	double		tol;			/* relative duality-gap tolerance of the solver */
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
-	int			tail;			/* sf_tail_rule: index into {"flat", "linear"} */
+	int			tail;			/* sf_tail_rule: index into sf_qrgmm_tail_names */
 	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
 
 extern const sf_param_table sf_qrgmm_param_table;
+
+/* The tail rules qrgmm_train takes: sf_tail_rule_names and "gpd". */
+extern const char *const sf_qrgmm_tail_names[];
 
 /* The transform a params struct selects. */
 extern sf_transform sf_qrgmm_params_transform(const sf_qrgmm_params *params);
@@ -70,6 +74,7 @@ typedef struct sf_qrgmm_model
 	int			m;				/* grid parameter: levels j/m, j = 1..m-1 */
 	sf_transform transform;		/* y = T(S) */
 	sf_tail_rule tail;			/* tails of the curves (sf_qcurve.h) */
+	sf_qcurve_gpd gpd;			/* the fitted lower tail when tail is SF_TAIL_GPD */
 	double		y_center;		/* training response shift (y scale) */
 	double		y_scale;		/* training response scale (y scale, > 0) */
 	double	   *coef;			/* (m-1, p): row j-1 is beta at tau = j/m, raw basis */

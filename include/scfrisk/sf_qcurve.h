@@ -45,16 +45,26 @@ typedef enum sf_tail_rule
 {
 	SF_TAIL_FLAT = 0,
 	SF_TAIL_LINEAR = 1,
-	SF_TAIL_EXPONENTIAL = 2
+	SF_TAIL_EXPONENTIAL = 2,
+	SF_TAIL_GPD = 3
 } sf_tail_rule;
 
+/*
+ * The rules a curve builds from its knots alone (every QRGMM kind takes
+ * them).  SF_TAIL_GPD also needs a tail fitted on the training rows
+ * (sf_qcurve_gpd), which only qrgmm_linear models hold.
+ */
 #define SF_TAIL_RULE_COUNT	3
+#define SF_TAIL_RULE_ALL	4
 
 /* EXPONENTIAL: the lower tail is fitted to the knots at levels <= 2% (at least two) */
 #define SF_TAIL_FIT_SHARE	0.02
 
-/* The rules' parameter names, indexed by sf_tail_rule and NULL-terminated. */
+/* The knot-only rules' parameter names, indexed by sf_tail_rule and NULL-terminated. */
 extern const char *const sf_tail_rule_names[];
+
+/* The name of any rule, "gpd" included. */
+extern const char *sf_tail_rule_name(sf_tail_rule tail);
 
 /* The "tail" parameter's description, shared by every QRGMM kind's param table. */
 #define SF_TAIL_PARAM_DOC \
@@ -92,6 +102,8 @@ extern sf_status sf_qcurve_build(sf_env *env, const double *q, int m, sf_transfo
  */
 extern void sf_qcurve_put_tail(sf_buf *b, uint16_t tag, sf_tail_rule tail);
 extern int sf_qcurve_get_tail(const sf_container *c, uint16_t tag, sf_tail_rule *tail);
+/* The same accepting rules below 'count' (SF_TAIL_RULE_ALL for a kind that holds a GPD tail). */
+extern int sf_qcurve_get_tail_of(const sf_container *c, uint16_t tag, int count, sf_tail_rule *tail);
 
 /* The same with a tail rule (sf_qcurve_build is SF_TAIL_FLAT). */
 extern sf_status sf_qcurve_build_tail(sf_env *env, const double *q, int m, sf_transform transform,
@@ -105,6 +117,55 @@ extern void sf_qcurve_free(sf_env *env, sf_qcurve *c);
  */
 extern void sf_qcurve_exponential_drop(const double *qa, int m, sf_transform transform,
 									   double *slope, double *drop);
+
+/*
+ * SF_TAIL_GPD: a generalized Pareto lower tail below the threshold knot k
+ * (level k/m) with a covariate-dependent scale, extreme-value quantile
+ * regression on the y scale (docs/risk.md "The GPD tail"):
+ *
+ *   Qhat_y(u) = q_k - beta s(x) h(u m / k),  u < k/m,
+ *   h(r) = (r^{-xi} - 1) / xi  (h(r) = -log r at xi = 0),
+ *
+ * where s(x) = q_k2 - q_k > 0 is the spacing of the curve's own sorted
+ * knots between the threshold and the body level k2/m.  xi and beta are
+ * fitted once, on the exceedances below q_k(x_i) of every training row,
+ * standardised by s(x_i) and pooled (sf_qcurve_gpd_fit).  The curve keeps
+ * its knots: qa_1..qa_{k-1} become the GPD's quantiles at j/m, and the outer
+ * segment holds the GPD's mean of S below 1/m.  A curve whose spacing is
+ * not positive (crossed levels) takes the exponential rule instead.
+ */
+typedef struct sf_qcurve_gpd
+{
+	int			k;				/* threshold knot, 2 <= k < k2 */
+	int			k2;				/* body knot of the spacing, k < k2 <= m - 1 */
+	double		xi;				/* shape, [SF_GPD_XI_MIN, SF_GPD_XI_MAX] */
+	double		beta;			/* scale in units of s(x), > 0 */
+	uint32_t	exceedances;	/* training rows below their threshold quantile */
+} sf_qcurve_gpd;
+
+/* The threshold level and the body level of the spacing */
+#define SF_GPD_TAIL_SHARE	0.05
+#define SF_GPD_BODY_SHARE	0.5
+/* PWM (Hosking and Wallis 1987) is reliable for xi < 1/2; shapes are clamped to this range */
+#define SF_GPD_XI_MIN		(-0.5)
+#define SF_GPD_XI_MAX		0.5
+/* Fewer exceedances than this fit the exponential member (xi = 0) */
+#define SF_GPD_MIN_EXCEED	30
+
+/* The knots k and k2 for a grid m; 0 when m is too coarse for a GPD tail (k2 <= k). */
+extern int	sf_qcurve_gpd_knots(int m, int *k, int *k2);
+
+/*
+ * Fit xi and beta by probability-weighted moments on the exceedances of
+ * rows i with y[i] < qk[i] and qk2[i] > qk[i], z = (qk[i] - y[i]) /
+ * (qk2[i] - qk[i]).  g->k and g->k2 must be set.  SF_ENOMEM only.
+ */
+extern sf_status sf_qcurve_gpd_fit(sf_env *env, const double *y, const double *qk,
+								   const double *qk2, size_t n, sf_qcurve_gpd *g);
+
+/* The GPD curve (tail SF_TAIL_GPD) from q[0..m-2] as sf_qcurve_build_tail. */
+extern sf_status sf_qcurve_build_gpd(sf_env *env, const double *q, int m, sf_transform transform,
+									 const sf_qcurve_gpd *gpd, sf_qcurve *out);
 
 /* T^{-1}(y) and T(s) for a transform. */
 extern double sf_transform_inverse(sf_transform t, double y);

@@ -19,16 +19,23 @@
 void
 sf_qrgmm_body_json(const sf_qrgmm_model *model, sf_buf *b)
 {
-	char		t[320];
+	char		t[512];
 	int			n;
 
 	/* printed as sf_qrgmm_fit's info JSON prints them */
 	n = snprintf(t, sizeof(t),
 				 "{\"m\": %d, \"levels\": %d, \"p\": %d, \"degree\": %d, \"transform\": \"%s\", "
-				 "\"tail\": \"%s\", \"crossing_rate\": %.6g}",
+				 "\"tail\": \"%s\", \"crossing_rate\": %.6g",
 				 model->m, model->m - 1, model->p, model->degree,
 				 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
-				 sf_tail_rule_names[model->tail], model->crossing_rate);
+				 sf_tail_rule_name(model->tail), model->crossing_rate);
+	if (model->tail == SF_TAIL_GPD)
+		n += snprintf(t + n, sizeof(t) - (size_t) n,
+					  ", \"gpd_threshold_level\": %.6g, \"gpd_spacing_level\": %.6g, "
+					  "\"gpd_shape\": %.6g, \"gpd_scale\": %.6g, \"gpd_exceedances\": %u",
+					  (double) model->gpd.k / model->m, (double) model->gpd.k2 / model->m,
+					  model->gpd.xi, model->gpd.beta, model->gpd.exceedances);
+	t[n++] = '}';
 	sf_buf_put_bytes(b, t, (size_t) n);
 }
 
@@ -80,6 +87,16 @@ sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b)
 	sf_section_end(b, mark);
 
 	sf_qcurve_put_tail(b, QRGMM_TAG_TAIL, model->tail);
+	if (model->tail == SF_TAIL_GPD)
+	{
+		mark = sf_section_begin(b, QRGMM_TAG_GPD);
+		sf_buf_put_u32(b, (uint32_t) model->gpd.k);
+		sf_buf_put_u32(b, (uint32_t) model->gpd.k2);
+		sf_buf_put_f64(b, model->gpd.xi);
+		sf_buf_put_f64(b, model->gpd.beta);
+		sf_buf_put_u32(b, model->gpd.exceedances);
+		sf_section_end(b, mark);
+	}
 	return sf_container_finish(b);
 }
 
@@ -94,6 +111,36 @@ body_section(const sf_container *c, uint16_t tag, uint64_t want)
 	if (s == NULL || s->len != want)
 		return NULL;
 	return s;
+}
+
+/* The GPD section: present exactly when the tail rule is gpd, its knots those of the grid. */
+static sf_status
+decode_gpd(sf_env *env, const sf_container *c, sf_qrgmm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, QRGMM_TAG_GPD);
+	sf_qcurve_gpd *g = &model->gpd;
+	sf_reader	r;
+	int			k,
+				k2;
+
+	if (model->tail != SF_TAIL_GPD)
+		return sec == NULL ? SF_OK :
+			sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has a gpd section without the gpd tail rule");
+	if (sec == NULL || sec->len != 4 + 4 + 8 + 8 + 4)
+		return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has the gpd tail rule without a valid gpd section");
+	sf_reader_init(&r, sec->data, sec->len);
+	g->k = (int) sf_read_u32(&r);
+	g->k2 = (int) sf_read_u32(&r);
+	g->xi = sf_read_f64(&r);
+	g->beta = sf_read_f64(&r);
+	g->exceedances = sf_read_u32(&r);
+	if (!sf_qcurve_gpd_knots(model->m, &k, &k2) || g->k != k || g->k2 != k2)
+		return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has gpd knots %d and %d, not those of m = %d",
+					   g->k, g->k2, model->m);
+	if (!(g->xi >= SF_GPD_XI_MIN && g->xi <= SF_GPD_XI_MAX) || !(g->beta > 0.0) || !isfinite(g->beta))
+		return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has an invalid gpd shape %g or scale %g",
+					   g->xi, g->beta);
+	return SF_OK;
 }
 
 sf_status
@@ -116,7 +163,7 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	if (st != SF_OK)
 		return st;
 	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > QRGMM_TAG_TAIL)
+		if (c.sections[i].tag > QRGMM_TAG_GPD)
 			return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has unknown section tag %u",
 						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
@@ -213,8 +260,10 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 			CORRUPT("qrgmm_linear model has an invalid duality gap at level %zu", i + 1);
 	}
 
-	if (!sf_qcurve_get_tail(&c, QRGMM_TAG_TAIL, &model->tail))
+	if (!sf_qcurve_get_tail_of(&c, QRGMM_TAG_TAIL, SF_TAIL_RULE_ALL, &model->tail))
 		CORRUPT("qrgmm_linear model has an invalid tail section");
+	if ((st = decode_gpd(env, &c, model)) != SF_OK)
+		goto fail;
 
 	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
 	if (sec != NULL && sec->len == 8)

@@ -25,7 +25,7 @@ compared with the truth (preset "sales", kappa = 1, s_th = (1 + r) L):
    5 standard deviations of the sampling floor where PD >= 0.01 (the
    floor: n draws of the true law at x, times the square root of x's
    leverage), for flat, linear and exponential tails at m = 1000 and
-   exponential tails on the default grid; the relative errors where PD >=
+   exponential and gpd tails on the default grid; the relative errors where PD >=
    0.01, 0.05, 0.1 printed (the issue's 3% target there is below what
    60,000 rows can resolve: see docs/risk.md and bench/risk_accuracy.py);
 3. loan_size under a PD limit of 5% within 2% of L_PD(alpha) =
@@ -107,14 +107,16 @@ for heavy in (False, True):
     model = cur.fetchone()[0]
     print("# %s: n = %d, m = %d, fitted in %.1f s" % (name, N, M, time.time() - t0))
     # the same fit with the other tail rules (qrgmm.md: only the curve's outer
-    # knots differ), and the default grid (m = ceil(sqrt n)) with flat and
-    # exponential tails: the models whose EL and CVaR are held to the floor
+    # knots differ), the default grid (m = ceil(sqrt n)) with flat and
+    # exponential tails, and the defaults (gpd tail): the models whose EL and
+    # CVaR are held to the floor
     variants = []
     for label, params, held in (("flat", '{"m": %d, "tail": "flat"}' % M, True),
                                 ("linear", '{"m": %d, "tail": "linear"}' % M, True),
                                 ("exponential", '{"m": %d, "tail": "exponential"}' % M, True),
                                 ("default m, flat", '{"tail": "flat"}', False),
-                                ("default m, exponential", '{"tail": "exponential"}', True)):
+                                ("default m, exponential", '{"tail": "exponential"}', True),
+                ("default (gpd)", '{}', True)):
         if label == "flat":
             variants.append((label, model, held))
             continue
@@ -245,12 +247,23 @@ for heavy in (False, True):
 # residual oracle (scf_segment.residual_oracle: the true location-scale model
 # with the n empirical residuals, the best a nonparametric method can do on
 # the sample).  The goal, max(3%, 1.25 x the oracle's error) at every loan
-# with true PD >= 1%, is printed per (law, seed, profile) beside the oracle;
-# at n = 20,000 no measured tail rule meets it everywhere (docs/risk.md "The
-# default tail rule"), so what is held is the reason for the default: it is
-# the exponential rule, and its worst error, averaged over the cases, is
-# below the flat tails' on both laws.
+# with true PD >= 1%, is printed per (law, seed, profile) beside the oracle
+# for the default (gpd), the exponential and the flat tails.  At n = 20,000
+# the default meets it in about half the cases (docs/risk.md "The default
+# tail rule": where it misses, the error is the linear regressions' own at a
+# high-leverage seller, in the body of the curve as much as in its tail), so
+# what is held per law is:
+#   - the default is the gpd rule, and its worst error averaged over the 9
+#     cases is below the exponential and the flat tails' on the same samples;
+#   - that average is within 1.25 x the average goal (the goal on average,
+#     with a stated 25% tolerance for what a linear fit at these sellers
+#     loses to an oracle that knows the true location and scale);
+# and across the laws, that the fitted GPD shape of the T5 law, whose lower
+# tail on the log scale is a power law of index 5 (shape 1/5 in the limit),
+# exceeds the lognormal's, whose log is normal (shape 0 in the limit,
+# negative at finite thresholds).
 N_DEF = int(os.environ.get("SCFRISK_RISK_N_DEFAULT", "20000"))
+RULES = (("default", "{}"), ("exponential", '{"tail": "exponential"}'), ("flat", '{"tail": "flat"}'))
 
 
 def worst_rel(est, tr, lo_pd):
@@ -258,9 +271,11 @@ def worst_rel(est, tr, lo_pd):
     return max(np.max(np.abs(est[sel, 0] / tr[sel, 1] - 1)), np.max(np.abs(est[sel, 1] / tr[sel, 2] - 1)))
 
 
+shapes = {}
 for heavy in (False, True):
     law = Law(heavy)
-    res = {"default": [], "flat": []}
+    res = {label: [] for label, _ in RULES}
+    goals = []
     met = []
     for seed in range(3):
         rng = np.random.default_rng([1616, N_DEF, seed, heavy])
@@ -268,12 +283,15 @@ for heavy in (False, True):
         y = law.sample(rng, X)
         load(cur, "risk_default", X, y)
         mods = {}
-        for label, params in (("default", "{}"), ("flat", '{"tail": "flat"}')):
+        for label, params in RULES:
             cur.execute("SELECT scfrisk.qrgmm_train(x, y, %s) FROM risk_default", (params,))
             mods[label] = cur.fetchone()[0]
+        cur.execute("SELECT scfrisk.model_info(%s) -> 'info'", (mods["default"],))
+        info = cur.fetchone()[0]
+        shapes.setdefault(heavy, []).append(float(info["gpd_shape"]))
         if seed == 0:
-            cur.execute("SELECT scfrisk.model_info(%s) -> 'params' ->> 'tail'", (mods["default"],))
-            t.ok(cur.fetchone()[0] == "exponential", "%s: the default tail rule is exponential" % law.name)
+            t.ok(info["tail"] == "gpd", "%s: the default tail rule is gpd (shape %.3f, %d exceedances)"
+                 % (law.name, info["gpd_shape"], info["gpd_exceedances"]))
         mu0, sig0 = mu_sig(profiles)
         for k, x0 in enumerate(profiles):
             m_, s_ = mu0[k], sig0[k]
@@ -283,19 +301,28 @@ for heavy in (False, True):
             o = worst_rel(residual_oracle(X, y, x0, dues, LEVEL), tr, 0.01)
             xs = "{%s}" % ",".join(repr(float(v)) for v in x0)
             errs = {}
-            for label in ("default", "flat"):
+            for label, _ in RULES:
                 cur.execute("SELECT el, cvar FROM scfrisk.loan_risk_curve(%s, %s, %s, %s)",
                             (mods[label], xs, list(loans), '{"rate": %r, "level": %r}' % (RATE, LEVEL)))
                 errs[label] = worst_rel(np.array(cur.fetchall()), tr, 0.01)
                 res[label].append(errs[label])
             goal = max(0.03, 1.25 * o)
+            goals.append(goal)
             met.append(errs["default"] <= goal)
-            print("# %s n = %d seed %d x%d: worst EL/CVaR error where PD >= 0.01: default %.1f%%, flat %.1f%%, "
-                  "oracle %.1f%%, goal %.1f%% (%s)" % (law.name, N_DEF, seed, k, 100 * errs["default"],
-                                                     100 * errs["flat"], 100 * o, 100 * goal,
-                                                     "met" if met[-1] else "not met"))
+            print("# %s n = %d seed %d x%d: worst EL/CVaR error where PD >= 0.01: default (gpd) %.1f%%, "
+                  "exponential %.1f%%, flat %.1f%%, oracle %.1f%%, goal %.1f%% (%s)"
+                  % (law.name, N_DEF, seed, k, 100 * errs["default"], 100 * errs["exponential"],
+                     100 * errs["flat"], 100 * o, 100 * goal, "met" if met[-1] else "not met"))
     print("# %s: the issue-16 goal met in %d of %d cases at default params" % (law.name, sum(met), len(met)))
-    t.ok(np.mean(res["default"]) < np.mean(res["flat"]),
-         "%s n = %d: default tails' worst EL/CVaR error where PD >= 0.01, mean over 9 cases, %.1f%% < flat %.1f%%"
-         % (law.name, N_DEF, 100 * np.mean(res["default"]), 100 * np.mean(res["flat"])))
+    mean = {label: np.mean(v) for label, v in res.items()}
+    t.ok(mean["default"] < mean["exponential"] and mean["default"] < mean["flat"],
+         "%s n = %d: default (gpd) worst EL/CVaR error where PD >= 0.01, mean over 9 cases, %.1f%% < "
+         "exponential %.1f%%, flat %.1f%%" % (law.name, N_DEF, 100 * mean["default"],
+                                               100 * mean["exponential"], 100 * mean["flat"]))
+    t.ok(mean["default"] <= 1.25 * np.mean(goals),
+         "%s n = %d: default's mean worst error %.1f%% <= 1.25 x the mean goal %.1f%% "
+         "(max(3%%, 1.25 x oracle) per case)" % (law.name, N_DEF, 100 * mean["default"], 100 * np.mean(goals)))
+t.ok(min(shapes[True]) > max(shapes[False]),
+     "fitted GPD shapes: T5 %s above lognormal %s on every seed"
+     % (", ".join("%.3f" % v for v in shapes[True]), ", ".join("%.3f" % v for v in shapes[False])))
 t.done()
