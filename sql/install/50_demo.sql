@@ -409,9 +409,10 @@ BEGIN
 	SELECT scfrisk.qrgmm_train(
 		scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years, s.rating, s.category,
 									  s.marketplace, m.month),
-		-- an exponential lower tail: the expected loss of small default
-		-- probabilities integrates the tail below the first level (docs/risk.md)
-		m.revenue, '{"tail": "exponential"}')
+		-- default params: the fitted generalized Pareto lower tail, so the
+		-- expected loss of small default probabilities integrates a tail
+		-- fitted to the sellers' own low sales (docs/risk.md)
+		m.revenue, '{}')
 	INTO model
 	FROM scfrisk_demo.sales_monthly m JOIN scfrisk_demo.sellers s USING (seller_id)
 	-- at most 5,000 sellers' months (a random sample: seller ids are random
