@@ -91,7 +91,7 @@ def peers(cur, table):
     for k in range(5):
         tr, te = fold != k, fold == k
         b = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.05,
-                       "tree_method": "hist", "seed": 1},
+                       "tree_method": "hist", "seed": 1, "nthread": 1},
                       xgb.DMatrix(X[tr], label=y[tr]), num_boost_round=200)
         px[te] = b.predict(xgb.DMatrix(X[te]))
         rf[te] = RandomForestClassifier(n_estimators=300, random_state=1, n_jobs=1).fit(
