@@ -163,7 +163,7 @@ def main():
         o_rf = np.zeros(len(y))
         for f in range(5):
             tr, te = fold != f, fold == f
-            o_x[te] = xgboost.XGBClassifier(n_estimators=100, max_depth=3, learning_rate=0.1,
+            o_x[te] = xgboost.XGBClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, n_jobs=1,
                                             random_state=0).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
             o_rf[te] = RandomForestClassifier(n_estimators=200, random_state=0, n_jobs=1) \
                 .fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]

@@ -52,7 +52,7 @@ def peer_pipeline(Xtr, ytr, Xte):
     """xgboost trees -> normalised gain -> kept columns -> MLPClassifier."""
     d = Xtr.shape[1]
     booster = xgb.train({"objective": "binary:logistic", "max_depth": XGB["max_depth"],
-                         "eta": XGB["eta"], "tree_method": "hist", "max_bin": 256, "seed": 1},
+                         "eta": XGB["eta"], "tree_method": "hist", "max_bin": 256, "seed": 1, "nthread": 1},
                         xgb.DMatrix(Xtr, label=ytr), num_boost_round=XGB["n_estimators"])
     gain = booster.get_score(importance_type="gain")
     imp = np.zeros(d)
