@@ -31,9 +31,16 @@ COMMENT ON FUNCTION scfrisk.demo_normal(bigint, bigint, bigint) IS
 CREATE FUNCTION scfrisk.demo_sales_covariates(h float8, age_years float8, rating float8,
 											  category int, marketplace int, month int)
 RETURNS float8[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
--- written out (no subqueries) so that it inlines: it runs once per seller in the views
-RETURN ARRAY[h,
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- Written out (no subqueries) so that it inlines into the views' queries: it
+-- runs once per seller, and a call that is not inlined starts an executor for
+-- its body every time (a fifth of a 5,000-seller curve query, docs/benchmarks.md).
+-- Not STRICT, because PostgreSQL never inlines a strict function whose body
+-- (the ARRAY constructor) is not strict; the CASE gives NULL for any NULL
+-- argument, as STRICT did.
+RETURN CASE WHEN h IS NULL OR age_years IS NULL OR rating IS NULL OR category IS NULL
+				 OR marketplace IS NULL OR month IS NULL THEN NULL ELSE
+	   ARRAY[h,
 			 (age_years > 2)::int::float8,
 			 (rating - 4.25) * (age_years > 2)::int,
 			 sin(2 * pi() * month / 12),
@@ -42,7 +49,7 @@ RETURN ARRAY[h,
 			 (category = 5)::int, (category = 6)::int, (category = 7)::int, (category = 8)::int,
 			 (category = 9)::int,
 			 (marketplace = 1)::int, (marketplace = 2)::int, (marketplace = 3)::int,
-			 (marketplace = 4)::int]::float8[];
+			 (marketplace = 4)::int]::float8[] END;
 COMMENT ON FUNCTION scfrisk.demo_sales_covariates(float8, float8, float8, int, int, int) IS
 'demo data: covariates of the QRGMM sales model for a seller and a calendar month (18 values)';
 
