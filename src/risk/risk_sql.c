@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -132,18 +133,23 @@ PutMeasures(const sf_risk_row *r, Datum *values, bool *nulls, int at)
  * Rows of the curve into the tuplestore.  A 5,000-seller curve query forms
  * 250,000 rows: heap_form_minimal_tuple (a size pass, then a generic fill
  * that tests every column for varlena, cstring and alignment, into palloc0'd
- * memory) was 17% of it.  Every column of the curve is a by-value, fixed-size
- * float8 or bool, so a row is formed here by hand into one reused buffer
- * (header, null bitmap when ELGD is undefined, the values at their aligned
- * offsets) and tuplestore_puttuple copies it once.  The layout is that of
- * heap_form_tuple; CurveRowsFit checks the descriptor allows it, else the
- * rows go through tuplestore_putvalues.
+ * memory) was 17% of it.  Every column of the curve is a by-value,
+ * fixed-size float8 or bool, so the layout of a row without NULLs is worked
+ * out once per call (CurveRowsInit: the header, each column's offset) and a
+ * row is written straight from the sf_risk_row into one reused buffer, which
+ * tuplestore_puttuple copies once.  A row with NULLs (ELGD and LGD rate
+ * undefined at PD 0) is laid out column by column as heap_fill_tuple does.
+ * Should the descriptor ever not allow it, the rows go through
+ * tuplestore_putvalues.
  */
 typedef struct CurveRows
 {
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	bool		by_hand;		/* every column by value and fixed size */
+	Size		full_hoff;		/* header size of a row without NULLs */
+	Size		full_len;		/* its total size */
+	uint16		full_off[RISK_CURVE_COLS];	/* its columns' data offsets */
 	HeapTupleHeader buf;		/* room for one row with its null bitmap */
 } CurveRows;
 
@@ -151,69 +157,102 @@ static void
 CurveRowsInit(CurveRows *cr, FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Size		off = 0;
 	int			i;
 
 	cr->store = rsinfo->setResult;
 	cr->desc = rsinfo->setDesc;
 	cr->by_hand = cr->desc->natts == RISK_CURVE_COLS;
-	for (i = 0; i < cr->desc->natts && cr->by_hand; i++)
+	for (i = 0; i < RISK_CURVE_COLS && cr->by_hand; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(cr->desc, i);
 
-		cr->by_hand = att->attbyval && att->attlen > 0 && att->attlen <= (int) sizeof(Datum);
+		/* the direct path stores float8 columns, then the bool */
+		cr->by_hand = att->attbyval &&
+			att->atttypid == (i < RISK_CURVE_COLS - 1 ? FLOAT8OID : BOOLOID);
+		off = att_align_nominal(off, att->attalign);
+		cr->full_off[i] = (uint16) off;
+		off += att->attlen;
 	}
-	cr->buf = palloc(MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(RISK_CURVE_COLS)) +
-					 RISK_CURVE_COLS * sizeof(Datum));
+	cr->full_hoff = MAXALIGN(SizeofHeapTupleHeader);
+	cr->full_len = cr->full_hoff + off;
+	cr->buf = palloc0(MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(RISK_CURVE_COLS)) +
+					  RISK_CURVE_COLS * sizeof(Datum));
 }
 
+/* Copy the formed row at cr->buf of length len into the store. */
+static inline void
+CurveRowsStore(CurveRows *cr, Size len)
+{
+	HeapTupleData tuple;
+
+	HeapTupleHeaderSetDatumLength(cr->buf, len);
+	HeapTupleHeaderSetTypeId(cr->buf, cr->desc->tdtypeid);
+	HeapTupleHeaderSetTypMod(cr->buf, cr->desc->tdtypmod);
+	tuple.t_len = (uint32) len;
+	ItemPointerSetInvalid(&(tuple.t_self));
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = cr->buf;
+	tuplestore_puttuple(cr->store, &tuple);
+}
+
+/* A row with NULLs: header with the null bitmap, then the non-null columns. */
 static void
-CurveRowsPut(CurveRows *cr, const Datum *values, const bool *nulls)
+CurveRowsPutNulls(CurveRows *cr, const Datum *values, const bool *nulls)
 {
 	HeapTupleHeader td = cr->buf;
-	HeapTupleData tuple;
-	bool		hasnull = false;
-	Size		hoff;
-	char	   *data;
+	Size		hoff = MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(RISK_CURVE_COLS));
+	char	   *data = (char *) td + hoff;
 	Size		off = 0;
 	int			i;
 
-	if (!cr->by_hand)
-	{
-		tuplestore_putvalues(cr->store, cr->desc, (Datum *) values, (bool *) nulls);
-		return;
-	}
-	for (i = 0; i < RISK_CURVE_COLS; i++)
-		hasnull |= nulls[i];
-	hoff = MAXALIGN(SizeofHeapTupleHeader + (hasnull ? BITMAPLEN(RISK_CURVE_COLS) : 0));
 	memset(td, 0, hoff);
 	HeapTupleHeaderSetNatts(td, RISK_CURVE_COLS);
 	td->t_hoff = (uint8) hoff;
-	if (hasnull)
-	{
-		td->t_infomask |= HEAP_HASNULL;
-		for (i = 0; i < RISK_CURVE_COLS; i++)
-			if (!nulls[i])
-				td->t_bits[i >> 3] |= (bits8) (1 << (i & 7));
-	}
-	data = (char *) td + hoff;
+	td->t_infomask |= HEAP_HASNULL;
 	for (i = 0; i < RISK_CURVE_COLS; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(cr->desc, i);
 
 		if (nulls[i])
 			continue;
+		td->t_bits[i >> 3] |= (bits8) (1 << (i & 7));
 		off = att_align_nominal(off, att->attalign);
 		store_att_byval(data + off, values[i], att->attlen);
 		off += att->attlen;
 	}
-	HeapTupleHeaderSetDatumLength(td, hoff + off);
-	HeapTupleHeaderSetTypeId(td, cr->desc->tdtypeid);
-	HeapTupleHeaderSetTypMod(td, cr->desc->tdtypmod);
-	tuple.t_len = (uint32) (hoff + off);
-	ItemPointerSetInvalid(&(tuple.t_self));
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = td;
-	tuplestore_puttuple(cr->store, &tuple);
+	CurveRowsStore(cr, hoff + off);
+}
+
+static void
+CurveRowsPut(CurveRows *cr, const sf_risk_row *r)
+{
+	Datum		values[RISK_CURVE_COLS];
+	bool		nulls[RISK_CURVE_COLS];
+	const double m[RISK_CURVE_COLS - 1] = {r->loan, r->due, r->pd, r->el, r->elgd,
+	r->lgd_rate, r->var, r->cvar, r->profit};
+	char	   *data;
+	int			i;
+
+	if (cr->by_hand && !isnan(r->elgd) && !isnan(r->lgd_rate))
+	{
+		memset(cr->buf, 0, cr->full_hoff);
+		HeapTupleHeaderSetNatts(cr->buf, RISK_CURVE_COLS);
+		cr->buf->t_hoff = (uint8) cr->full_hoff;
+		data = (char *) cr->buf + cr->full_hoff;
+		for (i = 0; i < RISK_CURVE_COLS - 1; i++)
+			memcpy(data + cr->full_off[i], &m[i], sizeof(double));
+		data[cr->full_off[RISK_CURVE_COLS - 1]] = (char) (r->tail_resolved != 0);
+		CurveRowsStore(cr, cr->full_len);
+		return;
+	}
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Float8GetDatum(r->loan);
+	PutMeasures(r, values, nulls, 1);
+	if (cr->by_hand)
+		CurveRowsPutNulls(cr, values, nulls);
+	else
+		tuplestore_putvalues(cr->store, cr->desc, values, nulls);
 }
 
 /* Evaluate the curve for loans and put one tuple per loan. */
@@ -223,19 +262,12 @@ EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const do
 {
 	sf_risk_row *rows = palloc(sizeof(sf_risk_row) * n);
 	CurveRows	cr;
-	Datum		values[RISK_CURVE_COLS];
-	bool		nulls[RISK_CURVE_COLS];
 	int			i;
 
 	SF_PG_CHECK(sf_risk_curve(env, ev, loans, (size_t) n, rows), env, what);
 	CurveRowsInit(&cr, fcinfo);
 	for (i = 0; i < n; i++)
-	{
-		memset(nulls, 0, sizeof(nulls));
-		values[0] = Float8GetDatum(rows[i].loan);
-		PutMeasures(&rows[i], values, nulls, 1);
-		CurveRowsPut(&cr, values, nulls);
-	}
+		CurveRowsPut(&cr, &rows[i]);
 	pfree(cr.buf);
 	pfree(rows);
 }
