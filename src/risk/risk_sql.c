@@ -2,7 +2,8 @@
  * risk_sql.c
  *	  SQL wrappers of the loan-risk core (sf_risk.h): loan_risk_curve and
  *	  loan_size, each from a QRGMM model and covariates or from an array of
- *	  sales samples (docs/risk.md).
+ *	  sales samples (docs/risk.md); round_cents for the money columns of the
+ *	  BI views.
  *
  * The functions are materialised set-returning functions: every row of the
  * curve is computed in one call, so fcinfo->flinfo->fn_extra stays free for
@@ -22,8 +23,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
+#include "scfrisk/sf_cents.h"
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
 
@@ -448,4 +451,25 @@ loan_grid(PG_FUNCTION_ARGS)
 		v[i] = upper * (double) i / (double) (levels - 1);
 	v[levels - 1] = upper;
 	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(v, levels));
+}
+
+/*
+ * round_cents(amount float8) numeric: round(amount::numeric, 2), the money
+ * columns of the BI views.  float8 -> numeric prints 15 significant digits
+ * and parses them back, most of the cost of reading a risk view; sf_cents
+ * (src/risk/cents.c) gives the same cents from the binary value, and the
+ * numeric is built from them once.  NaN, infinities and amounts from 1e13
+ * on take PostgreSQL's own path, so every input gives round(amount::numeric, 2).
+ */
+PG_FUNCTION_INFO_V1(round_cents);
+Datum
+round_cents(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	int64_t		cents;
+
+	if (sf_cents(x, &cents) == 0)
+		PG_RETURN_NUMERIC(int64_div_fast_to_numeric((int64) cents, 2));
+	return DirectFunctionCall2(numeric_round, DirectFunctionCall1(float8_numeric, Float8GetDatum(x)),
+							   Int32GetDatum(2));
 }

@@ -25,6 +25,13 @@ against a path that does not take it, on the demo data set, row for row:
    of sf_risk_curve); rows where the guard changed nothing equal the one-loan
    row in every column.
 
+5. money columns: scfrisk.round_cents(x) against round(x::numeric, 2) (as
+   text, so the scale counts too) on a million random amounts of both signs
+   over 20 orders of magnitude, amounts at half a cent, NaN and infinities;
+   and the views seller_risk and seller_risk_curve, filled from
+   loan_decision and the refresh's curve query, against their previous
+   definitions (round(x::numeric, 2)), md5 of the ordered rows.
+
 Nothing is timed.  Run:
 
     scripts/cluster.sh bash -c 'createdb t && PGDATABASE=t /usr/bin/python3 test/session/test_risk_rows.py'
@@ -164,4 +171,53 @@ t.ok(unguarded > 0 and bad_rows == 0,
      "grid vs one call per loan: the %d rows the guard left alone equal the one-loan row" % unguarded,
      "%d differ" % bad_rows)
 t.ok(bad_nulls == 0, "grid: ELGD is NULL exactly where PD is 0", "%d rows not" % bad_nulls)
+
+# ------------------------------------------------------------ 5. money columns
+cur.execute("""WITH x AS (SELECT (random() - 0.5) * 10 ^ (random() * 20 - 6) AS v FROM generate_series(1, 1000000)
+                UNION ALL SELECT k / 100.0 + 0.005 FROM generate_series(1, 100000) k
+                UNION ALL SELECT -(k / 100.0 + 0.005) FROM generate_series(1, 100000) k
+                UNION ALL SELECT v FROM unnest('{NaN,Infinity,-Infinity,0,-0,1e13,-1e13,1e300,4.9e-324}'::float8[]) v)
+SELECT count(*), count(*) FILTER (WHERE scfrisk.round_cents(v)::text IS DISTINCT FROM round(v::numeric, 2)::text)
+FROM x""")
+n, bad = cur.fetchone()
+t.ok(n == 1200009 and bad == 0, "round_cents: %d amounts give round(x::numeric, 2)" % n, "%d differ" % bad)
+
+POLICY = '{"rate": 0.04, "fee": 0.005, "funding_rate": 0.005, "pd_limit": 0.1, "el_rate": 0.01}'
+cur.execute("""INSERT INTO scfrisk_demo.risk_result
+SELECT s.seller_id, z.decision, z.status, z.reasons, z.loan, z.binding_constraint, z.sales_pd,
+       z.credit_pd, z.combined_pd, z.el, z.cvar, 0.95, z.expected_profit, z.tail_resolved,
+       z.smallest_reliable_pd, z.limits, now()
+FROM scfrisk_demo.sellers s, m,
+     LATERAL scfrisk.loan_decision(m.model, scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years,
+         s.rating, s.category, s.marketplace, 1), NULL, NULL, %s::jsonb) z
+WHERE s.seller_id %% 5 <> 0""", (POLICY,))
+cur.execute("INSERT INTO scfrisk_demo.risk_curve_result SELECT q.seller_id, q.loan, q.pd, q.el, q.cvar, "
+            "q.expected_profit FROM (%s) q" % CURVE.format(cov="scfrisk.demo_sales_covariates", levels=LEVELS,
+                                                            terms="'%s'" % TERMS))
+OLD_RISK = """SELECT s.seller_id, s.seller_code, s.category_name, s.marketplace_name,
+       round(s.in_transit_value::numeric, 2) AS in_transit_value,
+       coalesce(r.decision, 'refer') AS decision, coalesce(r.status, 'not_refreshed') AS status,
+       coalesce(r.reasons, ARRAY['not_refreshed']) AS reasons,
+       round(r.recommended_loan::numeric, 2) AS recommended_loan, r.binding_constraint,
+       r.sales_pd, r.credit_pd, r.combined_pd,
+       round(r.el::numeric, 2) AS el, round(r.cvar::numeric, 2) AS cvar, r.cvar_level,
+       round(r.expected_profit::numeric, 2) AS expected_profit, r.tail_resolved,
+       r.smallest_reliable_pd, r.refreshed_at
+FROM scfrisk_demo.sellers s LEFT JOIN scfrisk_demo.risk_result r USING (seller_id)"""
+OLD_CURVE = """SELECT c.seller_id, s.seller_code, round(c.loan::numeric, 2) AS loan, c.pd,
+       round(c.el::numeric, 2) AS el, round(c.cvar::numeric, 2) AS cvar,
+       coalesce((p.policy ->> 'level')::float8, 0.95) AS cvar_level,
+       round(c.expected_profit::numeric, 2) AS expected_profit
+FROM scfrisk_demo.risk_curve_result c JOIN scfrisk_demo.sellers s USING (seller_id)
+     CROSS JOIN scfrisk_demo.policy p"""
+for view, old, order in (("seller_risk", OLD_RISK, "q.seller_id"),
+                         ("seller_risk_curve", OLD_CURVE, "q.seller_id, q.loan")):
+    got = []
+    for sql in ("SELECT * FROM scfrisk_demo.%s" % view, old):
+        cur.execute("SELECT md5(string_agg(q::text, ',' ORDER BY %s)), count(*), "
+                    "count(*) FILTER (WHERE q.el <> 0) FROM (%s) q" % (order, sql))
+        got.append(cur.fetchone())
+    t.ok(got[0] == got[1] and got[0][1] > 0 and got[0][2] > 0,
+         "%s: %d rows (%d with EL > 0), md5 equal to the previous definition's" % (view, got[0][1], got[0][2]),
+         "view %s, previous %s" % tuple(got))
 t.done()
