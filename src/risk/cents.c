@@ -66,17 +66,20 @@ sf_cents(double x, int64_t *cents)
 		*cents = 0;
 		return 0;
 	}
-	/* a = m 2^e2 with m a 53-bit integer */
+	/* a = f 2^e2 with f in [0.5, 1), then m = f 2^53 a 53-bit integer */
 	m = (uint64_t) ldexp(frexp(a, &e2), 53);
+	/*
+	 * 10^14 <= a 10^k < 10^15, k in [2, 18] for 1e-4 <= a < 1e13.  From
+	 * log10(a) >= (e2 - 1) log10(2) the first k is never too small (at most
+	 * 19: a >= 1e-4 has e2 >= -13), so the loop only lowers it, once or twice,
+	 * and no log10 is taken.
+	 */
+	k = 14 - (int) floor((e2 - 1) * 0.30102999566398120);
 	e2 -= 53;
-	/* 10^14 <= a 10^k < 10^15, k in [2, 18] for 1e-4 <= a < 1e13 */
-	k = 14 - (int) floor(log10(a));
 	for (;;)
 	{
 		q = scaled(m, e2, k, &half);
-		if (q < pow10_u64[14])
-			k++;
-		else if (q >= pow10_u64[15])
+		if (q >= pow10_u64[15])
 			k--;
 		else
 			break;
