@@ -137,30 +137,73 @@ PutMeasures(const sf_risk_row *r, Datum *values, bool *nulls, int at)
  * 250,000 rows: heap_form_minimal_tuple (a size pass, then a generic fill
  * that tests every column for varlena, cstring and alignment, into palloc0'd
  * memory) was 17% of it.  Every column of the curve is a by-value,
- * fixed-size float8 or bool, so the layout of a row without NULLs is worked
- * out once per call (CurveRowsInit: the header, each column's offset) and a
- * row is written straight from the sf_risk_row into one reused buffer, which
- * tuplestore_puttuple copies once.  A row with NULLs (ELGD and LGD rate
- * undefined at PD 0) is laid out column by column as heap_fill_tuple does.
- * Should the descriptor ever not allow it, the rows go through
- * tuplestore_putvalues.
+ * fixed-size float8 or bool, and a row has one of two null patterns: none,
+ * or ELGD and LGD rate both NULL (undefined at PD 0, which the small loans
+ * of a grid often have).  CurveRowsInit lays out both once per call as
+ * heap_form_tuple would (header with its null bitmap, each column's offset);
+ * a row is then written straight from the sf_risk_row into one reused
+ * buffer, which tuplestore_puttuple copies once.  Any other row (should the
+ * core ever give one), or a descriptor that does not allow this, goes
+ * through tuplestore_putvalues.
  */
+#define CURVE_ELGD		4		/* the columns that may be NULL */
+#define CURVE_LGD_RATE	5
+
+typedef struct CurveLayout
+{
+	Size		hoff;			/* header size, with the null bitmap if any */
+	Size		len;			/* total size of the row */
+	int16		off[RISK_CURVE_COLS];	/* data offset of each column, -1 if NULL */
+	HeapTupleHeader header;		/* the header bytes, ready to copy */
+} CurveLayout;
+
 typedef struct CurveRows
 {
 	Tuplestorestate *store;
 	TupleDesc	desc;
-	bool		by_hand;		/* every column by value and fixed size */
-	Size		full_hoff;		/* header size of a row without NULLs */
-	Size		full_len;		/* its total size */
-	uint16		full_off[RISK_CURVE_COLS];	/* its columns' data offsets */
+	bool		by_hand;		/* float8 columns then a bool, all by value */
+	CurveLayout full;			/* no NULL */
+	CurveLayout pd0;			/* ELGD and LGD rate NULL */
 	HeapTupleHeader buf;		/* room for one row with its null bitmap */
 } CurveRows;
+
+static void
+CurveLayoutInit(CurveLayout *l, TupleDesc desc, bool pd0)
+{
+	Size		off = 0;
+	int			i;
+
+	l->hoff = MAXALIGN(SizeofHeapTupleHeader + (pd0 ? BITMAPLEN(RISK_CURVE_COLS) : 0));
+	l->header = palloc0(l->hoff);
+	HeapTupleHeaderSetNatts(l->header, RISK_CURVE_COLS);
+	l->header->t_hoff = (uint8) l->hoff;
+	if (pd0)
+		l->header->t_infomask |= HEAP_HASNULL;
+	for (i = 0; i < RISK_CURVE_COLS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (pd0 && (i == CURVE_ELGD || i == CURVE_LGD_RATE))
+		{
+			l->off[i] = -1;
+			continue;
+		}
+		if (pd0)
+			l->header->t_bits[i >> 3] |= (bits8) (1 << (i & 7));
+		off = att_align_nominal(off, att->attalign);
+		l->off[i] = (int16) off;
+		off += att->attlen;
+	}
+	l->len = l->hoff + off;
+	HeapTupleHeaderSetDatumLength(l->header, l->len);
+	HeapTupleHeaderSetTypeId(l->header, desc->tdtypeid);
+	HeapTupleHeaderSetTypMod(l->header, desc->tdtypmod);
+}
 
 static void
 CurveRowsInit(CurveRows *cr, FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Size		off = 0;
 	int			i;
 
 	cr->store = rsinfo->setResult;
@@ -170,92 +213,65 @@ CurveRowsInit(CurveRows *cr, FunctionCallInfo fcinfo)
 	{
 		Form_pg_attribute att = TupleDescAttr(cr->desc, i);
 
-		/* the direct path stores float8 columns, then the bool */
 		cr->by_hand = att->attbyval &&
 			att->atttypid == (i < RISK_CURVE_COLS - 1 ? FLOAT8OID : BOOLOID);
-		off = att_align_nominal(off, att->attalign);
-		cr->full_off[i] = (uint16) off;
-		off += att->attlen;
 	}
-	cr->full_hoff = MAXALIGN(SizeofHeapTupleHeader);
-	cr->full_len = cr->full_hoff + off;
-	cr->buf = palloc0(MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(RISK_CURVE_COLS)) +
-					  RISK_CURVE_COLS * sizeof(Datum));
+	if (!cr->by_hand)
+		return;
+	CurveLayoutInit(&cr->full, cr->desc, false);
+	CurveLayoutInit(&cr->pd0, cr->desc, true);
+	cr->buf = palloc(cr->full.len > cr->pd0.len ? cr->full.len : cr->pd0.len);
 }
 
-/* Copy the formed row at cr->buf of length len into the store. */
-static inline void
-CurveRowsStore(CurveRows *cr, Size len)
+static void
+CurveRowsPut(CurveRows *cr, const sf_risk_row *r)
 {
+	const double m[RISK_CURVE_COLS - 1] = {r->loan, r->due, r->pd, r->el, r->elgd,
+	r->lgd_rate, r->var, r->cvar, r->profit};
+	const CurveLayout *l = NULL;
 	HeapTupleData tuple;
+	char	   *data;
+	int			i;
 
-	HeapTupleHeaderSetDatumLength(cr->buf, len);
-	HeapTupleHeaderSetTypeId(cr->buf, cr->desc->tdtypeid);
-	HeapTupleHeaderSetTypMod(cr->buf, cr->desc->tdtypmod);
-	tuple.t_len = (uint32) len;
+	if (cr->by_hand)
+	{
+		if (!isnan(r->elgd) && !isnan(r->lgd_rate))
+			l = &cr->full;
+		else if (isnan(r->elgd) && isnan(r->lgd_rate))
+			l = &cr->pd0;
+	}
+	if (l == NULL)
+	{
+		Datum		values[RISK_CURVE_COLS];
+		bool		nulls[RISK_CURVE_COLS];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Float8GetDatum(r->loan);
+		PutMeasures(r, values, nulls, 1);
+		tuplestore_putvalues(cr->store, cr->desc, values, nulls);
+		return;
+	}
+	memcpy(cr->buf, l->header, l->hoff);
+	data = (char *) cr->buf + l->hoff;
+	for (i = 0; i < RISK_CURVE_COLS - 1; i++)
+		if (l->off[i] >= 0)
+			memcpy(data + l->off[i], &m[i], sizeof(double));
+	data[l->off[RISK_CURVE_COLS - 1]] = (char) (r->tail_resolved != 0);
+	tuple.t_len = (uint32) l->len;
 	ItemPointerSetInvalid(&(tuple.t_self));
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = cr->buf;
 	tuplestore_puttuple(cr->store, &tuple);
 }
 
-/* A row with NULLs: header with the null bitmap, then the non-null columns. */
 static void
-CurveRowsPutNulls(CurveRows *cr, const Datum *values, const bool *nulls)
+CurveRowsEnd(CurveRows *cr)
 {
-	HeapTupleHeader td = cr->buf;
-	Size		hoff = MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(RISK_CURVE_COLS));
-	char	   *data = (char *) td + hoff;
-	Size		off = 0;
-	int			i;
-
-	memset(td, 0, hoff);
-	HeapTupleHeaderSetNatts(td, RISK_CURVE_COLS);
-	td->t_hoff = (uint8) hoff;
-	td->t_infomask |= HEAP_HASNULL;
-	for (i = 0; i < RISK_CURVE_COLS; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(cr->desc, i);
-
-		if (nulls[i])
-			continue;
-		td->t_bits[i >> 3] |= (bits8) (1 << (i & 7));
-		off = att_align_nominal(off, att->attalign);
-		store_att_byval(data + off, values[i], att->attlen);
-		off += att->attlen;
-	}
-	CurveRowsStore(cr, hoff + off);
-}
-
-static void
-CurveRowsPut(CurveRows *cr, const sf_risk_row *r)
-{
-	Datum		values[RISK_CURVE_COLS];
-	bool		nulls[RISK_CURVE_COLS];
-	const double m[RISK_CURVE_COLS - 1] = {r->loan, r->due, r->pd, r->el, r->elgd,
-	r->lgd_rate, r->var, r->cvar, r->profit};
-	char	   *data;
-	int			i;
-
-	if (cr->by_hand && !isnan(r->elgd) && !isnan(r->lgd_rate))
-	{
-		memset(cr->buf, 0, cr->full_hoff);
-		HeapTupleHeaderSetNatts(cr->buf, RISK_CURVE_COLS);
-		cr->buf->t_hoff = (uint8) cr->full_hoff;
-		data = (char *) cr->buf + cr->full_hoff;
-		for (i = 0; i < RISK_CURVE_COLS - 1; i++)
-			memcpy(data + cr->full_off[i], &m[i], sizeof(double));
-		data[cr->full_off[RISK_CURVE_COLS - 1]] = (char) (r->tail_resolved != 0);
-		CurveRowsStore(cr, cr->full_len);
+	if (!cr->by_hand)
 		return;
-	}
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = Float8GetDatum(r->loan);
-	PutMeasures(r, values, nulls, 1);
-	if (cr->by_hand)
-		CurveRowsPutNulls(cr, values, nulls);
-	else
-		tuplestore_putvalues(cr->store, cr->desc, values, nulls);
+	pfree(cr->full.header);
+	pfree(cr->pd0.header);
+	pfree(cr->buf);
 }
 
 /* Evaluate the curve for loans and put one tuple per loan. */
@@ -271,7 +287,7 @@ EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const do
 	CurveRowsInit(&cr, fcinfo);
 	for (i = 0; i < n; i++)
 		CurveRowsPut(&cr, &rows[i]);
-	pfree(cr.buf);
+	CurveRowsEnd(&cr);
 	pfree(rows);
 }
 
