@@ -188,7 +188,9 @@ say("curve: largest relative difference scfrisk vs numpy", "%.2g" % rel)
 
 # --------------------------------------------------------------- 2. the view
 G = args.levels
-view = """FROM scfrisk_demo.sellers s, bench_model b,
+# the model as a scalar subquery (one InitPlan), as demo_refresh_risk passes it
+# in a variable: a join with bench_model rescanned that table once per seller
+view = """FROM scfrisk_demo.sellers s, (SELECT (SELECT model FROM bench_model) AS model) b,
     LATERAL scfrisk.loan_risk_curve(b.model,
         scfrisk.demo_sales_covariates(s.log_past_sales, s.age_years, s.rating, s.category, s.marketplace, 1),
         scfrisk.loan_grid(s.past_period_sales, %s), %s) c"""

@@ -69,3 +69,12 @@ AS 'MODULE_PATHNAME', 'loan_decision_samples'
 LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION scfrisk.loan_decision(float8[], bytea, float8[], jsonb) IS
 'lending decision from a float8[] of sales samples of one seller (the sample path) and a credit model';
+
+-- Money columns of the BI views (issue 19): round(amount::numeric, 2) without
+-- the decimal text float8 -> numeric goes through (src/risk/cents.c).
+CREATE FUNCTION scfrisk.round_cents(amount float8)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'round_cents'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.round_cents(float8) IS
+'an amount as numeric rounded to cents: the same value as round(amount::numeric, 2), computed from the float8''s binary value without printing it (the money columns of the demo views)';

@@ -31,9 +31,16 @@ COMMENT ON FUNCTION scfrisk.demo_normal(bigint, bigint, bigint) IS
 CREATE FUNCTION scfrisk.demo_sales_covariates(h float8, age_years float8, rating float8,
 											  category int, marketplace int, month int)
 RETURNS float8[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
--- written out (no subqueries) so that it inlines: it runs once per seller in the views
-RETURN ARRAY[h,
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- Written out (no subqueries) so that it inlines into the views' queries: it
+-- runs once per seller, and a call that is not inlined starts an executor for
+-- its body every time (a fifth of a 5,000-seller curve query, docs/benchmarks.md).
+-- Not STRICT, because PostgreSQL never inlines a strict function whose body
+-- (the ARRAY constructor) is not strict; the CASE gives NULL for any NULL
+-- argument, as STRICT did.
+RETURN CASE WHEN h IS NULL OR age_years IS NULL OR rating IS NULL OR category IS NULL
+				 OR marketplace IS NULL OR month IS NULL THEN NULL ELSE
+	   ARRAY[h,
 			 (age_years > 2)::int::float8,
 			 (rating - 4.25) * (age_years > 2)::int,
 			 sin(2 * pi() * month / 12),
@@ -42,7 +49,7 @@ RETURN ARRAY[h,
 			 (category = 5)::int, (category = 6)::int, (category = 7)::int, (category = 8)::int,
 			 (category = 9)::int,
 			 (marketplace = 1)::int, (marketplace = 2)::int, (marketplace = 3)::int,
-			 (marketplace = 4)::int]::float8[];
+			 (marketplace = 4)::int]::float8[] END;
 COMMENT ON FUNCTION scfrisk.demo_sales_covariates(float8, float8, float8, int, int, int) IS
 'demo data: covariates of the QRGMM sales model for a seller and a calendar month (18 values)';
 
@@ -248,18 +255,20 @@ BEGIN
 		seller_id int, loan float8, pd float8, el float8, cvar float8, expected_profit float8,
 		PRIMARY KEY (seller_id, loan));
 
-	-- BI views: money as numeric rounded to cents, probabilities float8, the
+	-- BI views: money as numeric rounded to cents (scfrisk.round_cents: the
+	-- value of round(x::numeric, 2) without printing the float8, which was
+	-- most of the cost of reading the views), probabilities float8, the
 	-- CVaR level in a column, every column commented.  LEFT JOIN: a seller
 	-- without a result row (never refreshed) still has its row.
 	CREATE VIEW scfrisk_demo.seller_risk AS
 	SELECT s.seller_id, s.seller_code, s.category_name, s.marketplace_name,
-		   round(s.in_transit_value::numeric, 2) AS in_transit_value,
+		   scfrisk.round_cents(s.in_transit_value) AS in_transit_value,
 		   coalesce(r.decision, 'refer') AS decision, coalesce(r.status, 'not_refreshed') AS status,
 		   coalesce(r.reasons, ARRAY['not_refreshed']) AS reasons,
-		   round(r.recommended_loan::numeric, 2) AS recommended_loan, r.binding_constraint,
+		   scfrisk.round_cents(r.recommended_loan) AS recommended_loan, r.binding_constraint,
 		   r.sales_pd, r.credit_pd, r.combined_pd,
-		   round(r.el::numeric, 2) AS el, round(r.cvar::numeric, 2) AS cvar, r.cvar_level,
-		   round(r.expected_profit::numeric, 2) AS expected_profit, r.tail_resolved,
+		   scfrisk.round_cents(r.el) AS el, scfrisk.round_cents(r.cvar) AS cvar, r.cvar_level,
+		   scfrisk.round_cents(r.expected_profit) AS expected_profit, r.tail_resolved,
 		   r.smallest_reliable_pd, r.refreshed_at
 	FROM scfrisk_demo.sellers s LEFT JOIN scfrisk_demo.risk_result r USING (seller_id);
 	COMMENT ON VIEW scfrisk_demo.seller_risk IS
@@ -286,10 +295,10 @@ BEGIN
 	COMMENT ON COLUMN scfrisk_demo.seller_risk.refreshed_at IS 'when refresh_risk() computed the row';
 
 	CREATE VIEW scfrisk_demo.seller_risk_curve AS
-	SELECT c.seller_id, s.seller_code, round(c.loan::numeric, 2) AS loan, c.pd,
-		   round(c.el::numeric, 2) AS el, round(c.cvar::numeric, 2) AS cvar,
+	SELECT c.seller_id, s.seller_code, scfrisk.round_cents(c.loan) AS loan, c.pd,
+		   scfrisk.round_cents(c.el) AS el, scfrisk.round_cents(c.cvar) AS cvar,
 		   coalesce((p.policy ->> 'level')::float8, 0.95) AS cvar_level,
-		   round(c.expected_profit::numeric, 2) AS expected_profit
+		   scfrisk.round_cents(c.expected_profit) AS expected_profit
 	FROM scfrisk_demo.risk_curve_result c JOIN scfrisk_demo.sellers s USING (seller_id)
 		 CROSS JOIN scfrisk_demo.policy p;
 	COMMENT ON VIEW scfrisk_demo.seller_risk_curve IS

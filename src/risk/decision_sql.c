@@ -413,6 +413,23 @@ Decide(FunctionCallInfo fcinfo, DecisionCache *dc, sf_env *env, const sf_risk_ev
 	EmitDecision(fcinfo, &d);
 }
 
+/*
+ * Start the materialised result from the executor's expected descriptor (the
+ * declared columns) when there is one: the lateral join of the demo's
+ * refresh calls loan_decision once per seller, and get_call_result_type
+ * would build the descriptor from the catalog each time (as in
+ * risk_sql.c's StartResult).
+ */
+static void
+StartDecisionResult(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+		rsinfo->expectedDesc != NULL;
+
+	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
+}
+
 PG_FUNCTION_INFO_V1(loan_decision);
 Datum
 loan_decision(PG_FUNCTION_ARGS)
@@ -421,7 +438,7 @@ loan_decision(PG_FUNCTION_ARGS)
 	DecisionArgs a;
 	sf_env		env;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartDecisionResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	PreparePolicy(fcinfo, 4, &a);
 	if (PG_ARGISNULL(0))
@@ -460,7 +477,7 @@ loan_decision_samples(PG_FUNCTION_ARGS)
 	double	   *s;
 	int			K;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartDecisionResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	PreparePolicy(fcinfo, 3, &a);
 	if (PG_ARGISNULL(0))

@@ -2,7 +2,8 @@
  * risk_sql.c
  *	  SQL wrappers of the loan-risk core (sf_risk.h): loan_risk_curve and
  *	  loan_size, each from a QRGMM model and covariates or from an array of
- *	  sales samples (docs/risk.md).
+ *	  sales samples (docs/risk.md); round_cents for the money columns of the
+ *	  BI views.
  *
  * The functions are materialised set-returning functions: every row of the
  * curve is computed in one call, so fcinfo->flinfo->fn_extra stays free for
@@ -15,13 +16,17 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
+#include "scfrisk/sf_cents.h"
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
 
@@ -60,6 +65,56 @@ GetSamples(ArrayType *arr, int *n, const char *what)
 	return s;
 }
 
+/*
+ * Start the materialised result.  A lateral join calls the function once per
+ * seller: the executor's expected descriptor (the function's declared
+ * columns) saves a catalog lookup and a descriptor build per call, which
+ * get_call_result_type would repeat (5% of a 5,000-seller curve query).
+ */
+static void
+StartResult(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+		rsinfo->expectedDesc != NULL;
+
+	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
+}
+
+/*
+ * The terms of loan_risk_curve, parsed once per distinct jsonb value: a
+ * lateral join passes the same terms for every seller, and parsing them is
+ * 3% of a curve query.  The key is the jsonb's bytes (jsonb is canonical:
+ * equal objects have equal bytes), the parsed struct holds only numbers, so
+ * one process-wide entry is safe; a value that fails to parse is never kept.
+ */
+static void
+TermsForArg(Jsonb *jb, sf_risk_terms *out)
+{
+	static char *key = NULL;
+	static Size key_len = 0;
+	static sf_risk_terms parsed;
+	Size		len = VARSIZE(jb);
+
+	if (key != NULL && len == key_len && memcmp(key, jb, len) == 0)
+	{
+		*out = parsed;
+		return;
+	}
+	SfParseParams(jb, &sf_risk_terms_table, out);
+	if (key == NULL || len > key_len)
+	{
+		char	   *grown = MemoryContextAlloc(TopMemoryContext, len);
+
+		if (key != NULL)
+			pfree(key);
+		key = grown;
+	}
+	memcpy(key, jb, len);
+	key_len = len;
+	parsed = *out;
+}
+
 /* The measures of a row into values/nulls from position 'at' on. */
 static void
 PutMeasures(const sf_risk_row *r, Datum *values, bool *nulls, int at)
@@ -77,26 +132,162 @@ PutMeasures(const sf_risk_row *r, Datum *values, bool *nulls, int at)
 	values[at + 8] = BoolGetDatum(r->tail_resolved != 0);
 }
 
-/* Evaluate the curve for loans and put one tuple per loan. */
-static void
-EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const double *loans,
-		  int n, const char *what)
+/*
+ * Rows of the curve into the tuplestore.  A 5,000-seller curve query forms
+ * 250,000 rows: heap_form_minimal_tuple (a size pass, then a generic fill
+ * that tests every column for varlena, cstring and alignment, into palloc0'd
+ * memory) was 17% of it.  Every column of the curve is a by-value,
+ * fixed-size float8 or bool, and a row has one of two null patterns: none,
+ * or ELGD and LGD rate both NULL (undefined at PD 0, which the small loans
+ * of a grid often have).  CurveRowsInit lays out both once per call as
+ * heap_form_tuple would (header with its null bitmap, each column's offset);
+ * a row is then written straight from the sf_risk_row into one reused
+ * buffer, which tuplestore_puttuple copies once.  Any other row (should the
+ * core ever give one), or a descriptor that does not allow this, goes
+ * through tuplestore_putvalues.
+ */
+#define CURVE_ELGD		4		/* the columns that may be NULL */
+#define CURVE_LGD_RATE	5
+
+typedef struct CurveLayout
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	sf_risk_row *rows = palloc(sizeof(sf_risk_row) * n);
+	Size		hoff;			/* header size, with the null bitmap if any */
+	Size		len;			/* total size of the row */
+	int16		off[RISK_CURVE_COLS];	/* data offset of each column, -1 if NULL */
+	HeapTupleHeader header;		/* the header bytes, ready to copy */
+} CurveLayout;
+
+typedef struct CurveRows
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	bool		by_hand;		/* float8 columns then a bool, all by value */
+	CurveLayout full;			/* no NULL */
+	CurveLayout pd0;			/* ELGD and LGD rate NULL */
+	HeapTupleHeader buf;		/* room for one row with its null bitmap */
+} CurveRows;
+
+static void
+CurveLayoutInit(CurveLayout *l, TupleDesc desc, bool pd0)
+{
+	Size		off = 0;
 	int			i;
 
-	SF_PG_CHECK(sf_risk_curve(env, ev, loans, (size_t) n, rows), env, what);
-	for (i = 0; i < n; i++)
+	l->hoff = MAXALIGN(SizeofHeapTupleHeader + (pd0 ? BITMAPLEN(RISK_CURVE_COLS) : 0));
+	l->header = palloc0(l->hoff);
+	HeapTupleHeaderSetNatts(l->header, RISK_CURVE_COLS);
+	l->header->t_hoff = (uint8) l->hoff;
+	if (pd0)
+		l->header->t_infomask |= HEAP_HASNULL;
+	for (i = 0; i < RISK_CURVE_COLS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (pd0 && (i == CURVE_ELGD || i == CURVE_LGD_RATE))
+		{
+			l->off[i] = -1;
+			continue;
+		}
+		if (pd0)
+			l->header->t_bits[i >> 3] |= (bits8) (1 << (i & 7));
+		off = att_align_nominal(off, att->attalign);
+		l->off[i] = (int16) off;
+		off += att->attlen;
+	}
+	l->len = l->hoff + off;
+	HeapTupleHeaderSetDatumLength(l->header, l->len);
+	HeapTupleHeaderSetTypeId(l->header, desc->tdtypeid);
+	HeapTupleHeaderSetTypMod(l->header, desc->tdtypmod);
+}
+
+static void
+CurveRowsInit(CurveRows *cr, FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	cr->store = rsinfo->setResult;
+	cr->desc = rsinfo->setDesc;
+	cr->by_hand = cr->desc->natts == RISK_CURVE_COLS;
+	for (i = 0; i < RISK_CURVE_COLS && cr->by_hand; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(cr->desc, i);
+
+		cr->by_hand = att->attbyval &&
+			att->atttypid == (i < RISK_CURVE_COLS - 1 ? FLOAT8OID : BOOLOID);
+	}
+	if (!cr->by_hand)
+		return;
+	CurveLayoutInit(&cr->full, cr->desc, false);
+	CurveLayoutInit(&cr->pd0, cr->desc, true);
+	cr->buf = palloc(cr->full.len > cr->pd0.len ? cr->full.len : cr->pd0.len);
+}
+
+static void
+CurveRowsPut(CurveRows *cr, const sf_risk_row *r)
+{
+	const double m[RISK_CURVE_COLS - 1] = {r->loan, r->due, r->pd, r->el, r->elgd,
+	r->lgd_rate, r->var, r->cvar, r->profit};
+	const CurveLayout *l = NULL;
+	HeapTupleData tuple;
+	char	   *data;
+	int			i;
+
+	if (cr->by_hand)
+	{
+		if (!isnan(r->elgd) && !isnan(r->lgd_rate))
+			l = &cr->full;
+		else if (isnan(r->elgd) && isnan(r->lgd_rate))
+			l = &cr->pd0;
+	}
+	if (l == NULL)
 	{
 		Datum		values[RISK_CURVE_COLS];
 		bool		nulls[RISK_CURVE_COLS];
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = Float8GetDatum(rows[i].loan);
-		PutMeasures(&rows[i], values, nulls, 1);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		values[0] = Float8GetDatum(r->loan);
+		PutMeasures(r, values, nulls, 1);
+		tuplestore_putvalues(cr->store, cr->desc, values, nulls);
+		return;
 	}
+	memcpy(cr->buf, l->header, l->hoff);
+	data = (char *) cr->buf + l->hoff;
+	for (i = 0; i < RISK_CURVE_COLS - 1; i++)
+		if (l->off[i] >= 0)
+			memcpy(data + l->off[i], &m[i], sizeof(double));
+	data[l->off[RISK_CURVE_COLS - 1]] = (char) (r->tail_resolved != 0);
+	tuple.t_len = (uint32) l->len;
+	ItemPointerSetInvalid(&(tuple.t_self));
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = cr->buf;
+	tuplestore_puttuple(cr->store, &tuple);
+}
+
+static void
+CurveRowsEnd(CurveRows *cr)
+{
+	if (!cr->by_hand)
+		return;
+	pfree(cr->full.header);
+	pfree(cr->pd0.header);
+	pfree(cr->buf);
+}
+
+/* Evaluate the curve for loans and put one tuple per loan. */
+static void
+EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const double *loans,
+		  int n, const char *what)
+{
+	sf_risk_row *rows = palloc(sizeof(sf_risk_row) * n);
+	CurveRows	cr;
+	int			i;
+
+	SF_PG_CHECK(sf_risk_curve(env, ev, loans, (size_t) n, rows), env, what);
+	CurveRowsInit(&cr, fcinfo);
+	for (i = 0; i < n; i++)
+		CurveRowsPut(&cr, &rows[i]);
+	CurveRowsEnd(&cr);
 	pfree(rows);
 }
 
@@ -112,9 +303,9 @@ loan_risk_curve(PG_FUNCTION_ARGS)
 	double	   *loans;
 	int			n;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(3), &sf_risk_terms_table, &terms);
+	TermsForArg(PG_GETARG_JSONB_P(3), &terms);
 	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(2), &n, what);
 	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
 	SF_PG_CHECK(sf_risk_eval_curve(&env, &terms, &curve, &ev), &env, what);
@@ -138,9 +329,9 @@ loan_risk_curve_samples(PG_FUNCTION_ARGS)
 	int			n,
 				K;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(2), &sf_risk_terms_table, &terms);
+	TermsForArg(PG_GETARG_JSONB_P(2), &terms);
 	s = GetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what);
 	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(1), &n, what);
 	SF_PG_CHECK(sf_risk_eval_samples(&env, &terms, s, (size_t) K, &ev), &env, what);
@@ -219,7 +410,7 @@ loan_size(PG_FUNCTION_ARGS)
 	sf_risk_policy policy;
 	sf_risk_eval ev;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(PG_GETARG_JSONB_P(2), &sf_risk_policy_table, &policy);
 	CheckCollateral(PG_GETARG_JSONB_P(2), &policy);
@@ -242,7 +433,7 @@ loan_size_samples(PG_FUNCTION_ARGS)
 	double	   *s;
 	int			K;
 
-	InitMaterializedSRF(fcinfo, 0);
+	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(PG_GETARG_JSONB_P(1), &sf_risk_policy_table, &policy);
 	CheckCollateral(PG_GETARG_JSONB_P(1), &policy);
@@ -276,4 +467,25 @@ loan_grid(PG_FUNCTION_ARGS)
 		v[i] = upper * (double) i / (double) (levels - 1);
 	v[levels - 1] = upper;
 	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(v, levels));
+}
+
+/*
+ * round_cents(amount float8) numeric: round(amount::numeric, 2), the money
+ * columns of the BI views.  float8 -> numeric prints 15 significant digits
+ * and parses them back, most of the cost of reading a risk view; sf_cents
+ * (src/risk/cents.c) gives the same cents from the binary value, and the
+ * numeric is built from them once.  NaN, infinities and amounts from 1e13
+ * on take PostgreSQL's own path, so every input gives round(amount::numeric, 2).
+ */
+PG_FUNCTION_INFO_V1(round_cents);
+Datum
+round_cents(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	int64_t		cents;
+
+	if (sf_cents(x, &cents) == 0)
+		PG_RETURN_NUMERIC(int64_div_fast_to_numeric((int64) cents, 2));
+	return DirectFunctionCall2(numeric_round, DirectFunctionCall1(float8_numeric, Float8GetDatum(x)),
+							   Int32GetDatum(2));
 }

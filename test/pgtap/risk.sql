@@ -4,7 +4,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(47);
+SELECT plan(52);
 
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['bytea', 'double precision[]', 'double precision[]', 'jsonb']);
 SELECT has_function('scfrisk', 'loan_risk_curve', ARRAY['double precision[]', 'double precision[]', 'jsonb']);
@@ -87,6 +87,15 @@ SELECT throws_ok($$SELECT * FROM scfrisk.loan_risk_curve('\x0102'::bytea, ARRAY[
                  'truncated model: XX001');
 SELECT throws_ok($$SELECT * FROM (SELECT scfrisk.mlp_train(ARRAY[i::float8], (i % 2)::float8, '{"epochs": 1}') AS mlp
                    FROM generate_series(1, 20) i) w, scfrisk.loan_size(mlp, ARRAY[1.0])$$, '42809', NULL, 'wrong model kind: 42809');
+
+-- round_cents: the money columns of the demo views, equal to round(x::numeric, 2) (issue 19)
+SELECT has_function('scfrisk', 'round_cents', ARRAY['double precision']);
+SELECT volatility_is('scfrisk', 'round_cents', ARRAY['double precision'], 'immutable');
+SELECT is_strict('scfrisk', 'round_cents', ARRAY['double precision']);
+SELECT is((SELECT count(*)::int FROM unnest('{1.005,-1.005,0.125,-0.125,2.675,0.0049999999999999992,-0.0001,0,12345678.905,9999999999999.99,1e13,-1e300,NaN,Infinity,-Infinity}'::float8[]) v
+           WHERE scfrisk.round_cents(v)::text IS DISTINCT FROM round(v::numeric, 2)::text), 0,
+          'round_cents equals round(x::numeric, 2) at half cents, ties, the limits of the fast path, NaN and infinities');
+SELECT is(scfrisk.round_cents(NULL), NULL, 'round_cents of NULL is NULL');
 
 SELECT * FROM finish();
 ROLLBACK;
