@@ -9,8 +9,9 @@
  * gamma and the depth allows; the split nodes' rows are partitioned stably
  * (one node per task on the worker pool, using the column-major codes); the
  * smaller child's histogram is built and the larger one's is the parent's
- * minus it.  Leaves get eta times XGBoost's weight.  Histogram buffers are
- * pooled across levels and trees.  Monotone constraints follow XGBoost
+ * minus it (not at the last level: its children are leaves).  Leaves get eta
+ * times XGBoost's weight.  Histogram buffers are pooled across levels and
+ * trees.  Monotone constraints follow XGBoost
  * 1.7's TreeEvaluator: per-node weight bounds (mono_add_split), the
  * constrained split gain (gbt_split.c) and leaf weights clipped to them.
  */
@@ -390,8 +391,25 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 		}
 		if (n_next == 0)
 			break;
-		if ((st = child_histograms(w, n_next)) != SF_OK)
-			return st;
+		if (depth + 1 < w->prm->max_depth)
+		{
+			if ((st = child_histograms(w, n_next)) != SF_OK)
+				return st;
+		}
+		else
+		{
+			/*
+			 * The children are at the maximum depth: they become leaves
+			 * from their (G, H) sums alone, so no histogram of theirs is
+			 * ever read (XGBoost's IsChildValid skips them too).  The split
+			 * parents' buffers go back to the pool.
+			 */
+			for (k = 0; k < n_cur; k++)
+			{
+				hist_put(w, w->cur[k].hist);
+				w->cur[k].hist = NULL;
+			}
+		}
 		{
 			node_work  *sw = w->cur;
 

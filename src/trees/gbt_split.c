@@ -57,8 +57,8 @@ gbt_calc_weight(const gbt_params *p, double g, double h)
  * max_delta_step, else -(2 G w + (H + lambda) w^2) at the clipped weight w
  * (the alpha |w| term of param.h's CalcGain is not part of it there).
  */
-double
-gbt_calc_gain(const gbt_params *p, double g, double h)
+static inline double
+calc_gain(const gbt_params *p, double g, double h)
 {
 	if (h <= 0.0)
 		return 0.0;
@@ -74,6 +74,12 @@ gbt_calc_gain(const gbt_params *p, double g, double h)
 
 		return -(2.0 * g * w + (h + p->lambda) * w * w);
 	}
+}
+
+double
+gbt_calc_gain(const gbt_params *p, double g, double h)
+{
+	return calc_gain(p, g, h);
 }
 
 /*
@@ -238,7 +244,8 @@ consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
 
 	if (hl < prm->min_child_weight || hr < prm->min_child_weight || hl <= 0.0 || hr <= 0.0)
 		return;
-	chg = gbt_calc_gain(prm, gl, hl) + gbt_calc_gain(prm, gr, hr) - parent_gain;
+	/* inlined: the split search calls it twice per candidate */
+	chg = calc_gain(prm, gl, hl) + calc_gain(prm, gr, hr) - parent_gain;
 	if (chg > best->loss_chg)
 	{
 		best->loss_chg = chg;

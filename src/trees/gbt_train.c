@@ -188,9 +188,36 @@ typedef struct row_pass
 	const size_t *lb,
 			   *le;				/* PASS_LEAVES: their row ranges in w->rows */
 	int			metric;			/* PASS_METRIC */
+	int			grad_ready;		/* the gradients of the current margins are in w->gh */
 	double	   *acc,
 			   *sw;				/* PASS_METRIC: per-block sums */
 } row_pass;
+
+/*
+ * Gradient and hessian of training row i from its prediction pr (the
+ * probability for binary:logistic, the margin for reg:squarederror).
+ */
+static inline void
+grad_row(row_pass *rp, size_t i, double pr)
+{
+	double		g,
+				h;
+
+	if (rp->prm->objective == GBT_OBJ_BINARY)
+	{
+		g = pr - rp->yt[i];
+		h = pr * (1.0 - pr);
+		if (h < GBT_HESS_EPS)
+			h = GBT_HESS_EPS;
+	}
+	else
+	{
+		g = pr - rp->yt[i];
+		h = 1.0;
+	}
+	rp->w->gh[2 * i] = (float) (g * rp->wtr[i]);
+	rp->w->gh[2 * i + 1] = (float) (h * rp->wtr[i]);
+}
 
 static void
 row_pass_task(void *arg, int t, int worker)
@@ -215,27 +242,8 @@ row_pass_task(void *arg, int t, int worker)
 	{
 		case PASS_GRAD:
 			for (i = i0; i < i1; i++)
-			{
-				double		g,
-							h;
-
-				if (rp->prm->objective == GBT_OBJ_BINARY)
-				{
-					double		pr = 1.0 / (1.0 + exp(-rp->mt[i]));
-
-					g = pr - rp->yt[i];
-					h = pr * (1.0 - pr);
-					if (h < GBT_HESS_EPS)
-						h = GBT_HESS_EPS;
-				}
-				else
-				{
-					g = rp->mt[i] - rp->yt[i];
-					h = 1.0;
-				}
-				rp->w->gh[2 * i] = (float) (g * rp->wtr[i]);
-				rp->w->gh[2 * i + 1] = (float) (h * rp->wtr[i]);
-			}
+				grad_row(rp, i, rp->prm->objective == GBT_OBJ_BINARY
+						 ? 1.0 / (1.0 + exp(-rp->mt[i])) : rp->mt[i]);
 			break;
 		case PASS_ROUTE:
 			for (i = i0; i < i1; i++)
@@ -250,10 +258,12 @@ row_pass_task(void *arg, int t, int worker)
 				{
 					double		wi = rp->wm ? rp->wm[i] : 1.0;
 					double		m = rp->mt[i];
+					/* the prediction, as PASS_GRAD computes it from the same margin */
+					double		pr = rp->prm->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
 
 					if (rp->metric == GBT_METRIC_LOGLOSS)
 					{
-						double		p = 1.0 / (1.0 + exp(-m));
+						double		p = rp->prm->objective == GBT_OBJ_BINARY ? pr : 1.0 / (1.0 + exp(-m));
 
 						if (p < 1e-16)
 							p = 1e-16;
@@ -262,12 +272,9 @@ row_pass_task(void *arg, int t, int worker)
 						acc -= wi * (rp->yt[i] > 0.5 ? log(p) : log(1.0 - p));
 					}
 					else
-					{
-						double		pr = rp->prm->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
-
 						acc += wi * (pr - rp->yt[i]) * (pr - rp->yt[i]);
-					}
 					sw += wi;
+					grad_row(rp, i, pr);	/* the next round's (train_score) */
 				}
 				rp->acc[t] = acc;
 				rp->sw[t] = sw;
@@ -515,8 +522,14 @@ train_score(train_work *w, boost_rows *b, row_pass *rp, double *score)
 					sw = 0.0;
 		int			k;
 
+		/*
+		 * The metric pass computes each row's prediction from the margins
+		 * the next round's gradients start from: it writes them too, which
+		 * saves that round a pass over the rows and an exp per row.
+		 */
 		rp->mode = PASS_METRIC;
 		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+		rp->grad_ready = 1;
 		for (k = 0; k < row_blocks(b->n_train); k++)
 		{
 			acc += rp->acc[k];
@@ -548,8 +561,12 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 	int32_t		k;
 	sf_status	st;
 
-	rp->mode = PASS_GRAD;
-	gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	if (!rp->grad_ready)
+	{
+		rp->mode = PASS_GRAD;
+		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	}
+	rp->grad_ready = 0;			/* this round's tree moves the margins */
 	if (prm->subsample < 1.0)
 	{
 		for (i = 0; i < b->n_train; i++)
