@@ -111,6 +111,8 @@ free_work(train_work *w)
 	sf_free(env, w->gh);
 	sf_free(env, w->rows);
 	sf_free(env, w->tmp);
+	sf_free(env, w->tmp_r);
+	sf_free(env, w->chunks);
 	for (i = 0; i < w->n_pool; i++)
 		sf_free(env, w->pool[i]);
 	sf_free(env, w->pool);
@@ -403,6 +405,8 @@ alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t
 	w->gh = sf_malloc(env, sizeof(float) * 2 * n_train);
 	w->rows = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w->tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->tmp_r = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->chunks = sf_calloc(env, n_train / GBT_PART_CHUNK + (size_t) level_cap + 1, sizeof(part_chunk));
 	w->t_bin = sf_calloc(env, *node_cap, sizeof(uint32_t));
 	w->t_allright = sf_calloc(env, *node_cap, 1);
 	w->cur = sf_calloc(env, level_cap, sizeof(node_work));
@@ -418,7 +422,7 @@ alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t
 	w->lb = sf_calloc(env, level_cap, sizeof(size_t));
 	w->le = sf_calloc(env, level_cap, sizeof(size_t));
 	w->lhist = sf_calloc(env, level_cap, sizeof(double *));
-	if (!w->gh || !w->rows || !w->tmp || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
+	if (!w->gh || !w->rows || !w->tmp || !w->tmp_r || !w->chunks || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
 		!w->splits || !w->part || !w->scratch || !w->allowed || !w->tree_feat || !w->feat_idx ||
 		!w->lg || !w->lh || !w->lb || !w->le || !w->lhist)
 		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
