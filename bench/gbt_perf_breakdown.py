@@ -21,13 +21,16 @@ PHASES = [
                                                                "cmp_double", "sf_dist_build")),
     ("quantile sketch / bin edges", ("bins_task", "bins_feature", "radix_sort")),
     ("quantisation (bin codes)", ("code_block",)),
-    ("histogram building", ("hist_task", "__memset_avx2_unaligned_erms", "gbt_hist_build", "hist_build_task", "child_histograms")),
+    ("histogram building", ("hist_task", "hist_rows_u8", "hist_rows_u16", "__memset_avx2_unaligned_erms", "gbt_hist_build", "hist_build_task", "child_histograms")),
     ("split finding", ("split_task", "gbt_split_find", "gbt_calc_gain", "consider")),
-    ("partition", ("partition_task", "partition")),
+    ("partition", ("partition_task", "partition", "partition_split_task", "partition_place_task",
+                   "split_chunk_u8", "split_chunk_u16", "partition_level")),
     # libm has no frame pointers either: exp and log are the row passes' (gradients, logloss)
     ("gradients, margins, training metric", ("row_pass_task", "train_score", "boost_round",
                                              "__ieee754_log_fma", "__ieee754_exp_fma", "exp@@GLIBC_2.29",
                                              "log@@GLIBC_2.29", "__log1p_fma")),
+    # glibc's memcpy loses its caller too: mostly the partition's placing pass
+    ("memcpy (glibc; mostly the partition's second pass)", ("__memmove_avx_unaligned_erms",)),
     ("thread start and join", ("pthread_create", "pthread_join", "clone", "clone3", "start_thread",
                                "worker_main", "sf_pool_run")),
     ("scan, detoast and row store append", ("xgb_train_sfunc", "xgb_train_w_sfunc", "SfRowsAppendArray",
@@ -64,7 +67,7 @@ def main():
             sym = parts[1].split("+")[0]
             frames.append(sym)
     for name, _ in PHASES + [("the rest", ())]:
-        print("| %s | %.1f%% |" % (name, 100.0 * counts[name] / max(total, 1)))
+        print("| %s | %.1f%% | %d |" % (name, 100.0 * counts[name] / max(total, 1), counts[name]))
     print("samples: %d" % total)
     if "-v" in sys.argv:
         for name, c in leaves.items():
