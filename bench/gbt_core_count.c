@@ -1,12 +1,12 @@
 /*
- * gbt_core_bench.c
+ * gbt_core_count.c
  *	  The tree core alone (gbt_train, no server) on the shape of
  *	  bench/gbt_bench.py, for instruction counts: valgrind's callgrind counts
  *	  the instructions of every function exactly and does not move with the
  *	  machine's load (the virtual machine here has no hardware counters for
  *	  perf stat).
  *
- *	  bench/gbt_core_bench.sh [ROWS] [ROUNDS] [THREADS]
+ *	  bench/gbt_core_count.sh [ROWS] [ROUNDS] [THREADS]
  *
  * Prints a fingerprint (FNV-1a) of every tree array and the evaluation log,
  * so two builds can be checked for identical models on the way.
