@@ -11,9 +11,9 @@
  * smaller child's histogram is built and the larger one's is the parent's
  * minus it (not at the last level: its children are leaves).  Leaves get eta
  * times XGBoost's weight.  Histogram buffers are pooled across levels and
- * trees.  Monotone constraints follow XGBoost
- * 1.7's TreeEvaluator: per-node weight bounds (mono_add_split), the
- * constrained split gain (gbt_split.c) and leaf weights clipped to them.
+ * trees.  Monotone constraints follow XGBoost 1.7's TreeEvaluator: per-node
+ * weight bounds (mono_add_split), the constrained split gain (gbt_split.c)
+ * and leaf weights clipped to them.
  */
 #include <float.h>
 #include <math.h>

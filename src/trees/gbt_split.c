@@ -209,9 +209,9 @@ hist_task(void *arg, int t, int worker)
 /*
  * The tasks are (node, block of features) pairs, handed out in turn to the
  * workers: a lone node is split into one block per worker, a level of many
- * nodes gives each node whole (every feature of a row read by one thread,
- * from one cache line), and in between each node is split so there are at
- * least two tasks per worker to even out the nodes' sizes.  Each slot is
+ * nodes gives each node whole (a row's codes and gradients are then fetched
+ * by one thread, not by every one), and in between each node is split so
+ * there are at least two tasks per worker to even out the nodes' sizes.  Each slot is
  * summed over the node's rows in order by one task, so the histograms are
  * the same for any thread count and any split.
  */
