@@ -7,12 +7,13 @@
  * sampled per tree by colsample_bytree and per level by colsample_bylevel),
  * a node splits when its gain exceeds 1e-6 (XGBoost's kRtEps) and reaches
  * gamma and the depth allows; the split nodes' rows are partitioned stably
- * (one node per task on the worker pool, using the column-major codes); the
+ * (in blocks of rows on the worker pool, using the column-major codes); the
  * smaller child's histogram is built and the larger one's is the parent's
- * minus it.  Leaves get eta times XGBoost's weight.  Histogram buffers are
- * pooled across levels and trees.  Monotone constraints follow XGBoost
- * 1.7's TreeEvaluator: per-node weight bounds (mono_add_split), the
- * constrained split gain (gbt_split.c) and leaf weights clipped to them.
+ * minus it (not at the last level: its children are leaves).  Leaves get eta
+ * times XGBoost's weight.  Histogram buffers are pooled across levels and
+ * trees.  Monotone constraints follow XGBoost 1.7's TreeEvaluator: per-node
+ * weight bounds (mono_add_split), the constrained split gain (gbt_split.c)
+ * and leaf weights clipped to them.
  */
 #include <float.h>
 #include <math.h>
@@ -79,42 +80,129 @@ sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
 		dst[w->feat_idx[j]] = 1;
 }
 
-/* Stable partition of rows[begin, end) by the split; returns the first right position. */
+/*
+ * Partitions.  Each split node's rows are split stably (left rows first, each
+ * side in the order it had) in two passes over blocks of rows, so a level of
+ * few large nodes keeps every worker busy: the first pass sends each block's
+ * rows to the left or right scratch array at the block's own positions, the
+ * second copies each block's two runs to their places in w->rows, found by a
+ * running sum over the node's blocks in order.  The result is the one stable
+ * partition, whatever the thread count.
+ */
+
+/* Split rows[b, e) by code (column col): left rows to left[b..], right ones to right[b..]. */
+#define SPLIT_CHUNK_BODY(CODE) \
+	do { \
+		size_t		i, \
+					nl = 0, \
+					nr = 0; \
+		for (i = b; i < e; i++) \
+		{ \
+			uint32_t	r = rows[i]; \
+			uint32_t	c = ((const CODE *) col)[r]; \
+			int			go_left = c == miss ? default_left : (int64_t) c <= last_left; \
+			/* branch-free: write both places, advance one (the side is random) */ \
+			left[b + nl] = r; \
+			right[b + nr] = r; \
+			nl += (size_t) go_left; \
+			nr += (size_t) !go_left; \
+		} \
+		return nl; \
+	} while (0)
+
 static size_t
-partition(train_work *w, size_t begin, size_t end, const gbt_split *s)
+split_chunk_u8(const uint8_t *restrict col, uint32_t miss, int default_left, int64_t last_left,
+			   const uint32_t *restrict rows, size_t b, size_t e,
+			   uint32_t *restrict left, uint32_t *restrict right)
 {
-	size_t		i,
-				nl = 0,
-				nr = 0;
-	uint32_t	f = s->feature;
-	uint32_t	miss = w->bins.n_bins[f];
-
-	for (i = begin; i < end; i++)
-	{
-		uint32_t	r = w->rows[i];
-		uint32_t	c;
-		int			left;
-
-		/* the column of the split feature: rows of a node come in ascending order */
-		c = gbt_code_t(&w->bins, r, f);
-		left = c == miss ? s->default_left : (!s->all_right && c <= s->bin);
-		/* branch-free: write both places, advance one (the side is random) */
-		w->rows[begin + nl] = r;
-		w->tmp[begin + nr] = r;
-		nl += (size_t) left;
-		nr += (size_t) !left;
-	}
-	memcpy(w->rows + begin + nl, w->tmp + begin, sizeof(uint32_t) * nr);
-	return begin + nl;
+	SPLIT_CHUNK_BODY(uint8_t);
 }
 
+static size_t
+split_chunk_u16(const uint16_t *restrict col, uint32_t miss, int default_left, int64_t last_left,
+				const uint32_t *restrict rows, size_t b, size_t e,
+				uint32_t *restrict left, uint32_t *restrict right)
+{
+	SPLIT_CHUNK_BODY(uint16_t);
+}
+
+/* First pass, one block: its left and right rows into w->tmp and w->tmp_r. */
 static void
-partition_task(void *arg, int t, int worker)
+partition_split_task(void *arg, int t, int worker)
 {
 	train_work *w = arg;
-	part_job   *j = &w->part[t];
+	part_chunk *ch = &w->chunks[t];
+	const gbt_split *s = w->part[ch->job].split;
+	const gbt_bins *bins = &w->bins;
+	uint32_t	f = s->feature;
+	/* codes <= last_left go left; an "all values right" split sends none */
+	int64_t		last_left = s->all_right ? -1 : (int64_t) s->bin;
 
-	j->mid = partition(w, j->begin, j->end, j->split);
+	if (bins->wide)
+		ch->n_left = split_chunk_u16((const uint16_t *) bins->codes_t + (size_t) f * bins->n,
+									 bins->n_bins[f], s->default_left, last_left, w->rows,
+									 ch->begin, ch->end, w->tmp, w->tmp_r);
+	else
+		ch->n_left = split_chunk_u8((const uint8_t *) bins->codes_t + (size_t) f * bins->n,
+									bins->n_bins[f], s->default_left, last_left, w->rows,
+									ch->begin, ch->end, w->tmp, w->tmp_r);
+}
+
+/* Second pass, one block: its two runs to their places. */
+static void
+partition_place_task(void *arg, int t, int worker)
+{
+	train_work *w = arg;
+	const part_chunk *ch = &w->chunks[t];
+
+	memcpy(w->rows + ch->dst_left, w->tmp + ch->begin, sizeof(uint32_t) * ch->n_left);
+	memcpy(w->rows + ch->dst_right, w->tmp_r + ch->begin,
+		   sizeof(uint32_t) * (ch->end - ch->begin - ch->n_left));
+}
+
+/* Partition the rows of the n_jobs split nodes in w->part; sets each job's mid. */
+static void
+partition_level(train_work *w, int n_jobs)
+{
+	int			n_chunks = 0,
+				j,
+				c;
+
+	for (j = 0; j < n_jobs; j++)
+	{
+		size_t		b;
+
+		w->part[j].mid = w->part[j].begin;	/* a node without rows has no blocks */
+		for (b = w->part[j].begin; b < w->part[j].end; b += GBT_PART_CHUNK)
+		{
+			part_chunk *ch = &w->chunks[n_chunks++];
+
+			ch->job = j;
+			ch->begin = b;
+			ch->end = w->part[j].end - b < GBT_PART_CHUNK ? w->part[j].end : b + GBT_PART_CHUNK;
+		}
+	}
+	gbt_parallel(w->env, n_chunks, partition_split_task, w);
+	/* the places: a node's left runs in block order, then its right runs */
+	for (c = 0; c < n_chunks;)
+	{
+		part_job   *job = &w->part[w->chunks[c].job];
+		size_t		pos = job->begin;
+		int			c0 = c;
+
+		for (; c < n_chunks && w->chunks[c].job == w->chunks[c0].job; c++)
+		{
+			w->chunks[c].dst_left = pos;
+			pos += w->chunks[c].n_left;
+		}
+		job->mid = pos;
+		for (c = c0; c < n_chunks && w->chunks[c].job == w->chunks[c0].job; c++)
+		{
+			w->chunks[c].dst_right = pos;
+			pos += w->chunks[c].end - w->chunks[c].begin - w->chunks[c].n_left;
+		}
+	}
+	gbt_parallel(w->env, n_chunks, partition_place_task, w);
 }
 
 static void
@@ -381,8 +469,7 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 		}
 		find_level_splits(w, n_cur);
 		n_next = apply_level_splits(w, n_cur, leaf_begin, leaf_end);
-		/* partition the split nodes' rows, one node per task (disjoint ranges) */
-		gbt_parallel(w->env, n_next / 2, partition_task, w);
+		partition_level(w, n_next / 2);
 		for (k = 0; k < n_next; k += 2)
 		{
 			w->next[k].end = w->part[k / 2].mid;
@@ -390,8 +477,25 @@ gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin, size_t *leaf_end
 		}
 		if (n_next == 0)
 			break;
-		if ((st = child_histograms(w, n_next)) != SF_OK)
-			return st;
+		if (depth + 1 < w->prm->max_depth)
+		{
+			if ((st = child_histograms(w, n_next)) != SF_OK)
+				return st;
+		}
+		else
+		{
+			/*
+			 * The children are at the maximum depth: they become leaves
+			 * from their (G, H) sums alone, so no histogram of theirs is
+			 * ever read (XGBoost's IsChildValid skips them too).  The split
+			 * parents' buffers go back to the pool.
+			 */
+			for (k = 0; k < n_cur; k++)
+			{
+				hist_put(w, w->cur[k].hist);
+				w->cur[k].hist = NULL;
+			}
+		}
 		{
 			node_work  *sw = w->cur;
 

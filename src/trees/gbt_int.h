@@ -179,6 +179,22 @@ typedef struct part_job
 	size_t		mid;			/* out: first row of the right child */
 } part_job;
 
+/*
+ * A block of rows of one node's partition (gbt_grow.c): its rows are split
+ * into left and right in the scratch arrays, then copied to their places.
+ */
+typedef struct part_chunk
+{
+	int			job;			/* the part_job it belongs to */
+	size_t		begin,
+				end;			/* its rows in work.rows */
+	size_t		n_left;			/* out of the first pass */
+	size_t		dst_left,
+				dst_right;		/* where its left and right rows go */
+} part_chunk;
+
+#define GBT_PART_CHUNK 32768	/* rows per partition task */
+
 typedef struct train_work
 {
 	sf_env	   *env;
@@ -188,7 +204,9 @@ typedef struct train_work
 	uint32_t	p;
 	float	   *gh;				/* (n, 2) gradient, hessian (float32, as XGBoost) */
 	uint32_t   *rows;			/* (n) row positions, grouped by node */
-	uint32_t   *tmp;			/* (n) partition scratch */
+	uint32_t   *tmp,
+			   *tmp_r;			/* (n) partition scratch: left and right rows of each chunk */
+	part_chunk *chunks;			/* (n / GBT_PART_CHUNK + level nodes) partition tasks */
 	size_t		n_slots;		/* histogram slots (bins.off[p]) */
 	double	  **pool;			/* free histogram buffers */
 	int			n_pool,

@@ -7,8 +7,8 @@
  * missing slot, the sums of the gradients and hessians of the node's rows.
  * The boosting loop builds the histogram of the smaller child only and
  * derives the larger one by subtracting it from the parent's.  Work is split
- * by blocks of features so each slot is summed in row order by one thread:
- * the result is the same for any thread count.
+ * by nodes and blocks of features so each slot is summed in row order by one
+ * thread: the result is the same for any thread count.
  *
  * Split enumeration per feature (XGBoost's hist evaluator): left to right
  * with missing rows going right, then, when the node has missing values for
@@ -57,8 +57,8 @@ gbt_calc_weight(const gbt_params *p, double g, double h)
  * max_delta_step, else -(2 G w + (H + lambda) w^2) at the clipped weight w
  * (the alpha |w| term of param.h's CalcGain is not part of it there).
  */
-double
-gbt_calc_gain(const gbt_params *p, double g, double h)
+static inline double
+calc_gain(const gbt_params *p, double g, double h)
 {
 	if (h <= 0.0)
 		return 0.0;
@@ -74,6 +74,12 @@ gbt_calc_gain(const gbt_params *p, double g, double h)
 
 		return -(2.0 * g * w + (h + p->lambda) * w * w);
 	}
+}
+
+double
+gbt_calc_gain(const gbt_params *p, double g, double h)
+{
+	return calc_gain(p, g, h);
 }
 
 /*
@@ -120,88 +126,110 @@ typedef struct hist_ctx
 	int			n_blocks;
 } hist_ctx;
 
+/*
+ * A (gradient, hessian) pair of double sums, added as one 16-byte vector:
+ * the same two IEEE additions as two scalar ones (so the same bytes), in one
+ * load, add and store per slot.  Unaligned loads (memcpy): histograms come
+ * from an allocator that may align to 8 bytes only.
+ */
+typedef double gh_pair __attribute__((vector_size(16)));
+
+#define HIST_PREFETCH 16		/* rows ahead whose codes and gradients are fetched */
+
+/*
+ * The kernel of one node and one block of features [j0, j1): every row of
+ * rows[i0, i1) adds its (g, h) to the slot of its bin of each feature.
+ * Rows are summed in the order given, so each slot's sum is the same for
+ * any thread count.  The pointers are restrict so the compiler keeps them
+ * and off[] out of the reloads its -fno-strict-aliasing would force after
+ * every store to the histogram.  CODE is the code type (uint8_t, uint16_t).
+ */
+#define HIST_ROWS_BODY(CODE) \
+	do { \
+		size_t		i; \
+		uint32_t	j; \
+		for (i = i0; i < i1; i++) \
+		{ \
+			uint32_t	r = rows[i]; \
+			const CODE *cr = codes + (size_t) r * p; \
+			gh_pair		v = {gh[2 * (size_t) r], gh[2 * (size_t) r + 1]}; \
+			if (i + HIST_PREFETCH < i1) \
+			{ \
+				uint32_t	ra = rows[i + HIST_PREFETCH]; \
+				__builtin_prefetch(codes + (size_t) ra * p + j0); \
+				__builtin_prefetch(gh + 2 * (size_t) ra); \
+			} \
+			for (j = j0; j < j1; j++) \
+			{ \
+				double	   *s = h + 2 * (size_t) (off[j] + cr[j]); \
+				gh_pair		a; \
+				memcpy(&a, s, sizeof(a)); \
+				a += v; \
+				memcpy(s, &a, sizeof(a)); \
+			} \
+		} \
+	} while (0)
+
+static void
+hist_rows_u8(const uint8_t *restrict codes, uint32_t p, const float *restrict gh,
+			 const uint32_t *restrict rows, size_t i0, size_t i1,
+			 const uint32_t *restrict off, uint32_t j0, uint32_t j1, double *restrict h)
+{
+	HIST_ROWS_BODY(uint8_t);
+}
+
+static void
+hist_rows_u16(const uint16_t *restrict codes, uint32_t p, const float *restrict gh,
+			  const uint32_t *restrict rows, size_t i0, size_t i1,
+			  const uint32_t *restrict off, uint32_t j0, uint32_t j1, double *restrict h)
+{
+	HIST_ROWS_BODY(uint16_t);
+}
+
+/* Task t: node t / n_blocks, its block of features t % n_blocks. */
 static void
 hist_task(void *arg, int t, int worker)
 {
 	hist_ctx   *c = arg;
 	const gbt_bins *b = c->b;
 	uint32_t	p = b->p;
-	uint32_t	j0 = (uint32_t) ((uint64_t) p * t / c->n_blocks);
-	uint32_t	j1 = (uint32_t) ((uint64_t) p * (t + 1) / c->n_blocks);
-	int			k;
+	int			k = t / c->n_blocks,
+				blk = t % c->n_blocks;
+	uint32_t	j0 = (uint32_t) ((uint64_t) p * blk / c->n_blocks);
+	uint32_t	j1 = (uint32_t) ((uint64_t) p * (blk + 1) / c->n_blocks);
+	double	   *h = c->hist[k];
 
-	for (k = 0; k < c->n_nodes; k++)
-	{
-		double	   *h = c->hist[k];
-		size_t		i;
-		uint32_t	j;
-
-		memset(h + 2 * (size_t) b->off[j0], 0, sizeof(double) * 2 * (b->off[j1] - b->off[j0]));
-		if (b->wide)
-		{
-			const uint16_t *codes = b->codes;
-
-			for (i = c->begin[k]; i < c->end[k]; i++)
-			{
-				uint32_t	r = c->rows[i];
-				double		g = c->gh[2 * (size_t) r],
-							hh = c->gh[2 * (size_t) r + 1];
-				const uint16_t *cr = codes + (size_t) r * p;
-
-				if (i + 16 < c->end[k])
-				{
-					uint32_t	ra = c->rows[i + 16];
-
-					__builtin_prefetch(codes + (size_t) ra * p + j0);
-					__builtin_prefetch(c->gh + 2 * (size_t) ra);
-				}
-
-				for (j = j0; j < j1; j++)
-				{
-					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
-
-					s[0] += g;
-					s[1] += hh;
-				}
-			}
-		}
-		else
-		{
-			const uint8_t *codes = b->codes;
-
-			for (i = c->begin[k]; i < c->end[k]; i++)
-			{
-				uint32_t	r = c->rows[i];
-				double		g = c->gh[2 * (size_t) r],
-							hh = c->gh[2 * (size_t) r + 1];
-				const uint8_t *cr = codes + (size_t) r * p;
-
-				if (i + 16 < c->end[k])
-				{
-					uint32_t	ra = c->rows[i + 16];
-
-					__builtin_prefetch(codes + (size_t) ra * p + j0);
-					__builtin_prefetch(c->gh + 2 * (size_t) ra);
-				}
-
-				for (j = j0; j < j1; j++)
-				{
-					double	   *s = h + 2 * (size_t) (b->off[j] + cr[j]);
-
-					s[0] += g;
-					s[1] += hh;
-				}
-			}
-		}
-	}
+	memset(h + 2 * (size_t) b->off[j0], 0, sizeof(double) * 2 * (b->off[j1] - b->off[j0]));
+	if (b->wide)
+		hist_rows_u16(b->codes, p, c->gh, c->rows, c->begin[k], c->end[k], b->off, j0, j1, h);
+	else
+		hist_rows_u8(b->codes, p, c->gh, c->rows, c->begin[k], c->end[k], b->off, j0, j1, h);
 }
 
+/*
+ * The tasks are (node, block of features) pairs, handed out in turn to the
+ * workers: a lone node is split into one block per worker, a level of many
+ * nodes gives each node whole (a row's codes and gradients are then fetched
+ * by one thread, not by every one), and in between each node is split so
+ * there are at least two tasks per worker to even out the nodes' sizes.  Each slot is
+ * summed over the node's rows in order by one task, so the histograms are
+ * the same for any thread count and any split.
+ */
 void
 gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, const uint32_t *rows,
 			   int n_nodes, const size_t *begin, const size_t *end, double **hist)
 {
 	hist_ctx	c;
+	int			nw = gbt_workers(env, (int) (b->p > 4096 ? 4096 : b->p));
+	int			n_blocks;
 
+	if (n_nodes <= 0)
+		return;
+	n_blocks = n_nodes == 1 ? nw : (2 * nw + n_nodes - 1) / n_nodes;
+	if (n_blocks > (int) b->p)
+		n_blocks = (int) b->p;
+	if (n_blocks < 1)
+		n_blocks = 1;
 	c.b = b;
 	c.gh = gh;
 	c.rows = rows;
@@ -209,8 +237,8 @@ gbt_hist_build(sf_env *env, const gbt_bins *b, const float *gh, const uint32_t *
 	c.begin = begin;
 	c.end = end;
 	c.hist = hist;
-	c.n_blocks = gbt_workers(env, (int) (b->p > 4096 ? 4096 : b->p));
-	gbt_parallel(env, c.n_blocks, hist_task, &c);
+	c.n_blocks = n_blocks;
+	gbt_parallel(env, n_nodes * n_blocks, hist_task, &c);
 }
 
 /* ------------------------------------------------------------ split search */
@@ -238,7 +266,8 @@ consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
 
 	if (hl < prm->min_child_weight || hr < prm->min_child_weight || hl <= 0.0 || hr <= 0.0)
 		return;
-	chg = gbt_calc_gain(prm, gl, hl) + gbt_calc_gain(prm, gr, hr) - parent_gain;
+	/* inlined: the split search calls it twice per candidate */
+	chg = calc_gain(prm, gl, hl) + calc_gain(prm, gr, hr) - parent_gain;
 	if (chg > best->loss_chg)
 	{
 		best->loss_chg = chg;

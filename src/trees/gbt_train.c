@@ -111,6 +111,8 @@ free_work(train_work *w)
 	sf_free(env, w->gh);
 	sf_free(env, w->rows);
 	sf_free(env, w->tmp);
+	sf_free(env, w->tmp_r);
+	sf_free(env, w->chunks);
 	for (i = 0; i < w->n_pool; i++)
 		sf_free(env, w->pool[i]);
 	sf_free(env, w->pool);
@@ -188,9 +190,36 @@ typedef struct row_pass
 	const size_t *lb,
 			   *le;				/* PASS_LEAVES: their row ranges in w->rows */
 	int			metric;			/* PASS_METRIC */
+	int			grad_ready;		/* the gradients of the current margins are in w->gh */
 	double	   *acc,
 			   *sw;				/* PASS_METRIC: per-block sums */
 } row_pass;
+
+/*
+ * Gradient and hessian of training row i from its prediction pr (the
+ * probability for binary:logistic, the margin for reg:squarederror).
+ */
+static inline void
+grad_row(row_pass *rp, size_t i, double pr)
+{
+	double		g,
+				h;
+
+	if (rp->prm->objective == GBT_OBJ_BINARY)
+	{
+		g = pr - rp->yt[i];
+		h = pr * (1.0 - pr);
+		if (h < GBT_HESS_EPS)
+			h = GBT_HESS_EPS;
+	}
+	else
+	{
+		g = pr - rp->yt[i];
+		h = 1.0;
+	}
+	rp->w->gh[2 * i] = (float) (g * rp->wtr[i]);
+	rp->w->gh[2 * i + 1] = (float) (h * rp->wtr[i]);
+}
 
 static void
 row_pass_task(void *arg, int t, int worker)
@@ -215,27 +244,8 @@ row_pass_task(void *arg, int t, int worker)
 	{
 		case PASS_GRAD:
 			for (i = i0; i < i1; i++)
-			{
-				double		g,
-							h;
-
-				if (rp->prm->objective == GBT_OBJ_BINARY)
-				{
-					double		pr = 1.0 / (1.0 + exp(-rp->mt[i]));
-
-					g = pr - rp->yt[i];
-					h = pr * (1.0 - pr);
-					if (h < GBT_HESS_EPS)
-						h = GBT_HESS_EPS;
-				}
-				else
-				{
-					g = rp->mt[i] - rp->yt[i];
-					h = 1.0;
-				}
-				rp->w->gh[2 * i] = (float) (g * rp->wtr[i]);
-				rp->w->gh[2 * i + 1] = (float) (h * rp->wtr[i]);
-			}
+				grad_row(rp, i, rp->prm->objective == GBT_OBJ_BINARY
+						 ? 1.0 / (1.0 + exp(-rp->mt[i])) : rp->mt[i]);
 			break;
 		case PASS_ROUTE:
 			for (i = i0; i < i1; i++)
@@ -250,10 +260,12 @@ row_pass_task(void *arg, int t, int worker)
 				{
 					double		wi = rp->wm ? rp->wm[i] : 1.0;
 					double		m = rp->mt[i];
+					/* the prediction, as PASS_GRAD computes it from the same margin */
+					double		pr = rp->prm->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
 
 					if (rp->metric == GBT_METRIC_LOGLOSS)
 					{
-						double		p = 1.0 / (1.0 + exp(-m));
+						double		p = rp->prm->objective == GBT_OBJ_BINARY ? pr : 1.0 / (1.0 + exp(-m));
 
 						if (p < 1e-16)
 							p = 1e-16;
@@ -262,12 +274,9 @@ row_pass_task(void *arg, int t, int worker)
 						acc -= wi * (rp->yt[i] > 0.5 ? log(p) : log(1.0 - p));
 					}
 					else
-					{
-						double		pr = rp->prm->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
-
 						acc += wi * (pr - rp->yt[i]) * (pr - rp->yt[i]);
-					}
 					sw += wi;
+					grad_row(rp, i, pr);	/* the next round's (train_score) */
 				}
 				rp->acc[t] = acc;
 				rp->sw[t] = sw;
@@ -396,6 +405,8 @@ alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t
 	w->gh = sf_malloc(env, sizeof(float) * 2 * n_train);
 	w->rows = sf_malloc(env, sizeof(uint32_t) * n_train);
 	w->tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->tmp_r = sf_malloc(env, sizeof(uint32_t) * n_train);
+	w->chunks = sf_calloc(env, n_train / GBT_PART_CHUNK + (size_t) level_cap + 1, sizeof(part_chunk));
 	w->t_bin = sf_calloc(env, *node_cap, sizeof(uint32_t));
 	w->t_allright = sf_calloc(env, *node_cap, 1);
 	w->cur = sf_calloc(env, level_cap, sizeof(node_work));
@@ -411,7 +422,7 @@ alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t
 	w->lb = sf_calloc(env, level_cap, sizeof(size_t));
 	w->le = sf_calloc(env, level_cap, sizeof(size_t));
 	w->lhist = sf_calloc(env, level_cap, sizeof(double *));
-	if (!w->gh || !w->rows || !w->tmp || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
+	if (!w->gh || !w->rows || !w->tmp || !w->tmp_r || !w->chunks || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
 		!w->splits || !w->part || !w->scratch || !w->allowed || !w->tree_feat || !w->feat_idx ||
 		!w->lg || !w->lh || !w->lb || !w->le || !w->lhist)
 		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
@@ -515,8 +526,14 @@ train_score(train_work *w, boost_rows *b, row_pass *rp, double *score)
 					sw = 0.0;
 		int			k;
 
+		/*
+		 * The metric pass computes each row's prediction from the margins
+		 * the next round's gradients start from: it writes them too, which
+		 * saves that round a pass over the rows and an exp per row.
+		 */
 		rp->mode = PASS_METRIC;
 		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+		rp->grad_ready = 1;
 		for (k = 0; k < row_blocks(b->n_train); k++)
 		{
 			acc += rp->acc[k];
@@ -548,8 +565,12 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 	int32_t		k;
 	sf_status	st;
 
-	rp->mode = PASS_GRAD;
-	gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	if (!rp->grad_ready)
+	{
+		rp->mode = PASS_GRAD;
+		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
+	}
+	rp->grad_ready = 0;			/* this round's tree moves the margins */
 	if (prm->subsample < 1.0)
 	{
 		for (i = 0; i < b->n_train; i++)
