@@ -398,11 +398,99 @@ SF_TEST(test_monotone_train)
 	sf_free(&env, y);
 }
 
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * sf_dist_build finds its order statistics by selection, not a sort: the
+ * edges and shares must be those of the sorted values (the rule in the
+ * comment of sf_dist_build, computed here on a qsort), for data made to
+ * break selection: ties, sorted and reversed runs, organ pipes, infinities,
+ * a single value, sizes around the small-range cut-off.
+ */
+SF_TEST(test_dist_selection)
+{
+	static const size_t sizes[] = {1, 2, 7, 16, 17, 33, 100, 1000, 4097, 100000};
+	sf_rng		rng;
+	int			shape,
+				bad = 0,
+				cases = 0;
+	size_t		si;
+
+	sf_rng_init(&rng, 11, 0);
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+		for (shape = 0; shape < 7; shape++)
+		{
+			size_t		n = sizes[si],
+						i,
+						m = 0;
+			double	   *v = sf_malloc(&env, n * sizeof(double)),
+					   *s = sf_malloc(&env, n * sizeof(double));
+			uint32_t	nq = (shape % 2) ? 64 : 10,
+						k,
+						ne = 0;
+			double		edges[64],
+						share[65] = {0};
+			sf_dist		d;
+
+			for (i = 0; i < n; i++)
+			{
+				double		u = sf_rng_uniform(&rng);
+
+				switch (shape)
+				{
+					case 0: v[i] = u; break;
+					case 1: v[i] = (double) sf_rng_below(&rng, 4); break;		/* ties */
+					case 2: v[i] = (double) i; break;						/* sorted */
+					case 3: v[i] = (double) (n - i); break;					/* reversed */
+					case 4: v[i] = (double) (i < n / 2 ? i : n - i); break;	/* organ pipe */
+					case 5: v[i] = u < 0.1 ? -INFINITY : u > 0.9 ? INFINITY : u < 0.2 ? NAN : u; break;
+					default: v[i] = 3.0; break;								/* one value */
+				}
+			}
+			/* the reference: sort the present values, then the documented rule */
+			for (i = 0; i < n; i++)
+				if (!isnan(v[i]))
+					s[m++] = v[i];
+			qsort(s, m, sizeof(double), cmp_dbl);
+			for (k = 1; m > 0 && k < nq; k++)
+			{
+				double		e = s[(size_t) ((double) k * (double) m / nq)];
+
+				if (isfinite(e) && e > s[0] && (ne == 0 || e > edges[ne - 1]))
+					edges[ne++] = e;
+			}
+			if (sf_dist_build(&env, v, n, 1, nq, &d) != SF_OK || d.n_bins != ne + 1)
+				bad++;
+			else
+			{
+				for (k = 0; k < ne; k++)
+					bad += d.edges[k] != edges[k];
+				for (i = 0; i < m; i++)
+					share[sf_dist_bin(&d, s[i])] += 1.0;
+				for (k = 0; k < d.n_bins; k++)
+					bad += d.share[k] != share[k] / (double) n;
+				sf_dist_free(&env, &d);
+			}
+			cases++;
+			sf_free(&env, v);
+			sf_free(&env, s);
+		}
+	SF_OK(bad == 0, "edges and shares equal a sort's in %d cases of 7 shapes (%d differences)", cases, bad);
+}
+
 int
 main(void)
 {
 	sf_env_init_malloc(&env);
 	SF_RUN(test_dist);
+	SF_RUN(test_dist_selection);
 	SF_RUN(test_psi);
 	SF_RUN(test_drift_bytes);
 	SF_RUN(test_platt);
