@@ -75,8 +75,10 @@ CheckShapes(bytea *model, bytea **reps, int n)
 	for (i = 0; i < n; i++)
 	{
 		sf_container rc;
+		char		what[64];
 
-		SfContainerFromBytea(reps[i], &rc, "loan_risk_interval");
+		snprintf(what, sizeof(what), "loan_risk_interval (replicate %d)", i + 1);
+		SfContainerFromBytea(reps[i], &rc, what);
 		if (rc.kind != mc.kind || rc.n_features != mc.n_features)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
