@@ -30,6 +30,13 @@ SELECT array_length(reps, 1) AS replicates,
 	   reps <> reps_seed4 AS seed_matters,
 	   (SELECT count(DISTINCT r) FROM unnest(reps) r) = 8 AS distinct_replicates
 FROM bm;
+-- the same bytes for any thread count (the fits' levels run on scfrisk.threads workers)
+SET scfrisk.threads = 1;
+CREATE TEMP TABLE bt1 AS SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 8, 3) AS reps FROM bd;
+SET scfrisk.threads = 2;
+CREATE TEMP TABLE bt2 AS SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 8, 3) AS reps FROM bd;
+RESET scfrisk.threads;
+SELECT bt1.reps = bt2.reps AS thread_free, bt1.reps = bm.reps AS same_as_before FROM bt1, bt2, bm;
 -- the defaults: 50 replicates
 SELECT array_length(scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}'), 1) AS default_replicates FROM bd WHERE i <= 100;
 SELECT array_length(scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 3), 1) AS three FROM bd WHERE i <= 100;
