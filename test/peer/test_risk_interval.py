@@ -17,6 +17,9 @@ standard deviation is sqrt(0.9 0.1 / 40) = 0.047, so 0.75 is 3.2 standard
 deviations below (a false alarm with probability < 0.2% per assertion), and
 an interval that covers only 75% of the time (as a too-narrow bootstrap would)
 fails it half the time at least.  The shares and the mean widths are printed.
+With B = 30 the coverage measured over 120 data sets is about 0.84 (few
+replicates put the percentile ends inside the law's quantiles); with B = 100
+over 60 data sets it is 0.87-0.93, as nominal (docs/risk.md).
 
 Run time: n = 1000 rows, m = 20 levels, B = 30 replicates, S = 40 data
 sets keep the 40 x 31 fits within about 20 s on the loaded test machine (the
