@@ -37,7 +37,7 @@ SET scfrisk.threads = 2;
 CREATE TEMP TABLE bt2 AS SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 8, 3) AS reps FROM bd;
 RESET scfrisk.threads;
 SELECT bt1.reps = bt2.reps AS thread_free, bt1.reps = bm.reps AS same_as_before FROM bt1, bt2, bm;
--- the defaults: 50 replicates
+-- the defaults: 100 replicates
 SELECT array_length(scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}'), 1) AS default_replicates FROM bd WHERE i <= 100;
 SELECT array_length(scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 3), 1) AS three FROM bd WHERE i <= 100;
 

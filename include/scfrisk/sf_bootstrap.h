@@ -27,7 +27,7 @@
 #include "scfrisk/sf_risk.h"
 #include "scfrisk/qrgmm.h"
 
-#define SF_BOOT_DEFAULT_REPLICATES	50
+#define SF_BOOT_DEFAULT_REPLICATES	100
 #define SF_BOOT_MIN_REPLICATES		2
 #define SF_BOOT_MAX_REPLICATES		10000
 #define SF_BOOT_DEFAULT_LEVEL		0.9

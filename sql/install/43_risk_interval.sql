@@ -9,7 +9,7 @@ RETURNS internal
 AS 'MODULE_PATHNAME', 'qrgmm_bootstrap_sfunc'
 LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.qrgmm_bootstrap_sfunc(internal, float8[], float8, jsonb) IS
-'transition function of qrgmm_bootstrap (50 replicates, seed 0): appends one (covariates, y) row';
+'transition function of qrgmm_bootstrap (100 replicates, seed 0): appends one (covariates, y) row';
 
 CREATE FUNCTION scfrisk.qrgmm_bootstrap_sfunc(internal, float8[], float8, jsonb, int)
 RETURNS internal
@@ -39,7 +39,7 @@ CREATE AGGREGATE scfrisk.qrgmm_bootstrap(covariates float8[], y float8, params j
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE scfrisk.qrgmm_bootstrap(float8[], float8, jsonb) IS
-'50 bootstrap replicates (seed 0) of qrgmm_train: a bytea[] of qrgmm_linear models, each fitted on a seeded multinomial resample of the rows';
+'100 bootstrap replicates (seed 0) of qrgmm_train: a bytea[] of qrgmm_linear models, each fitted on a seeded multinomial resample of the rows';
 
 CREATE AGGREGATE scfrisk.qrgmm_bootstrap(covariates float8[], y float8, params jsonb, replicates int) (
 	SFUNC = scfrisk.qrgmm_bootstrap_sfunc,
