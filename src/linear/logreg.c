@@ -18,6 +18,7 @@
 
 #include "scfrisk/logreg.h"
 #include "scfrisk/sf_blas.h"
+#include "scfrisk/sf_codec.h"
 
 static const sf_param_spec logreg_specs[] = {
 	{"C", SF_PT_DOUBLE, offsetof(logreg_params, C), 1.0, 0, 1e12, 1, 0, NULL, NULL,
@@ -380,14 +381,10 @@ logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
 	size_t		mark;
 	uint32_t	j;
 	char		t[128];
+	sf_prelude	pre = {.params_table = &logreg_params_table, .params = p, .names = names,
+		.rows = rows};
 
-	sf_container_begin(b, SF_KIND_LOGREG, m->n_features);
-	mark = sf_section_begin(b, SF_TAG_PARAMS);
-	sf_params_to_json(&logreg_params_table, p, b);
-	sf_section_end(b, mark);
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
+	sf_prelude_put(b, SF_KIND_LOGREG, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	sf_buf_put_bytes(b, "{\"intercept\": ", 14);
 	put_double(b, m->intercept);

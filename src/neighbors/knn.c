@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "scfrisk/knn.h"
+#include "scfrisk/sf_codec.h"
 
 static const char *const knn_weights[] = {"uniform", "distance", NULL};
 
@@ -214,17 +215,10 @@ sf_status
 knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *const *names, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = &knn_params_table, .params = p, .names = names,
+		.rows = m->n_rows};
 
-	sf_container_begin(b, SF_KIND_KNN, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(&knn_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->n_rows);
+	sf_prelude_put(b, SF_KIND_KNN, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	knn_body_json(m, b);
 	sf_section_end(b, mark);

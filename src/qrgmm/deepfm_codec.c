@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "scfrisk/deepfm.h"
+#include "scfrisk/sf_codec.h"
 
 
 #define SHAPE_LEN	(4 + 4 + 4 + 4 + 1 + 8 + 8)
@@ -31,14 +32,10 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 				c,
 				e;
 	size_t		L = (size_t) (model->m - 1);
+	sf_prelude	pre = {.params_json = model->params_json, .rows = model->n_rows,
+		.has_seed = true, .seed = (uint64_t) model->seed, .info_json = model->info_json};
 
-	sf_container_begin(b, SF_KIND_QRGMM_DEEPFM, deepfm_fields(model));
-	if (model->params_json)
-		sf_section_put_text(b, SF_TAG_PARAMS, model->params_json, strlen(model->params_json));
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, model->n_rows);
-	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) model->seed);
-	if (model->info_json)
-		sf_section_put_text(b, SF_TAG_INFO, model->info_json, strlen(model->info_json));
+	sf_prelude_put(b, SF_KIND_QRGMM_DEEPFM, deepfm_fields(model), &pre);
 
 	mark = sf_section_begin(b, DEEPFM_TAG_SHAPE);
 	sf_buf_put_u32(b, model->n_numeric);
@@ -389,47 +386,6 @@ decode_refit(sf_env *env, const sf_container *c, deepfm_model *model)
 	return SF_OK;
 }
 
-/* A NUL-terminated copy of a metadata text section, NULL when absent. */
-static sf_status
-copy_text(sf_env *env, const sf_container *c, uint16_t tag, char **out)
-{
-	const sf_section *sec = sf_container_find(c, tag);
-
-	if (sec == NULL)
-		return SF_OK;
-	*out = sf_malloc(env, (size_t) sec->len + 1);
-	if (*out == NULL)
-		NOMEM();
-	memcpy(*out, sec->data, (size_t) sec->len);
-	(*out)[sec->len] = '\0';
-	return SF_OK;
-}
-
-/* The common metadata; the texts are kept so that re-encoding reproduces the bytes. */
-static sf_status
-decode_meta(sf_env *env, const sf_container *c, deepfm_model *model)
-{
-	const sf_section *sec;
-	sf_reader	r;
-	sf_status	st;
-
-	sec = sf_container_find(c, SF_TAG_TRAIN_ROWS);
-	if (sec != NULL && sec->len == 8)
-	{
-		sf_reader_init(&r, sec->data, 8);
-		model->n_rows = sf_read_u64(&r);
-	}
-	sec = sf_container_find(c, SF_TAG_SEED);
-	if (sec != NULL && sec->len == 8)
-	{
-		sf_reader_init(&r, sec->data, 8);
-		model->seed = (int64_t) sf_read_u64(&r);
-	}
-	if ((st = copy_text(env, c, SF_TAG_PARAMS, &model->params_json)) != SF_OK)
-		return st;
-	return copy_text(env, c, SF_TAG_INFO, &model->info_json);
-}
-
 /*
  * Body sections in dependency order: the shape sizes every later section,
  * the tower and embeddings fix n_phi, which sizes the head and the refit.
@@ -449,7 +405,9 @@ decode_body(sf_env *env, const sf_container *c, deepfm_model *model)
 		return st;
 	if (!sf_qcurve_get_tail(c, DEEPFM_TAG_TAIL, &model->tail))
 		CORRUPT("qrgmm_deepfm model has an invalid tail section");
-	return decode_meta(env, c, model);
+	/* the texts are kept so that re-encoding reproduces the bytes */
+	return sf_prelude_get(env, c, "DeepFM", &model->n_rows, &model->seed, &model->params_json,
+						  &model->info_json);
 }
 
 sf_status
