@@ -115,6 +115,9 @@ format_into(char *buf, size_t size, const char *fmt, va_list ap)
 }
 
 /* Record a failure: message, no detail, the hint when there is one. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 0)))
+#endif
 static sf_status
 fail_with(sf_env *env, sf_status st, const char *hint, const char *fmt, va_list ap)
 {
