@@ -84,6 +84,9 @@ typedef struct sf_progress_cb
 /*
  * Everything a core call needs from its host, plus room for the message that
  * accompanies a non-OK status.  msg points at static text or at errbuf.
+ * detail and hint, when not NULL, say more where the user can act (the
+ * accepted range of a parameter, the cap and what to do about it); the
+ * server passes them on as errdetail and errhint.
  */
 typedef struct sf_env
 {
@@ -92,7 +95,11 @@ typedef struct sf_env
 	sf_progress_cb progress;	/* training progress; report NULL when quiet */
 	int			threads;		/* worker threads a numeric kernel may use, >= 1 */
 	const char *msg;			/* message of the last non-OK status, or NULL */
+	const char *detail;			/* its detail (facts), or NULL */
+	const char *hint;			/* its hint (what to do), or NULL */
 	char		errbuf[256];	/* storage for formatted messages */
+	char		detailbuf[256];
+	char		hintbuf[512];
 } sf_env;
 
 /* A malloc/free environment with no interrupts and one thread (tests, fuzzers). */
@@ -119,6 +126,31 @@ extern sf_status sf_fail(sf_env *env, sf_status st, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)))
 #endif
 			;
+
+/*
+ * sf_fail with a hint the user can act on (plain text, copied), for
+ * "return sf_fail_hint(env, SF_ELIMIT, "Train on a sample.", "...", ...)".
+ * sf_fail clears the detail and hint of an earlier failure; sf_hint and
+ * sf_detail format them after an sf_fail (a hint that needs numbers).
+ */
+extern sf_status sf_fail_hint(sf_env *env, sf_status st, const char *hint, const char *fmt,...)
+#if defined(__GNUC__)
+			__attribute__((format(printf, 4, 5)))
+#endif
+			;
+extern void sf_hint(sf_env *env, const char *fmt,...)
+#if defined(__GNUC__)
+			__attribute__((format(printf, 2, 3)))
+#endif
+			;
+extern void sf_detail(sf_env *env, const char *fmt,...)
+#if defined(__GNUC__)
+			__attribute__((format(printf, 2, 3)))
+#endif
+			;
+
+/* Copy the message, detail and hint of a failure in 'from' into 'to' (a worker's into its caller's). */
+extern void sf_env_copy_failure(sf_env *to, const sf_env *from);
 
 /* Report one finished step of a training loop to the host, if it listens. */
 static inline void

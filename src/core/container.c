@@ -452,19 +452,25 @@ sf_reader_has(const sf_reader *r, uint64_t count, size_t size)
 	return count <= left / size;
 }
 
+/* Room for n elements of size bytes, else the reader fails at its end. */
+static int
+reader_room(sf_reader *r, size_t n, size_t size)
+{
+	if (sf_reader_has(r, n, size))
+		return 1;
+	r->failed = 1;
+	r->p = r->end;
+	return 0;
+}
+
 void
 sf_read_f32s(sf_reader *r, float *out, size_t n)
 {
 	size_t		i;
 
-	if (!sf_reader_has(r, n, 4))
-	{
-		r->failed = 1;
-		r->p = r->end;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = sf_read_f32(r);
+	if (reader_room(r, n, 4))
+		for (i = 0; i < n; i++)
+			out[i] = sf_read_f32(r);
 }
 
 void
@@ -472,14 +478,9 @@ sf_read_f64s(sf_reader *r, double *out, size_t n)
 {
 	size_t		i;
 
-	if (!sf_reader_has(r, n, 8))
-	{
-		r->failed = 1;
-		r->p = r->end;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = sf_read_f64(r);
+	if (reader_room(r, n, 8))
+		for (i = 0; i < n; i++)
+			out[i] = sf_read_f64(r);
 }
 
 void
@@ -487,14 +488,9 @@ sf_read_i32s(sf_reader *r, int32_t *out, size_t n)
 {
 	size_t		i;
 
-	if (!sf_reader_has(r, n, 4))
-	{
-		r->failed = 1;
-		r->p = r->end;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = sf_read_i32(r);
+	if (reader_room(r, n, 4))
+		for (i = 0; i < n; i++)
+			out[i] = sf_read_i32(r);
 }
 
 /* ------------------------------------------------------------ decoding */

@@ -141,6 +141,30 @@ SfModelCacheGet(FunctionCallInfo fcinfo, int argno, SfDecodeFn decode, const cha
 	return cache->model;
 }
 
+/* Rows this wide are scored from a stack buffer, without a palloc per row. */
+#define SCORE_ROW_STACK 256
+
+double
+SfScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what)
+{
+	const sf_kind *k = SfKindOrError(kind, what);
+	const void *m = SfModelCacheGet(fcinfo, 0, k->decode, what);
+	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
+	int			n = (int) k->n_features(m);
+	double		stack[SCORE_ROW_STACK];
+	double	   *x = n <= SCORE_ROW_STACK ? stack : palloc(sizeof(double) * n);
+	double		r;
+
+	SfGetFeatures(feat, n, x, k->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT, "features");
+	if (k->float32_inputs)
+		SfCheckFloat32Range(x, (size_t) n, what, "features");
+	r = k->predict(m, x);
+	if (x != stack)
+		pfree(x);
+	PG_FREE_IF_COPY(feat, 1);
+	return r;
+}
+
 /* ------------------------------------------------------------ model_info */
 
 /* Raise the corruption error model_info uses for unreadable metadata. */

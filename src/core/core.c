@@ -65,6 +65,8 @@ sf_env_init_malloc(sf_env *env)
 	env->progress.ctx = NULL;
 	env->threads = 1;
 	env->msg = NULL;
+	env->detail = NULL;
+	env->hint = NULL;
 	env->errbuf[0] = '\0';
 }
 
@@ -96,14 +98,88 @@ sf_free(sf_env *env, void *ptr)
 		env->alloc.free(env->alloc.ctx, ptr);
 }
 
+/*
+ * Format into a copy first: a core may wrap the message of a failure it
+ * caught ("corrupted mlp model: %s", env->msg), whose text is errbuf itself.
+ */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
+static void
+format_into(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	char		tmp[512];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	snprintf(buf, size, "%s", tmp);
+}
+
+/* Record a failure: message, no detail, the hint when there is one. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 0)))
+#endif
+static sf_status
+fail_with(sf_env *env, sf_status st, const char *hint, const char *fmt, va_list ap)
+{
+	format_into(env->errbuf, sizeof(env->errbuf), fmt, ap);
+	env->msg = env->errbuf;
+	env->detail = NULL;
+	env->hint = hint ? strncpy(env->hintbuf, hint, sizeof(env->hintbuf) - 1) : NULL;
+	env->hintbuf[sizeof(env->hintbuf) - 1] = '\0';
+	return st;
+}
+
 sf_status
 sf_fail(sf_env *env, sf_status st, const char *fmt,...)
 {
 	va_list		ap;
 
 	va_start(ap, fmt);
-	vsnprintf(env->errbuf, sizeof(env->errbuf), fmt, ap);
+	st = fail_with(env, st, NULL, fmt, ap);
 	va_end(ap);
-	env->msg = env->errbuf;
 	return st;
+}
+
+sf_status
+sf_fail_hint(sf_env *env, sf_status st, const char *hint, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	st = fail_with(env, st, hint, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+void
+sf_hint(sf_env *env, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	format_into(env->hintbuf, sizeof(env->hintbuf), fmt, ap);
+	env->hint = env->hintbuf;
+	va_end(ap);
+}
+
+void
+sf_detail(sf_env *env, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	format_into(env->detailbuf, sizeof(env->detailbuf), fmt, ap);
+	env->detail = env->detailbuf;
+	va_end(ap);
+}
+
+void
+sf_env_copy_failure(sf_env *to, const sf_env *from)
+{
+	snprintf(to->errbuf, sizeof(to->errbuf), "%s", from->msg ? from->msg : "");
+	to->msg = from->msg ? to->errbuf : NULL;
+	snprintf(to->detailbuf, sizeof(to->detailbuf), "%s", from->detail ? from->detail : "");
+	to->detail = from->detail ? to->detailbuf : NULL;
+	snprintf(to->hintbuf, sizeof(to->hintbuf), "%s", from->hint ? from->hint : "");
+	to->hint = from->hint ? to->hintbuf : NULL;
 }

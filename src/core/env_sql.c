@@ -75,6 +75,8 @@ SfEnvInit(sf_env *env, MemoryContext cxt)
 	env->progress.ctx = NULL;
 	env->threads = scfrisk_threads;
 	env->msg = NULL;
+	env->detail = NULL;
+	env->hint = NULL;
 	env->errbuf[0] = '\0';
 }
 
@@ -119,7 +121,10 @@ SfReportStatus(sf_status st, const sf_env *env, const char *what)
 			elog(ERROR, "scfrisk: unexpected status %d in %s", (int) st, what);
 			return;
 	}
+	/* the core's detail and hint, where it knows what the user can do */
 	ereport(ERROR,
 			(errcode(code),
-			 errmsg("%s: %s", what, msg)));
+			 errmsg("%s: %s", what, msg),
+			 (env && env->detail) ? errdetail("%s", env->detail) : 0,
+			 (env && env->hint) ? errhint("%s", env->hint) : 0));
 }

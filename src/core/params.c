@@ -116,6 +116,37 @@ in_range(const sf_param_spec *s, double v)
 	return 1;
 }
 
+/* A number as short as prints it back exactly (0.3, not 0.29999999999999999). */
+static void
+number_text(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, len, "%.17g", v);
+}
+
+/*
+ * The hint of a value out of range: what the parameter is (the spec's doc),
+ * what it accepts, and that leaving it out gives the default, so the user
+ * can fix the call from the error alone.
+ */
+static void
+hint_accepted(sf_env *env, const sf_param_spec *s, const char *path, const char *accepts)
+{
+	char		def[64];
+
+	if (s->type == SF_PT_ENUM && s->choices)
+		snprintf(def, sizeof(def), "\"%s\"", s->choices[(int) s->def]);
+	else
+		number_text(s->def, def, sizeof(def));
+	if (SF_PT_IS_ARRAY(s->type))
+		sf_hint(env, "Every element of \"%s\" (%s) must be %s.", path, s->doc ? s->doc : s->name,
+				accepts);
+	else
+		sf_hint(env, "Pass \"%s\" (%s) %s, or leave it out for its default %s.", path,
+				s->doc ? s->doc : s->name, accepts, def);
+}
+
 static sf_status
 wrong_type(sf_env *env, const sf_param_spec *s, const char *path, const char *want)
 {
@@ -137,7 +168,9 @@ sf_params_set_number(sf_env *env, const sf_param_spec *s, void *obj, const char 
 	if (!in_range(s, v))
 	{
 		range_text(s, range, sizeof(range));
-		return sf_fail(env, SF_EINVAL, "parameter \"%s\" must be %s, got %.17g", path, range, v);
+		sf_fail(env, SF_EINVAL, "parameter \"%s\" must be %s, got %.17g", path, range, v);
+		hint_accepted(env, s, path, range);
+		return SF_EINVAL;
 	}
 	if (s->type == SF_PT_DOUBLE)
 		*SF_PARAM_FIELD(obj, s, double) = v;
@@ -159,8 +192,10 @@ sf_params_set_int64(sf_env *env, const sf_param_spec *s, void *obj, const char *
 		char		range[96];
 
 		range_text(s, range, sizeof(range));
-		return sf_fail(env, SF_EINVAL, "parameter \"%s\" must be %s, got %lld", path, range,
-					   (long long) v);
+		sf_fail(env, SF_EINVAL, "parameter \"%s\" must be %s, got %lld", path, range,
+				(long long) v);
+		hint_accepted(env, s, path, range);
+		return SF_EINVAL;
 	}
 	*SF_PARAM_FIELD(obj, s, int64_t) = v;
 	return SF_OK;
@@ -206,8 +241,10 @@ sf_params_set_enum(sf_env *env, const sf_param_spec *s, void *obj, const char *p
 		if (n > 0 && (size_t) n < sizeof(choices) - used)
 			used += (size_t) n;
 	}
-	return sf_fail(env, SF_EINVAL, "parameter \"%s\" must be one of %s, got \"%.*s\"", path,
-				   choices, (int) (len > 64 ? 64 : len), str);
+	sf_fail(env, SF_EINVAL, "parameter \"%s\" must be one of %s, got \"%.*s\"", path,
+			choices, (int) (len > 64 ? 64 : len), str);
+	hint_accepted(env, s, path, "as one of the names above");
+	return SF_EINVAL;
 }
 
 sf_status
@@ -232,8 +269,10 @@ sf_params_set_int_list(sf_env *env, const sf_param_spec *s, void *obj, const cha
 		if (!in_range(s, v[i]))
 		{
 			range_text(s, range, sizeof(range));
-			return sf_fail(env, SF_EINVAL, "element %d of parameter \"%s\" must be %s, got %.17g",
-						   i + 1, path, range, v[i]);
+			sf_fail(env, SF_EINVAL, "element %d of parameter \"%s\" must be %s, got %.17g",
+					i + 1, path, range, v[i]);
+			hint_accepted(env, s, path, range);
+			return SF_EINVAL;
 		}
 	}
 	if (s->type == SF_PT_INT_VEC)

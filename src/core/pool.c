@@ -29,9 +29,9 @@ typedef struct pool_region
 	atomic_int	cancel;			/* set by the first failure or an interrupt */
 	atomic_int	running;		/* worker threads not yet finished */
 	atomic_int	done;			/* tasks finished */
-	pthread_mutex_t lock;		/* guards status and msg */
+	pthread_mutex_t lock;		/* guards status and failure */
 	sf_status	status;			/* first failure */
-	char		msg[256];
+	sf_env		failure;		/* its message, detail and hint */
 } pool_region;
 
 typedef struct pool_worker
@@ -61,13 +61,13 @@ cancel_check(void *ctx)
 
 /* Record the first failure of the region and stop handing out tasks. */
 static void
-region_fail(pool_region *r, sf_status st, const char *msg)
+region_fail(pool_region *r, sf_status st, const sf_env *env)
 {
 	pthread_mutex_lock(&r->lock);
 	if (r->status == SF_OK)
 	{
 		r->status = st;
-		strncpy(r->msg, msg ? msg : "", sizeof(r->msg) - 1);
+		sf_env_copy_failure(&r->failure, env);
 	}
 	pthread_mutex_unlock(&r->lock);
 	atomic_store(&r->cancel, 1);
@@ -89,7 +89,7 @@ worker_loop(pool_worker *w)
 		st = r->fn(r->ctx, t, w->slot, &w->env);
 		if (st != SF_OK)
 		{
-			region_fail(r, st, w->env.msg);
+			region_fail(r, st, &w->env);
 			break;
 		}
 		atomic_fetch_add(&r->done, 1);
@@ -138,7 +138,11 @@ poll_host(sf_env *env, pool_region *r, sf_pool_progress_fn progress, int *report
 			*reported = done;
 		}
 		if (!atomic_load(&r->cancel) && sf_interrupted(env))
-			region_fail(r, SF_ECANCEL, "canceled");
+		{
+			sf_env		canceled = {.msg = "canceled"};
+
+			region_fail(r, SF_ECANCEL, &canceled);
+		}
 	}
 }
 
@@ -226,7 +230,10 @@ sf_pool_run(sf_env *env, sf_pool_mode mode, int n_tasks, sf_task_fn fn, void *ct
 		pthread_join(w[i].tid, NULL);
 	pthread_mutex_destroy(&r.lock);
 	if (r.status != SF_OK)
-		return sf_fail(env, r.status, "%s", r.msg);
+	{
+		sf_env_copy_failure(env, &r.failure);
+		return r.status;
+	}
 	if (mode == SF_POOL_LONG && started == 0)
 		return run_here(env, n_tasks, fn, ctx, progress);	/* no thread could start */
 	if (progress && atomic_load(&r.done) > reported)

@@ -142,6 +142,15 @@ SfKindDecoder(uint16 kind)
 }
 
 /*
+ * The body of a kind's own row scorer (nb_predict(model, features), ...):
+ * the model of argument 0 through the cache, the features of argument 1
+ * (NULL and NaN elements missing values when the kind accepts them, else
+ * errors naming "features"; values past the float32 range refused for a
+ * kind whose network reads float32), the table's row scorer.
+ */
+extern double SfScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what);
+
+/*
  * The SQL name of the function fcinfo calls (for messages of shared helpers,
  * so an error names the function the user called), or fallback when there is
  * none.  Cached per backend by function OID: a compare per call.

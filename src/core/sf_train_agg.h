@@ -2,7 +2,10 @@
  * sf_train_agg.h
  *	  The steps every (features float8[], label float8, params jsonb)
  *	  training aggregate of the baselines shares (src/core/train_agg.c):
- *	  tree_train, rf_train, nb_train, svm_train and knn_train.
+ *	  tree_train, rf_train, nb_train, svm_train and knn_train; the first-row
+ *	  and width check (SfTrainRowWidth) that mlp_train, logreg_train and
+ *	  xgb_mlp_train share too; the parallel support functions of every
+ *	  row-store aggregate (SF_ROWS_PARALLEL_FUNCTIONS).
  *
  * SfTrainTransition is a whole transition function: NULL features or label
  * skip the row, a non-finite label is 22000, the first row fixes the width
@@ -20,6 +23,13 @@
 #define SCFRISK_SF_TRAIN_AGG_H
 
 #include "sf_rowstore_pg.h"
+
+/*
+ * A row of width n arrives: the first makes the store (an empty array
+ * 22000, wider than the spec's max_cols 54000), a later one must have the
+ * first one's width (22000 naming both).  Returns the store.
+ */
+extern SfRows *SfTrainRowWidth(MemoryContext aggcxt, SfRows *st, const SfRowsSpec *spec, int n);
 
 extern Datum SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
 							   const char *max_rows_hint);
@@ -42,5 +52,20 @@ extern const char *const *SfTrainNames(const sf_str_list *names, const SfTrainRo
 
 /* Copy the model bytes out of the fit context, delete it, return the bytea. */
 extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
+
+/*
+ * The three parallel support functions of any row-store aggregate, one line
+ * of the store each (SfRowsSerializeFn, SfRowsDeserializeFn against the
+ * aggregate's specs, SfRowsCombineFn), under the C names its CREATE
+ * AGGREGATE gives; messages name the function as before.
+ */
+#define SF_ROWS_PARALLEL_FUNCTIONS(serialize, deserialize, combine, specs) \
+	PG_FUNCTION_INFO_V1(serialize); \
+	Datum serialize(PG_FUNCTION_ARGS) { return SfRowsSerializeFn(fcinfo, #serialize); } \
+	PG_FUNCTION_INFO_V1(deserialize); \
+	Datum deserialize(PG_FUNCTION_ARGS) { return SfRowsDeserializeFn(fcinfo, (specs), lengthof(specs)); } \
+	PG_FUNCTION_INFO_V1(combine); \
+	Datum combine(PG_FUNCTION_ARGS) { return SfRowsCombineFn(fcinfo, #combine); } \
+	extern int	no_such_variable
 
 #endif							/* SCFRISK_SF_TRAIN_AGG_H */

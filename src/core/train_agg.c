@@ -16,30 +16,11 @@
 
 #include "sf_train_agg.h"
 
-Datum
-SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
-				  const char *max_rows_hint)
+SfRows *
+SfTrainRowWidth(MemoryContext aggcxt, SfRows *st, const SfRowsSpec *spec, int n)
 {
 	const char *what = spec->what;
-	MemoryContext aggcxt = SfRowsAggContext(fcinfo, what);
-	SfRows	   *st = PG_ARGISNULL(0) ? NULL : (SfRows *) PG_GETARG_POINTER(0);
-	ArrayType  *feat;
-	double		label;
-	int			n;
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	feat = PG_GETARG_ARRAYTYPE_P(1);
-	label = PG_GETARG_FLOAT8(2);
-	if (!isfinite(label))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: label is not finite (%g)", what, label)));
-	n = SfArrayLength(feat, "features");
 	if (st == NULL)
 	{
 		if (n < 1)
@@ -59,6 +40,32 @@ SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_row
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s: features has %d elements, expected %d", what, n, st->n_cols),
 				 errdetail("Every row must have the width of the first row.")));
+	return st;
+}
+
+Datum
+SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
+				  const char *max_rows_hint)
+{
+	const char *what = spec->what;
+	MemoryContext aggcxt = SfRowsAggContext(fcinfo, what);
+	SfRows	   *st = PG_ARGISNULL(0) ? NULL : (SfRows *) PG_GETARG_POINTER(0);
+	ArrayType  *feat;
+	double		label;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	feat = PG_GETARG_ARRAYTYPE_P(1);
+	label = PG_GETARG_FLOAT8(2);
+	if (!isfinite(label))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: label is not finite (%g)", what, label)));
+	st = SfTrainRowWidth(aggcxt, st, spec, SfArrayLength(feat, "features"));
 	if (max_rows > 0 && st->n_rows >= max_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

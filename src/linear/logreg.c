@@ -18,6 +18,7 @@
 
 #include "scfrisk/logreg.h"
 #include "scfrisk/sf_blas.h"
+#include "scfrisk/sf_codec.h"
 
 static const sf_param_spec logreg_specs[] = {
 	{"C", SF_PT_DOUBLE, offsetof(logreg_params, C), 1.0, 0, 1e12, 1, 0, NULL, NULL,
@@ -95,8 +96,9 @@ check_rows(sf_env *env, const double *x, const double *y, size_t n, int d)
 	if (d < 1)
 		return sf_fail(env, SF_EDATA, "training data needs at least one feature");
 	if (d > LOGREG_MAX_FEATURES)
-		return sf_fail(env, SF_ELIMIT, "logistic regression takes at most %d features, got %d",
-					   LOGREG_MAX_FEATURES, d);
+		return sf_fail_hint(env, SF_ELIMIT, "Select fewer features, or use xgb_train or mlp_train.",
+							"logistic regression takes at most %d features, got %d",
+							LOGREG_MAX_FEATURES, d);
 	for (i = 0; i < n; i++)
 	{
 		if (!isfinite(y[i]) || (y[i] != 0.0 && y[i] != 1.0))
@@ -373,22 +375,12 @@ put_double(sf_buf *b, double v)
 	sf_buf_put_bytes(b, t, (size_t) n);
 }
 
-sf_status
-logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
-			  const char *const *names, uint64_t rows, sf_buf *b)
+/* {"intercept": x, "coef": [...]: the opening fields of the info and describe JSON, one printer. */
+static void
+put_coef_json(const logreg_model *m, sf_buf *b)
 {
-	size_t		mark;
 	uint32_t	j;
-	char		t[128];
 
-	sf_container_begin(b, SF_KIND_LOGREG, m->n_features);
-	mark = sf_section_begin(b, SF_TAG_PARAMS);
-	sf_params_to_json(&logreg_params_table, p, b);
-	sf_section_end(b, mark);
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
-	mark = sf_section_begin(b, SF_TAG_INFO);
 	sf_buf_put_bytes(b, "{\"intercept\": ", 14);
 	put_double(b, m->intercept);
 	sf_buf_put_bytes(b, ", \"coef\": [", 11);
@@ -398,6 +390,20 @@ logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
 			sf_buf_put_bytes(b, ", ", 2);
 		put_double(b, m->coef[j]);
 	}
+}
+
+sf_status
+logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
+			  const char *const *names, uint64_t rows, sf_buf *b)
+{
+	size_t		mark;
+	char		t[128];
+	sf_prelude	pre = {.params_table = &logreg_params_table, .params = p, .names = names,
+		.rows = rows};
+
+	sf_prelude_put(b, SF_KIND_LOGREG, m->n_features, &pre);
+	mark = sf_section_begin(b, SF_TAG_INFO);
+	put_coef_json(m, b);
 	snprintf(t, sizeof(t), "], \"iterations\": %d, \"converged\": %s, \"objective\": ",
 			 m->iterations, m->converged ? "true" : "false");
 	sf_buf_put_bytes(b, t, strlen(t));
@@ -416,18 +422,8 @@ logreg_encode(sf_env *env, const logreg_model *m, const logreg_params *p,
 void
 logreg_body_json(const logreg_model *m, sf_buf *b)
 {
-	uint32_t	j;
-
 	/* the same printer as logreg_encode's info, so equal values print alike */
-	sf_buf_put_bytes(b, "{\"intercept\": ", 14);
-	put_double(b, m->intercept);
-	sf_buf_put_bytes(b, ", \"coef\": [", 11);
-	for (j = 0; j < m->n_features; j++)
-	{
-		if (j)
-			sf_buf_put_bytes(b, ", ", 2);
-		put_double(b, m->coef[j]);
-	}
+	put_coef_json(m, b);
 	sf_buf_put_bytes(b, m->fit_intercept ? "], \"fit_intercept\": true}" : "], \"fit_intercept\": false}",
 					 m->fit_intercept ? 25 : 26);
 }

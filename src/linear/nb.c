@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "scfrisk/nb.h"
+#include "scfrisk/sf_codec.h"
 
 static const sf_param_spec nb_specs[] = {
 	{"var_smoothing", SF_PT_DOUBLE, offsetof(nb_params, var_smoothing), 1e-9, 0, 1, 0, 0, NULL, NULL,
@@ -200,17 +201,10 @@ sf_status
 nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const *names, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = &nb_params_table, .params = p, .names = names,
+		.rows = m->train_rows};
 
-	sf_container_begin(b, SF_KIND_GAUSSIAN_NB, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(&nb_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->train_rows);
+	sf_prelude_put(b, SF_KIND_GAUSSIAN_NB, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	nb_body_json(m, b);
 	sf_section_end(b, mark);
@@ -277,7 +271,6 @@ sf_status
 nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
 {
 	sf_container c;
-	const sf_section *rows;
 	sf_status	st;
 
 	memset(m, 0, sizeof(*m));
@@ -286,13 +279,7 @@ nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
 	if (c.n_features == 0 || c.n_features > NB_MAX_FEATURES)
 		return corrupt(env, "input width out of range");
 	m->n_features = c.n_features;
-	if ((rows = sf_container_find(&c, SF_TAG_TRAIN_ROWS)) != NULL && rows->len == 8)
-	{
-		sf_reader	r;
-
-		sf_reader_init(&r, rows->data, rows->len);
-		m->train_rows = sf_read_u64(&r);
-	}
+	(void) sf_prelude_get(env, &c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
 	if ((st = decode_body(env, &c, m)) != SF_OK)
 		nb_free(env, m);
 	return st;

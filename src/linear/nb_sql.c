@@ -31,26 +31,7 @@ nb_train_sfunc(PG_FUNCTION_ARGS)
 	return SfTrainTransition(fcinfo, &nb_rows_spec, 0, NULL);
 }
 
-PG_FUNCTION_INFO_V1(nb_rows_serialize);
-Datum
-nb_rows_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "nb_rows_serialize");
-}
-
-PG_FUNCTION_INFO_V1(nb_rows_deserialize);
-Datum
-nb_rows_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, nb_specs, lengthof(nb_specs));
-}
-
-PG_FUNCTION_INFO_V1(nb_rows_combine);
-Datum
-nb_rows_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "nb_rows_combine");
-}
+SF_ROWS_PARALLEL_FUNCTIONS(nb_rows_serialize, nb_rows_deserialize, nb_rows_combine, nb_specs);
 
 PG_FUNCTION_INFO_V1(nb_train_final);
 Datum
@@ -81,14 +62,5 @@ PG_FUNCTION_INFO_V1(nb_predict_sql);
 Datum
 nb_predict_sql(PG_FUNCTION_ARGS)
 {
-	const nb_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_GAUSSIAN_NB), "nb_predict");
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	double	   *x = palloc(sizeof(double) * m->n_features);
-	double		r;
-
-	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_REJECT, "features");
-	r = nb_predict(m, x);
-	pfree(x);
-	PG_FREE_IF_COPY(feat, 1);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_GAUSSIAN_NB, "nb_predict"));
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scfrisk/svm.h"
+#include "scfrisk/sf_codec.h"
 
 void
 svm_body_json(const svm_model *m, sf_buf *b)
@@ -27,24 +28,15 @@ svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *con
 {
 	size_t		mark;
 	char		info[200];
+	sf_prelude	pre = {.params_table = &svm_params_table, .params = p, .names = names,
+		.rows = m->train_rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0,
+		.info_json = info};
 
-	sf_container_begin(b, SF_KIND_LINEAR_SVM, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(&svm_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->train_rows);
-	if (p)
-		sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
 	snprintf(info, sizeof(info),
 			 "{\"iterations\": %d, \"converged\": %s, \"intercept\": %.17g, \"platt_a\": %.17g, "
 			 "\"platt_b\": %.17g}",
 			 m->iterations, m->converged ? "true" : "false", m->intercept, m->platt_a, m->platt_b);
-	sf_section_put_text(b, SF_TAG_INFO, info, strlen(info));
+	sf_prelude_put(b, SF_KIND_LINEAR_SVM, m->n_features, &pre);
 	mark = sf_section_begin(b, SVM_TAG_COEF);
 	sf_buf_put_f64(b, m->intercept);
 	sf_buf_put_f64(b, m->platt_a);
@@ -64,8 +56,7 @@ sf_status
 svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
 {
 	sf_container c;
-	const sf_section *coef,
-			   *rows;
+	const sf_section *coef;
 	sf_reader	r;
 	sf_status	st;
 	uint32_t	j;
@@ -80,11 +71,7 @@ svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
 		return corrupt(env, "the coef section is missing");
 	if (coef->len != 8 * (3 + (uint64_t) m->n_features))
 		return corrupt(env, "the coef section has the wrong length");
-	if ((rows = sf_container_find(&c, SF_TAG_TRAIN_ROWS)) != NULL && rows->len == 8)
-	{
-		sf_reader_init(&r, rows->data, rows->len);
-		m->train_rows = sf_read_u64(&r);
-	}
+	(void) sf_prelude_get(env, &c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
 	if ((m->coef = sf_malloc(env, sizeof(double) * m->n_features)) == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
 	sf_reader_init(&r, coef->data, coef->len);

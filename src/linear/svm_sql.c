@@ -33,26 +33,7 @@ svm_train_sfunc(PG_FUNCTION_ARGS)
 	return SfTrainTransition(fcinfo, &svm_rows_spec, 0, NULL);
 }
 
-PG_FUNCTION_INFO_V1(svm_rows_serialize);
-Datum
-svm_rows_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "svm_rows_serialize");
-}
-
-PG_FUNCTION_INFO_V1(svm_rows_deserialize);
-Datum
-svm_rows_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, svm_specs, lengthof(svm_specs));
-}
-
-PG_FUNCTION_INFO_V1(svm_rows_combine);
-Datum
-svm_rows_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "svm_rows_combine");
-}
+SF_ROWS_PARALLEL_FUNCTIONS(svm_rows_serialize, svm_rows_deserialize, svm_rows_combine, svm_specs);
 
 PG_FUNCTION_INFO_V1(svm_train_final);
 Datum
@@ -99,28 +80,12 @@ svm_train_final(PG_FUNCTION_ARGS)
 	}
 }
 
-/* Score argument 1 with the cached model of argument 0: decision value or probability. */
-static double
-ScoreRow(FunctionCallInfo fcinfo, bool decision, const char *what)
-{
-	const svm_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_LINEAR_SVM), what);
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	double	   *x = palloc(sizeof(double) * m->n_features);
-	double		r;
-
-	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_REJECT, "features");
-	r = decision ? svm_decision(m, x) : svm_predict(m, x);
-	pfree(x);
-	PG_FREE_IF_COPY(feat, 1);
-	return r;
-}
-
 /* scfrisk.svm_predict (the C name svm_predict is the core's scorer) */
 PG_FUNCTION_INFO_V1(svm_predict_sql);
 Datum
 svm_predict_sql(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(ScoreRow(fcinfo, false, "svm_predict"));
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_LINEAR_SVM, "svm_predict"));
 }
 
 /* scfrisk.svm_decision (svm_decision is the core's) */
@@ -128,5 +93,14 @@ PG_FUNCTION_INFO_V1(svm_decision_sql);
 Datum
 svm_decision_sql(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(ScoreRow(fcinfo, true, "svm_decision"));
+	const svm_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_LINEAR_SVM), "svm_decision");
+	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
+	double	   *x = palloc(sizeof(double) * m->n_features);
+	double		r;
+
+	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_REJECT, "features");
+	r = svm_decision(m, x);
+	pfree(x);
+	PG_FREE_IF_COPY(feat, 1);
+	PG_RETURN_FLOAT8(r);
 }

@@ -75,6 +75,28 @@ sorted_copy(sf_env *env, const double *y, const double *s, size_t n, scored **ou
 	return SF_OK;
 }
 
+/*
+ * Walk down from v[a - 1] over the rows of equal score (a group of ties),
+ * counting its positives into tp and negatives into fp; returns where the
+ * group starts.  KS and the ROC curve step over whole groups, so tied scores
+ * give one point.
+ */
+static size_t
+tie_group_down(const scored *v, size_t a, double *tp, double *fp)
+{
+	size_t		b = a;
+
+	while (b > 0 && v[b - 1].s == v[a - 1].s)
+	{
+		if (v[b - 1].y == 1.0)
+			(*tp)++;
+		else
+			(*fp)++;
+		b--;
+	}
+	return b;
+}
+
 void
 metrics_from_counts(metrics_binary_result *r)
 {
@@ -180,16 +202,8 @@ metrics_binary(sf_env *env, const double *y, const double *s, size_t n,
 		a = n;
 		while (a > 0)
 		{
-			size_t		b = a;
+			size_t		b = tie_group_down(v, a, &tp, &fp);
 
-			while (b > 0 && v[b - 1].s == v[a - 1].s)
-			{
-				if (v[b - 1].y == 1.0)
-					tp++;
-				else
-					fp++;
-				b--;
-			}
 			ks = fmax(ks, fabs(tp / P - fp / N));
 			a = b;
 		}
@@ -247,16 +261,8 @@ metrics_roc(sf_env *env, const double *y, const double *s, size_t n,
 	a = n;
 	while (a > 0)
 	{
-		size_t		b = a;
+		size_t		b = tie_group_down(v, a, &tp, &fp);
 
-		while (b > 0 && v[b - 1].s == v[a - 1].s)
-		{
-			if (v[b - 1].y == 1.0)
-				tp++;
-			else
-				fp++;
-			b--;
-		}
 		(*thresholds)[k] = v[a - 1].s;
 		(*fpr)[k] = fp / N;
 		(*tpr)[k] = tp / P;

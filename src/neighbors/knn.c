@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "scfrisk/knn.h"
+#include "scfrisk/sf_codec.h"
 
 static const char *const knn_weights[] = {"uniform", "distance", NULL};
 
@@ -57,15 +58,27 @@ check_data(sf_env *env, const knn_params *prm, const double *x, const double *y,
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > KNN_MAX_FEATURES)
-		return sf_fail(env, SF_ELIMIT, "features must have 1 to %d elements, got %u",
-					   KNN_MAX_FEATURES, (unsigned) p);
+		return sf_fail_hint(env, SF_ELIMIT, "Pass fewer features: distances over many features say little.",
+							"features must have 1 to %d elements, got %u",
+							KNN_MAX_FEATURES, (unsigned) p);
 	if (n > KNN_MAX_ROWS || n * (size_t) p > KNN_MAX_ELEMENTS)
-		return sf_fail(env, SF_ELIMIT,
-					   "a knn model holds its training rows: at most %d rows and %d numbers "
-					   "(rows times features), got %zu rows of %u",
-					   KNN_MAX_ROWS, KNN_MAX_ELEMENTS, n, (unsigned) p);
+	{
+		sf_fail(env, SF_ELIMIT,
+				"a knn model holds its training rows: at most %d rows and %d numbers "
+				"(rows times features), got %zu rows of %u",
+				KNN_MAX_ROWS, KNN_MAX_ELEMENTS, n, (unsigned) p);
+		sf_hint(env, "Train on a sample of at most %zu rows (for example TABLESAMPLE or "
+				"ORDER BY random() LIMIT), or use rf_train or xgb_train, whose models do not "
+				"hold rows.", (size_t) KNN_MAX_ELEMENTS / p < KNN_MAX_ROWS ?
+				(size_t) KNN_MAX_ELEMENTS / p : (size_t) KNN_MAX_ROWS);
+		return SF_ELIMIT;
+	}
 	if ((size_t) prm->k > n)
-		return sf_fail(env, SF_EINVAL, "k is %d but there are only %zu training rows", prm->k, n);
+	{
+		sf_fail(env, SF_EINVAL, "k is %d but there are only %zu training rows", prm->k, n);
+		sf_hint(env, "Pass \"k\" of at most %zu, or train on more rows.", n);
+		return SF_EINVAL;
+	}
 	for (i = 0; i < n; i++)
 	{
 		if (y[i] != 0.0 && y[i] != 1.0)
@@ -214,17 +227,10 @@ sf_status
 knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *const *names, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = &knn_params_table, .params = p, .names = names,
+		.rows = m->n_rows};
 
-	sf_container_begin(b, SF_KIND_KNN, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(&knn_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->n_rows);
+	sf_prelude_put(b, SF_KIND_KNN, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	knn_body_json(m, b);
 	sf_section_end(b, mark);

@@ -32,26 +32,7 @@ knn_train_sfunc(PG_FUNCTION_ARGS)
 							 "Train on a sample of the rows (TABLESAMPLE), or use rf_train or xgb_train.");
 }
 
-PG_FUNCTION_INFO_V1(knn_rows_serialize);
-Datum
-knn_rows_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "knn_rows_serialize");
-}
-
-PG_FUNCTION_INFO_V1(knn_rows_deserialize);
-Datum
-knn_rows_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, knn_specs, lengthof(knn_specs));
-}
-
-PG_FUNCTION_INFO_V1(knn_rows_combine);
-Datum
-knn_rows_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "knn_rows_combine");
-}
+SF_ROWS_PARALLEL_FUNCTIONS(knn_rows_serialize, knn_rows_deserialize, knn_rows_combine, knn_specs);
 
 PG_FUNCTION_INFO_V1(knn_train_final);
 Datum
@@ -82,14 +63,5 @@ PG_FUNCTION_INFO_V1(knn_predict_sql);
 Datum
 knn_predict_sql(PG_FUNCTION_ARGS)
 {
-	const knn_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_KNN), "knn_predict");
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	double	   *x = palloc(sizeof(double) * m->n_features);
-	double		r;
-
-	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_REJECT, "features");
-	r = knn_predict(m, x);
-	pfree(x);
-	PG_FREE_IF_COPY(feat, 1);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_KNN, "knn_predict"));
 }

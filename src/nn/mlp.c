@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mlp_int.h"
+#include "scfrisk/sf_codec.h"
 
 static const char *const mlp_objectives[] = {"binary:logistic", "reg:squarederror", NULL};
 static const char *const mlp_activations[] = {"identity", "relu", "tanh", "sigmoid", NULL};
@@ -456,15 +457,10 @@ mlp_encode(sf_env *env, const mlp_model *m, const mlp_params *p,
 		   const char *const *names, uint64_t rows, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = &mlp_params_table, .params = p, .names = names,
+		.rows = rows, .has_seed = true, .seed = (uint64_t) p->seed};
 
-	sf_container_begin(b, SF_KIND_MLP, m->n_features);
-	mark = sf_section_begin(b, SF_TAG_PARAMS);
-	sf_params_to_json(&mlp_params_table, p, b);
-	sf_section_end(b, mark);
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
-	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
+	sf_prelude_put(b, SF_KIND_MLP, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	mlp_info_json(m, b);
 	sf_section_end(b, mark);

@@ -35,6 +35,7 @@
 #include "explain_pg.h"
 #include "mlp_pg.h"
 #include "sf_progress_pg.h"
+#include "sf_train_agg.h"
 #include "governance_pg.h"
 
 bool
@@ -81,20 +82,7 @@ RowsAdd(FunctionCallInfo fcinfo, SfRows *st, const SfRowsSpec *spec, ArrayType *
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s: label is not finite", what)));
-	if (st == NULL)
-	{
-		if (n < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: features is an empty array", what)));
-		st = SfRowsNew(aggcxt, spec);
-		SfRowsSetWidth(st, n, 0);
-	}
-	else if (n != st->n_cols)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: features has %d elements, expected %d", what, n, st->n_cols),
-				 errdetail("Every row must have the width of the first row.")));
+	st = SfTrainRowWidth(aggcxt, st, spec, n);
 	SfRowsAppendArray(st, feat, policy, label, 1.0, "features");
 	return st;
 }
@@ -149,26 +137,7 @@ xgb_mlp_train_sfunc(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------- serialise and combine */
 
-PG_FUNCTION_INFO_V1(mlp_rows_serialize);
-Datum
-mlp_rows_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "mlp_rows_serialize");
-}
-
-PG_FUNCTION_INFO_V1(mlp_rows_deserialize);
-Datum
-mlp_rows_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, mlp_family_specs, lengthof(mlp_family_specs));
-}
-
-PG_FUNCTION_INFO_V1(mlp_rows_combine);
-Datum
-mlp_rows_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "mlp_rows_combine");
-}
+SF_ROWS_PARALLEL_FUNCTIONS(mlp_rows_serialize, mlp_rows_deserialize, mlp_rows_combine, mlp_family_specs);
 
 /* ------------------------------------------------------------ finals */
 

@@ -695,7 +695,8 @@ mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *
 	if (n < 2)
 		return sf_fail(env, SF_EDATA, "training data needs at least 2 rows, got %zu", n);
 	if (n > UINT32_MAX)
-		return sf_fail(env, SF_ELIMIT, "training data has more than %u rows", UINT32_MAX);
+		return sf_fail_hint(env, SF_ELIMIT, "Train on a sample of the rows (for example TABLESAMPLE).",
+							"training data has more than %u rows", UINT32_MAX);
 	if (d < 1 || d > NN_MAX_UNITS)
 		return sf_fail(env, SF_EDATA, "feature width %d is out of range 1..%d", d, NN_MAX_UNITS);
 	if ((st = check_labels(env, p, y, n)) != SF_OK)

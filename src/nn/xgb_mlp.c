@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scfrisk/metrics.h"
+#include "scfrisk/sf_codec.h"
 #include "scfrisk/xgb_mlp.h"
 
 static const char *const importance_types[] = {
@@ -610,15 +611,10 @@ xgb_mlp_encode(sf_env *env, const xgb_mlp_model *m, const xgb_mlp_params *p,
 			   const char *const *names, uint64_t rows, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = params_table_of(p), .params = p, .names = names,
+		.rows = rows, .has_seed = true, .seed = (uint64_t) p->xgb.seed};
 
-	sf_container_begin(b, SF_KIND_XGB_MLP, m->n_features);
-	mark = sf_section_begin(b, SF_TAG_PARAMS);
-	sf_params_to_json(params_table_of(p), p, b);
-	sf_section_end(b, mark);
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
-	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->xgb.seed);
+	sf_prelude_put(b, SF_KIND_XGB_MLP, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	xgb_mlp_info_json(m, b);
 	sf_section_end(b, mark);

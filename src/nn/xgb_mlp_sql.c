@@ -177,21 +177,7 @@ PG_FUNCTION_INFO_V1(xgb_mlp_predict_sql);
 Datum
 xgb_mlp_predict_sql(PG_FUNCTION_ARGS)
 {
-	const xgb_mlp_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_XGB_MLP), "xgb_mlp_predict");
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	double		buf[256];
-	double	   *x;
-	double		r;
-
-	/* the trees saw every feature, so rows may be wider than the stack buffer */
-	x = m->n_features <= lengthof(buf) ? buf : palloc(sizeof(double) * m->n_features);
-	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_AS_NAN, "features");
-	SfCheckFloat32Range(x, (int) m->n_features, "xgb_mlp_predict", "features");
-	r = xgb_mlp_predict(m, x);
-	if (x != buf)
-		pfree(x);
-	PG_FREE_IF_COPY(feat, 1);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_XGB_MLP, "xgb_mlp_predict"));
 }
 
 /* The kept features, 1-based as SQL arrays count (the paper's Stage I result). */

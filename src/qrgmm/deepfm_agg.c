@@ -38,6 +38,7 @@
 #include "mlp_pg.h"				/* SfJsonbHasKey */
 #include "sf_rowstore_pg.h"
 #include "sf_progress_pg.h"
+#include "sf_train_agg.h"
 
 /*
  * Interrupt callback that reports a pending cancel without throwing, so the
@@ -150,26 +151,7 @@ qrgmm_deepfm_train_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(qrgmm_deepfm_train_combine);
-Datum
-qrgmm_deepfm_train_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "qrgmm_deepfm_train_combine");
-}
-
-PG_FUNCTION_INFO_V1(qrgmm_deepfm_train_serialize);
-Datum
-qrgmm_deepfm_train_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "qrgmm_deepfm_train_serialize");
-}
-
-PG_FUNCTION_INFO_V1(qrgmm_deepfm_train_deserialize);
-Datum
-qrgmm_deepfm_train_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, deepfm_specs, lengthof(deepfm_specs));
-}
+SF_ROWS_PARALLEL_FUNCTIONS(qrgmm_deepfm_train_serialize, qrgmm_deepfm_train_deserialize, qrgmm_deepfm_train_combine, deepfm_specs);
 
 PG_FUNCTION_INFO_V1(qrgmm_deepfm_train_final);
 Datum

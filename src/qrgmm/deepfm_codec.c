@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "scfrisk/deepfm.h"
+#include "scfrisk/sf_codec.h"
 
 
 #define SHAPE_LEN	(4 + 4 + 4 + 4 + 1 + 8 + 8)
@@ -31,14 +32,10 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 				c,
 				e;
 	size_t		L = (size_t) (model->m - 1);
+	sf_prelude	pre = {.params_json = model->params_json, .rows = model->n_rows,
+		.has_seed = true, .seed = (uint64_t) model->seed, .info_json = model->info_json};
 
-	sf_container_begin(b, SF_KIND_QRGMM_DEEPFM, deepfm_fields(model));
-	if (model->params_json)
-		sf_section_put_text(b, SF_TAG_PARAMS, model->params_json, strlen(model->params_json));
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, model->n_rows);
-	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) model->seed);
-	if (model->info_json)
-		sf_section_put_text(b, SF_TAG_INFO, model->info_json, strlen(model->info_json));
+	sf_prelude_put(b, SF_KIND_QRGMM_DEEPFM, deepfm_fields(model), &pre);
 
 	mark = sf_section_begin(b, DEEPFM_TAG_SHAPE);
 	sf_buf_put_u32(b, model->n_numeric);
@@ -107,9 +104,6 @@ deepfm_encode(sf_env *env, const deepfm_model *model, sf_buf *b)
 	return sf_container_finish(b);
 }
 
-#define CORRUPT(...) do { st = sf_fail(env, SF_ECORRUPT, __VA_ARGS__); goto fail; } while (0)
-#define NOMEM() do { st = sf_fail(env, SF_ENOMEM, "out of memory decoding a DeepFM model"); goto fail; } while (0)
-
 static int
 all_finite(const float *v, size_t n)
 {
@@ -142,39 +136,20 @@ deepfm_body_json(const deepfm_model *model, sf_buf *b)
 	sf_buf_put_bytes(b, "}", 1);
 }
 
-sf_status
-deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
+#define CORRUPT(...) return sf_fail(env, SF_ECORRUPT, __VA_ARGS__)
+#define NOMEM() return sf_fail(env, SF_ENOMEM, "out of memory decoding a DeepFM model")
+
+/* The shape section: field counts, embedding size, grid, response scaling. */
+static sf_status
+decode_shape(sf_env *env, const sf_container *c, deepfm_model *model)
 {
-	sf_container c;
-	deepfm_model *model = NULL;
-	const sf_section *sec;
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_SHAPE);
 	sf_reader	r;
-	sf_status	st;
 	uint32_t	F,
 				k,
-				m,
-				f,
-				e;
+				m;
 	uint8_t		transform;
-	size_t		i,
-				L,
-				total;
-	int			l;
 
-	*out = NULL;
-	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_DEEPFM, &c);
-	if (st != SF_OK)
-		return st;
-	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > DEEPFM_TAG_TAIL)
-			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
-						   (unsigned) c.sections[i].tag);
-	model = sf_calloc(env, 1, sizeof(*model));
-	if (model == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding a DeepFM model");
-
-	/* shape */
-	sec = sf_container_find(&c, DEEPFM_TAG_SHAPE);
 	if (sec == NULL || sec->len != SHAPE_LEN)
 		CORRUPT("qrgmm_deepfm model has no valid shape section");
 	sf_reader_init(&r, sec->data, sec->len);
@@ -188,8 +163,8 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	if (model->n_numeric > DEEPFM_MAX_FIELDS || model->n_categorical > DEEPFM_MAX_FIELDS)
 		CORRUPT("qrgmm_deepfm model has too many fields");
 	F = model->n_numeric + model->n_categorical;
-	if (F < 1 || F > DEEPFM_MAX_FIELDS || F != c.n_features)
-		CORRUPT("qrgmm_deepfm model has %u fields but its header says %u features", F, c.n_features);
+	if (F < 1 || F > DEEPFM_MAX_FIELDS || F != c->n_features)
+		CORRUPT("qrgmm_deepfm model has %u fields but its header says %u features", F, c->n_features);
 	if (k < DEEPFM_MIN_K || k > DEEPFM_MAX_K || (size_t) F * k > NN_MAX_UNITS)
 		CORRUPT("qrgmm_deepfm model has embedding size %u", k);
 	if (m < DEEPFM_MIN_M || m > DEEPFM_MAX_M)
@@ -202,10 +177,17 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	model->k = (int) k;
 	model->m = (int) m;
 	model->transform = (sf_transform) transform;
-	L = m - 1;
+	return SF_OK;
+}
 
-	/* numeric scaling */
-	sec = sf_container_find(&c, DEEPFM_TAG_NUMERIC);
+/* Mean and scale of every numeric field: finite, scales positive. */
+static sf_status
+decode_numeric(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_NUMERIC);
+	sf_reader	r;
+	uint32_t	f;
+
 	if (sec == NULL || sec->len != (uint64_t) model->n_numeric * 16)
 		CORRUPT("qrgmm_deepfm model has no valid numeric scaling section");
 	model->num_mean = sf_calloc(env, model->n_numeric ? model->n_numeric : 1, sizeof(double));
@@ -221,16 +203,30 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 			!(model->num_scale[f] > 0.0))
 			CORRUPT("qrgmm_deepfm model has an invalid scaling of numeric field %u", f + 1);
 	}
+	return SF_OK;
+}
 
-	/* vocabularies */
-	sec = sf_container_find(&c, DEEPFM_TAG_VOCAB);
+/*
+ * The vocabularies of the categorical fields, in two passes over the
+ * section: the lengths first (offsets, with the caps checked before any
+ * allocation sized by them), then the ids, strictly increasing and
+ * non-negative.
+ */
+static sf_status
+decode_vocab(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_VOCAB);
+	sf_reader	r;
+	uint32_t	f;
+	size_t		i,
+				total = 0;
+
 	if (sec == NULL)
 		CORRUPT("qrgmm_deepfm model has no vocabulary section");
 	sf_reader_init(&r, sec->data, sec->len);
 	model->vocab_off = sf_calloc(env, (size_t) model->n_categorical + 1, sizeof(uint32_t));
 	if (model->vocab_off == NULL)
 		NOMEM();
-	total = 0;
 	for (f = 0; f < model->n_categorical; f++)
 	{
 		uint32_t	vlen = sf_read_u32(&r);
@@ -260,37 +256,58 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 				CORRUPT("qrgmm_deepfm model has an unsorted or negative id in the vocabulary of categorical field %u",
 						f + 1);
 	}
+	return SF_OK;
+}
 
-	/* the MLP: F*k inputs, ReLU layers */
-	sec = sf_container_find(&c, DEEPFM_TAG_TOWER);
+/* The MLP tower: F*k inputs, ReLU layers. */
+static sf_status
+decode_tower(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_TOWER);
+	uint32_t	Fk = deepfm_fields(model) * (uint32_t) model->k;
+	sf_reader	r;
+	sf_status	st;
+	int			l;
+
 	if (sec == NULL)
 		CORRUPT("qrgmm_deepfm model has no MLP section");
 	sf_reader_init(&r, sec->data, sec->len);
 	st = nn_net_decode(env, &r, &model->tower);
 	if (st != SF_OK)
-		goto fail;
+		return st;
 	if (sf_reader_left(&r) != 0)
 		CORRUPT("qrgmm_deepfm model has trailing bytes in its MLP section");
-	if (model->tower.layers[0].n_in != (int) (F * k))
+	if (model->tower.layers[0].n_in != (int) Fk)
 		CORRUPT("qrgmm_deepfm model's MLP takes %d inputs, not fields x embedding size = %u",
-				model->tower.layers[0].n_in, F * k);
+				model->tower.layers[0].n_in, Fk);
 	for (l = 0; l < model->tower.n_layers; l++)
 		if (model->tower.layers[l].act != NN_ACT_RELU)
 			CORRUPT("qrgmm_deepfm model's MLP layer %d is not ReLU", l + 1);
+	return SF_OK;
+}
 
-	/* embeddings and head, laid out from the shapes above */
+/* Embeddings and head, laid out from the shapes above; every weight finite. */
+static sf_status
+decode_weights(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec;
+	size_t		k = (size_t) model->k,
+				L = (size_t) (model->m - 1);
+	sf_reader	r;
+	sf_status	st;
+
 	st = deepfm_alloc_params(env, model);
 	if (st == SF_ELIMIT)
 		CORRUPT("qrgmm_deepfm model has too many embedding rows");
 	if (st != SF_OK)
-		goto fail;
-	sec = sf_container_find(&c, DEEPFM_TAG_EMBED);
+		return st;
+	sec = sf_container_find(c, DEEPFM_TAG_EMBED);
 	if (sec == NULL || sec->len != ((uint64_t) model->n_rows_embed * k + model->n_rows_embed) * 4)
 		CORRUPT("qrgmm_deepfm model has no valid embedding section");
 	sf_reader_init(&r, sec->data, sec->len);
 	sf_read_f32s(&r, model->embed, (size_t) model->n_rows_embed * k);
 	sf_read_f32s(&r, model->first, model->n_rows_embed);
-	sec = sf_container_find(&c, DEEPFM_TAG_HEAD);
+	sec = sf_container_find(c, DEEPFM_TAG_HEAD);
 	if (sec == NULL || sec->len != ((uint64_t) model->n_phi * L + L) * 4)
 		CORRUPT("qrgmm_deepfm model has no valid head section");
 	sf_reader_init(&r, sec->data, sec->len);
@@ -298,9 +315,17 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	sf_read_f32s(&r, model->head_b, L);
 	if (!all_finite(model->params, model->n_params))
 		CORRUPT("qrgmm_deepfm model has a non-finite embedding or head weight");
+	return SF_OK;
+}
 
-	/* training log */
-	sec = sf_container_find(&c, DEEPFM_TAG_LOG);
+/* The training log: finite training losses, validation losses NaN or finite. */
+static sf_status
+decode_log(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_LOG);
+	sf_reader	r;
+	uint32_t	e;
+
 	if (sec == NULL || sec->len < 8)
 		CORRUPT("qrgmm_deepfm model has no valid training log");
 	sf_reader_init(&r, sec->data, sec->len);
@@ -320,77 +345,96 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 		if (!isfinite(model->log_train[e]) || isinf(model->log_val[e]))
 			CORRUPT("qrgmm_deepfm model has an invalid loss in its training log at epoch %u", e + 1);
 	}
+	return SF_OK;
+}
 
-	/* optional refit */
-	sec = sf_container_find(&c, DEEPFM_TAG_REFIT);
-	if (sec != NULL)
+/* The optional refit (deepfm_refit): increasing feature indexes, finite coefficients. */
+static sf_status
+decode_refit(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	const sf_section *sec = sf_container_find(c, DEEPFM_TAG_REFIT);
+	sf_reader	r;
+	uint32_t	rm,
+				rp;
+	size_t		i;
+
+	if (sec == NULL)
+		return SF_OK;
+	sf_reader_init(&r, sec->data, sec->len);
+	rm = sf_read_u32(&r);
+	rp = sf_read_u32(&r);
+	if (!sf_reader_ok(&r) || rm < 2 || rm > 10000 || rp < 1 || rp > (uint32_t) model->n_phi + 1 ||
+		sec->len != 8 + (uint64_t) (rp - 1) * 4 + (uint64_t) (rm - 1) * rp * 8)
+		CORRUPT("qrgmm_deepfm model has an invalid refit section");
+	model->refit_cols = sf_malloc(env, (size_t) rp * sizeof(uint32_t));
+	model->refit_coef = sf_malloc(env, (size_t) (rm - 1) * rp * sizeof(double));
+	if (!model->refit_cols || !model->refit_coef)
+		NOMEM();
+	for (i = 0; i + 1 < rp; i++)
 	{
-		uint32_t	rm,
-					rp;
-
-		sf_reader_init(&r, sec->data, sec->len);
-		rm = sf_read_u32(&r);
-		rp = sf_read_u32(&r);
-		if (!sf_reader_ok(&r) || rm < 2 || rm > 10000 || rp < 1 || rp > (uint32_t) model->n_phi + 1 ||
-			sec->len != 8 + (uint64_t) (rp - 1) * 4 + (uint64_t) (rm - 1) * rp * 8)
-			CORRUPT("qrgmm_deepfm model has an invalid refit section");
-		model->refit_cols = sf_malloc(env, (size_t) rp * sizeof(uint32_t));
-		model->refit_coef = sf_malloc(env, (size_t) (rm - 1) * rp * sizeof(double));
-		if (!model->refit_cols || !model->refit_coef)
-			NOMEM();
-		for (i = 0; i + 1 < rp; i++)
-		{
-			model->refit_cols[i] = sf_read_u32(&r);
-			if (model->refit_cols[i] >= (uint32_t) model->n_phi ||
-				(i > 0 && model->refit_cols[i] <= model->refit_cols[i - 1]))
-				CORRUPT("qrgmm_deepfm model's refit uses an invalid feature index");
-		}
-		sf_read_f64s(&r, model->refit_coef, (size_t) (rm - 1) * rp);
-		for (i = 0; i < (size_t) (rm - 1) * rp; i++)
-			if (!isfinite(model->refit_coef[i]))
-				CORRUPT("qrgmm_deepfm model has a non-finite refit coefficient");
-		model->refit_m = (int) rm;
-		model->refit_p = (int) rp;
+		model->refit_cols[i] = sf_read_u32(&r);
+		if (model->refit_cols[i] >= (uint32_t) model->n_phi ||
+			(i > 0 && model->refit_cols[i] <= model->refit_cols[i - 1]))
+			CORRUPT("qrgmm_deepfm model's refit uses an invalid feature index");
 	}
+	sf_read_f64s(&r, model->refit_coef, (size_t) (rm - 1) * rp);
+	for (i = 0; i < (size_t) (rm - 1) * rp; i++)
+		if (!isfinite(model->refit_coef[i]))
+			CORRUPT("qrgmm_deepfm model has a non-finite refit coefficient");
+	model->refit_m = (int) rm;
+	model->refit_p = (int) rp;
+	return SF_OK;
+}
 
-	if (!sf_qcurve_get_tail(&c, DEEPFM_TAG_TAIL, &model->tail))
+/*
+ * Body sections in dependency order: the shape sizes every later section,
+ * the tower and embeddings fix n_phi, which sizes the head and the refit.
+ */
+static sf_status
+decode_body(sf_env *env, const sf_container *c, deepfm_model *model)
+{
+	sf_status	st;
+
+	if ((st = decode_shape(env, c, model)) != SF_OK ||
+		(st = decode_numeric(env, c, model)) != SF_OK ||
+		(st = decode_vocab(env, c, model)) != SF_OK ||
+		(st = decode_tower(env, c, model)) != SF_OK ||
+		(st = decode_weights(env, c, model)) != SF_OK ||
+		(st = decode_log(env, c, model)) != SF_OK ||
+		(st = decode_refit(env, c, model)) != SF_OK)
+		return st;
+	if (!sf_qcurve_get_tail(c, DEEPFM_TAG_TAIL, &model->tail))
 		CORRUPT("qrgmm_deepfm model has an invalid tail section");
+	/* the texts are kept so that re-encoding reproduces the bytes */
+	return sf_prelude_get(env, c, "DeepFM", &model->n_rows, &model->seed, &model->params_json,
+						  &model->info_json);
+}
 
-	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
-	if (sec != NULL && sec->len == 8)
+sf_status
+deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
+{
+	sf_container c;
+	deepfm_model *model;
+	sf_status	st;
+	size_t		i;
+
+	*out = NULL;
+	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_DEEPFM, &c);
+	if (st != SF_OK)
+		return st;
+	for (i = 0; i < (size_t) c.n_sections; i++)
+		if (c.sections[i].tag > DEEPFM_TAG_TAIL)
+			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
+						   (unsigned) c.sections[i].tag);
+	model = sf_calloc(env, 1, sizeof(*model));
+	if (model == NULL)
+		NOMEM();
+	st = decode_body(env, &c, model);
+	if (st != SF_OK)
 	{
-		sf_reader_init(&r, sec->data, 8);
-		model->n_rows = sf_read_u64(&r);
-	}
-	sec = sf_container_find(&c, SF_TAG_SEED);
-	if (sec != NULL && sec->len == 8)
-	{
-		sf_reader_init(&r, sec->data, 8);
-		model->seed = (int64_t) sf_read_u64(&r);
-	}
-	/* keep the metadata texts so that re-encoding reproduces the bytes */
-	sec = sf_container_find(&c, SF_TAG_PARAMS);
-	if (sec != NULL)
-	{
-		model->params_json = sf_malloc(env, (size_t) sec->len + 1);
-		if (model->params_json == NULL)
-			NOMEM();
-		memcpy(model->params_json, sec->data, (size_t) sec->len);
-		model->params_json[sec->len] = '\0';
-	}
-	sec = sf_container_find(&c, SF_TAG_INFO);
-	if (sec != NULL)
-	{
-		model->info_json = sf_malloc(env, (size_t) sec->len + 1);
-		if (model->info_json == NULL)
-			NOMEM();
-		memcpy(model->info_json, sec->data, (size_t) sec->len);
-		model->info_json[sec->len] = '\0';
+		deepfm_free(env, model);
+		return st;
 	}
 	*out = model;
 	return SF_OK;
-
-fail:
-	deepfm_free(env, model);
-	return st;
 }

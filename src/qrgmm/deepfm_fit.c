@@ -872,13 +872,19 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs between 1 and %d fields, got %u",
 					   DEEPFM_MAX_FIELDS, w.F);
 	if ((size_t) w.F * (size_t) w.params.k > NN_MAX_UNITS)
-		return sf_fail(env, SF_ELIMIT,
-					   "%u fields with embedding size %d give %zu MLP inputs, more than the cap of %d",
-					   w.F, w.params.k, (size_t) w.F * w.params.k, NN_MAX_UNITS);
+	{
+		sf_fail(env, SF_ELIMIT,
+				"%u fields with embedding size %d give %zu MLP inputs, more than the cap of %d",
+				w.F, w.params.k, (size_t) w.F * w.params.k, NN_MAX_UNITS);
+		sf_hint(env, "Lower \"k\" to at most %u, or pass fewer fields.",
+				(unsigned) (NN_MAX_UNITS / w.F));
+		return SF_ELIMIT;
+	}
 	if (n < 2)
 		return sf_fail(env, SF_EDATA, "qrgmm_deepfm_train needs at least 2 rows, got %zu", n);
 	if (n > (size_t) INT32_MAX)
-		return sf_fail(env, SF_ELIMIT, "qrgmm_deepfm_train accepts at most %d rows", INT32_MAX);
+		return sf_fail_hint(env, SF_ELIMIT, "Train on a sample of the rows (for example TABLESAMPLE).",
+							"qrgmm_deepfm_train accepts at most %d rows", INT32_MAX);
 
 	model = w.model = sf_calloc(env, 1, sizeof(*model));
 	if (model == NULL)

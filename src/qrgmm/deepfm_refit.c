@@ -212,8 +212,12 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 	sf_status	st;
 
 	if ((size_t) P * n > REFIT_MAX_CELLS)
-		return sf_fail(env, SF_ELIMIT, "refit: %zu rows x %d features exceed the cap of %zu design cells",
-					   n, P, REFIT_MAX_CELLS);
+	{
+		sf_fail(env, SF_ELIMIT, "refit: %zu rows x %d features exceed the cap of %zu design cells",
+				n, P, REFIT_MAX_CELLS);
+		sf_hint(env, "Refit on a sample of at most %zu rows.", REFIT_MAX_CELLS / (size_t) P);
+		return SF_ELIMIT;
+	}
 	D = sf_malloc(env, n * (size_t) P * sizeof(double));
 	design = sf_malloc(env, n * (size_t) (P + 1) * sizeof(double));
 	y = sf_malloc(env, n * sizeof(double));

@@ -33,6 +33,7 @@
 #include "explain_pg.h"
 #include "sf_rowstore_pg.h"
 #include "sf_progress_pg.h"
+#include "sf_train_agg.h"
 
 /*
  * Interrupt callback for the fit that reports a pending cancel or
@@ -89,26 +90,7 @@ qrgmm_train_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(qrgmm_train_combine);
-Datum
-qrgmm_train_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "qrgmm_train_combine");
-}
-
-PG_FUNCTION_INFO_V1(qrgmm_train_serialize);
-Datum
-qrgmm_train_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "qrgmm_train_serialize");
-}
-
-PG_FUNCTION_INFO_V1(qrgmm_train_deserialize);
-Datum
-qrgmm_train_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, qrgmm_specs, lengthof(qrgmm_specs));
-}
+SF_ROWS_PARALLEL_FUNCTIONS(qrgmm_train_serialize, qrgmm_train_deserialize, qrgmm_train_combine, qrgmm_specs);
 
 PG_FUNCTION_INFO_V1(qrgmm_train_final);
 Datum

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scfrisk/qrgmm.h"
+#include "scfrisk/sf_codec.h"
 
 void
 sf_qrgmm_body_json(const sf_qrgmm_model *model, sf_buf *b)
@@ -45,14 +46,10 @@ sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b)
 	size_t		mark;
 	int			j;
 	int			L = model->m - 1;
+	sf_prelude	pre = {.params_json = model->params_json, .rows = model->n_rows,
+		.has_seed = true, .seed = (uint64_t) model->seed, .info_json = model->info_json};
 
-	sf_container_begin(b, SF_KIND_QRGMM_LINEAR, model->d);
-	if (model->params_json)
-		sf_section_put_text(b, SF_TAG_PARAMS, model->params_json, strlen(model->params_json));
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, model->n_rows);
-	sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) model->seed);
-	if (model->info_json)
-		sf_section_put_text(b, SF_TAG_INFO, model->info_json, strlen(model->info_json));
+	sf_prelude_put(b, SF_KIND_QRGMM_LINEAR, model->d, &pre);
 
 	mark = sf_section_begin(b, QRGMM_TAG_SHAPE);
 	sf_buf_put_u32(b, (uint32_t) model->m);
@@ -265,18 +262,7 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	if ((st = decode_gpd(env, &c, model)) != SF_OK)
 		goto fail;
 
-	sec = sf_container_find(&c, SF_TAG_TRAIN_ROWS);
-	if (sec != NULL && sec->len == 8)
-	{
-		sf_reader_init(&r, sec->data, 8);
-		model->n_rows = sf_read_u64(&r);
-	}
-	sec = sf_container_find(&c, SF_TAG_SEED);
-	if (sec != NULL && sec->len == 8)
-	{
-		sf_reader_init(&r, sec->data, 8);
-		model->seed = (int64_t) sf_read_u64(&r);
-	}
+	(void) sf_prelude_get(env, &c, "QRGMM", &model->n_rows, &model->seed, NULL, NULL);
 	*out = model;
 	return SF_OK;
 

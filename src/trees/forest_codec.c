@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "scfrisk/forest.h"
+#include "scfrisk/sf_codec.h"
 #include "gbt_int.h"
 
 #define NODE_BYTES	(4 + 4 + 4 + 4 + 1 + 4 + 4 + 4)
@@ -92,19 +93,11 @@ forest_encode(sf_env *env, const forest_model *m, const forest_params *p, const 
 			  sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = m->kind == SF_KIND_CART ? &cart_params_table : &forest_params_table,
+		.params = p, .names = names, .rows = m->train_rows, .has_seed = p != NULL,
+		.seed = p ? (uint64_t) p->seed : 0};
 
-	sf_container_begin(b, m->kind, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(m->kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, m->train_rows);
-	if (p)
-		sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
+	sf_prelude_put(b, m->kind, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	forest_body_json(m, b);
 	sf_section_end(b, mark);
@@ -201,7 +194,6 @@ forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len, forest
 	sf_container c;
 	sf_status	st;
 	forest_model *m;
-	const sf_section *rows;
 
 	*out = NULL;
 	if ((st = sf_container_decode_kind(env, buf, len, kind, &c)) != SF_OK)
@@ -212,13 +204,7 @@ forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len, forest
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a tree model");
 	m->kind = kind;
 	m->n_features = c.n_features;
-	if ((rows = sf_container_find(&c, SF_TAG_TRAIN_ROWS)) != NULL && rows->len == 8)
-	{
-		sf_reader	r;
-
-		sf_reader_init(&r, rows->data, rows->len);
-		m->train_rows = sf_read_u64(&r);
-	}
+	(void) sf_prelude_get(env, &c, "tree", &m->train_rows, NULL, NULL, NULL);
 	if ((st = decode_body(env, &c, m)) != SF_OK)
 	{
 		forest_model_free(env, m);

@@ -371,7 +371,8 @@ check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
 					   FOREST_MAX_FEATURES, (unsigned) p);
 	if (n > (size_t) INT32_MAX / 2)
-		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu), at most %d", n, INT32_MAX / 2);
+		return sf_fail_hint(env, SF_ELIMIT, "Train on a sample of the rows (for example TABLESAMPLE).",
+							"too many training rows (%zu), at most %d", n, INT32_MAX / 2);
 	if (!sf_mul_size(n, p, &nx))
 		return sf_fail(env, SF_ELIMIT, "training matrix too large");
 	for (i = 0; i < n; i++)

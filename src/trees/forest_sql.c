@@ -46,26 +46,7 @@ rf_train_sfunc(PG_FUNCTION_ARGS)
 }
 
 /* Both aggregates share their serialise, deserialise and combine functions. */
-PG_FUNCTION_INFO_V1(forest_rows_serialize);
-Datum
-forest_rows_serialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsSerializeFn(fcinfo, "forest_rows_serialize");
-}
-
-PG_FUNCTION_INFO_V1(forest_rows_deserialize);
-Datum
-forest_rows_deserialize(PG_FUNCTION_ARGS)
-{
-	return SfRowsDeserializeFn(fcinfo, forest_specs, lengthof(forest_specs));
-}
-
-PG_FUNCTION_INFO_V1(forest_rows_combine);
-Datum
-forest_rows_combine(PG_FUNCTION_ARGS)
-{
-	return SfRowsCombineFn(fcinfo, "forest_rows_combine");
-}
+SF_ROWS_PARALLEL_FUNCTIONS(forest_rows_serialize, forest_rows_deserialize, forest_rows_combine, forest_specs);
 
 /* Final of either aggregate: train on the rows in canonical order. */
 static Datum
@@ -112,37 +93,18 @@ rf_train_final(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ scoring */
 
-#define FOREST_ROW_STACK 256	/* features unpacked on the stack */
-
-static double
-ScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what)
-{
-	const forest_model *m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(kind), what);
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	double		stack[FOREST_ROW_STACK];
-	double	   *x = m->n_features <= FOREST_ROW_STACK ? stack : palloc(sizeof(double) * m->n_features);
-	double		r;
-
-	SfGetFeatures(feat, (int) m->n_features, x, SF_MISSING_AS_NAN, "features");
-	r = forest_predict(m, x);
-	if (x != stack)
-		pfree(x);
-	PG_FREE_IF_COPY(feat, 1);
-	return r;
-}
-
 PG_FUNCTION_INFO_V1(tree_predict);
 Datum
 tree_predict(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(ScoreRow(fcinfo, SF_KIND_CART, "tree_predict"));
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_CART, "tree_predict"));
 }
 
 PG_FUNCTION_INFO_V1(rf_predict);
 Datum
 rf_predict(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(ScoreRow(fcinfo, SF_KIND_FOREST, "rf_predict"));
+	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_FOREST, "rf_predict"));
 }
 
 /* ------------------------------------------------------------ importance */

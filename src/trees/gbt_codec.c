@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "gbt_int.h"
+#include "scfrisk/sf_codec.h"
 
 #define GBT_NODE_BYTES	29		/* bytes per node in the trees section */
 
@@ -325,19 +326,10 @@ gbt_encode(sf_env *env, const gbt_model *m, const gbt_params *p, const char *con
 		   uint64_t rows, sf_buf *b)
 {
 	size_t		mark;
+	sf_prelude	pre = {.params_table = &gbt_params_table, .params = p, .names = names,
+		.rows = rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0};
 
-	sf_container_begin(b, SF_KIND_GBT, m->n_features);
-	if (p)
-	{
-		mark = sf_section_begin(b, SF_TAG_PARAMS);
-		sf_params_to_json(&gbt_params_table, p, b);
-		sf_section_end(b, mark);
-	}
-	if (names)
-		sf_section_put_names(b, names, m->n_features);
-	sf_section_put_u64(b, SF_TAG_TRAIN_ROWS, rows);
-	if (p)
-		sf_section_put_u64(b, SF_TAG_SEED, (uint64_t) p->seed);
+	sf_prelude_put(b, SF_KIND_GBT, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	gbt_info_json(m, b);
 	sf_section_end(b, mark);

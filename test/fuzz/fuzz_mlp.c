@@ -15,38 +15,4 @@
 #include "scfrisk/mlp.h"
 #include "sf_fuzz.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	sf_env		env;
-	mlp_model m;
-	sf_status	st;
-	uint8_t    *buf = sf_fuzz_model_copy(data, size);
-
-	sf_env_init_malloc(&env);
-	st = mlp_decode(&env, buf, size, &m);
-	if (st != SF_OK)
-	{
-		if (env.msg == NULL)
-			abort();
-	}
-	else
-	{
-		double	   *x = calloc(m.n_features, sizeof(double));
-		double		r;
-
-		r = mlp_predict(&m, x);
-		if (m.n_features > 0)
-			x[0] = NAN;
-		(void) mlp_predict(&m, x);
-		(void) r;
-		free(x);
-		mlp_free(&env, &m);
-	}
-	/* the table path every SQL scorer takes: finite in, finite out */
-	sf_fuzz_kind_scores(SF_KIND_MLP, buf, size);
-	free(buf);
-	return 0;
-}
+SF_FUZZ_SCORE_TARGET(mlp_model, mlp, SF_KIND_MLP);

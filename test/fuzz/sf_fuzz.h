@@ -9,7 +9,10 @@
  * sf_fuzz_check_curve holds the curve of any QRGMM kind to its invariants.
  * sf_fuzz_kind_scores is the skeleton every decoder target shares: decode
  * through the one table of kinds and hold the result to "a decoded model
- * scores finite inputs to finite outputs, or was refused".
+ * scores finite inputs to finite outputs, or was refused".  Two whole
+ * targets are macros, so kinds alike share one body:
+ * SF_FUZZ_CANONICAL_TARGET (decode, score, re-encode to a fixed point) and
+ * SF_FUZZ_SCORE_TARGET (decode, score zeros and NaN, the table path).
  */
 #ifndef SCFRISK_SF_FUZZ_H
 #define SCFRISK_SF_FUZZ_H
@@ -217,5 +220,97 @@ sf_fuzz_kind_scores(uint16_t tag, const uint8_t *buf, size_t size)
 	free(x);
 	sf_fuzz_arena_release(&head);
 }
+
+/*
+ * The whole target of a kind whose codec fills a model struct by value and
+ * re-encodes without params (gaussian_nb, linear_svm, knn): any input
+ * decodes or is refused with a message; a decoded model scores a row of
+ * zeros with p = <prefix>_predict(&m, x) such that score_ok holds (an
+ * expression over m, x and p), re-encodes, and the re-encoded bytes decode
+ * and re-encode to themselves (the canonical form).
+ */
+#define SF_FUZZ_CANONICAL_TARGET(model_t, prefix, score_ok) \
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+int \
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+{ \
+	sf_env		env; \
+	model_t		m, \
+				m2; \
+	uint8_t    *buf = sf_fuzz_model_copy(data, size); \
+ \
+	sf_env_init_malloc(&env); \
+	if (prefix##_decode(&env, buf, size, &m) != SF_OK) \
+	{ \
+		if (env.msg == NULL) \
+			abort(); \
+	} \
+	else \
+	{ \
+		double	   *x = calloc(m.n_features, sizeof(double)); \
+		double		p = prefix##_predict(&m, x); \
+		sf_buf		b1, \
+					b2; \
+ \
+		if (!(score_ok)) \
+			abort(); \
+		sf_buf_init(&b1, &env); \
+		if (prefix##_encode(&env, &m, NULL, NULL, &b1) != SF_OK) \
+			abort(); \
+		if (prefix##_decode(&env, b1.data, b1.len, &m2) != SF_OK) \
+			abort(); \
+		sf_buf_init(&b2, &env); \
+		if (prefix##_encode(&env, &m2, NULL, NULL, &b2) != SF_OK || \
+			b2.len != b1.len || memcmp(b1.data, b2.data, b1.len) != 0) \
+			abort(); \
+		sf_buf_free(&b1); \
+		sf_buf_free(&b2); \
+		prefix##_free(&env, &m2); \
+		prefix##_free(&env, &m); \
+		free(x); \
+	} \
+	free(buf); \
+	return 0; \
+} \
+extern int	sf_fuzz_no_such_variable
+
+/*
+ * The whole target of a network or linear kind decoded into a struct by
+ * value (mlp, logreg): any input decodes or is refused with a message; a
+ * decoded model scores a row of zeros and one with a NaN first feature
+ * without crashing, then the table path every SQL scorer takes holds
+ * (sf_fuzz_kind_scores: finite in, finite out).
+ */
+#define SF_FUZZ_SCORE_TARGET(model_t, prefix, kind) \
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+int \
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+{ \
+	sf_env		env; \
+	model_t		m; \
+	uint8_t    *buf = sf_fuzz_model_copy(data, size); \
+ \
+	sf_env_init_malloc(&env); \
+	if (prefix##_decode(&env, buf, size, &m) != SF_OK) \
+	{ \
+		if (env.msg == NULL) \
+			abort(); \
+	} \
+	else \
+	{ \
+		double	   *x = calloc(m.n_features, sizeof(double)); \
+ \
+		(void) prefix##_predict(&m, x); \
+		if (m.n_features > 0) \
+			x[0] = NAN; \
+		(void) prefix##_predict(&m, x); \
+		free(x); \
+		prefix##_free(&env, &m); \
+	} \
+	sf_fuzz_kind_scores((kind), buf, size); \
+	free(buf); \
+	return 0; \
+} \
+extern int	sf_fuzz_no_such_variable
 
 #endif							/* SCFRISK_SF_FUZZ_H */

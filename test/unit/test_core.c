@@ -63,11 +63,42 @@ SF_TEST(test_fail_and_interrupt)
 	SF_OK(stopped_at == 2, "interrupt callback stops the loop (at %d)", stopped_at);
 }
 
+SF_TEST(test_detail_and_hint)
+{
+	sf_env		env,
+				copy;
+
+	sf_env_init_malloc(&env);
+	SF_OK(env.detail == NULL && env.hint == NULL, "a fresh env has no detail or hint");
+	SF_OK(sf_fail_hint(&env, SF_ELIMIT, "Train on a sample.", "%d rows, at most %d", 9, 5) == SF_ELIMIT &&
+		  strcmp(env.msg, "9 rows, at most 5") == 0 && env.hint && strcmp(env.hint, "Train on a sample.") == 0,
+		  "sf_fail_hint keeps message and hint: %s / %s", env.msg, env.hint ? env.hint : "none");
+	sf_detail(&env, "%d bytes held", 12);
+	SF_OK(env.detail && strcmp(env.detail, "12 bytes held") == 0, "sf_detail formats: %s",
+		  env.detail ? env.detail : "none");
+	sf_env_init_malloc(&copy);
+	sf_env_copy_failure(&copy, &env);
+	SF_OK(copy.msg && strcmp(copy.msg, env.msg) == 0 && copy.hint && strcmp(copy.hint, env.hint) == 0 &&
+		  copy.detail && strcmp(copy.detail, env.detail) == 0 && copy.msg != env.msg,
+		  "sf_env_copy_failure copies message, detail and hint into the other env's buffers");
+	sf_fail(&env, SF_EDATA, "another failure");
+	SF_OK(env.detail == NULL && env.hint == NULL, "sf_fail clears the detail and hint of an earlier failure");
+	sf_hint(&env, "Pass \"k\" of at most %d.", 17);
+	SF_OK(env.hint && strcmp(env.hint, "Pass \"k\" of at most 17.") == 0, "sf_hint formats: %s",
+		  env.hint ? env.hint : "none");
+	/* a core wraps a message it caught: the text is errbuf itself */
+	sf_fail(&env, SF_ECORRUPT, "layer %d truncated", 2);
+	sf_fail(&env, SF_ECORRUPT, "corrupted mlp model: %s", env.msg);
+	SF_OK(strcmp(env.msg, "corrupted mlp model: layer 2 truncated") == 0, "wrapping env->msg is safe: %s",
+		  env.msg);
+}
+
 int
 main(void)
 {
 	SF_RUN(test_status);
 	SF_RUN(test_alloc);
 	SF_RUN(test_fail_and_interrupt);
+	SF_RUN(test_detail_and_hint);
 	return sf_test_done();
 }

@@ -104,9 +104,13 @@ SF_TEST(test_limits)
 		y[i] = i % 2;
 	}
 	SF_OK(knn_fit(&env, &p, x, y, n, 1, &m) == SF_ELIMIT, "past the row cap: SF_ELIMIT");
+	SF_OK(env.hint && strstr(env.hint, "at most 200000 rows"), "its hint names the sample size to train on: %s",
+		  env.hint ? env.hint : "none");
 	SF_OK(env.msg && strstr(env.msg, "200000") != NULL, "the message names the cap: %s", env.msg);
 	p.k = 6;
 	SF_OK(knn_fit(&env, &p, x, y, 5, 1, &m) == SF_EINVAL, "k 6 on 5 rows: SF_EINVAL");
+	SF_OK(env.hint && strstr(env.hint, "\"k\" of at most 5"), "its hint names the largest k: %s",
+		  env.hint ? env.hint : "none");
 	p.k = 5;
 	SF_OK(knn_fit(&env, &p, x, y, 5, 1, &m) == SF_OK, "k 5 on 5 rows fits");
 	knn_free(&env, &m);

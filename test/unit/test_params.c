@@ -91,6 +91,9 @@ SF_TEST(test_setters)
 	SF_OK(s != NULL && sf_params_set_number(&env, s, &p, "eta", 0.1) == SF_OK && p.eta == 0.1, "set eta");
 	SF_OK(sf_params_set_number(&env, s, &p, "eta", 0) == SF_EINVAL && strstr(env.msg, "\"eta\"") &&
 		  strstr(env.msg, "(0, 1]"), "eta = 0 refused (open bound): %s", env.msg);
+	SF_OK(env.hint && strstr(env.hint, "\"eta\" (learning rate) in (0, 1]") &&
+		  strstr(env.hint, "default 0.3."), "its hint names the doc, the range and the default: %s",
+		  env.hint ? env.hint : "none");
 	SF_OK(sf_params_set_number(&env, s, &p, "eta", NAN) == SF_EINVAL, "NaN refused");
 	SF_OK(sf_params_set_bool(&env, s, &p, "eta", 1) == SF_EINVAL && strstr(env.msg, "number"),
 		  "bool for a number refused: %s", env.msg);
@@ -99,6 +102,10 @@ SF_TEST(test_setters)
 	SF_OK(sf_params_set_number(&env, s, &p, "rounds", 2.5) == SF_EINVAL && strstr(env.msg, "whole"),
 		  "fraction for an int refused: %s", env.msg);
 	SF_OK(sf_params_set_number(&env, s, &p, "rounds", 1e9) == SF_EINVAL, "out of range int refused: %s", env.msg);
+	SF_OK(env.hint && strstr(env.hint, "in [1, 100000], or leave it out for its default 100."),
+		  "with the range and default in the hint: %s", env.hint ? env.hint : "none");
+	SF_OK(sf_params_set_number(&env, s, &p, "rounds", 2.5) == SF_EINVAL && env.hint == NULL,
+		  "a wrong type carries no stale hint");
 
 	s = sf_params_find(&demo_table, "seed", 4);
 	SF_OK(sf_params_set_int64(&env, s, &p, "seed", 1234567890123LL) == SF_OK && p.seed == 1234567890123LL,
@@ -110,6 +117,8 @@ SF_TEST(test_setters)
 		  "enum set");
 	SF_OK(sf_params_set_enum(&env, s, &p, "objective", "hinge", 5) == SF_EINVAL &&
 		  strstr(env.msg, "\"binary:logistic\""), "unknown enum lists choices: %s", env.msg);
+	SF_OK(env.hint && strstr(env.hint, "its default \"binary:logistic\""), "and its hint the default: %s",
+		  env.hint ? env.hint : "none");
 
 	s = sf_params_find(&demo_table, "hidden", 6);
 	SF_OK(sf_params_set_int_list(&env, s, &p, "hidden", list, 3) == SF_OK && p.hidden.n == 3 &&
@@ -117,6 +126,8 @@ SF_TEST(test_setters)
 	list[1] = 0;
 	SF_OK(sf_params_set_int_list(&env, s, &p, "hidden", list, 3) == SF_EINVAL &&
 		  strstr(env.msg, "element 2"), "list element out of range names it: %s", env.msg);
+	SF_OK(env.hint && strstr(env.hint, "Every element of \"hidden\" (layers) must be in [1, 4096]"),
+		  "the hint of a list names the element range: %s", env.hint ? env.hint : "none");
 
 	s = sf_params_find(&demo_table, "names", 5);
 	SF_OK(sf_params_set_str_list(&env, s, &p, "names", names, lens, 2) == SF_OK && p.names.n == 2 &&

@@ -33,7 +33,7 @@ count_task(void *ctx, int task, int worker, sf_env *env)
 	if (worker < 0 || worker >= c->slots)
 		atomic_store(&c->bad_slot, 1);
 	if (task == c->fail_at)
-		return sf_fail(env, SF_EDATA, "task %d refused its input", task);
+		return sf_fail_hint(env, SF_EDATA, "Fix the input.", "task %d refused its input", task);
 	return SF_OK;
 }
 
@@ -111,6 +111,8 @@ SF_TEST(test_first_failure_stops)
 		SF_OK(st == SF_EDATA, "%d threads: the failing task's status comes back (%d)", threads, (int) st);
 		SF_OK(env.msg && strstr(env.msg, "task 10 refused") != NULL, "%d threads: with its message (%s)",
 			  threads, env.msg ? env.msg : "none");
+		SF_OK(env.hint && strcmp(env.hint, "Fix the input.") == 0, "%d threads: and its hint (%s)",
+			  threads, env.hint ? env.hint : "none");
 		SF_OK(atomic_load(&c->runs[N_TASKS - 1]) == 0, "%d threads: later tasks are not started", threads);
 		free(c);
 	}
