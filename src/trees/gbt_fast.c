@@ -29,9 +29,11 @@
 
 /*
  * Write tree node k (of t) at position pos (level-order index of a
- * complete tree of depth f->depth, at level lev) into nodes / leaves.  A
- * leaf above the last level fills its whole padded subtree with its value;
- * its dummy nodes read slot 0 and may send a row either way.
+ * complete tree of depth f->depth, at level lev) into the tree's lane of
+ * its group: node pos at nodes[pos * GBT_FAST_LANES], leaf q at
+ * leaves[q * GBT_FAST_LANES].  A leaf above the last level fills its whole
+ * padded subtree with its value; its dummy nodes read slot 0 and may send a
+ * row either way.
  */
 static void
 pad_node(const gbt_fast *f, const gbt_tree *t, const uint32_t *slot_of, int32_t k,
@@ -41,19 +43,21 @@ pad_node(const gbt_fast *f, const gbt_tree *t, const uint32_t *slot_of, int32_t 
 
 	if (lev == f->depth)
 	{
-		leaves[pos - internal] = t->split_cond[k];	/* a leaf: the invariants put it here */
+		/* a leaf: no tree is deeper than the ensemble */
+		leaves[(size_t) (pos - internal) * GBT_FAST_LANES] = t->split_cond[k];
 		return;
 	}
 	if (t->left[k] < 0)
 	{
-		nodes[pos].slot = 0;
-		nodes[pos].cond = 0.0f;
+		nodes[(size_t) pos * GBT_FAST_LANES].slot = 0;
+		nodes[(size_t) pos * GBT_FAST_LANES].cond = 0.0f;
 		pad_node(f, t, slot_of, k, 2 * pos + 1, lev + 1, nodes, leaves);
 		pad_node(f, t, slot_of, k, 2 * pos + 2, lev + 1, nodes, leaves);
 		return;
 	}
-	nodes[pos].slot = 2 * slot_of[t->split_index[k]] + (t->default_left[k] ? 1 : 0);
-	nodes[pos].cond = t->split_cond[k];
+	nodes[(size_t) pos * GBT_FAST_LANES].slot =
+		2 * slot_of[t->split_index[k]] + (t->default_left[k] ? 1 : 0);
+	nodes[(size_t) pos * GBT_FAST_LANES].cond = t->split_cond[k];
 	pad_node(f, t, slot_of, t->left[k], 2 * pos + 1, lev + 1, nodes, leaves);
 	pad_node(f, t, slot_of, t->right[k], 2 * pos + 2, lev + 1, nodes, leaves);
 }
@@ -121,7 +125,8 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 	size_t		n_nodes,
 				internal,
 				padded;
-	int32_t		i;
+	int32_t		i,
+				n_groups = (n_trees + GBT_FAST_LANES - 1) / GBT_FAST_LANES;
 
 	*out = NULL;
 	if (n_trees <= 0)
@@ -158,8 +163,10 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 		f->depth = depth;
 		f->n_used = n_used;
 		f->used = sf_malloc(env, sizeof(uint32_t) * (n_used ? n_used : 1));
-		f->nodes = sf_malloc(env, sizeof(gbt_fast_node) * (internal ? (size_t) n_trees * internal : 1));
-		f->leaves = sf_malloc(env, sizeof(float) * (size_t) n_trees * (internal + 1));
+		/* whole groups: the lanes past the last tree are zeros (read, never added) */
+		f->nodes = sf_calloc(env, internal ? (size_t) n_groups * GBT_FAST_LANES * internal : 1,
+							 sizeof(gbt_fast_node));
+		f->leaves = sf_calloc(env, (size_t) n_groups * GBT_FAST_LANES * (internal + 1), sizeof(float));
 	}
 	if (f == NULL || f->used == NULL || f->nodes == NULL || f->leaves == NULL)
 	{
@@ -172,11 +179,13 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 			f->used[slot_of[j]] = j;
 	for (i = 0; i < n_trees; i++)
 	{
+		size_t		g = (size_t) (i / GBT_FAST_LANES),
+					l = (size_t) (i % GBT_FAST_LANES);
+
 		if (trees[i].n_nodes > 0)
-			pad_node(f, &trees[i], slot_of, 0, 0, 0, f->nodes + (size_t) i * internal,
-					 f->leaves + (size_t) i * (internal + 1));
-		else
-			f->leaves[(size_t) i * (internal + 1)] = 0.0f;	/* never decoded, kept defined */
+			pad_node(f, &trees[i], slot_of, 0, 0, 0,
+					 f->nodes + g * GBT_FAST_LANES * internal + l,
+					 f->leaves + g * GBT_FAST_LANES * (internal + 1) + l);
 	}
 	sf_free(env, slot_of);
 	*out = f;
@@ -215,45 +224,68 @@ row_slots(const gbt_fast *f, const double *x, float *xs)
 	}
 }
 
-/* One level: the child of k at node n for the row's slots (no NaN there). */
-#define FAST_STEP(n, k, xs) \
-	((k) = 2 * (k) + 1 + !((xs)[(n)[(k)].slot] < (n)[(k)].cond))
+/*
+ * One level of lane l.  In a group, lane l's node at level-order position p
+ * is at index i = 8p + l, so its child 2p + 1 + right is at
+ * 2i + 8 - l + 8 * right: a shift and two adds, and the lane is a constant
+ * displacement.  The slots hold no NaN and no condition is NaN, so
+ * !(x < cond) is the reference's "not left".
+ */
+#define FAST_STEP(l) \
+	(i##l = 2 * i##l + (GBT_FAST_LANES - (l)) + \
+	 GBT_FAST_LANES * (size_t) !(xs[g[i##l].slot] < g[i##l].cond))
 
 /*
- * Leaf index (level-order, minus the internal nodes) of trees t0 ..
- * t0 + lanes - 1 into leaf[].  With all GBT_FAST_LANES lanes the loop over
- * lanes has a constant count, so the compiler keeps the lanes in registers.
+ * Walk the GBT_FAST_LANES trees of group grp down to their leaves; leaf[l]
+ * is the index of lane l's leaf value in f->leaves.  The lanes are eight
+ * independent chains of loads that the CPU overlaps, each in a register.
  */
 static inline void
-walk_lanes(const gbt_fast *f, const float *xs, int32_t t0, int lanes, uint32_t *leaf)
+walk_group(const gbt_fast *f, const float *xs, int32_t grp, size_t *leaf)
 {
 	size_t		internal = ((size_t) 1 << f->depth) - 1;
-	const gbt_fast_node *base = f->nodes + (size_t) t0 * internal;
-	uint32_t	k[GBT_FAST_LANES];
-	int			l,
-				step;
+	const gbt_fast_node *g = f->nodes + (size_t) grp * GBT_FAST_LANES * internal;
+	/* size_t: an index register addresses the node without a zero extension */
+	size_t		i0 = 0,
+				i1 = 1,
+				i2 = 2,
+				i3 = 3,
+				i4 = 4,
+				i5 = 5,
+				i6 = 6,
+				i7 = 7;
+	size_t		lv = (size_t) grp * GBT_FAST_LANES * (internal + 1) - GBT_FAST_LANES * internal;
+	int			step;
 
-	for (l = 0; l < GBT_FAST_LANES; l++)
-		k[l] = 0;
-	if (lanes == GBT_FAST_LANES)
+#if GBT_FAST_LANES != 8
+#error "walk_group unrolls eight lanes"
+#endif
+	for (step = 0; step < f->depth; step++)
 	{
-		for (step = 0; step < f->depth; step++)
-			for (l = 0; l < GBT_FAST_LANES; l++)
-				FAST_STEP(base + l * internal, k[l], xs);
+		FAST_STEP(0);
+		FAST_STEP(1);
+		FAST_STEP(2);
+		FAST_STEP(3);
+		FAST_STEP(4);
+		FAST_STEP(5);
+		FAST_STEP(6);
+		FAST_STEP(7);
 	}
-	else
-		for (step = 0; step < f->depth; step++)
-			for (l = 0; l < lanes; l++)
-				FAST_STEP(base + l * internal, k[l], xs);
-	for (l = 0; l < lanes; l++)
-		leaf[l] = (uint32_t) ((size_t) (t0 + l) * (internal + 1) + k[l] - internal);
+	leaf[0] = lv + i0;
+	leaf[1] = lv + i1;
+	leaf[2] = lv + i2;
+	leaf[3] = lv + i3;
+	leaf[4] = lv + i4;
+	leaf[5] = lv + i5;
+	leaf[6] = lv + i6;
+	leaf[7] = lv + i7;
 }
 
 float
 gbt_fast_margin(const gbt_fast *f, const double *x, float base)
 {
 	float		xs[2 * GBT_FAST_MAX_USED];
-	uint32_t	leaf[GBT_FAST_LANES];
+	size_t		leaf[GBT_FAST_LANES];
 	float		s = base;
 	int32_t		t;
 	int			l;
@@ -263,7 +295,7 @@ gbt_fast_margin(const gbt_fast *f, const double *x, float base)
 	{
 		int			lanes = f->n_trees - t < GBT_FAST_LANES ? f->n_trees - t : GBT_FAST_LANES;
 
-		walk_lanes(f, xs, t, lanes, leaf);
+		walk_group(f, xs, t / GBT_FAST_LANES, leaf);
 		/* float32 sum in tree order, as XGBoost adds the leaves */
 		for (l = 0; l < lanes; l++)
 			s += f->leaves[leaf[l]];
@@ -275,7 +307,7 @@ double
 gbt_fast_sum(const gbt_fast *f, const double *x)
 {
 	float		xs[2 * GBT_FAST_MAX_USED];
-	uint32_t	leaf[GBT_FAST_LANES];
+	size_t		leaf[GBT_FAST_LANES];
 	double		s = 0.0;
 	int32_t		t;
 	int			l;
@@ -285,7 +317,7 @@ gbt_fast_sum(const gbt_fast *f, const double *x)
 	{
 		int			lanes = f->n_trees - t < GBT_FAST_LANES ? f->n_trees - t : GBT_FAST_LANES;
 
-		walk_lanes(f, xs, t, lanes, leaf);
+		walk_group(f, xs, t / GBT_FAST_LANES, leaf);
 		for (l = 0; l < lanes; l++)
 			s += f->leaves[leaf[l]];
 	}
