@@ -5,13 +5,15 @@
  *	  1 to 12 with missing values and both default directions, both
  *	  objectives, split conditions equal to the inputs, +-inf and NaN inputs,
  *	  trained models and models read back from XGBoost JSON.  The packed walk
- *	  (the scorer of ensembles the fast one declines) is held to the same.
+ *	  (the scorer of ensembles the fast one declines) is held to the same,
+ *	  and so are decoded forests (their trained model scores by the walk).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sf_test.h"
+#include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/gbt_fast.h"
 #include "scfrisk/sf_rng.h"
@@ -284,11 +286,57 @@ SF_TEST(test_trained_and_json)
 	free(y);
 }
 
+/* A shallow forest: decoded (fast scorer) against trained (the walk). */
+SF_TEST(test_forest)
+{
+	sf_env		env;
+	sf_rng		rng;
+	forest_params prm;
+	size_t		n = 1500,
+				i;
+	uint32_t	p = 4,
+				j;
+	double	   *x = malloc(sizeof(double) * n * p),
+			   *y = malloc(sizeof(double) * n);
+	forest_model *m = NULL,
+			   *back = NULL;
+	sf_buf		b;
+	int			bad = 0;
+
+	sf_env_init_malloc(&env);
+	env.threads = 1;
+	sf_rng_init(&rng, 22, 0);
+	memset(&prm, 0, sizeof(prm));
+	sf_params_defaults(&forest_params_table, &prm);
+	prm.n_estimators = 20;
+	prm.max_depth = 5;
+	for (i = 0; i < n; i++)
+	{
+		for (j = 0; j < p; j++)
+			x[i * p + j] = sf_rng_uniform(&rng) < 0.1 ? NAN : sf_rng_normal(&rng);
+		y[i] = (isnan(x[i * p]) ? 0.0 : x[i * p]) + 0.3 * sf_rng_normal(&rng) > 0;
+	}
+	SF_OK(forest_train(&env, SF_KIND_FOREST, x, y, n, p, &prm, &m) == SF_OK, "forest trains");
+	sf_buf_init(&b, &env);
+	SF_OK(forest_encode(&env, m, &prm, NULL, &b) == SF_OK &&
+		  forest_decode(&env, SF_KIND_FOREST, b.data, b.len, &back) == SF_OK, "forest round trip");
+	SF_OK(m->fast == NULL && back->fast != NULL, "the decoded depth-5 forest has the fast scorer");
+	for (i = 0; i < n; i++)
+		bad += !same_bits(forest_predict(back, x + i * p), forest_predict(m, x + i * p));
+	SF_OK(bad == 0, "decoded forest scores as the walk bit for bit (%d of %zu rows differ)", bad, n);
+	sf_buf_free(&b);
+	forest_model_free(&env, back);
+	forest_model_free(&env, m);
+	free(x);
+	free(y);
+}
+
 int
 main(void)
 {
 	SF_RUN(test_random_depths);
 	SF_RUN(test_declined);
 	SF_RUN(test_trained_and_json);
+	SF_RUN(test_forest);
 	return sf_test_done();
 }
