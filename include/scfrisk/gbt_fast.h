@@ -48,8 +48,14 @@ typedef struct gbt_fast
 	int			depth;			/* every tree padded to this depth (0: single leaves) */
 	uint32_t	n_used;			/* distinct features the splits read */
 	uint32_t   *used;			/* (n_used) their indices in the input row */
-	gbt_fast_node *nodes;		/* (n_trees * (2^depth - 1)) internal nodes, tree after tree */
-	float	   *leaves;			/* (n_trees * 2^depth) leaf values, tree after tree */
+	/*
+	 * Trees in groups of 8 (the last group padded with zero trees, read but
+	 * never added), the group's trees interleaved: node p of the group's
+	 * tree l at nodes[group * 8 * (2^depth - 1) + 8p + l], leaf q at
+	 * leaves[group * 8 * 2^depth + 8q + l].
+	 */
+	gbt_fast_node *nodes;
+	float	   *leaves;
 } gbt_fast;
 
 /*
