@@ -101,6 +101,7 @@ typedef struct forest_model
 	 */
 	gbt_tree   *trees;
 	uint64_t	train_rows;
+	struct gbt_fast *fast;		/* scorer built by forest_decode (scfrisk/gbt_fast.h), or NULL */
 } forest_model;
 
 /*

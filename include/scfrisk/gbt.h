@@ -163,6 +163,7 @@ typedef struct gbt_model
 	struct gbt_node *nodes;		/* every tree's nodes, tree after tree */
 	int32_t    *roots;			/* (n_trees) index of each tree's root in nodes */
 	int32_t    *depths;			/* (n_trees) depth of each tree (edges on the longest path) */
+	struct gbt_fast *fast;		/* padded scorer (scfrisk/gbt_fast.h), NULL: walk the nodes */
 } gbt_model;
 
 /*
@@ -183,9 +184,11 @@ typedef struct gbt_node
 } gbt_node;
 
 /*
- * Build (or rebuild) the scoring layout of m from its trees.  gbt_train,
- * gbt_decode and gbt_from_xgb_json call it; call it after changing trees by
- * hand.  SF_ENOMEM on failure (scoring then walks the trees directly).
+ * Build (or rebuild) the scoring layouts of m from its trees: the fast
+ * scorer (gbt_fast_build, when the ensemble suits it) and the packed nodes
+ * of the walk that scores the others.  gbt_train, gbt_decode and
+ * gbt_from_xgb_json call it; call it after changing trees by hand.
+ * SF_ENOMEM on failure (scoring then walks the trees directly).
  */
 extern sf_status gbt_model_pack(sf_env *env, gbt_model *m);
 
@@ -206,8 +209,18 @@ extern void gbt_model_free(sf_env *env, gbt_model *m);
  */
 extern double gbt_predict(const gbt_model *m, const double *x);
 
-/* The raw margin (base margin plus the leaf values, float32 sum) of one row. */
+/*
+ * The raw margin (base margin plus the leaf values, float32 sum) of one row,
+ * with the fast scorer when m has one, else the packed walk.
+ */
 extern double gbt_predict_margin(const gbt_model *m, const double *x);
+
+/*
+ * The same margin by the reference walk: one tree at a time down the
+ * node arrays of the trees, XGBoost's CPU predictor step by step.  Every
+ * faster scorer is tested against it bit for bit.
+ */
+extern double gbt_predict_margin_reference(const gbt_model *m, const double *x);
 
 /* Input width of the model. */
 extern uint32_t gbt_n_features(const gbt_model *m);

@@ -10,6 +10,7 @@
 
 #include "scfrisk/forest.h"
 #include "gbt_int.h"
+#include "scfrisk/gbt_fast.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -119,6 +120,7 @@ forest_model_free(sf_env *env, forest_model *m)
 	for (i = 0; m->trees && i < m->n_trees; i++)
 		gbt_tree_free(env, &m->trees[i]);
 	sf_free(env, m->trees);
+	gbt_fast_free(env, m->fast);
 	sf_free(env, m);
 }
 
@@ -152,6 +154,9 @@ forest_predict(const forest_model *m, const double *x)
 	double		sum = 0.0;
 	int32_t		i;
 
+	/* the same leaves added in the same order, so the same bits */
+	if (m->fast != NULL)
+		return gbt_fast_sum(m->fast, x) / m->n_trees;
 	for (i = 0; i < m->n_trees; i++)
 		sum += tree_value(&m->trees[i], x);
 	return sum / m->n_trees;

@@ -20,6 +20,7 @@
 #include "scfrisk/forest.h"
 #include "scfrisk/sf_codec.h"
 #include "gbt_int.h"
+#include "scfrisk/gbt_fast.h"
 
 #define NODE_BYTES	(4 + 4 + 4 + 4 + 1 + 4 + 4 + 4)
 
@@ -205,7 +206,9 @@ forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len, forest
 	m->kind = kind;
 	m->n_features = c.n_features;
 	(void) sf_prelude_get(env, &c, "tree", &m->train_rows, NULL, NULL, NULL);
-	if ((st = decode_body(env, &c, m)) != SF_OK)
+	/* the padded scorer when the trees suit it (shallow forests; deep ones keep the walk) */
+	if ((st = decode_body(env, &c, m)) != SF_OK ||
+		(st = gbt_fast_build(env, m->trees, m->n_trees, m->n_features, 0, &m->fast)) != SF_OK)
 	{
 		forest_model_free(env, m);
 		return st;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gbt_int.h"
+#include "scfrisk/gbt_fast.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -164,6 +165,7 @@ gbt_model_free(sf_env *env, gbt_model *m)
 	sf_free(env, m->nodes);
 	sf_free(env, m->roots);
 	sf_free(env, m->depths);
+	gbt_fast_free(env, m->fast);
 	sf_free(env, m);
 }
 
@@ -189,12 +191,18 @@ gbt_model_pack(sf_env *env, gbt_model *m)
 			   *depths,
 			   *d;
 
+	sf_status	st;
+
 	sf_free(env, m->nodes);
 	sf_free(env, m->roots);
 	sf_free(env, m->depths);
+	gbt_fast_free(env, m->fast);
 	m->nodes = NULL;
 	m->roots = NULL;
 	m->depths = NULL;
+	m->fast = NULL;
+	if ((st = gbt_fast_build(env, m->trees, m->n_trees, m->n_features, 0, &m->fast)) != SF_OK)
+		return st;
 	for (i = 0; i < m->n_trees; i++)
 		total += (size_t) m->trees[i].n_nodes;
 	nodes = sf_malloc(env, sizeof(gbt_node) * (total ? total : 1));
@@ -259,76 +267,95 @@ packed_step(const gbt_node *n, const float *x)
 	return left ? n->left : n->right;
 }
 
+/* The reference walk: one tree at a time down its node arrays. */
 static float
-margin_f(const gbt_model *m, const double *x)
+margin_reference(const gbt_model *m, const double *x)
 {
-	float		stack[GBT_STACK_FEATURES];
-	float	   *xf = stack;
 	float		s = m->base_margin;
+	int32_t		i;
+
+	for (i = 0; i < m->n_trees; i++)
+	{
+		const gbt_tree *t = &m->trees[i];
+		int32_t		k = 0;
+
+		while (t->left[k] >= 0)
+		{
+			float		v = (float) x[t->split_index[k]];
+
+			if (isnan(v))
+				k = t->default_left[k] ? t->left[k] : t->right[k];
+			else
+				k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+		}
+		s += t->split_cond[k];
+	}
+	return s;
+}
+
+/*
+ * The packed walk, for ensembles the fast scorer declines (deep and
+ * sparse): GBT_LANES trees side by side for as many steps as the deepest
+ * of them needs (a leaf steps to itself).  The walks are independent
+ * chains of loads that the CPU overlaps, with no branch to mispredict.
+ * Leaves are still added in tree order.
+ */
+static float
+margin_packed(const gbt_model *m, const double *x)
+{
+	float		xf[GBT_STACK_FEATURES];
+	float		s = m->base_margin;
+	const gbt_node *nodes = m->nodes;
 	uint32_t	j;
 	int32_t		i;
 
-	if (m->n_features > GBT_STACK_FEATURES || m->nodes == NULL)
-	{
-		/* wide models: convert only the features the walk reads */
-		for (i = 0; i < m->n_trees; i++)
-		{
-			const gbt_tree *t = &m->trees[i];
-			int32_t		k = 0;
-
-			while (t->left[k] >= 0)
-			{
-				float		v = (float) x[t->split_index[k]];
-
-				if (isnan(v))
-					k = t->default_left[k] ? t->left[k] : t->right[k];
-				else
-					k = v < t->split_cond[k] ? t->left[k] : t->right[k];
-			}
-			s += t->split_cond[k];
-		}
-		return s;
-	}
 	for (j = 0; j < m->n_features; j++)
 		xf[j] = (float) x[j];
+	for (i = 0; i < m->n_trees; i += GBT_LANES)
 	{
-		/*
-		 * Walk GBT_LANES trees side by side for as many steps as the
-		 * deepest of them needs (a leaf steps to itself): the walks are
-		 * independent chains of loads that the CPU overlaps, with no
-		 * branch to mispredict.  Leaves are still added in tree order.
-		 */
-		const gbt_node *nodes = m->nodes;
+		int32_t		k[GBT_LANES];
+		int			l,
+					step,
+					lanes = m->n_trees - i < GBT_LANES ? m->n_trees - i : GBT_LANES,
+					depth = 0;
 
-		for (i = 0; i < m->n_trees; i += GBT_LANES)
+		for (l = 0; l < lanes; l++)
 		{
-			int32_t		k[GBT_LANES];
-			int			l,
-						step,
-						lanes = m->n_trees - i < GBT_LANES ? m->n_trees - i : GBT_LANES,
-						depth = 0;
-
-			for (l = 0; l < lanes; l++)
-			{
-				k[l] = m->roots[i + l];
-				if (m->depths[i + l] > depth)
-					depth = m->depths[i + l];
-			}
-			if (lanes == GBT_LANES)
-			{
-				for (step = 0; step < depth; step++)
-					for (l = 0; l < GBT_LANES; l++)
-						k[l] = packed_step(&nodes[k[l]], xf);
-			}
-			else
-				for (step = 0; step < depth; step++)
-					for (l = 0; l < lanes; l++)
-						k[l] = packed_step(&nodes[k[l]], xf);
-			for (l = 0; l < lanes; l++)
-				s += nodes[k[l]].cond;
+			k[l] = m->roots[i + l];
+			if (m->depths[i + l] > depth)
+				depth = m->depths[i + l];
 		}
+		if (lanes == GBT_LANES)
+		{
+			for (step = 0; step < depth; step++)
+				for (l = 0; l < GBT_LANES; l++)
+					k[l] = packed_step(&nodes[k[l]], xf);
+		}
+		else
+			for (step = 0; step < depth; step++)
+				for (l = 0; l < lanes; l++)
+					k[l] = packed_step(&nodes[k[l]], xf);
+		for (l = 0; l < lanes; l++)
+			s += nodes[k[l]].cond;
 	}
 	return s;
+}
+
+static float
+margin_f(const gbt_model *m, const double *x)
+{
+	if (m->fast != NULL)
+		return gbt_fast_margin(m->fast, x, m->base_margin);
+	/* wide models: the reference walk converts only the features it reads */
+	if (m->n_features > GBT_STACK_FEATURES || m->nodes == NULL)
+		return margin_reference(m, x);
+	return margin_packed(m, x);
+}
+
+double
+gbt_predict_margin_reference(const gbt_model *m, const double *x)
+{
+	return (double) margin_reference(m, x);
 }
 
 double
