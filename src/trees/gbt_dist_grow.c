@@ -71,6 +71,8 @@ typedef struct dist_work
 	double	  **r_hist;
 	double		r_acc,
 				r_sw;
+	double		root_acc,
+				root_sw;		/* the metric sums the last root's job brought */
 } dist_work;
 
 /* Send a job wanting nodes want[0, n_want) (and the metric when asked); merge the replies. */
@@ -231,6 +233,8 @@ grow_root(dist_work *w, int with_metric)
 	w->want[0] = 0;
 	if ((st = exchange(w, 1, with_metric)) != SF_OK)
 		return st;
+	w->root_acc = w->r_acc;
+	w->root_sw = w->r_sw;
 	w->cur[0].id = 0;
 	w->cur[0].count = w->r_cnt[0];
 	w->cur[0].g = w->r_g[0];
@@ -540,13 +544,13 @@ check_totals(sf_env *env, const gbt_params *prm, const dist_totals *tot)
 	return SF_OK;
 }
 
-/* The training metric of the finished trees from the last exchange's sums. */
+/* The training metric from the sums of a job (gbt_train.c's train_score). */
 static double
-metric_score(const dist_work *w)
+metric_score(const dist_work *w, double acc, double sw)
 {
-	if (!(w->r_sw > 0.0))
+	if (!(sw > 0.0))
 		return NAN;
-	return w->metric == GBT_METRIC_RMSE ? sqrt(w->r_acc / w->r_sw) : w->r_acc / w->r_sw;
+	return w->metric == GBT_METRIC_RMSE ? sqrt(acc / sw) : acc / sw;
 }
 
 static void
@@ -621,7 +625,7 @@ gbt_dist_train(sf_env *env, const gbt_params *prm, const uint8_t *const *sketche
 			goto done;
 		if (r > 0)
 		{
-			m->eval_train[r - 1] = metric_score(&w);
+			m->eval_train[r - 1] = metric_score(&w, w.root_acc, w.root_sw);
 			report_round(prm, m, r - 1);
 		}
 		if ((st = keep_tree(&w, &m->trees[r])) != SF_OK)
@@ -631,7 +635,7 @@ gbt_dist_train(sf_env *env, const gbt_params *prm, const uint8_t *const *sketche
 	/* the last tree's metric: a job that wants no histogram */
 	if ((st = exchange(&w, 0, 1)) != SF_OK)
 		goto done;
-	m->eval_train[m->n_trees - 1] = metric_score(&w);
+	m->eval_train[m->n_trees - 1] = metric_score(&w, w.r_acc, w.r_sw);
 	report_round(prm, m, m->n_trees - 1);
 	m->best_iteration = m->n_trees - 1;
 	if ((st = gbt_model_pack(env, m)) != SF_OK)
