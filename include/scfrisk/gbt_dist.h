@@ -21,13 +21,34 @@
  * - reply (shard -> coordinator): per wanted node its row count, gradient
  *   and hessian sums and histogram (gbt_int.h's slot layout), the metric sums.
  *
- * A shard keeps nothing between jobs: it recomputes its rows' margins from
- * the finished trees every job (rows times trees so far times depth steps).
+ * A shard recomputes its rows' margins from the finished trees of each job
+ * (rows times trees so far times depth steps), or extends the margins it
+ * kept from the previous job (gbt_dist_margins).
  */
 #ifndef SCFRISK_GBT_DIST_H
 #define SCFRISK_GBT_DIST_H
 
 #include "scfrisk/gbt.h"
+
+/*
+ * The margins a shard computed for one set of rows, kept by the host between
+ * jobs (the server keeps a few per backend: postgres_fdw runs every job of a
+ * training on one connection).  A job whose finished trees start with the
+ * trees the cache holds adds only the new trees' leaf values, in the same
+ * order, so the margins are the same doubles: a level costs rows times
+ * depth steps instead of rows times trees times depth.  The host sets
+ * rows_hash and n, owns mt (n doubles) and sets n_trees to -1 for a new
+ * entry; gbt_dist_shard_hist fills the rest.
+ */
+typedef struct gbt_dist_margins
+{
+	uint64_t	rows_hash;		/* gbt_dist_rows_hash of the rows */
+	size_t		n;				/* rows */
+	int32_t		n_trees;		/* finished trees summed into mt; -1: none yet */
+	uint64_t	trees_hash;		/* hash of those trees' bytes in the job */
+	float		base_margin;
+	double	   *mt;				/* (n) margins */
+} gbt_dist_margins;
 
 /*
  * Shard side.  x (n, p) row-major doubles (float32 values widened; NaN =
@@ -38,7 +59,11 @@ extern sf_status gbt_dist_sketch(sf_env *env, const double *x, const double *y, 
 								 size_t n, uint32_t p, sf_buf *out);
 extern sf_status gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len,
 									 const double *x, const double *y, const double *w,
-									 size_t n, uint32_t p, sf_buf *out);
+									 size_t n, uint32_t p, gbt_dist_margins *cache, sf_buf *out);
+
+/* A 64-bit hash of a shard's rows (every byte of x, y and w), the key of a gbt_dist_margins. */
+extern uint64_t gbt_dist_rows_hash(const double *x, const double *y, const double *w, size_t n,
+								   uint32_t p);
 
 /*
  * The coordinator's transport: send one job to every shard and return the

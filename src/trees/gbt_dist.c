@@ -504,6 +504,7 @@ typedef struct shard_job
 	int			metric;
 	uint32_t	n_want;
 	int32_t    *want;
+	uint64_t   *tree_hash;		/* (n_trees + 1) hash of the bytes of trees [0, k) */
 } shard_job;
 
 static void
@@ -519,6 +520,18 @@ free_job(sf_env *env, shard_job *j)
 	sf_free(env, j->trees);
 	free_tree_arrays(env, &j->cur);
 	sf_free(env, j->want);
+	sf_free(env, j->tree_hash);
+}
+
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t
+fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001B3ull;
+	return h;
 }
 
 static sf_status
@@ -558,11 +571,18 @@ read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
 	sf_read_f32s(&r, j->cuts, j->off[p] - p);
 	j->n_trees = sf_read_i32(&r);
 	if (!sf_reader_ok(&r) || j->n_trees < 0 || j->n_trees > GBT_MAX_ROUNDS ||
-		(j->trees = sf_calloc(env, j->n_trees ? j->n_trees : 1, sizeof(gbt_tree))) == NULL)
+		(j->trees = sf_calloc(env, j->n_trees ? j->n_trees : 1, sizeof(gbt_tree))) == NULL ||
+		(j->tree_hash = sf_malloc(env, sizeof(uint64_t) * ((size_t) j->n_trees + 1))) == NULL)
 		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	j->tree_hash[0] = 0xCBF29CE484222325ull;
 	for (k = 0; k < j->n_trees; k++)
+	{
+		const uint8_t *at = r.p;
+
 		if ((st = get_tree(env, &r, p, &j->trees[k])) != SF_OK)
 			return st;
+		j->tree_hash[k + 1] = fnv1a(j->tree_hash[k], at, (size_t) (r.p - at));
+	}
 	if ((st = get_tree(env, &r, p, &j->cur)) != SF_OK)
 		return st;
 	j->metric = sf_read_u8(&r);
@@ -733,12 +753,46 @@ shard_histograms(sf_env *env, const shard_job *j, const double *mt, const double
 	return st;
 }
 
+uint64_t
+gbt_dist_rows_hash(const double *x, const double *y, const double *w, size_t n, uint32_t p)
+{
+	uint64_t	h = fnv1a(0xCBF29CE484222325ull, (const uint8_t *) &n, sizeof(n));
+
+	h = fnv1a(h, (const uint8_t *) &p, sizeof(p));
+	h = fnv1a(h, (const uint8_t *) x, sizeof(double) * n * p);
+	h = fnv1a(h, (const uint8_t *) y, sizeof(double) * n);
+	if (w)
+		h = fnv1a(h, (const uint8_t *) w, sizeof(double) * n);
+	return h;
+}
+
+/*
+ * The first finished tree whose leaf values the margins lack: 0 with the
+ * margins reset to the base margin, or the cache's count when the job's
+ * trees start with the cache's trees (the margins are then the cache's).
+ */
+static int32_t
+margins_start(const shard_job *j, gbt_dist_margins *cache, size_t n, double *mt)
+{
+	size_t		i;
+
+	if (cache && cache->n == n && cache->n_trees >= 0 && cache->n_trees <= j->n_trees &&
+		memcmp(&cache->base_margin, &j->base_margin, sizeof(float)) == 0 &&
+		cache->trees_hash == j->tree_hash[cache->n_trees])
+		return cache->n_trees;
+	for (i = 0; i < n; i++)
+		mt[i] = j->base_margin;
+	return 0;
+}
+
 sf_status
 gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const double *x,
-					const double *y, const double *w, size_t n, uint32_t p, sf_buf *out)
+					const double *y, const double *w, size_t n, uint32_t p,
+					gbt_dist_margins *cache, sf_buf *out)
 {
 	shard_job	j;
-	double	   *mt = NULL,
+	double	   *own = NULL,
+			   *mt,
 				acc = 0.0,
 				sw = 0.0;
 	size_t		i;
@@ -747,15 +801,19 @@ gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const doubl
 
 	if ((st = read_job(env, job, job_len, p, &j)) != SF_OK)
 		goto done;
-	if ((mt = sf_malloc(env, sizeof(double) * (n ? n : 1))) == NULL)
+	if (cache && cache->n != n)
+		cache = NULL;			/* kept for other rows: not ours to use */
+	if (cache)
+		mt = cache->mt;
+	else if ((mt = own = sf_malloc(env, sizeof(double) * (n ? n : 1))) == NULL)
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the margins");
 		goto done;
 	}
+	if (cache)
+		cache->n_trees = -1;	/* until the margins are whole again */
 	/* the margins of the finished trees, summed in tree order as gbt_train does */
-	for (i = 0; i < n; i++)
-		mt[i] = j.base_margin;
-	for (t = 0; t < j.n_trees; t++)
+	for (t = margins_start(&j, cache, n, mt); t < j.n_trees; t++)
 	{
 		if (sf_interrupted(env))
 		{
@@ -764,6 +822,12 @@ gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const doubl
 		}
 		for (i = 0; i < n; i++)
 			mt[i] += j.trees[t].split_cond[route_raw(&j.trees[t], x + i * p)];
+	}
+	if (cache)
+	{
+		cache->n_trees = j.n_trees;
+		cache->trees_hash = j.tree_hash[j.n_trees];
+		cache->base_margin = j.base_margin;
 	}
 	if (j.metric)
 		metric_sums(&j, mt, y, w, n, &acc, &sw);
@@ -777,7 +841,7 @@ gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const doubl
 		st = sf_fail(env, SF_ENOMEM, "out of memory writing the histograms");
 done:
 	free_job(env, &j);
-	sf_free(env, mt);
+	sf_free(env, own);
 	return st;
 }
 

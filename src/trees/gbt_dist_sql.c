@@ -121,6 +121,48 @@ xgb_shard_hist_sfunc(PG_FUNCTION_ARGS)
 	return ShardTransition(fcinfo, true);
 }
 
+/*
+ * Margins kept between the jobs of a training (gbt_dist_margins): a few
+ * entries per backend, keyed by a hash of the rows, in TopMemoryContext.
+ * postgres_fdw runs every job of one training on the same connection, so
+ * the shard's backend sees them all; an entry is reused only for the same
+ * rows and finished trees that begin with the ones it holds, so a hit and a
+ * miss give the same bytes (the aggregate stays a function of its input).
+ */
+#define SHARD_CACHE_ENTRIES 4
+static gbt_dist_margins shard_cache[SHARD_CACHE_ENTRIES];
+static uint64 shard_cache_used[SHARD_CACHE_ENTRIES];
+static uint64 shard_cache_clock;
+
+static gbt_dist_margins *
+ShardCacheEntry(const double *x, const double *y, const double *w, size_t n, uint32_t p)
+{
+	uint64_t	h = gbt_dist_rows_hash(x, y, w, n, p);
+	int			k,
+				victim = 0;
+	gbt_dist_margins *e;
+
+	for (k = 0; k < SHARD_CACHE_ENTRIES; k++)
+	{
+		if (shard_cache[k].mt != NULL && shard_cache[k].rows_hash == h && shard_cache[k].n == n)
+		{
+			shard_cache_used[k] = ++shard_cache_clock;
+			return &shard_cache[k];
+		}
+		if (shard_cache_used[k] < shard_cache_used[victim])
+			victim = k;
+	}
+	e = &shard_cache[victim];
+	if (e->mt != NULL)
+		pfree(e->mt);
+	e->mt = MemoryContextAllocHuge(TopMemoryContext, sizeof(double) * (n ? n : 1));
+	e->rows_hash = h;
+	e->n = n;
+	e->n_trees = -1;
+	shard_cache_used[victim] = ++shard_cache_clock;
+	return e;
+}
+
 /* The shard's answer: the sketch, or the histograms of the job; NULL without rows. */
 static Datum
 ShardFinal(FunctionCallInfo fcinfo, bool hist)
@@ -148,7 +190,9 @@ ShardFinal(FunctionCallInfo fcinfo, bool hist)
 	if (hist)
 		SF_PG_CHECK(gbt_dist_shard_hist(&env, (const uint8_t *) VARDATA_ANY(st->job),
 										VARSIZE_ANY_EXHDR(st->job), x, y, w,
-										(size_t) st->rows->n_rows, (uint32_t) st->rows->n_cols, &b),
+										(size_t) st->rows->n_rows, (uint32_t) st->rows->n_cols,
+										ShardCacheEntry(x, y, w, (size_t) st->rows->n_rows,
+														(uint32_t) st->rows->n_cols), &b),
 					&env, what);
 	else
 		SF_PG_CHECK(gbt_dist_sketch(&env, x, y, w, (size_t) st->rows->n_rows,

@@ -31,6 +31,8 @@ typedef struct shards
 			   *y[MAX_SHARDS],
 			   *w[MAX_SHARDS];
 	sf_buf		reply[MAX_SHARDS];
+	gbt_dist_margins cache[MAX_SHARDS];	/* margins kept between jobs (use_cache) */
+	int			use_cache;
 	const uint8_t *bufs[MAX_SHARDS];
 	size_t		lens[MAX_SHARDS];
 	int			jobs;
@@ -56,6 +58,7 @@ deal(shards *s, int ns, const double *x, const double *y, const double *w, size_
 		s->w[k] = w ? malloc(sizeof(double) * n) : NULL;
 		sf_buf_init(&s->reply[k], &s->env);
 	}
+	s->use_cache = 1;
 	for (i = 0; i < n; i++)
 	{
 		int			d = (int) ((i * 7 + i / 5) % (size_t) (leave_empty ? ns - 1 : ns));
@@ -65,6 +68,13 @@ deal(shards *s, int ns, const double *x, const double *y, const double *w, size_
 		s->y[d][r] = y[i];
 		if (w)
 			s->w[d][r] = w[i];
+	}
+	for (k = 0; k < ns; k++)
+	{
+		s->cache[k].n = s->n[k];
+		s->cache[k].n_trees = -1;
+		s->cache[k].rows_hash = gbt_dist_rows_hash(s->x[k], s->y[k], s->w[k], s->n[k], p);
+		s->cache[k].mt = malloc(sizeof(double) * (s->n[k] + 1));
 	}
 }
 
@@ -78,6 +88,7 @@ undeal(shards *s)
 		free(s->x[k]);
 		free(s->y[k]);
 		free(s->w[k]);
+		free(s->cache[k].mt);
 		sf_buf_free(&s->reply[k]);
 	}
 }
@@ -100,7 +111,7 @@ exchange(void *ctx, const uint8_t *job, size_t len, int *n_rep, const uint8_t *c
 			continue;
 		s->reply[k].len = 0;
 		st = gbt_dist_shard_hist(&s->env, job, len, s->x[k], s->y[k], s->w[k], s->n[k], s->p,
-								 &s->reply[k]);
+								 s->use_cache ? &s->cache[k] : NULL, &s->reply[k]);
 		if (st != SF_OK)
 			return sf_fail(&s->env, st, "%s", s->env.msg ? s->env.msg : "shard failed");
 		s->bufs[m] = s->reply[k].data;
@@ -247,6 +258,30 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 		  "%s: training metric per round within 1e-9 (largest %.3g)", what, eval_diff);
 	SF_OK(s.jobs >= prm->n_estimators + 1, "%s: %d jobs for %d trees of depth <= %d", what, s.jobs,
 		  prm->n_estimators, prm->max_depth);
+	{
+		/* without the shards' kept margins: the same model, bit for bit */
+		gbt_model  *c = NULL;
+		sf_buf		bb,
+					bc;
+		int			k;
+
+		SF_OK(s.cache[0].n_trees == prm->n_estimators,
+			  "%s: shard 1 kept the margins of all %d trees between jobs", what, s.cache[0].n_trees);
+		s.use_cache = 0;
+		for (k = 0; k < ns; k++)
+			s.cache[k].n_trees = -1;
+		st = train_sharded(&s, prm, &env, &c, NULL);
+		sf_buf_init(&bb, &env);
+		sf_buf_init(&bc, &env);
+		gbt_encode_body(b, &bb, 16);
+		if (c)
+			gbt_encode_body(c, &bc, 16);
+		SF_OK(st == SF_OK && bb.len == bc.len && memcmp(bb.data, bc.data, bb.len) == 0,
+			  "%s: the shards' kept margins change no bit of the model", what);
+		sf_buf_free(&bb);
+		sf_buf_free(&bc);
+		gbt_model_free(&env, c);
+	}
 done:
 	gbt_bins_free(&env, &got);
 	gbt_bins_free(&env, &ref);
@@ -359,7 +394,7 @@ SF_TEST(test_refusals)
 		st = gbt_dist_train(&env, &prm, b1, l1, 2, &io, &m);
 		SF_OK(st == SF_EDATA && m == NULL, "sketches of two widths are refused (%s)",
 			  env.msg ? env.msg : "");
-		st = gbt_dist_shard_hist(&env, (const uint8_t *) "garbage!", 8, xr, yr, NULL, 1, 2, &out);
+		st = gbt_dist_shard_hist(&env, (const uint8_t *) "garbage!", 8, xr, yr, NULL, 1, 2, NULL, &out);
 		SF_OK(st == SF_ECORRUPT, "a shard refuses bytes that are not a job (%s)", env.msg ? env.msg : "");
 		xr[1] = INFINITY;
 		sk.len = 0;
