@@ -3,3 +3,4 @@
 CORE_SRCS	+= src/trees/gbt_dist.c src/trees/gbt_dist_grow.c
 UNIT_TESTS	+= test/unit/test_gbt_dist.c
 SQL_SRCS	+= src/trees/gbt_dist_sql.c
+FUZZ_TARGETS	+= test/fuzz/fuzz_gbt_dist.c

@@ -21,10 +21,11 @@
  * - margins: a shard starts every row at the base margin and adds the
  *   finished trees' leaf values in tree order, in double, as gbt_train does.
  *
- * A shard keeps no state between jobs: it recomputes its rows' margins from
- * the finished trees every job, which costs rows times trees times depth
- * steps per level (the price of shipping models by value through
- * postgres_fdw, which has no shard-side session state to offer).
+ * A shard needs no state between jobs: it can recompute its rows' margins
+ * from the finished trees of every job (rows times trees times depth steps
+ * per level).  The host may keep the margins of the last job instead
+ * (gbt_dist_margins); the next job then adds only the trees it lacks, in the
+ * same order, so the result is the same doubles.
  */
 #include <float.h>
 #include <math.h>
@@ -561,7 +562,9 @@ read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
 	for (f = 0; f < p; f++)
 	{
 		j->n_bins[f] = sf_read_u32(&r);
-		if (j->n_bins[f] < 1 || j->n_bins[f] > GBT_MAX_BIN + 1)
+		/* the slots must fit the uint32 offsets (and a histogram the memory cap) */
+		if (j->n_bins[f] < 1 || j->n_bins[f] > GBT_MAX_BIN + 1 ||
+			(uint64_t) j->off[f] + j->n_bins[f] + 1 > (uint64_t) INT32_MAX / 4)
 			return sf_fail(env, SF_ECORRUPT, "job holds a bad bin count");
 		j->off[f + 1] = j->off[f] + j->n_bins[f] + 1;
 	}
