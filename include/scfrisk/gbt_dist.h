@@ -37,8 +37,8 @@
  * trees the cache holds adds only the new trees' leaf values, in the same
  * order, so the margins are the same doubles: a level costs rows times
  * depth steps instead of rows times trees times depth.  The host sets
- * rows_hash and n, owns mt (n doubles) and sets n_trees to -1 for a new
- * entry; gbt_dist_shard_hist fills the rest.
+ * rows_hash and n, owns mt (n doubles) and codes, and sets n_trees to -1 and
+ * codes_ok to 0 for a new entry; gbt_dist_shard_hist fills the rest.
  */
 typedef struct gbt_dist_margins
 {
@@ -48,6 +48,10 @@ typedef struct gbt_dist_margins
 	uint64_t	trees_hash;		/* hash of those trees' bytes in the job */
 	float		base_margin;
 	double	   *mt;				/* (n) margins */
+	/* the rows' bin codes under the job's edges (one training's edges never change) */
+	uint16_t   *codes;			/* (n, p) host-owned, or NULL: bins looked up per job */
+	int			codes_ok;		/* codes hold the edges of cuts_hash; host sets 0 */
+	uint64_t	cuts_hash;
 } gbt_dist_margins;
 
 /*

@@ -506,6 +506,7 @@ typedef struct shard_job
 	uint32_t	n_want;
 	int32_t    *want;
 	uint64_t   *tree_hash;		/* (n_trees + 1) hash of the bytes of trees [0, k) */
+	uint64_t	cuts_hash;		/* hash of the bytes of the bin edges */
 } shard_job;
 
 static void
@@ -539,6 +540,7 @@ static sf_status
 read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
 {
 	sf_reader	r;
+	const uint8_t *edges;
 	uint32_t	f;
 	int32_t		k;
 	sf_status	st;
@@ -558,12 +560,13 @@ read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
 	j->off = sf_malloc(env, sizeof(uint32_t) * ((size_t) p + 1));
 	if (!sf_reader_ok(&r) || !j->n_bins || !j->off || !sf_reader_has(&r, p, 4))
 		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	edges = r.p;
 	j->off[0] = 0;
 	for (f = 0; f < p; f++)
 	{
 		j->n_bins[f] = sf_read_u32(&r);
 		/* the slots must fit the uint32 offsets (and a histogram the memory cap) */
-		if (j->n_bins[f] < 1 || j->n_bins[f] > GBT_MAX_BIN + 1 ||
+		if (j->n_bins[f] < 1 || j->n_bins[f] > GBT_MAX_BIN ||
 			(uint64_t) j->off[f] + j->n_bins[f] + 1 > (uint64_t) INT32_MAX / 4)
 			return sf_fail(env, SF_ECORRUPT, "job holds a bad bin count");
 		j->off[f + 1] = j->off[f] + j->n_bins[f] + 1;
@@ -572,6 +575,7 @@ read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
 		(j->cuts = sf_malloc(env, sizeof(float) * (j->off[p] - p))) == NULL)
 		return sf_fail(env, SF_ECORRUPT, "job is truncated");
 	sf_read_f32s(&r, j->cuts, j->off[p] - p);
+	j->cuts_hash = fnv1a(0xCBF29CE484222325ull, edges, (size_t) (r.p - edges));
 	j->n_trees = sf_read_i32(&r);
 	if (!sf_reader_ok(&r) || j->n_trees < 0 || j->n_trees > GBT_MAX_ROUNDS ||
 		(j->trees = sf_calloc(env, j->n_trees ? j->n_trees : 1, sizeof(gbt_tree))) == NULL ||
@@ -656,10 +660,36 @@ metric_sums(const shard_job *j, const double *mt, const double *y, const double 
 	*sw_out = sw;
 }
 
-/* Add row i's gradient pair to the histogram of the node it reaches, if wanted. */
+/* Code of value v of feature f: its bin, n_bins[f] when missing (gbt_int.h's layout). */
+static inline uint32_t
+code_of(const shard_job *j, uint32_t f, float v)
+{
+	return isnan(v) ? j->n_bins[f] : bin_of(j->cuts + j->off[f] - f, j->n_bins[f], v);
+}
+
+/* The codes of every row under the job's edges, once per training (gbt_dist_margins). */
 static void
-hist_row(const shard_job *j, const double *xi, float g, float h, const int32_t *slot,
-		 uint64_t *cnt, double *G, double *H, double *const *hist)
+fill_codes(const shard_job *j, gbt_dist_margins *cache, const double *x, size_t n)
+{
+	size_t		i;
+	uint32_t	f;
+
+	if (cache->codes_ok && cache->cuts_hash == j->cuts_hash)
+		return;
+	for (i = 0; i < n; i++)
+		for (f = 0; f < j->p; f++)
+			cache->codes[i * j->p + f] = (uint16_t) code_of(j, f, (float) x[i * j->p + f]);
+	cache->codes_ok = 1;
+	cache->cuts_hash = j->cuts_hash;
+}
+
+/*
+ * Add row i's gradient pair to the histogram of the node it reaches, if
+ * wanted; ci is the row's codes when kept, else NULL (looked up here).
+ */
+static void
+hist_row(const shard_job *j, const double *xi, const uint16_t *ci, float g, float h,
+		 const int32_t *slot, uint64_t *cnt, double *G, double *H, double *const *hist)
 {
 	int32_t		s = slot[route_raw(&j->cur, xi)];
 	double	   *hs;
@@ -673,9 +703,7 @@ hist_row(const shard_job *j, const double *xi, float g, float h, const int32_t *
 	hs = hist[s];
 	for (f = 0; f < j->p; f++)
 	{
-		float		v = (float) xi[f];
-		uint32_t	code = isnan(v) ? j->n_bins[f]
-			: bin_of(j->cuts + j->off[f] - f, j->n_bins[f], v);
+		uint32_t	code = ci ? ci[f] : code_of(j, f, (float) xi[f]);
 		double	   *c = hs + 2 * (size_t) (j->off[f] + code);
 
 		c[0] += g;
@@ -683,10 +711,10 @@ hist_row(const shard_job *j, const double *xi, float g, float h, const int32_t *
 	}
 }
 
-/* Gradients and histograms of the wanted nodes, appended to out (see write_reply). */
+/* Per wanted node: row count, gradient and hessian sums and histogram, appended to out. */
 static sf_status
 shard_histograms(sf_env *env, const shard_job *j, const double *mt, const double *x,
-				 const double *y, const double *w, size_t n, sf_buf *out)
+				 const uint16_t *codes, const double *y, const double *w, size_t n, sf_buf *out)
 {
 	size_t		slots = 2 * (size_t) j->off[j->p],
 				i;
@@ -736,7 +764,8 @@ shard_histograms(sf_env *env, const shard_job *j, const double *mt, const double
 				g = mt[i] - y[i];
 				h = 1.0;
 			}
-			hist_row(j, x + i * j->p, (float) (g * wt), (float) (h * wt), slot, cnt, G, H, hist);
+			hist_row(j, x + i * j->p, codes ? codes + i * j->p : NULL, (float) (g * wt),
+					 (float) (h * wt), slot, cnt, G, H, hist);
 		}
 	}
 	for (k = 0; st == SF_OK && k < j->n_want; k++)
@@ -756,16 +785,33 @@ shard_histograms(sf_env *env, const shard_job *j, const double *mt, const double
 	return st;
 }
 
+/* FNV-1a's step over 64-bit words (the rows are doubles): a word per multiply. */
+static uint64_t
+hash_words(uint64_t h, const double *v, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	u;
+
+		memcpy(&u, &v[i], 8);
+		h = (h ^ u) * 0x100000001B3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
 uint64_t
 gbt_dist_rows_hash(const double *x, const double *y, const double *w, size_t n, uint32_t p)
 {
 	uint64_t	h = fnv1a(0xCBF29CE484222325ull, (const uint8_t *) &n, sizeof(n));
 
 	h = fnv1a(h, (const uint8_t *) &p, sizeof(p));
-	h = fnv1a(h, (const uint8_t *) x, sizeof(double) * n * p);
-	h = fnv1a(h, (const uint8_t *) y, sizeof(double) * n);
+	h = hash_words(h, x, n * p);
+	h = hash_words(h, y, n);
 	if (w)
-		h = fnv1a(h, (const uint8_t *) w, sizeof(double) * n);
+		h = hash_words(h, w, n);
 	return h;
 }
 
@@ -838,8 +884,11 @@ gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const doubl
 	sf_buf_put_u32(out, j.n_want);
 	sf_buf_put_f64(out, acc);
 	sf_buf_put_f64(out, sw);
+	if (j.n_want > 0 && cache && cache->codes)
+		fill_codes(&j, cache, x, n);
 	if (j.n_want > 0)
-		st = shard_histograms(env, &j, mt, x, y, w, n, out);
+		st = shard_histograms(env, &j, mt, x, cache && cache->codes ? cache->codes : NULL,
+							  y, w, n, out);
 	if (st == SF_OK && sf_buf_status(out) != SF_OK)
 		st = sf_fail(env, SF_ENOMEM, "out of memory writing the histograms");
 done:

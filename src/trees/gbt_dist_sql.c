@@ -25,6 +25,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -122,8 +123,9 @@ xgb_shard_hist_sfunc(PG_FUNCTION_ARGS)
 }
 
 /*
- * Margins kept between the jobs of a training (gbt_dist_margins): a few
- * entries per backend, keyed by a hash of the rows, in TopMemoryContext.
+ * Margins and bin codes kept between the jobs of a training
+ * (gbt_dist_margins): a few entries per backend, keyed by a hash of the
+ * rows, in TopMemoryContext until the end of the transaction.
  * postgres_fdw runs every job of one training on the same connection, so
  * the shard's backend sees them all; an entry is reused only for the same
  * rows and finished trees that begin with the ones it holds, so a hit and a
@@ -133,6 +135,30 @@ xgb_shard_hist_sfunc(PG_FUNCTION_ARGS)
 static gbt_dist_margins shard_cache[SHARD_CACHE_ENTRIES];
 static uint64 shard_cache_used[SHARD_CACHE_ENTRIES];
 static uint64 shard_cache_clock;
+static bool shard_cache_callback;
+
+/*
+ * The entries go at the end of the transaction: a training is one statement
+ * on the coordinator, so one remote transaction here, and the memory (a
+ * double and p codes per row) should not outlive it in a pooled connection.
+ */
+static void
+ShardCacheReset(XactEvent event, void *arg)
+{
+	int			k;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE)
+		return;
+	for (k = 0; k < SHARD_CACHE_ENTRIES; k++)
+	{
+		if (shard_cache[k].mt)
+			pfree(shard_cache[k].mt);
+		if (shard_cache[k].codes)
+			pfree(shard_cache[k].codes);
+		memset(&shard_cache[k], 0, sizeof(shard_cache[k]));
+		shard_cache_used[k] = 0;
+	}
+}
 
 static gbt_dist_margins *
 ShardCacheEntry(const double *x, const double *y, const double *w, size_t n, uint32_t p)
@@ -152,13 +178,23 @@ ShardCacheEntry(const double *x, const double *y, const double *w, size_t n, uin
 		if (shard_cache_used[k] < shard_cache_used[victim])
 			victim = k;
 	}
+	if (!shard_cache_callback)
+	{
+		RegisterXactCallback(ShardCacheReset, NULL);
+		shard_cache_callback = true;
+	}
 	e = &shard_cache[victim];
 	if (e->mt != NULL)
 		pfree(e->mt);
+	if (e->codes != NULL)
+		pfree(e->codes);
+	memset(e, 0, sizeof(*e));
 	e->mt = MemoryContextAllocHuge(TopMemoryContext, sizeof(double) * (n ? n : 1));
+	e->codes = MemoryContextAllocHuge(TopMemoryContext, sizeof(uint16) * (n > 0 ? n * p : 1));
 	e->rows_hash = h;
 	e->n = n;
 	e->n_trees = -1;
+	e->codes_ok = 0;
 	shard_cache_used[victim] = ++shard_cache_clock;
 	return e;
 }
@@ -265,10 +301,10 @@ UnionSql(const ShardPlan *sp, const char *agg, const char *features, const char 
 
 	initStringInfo(&s);
 	for (i = 0; i < sp->n; i++)
-		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.%s(%s, %s::float8, %s%s%s) FROM %s",
+		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.%s(%s, %s::float8, %s::float8%s) FROM %s",
 						 i ? " UNION ALL " : "", i, agg, quote_identifier(features),
 						 quote_identifier(label), weight ? quote_identifier(weight) : "1",
-						 weight ? "::float8" : "::float8", with_job ? ", $1" : "", sp->part[i]);
+						 with_job ? ", $1" : "", sp->part[i]);
 	return s.data;
 }
 

@@ -28,6 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sf_status	st;
 	gbt_dist_margins cache;
 	double		mt[8];
+	uint16_t	codes[24];
 	gbt_bins	b;
 	dist_totals tot;
 	const uint8_t *bufs[2];
@@ -39,6 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cache.n = 8;
 	cache.n_trees = -1;
 	cache.mt = mt;
+	cache.codes = codes;
 	/* twice: the second job may start from the margins the first one kept */
 	st = gbt_dist_shard_hist(&env, data, size, x, y, NULL, 8, 3, &cache, &out);
 	if (st != SF_OK && env.msg == NULL)

@@ -75,6 +75,8 @@ deal(shards *s, int ns, const double *x, const double *y, const double *w, size_
 		s->cache[k].n_trees = -1;
 		s->cache[k].rows_hash = gbt_dist_rows_hash(s->x[k], s->y[k], s->w[k], s->n[k], p);
 		s->cache[k].mt = malloc(sizeof(double) * (s->n[k] + 1));
+		s->cache[k].codes = malloc(sizeof(uint16_t) * (s->n[k] * p + 1));
+		s->cache[k].codes_ok = 0;
 	}
 }
 
@@ -89,6 +91,7 @@ undeal(shards *s)
 		free(s->y[k]);
 		free(s->w[k]);
 		free(s->cache[k].mt);
+		free(s->cache[k].codes);
 		sf_buf_free(&s->reply[k]);
 	}
 }
@@ -269,7 +272,10 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 			  "%s: shard 1 kept the margins of all %d trees between jobs", what, s.cache[0].n_trees);
 		s.use_cache = 0;
 		for (k = 0; k < ns; k++)
+		{
 			s.cache[k].n_trees = -1;
+			s.cache[k].codes_ok = 0;
+		}
 		st = train_sharded(&s, prm, &env, &c, NULL);
 		sf_buf_init(&bb, &env);
 		sf_buf_init(&bc, &env);
@@ -277,7 +283,7 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 		if (c)
 			gbt_encode_body(c, &bc, 16);
 		SF_OK(st == SF_OK && bb.len == bc.len && memcmp(bb.data, bc.data, bb.len) == 0,
-			  "%s: the shards' kept margins change no bit of the model", what);
+			  "%s: the shards' kept margins and codes change no bit of the model", what);
 		sf_buf_free(&bb);
 		sf_buf_free(&bc);
 		gbt_model_free(&env, c);
