@@ -859,10 +859,11 @@ gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const doubl
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the margins");
 		goto done;
 	}
+	/* the margins of the finished trees, summed in tree order as gbt_train does */
+	t = margins_start(&j, cache, n, mt);
 	if (cache)
 		cache->n_trees = -1;	/* until the margins are whole again */
-	/* the margins of the finished trees, summed in tree order as gbt_train does */
-	for (t = margins_start(&j, cache, n, mt); t < j.n_trees; t++)
+	for (; t < j.n_trees; t++)
 	{
 		if (sf_interrupted(env))
 		{
