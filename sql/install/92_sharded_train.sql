@@ -1,0 +1,65 @@
+-- scfrisk install script, part 92: one gradient-boosted model over every
+-- foreign partition of a sharded table, trained where the rows are
+-- (xgb_train_sharded; docs/scale-out.md, issue 20).
+
+-- Shard side: two aggregates the coordinator runs on each foreign partition.
+-- Immutable extension members, so postgres_fdw ships them to a server whose
+-- "extensions" option lists scfrisk; only their bytes cross the network.
+CREATE FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'xgb_shard_sketch_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8) IS
+'transition function of xgb_shard_sketch: collects a row (NULL features, label or weight skip it)';
+
+CREATE FUNCTION scfrisk.xgb_shard_sketch_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'xgb_shard_sketch_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_shard_sketch_final(internal) IS
+'final function of xgb_shard_sketch: per feature the sorted distinct float32 values with their counts and weights';
+
+CREATE AGGREGATE scfrisk.xgb_shard_sketch(features float8[], label float8, weight float8) (
+	SFUNC = scfrisk.xgb_shard_sketch_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.xgb_shard_sketch_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scfrisk.xgb_shard_sketch(float8[], float8, float8) IS
+'shard side of xgb_train_sharded: the summary of the shard''s rows from which the coordinator computes xgb_train''s bin edges (internal)';
+
+CREATE FUNCTION scfrisk.xgb_shard_hist_sfunc(internal, float8[], float8, float8, bytea)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'xgb_shard_hist_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_shard_hist_sfunc(internal, float8[], float8, float8, bytea) IS
+'transition function of xgb_shard_hist: collects a row (NULL features, label or weight skip it)';
+
+CREATE FUNCTION scfrisk.xgb_shard_hist_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'xgb_shard_hist_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.xgb_shard_hist_final(internal) IS
+'final function of xgb_shard_hist: the gradient histograms of the shard''s rows for the nodes a job wants';
+
+CREATE AGGREGATE scfrisk.xgb_shard_hist(features float8[], label float8, weight float8, job bytea) (
+	SFUNC = scfrisk.xgb_shard_hist_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.xgb_shard_hist_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scfrisk.xgb_shard_hist(float8[], float8, float8, bytea) IS
+'shard side of xgb_train_sharded: recomputes the rows'' margins from the job''s finished trees and returns the histograms it asks for (internal)';
+
+-- Coordinator: checks the shards (scfrisk.check_shards), then drives the
+-- rounds through one pushed-down query per tree level.  PARALLEL UNSAFE (the
+-- default, said here on purpose): its queries open remote transactions
+-- through postgres_fdw, which a parallel worker must not do.
+CREATE FUNCTION scfrisk.xgb_train_sharded(relation regclass, features text, label text,
+										  params jsonb DEFAULT NULL, weight text DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'xgb_train_sharded'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION scfrisk.xgb_train_sharded(regclass, text, text, jsonb, text) IS
+'trains one gradient-boosted model (xgb_train''s params and model) over every foreign partition of a sharded table without moving its rows: per-shard sketches give xgb_train''s bin edges, per-level shard histograms grow the trees';

@@ -1,0 +1,42 @@
+-- pgTAP contracts of sharded training (xgb_train_sharded, docs/scale-out.md):
+-- signatures, volatility and parallel safety, the shard aggregates being
+-- shippable (immutable extension members), and the errors raised before any
+-- shard is asked.  test/session/test_sharded_train.py runs it on three shards.
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS scfrisk;
+BEGIN;
+SELECT plan(14);
+
+SELECT has_function('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text']);
+SELECT function_returns('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'bytea');
+SELECT volatility_is('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'volatile');
+SELECT is((SELECT proparallel::text FROM pg_proc
+           WHERE oid = 'scfrisk.xgb_train_sharded(regclass, text, text, jsonb, text)'::regprocedure), 'u',
+          'xgb_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
+SELECT is_aggregate('scfrisk', 'xgb_shard_sketch', ARRAY['double precision[]', 'double precision', 'double precision']);
+SELECT is_aggregate('scfrisk', 'xgb_shard_hist', ARRAY['double precision[]', 'double precision', 'double precision', 'bytea']);
+-- postgres_fdw ships only immutable functions: the aggregates and their support functions
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'scfrisk' AND p.proname LIKE 'xgb_shard%' AND p.provolatile <> 'i'), 0,
+          'the shard aggregates and their support functions are immutable (shippable)');
+
+CREATE TABLE plain_t (f float8[], y float8);
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('plain_t', 'f', 'y')$$, '22023', NULL,
+                 'a table that is not partitioned: 22023');
+CREATE TABLE local_t (seg text, f float8[], y float8) PARTITION BY LIST (seg);
+CREATE TABLE local_t_a PARTITION OF local_t FOR VALUES IN ('a');
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'y')$$, '42809', NULL,
+                 'a local partition: 42809');
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'nope')$$, '42703', NULL,
+                 'a label column that does not exist: 42703');
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'seg')$$, '42804', NULL,
+                 'a label column that is not a number: 42804');
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'y', '{"subsample": 0.5}')$$, '0A000', NULL,
+                 'subsample below 1: 0A000');
+SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'y', '{"max_depth": 0}')$$, '22023', NULL,
+                 'params out of range: 22023');
+SELECT throws_ok($$SELECT scfrisk.xgb_shard_hist(f, y, 1, NULL) FROM (VALUES (ARRAY[1.0]::float8[], 1.0::float8)) v(f, y)$$,
+                 '22004', NULL, 'the shard aggregate without a job: 22004');
+
+SELECT * FROM finish();
+ROLLBACK;

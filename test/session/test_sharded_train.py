@@ -1,0 +1,364 @@
+#!/usr/bin/python3
+"""Multi-server test: one model over all shards (scfrisk.xgb_train_sharded).
+
+Three loopback shard clusters (made here on 127.0.0.1, removed at the end,
+the harness of test_scale_out.py), each with scfrisk and one segment of a
+loan table; the coordinator sees them as a list-partitioned table of
+postgres_fdw foreign partitions (`extensions 'scfrisk'`, `async_capable`).
+Checked:
+
+- the sharded model against xgb_train over a local copy of the union of the
+  rows (the closed truth: the same data on one server): the same trees
+  (split features, conditions and missing directions equal; leaf values
+  within 1e-6), scores within 1e-6 on every row, the same training log to
+  1e-9, unweighted and weighted, with column sampling;
+- the shard work is pushed down: EXPLAIN VERBOSE of the shard aggregates
+  over a foreign partition shows them in the Remote SQL, and auto_explain
+  of the queries xgb_train_sharded itself runs shows one Remote SQL per
+  shard calling scfrisk.xgb_shard_hist;
+- what does not shard is refused before any training with the SQLSTATEs of
+  scfrisk.check_shards (plain table, local partition, server without the
+  extensions option, widths that differ, a shard that is down), and what
+  the sharded trainer cannot do (subsample, early stopping) with 0A000;
+  a failing shard saves no partial model; a cancel ends the shards' work.
+The wall times of the sharded and the single-server training are printed,
+never asserted (one loaded 2-core machine runs all four servers).
+"""
+import atexit
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import psycopg2  # noqa: E402
+from sftap import Tap  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+PGROOT = subprocess.check_output([os.path.join(ROOT, "scripts", "pgroot.sh")]).decode().strip()
+BINDIR = PGROOT + subprocess.check_output([PG_CONFIG, "--bindir"]).decode().strip()
+AS_USER = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+SEGMENTS = ["asia", "eu", "us"]
+ROWS = [3000, 2000, 2500]
+PARAMS = '{"n_estimators": 20, "max_depth": 4, "eta": 0.3, "seed": 7}'
+
+t = Tap()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Shard:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 with scfrisk installed."""
+
+    def __init__(self, name):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="scfrisk-shard-")
+        os.chmod(self.dir, 0o755)
+        if AS_USER:
+            shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+        self.up = False
+        subprocess.run(AS_USER + [BINDIR + "/initdb", "-D", self.dir + "/data", "-U", "postgres",
+                                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.dir + "/data/postgresql.conf", "a") as f:
+            f.write("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"
+                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                    "max_connections = 20\n" % (self.port, self.dir))
+        self.start()
+
+    def start(self):
+        subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-l",
+                                  self.dir + "/server.log", "-w", "-t", "60", "start"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.up = True
+
+    def stop(self):
+        if self.up:
+            subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-m", "immediate",
+                                      "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.up = False
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def connect(self, dbname="postgres"):
+        c = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname)
+        c.autocommit = True
+        return c
+
+
+def sqlstate_of(cur, sql, args=None):
+    """Run sql; return (SQLSTATE, message) of its error, or (None, None)."""
+    try:
+        cur.execute(sql, args)
+        return None, None
+    except psycopg2.Error as e:
+        return e.pgcode, (e.pgerror or "").strip()
+
+
+shards = []
+atexit.register(lambda: [s.remove() for s in shards])
+for i, seg in enumerate(SEGMENTS):
+    shards.append(Shard("shard_%d" % (i + 1)))
+
+# Each shard: scfrisk and its segment's rows (a weight column; a missing
+# element in every 11th row; a coarse feature with few distinct values).
+GEN = """
+CREATE EXTENSION IF NOT EXISTS scfrisk;
+CREATE FUNCTION u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
+		/ 4503599627370496.0
+$$;
+CREATE TABLE loans_local AS
+SELECT %(seg)s::text AS seg, k AS loan_id,
+	   ARRAY[2 * u(k, 1) - 1, 2 * u(k, 2) - 1, u(k, 3), floor(10 * u(k, 4)),
+			 CASE WHEN k %% 11 = 0 THEN NULL ELSE u(k, 5) END] AS f,
+	   (u(k, 6) < 1 / (1 + exp(-(2 * u(k, 1) - 1) * (2 * u(k, 2) - 1) * 4 - u(k, 3) + 0.5
+							   + %(shift)s)))::int::float8 AS y,
+	   0.5 + u(k, 9) AS w
+FROM generate_series(%(lo)s, %(hi)s) k;
+"""
+lo = 1
+for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
+    c = sh.connect()
+    c.cursor().execute(GEN, {"seg": seg, "shift": 0.3 * i, "lo": lo, "hi": lo + ROWS[i] - 1})
+    lo += ROWS[i]
+    c.close()
+
+co = psycopg2.connect("")
+co.autocommit = True
+cur = co.cursor()
+cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
+    cur.execute("CREATE SERVER shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
+                "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true')"
+                % (i + 1, sh.port))
+    cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER shard_%d OPTIONS (user 'postgres')" % (i + 1))
+cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8, w float8) PARTITION BY LIST (seg)")
+for i, seg in enumerate(SEGMENTS):
+    cur.execute("CREATE FOREIGN TABLE loans_%s PARTITION OF loans FOR VALUES IN ('%s') SERVER shard_%d "
+                "OPTIONS (table_name 'loans_local')" % (seg, seg, i + 1))
+# the closed truth: the union of the rows on this one server
+cur.execute("CREATE TABLE loans_all AS SELECT * FROM loans")
+
+
+def trees(model):
+    cur.execute("SELECT scfrisk.xgb_to_json(%s)", (model,))
+    doc = cur.fetchone()[0]
+    doc = doc if isinstance(doc, dict) else json.loads(doc)
+    return doc["learner"]["gradient_booster"]["model"]["trees"]
+
+
+def compare(what, single, sharded):
+    """The sharded model against the single-server one: trees, scores, training log."""
+    a, b = trees(single), trees(sharded)
+    same = len(a) == len(b)
+    leaf = 0.0
+    n_split = 0
+    for ta, tb in zip(a, b):
+        if ta["left_children"] != tb["left_children"] or ta["right_children"] != tb["right_children"]:
+            same = False
+            break
+        for k, left in enumerate(ta["left_children"]):
+            if left >= 0:
+                n_split += 1
+                same &= (ta["split_indices"][k] == tb["split_indices"][k]
+                         and ta["split_conditions"][k] == tb["split_conditions"][k]
+                         and ta["default_left"][k] == tb["default_left"][k])
+            else:
+                leaf = max(leaf, abs(ta["split_conditions"][k] - tb["split_conditions"][k]))
+    t.ok(same, "%s: %d trees, the same %d splits as xgb_train on one server (feature, condition, "
+         "missing direction)" % (what, len(a), n_split))
+    t.ok(leaf <= 1e-6, "%s: leaf values within 1e-6 (largest difference %.3g)" % (what, leaf))
+    cur.execute("SELECT max(abs(scfrisk.predict(%s, f) - scfrisk.predict(%s, f))), count(*) FROM loans_all",
+                (single, sharded))
+    diff, n = cur.fetchone()
+    t.ok(diff <= 1e-6 and n == sum(ROWS), "%s: scores within 1e-6 on all %d rows (largest %.3g)"
+         % (what, n, diff))
+    cur.execute("SELECT scfrisk.model_info(%s) -> 'info', scfrisk.model_info(%s) -> 'info', "
+                "scfrisk.model_info(%s) -> 'train_rows', scfrisk.model_info(%s) -> 'train_rows'",
+                (single, sharded, single, sharded))
+    ia, ib, ra, rb = cur.fetchone()
+    la = (ia or {}).get("eval_log", {}).get("train")
+    lb = (ib or {}).get("eval_log", {}).get("train")
+    t.ok(ra == rb == sum(ROWS) and la is not None and lb is not None and len(la) == len(lb)
+         and all(abs(x - y) <= 1e-9 for x, y in zip(la, lb)),
+         "%s: the same training rows (%s) and training log per round (to 1e-9)" % (what, ra),
+         "%s\n%s" % (ia, ib))
+    print("# %s: model bytes %s (the sharded model has no training distributions: "
+          "those need every row's score on one server)"
+          % (what, "identical" if bytes(single) == bytes(sharded) else "differ"))
+
+
+# 1. the sharded model is xgb_train's model over the union
+t0 = time.time()
+cur.execute("SELECT scfrisk.xgb_train(f, y, %s) FROM loans_all", (PARAMS,))
+single_s = time.time() - t0
+single = bytes(cur.fetchone()[0])
+t0 = time.time()
+cur.execute("SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', %s)", (PARAMS,))
+sharded_s = time.time() - t0
+sharded = bytes(cur.fetchone()[0])
+compare("unweighted", single, sharded)
+print("# wall time, %d rows over three loopback shards: xgb_train_sharded %.2f s, xgb_train on one "
+      "server %.2f s (ratio %.2f; one loaded 2-core machine runs all four servers, so this is no "
+      "measure of a real deployment)" % (sum(ROWS), sharded_s, single_s, sharded_s / single_s))
+
+WPARAMS = ('{"n_estimators": 15, "max_depth": 3, "eta": 0.3, "colsample_bytree": 0.8, '
+           '"colsample_bylevel": 0.75, "max_bin": 32, "scale_pos_weight": 1.5, "seed": 3}')
+cur.execute("SELECT scfrisk.xgb_train(f, y, w, %s) FROM loans_all", (WPARAMS,))
+wsingle = bytes(cur.fetchone()[0])
+cur.execute("SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', %s, weight => 'w')", (WPARAMS,))
+wsharded = bytes(cur.fetchone()[0])
+compare("weighted, column sampling, max_bin 32", wsingle, wsharded)
+
+# 2. the shard work is pushed down
+cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_hist(f, y, 1::float8, '\\x00'::bytea) "
+            "FROM loans_eu")
+plan = "\n".join(r[0] for r in cur.fetchall())
+t.ok("Remote SQL: SELECT scfrisk.xgb_shard_hist(f, y, 1::double precision" in plan,
+     "EXPLAIN VERBOSE: the shard aggregate over a foreign partition runs on the shard", plan)
+co.notices = []  # every notice, not the last 50
+cur.execute("LOAD 'auto_explain'")
+cur.execute("SET auto_explain.log_min_duration = 0")
+cur.execute("SET auto_explain.log_nested_statements = on")
+cur.execute("SET auto_explain.log_verbose = on")
+cur.execute("SET client_min_messages = log")
+cur.execute("SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
+cur.execute("RESET client_min_messages")
+cur.execute("SET auto_explain.log_min_duration = -1")
+logged = "".join(co.notices)
+remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
+HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_hist\(f, y, 1::double precision, \$1::bytea\)")
+SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision\)")
+hist_plans = [n for n in co.notices if HIST.search(n)]
+t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
+     "auto_explain: every level's query of xgb_train_sharded runs scfrisk.xgb_shard_hist on all "
+     "three shards (%d queries)" % len(hist_plans), remote_lines)
+t.ok(any(len(SKETCH.findall(n)) == 3 for n in co.notices),
+     "auto_explain: the sketches are computed on the three shards", remote_lines)
+t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
+
+# 3. refused before any training
+cur.execute("CREATE TABLE models (name text, model bytea)")
+CASES = []
+cur.execute("CREATE TABLE plain (seg text, f float8[], y float8)")
+CASES.append(("a plain table", "SELECT scfrisk.xgb_train_sharded('plain', 'f', 'y')", "22023",
+              "not a partitioned table"))
+cur.execute("CREATE TABLE mixed (seg text, f float8[], y float8) PARTITION BY LIST (seg)")
+cur.execute("CREATE FOREIGN TABLE mixed_eu PARTITION OF mixed FOR VALUES IN ('eu') SERVER shard_2 "
+            "OPTIONS (table_name 'loans_local')")
+cur.execute("CREATE TABLE mixed_local PARTITION OF mixed FOR VALUES IN ('local')")
+CASES.append(("a local partition", "SELECT scfrisk.xgb_train_sharded('mixed', 'f', 'y')", "42809",
+              "mixed_local"))
+cur.execute("CREATE SERVER plain_srv FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '%d', "
+            "dbname 'postgres')" % shards[1].port)
+cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER plain_srv OPTIONS (user 'postgres')")
+cur.execute("CREATE TABLE noext (seg text, f float8[], y float8) PARTITION BY LIST (seg)")
+cur.execute("CREATE FOREIGN TABLE noext_eu PARTITION OF noext FOR VALUES IN ('eu') SERVER plain_srv "
+            "OPTIONS (table_name 'loans_local')")
+CASES.append(("a server without extensions 'scfrisk'",
+              "SELECT scfrisk.xgb_train_sharded('noext', 'f', 'y')", "22023", "plain_srv"))
+CASES.append(("a label column that does not exist",
+              "SELECT scfrisk.xgb_train_sharded('loans', 'f', 'label')", "42703", "label"))
+CASES.append(("a features column that is not float8[]",
+              "SELECT scfrisk.xgb_train_sharded('loans', 'y', 'y')", "42703", "float8[]"))
+CASES.append(("subsample below 1", "SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+              "'{\"subsample\": 0.5}')", "0A000", "subsample"))
+CASES.append(("early stopping", "SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+              "'{\"early_stopping_rounds\": 3}')", "0A000", "early_stopping_rounds"))
+CASES.append(("an unknown parameter", "SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+              "'{\"n_trees\": 3}')", "22023", "n_trees"))
+CASES.append(("feature_names of another width", "SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+              "'{\"feature_names\": [\"a\", \"b\"]}')", "22023", "feature_names"))
+CASES.append(("NULL features", "SELECT scfrisk.xgb_train_sharded('loans', NULL, 'y')", "22004", "NULL"))
+for what, sql, want, word in CASES:
+    st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', (%s)" % sql.replace("SELECT ", "SELECT ", 1))
+    t.ok(st == want and word in (msg or ""), "%s: %s (%s)" % (what, want, (msg or "").splitlines()[0] if msg else st))
+c3 = shards[2].connect()
+c3.cursor().execute("INSERT INTO loans_local VALUES ('us', -1, ARRAY[1, 2, 3], 0, 1)")
+st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', scfrisk.xgb_train_sharded('loans', 'f', 'y')")
+t.ok(st == "22000" and "differ in width" in msg, "feature widths that differ: 22000 (%s)" % msg.splitlines()[0])
+c3.cursor().execute("DELETE FROM loans_local WHERE loan_id = -1")
+c3.cursor().execute("UPDATE loans_local SET y = 2 WHERE loan_id = (SELECT min(loan_id) FROM loans_local)")
+st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', scfrisk.xgb_train_sharded('loans', 'f', 'y')")
+t.ok(st == "22000" and "0 or 1" in msg, "a label other than 0 or 1 on one shard: 22000 (%s)" % msg.splitlines()[0])
+c3.cursor().execute("UPDATE loans_local SET y = 0 WHERE y = 2")
+c3.close()
+
+# 4. a cancel on the coordinator ends the shards' work
+work = psycopg2.connect("")
+work.autocommit = True
+wcur = work.cursor()
+wcur.execute("SELECT pg_backend_pid()")
+wpid = wcur.fetchone()[0]
+result = {}
+
+
+def long_train():
+    try:
+        wcur.execute("SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+                     "'{\"n_estimators\": 5000, \"max_depth\": 6, \"eta\": 0.01}'))")
+        result["outcome"] = "finished"
+    except psycopg2.Error as e:
+        result["outcome"] = e.pgcode
+
+
+th = threading.Thread(target=long_train)
+th.start()
+probe = shards[0].connect()
+pcur = probe.cursor()
+ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
+          "AND pid <> pg_backend_pid()")
+deadline = time.time() + 60
+seen = 0
+while time.time() < deadline and th.is_alive():
+    pcur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                 "AND pid <> pg_backend_pid()")
+    if pcur.fetchone()[0] > 0:
+        time.sleep(1.0)  # well into the rounds
+        seen = 1
+        break
+    time.sleep(0.05)
+t.ok(seen > 0 and th.is_alive(), "the long sharded training is under way on shard_1", result)
+cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
+th.join(120)
+t.ok(result.get("outcome") == "57014", "the coordinator's training is cancelled (%s)" % result.get("outcome"))
+deadline = time.time() + 60
+while time.time() < deadline:
+    pcur.execute(ACTIVE)
+    if pcur.fetchone()[0] == 0:
+        break
+    time.sleep(0.1)
+pcur.execute(ACTIVE)
+t.ok(pcur.fetchone()[0] == 0, "postgres_fdw forwards the cancel: shard_1 runs nothing more")
+probe.close()
+work.close()
+
+# 5. a shard that is down: an error naming it, and no partial model saved
+shards[2].stop()
+st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', scfrisk.xgb_train_sharded('loans', 'f', 'y', %s)",
+                      (PARAMS,))
+cur.execute("SELECT count(*) FROM models")
+t.ok(st is not None and st.startswith("08") and "shard_3" in msg and cur.fetchone()[0] == 0,
+     "a shard that is down: %s naming shard_3, and no model saved (%s)"
+     % (st, msg.splitlines()[0] if msg else msg))
+
+co.close()
+t.done()
