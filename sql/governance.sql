@@ -88,6 +88,13 @@ SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [0
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": "(1,-1)"}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [1, 0, 0, -1]}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_mlp_train(f, y, '{"xgb": {"monotone_constraints": [1]}}') FROM g$$);
+-- rf_train and tree_train take XGBoost's semantics too; the same rejections
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"monotone_constraints": [1, 2]}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"monotone_constraints": [1, 0, 0, -1]}') FROM g$$);
+-- the first feature constrained up: the tree's score never falls as it grows
+SELECT bool_and(scfrisk.predict(t.model, ARRAY[a + 1, b, 0.5]) >= scfrisk.predict(t.model, ARRAY[a, b, 0.5])) AS tree_monotone
+FROM (SELECT scfrisk.tree_train(f, y, '{"max_depth": 6, "monotone_constraints": [1]}') AS model FROM g) t,
+	 generate_series(0, 8) a, generate_series(0, 9) b;
 -- and says so in model_info
 SELECT scfrisk.model_info(scfrisk.xgb_mlp_train(f, y, '{"xgb": {"n_estimators": 3}, "mlp": {"hidden": [4], "epochs": 2}}'))
 	   -> 'info' -> 'monotone' AS hybrid_monotone

@@ -21,6 +21,15 @@
  * weighs k in the impurities, while min_samples_split and min_samples_leaf
  * count distinct rows, as scikit-learn does.
  *
+ * Monotone constraints (monotone_constraints, XGBoost's semantics as
+ * xgb_train applies them, gbt_grow.c): every node carries bounds [lower,
+ * upper] on its value (the root unbounded); a node's value is its mean
+ * clipped to its bounds; a split on a feature constrained increasing (1) is
+ * allowed only when the left child's clipped value is at most the right
+ * one's (decreasing: at least), and then the children's bounds meet at the
+ * mean of the two values, so every tree, and the forest's average, is
+ * monotone in that feature.  A shorter list is padded with zeros.
+ *
  * Missing values (NaN) are allowed: every split learns where they go (the
  * side that gives the larger decrease), as the boosted trees do.
  *
@@ -79,6 +88,7 @@ typedef struct forest_params
 	int			max_bin;		/* most bins per feature */
 	int64_t		seed;			/* seed of the bootstrap and feature draws */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	sf_int_vec	monotone_constraints;	/* -1/0/1 per feature (XGBoost's), n 0: none */
 	int			verbose;		/* report progress (env->progress); not stored */
 } forest_params;
 

@@ -43,6 +43,9 @@ static sf_status forest_params_validate(sf_env *env, const void *obj);
 #define SPEC_VERBOSE \
 	{"verbose", SF_PT_BOOL, offsetof(forest_params, verbose), 0, 0, 1, 0, 0, NULL, NULL, \
 	"NOTICE lines with the trees grown and the time left", 1}
+#define SPEC_MONO \
+	{"monotone_constraints", SF_PT_INT_VEC, offsetof(forest_params, monotone_constraints), 0, -1, 1, 0, 0, \
+	NULL, NULL, "per feature 1 (increasing), -1 (decreasing) or 0, as XGBoost's monotone_constraints"}
 #define SPEC_NAMES \
 	{"feature_names", SF_PT_STR_LIST, offsetof(forest_params, feature_names), 0, 0, FOREST_MAX_FEATURES, \
 	0, 0, NULL, NULL, "names of the features, one per element of the features array"}
@@ -62,6 +65,7 @@ static const sf_param_spec forest_specs[] = {
 	"grow each tree on a bootstrap sample (else on every row)"},
 	SPEC_MAXBIN,
 	SPEC_SEED,
+	SPEC_MONO,
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };
@@ -77,6 +81,7 @@ static const sf_param_spec cart_specs[] = {
 	"features examined per node: auto (all), sqrt, log2 or all"},
 	SPEC_MAXBIN,
 	SPEC_SEED,
+	SPEC_MONO,
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };

@@ -48,6 +48,8 @@ typedef struct stack_item
 	size_t		begin,
 				end;
 	node_sum	sum;
+	double		lower,			/* bounds of the node's value (monotone constraints) */
+				upper;
 } stack_item;
 
 /* Scratch of one worker. */
@@ -72,6 +74,7 @@ typedef struct fit_ctx
 	uint32_t	mtry;			/* features examined per node */
 	int			bootstrap;
 	int32_t		cap_nodes;		/* nodes of the largest possible tree */
+	const int8_t *mono;			/* (p) -1/0/1 per feature, NULL without constraints */
 	grow_scratch *ws;			/* (workers) */
 	gbt_tree   *slots;			/* (batch) trees being grown */
 	int			first_tree;		/* tree index of slot 0 */
@@ -85,6 +88,8 @@ typedef struct cand
 	uint32_t	bin;			/* rows with code <= bin go left */
 	int			all_right;		/* every present value goes right */
 	int			default_left;	/* missing rows go left */
+	double		vl,
+				vr;				/* clipped child values (monotone constraints only) */
 } cand;
 
 static double
@@ -108,6 +113,15 @@ decrease(int crit, double w, double s, double wl, double sl, double wr, double s
 	}
 }
 
+/* A node's value: its mean clipped to its bounds (XGBoost's clipped weight). */
+static double
+node_value(const stack_item *it, double w, double s)
+{
+	double		v = s / w;
+
+	return v < it->lower ? it->lower : v > it->upper ? it->upper : v;
+}
+
 /* True when the node cannot be split further for lack of impurity. */
 static int
 is_pure(const fit_ctx *c, const node_sum *t)
@@ -118,21 +132,39 @@ is_pure(const fit_ctx *c, const node_sum *t)
 	return t->q / t->w - (t->s / t->w) * (t->s / t->w) <= 2.220446049250313e-16;
 }
 
-/* Score one candidate (l, r) and keep it in *best when it is valid and better. */
+/*
+ * Score one candidate (l, r) and keep it in *best when it is valid and
+ * better.  Under monotone constraints a split on a constrained feature is
+ * valid only when the children's clipped values are ordered as the
+ * constraint says (XGBoost's constrained evaluator, gbt_split.c); the gain
+ * stays the impurity decrease.
+ */
 static void
-consider(const fit_ctx *c, const node_sum *t, double wl, double sl, double nl,
+consider(const fit_ctx *c, const stack_item *it, double wl, double sl, double nl,
 		 uint32_t f, uint32_t bin, int all_right, int dl, cand *best)
 {
+	const node_sum *t = &it->sum;
 	double		wr = t->w - wl,
 				sr = t->s - sl,
 				nr = t->n - nl,
+				vl = 0.0,
+				vr = 0.0,
 				g;
 
 	if (nl < c->prm->min_samples_leaf || nr < c->prm->min_samples_leaf || wl <= 0.0 || wr <= 0.0)
 		return;
+	if (c->mono)
+	{
+		vl = node_value(it, wl, sl);
+		vr = node_value(it, wr, sr);
+		if ((c->mono[f] > 0 && !(vl <= vr)) || (c->mono[f] < 0 && !(vl >= vr)))
+			return;
+	}
 	g = decrease(c->crit, t->w, t->s, wl, sl, wr, sr);
 	if (g > best->gain)
 	{
+		best->vl = vl;
+		best->vr = vr;
 		best->gain = g;
 		best->feature = f;
 		best->bin = bin;
@@ -182,13 +214,13 @@ scan_feature(const fit_ctx *c, grow_scratch *s, const stack_item *it, uint32_t f
 		wl += h[3 * k];
 		sl += h[3 * k + 1];
 		nl += h[3 * k + 2];
-		consider(c, &it->sum, wl, sl, nl, f, k, 0, 0, best);
+		consider(c, it, wl, sl, nl, f, k, 0, 0, best);
 		if (miss[2] > 0.0)
-			consider(c, &it->sum, wl + miss[0], sl + miss[1], nl + miss[2], f, k, 0, 1, best);
+			consider(c, it, wl + miss[0], sl + miss[1], nl + miss[2], f, k, 0, 1, best);
 	}
 	/* missing rows alone on the left */
 	if (miss[2] > 0.0)
-		consider(c, &it->sum, miss[0], miss[1], miss[2], f, 0, 1, 1, best);
+		consider(c, it, miss[0], miss[1], miss[2], f, 0, 1, 1, best);
 	return 1;
 }
 
@@ -252,6 +284,32 @@ partition(const fit_ctx *c, grow_scratch *s, const stack_item *it, const cand *s
 	return it->begin + nl;
 }
 
+/*
+ * Bounds of the children l and r of node it split by sp (XGBoost's
+ * TreeEvaluator::AddSplit, as gbt_grow.c's mono_add_split): both inherit
+ * the parent's, and a constrained feature splits them at the mean of the
+ * children's clipped values.
+ */
+static void
+child_bounds(const fit_ctx *c, const stack_item *it, const cand *sp, stack_item *l, stack_item *r)
+{
+	int			dir = c->mono ? c->mono[sp->feature] : 0;
+	double		mid = (sp->vl + sp->vr) / 2.0;
+
+	l->lower = r->lower = it->lower;
+	l->upper = r->upper = it->upper;
+	if (dir > 0)
+	{
+		l->upper = mid;
+		r->lower = mid;
+	}
+	else if (dir < 0)
+	{
+		l->lower = mid;
+		r->upper = mid;
+	}
+}
+
 static void
 set_leaf(gbt_tree *t, int32_t id)
 {
@@ -285,6 +343,8 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		for (i = 0; i < c->n; i++)
 			s->cnt[i] = 1;
 	memset(root, 0, sizeof(*root));
+	root->lower = -INFINITY;
+	root->upper = INFINITY;
 	for (i = 0; i < c->n; i++)
 		if (s->cnt[i] > 0)
 		{
@@ -310,7 +370,7 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		size_t		mid;
 		int32_t		l;
 
-		t->base_weight[it.id] = (float) (it.sum.s / it.sum.w);
+		t->base_weight[it.id] = (float) node_value(&it, it.sum.w, it.sum.s);
 		t->sum_hess[it.id] = (float) it.sum.w;
 		if (it.depth >= prm->max_depth || it.sum.n < prm->min_samples_split ||
 			it.sum.n < 2.0 * prm->min_samples_leaf || is_pure(c, &it.sum) ||
@@ -343,6 +403,7 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		s->stack[top].end = mid;
 		s->stack[top].sum = ls;
 		top++;
+		child_bounds(c, &it, &sp, &s->stack[top - 1], &s->stack[top - 2]);
 	}
 }
 
@@ -372,6 +433,9 @@ check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 					   FOREST_MAX_FEATURES, (unsigned) p);
 	if (n > (size_t) INT32_MAX / 2)
 		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu), at most %d", n, INT32_MAX / 2);
+	if ((uint32_t) prm->monotone_constraints.n > p)
+		return sf_fail(env, SF_EINVAL, "monotone_constraints has %d elements, features has %u",
+					   prm->monotone_constraints.n, (unsigned) p);
 	if (!sf_mul_size(n, p, &nx))
 		return sf_fail(env, SF_ELIMIT, "training matrix too large");
 	for (i = 0; i < n; i++)
@@ -457,6 +521,23 @@ keep_tree(sf_env *env, const gbt_tree *src, gbt_tree *dst)
 	memcpy(dst->base_weight, src->base_weight, sizeof(float) * k);
 	memcpy(dst->loss_chg, src->loss_chg, sizeof(float) * k);
 	memcpy(dst->sum_hess, src->sum_hess, sizeof(float) * k);
+	return SF_OK;
+}
+
+/* The constraint of every feature (a shorter list padded with zeros, as XGBoost does). */
+static sf_status
+alloc_mono(sf_env *env, fit_ctx *c, const forest_params *prm)
+{
+	int8_t	   *mono;
+	int			i;
+
+	if (prm->monotone_constraints.n == 0)
+		return SF_OK;
+	if ((mono = sf_calloc(env, c->p, sizeof(int8_t))) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
+	for (i = 0; i < prm->monotone_constraints.n; i++)
+		mono[i] = (int8_t) prm->monotone_constraints.v[i];
+	c->mono = mono;
 	return SF_OK;
 }
 
@@ -602,10 +683,13 @@ forest_train(sf_env *env, uint16_t kind, const double *x, const double *y, size_
 	c.cap_nodes = max_nodes(&prm, n);
 	workers = gbt_workers(env, prm.n_estimators);
 	batch = batch_size(workers, prm.n_estimators, c.cap_nodes);
-	st = alloc_scratch(env, &c, workers, batch);
+	st = alloc_mono(env, &c, &prm);
+	if (st == SF_OK)
+		st = alloc_scratch(env, &c, workers, batch);
 	if (st == SF_OK)
 		st = grow_all(env, &c, m, batch);
 	free_scratch(env, &c, workers, batch);
+	sf_free(env, (void *) c.mono);
 	gbt_bins_free(env, &bins);
 	if (st != SF_OK)
 	{
