@@ -89,6 +89,8 @@ typedef struct forest_params
 	int64_t		seed;			/* seed of the bootstrap and feature draws */
 	sf_str_list feature_names;	/* optional names, one per feature */
 	sf_int_vec	monotone_constraints;	/* -1/0/1 per feature (XGBoost's), n 0: none */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	int			verbose;		/* report progress (env->progress); not stored */
 } forest_params;
 

@@ -21,6 +21,7 @@
 #define SCFRISK_SF_GOVERNANCE_H
 
 #include "scfrisk/sf_container.h"
+#include "scfrisk/sf_params.h"
 
 #define SF_DRIFT_VERSION	1
 #define SF_DRIFT_QUANTILES	10		/* deciles */
@@ -163,6 +164,57 @@ extern void sf_calib_table(uint32_t n_bins, const uint64_t *count, const double 
 
 /* Equal-width bin of probability p among n_bins (p in [0, 1]). */
 extern uint32_t sf_calib_table_bin(uint32_t n_bins, double p);
+
+/* ------------------------------------------------------------ calibration at training */
+
+/*
+ * "calibrate": "platt" | "isotonic" as a training parameter of the
+ * classifiers: the trainer fits the calibration map on out-of-fold scores
+ * (calibrate_folds folds, a row's fold scfrisk.row_fold of its stored
+ * features and label with seed 0), never on the training rows' in-sample
+ * scores, then stores it in SF_TAG_CALIBRATION of the model trained on every
+ * row (scikit-learn's CalibratedClassifierCV with ensemble=False).  Both keys
+ * are transient in the params JSON: the section itself says what was done,
+ * and a model trained without them keeps its bytes.
+ */
+#define SF_CALIB_DEFAULT_FOLDS	5
+#define SF_CALIB_MAX_FOLDS		20
+#define SF_CALIB_MAX_MARGIN		40.0	/* |margin| a probability of 0 or 1 counts as */
+
+extern const char *const sf_calib_choices[];	/* "none", "platt", "isotonic" */
+
+/* The two param specs of a trainer's table, for fields of struct 'type'. */
+#define SF_CALIB_PARAM_SPECS(type, method_field, folds_field) \
+	{"calibrate", SF_PT_ENUM, offsetof(type, method_field), SF_CALIB_NONE, 0, 0, 0, 0, \
+	sf_calib_choices, NULL, \
+	"none, platt or isotonic: a calibration map fitted on out-of-fold scores, applied by predict", 1}, \
+	{"calibrate_folds", SF_PT_INT, offsetof(type, folds_field), SF_CALIB_DEFAULT_FOLDS, 2, \
+	SF_CALIB_MAX_FOLDS, 0, 0, NULL, NULL, "folds of the out-of-fold scores calibrate is fitted on", 1}
+
+/*
+ * The margin a calibration map reads for probability p: logit(p), clamped
+ * to [-SF_CALIB_MAX_MARGIN, SF_CALIB_MAX_MARGIN] (a pure leaf's 0 or 1 has
+ * a finite place; no probability strictly inside (0, 1) above 1e-17 is moved).
+ */
+extern double sf_calib_margin(double p);
+
+/*
+ * Train a model on rows (x, y) of n rows and p features and write the
+ * probabilities it gives the ns rows xs into prob.  Called once per fold.
+ */
+typedef sf_status (*sf_calib_fold_fn) (void *ctx, sf_env *env, const double *x, const double *y,
+									   size_t n, const double *xs, size_t ns, double *prob);
+
+/*
+ * Fit a calibration map of 'method' on out-of-fold probabilities of rows
+ * (x, y), n rows of p features: fold k's rows are scored by a model fit
+ * trained on the other folds' rows (in their order in x), the margins of
+ * all rows (sf_calib_margin) and labels then fit the map.  SF_EDATA when a
+ * fold is empty or its training rows hold one class only.
+ */
+extern sf_status sf_calib_fit_oof(sf_env *env, const double *x, const double *y, size_t n,
+								  uint32_t p, int method, int folds, sf_calib_fold_fn fit,
+								  void *ctx, sf_calib *out);
 
 /* ------------------------------------------------------------ sections */
 

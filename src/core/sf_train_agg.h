@@ -20,6 +20,7 @@
 #define SCFRISK_SF_TRAIN_AGG_H
 
 #include "sf_rowstore_pg.h"
+#include "scfrisk/sf_governance.h"
 
 extern Datum SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
 							   const char *max_rows_hint);
@@ -42,5 +43,13 @@ extern const char *const *SfTrainNames(const sf_str_list *names, const SfTrainRo
 
 /* Copy the model bytes out of the fit context, delete it, return the bytea. */
 extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
+
+/*
+ * SfTrainFinish with the calibration section of "calibrate" (method
+ * SF_CALIB_*, folds) fitted on out-of-fold scores of the rows, fit training
+ * one fold's model (governance_pg.h, SfGovAttachCalibration).
+ */
+extern bytea *SfTrainFinishCalibrated(SfTrainRows *tr, const sf_buf *b, int method, int folds,
+									  sf_calib_fold_fn fit, void *ctx, const char *what);
 
 #endif							/* SCFRISK_SF_TRAIN_AGG_H */

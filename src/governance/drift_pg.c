@@ -101,6 +101,49 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	return out;
 }
 
+/* ------------------------------------------------------------ calibration at training */
+
+void
+SfGovCheckCalibrate(int method, bool binary, const char *what)
+{
+	if (method != SF_CALIB_NONE && !binary)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: calibrate %s needs a binary objective", what, sf_calib_method_name(method)),
+				 errhint("Leave \"calibrate\" out for a regression.")));
+}
+
+bytea *
+SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n, uint32 p,
+					   int method, int folds, sf_calib_fold_fn fit, void *ctx, const char *what)
+{
+	MemoryContext cxt,
+				old;
+	sf_env		env;
+	sf_calib	cal;
+	sf_buf		sec,
+				b;
+	bytea	   *out;
+
+	if (method == SF_CALIB_NONE)
+		return model;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk calibrate", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	SfEnvInit(&env, cxt);
+	SF_PG_CHECK(sf_calib_fit_oof(&env, x, y, n, p, method, folds, fit, ctx, &cal), &env, what);
+	sf_buf_init(&sec, &env);
+	sf_calib_encode(&cal, &sec);
+	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(sf_container_set_section(&env, (const uint8_t *) VARDATA(model),
+										 VARSIZE(model) - VARHDRSZ, SF_TAG_CALIBRATION,
+										 sec.data, sec.len, &b), &env, what);
+	MemoryContextSwitchTo(old);
+	out = SfBufToBytea(&b);
+	MemoryContextDelete(cxt);
+	return out;
+}
+
 /* ------------------------------------------------------------ calibration at scoring */
 
 /* Decoder for SfModelCacheGet: the calibration map, method NONE without one. */
@@ -136,5 +179,5 @@ SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p)
 	cal = SfModelCacheGet(inner, 0, CalibDecode, "calibration");
 	if (cal->method == SF_CALIB_NONE)
 		return p;
-	return sf_calib_apply(cal, sf_scale_score(SF_SCALE_LOGIT, p));
+	return sf_calib_apply(cal, sf_calib_margin(p));
 }

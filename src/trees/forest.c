@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scfrisk/forest.h"
+#include "scfrisk/sf_governance.h"
 #include "gbt_int.h"
 
 /* ------------------------------------------------------------ params */
@@ -66,6 +67,7 @@ static const sf_param_spec forest_specs[] = {
 	SPEC_MAXBIN,
 	SPEC_SEED,
 	SPEC_MONO,
+	SF_CALIB_PARAM_SPECS(forest_params, calibrate, calibrate_folds),
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };
@@ -82,6 +84,7 @@ static const sf_param_spec cart_specs[] = {
 	SPEC_MAXBIN,
 	SPEC_SEED,
 	SPEC_MONO,
+	SF_CALIB_PARAM_SPECS(forest_params, calibrate, calibrate_folds),
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };
