@@ -100,6 +100,22 @@ SELECT scfrisk.model_info(scfrisk.xgb_mlp_train(f, y, '{"xgb": {"n_estimators": 
 	   -> 'info' -> 'monotone' AS hybrid_monotone
 FROM g;
 
+-- calibrate as a training parameter: fitted on out-of-fold scores, stored, applied by predict
+SELECT scfrisk.model_governance(scfrisk.nb_train(f, y, '{"calibrate": "isotonic"}')) -> 'calibration' ->> 'method' AS method
+FROM g;
+SELECT bool_and(scfrisk.predict(c.model, g.f) BETWEEN 0 AND 1) AS calibrated_probabilities
+FROM g, (SELECT scfrisk.tree_train(f, y, '{"max_depth": 3, "calibrate": "platt"}') AS model FROM g) c;
+-- rejections: calibrate
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"calibrate": "sigmoid"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"calibrate": true}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"calibrate": "platt", "calibrate_folds": 1}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"calibrate": "platt", "calibrate_folds": 21}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"calibrate": "platt", "objective": "regression"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.mlp_train(f, y, '{"calibrate": "isotonic", "objective": "reg:squarederror"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_mlp_train(f, y, '{"xgb": {"calibrate": "platt"}}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, 1 + k % 2, '{"calibrate": "platt"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, y, '{"calibrate": "platt", "calibrate_folds": 20}') FROM g WHERE k <= 25$$);
+
 -- rejections: drift
 SELECT pg_temp.err($$SELECT scfrisk.psi(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)), 0.5) FROM m$$);
 SELECT pg_temp.err($$SELECT scfrisk.psi(model, 1.5) FROM m$$);
