@@ -25,7 +25,8 @@
 
 #define SF_DRIFT_VERSION	1
 #define SF_DRIFT_QUANTILES	10		/* deciles */
-#define SF_DRIFT_MAX_BINS	64		/* most bins a decoder accepts per distribution */
+#define SF_DRIFT_MAX_QUANTILES	64	/* most quantile bins sf_dist_build makes */
+#define SF_DRIFT_MAX_BINS	65536	/* most bins a decoder accepts: a tree feature's thresholds + 1 */
 #define SF_PSI_FLOOR		1e-4	/* a share of 0 counts as this in the PSI formula */
 #define SF_SHARE_SLACK		1e-9	/* shares must sum to 1 within this */
 
@@ -71,6 +72,26 @@ extern double sf_scale_score(int scale, double s);
 extern sf_status sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride,
 							   uint32_t n_q, sf_dist *out);
 extern void sf_dist_free(sf_env *env, sf_dist *d);
+
+/*
+ * Distribution of n values v[i * stride] on given edges (ne strictly
+ * increasing finite values, ne + 1 bins), the shares counted as
+ * sf_dist_build counts them.  Allocated through env (sf_dist_free).
+ */
+extern sf_status sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride,
+								  const double *edges, uint32_t ne, sf_dist *out);
+
+/*
+ * The bins a tree ensemble already has: the distinct split thresholds of
+ * every feature over the trees' internal nodes (a tree sends x left when
+ * x < threshold, so every row of one bin takes the same branch at every
+ * node of every tree).  Feature j's sorted thresholds are edges[off[j] ..
+ * off[j + 1]); off (p + 1) and edges are allocated through env.  trees is an
+ * array of n_trees gbt_tree (scfrisk/gbt.h), split features below p.
+ */
+struct gbt_tree;
+extern sf_status sf_drift_tree_edges(sf_env *env, const struct gbt_tree *trees, int32_t n_trees,
+									 uint32_t p, uint32_t **off, double **edges);
 
 /* Bin of v: 0 .. n_bins - 1, or n_bins (the missing slot) for NaN. */
 extern uint32_t sf_dist_bin(const sf_dist *d, double v);

@@ -11,16 +11,47 @@
  * the value itself for a regression) and every feature into deciles, and
  * sets the SF_TAG_DRIFT section of the model bytes.  The bins depend only
  * on the set of rows, so serial and parallel plans give the same bytes.
+ * Tree models (xgb_train, tree_train, rf_train) bin every input at their
+ * own split thresholds instead (sf_drift_tree_edges), deciles kept for an
+ * input no tree splits on.
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/mlp.h"
 #include "scfrisk/sf_governance.h"
 #include "governance_pg.h"
+
+/*
+ * Split thresholds of a tree model's features (sf_drift_tree_edges), or
+ * false for a kind without trees.
+ */
+static bool
+TreeEdges(sf_env *env, uint16 kind, const void *model, uint32 p, uint32 **off, double **edges,
+		  const char *what)
+{
+	const gbt_tree *trees;
+	int32		n_trees;
+
+	if (kind == SF_KIND_GBT)
+	{
+		trees = ((const gbt_model *) model)->trees;
+		n_trees = ((const gbt_model *) model)->n_trees;
+	}
+	else if (kind == SF_KIND_CART || kind == SF_KIND_FOREST)
+	{
+		trees = ((const forest_model *) model)->trees;
+		n_trees = ((const forest_model *) model)->n_trees;
+	}
+	else
+		return false;
+	SF_PG_CHECK(sf_drift_tree_edges(env, trees, n_trees, p, off, edges), env, what);
+	return true;
+}
 
 int
 SfGovScoreScale(uint16 kind, const void *model)
@@ -30,6 +61,9 @@ SfGovScoreScale(uint16 kind, const void *model)
 			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
 	if (kind == SF_KIND_MLP)
 		return ((const mlp_model *) model)->objective == MLP_OBJ_BINARY
+			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
+	if (kind == SF_KIND_CART || kind == SF_KIND_FOREST)
+		return ((const forest_model *) model)->objective == FOREST_OBJ_BINARY
 			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
 	return SF_SCALE_LOGIT;		/* logreg and the hybrid classify */
 }
@@ -53,6 +87,9 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	sf_buf		sec,
 				b;
 	bytea	   *out;
+	uint32	   *off = NULL;
+	double	   *edges = NULL;
+	bool		trees;
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
@@ -81,13 +118,18 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	}
 	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
 				&env, what);
+	trees = TreeEdges(&env, c.kind, m, (uint32) st->n_cols, &off, &edges, what);
 	for (j = 0; j < st->n_cols; j++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < st->n_rows; i++)
 			col[i] = SfRowsGet(st, i, j);
-		SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
-								  &d.features[j]), &env, what);
+		if (trees && off[j + 1] > off[j])
+			SF_PG_CHECK(sf_dist_build_on(&env, col, (size_t) st->n_rows, 1, edges + off[j],
+										 off[j + 1] - off[j], &d.features[j]), &env, what);
+		else
+			SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
+									  &d.features[j]), &env, what);
 	}
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);

@@ -104,6 +104,7 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	sf_env		env;
 	sf_buf		b;
 	ForestFold	fold;
+	bytea	   *out;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, what, kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, &p, &tr);
@@ -124,8 +125,9 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	fold.kind = kind;
 	fold.p = (uint32) tr.st->n_cols;
 	fold.prm = &p;
-	PG_RETURN_BYTEA_P(SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds,
-											  ForestFoldFit, &fold, what));
+	out = SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, ForestFoldFit, &fold, what);
+	/* the training distributions of drift monitoring, inputs at the trees' thresholds */
+	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, tr.st, what));
 }
 
 PG_FUNCTION_INFO_V1(tree_train_final);
