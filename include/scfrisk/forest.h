@@ -85,6 +85,7 @@ typedef struct forest_params
 	int			min_samples_leaf;	/* fewest distinct rows of a leaf */
 	int			max_features;	/* FOREST_MF_* */
 	int			bootstrap;		/* draw a bootstrap sample per tree */
+	int			oob_score;		/* score every row by the trees it was out of bag for */
 	int			max_bin;		/* most bins per feature */
 	int64_t		seed;			/* seed of the bootstrap and feature draws */
 	sf_str_list feature_names;	/* optional names, one per feature */
@@ -113,6 +114,19 @@ typedef struct forest_model
 	 */
 	gbt_tree   *trees;
 	uint64_t	train_rows;
+	/*
+	 * Out-of-bag scores (rf_train with oob_score): each row scored by the
+	 * trees whose bootstrap sample left it out, over the oob_rows rows some
+	 * tree left out.  Binary: AUC, accuracy (score > 0.5, scikit-learn's
+	 * oob_score_) and log loss; regression: R^2 (oob_auc and oob_logloss
+	 * NaN).  Written to the info section only (not read back: NaN and 0
+	 * after decoding).
+	 */
+	uint64_t	oob_rows;
+	double		oob_auc,
+				oob_accuracy,
+				oob_logloss,
+				oob_r2;
 } forest_model;
 
 /*
@@ -127,6 +141,9 @@ extern sf_status forest_train(sf_env *env, uint16_t kind, const double *x, const
 							  size_t n, uint32_t p, const forest_params *params,
 							  forest_model **out);
 extern void forest_model_free(sf_env *env, forest_model *m);
+
+/* Leaf value of one tree for row x (compared as float32, NaN = missing). */
+extern double forest_tree_value(const gbt_tree *t, const double *x);
 
 /* Score one row (n_features doubles, NaN = missing): mean of the trees' leaf values. */
 extern double forest_predict(const forest_model *m, const double *x);

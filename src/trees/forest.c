@@ -64,6 +64,8 @@ static const sf_param_spec forest_specs[] = {
 	"features examined per node: auto (sqrt for binary, all for regression), sqrt, log2 or all"},
 	{"bootstrap", SF_PT_BOOL, offsetof(forest_params, bootstrap), 1, 0, 1, 0, 0, NULL, NULL,
 	"grow each tree on a bootstrap sample (else on every row)"},
+	{"oob_score", SF_PT_BOOL, offsetof(forest_params, oob_score), 0, 0, 1, 0, 0, NULL, NULL,
+	"score every row by the trees it was out of bag for: oob_auc, oob_accuracy in model_info"},
 	SPEC_MAXBIN,
 	SPEC_SEED,
 	SPEC_MONO,
@@ -107,6 +109,8 @@ forest_params_validate(sf_env *env, const void *obj)
 	if (p->objective == FOREST_OBJ_BINARY && p->criterion == FOREST_CRIT_SQUARED)
 		return sf_fail(env, SF_EINVAL,
 					   "criterion squared_error needs objective regression; binary takes gini or entropy");
+	if (p->oob_score && !p->bootstrap)
+		return sf_fail(env, SF_EINVAL, "oob_score needs bootstrap: without it no row is out of bag");
 	if (p->objective == FOREST_OBJ_REGRESSION &&
 		(p->criterion == FOREST_CRIT_GINI || p->criterion == FOREST_CRIT_ENTROPY))
 		return sf_fail(env, SF_EINVAL,
@@ -137,8 +141,8 @@ forest_model_free(sf_env *env, forest_model *m)
  * training quantised it (and scikit-learn compares), converted at the node
  * that reads it.
  */
-static double
-tree_value(const gbt_tree *t, const double *x)
+double
+forest_tree_value(const gbt_tree *t, const double *x)
 {
 	int32_t		k = 0;
 
@@ -161,7 +165,7 @@ forest_predict(const forest_model *m, const double *x)
 	int32_t		i;
 
 	for (i = 0; i < m->n_trees; i++)
-		sum += tree_value(&m->trees[i], x);
+		sum += forest_tree_value(&m->trees[i], x);
 	return sum / m->n_trees;
 }
 

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "scfrisk/forest.h"
+#include "scfrisk/metrics.h"
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
 
@@ -75,6 +76,13 @@ typedef struct fit_ctx
 	int			bootstrap;
 	int32_t		cap_nodes;		/* nodes of the largest possible tree */
 	const int8_t *mono;			/* (p) -1/0/1 per feature, NULL without constraints */
+	/* out-of-bag scoring (oob_score), NULL members without it */
+	const double *x;			/* (n, p) the training rows */
+	uint8_t    *oob_bits;		/* (batch, oob_stride) bit i: row i out of the slot's bag */
+	size_t		oob_stride;
+	double	   *oob_sum;		/* (n) sum of the out-of-bag trees' values */
+	uint32_t   *oob_cnt;		/* (n) trees the row was out of bag for */
+	int			batch_cnt;		/* trees in the current batch */
 	grow_scratch *ws;			/* (workers) */
 	gbt_tree   *slots;			/* (batch) trees being grown */
 	int			first_tree;		/* tree index of slot 0 */
@@ -412,7 +420,49 @@ grow_task(void *arg, int task, int worker)
 {
 	fit_ctx    *c = arg;
 
-	grow_tree(c, &c->ws[worker], c->first_tree + task, &c->slots[task]);
+	grow_scratch *s = &c->ws[worker];
+	size_t		i;
+
+	grow_tree(c, s, c->first_tree + task, &c->slots[task]);
+	if (c->oob_bits)
+	{
+		uint8_t    *bits = c->oob_bits + (size_t) task * c->oob_stride;
+
+		memset(bits, 0, c->oob_stride);
+		for (i = 0; i < c->n; i++)
+			if (s->cnt[i] == 0)
+				bits[i >> 3] |= (uint8_t) (1u << (i & 7));
+	}
+}
+
+#define OOB_CHUNKS 64			/* row ranges of the out-of-bag pass */
+
+/*
+ * Rows of one range scored by the batch's trees they were out of bag for,
+ * tree after tree in slot order: each row's sum is the same whatever the
+ * thread count.
+ */
+static void
+oob_task(void *arg, int task, int worker)
+{
+	fit_ctx    *c = arg;
+	size_t		chunk = (c->n + OOB_CHUNKS - 1) / OOB_CHUNKS,
+				lo = (size_t) task * chunk,
+				hi = lo + chunk < c->n ? lo + chunk : c->n,
+				i;
+	int			k;
+
+	for (k = 0; k < c->batch_cnt; k++)
+	{
+		const uint8_t *bits = c->oob_bits + (size_t) k * c->oob_stride;
+
+		for (i = lo; i < hi; i++)
+			if (bits[i >> 3] & (1u << (i & 7)))
+			{
+				c->oob_sum[i] += forest_tree_value(&c->slots[k], c->x + i * c->p);
+				c->oob_cnt[i]++;
+			}
+	}
 }
 
 /* ------------------------------------------------------------ driver */
@@ -541,6 +591,79 @@ alloc_mono(sf_env *env, fit_ctx *c, const forest_params *prm)
 	return SF_OK;
 }
 
+/* Out-of-bag bitmaps of the batch's slots and the per-row sums. */
+static sf_status
+alloc_oob(sf_env *env, fit_ctx *c, int batch)
+{
+	c->oob_stride = (c->n + 7) / 8;
+	c->oob_bits = sf_malloc(env, c->oob_stride * (size_t) batch);
+	c->oob_sum = sf_calloc(env, c->n, sizeof(double));
+	c->oob_cnt = sf_calloc(env, c->n, sizeof(uint32_t));
+	if (!c->oob_bits || !c->oob_sum || !c->oob_cnt)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the out-of-bag scores");
+	return SF_OK;
+}
+
+/*
+ * The out-of-bag scores into m over the rows some tree left out: the mean of
+ * those trees' values is the row's score (scikit-learn's
+ * oob_decision_function_); binary: AUC, accuracy at score > 0.5 (its
+ * oob_score_, a tie going to class 0 as argmax does) and log loss;
+ * regression: R^2 (its oob_score_).
+ */
+static sf_status
+oob_finish(sf_env *env, const fit_ctx *c, forest_model *m)
+{
+	double	   *s = sf_malloc(env, sizeof(double) * (c->n ? c->n : 1));
+	double	   *yy = sf_malloc(env, sizeof(double) * (c->n ? c->n : 1));
+	size_t		i,
+				k = 0;
+	double		hit = 0.0,
+				mean = 0.0,
+				sse = 0.0,
+				sst = 0.0;
+	metrics_binary_result r;
+	sf_status	st = SF_OK;
+
+	if (s == NULL || yy == NULL)
+		st = sf_fail(env, SF_ENOMEM, "out of memory for the out-of-bag scores");
+	for (i = 0; st == SF_OK && i < c->n; i++)
+		if (c->oob_cnt[i] > 0)
+		{
+			s[k] = c->oob_sum[i] / c->oob_cnt[i];
+			yy[k] = c->y[i];
+			hit += (s[k] > 0.5) == (yy[k] > 0.5);
+			mean += yy[k];
+			k++;
+		}
+	m->oob_rows = k;
+	m->oob_auc = m->oob_accuracy = m->oob_logloss = m->oob_r2 = NAN;
+	if (st != SF_OK || k == 0)
+		goto done;
+	if (c->prm->objective == FOREST_OBJ_BINARY)
+	{
+		m->oob_accuracy = hit / (double) k;
+		if ((st = metrics_binary(env, yy, s, k, 0.5, &r)) != SF_OK)
+			goto done;
+		m->oob_auc = r.has_ranking ? r.auc : NAN;
+		m->oob_logloss = r.has_prob ? r.logloss : NAN;
+	}
+	else
+	{
+		mean /= (double) k;
+		for (i = 0; i < k; i++)
+		{
+			sse += (yy[i] - s[i]) * (yy[i] - s[i]);
+			sst += (yy[i] - mean) * (yy[i] - mean);
+		}
+		m->oob_r2 = sst > 0.0 ? 1.0 - sse / sst : NAN;
+	}
+done:
+	sf_free(env, s);
+	sf_free(env, yy);
+	return st;
+}
+
 /* Scratch of the workers and the batch slots; NULL members when out of memory. */
 static sf_status
 alloc_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
@@ -611,7 +734,10 @@ grow_all(sf_env *env, fit_ctx *c, forest_model *m, int batch)
 		if (sf_interrupted(env))
 			return sf_fail(env, SF_ECANCEL, "canceled");
 		c->first_tree = t;
+		c->batch_cnt = cnt;
 		gbt_parallel(env, cnt, grow_task, c);
+		if (c->oob_bits)
+			gbt_parallel(env, OOB_CHUNKS, oob_task, c);
 		for (k = 0; k < cnt; k++)
 			if ((st = keep_tree(env, &c->slots[k], &m->trees[t + k])) != SF_OK)
 				return st;
@@ -683,13 +809,21 @@ forest_train(sf_env *env, uint16_t kind, const double *x, const double *y, size_
 	c.cap_nodes = max_nodes(&prm, n);
 	workers = gbt_workers(env, prm.n_estimators);
 	batch = batch_size(workers, prm.n_estimators, c.cap_nodes);
+	c.x = x;
 	st = alloc_mono(env, &c, &prm);
+	if (st == SF_OK && prm.oob_score && kind == SF_KIND_FOREST)
+		st = alloc_oob(env, &c, batch);
 	if (st == SF_OK)
 		st = alloc_scratch(env, &c, workers, batch);
 	if (st == SF_OK)
 		st = grow_all(env, &c, m, batch);
+	if (st == SF_OK && c.oob_bits)
+		st = oob_finish(env, &c, m);
 	free_scratch(env, &c, workers, batch);
 	sf_free(env, (void *) c.mono);
+	sf_free(env, c.oob_bits);
+	sf_free(env, c.oob_sum);
+	sf_free(env, c.oob_cnt);
 	gbt_bins_free(env, &bins);
 	if (st != SF_OK)
 	{

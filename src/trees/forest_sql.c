@@ -73,7 +73,7 @@ typedef struct ForestFold
 {
 	uint16		kind;
 	uint32		p;
-	const forest_params *prm;
+	forest_params prm;			/* the model's, without oob_score (no fold needs it) */
 } ForestFold;
 
 static sf_status
@@ -85,7 +85,7 @@ ForestFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n
 	sf_status	st;
 	size_t		i;
 
-	if ((st = forest_train(env, c->kind, x, y, n, c->p, c->prm, &m)) != SF_OK)
+	if ((st = forest_train(env, c->kind, x, y, n, c->p, &c->prm, &m)) != SF_OK)
 		return st;
 	for (i = 0; i < ns; i++)
 		prob[i] = forest_predict(m, xs + i * c->p);
@@ -124,7 +124,8 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
 	fold.kind = kind;
 	fold.p = (uint32) tr.st->n_cols;
-	fold.prm = &p;
+	fold.prm = p;
+	fold.prm.oob_score = 0;
 	out = SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, ForestFoldFit, &fold, what);
 	/* the training distributions of drift monitoring, inputs at the trees' thresholds */
 	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, tr.st, what));
