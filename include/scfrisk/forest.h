@@ -149,6 +149,15 @@ extern double forest_tree_value(const gbt_tree *t, const double *x);
 extern double forest_predict(const forest_model *m, const double *x);
 
 /*
+ * forest_predict of n rows x (n, n_features) into out (n), on the pool:
+ * rows in blocks, each block scored tree after tree (a tree's nodes stay in
+ * cache over the block), every row's sum in tree order, so out equals
+ * forest_predict bit for bit whatever the thread count.
+ */
+extern void forest_predict_rows(sf_env *env, const forest_model *m, const double *x, size_t n,
+								double *out);
+
+/*
  * Impurity-based importance of every feature into out (n_features), as
  * scikit-learn's feature_importances_: each tree's weighted impurity
  * decreases per feature normalised to sum 1, averaged over the trees, the

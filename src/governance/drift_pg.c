@@ -71,6 +71,12 @@ SfGovScoreScale(uint16 kind, const void *model)
 bytea *
 SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 {
+	return SfGovAttachDriftScores(model, st, NULL, what);
+}
+
+bytea *
+SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const char *what)
+{
 	MemoryContext cxt,
 				old;
 	sf_env		env;
@@ -112,9 +118,14 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	{
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
-		for (j = 0; j < st->n_cols; j++)
-			x[j] = SfRowsGet(st, i, j);
-		col[i] = sf_scale_score(d.scale, k->predict(m, x));
+		if (prob)
+			col[i] = sf_scale_score(d.scale, prob[i]);
+		else
+		{
+			for (j = 0; j < st->n_cols; j++)
+				x[j] = SfRowsGet(st, i, j);
+			col[i] = sf_scale_score(d.scale, k->predict(m, x));
+		}
 	}
 	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
 				&env, what);

@@ -20,6 +20,14 @@
 extern bytea *SfGovAttachDrift(bytea *model, const SfRows *st, const char *what);
 
 /*
+ * SfGovAttachDrift with the kind's scores of the rows of st given (prob,
+ * st->n_rows values in any row order: the distribution is of the set), for
+ * a trainer that scores its rows faster than row by row.
+ */
+extern bytea *SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob,
+									 const char *what);
+
+/*
  * The score p of the model in argument 0 of fcinfo (a probability from the
  * kind's scorer) through the model's calibration map, or p when the model
  * has none.  The decoded map is cached in cache's fn_extra (an FmgrInfo

@@ -169,6 +169,44 @@ forest_predict(const forest_model *m, const double *x)
 	return sum / m->n_trees;
 }
 
+#define PREDICT_BLOCK 512		/* rows scored together, tree after tree */
+
+typedef struct predict_ctx
+{
+	const forest_model *m;
+	const double *x;
+	size_t		n;
+	double	   *out;
+} predict_ctx;
+
+static void
+predict_block(void *arg, int task, int worker)
+{
+	const predict_ctx *c = arg;
+	size_t		lo = (size_t) task * PREDICT_BLOCK,
+				hi = lo + PREDICT_BLOCK < c->n ? lo + PREDICT_BLOCK : c->n,
+				i;
+	int32_t		t;
+
+	for (i = lo; i < hi; i++)
+		c->out[i] = 0.0;
+	for (t = 0; t < c->m->n_trees; t++)
+		for (i = lo; i < hi; i++)
+			c->out[i] += forest_tree_value(&c->m->trees[t], c->x + i * c->m->n_features);
+	for (i = lo; i < hi; i++)
+		c->out[i] /= c->m->n_trees;
+}
+
+void
+forest_predict_rows(sf_env *env, const forest_model *m, const double *x, size_t n, double *out)
+{
+	predict_ctx c = {m, x, n, out};
+	size_t		blocks = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
+
+	if (blocks > 0)
+		gbt_parallel(env, (int) blocks, predict_block, &c);
+}
+
 /* ------------------------------------------------------------ importance */
 
 sf_status

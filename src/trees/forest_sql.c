@@ -105,6 +105,7 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	sf_buf		b;
 	ForestFold	fold;
 	bytea	   *out;
+	double	   *prob;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, what, kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, &p, &tr);
@@ -122,13 +123,16 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
+	/* the training rows' scores for the drift section, on the pool (outlives the fit context) */
+	prob = MemoryContextAllocHuge(tr.old, sizeof(double) * Max(tr.st->n_rows, 1));
+	forest_predict_rows(&env, m, tr.x, (size_t) tr.st->n_rows, prob);
 	fold.kind = kind;
 	fold.p = (uint32) tr.st->n_cols;
 	fold.prm = p;
 	fold.prm.oob_score = 0;
 	out = SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, ForestFoldFit, &fold, what);
 	/* the training distributions of drift monitoring, inputs at the trees' thresholds */
-	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, tr.st, what));
+	PG_RETURN_BYTEA_P(SfGovAttachDriftScores(out, tr.st, prob, what));
 }
 
 PG_FUNCTION_INFO_V1(tree_train_final);
