@@ -14,7 +14,8 @@ of 0 or 1.
   calibrated probabilities agree within 1e-6 for Platt (scikit-learn stops
   BFGS at its gradient tolerance, scfrisk's Newton goes to the optimum, as
   test_governance.py) and 1e-9 for isotonic (the same exact algorithm)
-- rf_train, tree_train, xgb_train, logreg_train: the stored map is the one
+- rf_train, tree_train, xgb_train, logreg_train, mlp_train, svm_train,
+  xgb_mlp_train: the stored map is the one
   scikit-learn's calibrators (_SigmoidCalibration, IsotonicRegression) fit on
   the out-of-fold scores computed here in SQL (each fold's model trained by
   the aggregate on the other folds' rows), applied to the full model's score:
@@ -105,7 +106,11 @@ def main():
     kinds = (("rf_train", {"n_estimators": 50, "min_samples_leaf": 2, "seed": 2}),
              ("tree_train", {"max_depth": 4}),
              ("xgb_train", {"n_estimators": 40, "max_depth": 3, "eta": 0.2}),
-             ("logreg_train", {"C": 1.0}))
+             ("logreg_train", {"C": 1.0}),
+             ("mlp_train", {"hidden": [8], "epochs": 20, "seed": 3}),
+             ("svm_train", {"C": 0.1, "max_iter": 5000}),
+             ("xgb_mlp_train", {"xgb": {"n_estimators": 20, "max_depth": 3},
+                                "mlp": {"hidden": [8], "epochs": 10, "seed": 3}}))
     for agg, params in kinds:
         oof = np.empty(len(y))
         for k in range(5):
