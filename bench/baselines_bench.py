@@ -21,18 +21,29 @@ sides, 2 threads where the peer has them (scfrisk.threads = 2, n_jobs 2):
   knn     knn_train {"k": 15} on --knn-rows rows (default 20,000)
                                                  StandardScaler + KNeighborsClassifier(15, brute, n_jobs=2)
 
-Figures (one "name: value" line each; ratios are scfrisk / peer):
-  <kind> train   SELECT scfrisk.<kind>_train(f, y, params) FROM t (serial plan)
-                 vs the estimator's fit on arrays already in memory; best of
-                 --repeat alternating runs of each side
-  <kind> score   SELECT sum(scfrisk.predict(m, f)) FROM test (serial plan) vs
-                 predict_proba on the in-memory test array
+Figures (one "name: value" line each; ratios are scfrisk / peer), with the
+discipline of bench/benchlib.py: the two sides alternate --repeat times (at
+least 3), medians with their spread and the ratio of medians; the load per
+core is printed before and after, and above 0.5 the run is NOISY (exit 3:
+do not record it):
+  <kind>_train   SELECT scfrisk.<kind>_train(f, y, params) FROM t (serial plan)
+                 vs the estimator's fit on arrays already in memory
+  <kind>_score   SELECT sum(scfrisk.predict(m, f)) FROM test (serial plan) vs
+                 predict_proba (LinearSVC: decision_function) on the in-memory
+                 test array
   <kind> auc     held-out AUC of both models
+  forest_cpu     user+sys CPU seconds of the training backend (its
+                 /proc/<pid>/stat, so load from elsewhere does not count) and
+                 of the scikit-learn fit (resource.getrusage of this process)
+                 for rf_train: issue 15 asks for rf_train's training time at
+                 most scikit-learn's with the same threads
 """
 import argparse
 import io
 import json
-import time
+import os
+import resource
+import sys
 
 import numpy as np
 import psycopg2
@@ -45,19 +56,19 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Bench, say  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
 ap.add_argument("--test-rows", type=int, default=20000)
 ap.add_argument("--knn-rows", type=int, default=20000)
 ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--repeat", type=int, default=2, help="alternating runs of each side (best kept)")
+ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
+ap.add_argument("--kinds", default="cart,forest,nb,svm,knn", help="comma-separated subset")
 args = ap.parse_args()
 
 P = 20
-
-
-def say(name, value):
-    print("%s: %s" % (name, value), flush=True)
 
 
 def gen(n, seed):
@@ -82,10 +93,17 @@ def load(cur, name, X, y):
     cur.execute("ANALYZE %s" % name)
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    r = fn()
-    return time.perf_counter() - t0, r
+def backend_cpu(cur):
+    """user+sys CPU seconds of this connection's backend so far (Linux /proc)."""
+    cur.execute("SELECT pg_backend_pid()")
+    with open("/proc/%d/stat" % cur.fetchone()[0]) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def main():
@@ -112,33 +130,44 @@ def main():
                                                                       n_jobs=args.threads)),
          args.knn_rows),
     ]
+    b = Bench()
+    wanted = set(args.kinds.split(","))
     for name, agg, params, est, rows in kinds:
+        if name not in wanted:
+            continue
         where = "id < %d" % rows if rows else "true"
         Xs, ys = (X[:rows], y[:rows]) if rows else (X, y)
-        best_sf, best_sk, model, peer = float("inf"), float("inf"), None, None
-        for _ in range(args.repeat):
-            t, r = timed(lambda: cur.execute("SELECT scfrisk.%s(f, y, %%s) FROM bl_train WHERE %s"
-                                             % (agg, where), (json.dumps(params),)) or cur.fetchone()[0])
-            best_sf, model = min(best_sf, t), bytes(r)
-            t, peer = timed(lambda: est().fit(Xs, ys))
-            best_sk = min(best_sk, t)
-        say("%s train scfrisk s" % name, "%.3f" % best_sf)
-        say("%s train sklearn s" % name, "%.3f" % best_sk)
-        say("%s train ratio" % name, "%.2f" % (best_sf / best_sk))
-        t_sf, _ = timed(lambda: cur.execute("SELECT sum(scfrisk.predict(%s, f)) FROM bl_test", (model,))
-                        or cur.fetchone())
-        if name == "svm":
-            t_sk, _ = timed(lambda: peer.decision_function(Xt))
-        else:
-            t_sk, _ = timed(lambda: peer.predict_proba(Xt))
-        say("%s score scfrisk s" % name, "%.3f" % t_sf)
-        say("%s score sklearn s" % name, "%.3f" % t_sk)
+        out = {}
+        cpu = {"scfrisk": [], "sklearn": []}
+
+        def train_sf():
+            c0 = backend_cpu(cur)
+            cur.execute("SELECT scfrisk.%s(f, y, %%s) FROM bl_train WHERE %s" % (agg, where),
+                        (json.dumps(params),))
+            out["model"] = bytes(cur.fetchone()[0])
+            cpu["scfrisk"].append(backend_cpu(cur) - c0)
+
+        def train_sk():
+            c0 = self_cpu()
+            out["peer"] = est().fit(Xs, ys)
+            cpu["sklearn"].append(self_cpu() - c0)
+
+        b.report("%s_train" % name, b.alternate({"scfrisk": train_sf, "sklearn": train_sk}, args.repeat),
+                 "scfrisk", "sklearn")
+        if name == "forest":
+            b.report("forest_cpu", cpu, "scfrisk", "sklearn")
+        model, peer = out["model"], out["peer"]
+        proba = peer.decision_function if name == "svm" else peer.predict_proba
+        b.report("%s_score" % name, b.alternate({
+            "scfrisk": lambda: cur.execute("SELECT sum(scfrisk.predict(%s, f)) FROM bl_test", (model,))
+            or cur.fetchone(),
+            "sklearn": lambda: proba(Xt)}, args.repeat), "scfrisk", "sklearn")
         cur.execute("SELECT scfrisk.predict(%s, f) FROM bl_test ORDER BY id", (model,))
         ours = np.array([r[0] for r in cur.fetchall()])
         theirs = peer.decision_function(Xt) if name == "svm" else peer.predict_proba(Xt)[:, 1]
         say("%s auc scfrisk" % name, "%.4f" % roc_auc_score(yt, ours))
         say("%s auc sklearn" % name, "%.4f" % roc_auc_score(yt, theirs))
-
+    b.done()
 
 if __name__ == "__main__":
     main()

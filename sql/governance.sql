@@ -88,10 +88,33 @@ SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [0
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": "(1,-1)"}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"monotone_constraints": [1, 0, 0, -1]}') FROM g$$);
 SELECT pg_temp.err($$SELECT scfrisk.xgb_mlp_train(f, y, '{"xgb": {"monotone_constraints": [1]}}') FROM g$$);
+-- rf_train and tree_train take XGBoost's semantics too; the same rejections
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"monotone_constraints": [1, 2]}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"monotone_constraints": [1, 0, 0, -1]}') FROM g$$);
+-- the first feature constrained up: the tree's score never falls as it grows
+SELECT bool_and(scfrisk.predict(t.model, ARRAY[a + 1, b, 0.5]) >= scfrisk.predict(t.model, ARRAY[a, b, 0.5])) AS tree_monotone
+FROM (SELECT scfrisk.tree_train(f, y, '{"max_depth": 6, "monotone_constraints": [1]}') AS model FROM g) t,
+	 generate_series(0, 8) a, generate_series(0, 9) b;
 -- and says so in model_info
 SELECT scfrisk.model_info(scfrisk.xgb_mlp_train(f, y, '{"xgb": {"n_estimators": 3}, "mlp": {"hidden": [4], "epochs": 2}}'))
 	   -> 'info' -> 'monotone' AS hybrid_monotone
 FROM g;
+
+-- calibrate as a training parameter: fitted on out-of-fold scores, stored, applied by predict
+SELECT scfrisk.model_governance(scfrisk.nb_train(f, y, '{"calibrate": "isotonic"}')) -> 'calibration' ->> 'method' AS method
+FROM g;
+SELECT bool_and(scfrisk.predict(c.model, g.f) BETWEEN 0 AND 1) AS calibrated_probabilities
+FROM g, (SELECT scfrisk.tree_train(f, y, '{"max_depth": 3, "calibrate": "platt"}') AS model FROM g) c;
+-- rejections: calibrate
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"calibrate": "sigmoid"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, '{"calibrate": true}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"calibrate": "platt", "calibrate_folds": 1}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.rf_train(f, y, '{"calibrate": "platt", "calibrate_folds": 21}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.tree_train(f, y, '{"calibrate": "platt", "objective": "regression"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.mlp_train(f, y, '{"calibrate": "isotonic", "objective": "reg:squarederror"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_mlp_train(f, y, '{"xgb": {"calibrate": "platt"}}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.xgb_train(f, y, 1 + k % 2, '{"calibrate": "platt"}') FROM g$$);
+SELECT pg_temp.err($$SELECT scfrisk.nb_train(f, y, '{"calibrate": "platt", "calibrate_folds": 20}') FROM g WHERE k <= 25$$);
 
 -- rejections: drift
 SELECT pg_temp.err($$SELECT scfrisk.psi(scfrisk.xgb_from_json(scfrisk.xgb_to_json(model)), 0.5) FROM m$$);

@@ -21,6 +21,15 @@
  * weighs k in the impurities, while min_samples_split and min_samples_leaf
  * count distinct rows, as scikit-learn does.
  *
+ * Monotone constraints (monotone_constraints, XGBoost's semantics as
+ * xgb_train applies them, gbt_grow.c): every node carries bounds [lower,
+ * upper] on its value (the root unbounded); a node's value is its mean
+ * clipped to its bounds; a split on a feature constrained increasing (1) is
+ * allowed only when the left child's clipped value is at most the right
+ * one's (decreasing: at least), and then the children's bounds meet at the
+ * mean of the two values, so every tree, and the forest's average, is
+ * monotone in that feature.  A shorter list is padded with zeros.
+ *
  * Missing values (NaN) are allowed: every split learns where they go (the
  * side that gives the larger decrease), as the boosted trees do.
  *
@@ -76,9 +85,13 @@ typedef struct forest_params
 	int			min_samples_leaf;	/* fewest distinct rows of a leaf */
 	int			max_features;	/* FOREST_MF_* */
 	int			bootstrap;		/* draw a bootstrap sample per tree */
+	int			oob_score;		/* score every row by the trees it was out of bag for */
 	int			max_bin;		/* most bins per feature */
 	int64_t		seed;			/* seed of the bootstrap and feature draws */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	sf_int_vec	monotone_constraints;	/* -1/0/1 per feature (XGBoost's), n 0: none */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	int			verbose;		/* report progress (env->progress); not stored */
 } forest_params;
 
@@ -102,6 +115,20 @@ typedef struct forest_model
 	gbt_tree   *trees;
 	uint64_t	train_rows;
 	struct gbt_fast *fast;		/* scorer built by forest_decode (scfrisk/gbt_fast.h), or NULL */
+
+	/*
+	 * Out-of-bag scores (rf_train with oob_score): each row scored by the
+	 * trees whose bootstrap sample left it out, over the oob_rows rows some
+	 * tree left out.  Binary: AUC, accuracy (score > 0.5, scikit-learn's
+	 * oob_score_) and log loss; regression: R^2 (oob_auc and oob_logloss
+	 * NaN).  Written to the info section only (not read back: NaN and 0
+	 * after decoding).
+	 */
+	uint64_t	oob_rows;
+	double		oob_auc,
+				oob_accuracy,
+				oob_logloss,
+				oob_r2;
 } forest_model;
 
 /*
@@ -117,8 +144,20 @@ extern sf_status forest_train(sf_env *env, uint16_t kind, const double *x, const
 							  forest_model **out);
 extern void forest_model_free(sf_env *env, forest_model *m);
 
+/* Leaf value of one tree for row x (compared as float32, NaN = missing). */
+extern double forest_tree_value(const gbt_tree *t, const double *x);
+
 /* Score one row (n_features doubles, NaN = missing): mean of the trees' leaf values. */
 extern double forest_predict(const forest_model *m, const double *x);
+
+/*
+ * forest_predict of n rows x (n, n_features) into out (n), on the pool:
+ * rows in blocks, each block scored tree after tree (a tree's nodes stay in
+ * cache over the block), every row's sum in tree order, so out equals
+ * forest_predict bit for bit whatever the thread count.
+ */
+extern void forest_predict_rows(sf_env *env, const forest_model *m, const double *x, size_t n,
+								double *out);
 
 /*
  * Impurity-based importance of every feature into out (n_features), as

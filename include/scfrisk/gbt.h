@@ -107,6 +107,8 @@ typedef struct gbt_params
 	 * constrained evaluator (float gains, per-node weight bounds).
 	 */
 	sf_int_vec	monotone_constraints;
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	/*
 	 * Not user parameters (not in the table): a progress callback, called
 	 * when verbose is set.  Keep both NULL unless used: a params struct

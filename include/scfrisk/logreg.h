@@ -26,6 +26,8 @@ typedef struct logreg_params
 	double		tol;			/* stop when max |gradient| <= tol * max(1, C n) */
 	sf_str_list feature_names;	/* optional names, one per feature */
 	int			verbose;		/* report each iteration (env->progress); not stored */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 } logreg_params;
 
 extern const sf_param_table logreg_params_table;

@@ -68,6 +68,8 @@ typedef struct mlp_params
 	int64_t		seed;			/* seed of splits, initialisation, shuffles, dropout */
 	sf_str_list feature_names;	/* optional names, one per feature (mlp_train) */
 	int			verbose;		/* report each epoch (env->progress); not stored */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	int			linear_skip;	/* add a linear term in the inputs to the output */
 	int			refit;			/* after early stopping, train on all rows for the best epochs */
 } mlp_params;

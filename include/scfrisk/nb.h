@@ -32,6 +32,8 @@ typedef struct nb_params
 {
 	double		var_smoothing;	/* share of the largest feature variance added to every variance */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	int			verbose;		/* report progress (env->progress); not stored */
 } nb_params;
 

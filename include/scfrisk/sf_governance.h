@@ -21,10 +21,12 @@
 #define SCFRISK_SF_GOVERNANCE_H
 
 #include "scfrisk/sf_container.h"
+#include "scfrisk/sf_params.h"
 
 #define SF_DRIFT_VERSION	1
 #define SF_DRIFT_QUANTILES	10		/* deciles */
-#define SF_DRIFT_MAX_BINS	64		/* most bins a decoder accepts per distribution */
+#define SF_DRIFT_MAX_QUANTILES	64	/* most quantile bins sf_dist_build makes */
+#define SF_DRIFT_MAX_BINS	65536	/* most bins a decoder accepts: a tree feature's thresholds + 1 */
 #define SF_PSI_FLOOR		1e-4	/* a share of 0 counts as this in the PSI formula */
 #define SF_SHARE_SLACK		1e-9	/* shares must sum to 1 within this */
 
@@ -70,6 +72,26 @@ extern double sf_scale_score(int scale, double s);
 extern sf_status sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride,
 							   uint32_t n_q, sf_dist *out);
 extern void sf_dist_free(sf_env *env, sf_dist *d);
+
+/*
+ * Distribution of n values v[i * stride] on given edges (ne strictly
+ * increasing finite values, ne + 1 bins), the shares counted as
+ * sf_dist_build counts them.  Allocated through env (sf_dist_free).
+ */
+extern sf_status sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride,
+								  const double *edges, uint32_t ne, sf_dist *out);
+
+/*
+ * The bins a tree ensemble already has: the distinct split thresholds of
+ * every feature over the trees' internal nodes (a tree sends x left when
+ * x < threshold, so every row of one bin takes the same branch at every
+ * node of every tree).  Feature j's sorted thresholds are edges[off[j] ..
+ * off[j + 1]); off (p + 1) and edges are allocated through env.  trees is an
+ * array of n_trees gbt_tree (scfrisk/gbt.h), split features below p.
+ */
+struct gbt_tree;
+extern sf_status sf_drift_tree_edges(sf_env *env, const struct gbt_tree *trees, int32_t n_trees,
+									 uint32_t p, uint32_t **off, double **edges);
 
 /* Bin of v: 0 .. n_bins - 1, or n_bins (the missing slot) for NaN. */
 extern uint32_t sf_dist_bin(const sf_dist *d, double v);
@@ -163,6 +185,57 @@ extern void sf_calib_table(uint32_t n_bins, const uint64_t *count, const double 
 
 /* Equal-width bin of probability p among n_bins (p in [0, 1]). */
 extern uint32_t sf_calib_table_bin(uint32_t n_bins, double p);
+
+/* ------------------------------------------------------------ calibration at training */
+
+/*
+ * "calibrate": "platt" | "isotonic" as a training parameter of the
+ * classifiers: the trainer fits the calibration map on out-of-fold scores
+ * (calibrate_folds folds, a row's fold scfrisk.row_fold of its stored
+ * features and label with seed 0), never on the training rows' in-sample
+ * scores, then stores it in SF_TAG_CALIBRATION of the model trained on every
+ * row (scikit-learn's CalibratedClassifierCV with ensemble=False).  Both keys
+ * are transient in the params JSON: the section itself says what was done,
+ * and a model trained without them keeps its bytes.
+ */
+#define SF_CALIB_DEFAULT_FOLDS	5
+#define SF_CALIB_MAX_FOLDS		20
+#define SF_CALIB_MAX_MARGIN		40.0	/* |margin| a probability of 0 or 1 counts as */
+
+extern const char *const sf_calib_choices[];	/* "none", "platt", "isotonic" */
+
+/* The two param specs of a trainer's table, for fields of struct 'type'. */
+#define SF_CALIB_PARAM_SPECS(type, method_field, folds_field) \
+	{"calibrate", SF_PT_ENUM, offsetof(type, method_field), SF_CALIB_NONE, 0, 0, 0, 0, \
+	sf_calib_choices, NULL, \
+	"none, platt or isotonic: a calibration map fitted on out-of-fold scores, applied by predict", 1}, \
+	{"calibrate_folds", SF_PT_INT, offsetof(type, folds_field), SF_CALIB_DEFAULT_FOLDS, 2, \
+	SF_CALIB_MAX_FOLDS, 0, 0, NULL, NULL, "folds of the out-of-fold scores calibrate is fitted on", 1}
+
+/*
+ * The margin a calibration map reads for probability p: logit(p), clamped
+ * to [-SF_CALIB_MAX_MARGIN, SF_CALIB_MAX_MARGIN] (a pure leaf's 0 or 1 has
+ * a finite place; no probability strictly inside (0, 1) above 1e-17 is moved).
+ */
+extern double sf_calib_margin(double p);
+
+/*
+ * Train a model on rows (x, y) of n rows and p features and write the
+ * probabilities it gives the ns rows xs into prob.  Called once per fold.
+ */
+typedef sf_status (*sf_calib_fold_fn) (void *ctx, sf_env *env, const double *x, const double *y,
+									   size_t n, const double *xs, size_t ns, double *prob);
+
+/*
+ * Fit a calibration map of 'method' on out-of-fold probabilities of rows
+ * (x, y), n rows of p features: fold k's rows are scored by a model fit
+ * trained on the other folds' rows (in their order in x), the margins of
+ * all rows (sf_calib_margin) and labels then fit the map.  SF_EDATA when a
+ * fold is empty or its training rows hold one class only.
+ */
+extern sf_status sf_calib_fit_oof(sf_env *env, const double *x, const double *y, size_t n,
+								  uint32_t p, int method, int folds, sf_calib_fold_fn fit,
+								  void *ctx, sf_calib *out);
 
 /* ------------------------------------------------------------ sections */
 

@@ -45,6 +45,8 @@ typedef struct svm_params
 	int			platt_folds;	/* folds of the Platt fit, 0 = training decision values */
 	int64_t		seed;			/* seed of the coordinate order */
 	sf_str_list feature_names;	/* optional names, one per feature */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 	int			verbose;		/* report progress (env->progress); not stored */
 } svm_params;
 

@@ -68,6 +68,8 @@ typedef struct xgb_mlp_params
 	int			folds;			/* k of the out-of-fold margin and of "auto" */
 	int			threshold_auto;	/* 1: "threshold": "auto" (threshold unused) */
 	int			threshold_choice;	/* the auto table's enum index (0 = "auto") */
+	int			calibrate;		/* SF_CALIB_* fitted on out-of-fold scores; not in the JSON */
+	int			calibrate_folds;
 } xgb_mlp_params;
 
 /*

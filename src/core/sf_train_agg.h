@@ -23,6 +23,7 @@
 #define SCFRISK_SF_TRAIN_AGG_H
 
 #include "sf_rowstore_pg.h"
+#include "scfrisk/sf_governance.h"
 
 /*
  * A row of width n arrives: the first makes the store (an empty array
@@ -67,5 +68,13 @@ extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
 	PG_FUNCTION_INFO_V1(combine); \
 	Datum combine(PG_FUNCTION_ARGS) { return SfRowsCombineFn(fcinfo, #combine); } \
 	extern int	no_such_variable
+
+/*
+ * SfTrainFinish with the calibration section of "calibrate" (method
+ * SF_CALIB_*, folds) fitted on out-of-fold scores of the rows, fit training
+ * one fold's model (governance_pg.h, SfGovAttachCalibration).
+ */
+extern bytea *SfTrainFinishCalibrated(SfTrainRows *tr, const sf_buf *b, int method, int folds,
+									  sf_calib_fold_fn fit, void *ctx, const char *what);
 
 #endif							/* SCFRISK_SF_TRAIN_AGG_H */

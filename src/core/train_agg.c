@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "sf_train_agg.h"
+#include "governance_pg.h"
 
 SfRows *
 SfTrainRowWidth(MemoryContext aggcxt, SfRows *st, const SfRowsSpec *spec, int n)
@@ -117,6 +118,21 @@ SfTrainFinish(SfTrainRows *tr, const sf_buf *b)
 
 	MemoryContextSwitchTo(tr->old);
 	out = SfBufToBytea(b);
+	MemoryContextDelete(tr->fitcxt);
+	return out;
+}
+
+bytea *
+SfTrainFinishCalibrated(SfTrainRows *tr, const sf_buf *b, int method, int folds,
+						sf_calib_fold_fn fit, void *ctx, const char *what)
+{
+	bytea	   *out;
+
+	MemoryContextSwitchTo(tr->old);
+	out = SfBufToBytea(b);
+	/* the rows live in the fit context until it goes */
+	out = SfGovAttachCalibration(out, tr->x, tr->y, (size_t) tr->st->n_rows, (uint32) tr->st->n_cols,
+								 method, folds, fit, ctx, what);
 	MemoryContextDelete(tr->fitcxt);
 	return out;
 }

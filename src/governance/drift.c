@@ -114,9 +114,9 @@ sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride, uint32_t n_
 				ne = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (n == 0 || n_q < 1 || n_q > SF_DRIFT_MAX_BINS)
+	if (n == 0 || n_q < 1 || n_q > SF_DRIFT_MAX_QUANTILES)
 		return sf_fail(env, SF_EINVAL, "a distribution needs rows and 1 to %d quantiles",
-					   SF_DRIFT_MAX_BINS);
+					   SF_DRIFT_MAX_QUANTILES);
 	s = sf_malloc(env, sizeof(double) * n);
 	out->edges = sf_calloc(env, n_q, sizeof(double));
 	out->share = sf_calloc(env, n_q, sizeof(double));
@@ -131,7 +131,7 @@ sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride, uint32_t n_
 			s[m++] = v[i * stride];
 	if (m > 0)
 	{
-		size_t		want[SF_DRIFT_MAX_BINS + 1];
+		size_t		want[SF_DRIFT_MAX_QUANTILES + 1];
 		size_t		nw = 0;
 		int			depth = 2;
 
@@ -168,6 +168,42 @@ sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride, uint32_t n_
 		out->share[k] /= (double) n;
 	out->missing = (double) (n - m) / (double) n;
 	sf_free(env, s);
+	return SF_OK;
+}
+
+sf_status
+sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride, const double *edges,
+				 uint32_t ne, sf_dist *out)
+{
+	size_t		i,
+				m = 0;
+	uint32_t	k;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || ne + 1 > SF_DRIFT_MAX_BINS)
+		return sf_fail(env, SF_EINVAL, "a distribution needs rows and at most %d edges",
+					   SF_DRIFT_MAX_BINS - 1);
+	for (k = 0; k < ne; k++)
+		if (!isfinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1])))
+			return sf_fail(env, SF_EINVAL, "the edges of a distribution must be finite and increasing");
+	out->edges = sf_calloc(env, ne + 1, sizeof(double));
+	out->share = sf_calloc(env, ne + 1, sizeof(double));
+	if (out->edges == NULL || out->share == NULL)
+	{
+		sf_dist_free(env, out);
+		return sf_fail(env, SF_ENOMEM, "out of memory for a training distribution");
+	}
+	memcpy(out->edges, edges, sizeof(double) * ne);
+	out->n_bins = ne + 1;
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i * stride]))
+		{
+			out->share[sf_dist_bin(out, v[i * stride])] += 1.0;
+			m++;
+		}
+	for (k = 0; k < out->n_bins; k++)
+		out->share[k] /= (double) n;
+	out->missing = (double) (n - m) / (double) n;
 	return SF_OK;
 }
 

@@ -11,16 +11,47 @@
  * the value itself for a regression) and every feature into deciles, and
  * sets the SF_TAG_DRIFT section of the model bytes.  The bins depend only
  * on the set of rows, so serial and parallel plans give the same bytes.
+ * Tree models (xgb_train, tree_train, rf_train) bin every input at their
+ * own split thresholds instead (sf_drift_tree_edges), deciles kept for an
+ * input no tree splits on.
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/mlp.h"
 #include "scfrisk/sf_governance.h"
 #include "governance_pg.h"
+
+/*
+ * Split thresholds of a tree model's features (sf_drift_tree_edges), or
+ * false for a kind without trees.
+ */
+static bool
+TreeEdges(sf_env *env, uint16 kind, const void *model, uint32 p, uint32 **off, double **edges,
+		  const char *what)
+{
+	const gbt_tree *trees;
+	int32		n_trees;
+
+	if (kind == SF_KIND_GBT)
+	{
+		trees = ((const gbt_model *) model)->trees;
+		n_trees = ((const gbt_model *) model)->n_trees;
+	}
+	else if (kind == SF_KIND_CART || kind == SF_KIND_FOREST)
+	{
+		trees = ((const forest_model *) model)->trees;
+		n_trees = ((const forest_model *) model)->n_trees;
+	}
+	else
+		return false;
+	SF_PG_CHECK(sf_drift_tree_edges(env, trees, n_trees, p, off, edges), env, what);
+	return true;
+}
 
 int
 SfGovScoreScale(uint16 kind, const void *model)
@@ -31,11 +62,20 @@ SfGovScoreScale(uint16 kind, const void *model)
 	if (kind == SF_KIND_MLP)
 		return ((const mlp_model *) model)->objective == MLP_OBJ_BINARY
 			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
+	if (kind == SF_KIND_CART || kind == SF_KIND_FOREST)
+		return ((const forest_model *) model)->objective == FOREST_OBJ_BINARY
+			? SF_SCALE_LOGIT : SF_SCALE_IDENTITY;
 	return SF_SCALE_LOGIT;		/* logreg and the hybrid classify */
 }
 
 bytea *
 SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
+{
+	return SfGovAttachDriftScores(model, st, NULL, what);
+}
+
+bytea *
+SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const char *what)
 {
 	MemoryContext cxt,
 				old;
@@ -53,6 +93,9 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	sf_buf		sec,
 				b;
 	bytea	   *out;
+	uint32	   *off = NULL;
+	double	   *edges = NULL;
+	bool		trees;
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
@@ -75,19 +118,29 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	{
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
-		for (j = 0; j < st->n_cols; j++)
-			x[j] = SfRowsGet(st, i, j);
-		col[i] = sf_scale_score(d.scale, k->predict(m, x));
+		if (prob)
+			col[i] = sf_scale_score(d.scale, prob[i]);
+		else
+		{
+			for (j = 0; j < st->n_cols; j++)
+				x[j] = SfRowsGet(st, i, j);
+			col[i] = sf_scale_score(d.scale, k->predict(m, x));
+		}
 	}
 	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
 				&env, what);
+	trees = TreeEdges(&env, c.kind, m, (uint32) st->n_cols, &off, &edges, what);
 	for (j = 0; j < st->n_cols; j++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < st->n_rows; i++)
 			col[i] = SfRowsGet(st, i, j);
-		SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
-								  &d.features[j]), &env, what);
+		if (trees && off[j + 1] > off[j])
+			SF_PG_CHECK(sf_dist_build_on(&env, col, (size_t) st->n_rows, 1, edges + off[j],
+										 off[j + 1] - off[j], &d.features[j]), &env, what);
+		else
+			SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
+									  &d.features[j]), &env, what);
 	}
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);
@@ -95,6 +148,49 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(sf_container_set_section(&env, buf, len, SF_TAG_DRIFT, sec.data, sec.len, &b),
 				&env, what);
+	MemoryContextSwitchTo(old);
+	out = SfBufToBytea(&b);
+	MemoryContextDelete(cxt);
+	return out;
+}
+
+/* ------------------------------------------------------------ calibration at training */
+
+void
+SfGovCheckCalibrate(int method, bool binary, const char *what)
+{
+	if (method != SF_CALIB_NONE && !binary)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: calibrate %s needs a binary objective", what, sf_calib_method_name(method)),
+				 errhint("Leave \"calibrate\" out for a regression.")));
+}
+
+bytea *
+SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n, uint32 p,
+					   int method, int folds, sf_calib_fold_fn fit, void *ctx, const char *what)
+{
+	MemoryContext cxt,
+				old;
+	sf_env		env;
+	sf_calib	cal;
+	sf_buf		sec,
+				b;
+	bytea	   *out;
+
+	if (method == SF_CALIB_NONE)
+		return model;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk calibrate", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	SfEnvInit(&env, cxt);
+	SF_PG_CHECK(sf_calib_fit_oof(&env, x, y, n, p, method, folds, fit, ctx, &cal), &env, what);
+	sf_buf_init(&sec, &env);
+	sf_calib_encode(&cal, &sec);
+	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(sf_container_set_section(&env, (const uint8_t *) VARDATA(model),
+										 VARSIZE(model) - VARHDRSZ, SF_TAG_CALIBRATION,
+										 sec.data, sec.len, &b), &env, what);
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	MemoryContextDelete(cxt);
@@ -136,5 +232,5 @@ SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p)
 	cal = SfModelCacheGet(inner, 0, CalibDecode, "calibration");
 	if (cal->method == SF_CALIB_NONE)
 		return p;
-	return sf_calib_apply(cal, sf_scale_score(SF_SCALE_LOGIT, p));
+	return sf_calib_apply(cal, sf_calib_margin(p));
 }

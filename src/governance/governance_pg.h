@@ -10,6 +10,7 @@
 
 #include "scfrisk_pg.h"
 #include "sf_rowstore_pg.h"
+#include "scfrisk/sf_governance.h"
 
 /*
  * The model bytes with a drift section (SF_TAG_DRIFT) holding the training
@@ -19,12 +20,32 @@
 extern bytea *SfGovAttachDrift(bytea *model, const SfRows *st, const char *what);
 
 /*
+ * SfGovAttachDrift with the kind's scores of the rows of st given (prob,
+ * st->n_rows values in any row order: the distribution is of the set), for
+ * a trainer that scores its rows faster than row by row.
+ */
+extern bytea *SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob,
+									 const char *what);
+
+/*
  * The score p of the model in argument 0 of fcinfo (a probability from the
  * kind's scorer) through the model's calibration map, or p when the model
  * has none.  The decoded map is cached in cache's fn_extra (an FmgrInfo
  * owned by the call site, fn_mcxt set), keyed as SfModelCacheGet keys.
  */
 extern double SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p);
+
+/*
+ * The model bytes with a calibration section fitted on out-of-fold scores
+ * (sf_calib_fit_oof over the training rows x, y in canonical order, fit
+ * training one fold's model), or model itself when method is SF_CALIB_NONE.
+ */
+extern bytea *SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n,
+									 uint32 p, int method, int folds, sf_calib_fold_fn fit,
+									 void *ctx, const char *what);
+
+/* 22023 when "calibrate" is set for a trainer whose objective is not binary. */
+extern void SfGovCheckCalibrate(int method, bool binary, const char *what);
 
 /* Score scale (SF_SCALE_*) of a decoded model of a kind. */
 extern int	SfGovScoreScale(uint16 kind, const void *model);

@@ -19,6 +19,7 @@
 #include "scfrisk/logreg.h"
 #include "scfrisk/sf_blas.h"
 #include "scfrisk/sf_codec.h"
+#include "scfrisk/sf_governance.h"
 
 static const sf_param_spec logreg_specs[] = {
 	{"C", SF_PT_DOUBLE, offsetof(logreg_params, C), 1.0, 0, 1e12, 1, 0, NULL, NULL,
@@ -33,6 +34,7 @@ static const sf_param_spec logreg_specs[] = {
 	"names of the features, one per element of the features array"},
 	{"verbose", SF_PT_BOOL, offsetof(logreg_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the Newton iteration, the objective and the time left", 1},
+	SF_CALIB_PARAM_SPECS(logreg_params, calibrate, calibrate_folds),
 };
 
 const sf_param_table logreg_params_table = {

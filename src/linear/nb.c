@@ -17,12 +17,14 @@
 
 #include "scfrisk/nb.h"
 #include "scfrisk/sf_codec.h"
+#include "scfrisk/sf_governance.h"
 
 static const sf_param_spec nb_specs[] = {
 	{"var_smoothing", SF_PT_DOUBLE, offsetof(nb_params, var_smoothing), 1e-9, 0, 1, 0, 0, NULL, NULL,
 	"share of the largest feature variance added to every variance (GaussianNB's var_smoothing)"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(nb_params, feature_names), 0, 0, NB_MAX_FEATURES, 0, 0,
 	NULL, NULL, "names of the features, one per element of the features array"},
+	SF_CALIB_PARAM_SPECS(nb_params, calibrate, calibrate_folds),
 	{"verbose", SF_PT_BOOL, offsetof(nb_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"a NOTICE line when the one pass over the rows is done", 1},
 };

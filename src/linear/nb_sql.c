@@ -33,6 +33,30 @@ nb_train_sfunc(PG_FUNCTION_ARGS)
 
 SF_ROWS_PARALLEL_FUNCTIONS(nb_rows_serialize, nb_rows_deserialize, nb_rows_combine, nb_specs);
 
+/* One fold's model of "calibrate": the same params on the fold's training rows. */
+typedef struct NbFold
+{
+	uint32		p;
+	const nb_params *prm;
+} NbFold;
+
+static sf_status
+NbFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+		  const double *xs, size_t ns, double *prob)
+{
+	const NbFold *c = ctx;
+	nb_model	m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = nb_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = nb_predict(&m, xs + i * c->p);
+	nb_free(env, &m);
+	return SF_OK;
+}
+
 PG_FUNCTION_INFO_V1(nb_train_final);
 Datum
 nb_train_final(PG_FUNCTION_ARGS)
@@ -43,6 +67,7 @@ nb_train_final(PG_FUNCTION_ARGS)
 	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
+	NbFold		fold;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "nb_train", &nb_params_table, &p, &tr);
@@ -54,7 +79,10 @@ nb_train_final(PG_FUNCTION_ARGS)
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(nb_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "nb_train"), &b),
 				&env, "nb_train");
-	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
+	fold.p = (uint32) tr.st->n_cols;
+	fold.prm = &p;
+	PG_RETURN_BYTEA_P(SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, NbFoldFit,
+											  &fold, "nb_train"));
 }
 
 /* scfrisk.nb_predict (the C name nb_predict is the core's scorer) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scfrisk/svm.h"
+#include "scfrisk/sf_governance.h"
 #include "scfrisk/sf_rng.h"
 
 static const char *const svm_losses[] = {"squared_hinge", "hinge", NULL};
@@ -32,6 +33,7 @@ static const sf_param_spec svm_specs[] = {
 	"seed of the order the coordinates are visited in"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(svm_params, feature_names), 0, 0, SVM_MAX_FEATURES, 0, 0,
 	NULL, NULL, "names of the features, one per element of the features array"},
+	SF_CALIB_PARAM_SPECS(svm_params, calibrate, calibrate_folds),
 	{"verbose", SF_PT_BOOL, offsetof(svm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
 	"NOTICE lines with the solver's passes (each fit: the Platt folds, then the final) and the time left", 1},
 };

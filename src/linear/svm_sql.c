@@ -35,6 +35,30 @@ svm_train_sfunc(PG_FUNCTION_ARGS)
 
 SF_ROWS_PARALLEL_FUNCTIONS(svm_rows_serialize, svm_rows_deserialize, svm_rows_combine, svm_specs);
 
+/* One fold's model of "calibrate": the same params on the fold's training rows. */
+typedef struct SvmFold
+{
+	uint32		p;
+	const svm_params *prm;
+} SvmFold;
+
+static sf_status
+SvmFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+		   const double *xs, size_t ns, double *prob)
+{
+	const SvmFold *c = ctx;
+	svm_model	m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = svm_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = svm_predict(&m, xs + i * c->p);
+	svm_free(env, &m);
+	return SF_OK;
+}
+
 PG_FUNCTION_INFO_V1(svm_train_final);
 Datum
 svm_train_final(PG_FUNCTION_ARGS)
@@ -45,6 +69,7 @@ svm_train_final(PG_FUNCTION_ARGS)
 	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
+	SvmFold		fold;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "svm_train", &svm_params_table, &p, &tr);
@@ -76,7 +101,10 @@ svm_train_final(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_buf_status(&sec), &env, "svm_train");
 		SF_PG_CHECK(sf_container_add_section(&env, b.data, b.len, SF_TAG_BACKGROUND, sec.data, sec.len,
 											 &withbg), &env, "svm_train");
-		PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &withbg));
+		fold.p = (uint32) tr.st->n_cols;
+		fold.prm = &p;
+		PG_RETURN_BYTEA_P(SfTrainFinishCalibrated(&tr, &withbg, p.calibrate, p.calibrate_folds,
+												  SvmFoldFit, &fold, "svm_train"));
 	}
 }
 

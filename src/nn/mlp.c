@@ -15,6 +15,7 @@
 
 #include "mlp_int.h"
 #include "scfrisk/sf_codec.h"
+#include "scfrisk/sf_governance.h"
 
 static const char *const mlp_objectives[] = {"binary:logistic", "reg:squarederror", NULL};
 static const char *const mlp_activations[] = {"identity", "relu", "tanh", "sigmoid", NULL};
@@ -68,6 +69,7 @@ static const sf_param_spec mlp_specs[] = {
 	"add a linear term in the standardised inputs to the output, starting at logistic regression"},
 	{"refit", SF_PT_BOOL, offsetof(mlp_params, refit), 1, 0, 1, 0, 0, NULL, NULL,
 	"after early stopping, train again on every row for the chosen number of epochs"},
+	SF_CALIB_PARAM_SPECS(mlp_params, calibrate, calibrate_folds),
 };
 
 #define MLP_N_SPECS		((int) (sizeof(mlp_specs) / sizeof(mlp_specs[0])))

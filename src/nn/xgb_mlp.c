@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scfrisk/sf_governance.h"
 #include "scfrisk/metrics.h"
 #include "scfrisk/sf_codec.h"
 #include "scfrisk/xgb_mlp.h"
@@ -55,11 +56,11 @@ const double xgb_mlp_auto_thresholds[XGB_MLP_N_AUTO] = {0.0, 0.005, 0.01, 0.02, 
 
 static const sf_param_spec xgb_mlp_specs[] = {
 	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD, SPEC_MODE, SPEC_FOLDS,
-	SPEC_FEATURE_NAMES, SPEC_VERBOSE
+	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
 };
 static const sf_param_spec xgb_mlp_specs_auto[] = {
 	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD_AUTO, SPEC_MODE, SPEC_FOLDS,
-	SPEC_FEATURE_NAMES, SPEC_VERBOSE
+	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
 };
 /* 0.1.0's table: the paper mode writes the params JSON (and so the bytes) 0.1.0 wrote */
 static const sf_param_spec xgb_mlp_specs_v1[] = {

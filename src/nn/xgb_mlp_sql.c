@@ -110,6 +110,42 @@ StageIProgress(void *ctx, const gbt_progress *pr)
 
 /* ------------------------------------------------------------ training */
 
+/* One fold's model of "calibrate": the same params (quiet) on the fold's training rows. */
+typedef struct XgbMlpFold
+{
+	uint32		p;
+	xgb_mlp_params prm;
+} XgbMlpFold;
+
+static sf_status
+XgbMlpFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+			  const double *xs, size_t ns, double *prob)
+{
+	XgbMlpFold *c = ctx;
+	xgb_mlp_model m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = xgb_mlp_fit(env, &c->prm, x, y, n, c->p, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = xgb_mlp_predict(&m, xs + i * c->p);
+	xgb_mlp_free(env, &m);
+	return SF_OK;
+}
+
+/* "calibrate" belongs to the hybrid, not to one of its stages. */
+static void
+CheckStageCalibrate(const xgb_mlp_params *p)
+{
+	if (p->xgb.calibrate != SF_CALIB_NONE || p->mlp.calibrate != SF_CALIB_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("xgb_mlp_train: calibrate is a key of the hybrid, not of its %s stage",
+						p->xgb.calibrate != SF_CALIB_NONE ? "xgb" : "mlp"),
+				 errhint("Write {\"calibrate\": \"platt\"} at the top level of the params.")));
+}
+
 PG_FUNCTION_INFO_V1(xgb_mlp_train_final);
 Datum
 xgb_mlp_train_final(PG_FUNCTION_ARGS)
@@ -130,6 +166,7 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	sf_background bg;
 
 	SfParseXgbMlpParams(st->params, &p);
+	CheckStageCalibrate(&p);
 	SfRowsCheckBinary(st, "xgb_mlp_train");
 	names = SfFeatureNamesParam(&p.xgb.feature_names, st->n_cols, "xgb_mlp_train", "xgb.feature_names");
 	if (p.feature_names.n > 0)
@@ -167,6 +204,19 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	SF_PG_CHECK(xgb_mlp_encode(&env, &m, &p, names, (uint64_t) st->n_rows, &b), &env, "xgb_mlp_train");
 	MemoryContextSwitchTo(old);
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "xgb_mlp_train");
+	if (p.calibrate != SF_CALIB_NONE)
+	{
+		XgbMlpFold *fold = palloc(sizeof(XgbMlpFold));
+
+		fold->p = (uint32) st->n_cols;
+		fold->prm = p;
+		fold->prm.xgb.verbose = 0;
+		fold->prm.xgb.progress = NULL;
+		fold->prm.xgb.progress_ctx = NULL;
+		out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols, p.calibrate,
+									 p.calibrate_folds, XgbMlpFoldFit, fold, "xgb_mlp_train");
+		pfree(fold);
+	}
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_mlp_train"));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scfrisk/forest.h"
+#include "scfrisk/sf_governance.h"
 #include "gbt_int.h"
 #include "scfrisk/gbt_fast.h"
 
@@ -44,6 +45,9 @@ static sf_status forest_params_validate(sf_env *env, const void *obj);
 #define SPEC_VERBOSE \
 	{"verbose", SF_PT_BOOL, offsetof(forest_params, verbose), 0, 0, 1, 0, 0, NULL, NULL, \
 	"NOTICE lines with the trees grown and the time left", 1}
+#define SPEC_MONO \
+	{"monotone_constraints", SF_PT_INT_VEC, offsetof(forest_params, monotone_constraints), 0, -1, 1, 0, 0, \
+	NULL, NULL, "per feature 1 (increasing), -1 (decreasing) or 0, as XGBoost's monotone_constraints"}
 #define SPEC_NAMES \
 	{"feature_names", SF_PT_STR_LIST, offsetof(forest_params, feature_names), 0, 0, FOREST_MAX_FEATURES, \
 	0, 0, NULL, NULL, "names of the features, one per element of the features array"}
@@ -61,8 +65,12 @@ static const sf_param_spec forest_specs[] = {
 	"features examined per node: auto (sqrt for binary, all for regression), sqrt, log2 or all"},
 	{"bootstrap", SF_PT_BOOL, offsetof(forest_params, bootstrap), 1, 0, 1, 0, 0, NULL, NULL,
 	"grow each tree on a bootstrap sample (else on every row)"},
+	{"oob_score", SF_PT_BOOL, offsetof(forest_params, oob_score), 0, 0, 1, 0, 0, NULL, NULL,
+	"score every row by the trees it was out of bag for: oob_auc, oob_accuracy in model_info"},
 	SPEC_MAXBIN,
 	SPEC_SEED,
+	SPEC_MONO,
+	SF_CALIB_PARAM_SPECS(forest_params, calibrate, calibrate_folds),
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };
@@ -78,6 +86,8 @@ static const sf_param_spec cart_specs[] = {
 	"features examined per node: auto (all), sqrt, log2 or all"},
 	SPEC_MAXBIN,
 	SPEC_SEED,
+	SPEC_MONO,
+	SF_CALIB_PARAM_SPECS(forest_params, calibrate, calibrate_folds),
 	SPEC_NAMES,
 	SPEC_VERBOSE,
 };
@@ -100,6 +110,8 @@ forest_params_validate(sf_env *env, const void *obj)
 	if (p->objective == FOREST_OBJ_BINARY && p->criterion == FOREST_CRIT_SQUARED)
 		return sf_fail(env, SF_EINVAL,
 					   "criterion squared_error needs objective regression; binary takes gini or entropy");
+	if (p->oob_score && !p->bootstrap)
+		return sf_fail(env, SF_EINVAL, "oob_score needs bootstrap: without it no row is out of bag");
 	if (p->objective == FOREST_OBJ_REGRESSION &&
 		(p->criterion == FOREST_CRIT_GINI || p->criterion == FOREST_CRIT_ENTROPY))
 		return sf_fail(env, SF_EINVAL,
@@ -131,8 +143,8 @@ forest_model_free(sf_env *env, forest_model *m)
  * training quantised it (and scikit-learn compares), converted at the node
  * that reads it.
  */
-static double
-tree_value(const gbt_tree *t, const double *x)
+double
+forest_tree_value(const gbt_tree *t, const double *x)
 {
 	int32_t		k = 0;
 
@@ -158,8 +170,46 @@ forest_predict(const forest_model *m, const double *x)
 	if (m->fast != NULL)
 		return gbt_fast_sum(m->fast, x) / m->n_trees;
 	for (i = 0; i < m->n_trees; i++)
-		sum += tree_value(&m->trees[i], x);
+		sum += forest_tree_value(&m->trees[i], x);
 	return sum / m->n_trees;
+}
+
+#define PREDICT_BLOCK 512		/* rows scored together, tree after tree */
+
+typedef struct predict_ctx
+{
+	const forest_model *m;
+	const double *x;
+	size_t		n;
+	double	   *out;
+} predict_ctx;
+
+static void
+predict_block(void *arg, int task, int worker)
+{
+	const predict_ctx *c = arg;
+	size_t		lo = (size_t) task * PREDICT_BLOCK,
+				hi = lo + PREDICT_BLOCK < c->n ? lo + PREDICT_BLOCK : c->n,
+				i;
+	int32_t		t;
+
+	for (i = lo; i < hi; i++)
+		c->out[i] = 0.0;
+	for (t = 0; t < c->m->n_trees; t++)
+		for (i = lo; i < hi; i++)
+			c->out[i] += forest_tree_value(&c->m->trees[t], c->x + i * c->m->n_features);
+	for (i = lo; i < hi; i++)
+		c->out[i] /= c->m->n_trees;
+}
+
+void
+forest_predict_rows(sf_env *env, const forest_model *m, const double *x, size_t n, double *out)
+{
+	predict_ctx c = {m, x, n, out};
+	size_t		blocks = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
+
+	if (blocks > 0)
+		gbt_parallel(env, (int) blocks, predict_block, &c);
 }
 
 /* ------------------------------------------------------------ importance */

@@ -89,6 +89,53 @@ forest_body_json(const forest_model *m, sf_buf *b)
 	put_text(b, t);
 }
 
+/* A number for JSON: null when not finite. */
+static void
+put_num(sf_buf *b, const char *key, double v)
+{
+	char		t[64];
+
+	if (isfinite(v))
+		snprintf(t, sizeof(t), ", \"%s\": %.17g", key, v);
+	else
+		snprintf(t, sizeof(t), ", \"%s\": null", key);
+	put_text(b, t);
+}
+
+/*
+ * The info section: the body's fields, then the out-of-bag scores of
+ * training when it computed them (they live in no body field: model_info
+ * holds the info section to the body on the keys both have, these only here).
+ */
+static void
+info_json(const forest_model *m, sf_buf *b)
+{
+	sf_buf		body;
+	char		t[64];
+
+	if (m->oob_rows == 0)
+	{
+		forest_body_json(m, b);
+		return;
+	}
+	sf_buf_init(&body, b->env);
+	forest_body_json(m, &body);
+	/* the body's object without its closing brace */
+	sf_buf_put_bytes(b, body.data, body.len - 1);
+	sf_buf_free(&body);
+	snprintf(t, sizeof(t), ", \"oob_rows\": %llu", (unsigned long long) m->oob_rows);
+	put_text(b, t);
+	if (m->objective == FOREST_OBJ_BINARY)
+	{
+		put_num(b, "oob_auc", m->oob_auc);
+		put_num(b, "oob_accuracy", m->oob_accuracy);
+		put_num(b, "oob_logloss", m->oob_logloss);
+	}
+	else
+		put_num(b, "oob_r2", m->oob_r2);
+	put_text(b, "}");
+}
+
 sf_status
 forest_encode(sf_env *env, const forest_model *m, const forest_params *p, const char *const *names,
 			  sf_buf *b)
@@ -100,7 +147,7 @@ forest_encode(sf_env *env, const forest_model *m, const forest_params *p, const 
 
 	sf_prelude_put(b, m->kind, m->n_features, &pre);
 	mark = sf_section_begin(b, SF_TAG_INFO);
-	forest_body_json(m, b);
+	info_json(m, b);
 	sf_section_end(b, mark);
 	encode_body(m, b);
 	return sf_container_finish(b);

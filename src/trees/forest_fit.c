@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "scfrisk/forest.h"
+#include "scfrisk/metrics.h"
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
 
@@ -48,6 +49,8 @@ typedef struct stack_item
 	size_t		begin,
 				end;
 	node_sum	sum;
+	double		lower,			/* bounds of the node's value (monotone constraints) */
+				upper;
 } stack_item;
 
 /* Scratch of one worker. */
@@ -72,6 +75,14 @@ typedef struct fit_ctx
 	uint32_t	mtry;			/* features examined per node */
 	int			bootstrap;
 	int32_t		cap_nodes;		/* nodes of the largest possible tree */
+	const int8_t *mono;			/* (p) -1/0/1 per feature, NULL without constraints */
+	/* out-of-bag scoring (oob_score), NULL members without it */
+	const double *x;			/* (n, p) the training rows */
+	uint8_t    *oob_bits;		/* (batch, oob_stride) bit i: row i out of the slot's bag */
+	size_t		oob_stride;
+	double	   *oob_sum;		/* (n) sum of the out-of-bag trees' values */
+	uint32_t   *oob_cnt;		/* (n) trees the row was out of bag for */
+	int			batch_cnt;		/* trees in the current batch */
 	grow_scratch *ws;			/* (workers) */
 	gbt_tree   *slots;			/* (batch) trees being grown */
 	int			first_tree;		/* tree index of slot 0 */
@@ -85,6 +96,8 @@ typedef struct cand
 	uint32_t	bin;			/* rows with code <= bin go left */
 	int			all_right;		/* every present value goes right */
 	int			default_left;	/* missing rows go left */
+	double		vl,
+				vr;				/* clipped child values (monotone constraints only) */
 } cand;
 
 static double
@@ -108,6 +121,15 @@ decrease(int crit, double w, double s, double wl, double sl, double wr, double s
 	}
 }
 
+/* A node's value: its mean clipped to its bounds (XGBoost's clipped weight). */
+static double
+node_value(const stack_item *it, double w, double s)
+{
+	double		v = s / w;
+
+	return v < it->lower ? it->lower : v > it->upper ? it->upper : v;
+}
+
 /* True when the node cannot be split further for lack of impurity. */
 static int
 is_pure(const fit_ctx *c, const node_sum *t)
@@ -118,21 +140,39 @@ is_pure(const fit_ctx *c, const node_sum *t)
 	return t->q / t->w - (t->s / t->w) * (t->s / t->w) <= 2.220446049250313e-16;
 }
 
-/* Score one candidate (l, r) and keep it in *best when it is valid and better. */
+/*
+ * Score one candidate (l, r) and keep it in *best when it is valid and
+ * better.  Under monotone constraints a split on a constrained feature is
+ * valid only when the children's clipped values are ordered as the
+ * constraint says (XGBoost's constrained evaluator, gbt_split.c); the gain
+ * stays the impurity decrease.
+ */
 static void
-consider(const fit_ctx *c, const node_sum *t, double wl, double sl, double nl,
+consider(const fit_ctx *c, const stack_item *it, double wl, double sl, double nl,
 		 uint32_t f, uint32_t bin, int all_right, int dl, cand *best)
 {
+	const node_sum *t = &it->sum;
 	double		wr = t->w - wl,
 				sr = t->s - sl,
 				nr = t->n - nl,
+				vl = 0.0,
+				vr = 0.0,
 				g;
 
 	if (nl < c->prm->min_samples_leaf || nr < c->prm->min_samples_leaf || wl <= 0.0 || wr <= 0.0)
 		return;
+	if (c->mono)
+	{
+		vl = node_value(it, wl, sl);
+		vr = node_value(it, wr, sr);
+		if ((c->mono[f] > 0 && !(vl <= vr)) || (c->mono[f] < 0 && !(vl >= vr)))
+			return;
+	}
 	g = decrease(c->crit, t->w, t->s, wl, sl, wr, sr);
 	if (g > best->gain)
 	{
+		best->vl = vl;
+		best->vr = vr;
 		best->gain = g;
 		best->feature = f;
 		best->bin = bin;
@@ -182,13 +222,13 @@ scan_feature(const fit_ctx *c, grow_scratch *s, const stack_item *it, uint32_t f
 		wl += h[3 * k];
 		sl += h[3 * k + 1];
 		nl += h[3 * k + 2];
-		consider(c, &it->sum, wl, sl, nl, f, k, 0, 0, best);
+		consider(c, it, wl, sl, nl, f, k, 0, 0, best);
 		if (miss[2] > 0.0)
-			consider(c, &it->sum, wl + miss[0], sl + miss[1], nl + miss[2], f, k, 0, 1, best);
+			consider(c, it, wl + miss[0], sl + miss[1], nl + miss[2], f, k, 0, 1, best);
 	}
 	/* missing rows alone on the left */
 	if (miss[2] > 0.0)
-		consider(c, &it->sum, miss[0], miss[1], miss[2], f, 0, 1, 1, best);
+		consider(c, it, miss[0], miss[1], miss[2], f, 0, 1, 1, best);
 	return 1;
 }
 
@@ -252,6 +292,32 @@ partition(const fit_ctx *c, grow_scratch *s, const stack_item *it, const cand *s
 	return it->begin + nl;
 }
 
+/*
+ * Bounds of the children l and r of node it split by sp (XGBoost's
+ * TreeEvaluator::AddSplit, as gbt_grow.c's mono_add_split): both inherit
+ * the parent's, and a constrained feature splits them at the mean of the
+ * children's clipped values.
+ */
+static void
+child_bounds(const fit_ctx *c, const stack_item *it, const cand *sp, stack_item *l, stack_item *r)
+{
+	int			dir = c->mono ? c->mono[sp->feature] : 0;
+	double		mid = (sp->vl + sp->vr) / 2.0;
+
+	l->lower = r->lower = it->lower;
+	l->upper = r->upper = it->upper;
+	if (dir > 0)
+	{
+		l->upper = mid;
+		r->lower = mid;
+	}
+	else if (dir < 0)
+	{
+		l->lower = mid;
+		r->upper = mid;
+	}
+}
+
 static void
 set_leaf(gbt_tree *t, int32_t id)
 {
@@ -285,6 +351,8 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		for (i = 0; i < c->n; i++)
 			s->cnt[i] = 1;
 	memset(root, 0, sizeof(*root));
+	root->lower = -INFINITY;
+	root->upper = INFINITY;
 	for (i = 0; i < c->n; i++)
 		if (s->cnt[i] > 0)
 		{
@@ -310,7 +378,7 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		size_t		mid;
 		int32_t		l;
 
-		t->base_weight[it.id] = (float) (it.sum.s / it.sum.w);
+		t->base_weight[it.id] = (float) node_value(&it, it.sum.w, it.sum.s);
 		t->sum_hess[it.id] = (float) it.sum.w;
 		if (it.depth >= prm->max_depth || it.sum.n < prm->min_samples_split ||
 			it.sum.n < 2.0 * prm->min_samples_leaf || is_pure(c, &it.sum) ||
@@ -343,6 +411,7 @@ grow_tree(const fit_ctx *c, grow_scratch *s, int tree, gbt_tree *t)
 		s->stack[top].end = mid;
 		s->stack[top].sum = ls;
 		top++;
+		child_bounds(c, &it, &sp, &s->stack[top - 1], &s->stack[top - 2]);
 	}
 }
 
@@ -351,7 +420,49 @@ grow_task(void *arg, int task, int worker)
 {
 	fit_ctx    *c = arg;
 
-	grow_tree(c, &c->ws[worker], c->first_tree + task, &c->slots[task]);
+	grow_scratch *s = &c->ws[worker];
+	size_t		i;
+
+	grow_tree(c, s, c->first_tree + task, &c->slots[task]);
+	if (c->oob_bits)
+	{
+		uint8_t    *bits = c->oob_bits + (size_t) task * c->oob_stride;
+
+		memset(bits, 0, c->oob_stride);
+		for (i = 0; i < c->n; i++)
+			if (s->cnt[i] == 0)
+				bits[i >> 3] |= (uint8_t) (1u << (i & 7));
+	}
+}
+
+#define OOB_CHUNKS 64			/* row ranges of the out-of-bag pass */
+
+/*
+ * Rows of one range scored by the batch's trees they were out of bag for,
+ * tree after tree in slot order: each row's sum is the same whatever the
+ * thread count.
+ */
+static void
+oob_task(void *arg, int task, int worker)
+{
+	fit_ctx    *c = arg;
+	size_t		chunk = (c->n + OOB_CHUNKS - 1) / OOB_CHUNKS,
+				lo = (size_t) task * chunk,
+				hi = lo + chunk < c->n ? lo + chunk : c->n,
+				i;
+	int			k;
+
+	for (k = 0; k < c->batch_cnt; k++)
+	{
+		const uint8_t *bits = c->oob_bits + (size_t) k * c->oob_stride;
+
+		for (i = lo; i < hi; i++)
+			if (bits[i >> 3] & (1u << (i & 7)))
+			{
+				c->oob_sum[i] += forest_tree_value(&c->slots[k], c->x + i * c->p);
+				c->oob_cnt[i]++;
+			}
+	}
 }
 
 /* ------------------------------------------------------------ driver */
@@ -373,6 +484,9 @@ check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 	if (n > (size_t) INT32_MAX / 2)
 		return sf_fail_hint(env, SF_ELIMIT, "Train on a sample of the rows (for example TABLESAMPLE).",
 							"too many training rows (%zu), at most %d", n, INT32_MAX / 2);
+	if ((uint32_t) prm->monotone_constraints.n > p)
+		return sf_fail(env, SF_EINVAL, "monotone_constraints has %d elements, features has %u",
+					   prm->monotone_constraints.n, (unsigned) p);
 	if (!sf_mul_size(n, p, &nx))
 		return sf_fail(env, SF_ELIMIT, "training matrix too large");
 	for (i = 0; i < n; i++)
@@ -461,6 +575,96 @@ keep_tree(sf_env *env, const gbt_tree *src, gbt_tree *dst)
 	return SF_OK;
 }
 
+/* The constraint of every feature (a shorter list padded with zeros, as XGBoost does). */
+static sf_status
+alloc_mono(sf_env *env, fit_ctx *c, const forest_params *prm)
+{
+	int8_t	   *mono;
+	int			i;
+
+	if (prm->monotone_constraints.n == 0)
+		return SF_OK;
+	if ((mono = sf_calloc(env, c->p, sizeof(int8_t))) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
+	for (i = 0; i < prm->monotone_constraints.n; i++)
+		mono[i] = (int8_t) prm->monotone_constraints.v[i];
+	c->mono = mono;
+	return SF_OK;
+}
+
+/* Out-of-bag bitmaps of the batch's slots and the per-row sums. */
+static sf_status
+alloc_oob(sf_env *env, fit_ctx *c, int batch)
+{
+	c->oob_stride = (c->n + 7) / 8;
+	c->oob_bits = sf_malloc(env, c->oob_stride * (size_t) batch);
+	c->oob_sum = sf_calloc(env, c->n, sizeof(double));
+	c->oob_cnt = sf_calloc(env, c->n, sizeof(uint32_t));
+	if (!c->oob_bits || !c->oob_sum || !c->oob_cnt)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the out-of-bag scores");
+	return SF_OK;
+}
+
+/*
+ * The out-of-bag scores into m over the rows some tree left out: the mean of
+ * those trees' values is the row's score (scikit-learn's
+ * oob_decision_function_); binary: AUC, accuracy at score > 0.5 (its
+ * oob_score_, a tie going to class 0 as argmax does) and log loss;
+ * regression: R^2 (its oob_score_).
+ */
+static sf_status
+oob_finish(sf_env *env, const fit_ctx *c, forest_model *m)
+{
+	double	   *s = sf_malloc(env, sizeof(double) * (c->n ? c->n : 1));
+	double	   *yy = sf_malloc(env, sizeof(double) * (c->n ? c->n : 1));
+	size_t		i,
+				k = 0;
+	double		hit = 0.0,
+				mean = 0.0,
+				sse = 0.0,
+				sst = 0.0;
+	metrics_binary_result r;
+	sf_status	st = SF_OK;
+
+	if (s == NULL || yy == NULL)
+		st = sf_fail(env, SF_ENOMEM, "out of memory for the out-of-bag scores");
+	for (i = 0; st == SF_OK && i < c->n; i++)
+		if (c->oob_cnt[i] > 0)
+		{
+			s[k] = c->oob_sum[i] / c->oob_cnt[i];
+			yy[k] = c->y[i];
+			hit += (s[k] > 0.5) == (yy[k] > 0.5);
+			mean += yy[k];
+			k++;
+		}
+	m->oob_rows = k;
+	m->oob_auc = m->oob_accuracy = m->oob_logloss = m->oob_r2 = NAN;
+	if (st != SF_OK || k == 0)
+		goto done;
+	if (c->prm->objective == FOREST_OBJ_BINARY)
+	{
+		m->oob_accuracy = hit / (double) k;
+		if ((st = metrics_binary(env, yy, s, k, 0.5, &r)) != SF_OK)
+			goto done;
+		m->oob_auc = r.has_ranking ? r.auc : NAN;
+		m->oob_logloss = r.has_prob ? r.logloss : NAN;
+	}
+	else
+	{
+		mean /= (double) k;
+		for (i = 0; i < k; i++)
+		{
+			sse += (yy[i] - s[i]) * (yy[i] - s[i]);
+			sst += (yy[i] - mean) * (yy[i] - mean);
+		}
+		m->oob_r2 = sst > 0.0 ? 1.0 - sse / sst : NAN;
+	}
+done:
+	sf_free(env, s);
+	sf_free(env, yy);
+	return st;
+}
+
 /* Scratch of the workers and the batch slots; NULL members when out of memory. */
 static sf_status
 alloc_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
@@ -531,7 +735,10 @@ grow_all(sf_env *env, fit_ctx *c, forest_model *m, int batch)
 		if (sf_interrupted(env))
 			return sf_fail(env, SF_ECANCEL, "canceled");
 		c->first_tree = t;
+		c->batch_cnt = cnt;
 		gbt_parallel(env, cnt, grow_task, c);
+		if (c->oob_bits)
+			gbt_parallel(env, OOB_CHUNKS, oob_task, c);
 		for (k = 0; k < cnt; k++)
 			if ((st = keep_tree(env, &c->slots[k], &m->trees[t + k])) != SF_OK)
 				return st;
@@ -603,10 +810,21 @@ forest_train(sf_env *env, uint16_t kind, const double *x, const double *y, size_
 	c.cap_nodes = max_nodes(&prm, n);
 	workers = gbt_workers(env, prm.n_estimators);
 	batch = batch_size(workers, prm.n_estimators, c.cap_nodes);
-	st = alloc_scratch(env, &c, workers, batch);
+	c.x = x;
+	st = alloc_mono(env, &c, &prm);
+	if (st == SF_OK && prm.oob_score && kind == SF_KIND_FOREST)
+		st = alloc_oob(env, &c, batch);
+	if (st == SF_OK)
+		st = alloc_scratch(env, &c, workers, batch);
 	if (st == SF_OK)
 		st = grow_all(env, &c, m, batch);
+	if (st == SF_OK && c.oob_bits)
+		st = oob_finish(env, &c, m);
 	free_scratch(env, &c, workers, batch);
+	sf_free(env, (void *) c.mono);
+	sf_free(env, c.oob_bits);
+	sf_free(env, c.oob_sum);
+	sf_free(env, c.oob_cnt);
 	gbt_bins_free(env, &bins);
 	if (st != SF_OK)
 	{

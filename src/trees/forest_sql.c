@@ -26,6 +26,7 @@
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
 #include "sf_progress_pg.h"
+#include "governance_pg.h"
 
 static const SfRowsSpec cart_rows_spec = {{20, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "tree_train"};
 static const SfRowsSpec forest_rows_spec = {{21, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "rf_train"};
@@ -48,6 +49,31 @@ rf_train_sfunc(PG_FUNCTION_ARGS)
 /* Both aggregates share their serialise, deserialise and combine functions. */
 SF_ROWS_PARALLEL_FUNCTIONS(forest_rows_serialize, forest_rows_deserialize, forest_rows_combine, forest_specs);
 
+/* One fold's model of "calibrate": the same params on the fold's training rows. */
+typedef struct ForestFold
+{
+	uint16		kind;
+	uint32		p;
+	forest_params prm;			/* the model's, without oob_score (no fold needs it) */
+} ForestFold;
+
+static sf_status
+ForestFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+			  const double *xs, size_t ns, double *prob)
+{
+	const ForestFold *c = ctx;
+	forest_model *m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = forest_train(env, c->kind, x, y, n, c->p, &c->prm, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = forest_predict(m, xs + i * c->p);
+	forest_model_free(env, m);
+	return SF_OK;
+}
+
 /* Final of either aggregate: train on the rows in canonical order. */
 static Datum
 Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
@@ -58,6 +84,9 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
+	ForestFold	fold;
+	bytea	   *out;
+	double	   *prob;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, what, kind == SF_KIND_CART ? &cart_params_table : &forest_params_table, &p, &tr);
@@ -67,6 +96,7 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 		p.n_estimators = 1;
 		p.bootstrap = 0;
 	}
+	SfGovCheckCalibrate(p.calibrate, p.objective == FOREST_OBJ_BINARY, what);
 	SfEnvInit(&env, tr.fitcxt);
 	SfProgressStart(&env, &progress, kind == SF_KIND_CART ? "tree_train" : "rf_train", p.verbose);
 	SF_PG_CHECK(forest_train(&env, kind, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols,
@@ -74,7 +104,16 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
-	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
+	/* the training rows' scores for the drift section, on the pool (outlives the fit context) */
+	prob = MemoryContextAllocHuge(tr.old, sizeof(double) * Max(tr.st->n_rows, 1));
+	forest_predict_rows(&env, m, tr.x, (size_t) tr.st->n_rows, prob);
+	fold.kind = kind;
+	fold.p = (uint32) tr.st->n_cols;
+	fold.prm = p;
+	fold.prm.oob_score = 0;
+	out = SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, ForestFoldFit, &fold, what);
+	/* the training distributions of drift monitoring, inputs at the trees' thresholds */
+	PG_RETURN_BYTEA_P(SfGovAttachDriftScores(out, tr.st, prob, what));
 }
 
 PG_FUNCTION_INFO_V1(tree_train_final);

@@ -18,6 +18,7 @@
 
 #include "gbt_int.h"
 #include "scfrisk/gbt_fast.h"
+#include "scfrisk/sf_governance.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -73,6 +74,7 @@ static const sf_param_spec gbt_specs[] = {
 	"names of the features, one per element of the features array"},
 	{"monotone_constraints", SF_PT_INT_VEC, offsetof(gbt_params, monotone_constraints), 0, -1, 1, 0, 0, NULL, NULL,
 	"per feature 1 (increasing), -1 (decreasing) or 0, as XGBoost's monotone_constraints"},
+	SF_CALIB_PARAM_SPECS(gbt_params, calibrate, calibrate_folds),
 };
 
 const sf_param_table gbt_params_table = {

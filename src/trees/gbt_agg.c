@@ -183,6 +183,30 @@ GbtProgress(void *ctx, const gbt_progress *pr)
 					INSTR_TIME_GET_DOUBLE(now))));
 }
 
+/* One fold's model of "calibrate": the same params (quiet) on the fold's training rows. */
+typedef struct GbtFold
+{
+	uint32		p;
+	gbt_params	prm;
+} GbtFold;
+
+static sf_status
+GbtFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+		   const double *xs, size_t ns, double *prob)
+{
+	GbtFold    *c = ctx;
+	gbt_model  *m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = gbt_train(env, x, y, NULL, n, c->p, &c->prm, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = gbt_predict(m, xs + i * c->p);
+	gbt_model_free(env, m);
+	return SF_OK;
+}
+
 PG_FUNCTION_INFO_V1(xgb_train_final);
 Datum
 xgb_train_final(PG_FUNCTION_ARGS)
@@ -200,6 +224,7 @@ xgb_train_final(PG_FUNCTION_ARGS)
 			   *w;
 	GbtProgressCtx pc;
 	const char *const *names = NULL;
+	GbtFold		fold;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -230,13 +255,25 @@ xgb_train_final(PG_FUNCTION_ARGS)
 		pfree(w);
 		w = NULL;
 	}
+	SfGovCheckCalibrate(p.calibrate, p.objective == GBT_OBJ_BINARY, "xgb_train");
+	if (p.calibrate != SF_CALIB_NONE && w != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("xgb_train: calibrate does not take row weights"),
+				 errhint("Train without weights, or calibrate afterwards with scfrisk.calibrate on held-out rows.")));
 	SF_PG_CHECK(gbt_train(&env, x, y, w, (size_t) st->n_rows, (uint32_t) st->n_cols, &p, &m),
 				&env, "xgb_train");
-	pfree(x);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(gbt_encode(&env, m, &p, names, m->train_rows, &b), &env, "xgb_train");
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
+	fold.p = (uint32) st->n_cols;
+	fold.prm = p;
+	fold.prm.verbose = 0;
+	fold.prm.progress = NULL;
+	fold.prm.progress_ctx = NULL;
+	out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols, p.calibrate,
+								 p.calibrate_folds, GbtFoldFit, &fold, "xgb_train");
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_train"));
 }

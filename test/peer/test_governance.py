@@ -79,6 +79,24 @@ def decile_edges(v):
     return np.array(out)
 
 
+def scalar(cur, model, row):
+    cur.execute("SELECT scfrisk.predict(%s, %s::float8[])", (model, [float(v) for v in row]))
+    return cur.fetchone()[0]
+
+
+def tree_thresholds(cur, model, p):
+    """Distinct split thresholds per feature of an xgb_train model, read from its XGBoost JSON."""
+    cur.execute("SELECT scfrisk.xgb_to_json(%s)", (model,))
+    js = cur.fetchone()[0]
+    js = json.loads(js) if isinstance(js, str) else js
+    out = [set() for _ in range(p)]
+    for tr in js["learner"]["gradient_booster"]["model"]["trees"]:
+        for k, left in enumerate(tr["left_children"]):
+            if left >= 0:
+                out[tr["split_indices"][k]].add(float(np.float32(tr["split_conditions"][k])))
+    return [np.array(sorted(v)) for v in out]
+
+
 class Prefit(ClassifierMixin, BaseEstimator):
     """A fitted 'classifier' whose decision function is its one input column: the margin."""
 
@@ -148,17 +166,20 @@ def main():
     t.ok(abs(cur.fetchone()[0]["psi"]) < 1e-12, "psi of the training rows themselves is 0")
 
     # CSI per feature, with missing values
+    thr = tree_thresholds(cur, model, 4)
     cur.execute("SELECT scfrisk.csi(%s, features) FROM gov_live", (model,))
     csi = cur.fetchone()[0]["features"]
     worst = 0.0
     ok_edges = True
     for j in range(4):
         fd = d["features"][j]
-        # xgb_train keeps its rows in float32 (as XGBoost): the deciles are of those values
-        ok_edges &= np.array_equal(np.array(fd["edges"]), decile_edges(X[:, j].astype(np.float32).astype(float)))
+        # a tree model bins every input at its own split thresholds (issue 17, item 5),
+        # deciles of the values as stored (float32) for an input no tree splits on
+        want = thr[j] if len(thr[j]) else decile_edges(X[:, j].astype(np.float32).astype(float))
+        ok_edges &= np.array_equal(np.array(fd["edges"]), want)
         r, a, _ = np_psi(np.array(fd["edges"]), np.array(fd["shares"]), fd["missing"], L[:, j])
         worst = max(worst, abs(csi[j]["csi"] - r))
-    t.ok(ok_edges, "feature edges are the deciles of the training values as stored (float32, missing left out)")
+    t.ok(ok_edges, "feature edges of xgb_train are its trees' distinct split thresholds (from xgb_to_json)")
     t.ok(worst < 1e-9, "csi of 4 features with missing values equals numpy's (max diff %.3g)" % worst)
     t.ok(abs(d["features"][0]["missing"] - np.isnan(X[:, 0]).mean()) < 1e-12, "the missing share is stored")
 
@@ -179,6 +200,48 @@ def main():
         rows, ps = cur.fetchone()
         t.ok(rows == str(n) and abs(float(ps)) < 1e-12,
              "%s stores the training distribution (%s rows), psi of its training rows %s" % (kind, rows, ps))
+
+    # tree_train and rf_train store it too, every input binned at the trees' own thresholds
+    for agg, prm in (("rf_train", {"n_estimators": 30, "max_depth": 6, "seed": 1}),
+                     ("tree_train", {"max_depth": 4})):
+        cur.execute("SELECT scfrisk.%s(features, label, %%s) FROM gov_train" % agg, (json.dumps(prm),))
+        mk = bytes(cur.fetchone()[0])
+        cur.execute("SELECT scfrisk.model_governance(%s)", (mk,))
+        fd = cur.fetchone()[0]["drift"]["features"]
+        cur.execute("SELECT scfrisk.csi(%s, features) FROM gov_live", (mk,))
+        csi = cur.fetchone()[0]["features"]
+        worst = 0.0
+        for j in range(4):
+            r, _, _ = np_psi(np.array(fd[j]["edges"]), np.array(fd[j]["shares"]), fd[j]["missing"], L[:, j])
+            worst = max(worst, abs(csi[j]["csi"] - r))
+            # the stored training shares are numpy's counts of the training values on those edges
+            v = X[:, j].astype(np.float32).astype(float)
+            cnt = np.bincount(np.searchsorted(fd[j]["edges"], v[~np.isnan(v)], side="right"),
+                              minlength=len(fd[j]["shares"])) / n
+            worst = max(worst, float(np.max(np.abs(cnt - np.array(fd[j]["shares"])))))
+        t.ok(worst < 1e-9, "%s: csi and training shares on its own bins equal numpy's (max diff %.3g)" % (agg, worst))
+        # the bins are the model's: a value moved within its bin never changes the score,
+        # moved across the bin's upper edge it does for some rows
+        rows = Xc[rng.integers(0, n, 300)]
+        same, crossed = 0, 0
+        for j in range(4):
+            e = np.array(fd[j]["edges"])
+            if len(e) < 2:
+                continue
+            b = rng.integers(0, len(e) - 1, len(rows))
+            lo, hi = e[b], e[b + 1]
+            a1, a2, a3 = rows.copy(), rows.copy(), rows.copy()
+            a1[:, j] = lo
+            a2[:, j] = np.nextafter(hi, -np.inf).astype(np.float32)
+            a2[:, j] = np.where(a2[:, j] >= hi, lo, a2[:, j])
+            a3[:, j] = hi
+            s1 = np.array([scalar(cur, mk, r) for r in a1])
+            s2 = np.array([scalar(cur, mk, r) for r in a2])
+            s3 = np.array([scalar(cur, mk, r) for r in a3])
+            same += int(np.sum(s1 != s2))
+            crossed += int(np.sum(s1 != s3))
+        t.ok(same == 0 and crossed > 0, "%s: moving an input within one stored bin changes no score (%d changed), "
+             "across its edge %d scores change" % (agg, same, crossed))
 
     # ------------------------------------------------------------ reliability table
     p_train = scores(cur, model, "gov_train")

@@ -485,6 +485,108 @@ SF_TEST(test_dist_selection)
 	SF_OK(bad == 0, "edges and shares equal a sort's in %d cases of 7 shapes (%d differences)", cases, bad);
 }
 
+SF_TEST(test_dist_on_edges)
+{
+	/* 0..9 and one missing on edges 2.5, 5: bins {0,1,2}, {3,4}, {5..9} */
+	double		v[11],
+				e[2] = {2.5, 5.0},
+				bad[2] = {5.0, 2.5};
+	sf_dist		d;
+	int			i;
+
+	for (i = 0; i < 10; i++)
+		v[i] = i;
+	v[10] = NAN;
+	SF_OK(sf_dist_build_on(&env, v, 11, 1, e, 2, &d) == SF_OK, "build on edges");
+	SF_OK(d.n_bins == 3 && d.edges[0] == 2.5 && d.edges[1] == 5.0, "3 bins on the given edges");
+	SF_NEAR(d.share[0], 3.0 / 11, 1e-15, "0, 1, 2 below 2.5");
+	SF_NEAR(d.share[1], 2.0 / 11, 1e-15, "3, 4 in [2.5, 5)");
+	SF_NEAR(d.share[2], 5.0 / 11, 1e-15, "5 .. 9 from 5 on (x < threshold goes left)");
+	SF_NEAR(d.missing, 1.0 / 11, 1e-15, "missing share");
+	sf_dist_free(&env, &d);
+	SF_OK(sf_dist_build_on(&env, v, 11, 1, bad, 2, &d) == SF_EINVAL, "decreasing edges refused");
+	SF_OK(sf_dist_build_on(&env, v, 11, 1, e, 0, &d) == SF_OK && d.n_bins == 1, "no edge: one bin");
+	sf_dist_free(&env, &d);
+}
+
+SF_TEST(test_tree_edges)
+{
+	/* two stumps and a tree of three splits: feature 0 at 1.5 (twice) and 3, feature 2 at -1 */
+	int32_t		l0[3],
+				r0[3],
+				l1[5],
+				r1[5];
+	uint32_t	f0[3] = {0},
+				f1[5] = {0};
+	float		c0[3] = {0},
+				c1[5] = {0};
+	gbt_tree	t[2];
+	uint32_t   *off;
+	double	   *edges;
+
+	memset(t, 0, sizeof(t));
+	t[0].n_nodes = 3, t[0].left = l0, t[0].right = r0, t[0].split_index = f0, t[0].split_cond = c0;
+	t[1].n_nodes = 5, t[1].left = l1, t[1].right = r1, t[1].split_index = f1, t[1].split_cond = c1;
+	t[0].left[0] = 1, t[0].right[0] = 2, t[0].split_index[0] = 0, t[0].split_cond[0] = 1.5f;
+	t[0].left[1] = t[0].right[1] = t[0].left[2] = t[0].right[2] = -1;
+	t[1].left[0] = 1, t[1].right[0] = 2, t[1].split_index[0] = 2, t[1].split_cond[0] = -1.0f;
+	t[1].left[1] = 3, t[1].right[1] = 4, t[1].split_index[1] = 0, t[1].split_cond[1] = 3.0f;
+	t[1].left[2] = t[1].right[2] = -1;
+	t[1].split_index[2] = 0, t[1].split_cond[2] = 1.5f;	/* a leaf: its value is no threshold */
+	t[1].left[3] = t[1].right[3] = t[1].left[4] = t[1].right[4] = -1;
+	SF_OK(sf_drift_tree_edges(&env, t, 2, 3, &off, &edges) == SF_OK, "collect");
+	SF_OK(off[0] == 0 && off[1] == 2 && off[2] == 2 && off[3] == 3, "2, 0 and 1 thresholds per feature");
+	SF_OK(edges[0] == 1.5 && edges[1] == 3.0 && edges[2] == -1.0, "sorted, distinct, leaves left out");
+	sf_free(&env, off);
+	sf_free(&env, edges);
+}
+
+/* A "model" for the out-of-fold test: the training rows' label mean, whatever the row. */
+static int	fold_calls;
+
+static sf_status
+mean_fit(void *ctx, sf_env *e, const double *x, const double *y, size_t n, const double *xs,
+		 size_t ns, double *prob)
+{
+	double		s = 0.0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		s += y[i];
+	for (i = 0; i < ns; i++)
+		prob[i] = s / n;
+	fold_calls++;
+	return SF_OK;
+}
+
+SF_TEST(test_calib_oof)
+{
+	/* out-of-fold means differ by fold; isotonic on them: every row's map is its fold's rate pooled */
+	double		x[200],
+				y[200];
+	sf_calib	c;
+	int			i;
+
+	for (i = 0; i < 200; i++)
+	{
+		x[i] = i;
+		y[i] = (i * 7) % 3 == 0;
+	}
+	fold_calls = 0;
+	SF_OK(sf_calib_fit_oof(&env, x, y, 200, 1, SF_CALIB_ISOTONIC, 4, mean_fit, NULL, &c) == SF_OK,
+		  "isotonic on out-of-fold scores");
+	SF_OK(fold_calls == 4, "one model per fold (%d)", fold_calls);
+	SF_OK(c.method == SF_CALIB_ISOTONIC && c.rows == 200, "map over all 200 rows");
+	sf_calib_free(&env, &c);
+	SF_OK(sf_calib_fit_oof(&env, x, y, 200, 1, SF_CALIB_PLATT, 4, mean_fit, NULL, &c) == SF_OK, "platt");
+	sf_calib_free(&env, &c);
+	SF_OK(sf_calib_fit_oof(&env, x, y, 3, 1, SF_CALIB_PLATT, 20, mean_fit, NULL, &c) == SF_EDATA,
+		  "20 folds of 3 rows: a fold is empty, SF_EDATA");
+	SF_NEAR(sf_calib_margin(1.0), SF_CALIB_MAX_MARGIN, 0, "a probability of 1 is the margin 40");
+	SF_NEAR(sf_calib_margin(0.0), -SF_CALIB_MAX_MARGIN, 0, "a probability of 0 is the margin -40");
+	SF_NEAR(sf_calib_margin(0.25), log(1.0 / 3.0), 1e-15, "logit inside (0, 1)");
+}
+
 int
 main(void)
 {
@@ -500,5 +602,8 @@ main(void)
 	SF_RUN(test_set_section);
 	SF_RUN(test_monotone_param);
 	SF_RUN(test_monotone_train);
+	SF_RUN(test_dist_on_edges);
+	SF_RUN(test_tree_edges);
+	SF_RUN(test_calib_oof);
 	return sf_test_done();
 }
