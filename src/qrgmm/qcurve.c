@@ -410,15 +410,39 @@ static const double gl5_w[5] = {
  * power of w, so the panels are geometric, [2^-(i+1), 2^-i]; 64 of them
  * leave out less than 2^-64.
  */
-static double
-gpd_mean_exp(double xi, double sigma, int k)
+#define GPD_PANELS	64
+#define GPD_NODES	(GPD_PANELS * 5)
+
+/*
+ * The quadrature's nodes depend on the model's shape and threshold knot
+ * alone, the curve only scales them by sigma: h(w / k) - h(1 / k) and the
+ * weights are kept for the last (xi, k) seen by this thread, so a model's
+ * curves pay one exp per node instead of a log, an expm1 and an exp (the
+ * GPD tail was the largest part of the view's curve maths).  The values
+ * are computed as before, so the sum has the same bits.
+ */
+typedef struct gpd_nodes
 {
-	double		total = 0.0,
-				h1 = gpd_h(xi, 1.0 / (double) k);
+	int			k;				/* 0: empty */
+	double		xi;
+	double		hd[GPD_NODES];	/* h(w / k) - h(1 / k) */
+	double		hw[GPD_NODES];	/* panel half width times the Gauss weight */
+} gpd_nodes;
+
+static _Thread_local gpd_nodes gpd_cache;
+
+static const gpd_nodes *
+gpd_nodes_for(double xi, int k)
+{
+	gpd_nodes  *c = &gpd_cache;
+	double		h1;
 	int			i,
 				g;
 
-	for (i = 0; i < 64; i++)
+	if (c->k == k && c->xi == xi)
+		return c;
+	h1 = gpd_h(xi, 1.0 / (double) k);
+	for (i = 0; i < GPD_PANELS; i++)
 	{
 		double		hi = ldexp(1.0, -i),
 					half = 0.25 * hi,
@@ -428,9 +452,24 @@ gpd_mean_exp(double xi, double sigma, int k)
 		{
 			double		w = mid + half * gl5_x[g];
 
-			total += half * gl5_w[g] * exp(-sigma * (gpd_h(xi, w / (double) k) - h1));
+			c->hd[i * 5 + g] = gpd_h(xi, w / (double) k) - h1;
+			c->hw[i * 5 + g] = half * gl5_w[g];
 		}
 	}
+	c->xi = xi;
+	c->k = k;
+	return c;
+}
+
+static double
+gpd_mean_exp(double xi, double sigma, int k)
+{
+	const gpd_nodes *nd = gpd_nodes_for(xi, k);
+	double		total = 0.0;
+	int			i;
+
+	for (i = 0; i < GPD_NODES; i++)
+		total += nd->hw[i] * exp(-sigma * nd->hd[i]);
 	return total;
 }
 

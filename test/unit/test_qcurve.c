@@ -520,6 +520,31 @@ SF_TEST(test_gpd_tail)
 				  "xi %g: the CDF at a GPD knot is its level", shapes[s]);
 			sf_qcurve_free(&env, &g);
 		}
+	{
+		/*
+		 * The quadrature nodes are kept per (xi, k): curves of two models
+		 * built in turn give the bits each gives alone (the cache follows
+		 * the model it serves).
+		 */
+		sf_qcurve_gpd ga = {10, 100, 0.25, 0.7, 1000},
+					gb = {7, 100, -0.3, 0.5, 1000};
+		sf_qcurve	a1,
+					b1,
+					a2;
+		int			same;
+
+		SF_OK(sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &ga, &a1) == SF_OK &&
+			  sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &gb, &b1) == SF_OK &&
+			  sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &ga, &a2) == SF_OK, "two GPD models in turn");
+		same = memcmp(a1.qa, a2.qa, (M + 1) * sizeof(double)) == 0 &&
+			memcmp(a1.prefix, a2.prefix, (M + 1) * sizeof(double)) == 0;
+		SF_OK(same && a1.qa[0] != b1.qa[0],
+			  "a model's curve has the same bits before and after another model's (qa_0 %.17g, other %.17g)",
+			  a1.qa[0], b1.qa[0]);
+		sf_qcurve_free(&env, &a1);
+		sf_qcurve_free(&env, &b1);
+		sf_qcurve_free(&env, &a2);
+	}
 	/* a constant curve has no spacing: the exponential rule's curve */
 	for (j = 0; j < M - 1; j++)
 		q[j] = 3.0;
