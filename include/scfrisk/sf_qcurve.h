@@ -82,6 +82,8 @@ typedef struct sf_qcurve
 	sf_tail_rule tail;			/* how qa_0 and qa_m were set */
 	double	   *qa;				/* (m+1) sorted knots on the y scale */
 	double	   *prefix;			/* (m+1) prefix[j] = integral_0^{j/m} Qhat_S(u) du */
+	double	   *eq;				/* (m+1) e^{qa_j} for log1p (NULL for identity): taken once
+								 * per knot, read by every functional */
 	int			crossings;		/* adjacent pairs out of order before sorting */
 } sf_qcurve;
 
@@ -188,6 +190,14 @@ extern double sf_qcurve_integral(const sf_qcurve *c, double p);
 
 /* Partial moment at s: returns I(s) = integral_0^{F(s)} Qhat_S(u) du, *F = Fhat_S(s). */
 extern double sf_qcurve_partial(const sf_qcurve *c, double s, double *F);
+
+/*
+ * The same, the segment found by walking up from *seg (start with 0) and
+ * left in *seg for the next call: for increasing s this costs m + n steps
+ * over n calls.  Any s gives sf_qcurve_partial's result bit for bit (a hint
+ * not below s falls back to a binary search).  seg may be NULL.
+ */
+extern double sf_qcurve_partial_walk(const sf_qcurve *c, double s, double *F, int *seg);
 
 /* Stratified draws out[k] = Qhat_S((k + 0.5)/K), k = 0..K-1 (sorted). */
 extern void sf_qcurve_stratified(const sf_qcurve *c, double *out, size_t K);

@@ -126,6 +126,7 @@ typedef struct sf_risk_eval
 	double		r0;				/* fixed recovery (1 - h) V, or 0 */
 	const sf_qcurve *curve;		/* exact path, or NULL */
 	double		q_var;			/* exact: Qhat_S(1 - a) */
+	double		i_var;			/* exact: integral_0^{1-a} Qhat_S (CVaR where PD > 1 - a) */
 	double		atom;			/* unresolved tail mass: 1/m or 1/K */
 	double	   *c;				/* samples: K sorted capacities, or NULL */
 	double	   *pc;				/* samples: (K+1) prefix sums, pc[0] = 0 */

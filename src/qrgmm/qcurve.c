@@ -39,13 +39,20 @@
  * QCURVE_LOG1P_MAX) and which no longer cancels.
  */
 static inline double
-mean_exp(double y0, double d)
+mean_exp_e(double y0, double e0, double d)
 {
 	if (fabs(d) < 1e-8)
-		return exp(y0) * (1.0 + 0.5 * d);
+		return e0 * (1.0 + 0.5 * d);
 	if (fabs(d) < 32.0)
-		return exp(y0) * (expm1(d) / d);
-	return (exp(y0 + d) - exp(y0)) / d;
+		return e0 * (expm1(d) / d);
+	return (exp(y0 + d) - e0) / d;
+}
+
+/* The same with e0 = e^{y0} computed here (a curve keeps e^{qa_j}: see eq). */
+static inline double
+mean_exp(double y0, double d)
+{
+	return mean_exp_e(y0, exp(y0), d);
 }
 
 /*
@@ -126,12 +133,14 @@ build_curve(sf_env *env, const double *q, int m, sf_transform transform,
 {
 	double	   *qa;
 	double	   *prefix;
+	double	   *eq;
 	int			j;
 	int			crossings = 0;
 
 	out->m = 0;
 	out->qa = NULL;
 	out->prefix = NULL;
+	out->eq = NULL;
 	out->crossings = 0;
 	out->transform = transform;
 	out->tail = tail;
@@ -150,14 +159,12 @@ build_curve(sf_env *env, const double *q, int m, sf_transform transform,
 		if (j > 0 && q[j] < q[j - 1])
 			crossings++;
 	}
-	qa = sf_calloc(env, (size_t) m + 1, sizeof(double));
-	prefix = sf_calloc(env, (size_t) m + 1, sizeof(double));
-	if (qa == NULL || prefix == NULL)
-	{
-		sf_free(env, qa);
-		sf_free(env, prefix);
+	/* one block: qa, prefix and eq, each (m+1), every element written below */
+	qa = sf_malloc(env, 3 * ((size_t) m + 1) * sizeof(double));
+	if (qa == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory building a quantile curve of %d knots", m + 1);
-	}
+	prefix = qa + m + 1;
+	eq = prefix + m + 1;
 	for (j = 0; j < m - 1; j++)
 		qa[j + 1] = q[j];
 	/* monotone rearrangement (Chernozhukov, Fernandez-Val, Galichon 2010) */
@@ -189,7 +196,6 @@ build_curve(sf_env *env, const double *q, int m, sf_transform transform,
 					hi = qa[m - 1];
 
 		sf_free(env, qa);
-		sf_free(env, prefix);
 		return sf_fail(env, SF_EDATA,
 					   "the tails of fitted quantiles %.6g to %.6g overflow float8", lo, hi);
 	}
@@ -198,18 +204,34 @@ build_curve(sf_env *env, const double *q, int m, sf_transform transform,
 		double		top = qa[m];
 
 		sf_free(env, qa);
-		sf_free(env, prefix);
 		return sf_fail(env, SF_EDATA,
 					   "quantile %.6g on the log1p scale overflows float8 when transformed back",
 					   top);
 	}
 	prefix[0] = 0.0;
-	for (j = 0; j < m; j++)
-		prefix[j + 1] = prefix[j] + segment_integral(transform, m, qa[j], qa[j + 1] - qa[j],
-													 1.0 / (double) m);
+	if (transform == SF_TRANSFORM_LOG1P)
+	{
+		/*
+		 * segment_integral's log1p branch at w = 1/m, with e^{qa_j} taken
+		 * once per knot and kept in eq: the functionals at every loan read
+		 * it instead of calling exp again.  Same operations, same bits.
+		 */
+		double		w = 1.0 / (double) m;
+		double		mw = (double) m * w;
+
+		for (j = 0; j <= m; j++)
+			eq[j] = exp(qa[j]);
+		for (j = 0; j < m; j++)
+			prefix[j + 1] = prefix[j] + w * (mean_exp_e(qa[j], eq[j], mw * (qa[j + 1] - qa[j])) - 1.0);
+	}
+	else
+		for (j = 0; j < m; j++)
+			prefix[j + 1] = prefix[j] + segment_integral(transform, m, qa[j], qa[j + 1] - qa[j],
+														 1.0 / (double) m);
 	out->m = m;
 	out->qa = qa;
 	out->prefix = prefix;
+	out->eq = transform == SF_TRANSFORM_LOG1P ? eq : NULL;
 	out->crossings = crossings;
 	return SF_OK;
 }
@@ -388,15 +410,39 @@ static const double gl5_w[5] = {
  * power of w, so the panels are geometric, [2^-(i+1), 2^-i]; 64 of them
  * leave out less than 2^-64.
  */
-static double
-gpd_mean_exp(double xi, double sigma, int k)
+#define GPD_PANELS	64
+#define GPD_NODES	(GPD_PANELS * 5)
+
+/*
+ * The quadrature's nodes depend on the model's shape and threshold knot
+ * alone, the curve only scales them by sigma: h(w / k) - h(1 / k) and the
+ * weights are kept for the last (xi, k) seen by this thread, so a model's
+ * curves pay one exp per node instead of a log, an expm1 and an exp (the
+ * GPD tail was the largest part of the view's curve maths).  The values
+ * are computed as before, so the sum has the same bits.
+ */
+typedef struct gpd_nodes
 {
-	double		total = 0.0,
-				h1 = gpd_h(xi, 1.0 / (double) k);
+	int			k;				/* 0: empty */
+	double		xi;
+	double		hd[GPD_NODES];	/* h(w / k) - h(1 / k) */
+	double		hw[GPD_NODES];	/* panel half width times the Gauss weight */
+} gpd_nodes;
+
+static _Thread_local gpd_nodes gpd_cache;
+
+static const gpd_nodes *
+gpd_nodes_for(double xi, int k)
+{
+	gpd_nodes  *c = &gpd_cache;
+	double		h1;
 	int			i,
 				g;
 
-	for (i = 0; i < 64; i++)
+	if (c->k == k && c->xi == xi)
+		return c;
+	h1 = gpd_h(xi, 1.0 / (double) k);
+	for (i = 0; i < GPD_PANELS; i++)
 	{
 		double		hi = ldexp(1.0, -i),
 					half = 0.25 * hi,
@@ -406,9 +452,24 @@ gpd_mean_exp(double xi, double sigma, int k)
 		{
 			double		w = mid + half * gl5_x[g];
 
-			total += half * gl5_w[g] * exp(-sigma * (gpd_h(xi, w / (double) k) - h1));
+			c->hd[i * 5 + g] = gpd_h(xi, w / (double) k) - h1;
+			c->hw[i * 5 + g] = half * gl5_w[g];
 		}
 	}
+	c->xi = xi;
+	c->k = k;
+	return c;
+}
+
+static double
+gpd_mean_exp(double xi, double sigma, int k)
+{
+	const gpd_nodes *nd = gpd_nodes_for(xi, k);
+	double		total = 0.0;
+	int			i;
+
+	for (i = 0; i < GPD_NODES; i++)
+		total += nd->hw[i] * exp(-sigma * nd->hd[i]);
 	return total;
 }
 
@@ -584,10 +645,10 @@ sf_qcurve_free(sf_env *env, sf_qcurve *c)
 {
 	if (c == NULL)
 		return;
-	sf_free(env, c->qa);
-	sf_free(env, c->prefix);
+	sf_free(env, c->qa);		/* prefix and eq share its block */
 	c->qa = NULL;
 	c->prefix = NULL;
+	c->eq = NULL;
 	c->m = 0;
 }
 
@@ -639,6 +700,19 @@ find_segment(const sf_qcurve *c, double t)
 double
 sf_qcurve_partial(const sf_qcurve *c, double s, double *F)
 {
+	return sf_qcurve_partial_walk(c, s, F, NULL);
+}
+
+/*
+ * The segment is found by walking up from *seg when the caller evaluates
+ * increasing s (a merge of the sorted loans with the sorted knots: m + n
+ * steps for n loans instead of n binary searches); the walk starts over
+ * with a binary search whenever the hint is not below t, so any order of
+ * s gives the same j, and with it the same bits, as sf_qcurve_partial.
+ */
+double
+sf_qcurve_partial_walk(const sf_qcurve *c, double s, double *F, int *seg)
+{
 	double		t;
 	double		w;
 	int			j;
@@ -660,12 +734,22 @@ sf_qcurve_partial(const sf_qcurve *c, double s, double *F)
 		*F = 1.0;
 		return c->prefix[m];
 	}
-	j = find_segment(c, t);
+	if (seg != NULL && *seg >= 0 && *seg < m && c->qa[*seg] < t)
+	{
+		j = *seg;
+		while (c->qa[j + 1] < t)	/* stops at m - 1: t <= qa[m] */
+			j++;
+	}
+	else
+		j = find_segment(c, t);
+	if (seg != NULL)
+		*seg = j;
 	/* qa[j] < t <= qa[j+1], so the segment is not flat */
 	w = (t - c->qa[j]) / (c->qa[j + 1] - c->qa[j]) / (double) m;
 	*F = (double) j / (double) m + w;
 	if (c->transform == SF_TRANSFORM_LOG1P)
-		return c->prefix[j] + w * (mean_exp(c->qa[j], t - c->qa[j]) - 1.0);
+		return c->prefix[j] + w * (mean_exp_e(c->qa[j], c->eq != NULL ? c->eq[j] : exp(c->qa[j]),
+											  t - c->qa[j]) - 1.0);
 	return c->prefix[j] + w * 0.5 * (c->qa[j] + t);
 }
 
@@ -692,6 +776,16 @@ sf_qcurve_integral(const sf_qcurve *c, double p)
 	j = (int) mp;
 	if (j >= c->m)
 		return c->prefix[c->m];
+	if (c->transform == SF_TRANSFORM_LOG1P && c->eq != NULL)
+	{
+		/* segment_integral with e^{qa_j} from eq */
+		double		w = p - (double) j / (double) c->m;
+
+		if (w <= 0.0)
+			return c->prefix[j];
+		return c->prefix[j] + w * (mean_exp_e(c->qa[j], c->eq[j],
+											  (double) c->m * w * (c->qa[j + 1] - c->qa[j])) - 1.0);
+	}
 	return c->prefix[j] + segment_integral(c->transform, c->m, c->qa[j],
 										   c->qa[j + 1] - c->qa[j],
 										   p - (double) j / (double) c->m);

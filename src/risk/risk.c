@@ -291,6 +291,7 @@ sf_risk_eval_curve(sf_env *env, const sf_risk_terms *terms, const sf_qcurve *cur
 	{
 		out->curve = curve;
 		out->q_var = sf_qcurve_quantile(curve, 1.0 - terms->level);
+		out->i_var = sf_qcurve_integral(curve, 1.0 - terms->level);
 		out->c_max = out->kappa * sf_qcurve_quantile(curve, 1.0) + out->r0;
 		return SF_OK;
 	}
@@ -380,8 +381,13 @@ derive(sf_risk_row *row, const sf_risk_terms *tm)
 	row->lgd_rate = row->pd > 0.0 && t > 0.0 ? row->el / (row->pd * t) : NAN;
 }
 
-void
-sf_risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row)
+/*
+ * sf_risk_point with the curve's segment walked from *seg (NULL: searched).
+ * Where P < F, P is 1 - a exactly, so I_P is the evaluator's i_var: one
+ * integral per curve rather than one per loan.
+ */
+static void
+risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row, int *seg)
 {
 	const sf_risk_terms *tm = &ev->terms;
 	double		t = (1.0 + tm->rate) * L;
@@ -393,9 +399,9 @@ sf_risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row)
 	{
 		double		th = (t - ev->r0) / ev->kappa;
 		double		F;
-		double		I = sf_qcurve_partial(ev->curve, th, &F);
+		double		I = sf_qcurve_partial_walk(ev->curve, th, &F, seg);
 		double		P = F < 1.0 - a ? F : 1.0 - a;
-		double		IP = P < F ? sf_qcurve_integral(ev->curve, P) : I;
+		double		IP = P < F ? ev->i_var : I;
 
 		row->pd = F;
 		row->el = ev->kappa * (th * F - I);
@@ -428,11 +434,18 @@ sf_risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row)
 		row->pd <= 1.0 - ev->atom * (1.0 - 1e-9);
 }
 
+void
+sf_risk_point(const sf_risk_eval *ev, double L, sf_risk_row *row)
+{
+	risk_point(ev, L, row, NULL);
+}
+
 sf_status
 sf_risk_curve(sf_env *env, const sf_risk_eval *ev, const double *loans, size_t n,
 			  sf_risk_row *rows)
 {
 	size_t		i;
+	int			seg = 0;		/* the loans are sorted: one walk over the knots */
 
 	for (i = 0; i < n; i++)
 	{
@@ -453,7 +466,7 @@ sf_risk_curve(sf_env *env, const sf_risk_eval *ev, const double *loans, size_t n
 
 		if ((i & 4095) == 4095 && sf_interrupted(env))
 			return sf_fail(env, SF_ECANCEL, "loan risk curve cancelled");
-		sf_risk_point(ev, loans[i], r);
+		risk_point(ev, loans[i], r, &seg);
 		if (i > 0)
 		{
 			/* the measures are non-decreasing in L; keep rounding from saying otherwise */

@@ -56,6 +56,15 @@ ref_integral(const double *qa, int m, sf_transform t, double p)
 	return total;
 }
 
+static int
+cmp_double_asc(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
 static const double test_q[] = {0.5, 0.9, 1.4, 1.3, 2.0, 2.1, 2.6, 3.5, 4.0};	/* m = 10, one crossing */
 #define TEST_M 10
 
@@ -511,6 +520,31 @@ SF_TEST(test_gpd_tail)
 				  "xi %g: the CDF at a GPD knot is its level", shapes[s]);
 			sf_qcurve_free(&env, &g);
 		}
+	{
+		/*
+		 * The quadrature nodes are kept per (xi, k): curves of two models
+		 * built in turn give the bits each gives alone (the cache follows
+		 * the model it serves).
+		 */
+		sf_qcurve_gpd ga = {10, 100, 0.25, 0.7, 1000},
+					gb = {7, 100, -0.3, 0.5, 1000};
+		sf_qcurve	a1,
+					b1,
+					a2;
+		int			same;
+
+		SF_OK(sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &ga, &a1) == SF_OK &&
+			  sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &gb, &b1) == SF_OK &&
+			  sf_qcurve_build_gpd(&env, q, M, SF_TRANSFORM_LOG1P, &ga, &a2) == SF_OK, "two GPD models in turn");
+		same = memcmp(a1.qa, a2.qa, (M + 1) * sizeof(double)) == 0 &&
+			memcmp(a1.prefix, a2.prefix, (M + 1) * sizeof(double)) == 0;
+		SF_OK(same && a1.qa[0] != b1.qa[0],
+			  "a model's curve has the same bits before and after another model's (qa_0 %.17g, other %.17g)",
+			  a1.qa[0], b1.qa[0]);
+		sf_qcurve_free(&env, &a1);
+		sf_qcurve_free(&env, &b1);
+		sf_qcurve_free(&env, &a2);
+	}
 	/* a constant curve has no spacing: the exponential rule's curve */
 	for (j = 0; j < M - 1; j++)
 		q[j] = 3.0;
@@ -591,6 +625,152 @@ SF_TEST(test_gpd_fit)
 	}
 }
 
+/*
+ * The fast paths of the curve against the plain ones, bit for bit: the
+ * walked segment (sf_qcurve_partial_walk) against the binary search at
+ * increasing, decreasing and shuffled thresholds, knots themselves
+ * included; the kept e^{qa_j} against exp; the prefix integrals and
+ * sf_qcurve_partial against the formulas recomputed here with exp per call.
+ */
+static double
+plain_mean_exp(double y0, double d)
+{
+	if (fabs(d) < 1e-8)
+		return exp(y0) * (1.0 + 0.5 * d);
+	if (fabs(d) < 32.0)
+		return exp(y0) * (expm1(d) / d);
+	return (exp(y0 + d) - exp(y0)) / d;
+}
+
+static int
+same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(double)) == 0;
+}
+
+SF_TEST(test_walk_and_cache)
+{
+	sf_env		env;
+	sf_rng		rng;
+	int			rule,
+				tr;
+
+	sf_env_init_malloc(&env);
+	sf_rng_init(&rng, 19, 0);
+	for (tr = 0; tr < 2; tr++)
+		for (rule = SF_TAIL_FLAT; rule <= SF_TAIL_EXPONENTIAL; rule++)
+		{
+			sf_transform t = tr ? SF_TRANSFORM_LOG1P : SF_TRANSFORM_IDENTITY;
+			int			m = 37 + 118 * rule;	/* 37, 155, 273 knots */
+			double		q[300],
+						s[800];
+			int			n = 0,
+						j,
+						i,
+						bad_walk = 0,
+						bad_plain = 0,
+						bad_eq = 0,
+						bad_prefix = 0,
+						pass;
+			double		pre = 0.0;
+			sf_qcurve	c;
+
+			for (j = 0; j < m - 1; j++)	/* rising, with crossings and ties */
+				q[j] = 0.5 + 4.0 * j / m + 0.05 * (sf_rng_uniform(&rng) - 0.5);
+			q[m / 2] = q[m / 2 - 1];
+			SF_OK(sf_qcurve_build_tail(&env, q, m, t, (sf_tail_rule) rule, &c) == SF_OK, "build");
+			for (j = 0; j <= m; j++)
+			{
+				double		d = c.qa[j] - (j > 0 ? c.qa[j - 1] : 0.0);
+
+				if (t == SF_TRANSFORM_LOG1P && !(c.eq != NULL && same_bits(c.eq[j], exp(c.qa[j]))))
+					bad_eq++;
+				if (j > 0)
+				{
+					pre += t == SF_TRANSFORM_LOG1P
+						? (1.0 / m) * (plain_mean_exp(c.qa[j - 1], (double) m * (1.0 / m) * d) - 1.0)
+						: (1.0 / m) * c.qa[j - 1] + 0.5 * (double) m * d * (1.0 / m) * (1.0 / m);
+					if (!same_bits(pre, c.prefix[j]))
+						bad_prefix++;
+					pre = c.prefix[j];
+				}
+			}
+			/* thresholds: below, at and between the knots, above the top */
+			for (j = 0; j <= m; j++)
+			{
+				s[n++] = sf_transform_inverse(t, c.qa[j]);
+				s[n++] = sf_transform_inverse(t, c.qa[j] + 0.3 * sf_rng_uniform(&rng));
+			}
+			s[n++] = sf_transform_inverse(t, c.qa[0] - 1.0);
+			s[n++] = sf_transform_inverse(t, c.qa[m] + 1.0);
+			for (pass = 0; pass < 3; pass++)
+			{
+				int			seg = 0;
+
+				if (pass == 0)	/* increasing */
+					qsort(s, n, sizeof(double), cmp_double_asc);
+				else if (pass == 1)	/* decreasing */
+					for (i = 0; i < n / 2; i++)
+					{
+						double		x = s[i];
+
+						s[i] = s[n - 1 - i];
+						s[n - 1 - i] = x;
+					}
+				else			/* shuffled */
+					for (i = n - 1; i > 0; i--)
+					{
+						int			k = (int) (sf_rng_uniform(&rng) * (i + 1));
+						double		x = s[i];
+
+						s[i] = s[k < i ? k : i];
+						s[k < i ? k : i] = x;
+					}
+				for (i = 0; i < n; i++)
+				{
+					double		F1,
+								F2,
+								I1 = sf_qcurve_partial_walk(&c, s[i], &F1, &seg),
+								I2 = sf_qcurve_partial(&c, s[i], &F2);
+
+					if (!same_bits(I1, I2) || !same_bits(F1, F2))
+						bad_walk++;
+				}
+			}
+			/* sf_qcurve_partial against its formula with exp per call */
+			for (i = 0; i < n; i++)
+			{
+				double		F,
+							I = sf_qcurve_partial(&c, s[i], &F),
+							y = sf_transform_apply(t, s[i]),
+							want;
+
+				if (y <= c.qa[0] || y > c.qa[m])
+					continue;
+				for (j = 0; c.qa[j + 1] < y; j++)
+					;
+				{
+					double		w = (y - c.qa[j]) / (c.qa[j + 1] - c.qa[j]) / (double) m;
+
+					want = t == SF_TRANSFORM_LOG1P
+						? c.prefix[j] + w * (plain_mean_exp(c.qa[j], y - c.qa[j]) - 1.0)
+						: c.prefix[j] + w * 0.5 * (c.qa[j] + y);
+				}
+				if (!same_bits(I, want))
+					bad_plain++;
+			}
+			SF_OK(bad_eq == 0 && bad_prefix == 0,
+				  "%s %s m=%d: kept e^qa and prefix integrals have the bits of exp per knot (%d, %d off)",
+				  tr ? "log1p" : "identity", sf_tail_rule_name((sf_tail_rule) rule), m, bad_eq, bad_prefix);
+			SF_OK(bad_walk == 0,
+				  "%s %s: walked partial = searched partial, bit for bit, at %d thresholds in 3 orders (%d off)",
+				  tr ? "log1p" : "identity", sf_tail_rule_name((sf_tail_rule) rule), n, bad_walk);
+			SF_OK(bad_plain == 0, "%s %s: partial = its formula with exp per call, bit for bit (%d off)",
+				  tr ? "log1p" : "identity", sf_tail_rule_name((sf_tail_rule) rule), bad_plain);
+			sf_qcurve_free(&env, &c);
+		}
+}
+
 int
 main(void)
 {
@@ -604,5 +784,6 @@ main(void)
 	SF_RUN(test_exponential_tail);
 	SF_RUN(test_gpd_tail);
 	SF_RUN(test_gpd_fit);
+	SF_RUN(test_walk_and_cache);
 	return sf_test_done();
 }

@@ -89,6 +89,27 @@ SF_TEST(test_tp1_fit)
 	params.tail = SF_TAIL_FLAT; /* the paper's tails: the default is exponential */
 	SF_OK(sf_qrgmm_fit(&env, &params, X, S, n, 3, &model) == SF_OK, "fit TP1: %s", env.msg ? env.msg : "");
 	SF_OK(model->m == 20 && model->p == 4, "m and p");
+	{
+		/* the blocked product (four levels side by side) against one plain dot product per level */
+		double		q[19],
+					basis[4];
+		int			bad = 0,
+					k;
+
+		sf_qrgmm_quantiles(model, x0, q);
+		sf_qrgmm_basis(3, model->degree, x0, basis);
+		for (j = 0; j < 19; j++)
+		{
+			double		v = 0.0;
+
+			for (k = 0; k < 4; k++)
+				v += model->coef[j * 4 + k] * basis[k];
+			if (memcmp(&v, &q[j], sizeof(double)) != 0)
+				bad++;
+		}
+		SF_OK(bad == 0, "19 quantiles (4 blocks of 4 and 3 more) equal the plain dot products bit for bit (%d off)",
+			  bad);
+	}
 	SF_OK(sf_qrgmm_curve(&env, model, x0, &c) == SF_OK, "curve at x0");
 	for (j = 1; j < 20; j++)
 	{

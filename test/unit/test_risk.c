@@ -472,6 +472,93 @@ SF_TEST(test_tail_rules_el)
 	}
 }
 
+/*
+ * sf_risk_curve walks the sorted loans along the knots and reads the CVaR
+ * integral at 1 - a kept in the evaluator; sf_risk_point searches and
+ * integrates per loan.  Each grid row must hold, bit for bit, the running
+ * maximum of the one-loan PD, EL, VaR and CVaR (the curve's monotone guard),
+ * and the CVaR where PD > 1 - a must be the formula with
+ * sf_qcurve_integral(curve, 1 - a) computed here.
+ */
+static int
+same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(double)) == 0;
+}
+
+SF_TEST(test_curve_against_points)
+{
+	sf_env		env;
+	int			tail,
+				preset;
+
+	sf_env_init_malloc(&env);
+	for (tail = SF_TAIL_FLAT; tail <= SF_TAIL_EXPONENTIAL; tail++)
+		for (preset = SF_RISK_SALES; preset <= SF_RISK_SALES_FIXED; preset++)
+		{
+			sf_qcurve	c;
+			sf_risk_terms t;
+			sf_risk_eval ev;
+			sf_risk_row rows[400],
+						p,
+						best;
+			double		loans[400];
+			int			i,
+						n = 400,
+						bad = 0,
+						bad_cvar = 0,
+						above = 0;
+
+			lognormal_curve_tail(&env, 155, 9.0, 0.6, (sf_tail_rule) tail, &c);
+			default_terms(&t);
+			t.level = 0.9;
+			if (preset == SF_RISK_SALES_FIXED)
+			{
+				t.repayment = SF_RISK_SALES_FIXED;
+				t.collateral_value = 2000.0;
+				t.remittance = 0.8;
+			}
+			SF_OK(sf_risk_eval_curve(&env, &t, &c, &ev) == SF_OK, "evaluator");
+			for (i = 0; i < n; i++)	/* 0 to 3 e^mu, with repeats */
+				loans[i] = exp(9.0) * 3.0 * (double) (i - i % 3) / n;
+			SF_OK(sf_risk_curve(&env, &ev, loans, n, rows) == SF_OK, "curve");
+			for (i = 0; i < n; i++)
+			{
+				sf_risk_point(&ev, loans[i], &p);
+				/* the guard keeps a row's own value unless it is below the previous (-0 stays -0) */
+				if (i == 0 || !(p.pd < best.pd))
+					best.pd = p.pd;
+				if (i == 0 || !(p.el < best.el))
+					best.el = p.el;
+				if (i == 0 || !(p.var < best.var))
+					best.var = p.var;
+				if (i == 0 || !(p.cvar < best.cvar))
+					best.cvar = p.cvar;
+				if (!same_bits(rows[i].pd, best.pd) || !same_bits(rows[i].el, best.el) ||
+					!same_bits(rows[i].var, best.var) || !same_bits(rows[i].cvar, best.cvar) ||
+					!same_bits(rows[i].due, p.due))
+					bad++;
+				if (p.pd > 1.0 - t.level)
+				{
+					double		th = (p.due - ev.r0) / ev.kappa,
+								P = 1.0 - t.level,
+								want = ev.kappa * (th * P - sf_qcurve_integral(&c, P)) / (1.0 - t.level);
+
+					above++;
+					if (!same_bits(p.cvar, want < 0.0 ? 0.0 : want))
+						bad_cvar++;
+				}
+			}
+			SF_OK(bad == 0, "%s %s: %d grid rows are the running maxima of the one-loan rows, bit for bit (%d off)",
+				  sf_tail_rule_name((sf_tail_rule) tail), sf_risk_preset_name(preset), n, bad);
+			SF_OK(above > 0 && bad_cvar == 0,
+				  "%s %s: CVaR at %d loans with PD > 1 - a uses the integral at 1 - a exactly (%d off)",
+				  sf_tail_rule_name((sf_tail_rule) tail), sf_risk_preset_name(preset), above, bad_cvar);
+			sf_risk_eval_free(&env, &ev);
+			sf_qcurve_free(&env, &c);
+		}
+}
+
 int
 main(void)
 {
@@ -482,5 +569,6 @@ main(void)
 	SF_RUN(test_sample_path);
 	SF_RUN(test_presets);
 	SF_RUN(test_bad_input);
+	SF_RUN(test_curve_against_points);
 	return sf_test_done();
 }
