@@ -21,6 +21,8 @@ ROOT=$(pwd)
 OUT="$ROOT/build/test"
 COUNTS="$OUT/counts"
 PY=/usr/bin/python3
+# builds, fuzz targets and the peer tests use every core (CI has two)
+JOBS=$(nproc 2>/dev/null || echo 2)
 
 if [ "${1:-}" != "--server-layers" ]; then
 	rm -rf "$OUT"
@@ -84,20 +86,50 @@ server_layers() {
 	fi
 
 	# Python peer, multi-session, security and docs tests, each in a fresh
-	# database (the docs layer runs every sql block of README.md and docs/)
-	for t in test/peer/test_*.py test/session/test_*.py test/security/test_*.py test/docs/test_*.py; do
-		[ -f "$t" ] || continue
-		name=$(basename "$t" .py)
-		echo "== $t"
-		db="t_${name}"
-		createdb "$db"
-		start=$(date +%s)
-		PGDATABASE="$db" timeout 600 "$PY" "$t" >"$OUT/$name.log" 2>&1
-		rc=$?
-		n=$(count_tap "$OUT/$name.log" "$name")
-		if [ $rc -ne 0 ]; then fail "$t exited $rc"; tail -30 "$OUT/$name.log"; fi
-		echo "   $n passed ($(($(date +%s) - start)) s)"
+	# database (the docs layer runs every sql block of README.md and docs/).
+	# The peer tests only compute and compare, so they run in JOBS lanes
+	# side by side; the session, security and docs tests watch other
+	# sessions, waits and timings, so they run one at a time.
+	local peers=(test/peer/test_*.py) lane
+	for ((lane = 0; lane < JOBS; lane++)); do
+		(
+			for ((i = lane; i < ${#peers[@]}; i += JOBS)); do
+				[ -f "${peers[i]}" ] && run_python "${peers[i]}"
+			done
+		) &
 	done
+	wait
+	for t in "${peers[@]}"; do
+		[ -f "$t" ] && report_python "$t"
+	done
+	for t in test/session/test_*.py test/security/test_*.py test/docs/test_*.py; do
+		[ -f "$t" ] || continue
+		run_python "$t"
+		report_python "$t"
+	done
+}
+
+# One Python test file in a database of its own: its log, exit status and
+# seconds in build/test/<name>.{log,rc,secs}; report_python counts its TAP
+# lines (one at a time, in a fixed order, whatever ran in parallel).
+run_python() {
+	local t=$1 name start
+	name=$(basename "$t" .py)
+	createdb "t_${name}"
+	start=$(date +%s)
+	PGDATABASE="t_${name}" timeout 600 "$PY" "$t" >"$OUT/$name.log" 2>&1
+	echo $? >"$OUT/$name.rc"
+	echo $(($(date +%s) - start)) >"$OUT/$name.secs"
+}
+
+report_python() {
+	local t=$1 name n rc
+	name=$(basename "$t" .py)
+	echo "== $t"
+	n=$(count_tap "$OUT/$name.log" "$name")
+	rc=$(cat "$OUT/$name.rc")
+	if [ "$rc" != 0 ]; then fail "$t exited $rc"; tail -30 "$OUT/$name.log"; fi
+	echo "   $n passed ($(cat "$OUT/$name.secs") s)"
 }
 
 if [ "${1:-}" = "--server-layers" ]; then
@@ -111,7 +143,7 @@ if [ "${SCFRISK_SKIP_SETUP:-}" != 1 ]; then
 fi
 
 echo "== build (warnings are errors)"
-if scripts/build.sh >"$OUT/build.log" 2>&1; then pass build; else fail build; cat "$OUT/build.log"; fi
+if scripts/build.sh -j"$JOBS" >"$OUT/build.log" 2>&1; then pass build; else fail build; cat "$OUT/build.log"; fi
 if make -s NO_BLAS=1 WERROR=1 cores >"$OUT/cores.log" 2>&1 && make -s WERROR=1 cores >>"$OUT/cores.log" 2>&1; then
 	pass "cores without PostgreSQL headers"
 else
@@ -122,14 +154,14 @@ fi
 # copy of the tree so the installed build is untouched.
 rm -rf build/noblas && mkdir -p build/noblas
 git ls-files -z --cached --others --exclude-standard | grep -zv '^build/' | xargs -0 cp --parents -t build/noblas 2>/dev/null
-if make -s -C build/noblas NO_BLAS=1 WERROR=1 >"$OUT/noblas.log" 2>&1; then
+if make -s -j"$JOBS" -C build/noblas NO_BLAS=1 WERROR=1 >"$OUT/noblas.log" 2>&1; then
 	pass "build without BLAS (NO_BLAS=1)"
 else
 	fail "build without BLAS (NO_BLAS=1)"; tail -30 "$OUT/noblas.log"
 fi
 
 echo "== unit"
-make -s unit >"$OUT/unit.log" 2>&1
+make -s -j"$JOBS" unit >"$OUT/unit.log" 2>&1
 rc=$?
 n=$(count_tap "$OUT/unit.log" unit)
 if [ $rc -ne 0 ] && ! grep -qE '^[[:space:]]*not ok' "$OUT/unit.log"; then
@@ -138,15 +170,29 @@ fi
 echo "   $n passed"
 
 echo "== fuzz (${FUZZ_SECONDS:-5} s per target)"
-if make -s fuzz >"$OUT/fuzz-build.log" 2>&1; then
+fuzz_one() {
+	local bin=$1 name corpus
+	name=$(basename "$bin")
+	corpus="build/fuzz-corpus/$name"
+	mkdir -p "$corpus"
+	[ -d "test/fuzz/corpus/$name" ] && cp -r "test/fuzz/corpus/$name/." "$corpus/"
+	"$bin" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 -timeout=10 \
+		"$corpus" >"$OUT/$name.log" 2>&1
+	echo $? >"$OUT/$name.rc"
+}
+if make -s -j"$JOBS" fuzz >"$OUT/fuzz-build.log" 2>&1; then
+	# the targets run JOBS at a time; results are reported in name order
+	bins=()
 	for bin in build/fuzz/*; do
-		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		[ -f "$bin" ] && [ -x "$bin" ] && bins+=("$bin")
+	done
+	for ((i = 0; i < ${#bins[@]}; i += JOBS)); do
+		for bin in "${bins[@]:i:JOBS}"; do fuzz_one "$bin" & done
+		wait
+	done
+	for bin in "${bins[@]}"; do
 		name=$(basename "$bin")
-		corpus="build/fuzz-corpus/$name"
-		mkdir -p "$corpus"
-		[ -d "test/fuzz/corpus/$name" ] && cp -r "test/fuzz/corpus/$name/." "$corpus/"
-		if "$bin" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 -timeout=10 \
-			"$corpus" >"$OUT/$name.log" 2>&1; then
+		if [ "$(cat "$OUT/$name.rc")" = 0 ]; then
 			pass "fuzz $name"
 			echo "   $name: $(grep -oE 'Done [0-9]+ runs' "$OUT/$name.log" | tail -1)"
 		else
