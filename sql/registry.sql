@@ -81,7 +81,7 @@ SELECT pg_temp.state() = :'s1' AS unchanged;
 UPDATE scfrisk.registry_version SET model = overlay(model placing '\x07'::bytea from 25 for 1)
 WHERE name = 'pd' AND version = 3;
 SELECT pg_temp.state() AS s2 \gset
--- (the CRCs depend on the trained bytes: shown as placeholders)
+-- (the CRCs depend on the trained bytes: masked as "...")
 SELECT regexp_replace(pg_temp.err($$SELECT scfrisk.deploy('pd', 3)$$), 'stored \w+, computed \w+', 'stored ..., computed ...');
 SELECT pg_temp.state() = :'s2' AS unchanged;
 UPDATE scfrisk.registry_version SET model = pg_temp.m(2, 3) WHERE name = 'pd' AND version = 3;

@@ -22,7 +22,7 @@
 /* One feature on the unique path from the root (XGBoost's PathElement). */
 typedef struct path_el
 {
-	int			feature;		/* -1 for the root's placeholder */
+	int			feature;		/* -1 for the root entry, which has no feature (XGBoost's first PathElement) */
 	double		zero_fraction;	/* share of cover flowing this way */
 	double		one_fraction;	/* 1 when x flows this way, else 0 */
 	double		pweight;		/* permutation weight */
