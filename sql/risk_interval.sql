@@ -56,7 +56,7 @@ SELECT i.var = c.var AND i.cvar = c.cvar AS var_cvar_are_the_model, i.var_level,
 	   i.method
 FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.8, '{"rate": 0.02, "level": 0.9}') i,
 	 scfrisk.loan_risk_curve(model, ARRAY[5.0], ARRAY[450.0], '{"rate": 0.02, "level": 0.9}') c;
--- the bias-corrected interval (the default) and the percentile one: the same point and
+-- the percentile interval (the default) and the bias-corrected one: the same point and
 -- replicates, ends read at other quantiles of the same replicates
 SELECT p.method, b.method, p.pd = b.pd AND p.el = b.el AND p.cvar = b.cvar AS same_point,
 	   b.pd_lower >= (SELECT min(r.pd) FROM unnest(reps) u(m), scfrisk.loan_risk_curve(m, ARRAY[5.0], ARRAY[450.0]) r)

@@ -77,7 +77,7 @@ COMMENT ON AGGREGATE scfrisk.qrgmm_bootstrap(float8[], float8, jsonb, int, int, 
 
 CREATE FUNCTION scfrisk.loan_risk_interval(model bytea, replicates bytea[], covariates float8[],
 										   loan float8, level float8 DEFAULT 0.9,
-										   terms jsonb DEFAULT '{}', method text DEFAULT 'bc')
+										   terms jsonb DEFAULT '{}', method text DEFAULT 'percentile')
 RETURNS TABLE (loan float8, pd float8, pd_lower float8, pd_upper float8, el float8,
 			   el_lower float8, el_upper float8, var float8, var_lower float8, var_upper float8,
 			   cvar float8, cvar_lower float8, cvar_upper float8, var_level float8,
@@ -85,4 +85,4 @@ RETURNS TABLE (loan float8, pd float8, pd_lower float8, pd_upper float8, el floa
 AS 'MODULE_PATHNAME', 'loan_risk_interval'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION scfrisk.loan_risk_interval(bytea, bytea[], float8[], float8, float8, jsonb, text) IS
-'PD, EL, VaR and CVaR (at the terms'' level, var_level) of one loan for a seller from a QRGMM sales model at the covariates, with their bootstrap intervals at level (method bc: bias-corrected percentile, or percentile) from replicate models of the same kind and width (qrgmm_bootstrap); terms as loan_risk_curve';
+'PD, EL, VaR and CVaR (at the terms'' level, var_level) of one loan for a seller from a QRGMM sales model at the covariates, with their bootstrap intervals at level (method percentile, the default, or bc: bias-corrected percentile) from replicate models of the same kind and width (qrgmm_bootstrap); terms as loan_risk_curve';

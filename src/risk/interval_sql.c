@@ -101,7 +101,7 @@ MethodArg(text *t)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("loan_risk_interval: unknown method \"%s\"", m),
-			 errhint("Use 'bc' (bias-corrected percentile, the default) or 'percentile'.")));
+			 errhint("Use 'percentile' (the default) or 'bc' (bias-corrected percentile).")));
 	return SF_BOOT_PERCENTILE;	/* not reached */
 }
 
