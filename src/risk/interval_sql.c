@@ -125,6 +125,7 @@ loan_risk_interval(PG_FUNCTION_ARGS)
 	int			n,
 				i;
 	sf_risk_interval iv;
+	double		pt[SF_IV_N];
 	Datum		values[INTERVAL_COLS];
 	bool		nulls[INTERVAL_COLS];
 
@@ -158,10 +159,13 @@ loan_risk_interval(PG_FUNCTION_ARGS)
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Float8GetDatum(iv.point.loan);
+	/* (point, lower, upper) of PD, EL, VaR, CVaR, in the order of sf_iv_measure */
+	pt[SF_IV_PD] = iv.point.pd;
+	pt[SF_IV_EL] = iv.point.el;
+	pt[SF_IV_VAR] = iv.point.var;
+	pt[SF_IV_CVAR] = iv.point.cvar;
 	for (i = 0; i < SF_IV_N; i++)
 	{
-		double		pt[SF_IV_N] = {iv.point.pd, iv.point.el, iv.point.var, iv.point.cvar};
-
 		values[1 + 3 * i] = Float8GetDatum(pt[i]);
 		values[2 + 3 * i] = Float8GetDatum(iv.lower[i]);
 		values[3 + 3 * i] = Float8GetDatum(iv.upper[i]);
