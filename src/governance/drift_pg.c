@@ -77,6 +77,53 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 bytea *
 SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const char *what)
 {
+	return SfGovAttachDriftCoded(model, st, prob, NULL, what);
+}
+
+/*
+ * The training distribution of every feature into d->features: at a tree
+ * model's thresholds (from the trainer's counts per code when they fit, else
+ * by a pass over the values), deciles for a feature no tree splits on.
+ */
+static void
+DriftFeatures(sf_env *env, uint16 kind, const void *m, const SfRows *st,
+			  const sf_dist_codes *codes, sf_drift *d, const char *what)
+{
+	uint32	   *off = NULL;
+	double	   *edges = NULL,
+			   *col = NULL;
+	bool		trees = TreeEdges(env, kind, m, (uint32) st->n_cols, &off, &edges, what);
+	int64		i;
+	int			j;
+
+	for (j = 0; j < st->n_cols; j++)
+	{
+		const double *e = trees ? edges + off[j] : NULL;
+		uint32		ne = trees ? off[j + 1] - off[j] : 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ne > 0 && codes != NULL && sf_dist_codes_fit(&codes[j], e, ne))
+		{
+			SF_PG_CHECK(sf_dist_build_codes(env, &codes[j], e, ne, &d->features[j]), env, what);
+			continue;
+		}
+		if (col == NULL)
+			col = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (Size) st->n_rows);
+		for (i = 0; i < st->n_rows; i++)
+			col[i] = SfRowsGet(st, i, j);
+		if (ne > 0)
+			SF_PG_CHECK(sf_dist_build_on(env, col, (size_t) st->n_rows, 1, e, ne, &d->features[j]),
+						env, what);
+		else
+			SF_PG_CHECK(sf_dist_build(env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
+									  &d->features[j]), env, what);
+	}
+}
+
+bytea *
+SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
+					  const sf_dist_codes *codes, const char *what)
+{
 	MemoryContext cxt,
 				old;
 	sf_env		env;
@@ -93,9 +140,6 @@ SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const
 	sf_buf		sec,
 				b;
 	bytea	   *out;
-	uint32	   *off = NULL;
-	double	   *edges = NULL;
-	bool		trees;
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
@@ -129,19 +173,8 @@ SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const
 	}
 	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
 				&env, what);
-	trees = TreeEdges(&env, c.kind, m, (uint32) st->n_cols, &off, &edges, what);
-	for (j = 0; j < st->n_cols; j++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < st->n_rows; i++)
-			col[i] = SfRowsGet(st, i, j);
-		if (trees && off[j + 1] > off[j])
-			SF_PG_CHECK(sf_dist_build_on(&env, col, (size_t) st->n_rows, 1, edges + off[j],
-										 off[j + 1] - off[j], &d.features[j]), &env, what);
-		else
-			SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
-									  &d.features[j]), &env, what);
-	}
+	pfree(col);
+	DriftFeatures(&env, c.kind, m, st, codes, &d, what);
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);
 	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
