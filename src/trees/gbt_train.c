@@ -236,11 +236,20 @@ row_pass_task(void *arg, int t, int worker)
 		int32_t		k = rp->leaves[t];
 		float		v = rp->tree->split_cond[k];
 
-		for (i = rp->lb[k]; i < rp->le[k]; i++)
-			rp->mt[rp->w->rows[i]] += v;
 		if (rp->mf)
+		{
+			/* one pass over the leaf's rows for both margins */
 			for (i = rp->lb[k]; i < rp->le[k]; i++)
-				rp->mf[rp->w->rows[i]] += v;
+			{
+				uint32_t	r = rp->w->rows[i];
+
+				rp->mt[r] += v;
+				rp->mf[r] += v;
+			}
+		}
+		else
+			for (i = rp->lb[k]; i < rp->le[k]; i++)
+				rp->mt[rp->w->rows[i]] += v;
 		return;
 	}
 	if (i1 > rp->n)
