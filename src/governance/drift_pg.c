@@ -13,8 +13,9 @@
  * bytes.  A trainer that already holds those scores passes them
  * (SfGovAttachDriftScores), and xgb_train its counts per bin code too
  * (SfGovAttachDriftCoded), which give a feature's bins at the thresholds
- * without a pass over its values whenever no threshold falls inside a code.  The bins depend only
- * on the set of rows, so serial and parallel plans give the same bytes.
+ * without a pass over its values whenever no threshold falls inside a code.
+ * The bins depend only on the set of rows, so serial and parallel plans give
+ * the same bytes.
  * Tree models (xgb_train, tree_train, rf_train) bin every input at their
  * own split thresholds instead (sf_drift_tree_edges), deciles kept for an
  * input no tree splits on.
