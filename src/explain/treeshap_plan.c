@@ -12,7 +12,14 @@
 #include "scfrisk/explain_treeshap.h"
 #include "treeshap_int.h"
 
-/* One node of the walk: 20 bytes, everything a row's step reads. */
+/*
+ * One node of the walk, everything a row's step reads.  share and prior
+ * let the walk carry R, the product of the cold features' fractions, down
+ * to the leaves: a feature's fraction on a path is the product of the
+ * cover shares of its splits along it, so a split whose feature is
+ * already cold multiplies R by its share, and one that turns it cold by
+ * its share times prior, the product of the earlier (hot) splits' shares.
+ */
 typedef struct ts_node
 {
 	int32_t		left;			/* -1 for a leaf */
@@ -21,13 +28,15 @@ typedef struct ts_node
 	float		cond;			/* go left when x < cond */
 	uint8_t		slot;			/* position of the feature among the path's distinct ones */
 	uint8_t		default_left;
+	double		prior;			/* product of the cover shares of the feature's earlier splits */
+	double		share[2];		/* cover share of the left and the right child */
 } ts_node;
 
 /* A leaf: its d distinct path features from first[..first + d), its table from q. */
 typedef struct ts_leaf
 {
 	uint32_t	d;
-	uint32_t	first;			/* into the plan's feat, z, om */
+	uint32_t	first;			/* into the plan's feat and om */
 	size_t		q;				/* into the plan's table: 2^d values */
 } ts_leaf;
 
@@ -51,8 +60,7 @@ struct sf_treeshap_plan
 	ts_node    *nodes;
 	ts_leaf    *leaves;
 	uint32_t   *feat;			/* per leaf slot: the feature */
-	double	   *z;				/* per leaf slot: product of its cover fractions */
-	double	   *om;				/* per leaf slot: 1 - z */
+	double	   *om;				/* per leaf slot: 1 - its fraction z */
 	double	   *table;			/* per leaf: scale * v * Q(A) for every subset A (bit k = slot k) */
 };
 
@@ -175,7 +183,6 @@ build_leaf(ts_build *b, ts_node *nd, int k, const uint32_t *path, const double *
 	for (s = 0; s < d; s++)
 	{
 		p->feat[b->n_slots + s] = path[s];
-		p->z[b->n_slots + s] = z[s];
 		p->om[b->n_slots + s] = 1 - z[s];
 	}
 	leaf_table(d, z, p->scale * (double) b->t->split_cond[k], b->poly, p->table + b->n_values);
@@ -210,14 +217,16 @@ build_walk(ts_build *b, int k, const uint32_t *path, const double *z, int d)
 	nd->default_left = t->default_left[k];
 	s = slot_of(path, d, t->split_index[k]);
 	nd->slot = (uint8_t) s;
+	nd->prior = s < d ? z[s] : 1.0;
 	memcpy(cpath, path, sizeof(uint32_t) * (size_t) d);
 	cpath[s] = t->split_index[k];
 	for (c = 0; c < 2; c++)
 	{
 		int			child = c == 0 ? t->left[k] : t->right[k];
 
+		nd->share[c] = sf_ts_cover_share(t, k, child);
 		memcpy(cz, z, sizeof(double) * (size_t) d);
-		cz[s] = (s < d ? z[s] : 1.0) * sf_ts_cover_share(t, k, child);
+		cz[s] = nd->prior * nd->share[c];
 		build_walk(b, child, cpath, cz, s == d ? d + 1 : d);
 	}
 }
@@ -230,10 +239,9 @@ plan_alloc(sf_env *env, sf_treeshap_plan *p, const ts_size *tot)
 	p->nodes = sf_malloc(env, sizeof(ts_node) * (tot->nodes + 1));
 	p->leaves = sf_malloc(env, sizeof(ts_leaf) * (tot->leaves + 1));
 	p->feat = sf_malloc(env, sizeof(uint32_t) * (tot->slots + 1));
-	p->z = sf_malloc(env, sizeof(double) * (tot->slots + 1));
 	p->om = sf_malloc(env, sizeof(double) * (tot->slots + 1));
 	p->table = sf_malloc(env, sizeof(double) * (tot->values + 1));
-	if (!p->nodes || !p->leaves || !p->feat || !p->z || !p->om || !p->table)
+	if (!p->nodes || !p->leaves || !p->feat || !p->om || !p->table)
 		return sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP tables");
 	return SF_OK;
 }
@@ -356,7 +364,6 @@ sf_treeshap_plan_free(sf_env *env, sf_treeshap_plan *p)
 	sf_free(env, p->nodes);
 	sf_free(env, p->leaves);
 	sf_free(env, p->feat);
-	sf_free(env, p->z);
 	sf_free(env, p->om);
 	sf_free(env, p->table);
 	sf_free(env, p);
@@ -372,44 +379,60 @@ typedef struct ts_row
 	double	   *phi;
 } ts_row;
 
-/* Leaf l reached with the slots in 'cold' not followed by x. */
-static inline void
-row_leaf(const ts_row *r, const ts_leaf *l, uint32_t cold)
+/*
+ * Leaf l reached with the slots in 'cold' not followed by x and R = rest:
+ * add the hot slots' values, and return the value every cold slot gets,
+ * which the walk adds once per slot where it turns cold (row_walk).
+ */
+static inline double
+row_leaf(const ts_row *r, const ts_leaf *l, uint32_t cold, double rest)
 {
 	const sf_treeshap_plan *p = r->p;
 	const uint32_t *feat = p->feat + l->first;
-	const double *z = p->z + l->first,
-			   *om = p->om + l->first,
+	const double *om = p->om + l->first,
 			   *q = p->table + l->q;
 	uint32_t	hot = ((1u << l->d) - 1) & ~cold,
-				k;
-	double		rest = 1,
-				c;
+				h;
 
-	for (k = 0; k < l->d; k++)
-		if (cold & (1u << k))
-			rest *= z[k];
-	c = -rest * q[hot];
-	for (k = 0; k < l->d; k++)
-		r->phi[feat[k]] += (hot & (1u << k)) ? om[k] * rest * q[hot ^ (1u << k)] : c;
+	for (h = hot; h != 0; h &= h - 1)
+	{
+		int			k = __builtin_ctz(h);
+
+		r->phi[feat[k]] += om[k] * rest * q[hot ^ (1u << k)];
+	}
+	return -rest * q[hot];
 }
 
-static void
-row_walk(const ts_row *r, int32_t k, uint32_t cold)
+/*
+ * Walk node k with the cold slots and their product R so far; returns the
+ * sum of the cold value over the leaves below, which a slot turning cold
+ * here adds to its feature (every leaf below has it cold).
+ */
+static double
+row_walk(const ts_row *r, int32_t k, uint32_t cold, double rest)
 {
 	const ts_node *nd = &r->nodes[k];
+	uint32_t	bit;
 	float		v;
-	int			left;
+	int			hot;
+	double		below;
 
 	if (nd->left < 0)
-	{
-		row_leaf(r, &r->p->leaves[nd->right], cold);
-		return;
-	}
+		return row_leaf(r, &r->p->leaves[nd->right], cold, rest);
 	v = r->xf[nd->feature];
-	left = isnan(v) ? nd->default_left : v < nd->cond;
-	row_walk(r, nd->left, left ? cold : cold | (1u << nd->slot));
-	row_walk(r, nd->right, left ? cold | (1u << nd->slot) : cold);
+	hot = (isnan(v) ? nd->default_left : v < nd->cond) ? 0 : 1;
+	bit = 1u << nd->slot;
+	/* statements, not one expression: the order of phi's sums is fixed */
+	if (cold & bit)
+	{
+		below = row_walk(r, nd->left, cold, rest * nd->share[0]);
+		return below + row_walk(r, nd->right, cold, rest * nd->share[1]);
+	}
+	/* the feature is hot so far: it stays hot one way and turns cold the other */
+	below = row_walk(r, hot == 0 ? nd->right : nd->left, cold | bit,
+					 rest * (nd->prior * nd->share[1 - hot]));
+	r->phi[nd->feature] += below;
+	return below + row_walk(r, hot == 0 ? nd->left : nd->right, cold, rest);
 }
 
 /* The reference walk of the trees without tables, scaled as the reference scales them. */
@@ -462,7 +485,7 @@ sf_treeshap_plan_run(sf_env *env, const sf_treeshap_plan *p, const double *x, do
 		if (p->trees[i].tabled)
 		{
 			r.nodes = p->nodes + p->trees[i].node;
-			row_walk(&r, 0, 0);
+			(void) row_walk(&r, 0, 0, 1.0);
 		}
 	sf_free(env, xf);
 	if (p->n_tabled < p->n_trees)
