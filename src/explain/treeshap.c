@@ -11,6 +11,11 @@
  * a node is the one x follows (the default branch for a missing value); the
  * cold branch is weighted by its share of the node's cover.  Arithmetic is
  * in double (XGBoost's is float32), so the figures agree to about 1e-6.
+ *
+ * This walk is the reference: the explainer uses the tables of
+ * treeshap_plan.c (the same values, O(depth) times fewer operations a row),
+ * which fall back on it per tree (sf_ts_reference_tree) beyond their budget,
+ * and the unit tests compare the two.
  */
 #include <math.h>
 #include <string.h>
