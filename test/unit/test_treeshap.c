@@ -26,6 +26,7 @@
 #include "scfrisk/sf_explain.h"
 #include "scfrisk/sf_rng.h"
 #include "sf_test.h"
+#include "../../src/trees/gbt_int.h"
 
 static sf_env env;
 
@@ -58,17 +59,7 @@ grow(sf_rng *r, gbt_tree *t, int k, int depth, uint32_t n_features, double split
 static void
 random_tree(sf_rng *r, gbt_tree *t, int depth, uint32_t n_features, double split_p)
 {
-	size_t		n = MAX_NODES;
-
-	memset(t, 0, sizeof(*t));
-	t->left = calloc(n, sizeof(int32_t));
-	t->right = calloc(n, sizeof(int32_t));
-	t->split_index = calloc(n, sizeof(uint32_t));
-	t->split_cond = calloc(n, sizeof(float));
-	t->default_left = calloc(n, 1);
-	t->base_weight = calloc(n, sizeof(float));
-	t->loss_chg = calloc(n, sizeof(float));
-	t->sum_hess = calloc(n, sizeof(float));
+	SF_OK(gbt_tree_alloc(&env, t, MAX_NODES) == SF_OK, "tree allocated");
 	t->n_nodes = 1;
 	grow(r, t, 0, depth, n_features, split_p);
 }
@@ -79,16 +70,7 @@ free_trees(gbt_tree *t, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
-	{
-		free(t[i].left);
-		free(t[i].right);
-		free(t[i].split_index);
-		free(t[i].split_cond);
-		free(t[i].default_left);
-		free(t[i].base_weight);
-		free(t[i].loss_chg);
-		free(t[i].sum_hess);
-	}
+		gbt_tree_free(&env, &t[i]);
 }
 
 static void
