@@ -45,7 +45,7 @@ for mode in ref plan; do
 		>/dev/null 2>&1
 	callgrind_annotate --inclusive=yes "$out/cg.$mode" 2>/dev/null |
 		awk -v rows="$rows" -v mode="$mode" '
-			/ sf_treeshap_plan_build / { gsub(",", "", $1); printf "%s: sf_treeshap_plan_build %d instructions (once per model)\n", mode, $1 }
-			/ sf_treeshap_plan_run / { gsub(",", "", $1); printf "%s: sf_treeshap_plan_run %.0f instructions per row\n", mode, $1 / rows }
-			/ sf_treeshap / && !/plan/ { gsub(",", "", $1); printf "%s: sf_treeshap %.0f instructions per row\n", mode, $1 / rows }'
+			/:sf_treeshap_plan_build \[/ { gsub(",", "", $1); printf "%s: sf_treeshap_plan_build %d instructions (once per model)\n", mode, $1 }
+			/:sf_treeshap_plan_run \[/ { gsub(",", "", $1); printf "%s: sf_treeshap_plan_run %.0f instructions per row\n", mode, $1 / rows }
+			/:sf_treeshap \[/ { gsub(",", "", $1); printf "%s: sf_treeshap %.0f instructions per row\n", mode, $1 / rows }'
 done
