@@ -66,10 +66,10 @@ struct sf_treeshap_plan
 
 /* ------------------------------------------------------------ sizing */
 
-/* What the tables of one tree need: nodes, leaves, leaf slots, table values. */
+/* What the tables need: nodes, leaves, leaf slots, table values. */
 typedef struct ts_size
 {
-	size_t		nodes,
+	size_t		nodes,			/* the sum of the tabled trees' n_nodes */
 				leaves,
 				slots,
 				values;
@@ -92,7 +92,6 @@ size_walk(const gbt_tree *t, int k, uint32_t *path, int d, ts_size *sz)
 {
 	int			s;
 
-	sz->nodes++;
 	if (t->left[k] < 0)
 	{
 		sz->leaves++;
@@ -261,13 +260,13 @@ plan_choose(sf_treeshap_plan *p, const gbt_tree *trees, size_t budget, ts_size *
 	for (i = 0; i < p->n_trees; i++)
 	{
 		const gbt_tree *t = &trees[i];
+		int			deep = sf_ts_tree_depth(t, 0) > GBT_MAX_DEPTH;
 		ts_size		sz = {0};
 
 		p->trees[i].src = t;
-		if (sf_ts_tree_depth(t, 0) <= GBT_MAX_DEPTH)
+		if (!deep)
 			size_walk(t, 0, path, 0, &sz);
-		if (sf_ts_tree_depth(t, 0) > GBT_MAX_DEPTH || sz.too_deep ||
-			tot->values + sz.values > budget)
+		if (deep || sz.too_deep || tot->values + sz.values > budget)
 		{
 			size_t		need = sf_ts_path_len(t);
 
@@ -278,7 +277,8 @@ plan_choose(sf_treeshap_plan *p, const gbt_tree *trees, size_t budget, ts_size *
 		p->trees[i].tabled = 1;
 		p->trees[i].node = tot->nodes;
 		p->n_tabled++;
-		tot->nodes += sz.nodes;
+		/* nodes keep their indices in the tree (every one is reachable: the decoders check) */
+		tot->nodes += (size_t) t->n_nodes;
 		tot->leaves += sz.leaves;
 		tot->slots += sz.slots;
 		tot->values += sz.values;
