@@ -454,6 +454,12 @@ run_reference(sf_env *env, const sf_treeshap_plan *p, const double *x, double *p
 	{
 		if (p->trees[i].tabled)
 			continue;
+		if (sf_interrupted(env))
+		{
+			sf_free(env, path);
+			sf_free(env, one);
+			return sf_fail(env, SF_ECANCEL, "explanation cancelled");
+		}
 		memset(one, 0, sizeof(double) * p->n_features);
 		sf_ts_reference_tree(p->trees[i].src, x, one, path);
 		for (j = 0; j < p->n_features; j++)
@@ -482,11 +488,19 @@ sf_treeshap_plan_run(sf_env *env, const sf_treeshap_plan *p, const double *x, do
 	r.xf = xf;
 	r.phi = phi;
 	for (i = 0; i < p->n_trees; i++)
+	{
+		/* as the reference walk: a model of many trees can be stopped within a row */
+		if (sf_interrupted(env))
+		{
+			sf_free(env, xf);
+			return sf_fail(env, SF_ECANCEL, "explanation cancelled");
+		}
 		if (p->trees[i].tabled)
 		{
 			r.nodes = p->nodes + p->trees[i].node;
 			(void) row_walk(&r, 0, 0, 1.0);
 		}
+	}
 	sf_free(env, xf);
 	if (p->n_tabled < p->n_trees)
 		return run_reference(env, p, x, phi);
