@@ -403,36 +403,46 @@ row_leaf(const ts_row *r, const ts_leaf *l, uint32_t cold, double rest)
 	return -rest * q[hot];
 }
 
-/*
- * Walk node k with the cold slots and their product R so far; returns the
- * sum of the cold value over the leaves below, which a slot turning cold
- * here adds to its feature (every leaf below has it cold).
- */
-static double
-row_walk(const ts_row *r, int32_t k, uint32_t cold, double rest)
+static double row_walk(const ts_row *r, const ts_node *nd, uint32_t cold, double rest);
+
+/* Node k: a leaf's values, or the walk below it (a leaf costs no call). */
+static inline double
+row_visit(const ts_row *r, int32_t k, uint32_t cold, double rest)
 {
 	const ts_node *nd = &r->nodes[k];
+
+	if (nd->left < 0)
+		return row_leaf(r, &r->p->leaves[nd->right], cold, rest);
+	return row_walk(r, nd, cold, rest);
+}
+
+/*
+ * Walk split node nd with the cold slots and their product R so far;
+ * returns the sum of the cold value over the leaves below, which a slot
+ * turning cold here adds to its feature (every leaf below has it cold).
+ */
+static double
+row_walk(const ts_row *r, const ts_node *nd, uint32_t cold, double rest)
+{
 	uint32_t	bit;
 	float		v;
 	int			hot;
 	double		below;
 
-	if (nd->left < 0)
-		return row_leaf(r, &r->p->leaves[nd->right], cold, rest);
 	v = r->xf[nd->feature];
 	hot = (isnan(v) ? nd->default_left : v < nd->cond) ? 0 : 1;
 	bit = 1u << nd->slot;
 	/* statements, not one expression: the order of phi's sums is fixed */
 	if (cold & bit)
 	{
-		below = row_walk(r, nd->left, cold, rest * nd->share[0]);
-		return below + row_walk(r, nd->right, cold, rest * nd->share[1]);
+		below = row_visit(r, nd->left, cold, rest * nd->share[0]);
+		return below + row_visit(r, nd->right, cold, rest * nd->share[1]);
 	}
 	/* the feature is hot so far: it stays hot one way and turns cold the other */
-	below = row_walk(r, hot == 0 ? nd->right : nd->left, cold | bit,
-					 rest * (nd->prior * nd->share[1 - hot]));
+	below = row_visit(r, hot == 0 ? nd->right : nd->left, cold | bit,
+					  rest * (nd->prior * nd->share[1 - hot]));
 	r->phi[nd->feature] += below;
-	return below + row_walk(r, hot == 0 ? nd->left : nd->right, cold, rest);
+	return below + row_visit(r, hot == 0 ? nd->left : nd->right, cold, rest);
 }
 
 /* The reference walk of the trees without tables, scaled as the reference scales them. */
@@ -498,7 +508,7 @@ sf_treeshap_plan_run(sf_env *env, const sf_treeshap_plan *p, const double *x, do
 		if (p->trees[i].tabled)
 		{
 			r.nodes = p->nodes + p->trees[i].node;
-			(void) row_walk(&r, 0, 0, 1.0);
+			(void) row_visit(&r, 0, 0, 1.0);
 		}
 	}
 	sf_free(env, xf);
