@@ -13,8 +13,9 @@
  *	  - one leaf trees, and a second run of a row giving the same bits;
  *	  - leaves without cover (min_child_weight 0, or imported covers of 0):
  *	    the plan equals the brute-force Shapley values of the path-dependent
- *	    value function, where the reference walk (as XGBoost's) divides 0 by
- *	    0 when such a branch splits on a feature again and gives NaN.
+ *	    value function, where the reference walk (XGBoost's algorithm)
+ *	    divides by a zero fraction when such a branch splits on a feature
+ *	    again and gives NaN.
  */
 #include <math.h>
 #include <stdlib.h>
