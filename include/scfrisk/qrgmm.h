@@ -53,8 +53,6 @@ typedef struct sf_qrgmm_params
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
 	int			tail;			/* sf_tail_rule: index into sf_qrgmm_tail_names */
-	double		smooth;			/* half-width in tau of the local linear smoother
-								 * of the coefficients across levels; 0 = none */
 	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
@@ -122,14 +120,6 @@ extern void sf_qrgmm_quantiles(const sf_qrgmm_model *model, const double *x, dou
 /* The rearranged curve for covariates x (d); out allocated through env. */
 extern sf_status sf_qrgmm_curve(sf_env *env, const sf_qrgmm_model *model, const double *x,
 								sf_qcurve *out);
-
-/*
- * Smooth each coefficient column across the levels tau_j = j/m in place: a
- * local linear regression in tau with Epanechnikov weights of half-width h
- * (the window clipped at the grid's ends, where the local line still has no
- * boundary bias).  work holds (m-1) doubles.  h <= 1/m leaves coef as it is.
- */
-extern void sf_qrgmm_smooth_levels(double *coef, int m, int p, double h, double *work);
 
 /* Append the model's bytes (container included) to b. */
 extern sf_status sf_qrgmm_encode(sf_env *env, const sf_qrgmm_model *model, sf_buf *b);

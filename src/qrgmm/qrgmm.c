@@ -67,8 +67,6 @@ static const sf_param_spec qrgmm_specs[] = {
 		sf_qrgmm_tail_names, NULL, SF_TAIL_PARAM_DOC "; gpd: a generalized Pareto lower tail below "
 	"the level 0.05, fitted on the pooled exceedances of the training rows, its scale following "
 	"the conditional quantile spacing"},
-	{"smooth", SF_PT_DOUBLE, offsetof(sf_qrgmm_params, smooth), 0, 0, 0.5, 0, 0, NULL, NULL,
-	"half-width in tau of a local linear smoother of the coefficients across levels; 0 = none"},
 	{"feature_names", SF_PT_STR_LIST, offsetof(sf_qrgmm_params, feature_names), 0, 0, 4096, 0, 0, NULL, NULL,
 	"names of the covariates, one per element of the covariates array"},
 	{"verbose", SF_PT_BOOL, offsetof(sf_qrgmm_params, verbose), 0, 0, 1, 0, 0, NULL, NULL,
@@ -272,52 +270,6 @@ sf_qrgmm_curve(sf_env *env, const sf_qrgmm_model *model, const double *x, sf_qcu
 		st = sf_qcurve_build_tail(env, q, model->m, model->transform, model->tail, out);
 	sf_free(env, q);
 	return st;
-}
-
-void
-sf_qrgmm_smooth_levels(double *coef, int m, int p, double h, double *work)
-{
-	int			n = m - 1,
-				half = (int) floor(h * m),
-				j,
-				i,
-				c;
-
-	if (half < 1 || n < 3)
-		return;
-	for (c = 0; c < p; c++)
-	{
-		for (j = 0; j < n; j++)
-		{
-			double		s0 = 0.0,
-						s1 = 0.0,
-						s2 = 0.0,
-						t0 = 0.0,
-						t1 = 0.0,
-						den;
-			int			lo = j - half > 0 ? j - half : 0,
-						hi = j + half < n - 1 ? j + half : n - 1;
-
-			/* local line in d = i - j (levels), weights 1 - (d / (half + 1))^2 */
-			for (i = lo; i <= hi; i++)
-			{
-				double		d = i - j,
-							u = d / (half + 1),
-							w = 1.0 - u * u,
-							v = coef[(size_t) i * p + c];
-
-				s0 += w;
-				s1 += w * d;
-				s2 += w * d * d;
-				t0 += w * v;
-				t1 += w * d * v;
-			}
-			den = s0 * s2 - s1 * s1;
-			work[j] = den > 1e-12 * s0 * s2 ? (s2 * t0 - s1 * t1) / den : t0 / s0;
-		}
-		for (j = 0; j < n; j++)
-			coef[(size_t) j * p + c] = work[j];
-	}
 }
 
 /* Share of adjacent level pairs that cross, over up to 2000 training rows. */
@@ -674,7 +626,6 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	if ((st = fit_design(env, params, X, n, d, model, design)) != SF_OK ||
 		(st = fit_levels(env, params, design, y, n, model)) != SF_OK)
 		goto done;
-	sf_qrgmm_smooth_levels(model->coef, m, p, params->smooth, q);
 	model->crossing_rate = crossing_rate(model, X, n, q);
 	if (model->tail == SF_TAIL_GPD && (st = fit_gpd_tail(env, X, S, n, model)) != SF_OK)
 		goto done;
