@@ -34,7 +34,7 @@ import psycopg2
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "pylib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, load_per_core, say  # noqa: E402
-from scf_segment import Law, PROFILES, covariates, load, mu_sig, truth  # noqa: E402
+from scf_segment import Law, PROFILES, covariates, load, mu_sig, residual_oracle, truth  # noqa: E402
 from scipy import optimize, stats  # noqa: E402
 
 RATE, LEVEL = 0.02, 0.95
@@ -107,26 +107,16 @@ def make_law(name):
 
 def oracle(law, X, y, x0, dues, level, own_group=False):
     """The issue-16 residual oracle (scf_segment.residual_oracle): it knows
-    mu(x), sig(x) and which rows share x0's law of eps, standardises the
-    residuals of those rows and reads the law at x0 as the points
-    exp(mu(x0) + sig(x0) e_i); EL and CVaR_level by the sample-path
-    formulas.  For the location-scale laws every row shares the law.  With
-    own_group it reads only the rows of x0's age group (covariate 2), as if
-    it did not know that the groups share one law of eps: what is left of
-    its advantage is then only the known location and scale."""
-    mu, sig = mu_sig(X)
-    e = (np.log(y) - mu) / sig
+    mu(x), sig(x) and which rows share x0's law of eps, and reads the law at
+    x0 from the standardised residuals of those rows.  For the location-scale
+    laws every row shares the law.  With own_group it reads only the rows of
+    x0's age group (covariate 2), as if it did not know that the groups share
+    one law of eps: what is left of its advantage is the known location and
+    scale."""
     if own_group or hasattr(law, "at"):
-        e = e[X[:, 1] == x0[1]]
-    e = np.sort(e)
-    m0, s0 = mu_sig(np.asarray(x0, dtype=float)[None, :])
-    S = np.exp(m0[0] + s0[0] * e)
-    kk = max(1, int(np.ceil((1 - level) * len(S) - 1e-9)))
-    out = []
-    for d in dues:
-        loss = np.maximum(d - S, 0)
-        out.append((loss.mean(), loss[:kk].sum() / kk))
-    return np.array(out)
+        grp = X[:, 1] == x0[1]
+        X, y = X[grp], y[grp]
+    return residual_oracle(X, y, x0, dues, level)
 
 
 conn = psycopg2.connect("")
