@@ -75,6 +75,8 @@ typedef struct sf_qrgmm_model
 	sf_transform transform;		/* y = T(S) */
 	sf_tail_rule tail;			/* tails of the curves (sf_qcurve.h) */
 	sf_qcurve_gpd gpd;			/* the fitted lower tail when tail is SF_TAIL_GPD */
+	int			gpd_pool_rejected;	/* fit only: the gpd rule fell back to exponential */
+	double		gpd_pool_f;		/* fit only: the pooling test's F statistic */
 	double		y_center;		/* training response shift (y scale) */
 	double		y_scale;		/* training response scale (y scale, > 0) */
 	double	   *coef;			/* (m-1, p): row j-1 is beta at tau = j/m, raw basis */
