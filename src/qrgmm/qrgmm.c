@@ -64,7 +64,8 @@ static const sf_param_spec qrgmm_specs[] = {
 	 * mean worst EL/CVaR error where PD >= 1% fell from 14% (exponential)
 	 * and 69% (flat) to 12% on the lognormal law, from 20% and 61% to 7% on
 	 * the T5 law, against the residual oracle's 9% and 5%, with PD unchanged
-	 * (bench/risk_tail_default.py, docs/risk.md "The default tail rule")
+	 * (bench/risk_tail_default.py, docs/risk.md "The default tail rule");
+	 * with the pooling test since, which changes nothing on those laws
 	 */
 	{"tail", SF_PT_ENUM, offsetof(sf_qrgmm_params, tail), SF_TAIL_GPD, 0, 0, 0, 0,
 		sf_qrgmm_tail_names, NULL, SF_TAIL_PARAM_DOC "; gpd: a generalized Pareto lower tail below "
