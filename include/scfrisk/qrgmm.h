@@ -52,7 +52,8 @@ typedef struct sf_qrgmm_params
 	double		tol;			/* relative duality-gap tolerance of the solver */
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
-	int			tail;			/* sf_tail_rule: index into sf_qrgmm_tail_names */
+	int			tail;			/* index into sf_qrgmm_tail_names: an sf_tail_rule,
+								 * or 4, gpd_pooled (SF_TAIL_GPD untested) */
 	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
