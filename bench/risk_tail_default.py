@@ -15,12 +15,18 @@ the three profiles of scf_segment, evaluates scfrisk.loan_risk_curve on a
 120-point loan grid from true PD 0.002 to 0.6; it prints, per candidate, the
 worst relative EL/CVaR error where the true PD >= 1% (and >= 5%), the
 oracle's on the same sample, and how many (seed, profile) cases meet the goal.
+Beside the two laws of the issue it runs two not in it (MixtureLaw, a
+left-skewed location-scale law; GroupShapeLaw, not location-scale: the shape
+of the law moves with x), and beside the issue's oracle one that reads only
+x0's age group (how much of the oracle's edge is its knowledge that the
+groups share one law of eps).
 Accuracy only: nothing here is timed, so the machine's load does not move
 the figures.  The output follows bench/benchlib.py's discipline for what it
 records: "name: value" lines, the date, commit and load first (Bench()), the
 load after last; since no figure is a time, a loaded run is not NOISY here.
 
     scripts/cluster.sh /usr/bin/python3 bench/risk_tail_default.py [--n 20000] [--seeds 3] \
+        [--laws lognormal,heavy,skewed,groupshape] \
         [--candidates 'flat:{"tail":"flat"};exponential:{"tail":"exponential"}']
 """
 import argparse
@@ -40,6 +46,7 @@ from scipy import optimize, stats  # noqa: E402
 RATE, LEVEL = 0.02, 0.95
 DEFAULT_CANDIDATES = ('flat:{"tail": "flat"};linear:{"tail": "linear"};'
                       'exponential:{"tail": "exponential"};gpd:{"tail": "gpd"};'
+                      'gpd_pooled:{"tail": "gpd_pooled"};'
                       'gpd, m = 2 sqrt(n):{"tail": "gpd", "m": 2SQRT}')
 
 ap = argparse.ArgumentParser()
