@@ -209,6 +209,18 @@ extern sf_status sf_container_decode_kind(sf_env *env, const uint8_t *buf, size_
 										  uint16_t kind, sf_container *out);
 
 /*
+ * sf_container_decode_kind, then the input width checked against
+ * 1..max_features (sf_corrupt "input width out of range" outside): the
+ * entry of a decoder whose width is the header's.
+ */
+extern sf_status sf_container_decode_width(sf_env *env, const uint8_t *buf, size_t len,
+										   uint16_t kind, uint32_t max_features,
+										   sf_container *out);
+
+/* SF_ECORRUPT "corrupted <kind's name> model: <what>", a decoder's invariant failure. */
+extern sf_status sf_corrupt(sf_env *env, uint16_t kind, const char *what);
+
+/*
  * Feature names of a decoded container: returns 1 and fills the i-th name
  * (pointer into the model bytes, not NUL-terminated) when present.
  */

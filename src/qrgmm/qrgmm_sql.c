@@ -408,6 +408,19 @@ pinball_loss(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(sf_pinball(y, q, tau));
 }
 
+double *
+SfGetSamples(ArrayType *arr, int *n, const char *what, const char *hint)
+{
+	double	   *s = SfGetFeaturesAlloc(arr, n, SF_MISSING_REJECT, "samples");
+
+	if (*n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: samples is empty", what),
+				 hint ? errhint("%s", hint) : 0));
+	return s;
+}
+
 PG_FUNCTION_INFO_V1(crps);
 Datum
 crps(PG_FUNCTION_ARGS)
@@ -415,12 +428,8 @@ crps(PG_FUNCTION_ARGS)
 	ArrayType  *za = PG_GETARG_ARRAYTYPE_P(0);
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(1), "y");
 	int			K;
-	double	   *z = SfGetFeaturesAlloc(za, &K, SF_MISSING_REJECT, "samples");
+	double	   *z = SfGetSamples(za, &K, "crps", NULL);
 
-	if (K == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("crps: samples is empty")));
 	PG_RETURN_FLOAT8(sf_crps_samples(z, K, y));
 }
 
@@ -497,12 +506,8 @@ crps_samples_sfunc(PG_FUNCTION_ARGS)
 	ArrayType  *za = PG_GETARG_ARRAYTYPE_P(1);
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(2), "y");
 	int			K;
-	double	   *z = SfGetFeaturesAlloc(za, &K, SF_MISSING_REJECT, "samples");
+	double	   *z = SfGetSamples(za, &K, "crps_mean", NULL);
 
-	if (K == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("crps_mean: samples is empty")));
 	acc[0] += sf_crps_samples(z, K, y);
 	acc[1] += 1.0;
 	pfree(z);

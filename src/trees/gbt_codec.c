@@ -325,14 +325,10 @@ sf_status
 gbt_encode(sf_env *env, const gbt_model *m, const gbt_params *p, const char *const *names,
 		   uint64_t rows, sf_buf *b)
 {
-	size_t		mark;
 	sf_prelude	pre = {.params_table = &gbt_params_table, .params = p, .names = names,
-		.rows = rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0};
+		.rows = rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0, .described = m};
 
 	sf_prelude_put(b, SF_KIND_GBT, m->n_features, &pre);
-	mark = sf_section_begin(b, SF_TAG_INFO);
-	gbt_info_json(m, b);
-	sf_section_end(b, mark);
 	gbt_encode_body(m, b, GBT_TAG_META);
 	return sf_container_finish(b);
 }

@@ -1,0 +1,34 @@
+"""The data set of the gbt benchmarks (gbt_bench.py, gbt_perf.py): one generator and loader.
+
+gen(n, seed) draws P standard-normal features with a nonlinear logistic label and 5% of the
+values missing (NaN); load(cur, name, X, y) writes them to an unlogged table (f float8[], y float8)
+with NULL for the missing values, by COPY in blocks of 100,000 rows.
+"""
+import io
+
+import numpy as np
+
+P = 20
+
+
+def gen(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, P))
+    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
+         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
+    X[rng.random((n, P)) < 0.05] = np.nan
+    return X, y
+
+
+def load(cur, name, X, y):
+    cur.execute("DROP TABLE IF EXISTS %s" % name)
+    cur.execute("CREATE UNLOGGED TABLE %s (f float8[], y float8)" % name)
+    step = 100000
+    for a in range(0, len(y), step):
+        buf = io.StringIO()
+        for i in range(a, min(a + step, len(y))):
+            buf.write("{%s}\t%d\n" % (",".join("NULL" if v != v else "%.17g" % v for v in X[i]), y[i]))
+        buf.seek(0)
+        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
+    cur.execute("VACUUM ANALYZE %s" % name)
