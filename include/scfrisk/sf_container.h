@@ -93,6 +93,7 @@ extern void sf_buf_init(sf_buf *b, sf_env *env);
 extern void sf_buf_free(sf_buf *b);
 extern sf_status sf_buf_status(const sf_buf *b);
 extern void sf_buf_put_bytes(sf_buf *b, const void *p, size_t n);
+extern void sf_buf_put_str(sf_buf *b, const char *s);	/* its bytes, no NUL: JSON texts */
 extern void sf_buf_put_u8(sf_buf *b, uint8_t v);
 extern void sf_buf_put_u16(sf_buf *b, uint16_t v);
 extern void sf_buf_put_u32(sf_buf *b, uint32_t v);

@@ -156,6 +156,12 @@ sf_buf_put_bytes(sf_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+void
+sf_buf_put_str(sf_buf *b, const char *s)
+{
+	sf_buf_put_bytes(b, s, strlen(s));
+}
+
 /* Little-endian store of the low 'n' bytes of v. */
 static void
 put_le(sf_buf *b, uint64_t v, int n)

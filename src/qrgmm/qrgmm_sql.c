@@ -145,20 +145,32 @@ qrgmm_curve(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(c.qa, c.m + 1));
 }
 
+/*
+ * One number of the curve of (model, x) in arguments 0 and 1: its quantile,
+ * CDF or CRPS at v (f), for the scalar functions of a curve.
+ */
+static double
+CurveAt(FunctionCallInfo fcinfo, double (*f) (const sf_qcurve *c, double v), double v,
+		const char *what)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	double		r;
+
+	RowEnv(&env);
+	CurveForArgs(fcinfo, 0, 1, &env, &c, what);
+	r = f(&c, v);
+	sf_qcurve_free(&env, &c);
+	return r;
+}
+
 PG_FUNCTION_INFO_V1(qrgmm_quantile);
 Datum
 qrgmm_quantile(PG_FUNCTION_ARGS)
 {
 	double		tau = CheckTau(PG_GETARG_FLOAT8(2), "qrgmm_quantile");
-	sf_env		env;
-	sf_qcurve	c;
-	double		v;
 
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_quantile");
-	v = sf_qcurve_quantile(&c, tau);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_qcurve_quantile, tau, "qrgmm_quantile"));
 }
 
 PG_FUNCTION_INFO_V1(qrgmm_quantiles);
@@ -187,19 +199,12 @@ Datum
 qrgmm_cdf(PG_FUNCTION_ARGS)
 {
 	double		s = PG_GETARG_FLOAT8(2);
-	sf_env		env;
-	sf_qcurve	c;
-	double		F;
 
 	if (isnan(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_cdf: s is NaN")));
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_cdf");
-	F = sf_qcurve_cdf(&c, s);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(F);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_qcurve_cdf, s, "qrgmm_cdf"));
 }
 
 /* ------------------------------------------------------------ sampling */
@@ -438,15 +443,8 @@ Datum
 qrgmm_crps(PG_FUNCTION_ARGS)
 {
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(2), "y");
-	sf_env		env;
-	sf_qcurve	c;
-	double		v;
 
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_crps");
-	v = sf_crps_curve(&c, y);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_crps_curve, y, "qrgmm_crps"));
 }
 
 /*

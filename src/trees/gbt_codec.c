@@ -260,12 +260,6 @@ fail:
 /* ------------------------------------------------------------ info JSON */
 
 static void
-put_text(sf_buf *b, const char *s)
-{
-	sf_buf_put_bytes(b, s, strlen(s));
-}
-
-static void
 put_double(sf_buf *b, double v)
 {
 	char		t[40];
@@ -295,28 +289,28 @@ gbt_info_json(const gbt_model *m, sf_buf *b)
 			 m->objective == GBT_OBJ_BINARY ? "binary:logistic" : "reg:squarederror",
 			 (int) m->n_trees, (int) nodes, (int) leaves, (int) m->best_iteration,
 			 (int) m->n_eval, gbt_metric_name(m->eval_metric));
-	put_text(b, t);
+	sf_buf_put_str(b, t);
 	put_double(b, m->base_score);
-	put_text(b, ", \"eval_log\": {\"train\": [");
+	sf_buf_put_str(b, ", \"eval_log\": {\"train\": [");
 	for (i = 0; i < m->n_eval; i++)
 	{
 		if (i)
-			put_text(b, ", ");
+			sf_buf_put_str(b, ", ");
 		put_double(b, m->eval_train[i]);
 	}
-	put_text(b, "]");
+	sf_buf_put_str(b, "]");
 	if (m->eval_valid)
 	{
-		put_text(b, ", \"valid\": [");
+		sf_buf_put_str(b, ", \"valid\": [");
 		for (i = 0; i < m->n_eval; i++)
 		{
 			if (i)
-				put_text(b, ", ");
+				sf_buf_put_str(b, ", ");
 			put_double(b, m->eval_valid[i]);
 		}
-		put_text(b, "]");
+		sf_buf_put_str(b, "]");
 	}
-	put_text(b, "}}");
+	sf_buf_put_str(b, "}}");
 }
 
 /* ------------------------------------------------------------ whole model */
