@@ -58,6 +58,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, say  # noqa: E402
+from gbt_data import gen  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
@@ -67,17 +68,6 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 ap.add_argument("--kinds", default="cart,forest,nb,svm,knn", help="comma-separated subset")
 args = ap.parse_args()
-
-P = 20
-
-
-def gen(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    return X, y
 
 
 def load(cur, name, X, y):
@@ -114,8 +104,8 @@ def main():
     cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
     cur.execute("SET scfrisk.threads = %d" % args.threads)
     cur.execute("SET max_parallel_workers_per_gather = 0")
-    X, y = gen(args.rows, 1)
-    Xt, yt = gen(args.test_rows, 2)
+    X, y = gen(args.rows, 1, missing=0)
+    Xt, yt = gen(args.test_rows, 2, missing=0)
     load(cur, "bl_train", X, y)
     load(cur, "bl_test", Xt, yt)
     kinds = [

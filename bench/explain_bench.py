@@ -39,6 +39,7 @@ import xgboost as xgb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, say  # noqa: E402
+from gbt_data import gen  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
@@ -47,18 +48,6 @@ ap.add_argument("--rounds", type=int, default=100)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 args = ap.parse_args()
-
-P = 20
-
-
-def gen(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    X[rng.random((n, P)) < 0.05] = np.nan
-    return X, y
 
 
 def load(cur, name, X):

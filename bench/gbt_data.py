@@ -1,7 +1,9 @@
-"""The data set of the gbt benchmarks (gbt_bench.py, gbt_perf.py): one generator and loader.
+"""The data set of the tree benchmarks (gbt_bench.py, gbt_perf.py, explain_bench.py,
+baselines_bench.py): one generator, and the loader of the gbt ones.
 
-gen(n, seed) draws P standard-normal features with a nonlinear logistic label and 5% of the
-values missing (NaN); load(cur, name, X, y) writes them to an unlogged table (f float8[], y float8)
+gen(n, seed) draws P standard-normal features with a nonlinear logistic label and a share
+`missing` of the values missing (NaN; 0 draws no mask, for kinds without missing values, and
+leaves X and y as they are with it); load(cur, name, X, y) writes them to an unlogged table (f float8[], y float8)
 with NULL for the missing values, by COPY in blocks of 100,000 rows.
 """
 import io
@@ -11,13 +13,14 @@ import numpy as np
 P = 20
 
 
-def gen(n, seed):
+def gen(n, seed, missing=0.05):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, P))
     z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
          - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    X[rng.random((n, P)) < 0.05] = np.nan
+    if missing > 0:
+        X[rng.random((n, P)) < missing] = np.nan
     return X, y
 
 
