@@ -44,29 +44,12 @@ nb_free(sf_env *env, nb_model *m)
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p, size_t count[2])
 {
-	size_t		i,
-				nx;
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > NB_MAX_FEATURES)
 		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
 					   NB_MAX_FEATURES, (unsigned) p);
-	if (!sf_mul_size(n, p, &nx))
-		return sf_fail(env, SF_ELIMIT, "training matrix too large");
-	count[0] = count[1] = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] != 0.0 && y[i] != 1.0)
-			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
-		count[(int) y[i]]++;
-	}
-	if (count[0] == 0 || count[1] == 0)
-		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", count[1] ? 1 : 0);
-	for (i = 0; i < nx; i++)
-		if (!isfinite(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return sf_check_binary_rows(env, x, y, n, p, count);
 }
 
 /*

@@ -52,9 +52,6 @@ knn_free(sf_env *env, knn_model *m)
 static sf_status
 check_data(sf_env *env, const knn_params *prm, const double *x, const double *y, size_t n, uint32_t p)
 {
-	size_t		i;
-	int			has[2] = {0, 0};
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > KNN_MAX_FEATURES)
@@ -79,18 +76,7 @@ check_data(sf_env *env, const knn_params *prm, const double *x, const double *y,
 		sf_hint(env, "Pass \"k\" of at most %zu, or train on more rows.", n);
 		return SF_EINVAL;
 	}
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] != 0.0 && y[i] != 1.0)
-			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
-		has[(int) y[i]] = 1;
-	}
-	if (!has[0] || !has[1])
-		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", has[1]);
-	for (i = 0; i < n * (size_t) p; i++)
-		if (!isfinite(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return sf_check_binary_rows(env, x, y, n, p, NULL);
 }
 
 sf_status
