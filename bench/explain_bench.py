@@ -28,7 +28,6 @@ medians; load per core before and after, NOISY above 0.5 and exit 3):
                  codes per scored row (ratio and microseconds per row of each)
 """
 import argparse
-import io
 import json
 import os
 import sys
@@ -39,7 +38,7 @@ import xgboost as xgb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, say  # noqa: E402
-from gbt_data import gen  # noqa: E402
+from gbt_data import gen, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
@@ -48,19 +47,6 @@ ap.add_argument("--rounds", type=int, default=100)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 args = ap.parse_args()
-
-
-def load(cur, name, X):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (id int, f float8[])" % name)
-    step = 50000
-    for a in range(0, len(X), step):
-        buf = io.StringIO()
-        for i in range(a, min(a + step, len(X))):
-            buf.write("%d\t{%s}\n" % (i, ",".join("NULL" if np.isnan(v) else "%.17g" % v for v in X[i])))
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("ANALYZE %s" % name)
 
 
 def main():
@@ -79,7 +65,7 @@ def main():
     raw = bst.save_raw("json").decode()
     cur.execute("SELECT scfrisk.xgb_from_json(%s::jsonb)", (raw,))
     model = bytes(cur.fetchone()[0])
-    load(cur, "ex_rows", X)
+    load(cur, "ex_rows", X, ids=True, vacuum=False)
     dm = xgb.DMatrix(X, missing=np.nan)
     say("rows", args.rows)
     say("trees", args.rounds)

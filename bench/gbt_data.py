@@ -1,10 +1,11 @@
 """The data set of the tree benchmarks (gbt_bench.py, gbt_perf.py, explain_bench.py,
-baselines_bench.py): one generator, and the loader of the gbt ones.
+baselines_bench.py): one generator and one loader.
 
 gen(n, seed) draws P standard-normal features with a nonlinear logistic label and a share
 `missing` of the values missing (NaN; 0 draws no mask, for kinds without missing values, and
-leaves X and y as they are with it); load(cur, name, X, y) writes them to an unlogged table (f float8[], y float8)
-with NULL for the missing values, by COPY in blocks of 100,000 rows.
+leaves X and y as they are with it); load(cur, name, X, y) writes them to an unlogged table
+(f float8[], y float8) with NULL for the missing values, by COPY in blocks of 100,000 rows, and
+with ids=True an id column first (the row's index), without y no label column.
 """
 import io
 
@@ -24,14 +25,20 @@ def gen(n, seed, missing=0.05):
     return X, y
 
 
-def load(cur, name, X, y):
+def load(cur, name, X, y=None, ids=False, vacuum=True):
+    """Table name (id int when ids, f float8[], y float8 when y is given), NULL for NaN."""
+    cols = (["id int"] if ids else []) + ["f float8[]"] + (["y float8"] if y is not None else [])
     cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (f float8[], y float8)" % name)
+    cur.execute("CREATE UNLOGGED TABLE %s (%s)" % (name, ", ".join(cols)))
     step = 100000
-    for a in range(0, len(y), step):
+    for a in range(0, len(X), step):
         buf = io.StringIO()
-        for i in range(a, min(a + step, len(y))):
-            buf.write("{%s}\t%d\n" % (",".join("NULL" if v != v else "%.17g" % v for v in X[i]), y[i]))
+        for i in range(a, min(a + step, len(X))):
+            row = (["%d" % i] if ids else []) + \
+                ["{%s}" % ",".join("NULL" if v != v else "%.17g" % v for v in X[i])]
+            if y is not None:
+                row.append("%d" % y[i])
+            buf.write("\t".join(row) + "\n")
         buf.seek(0)
         cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("VACUUM ANALYZE %s" % name)
+    cur.execute(("VACUUM ANALYZE %s" if vacuum else "ANALYZE %s") % name)

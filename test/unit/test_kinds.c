@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "scfrisk/sf_kinds.h"
-#include "scfrisk/logreg.h"
 #include "scfrisk/nb.h"
 #include "sf_test.h"
 
@@ -126,7 +125,8 @@ SF_TEST(test_decoders_refuse_other_kinds)
 /*
  * Calibration's folds train through the table (sf_kind_fold_fit): an entry
  * with a fit has the free and row scorer the adapter calls, and the adapter
- * gives exactly the scores of the kind's own fit and predict on the same rows.
+ * gives exactly the scores of the kind's own fit and predict on the same rows
+ * (gaussian_nb here; the md5 checks of calibrated models cover the others).
  */
 SF_TEST(test_fold_fit_is_the_kinds_fit)
 {
@@ -142,8 +142,6 @@ SF_TEST(test_fold_fit_is_the_kinds_fit)
 	size_t		i;
 	nb_params	nbp;
 	nb_model	nbm;
-	logreg_params lrp;
-	logreg_model lrm;
 	sf_kind_fold fold;
 
 	for (i = 0; i < sf_kind_count(); i++)
@@ -176,13 +174,6 @@ SF_TEST(test_fold_fit_is_the_kinds_fit)
 	SF_OK(nb_fit(&env, &nbp, x, y, N, P, &nbm) == SF_OK, "nb_fit");
 	for (i = 0; i < NS; i++)
 		SF_OK(prob[i] == nb_predict(&nbm, xs + i * P), "gaussian_nb fold score %zu is nb_predict's", i);
-
-	sf_params_defaults(&logreg_params_table, &lrp);
-	fold = (sf_kind_fold) {sf_kind_find(SF_KIND_LOGREG), &lrp, P};
-	SF_OK(sf_kind_fold_fit(&fold, &env, x, y, N, xs, NS, prob) == SF_OK, "logreg folds fit");
-	SF_OK(logreg_fit(&env, &lrp, x, y, N, P, &lrm) == SF_OK, "logreg_fit");
-	for (i = 0; i < NS; i++)
-		SF_OK(prob[i] == logreg_predict(&lrm, xs + i * P), "logreg fold score %zu is logreg_predict's", i);
 	arena_reset();
 }
 
