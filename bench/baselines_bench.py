@@ -39,7 +39,6 @@ do not record it):
                  most scikit-learn's with the same threads
 """
 import argparse
-import io
 import json
 import os
 import resource
@@ -58,6 +57,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, say  # noqa: E402
+from gbt_data import gen, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
@@ -67,30 +67,6 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 ap.add_argument("--kinds", default="cart,forest,nb,svm,knn", help="comma-separated subset")
 args = ap.parse_args()
-
-P = 20
-
-
-def gen(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    return X, y
-
-
-def load(cur, name, X, y):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (id int, f float8[], y float8)" % name)
-    step = 50000
-    for a in range(0, len(y), step):
-        buf = io.StringIO()
-        for i in range(a, min(a + step, len(y))):
-            buf.write("%d\t{%s}\t%d\n" % (i, ",".join("%.17g" % v for v in X[i]), y[i]))
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("ANALYZE %s" % name)
 
 
 def backend_cpu(cur):
@@ -114,10 +90,10 @@ def main():
     cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
     cur.execute("SET scfrisk.threads = %d" % args.threads)
     cur.execute("SET max_parallel_workers_per_gather = 0")
-    X, y = gen(args.rows, 1)
-    Xt, yt = gen(args.test_rows, 2)
-    load(cur, "bl_train", X, y)
-    load(cur, "bl_test", Xt, yt)
+    X, y = gen(args.rows, 1, missing=0)
+    Xt, yt = gen(args.test_rows, 2, missing=0)
+    load(cur, "bl_train", X, y, ids=True, vacuum=False)
+    load(cur, "bl_test", Xt, yt, ids=True, vacuum=False)
     kinds = [
         ("cart", "tree_train", {"max_depth": 8}, lambda: DecisionTreeClassifier(max_depth=8, random_state=0), None),
         ("forest", "rf_train", {"n_estimators": 100, "min_samples_leaf": 2},

@@ -32,7 +32,6 @@ medians; load per core before and after, NOISY above 0.5 and exit 3):
                  codes per scored row (ratio and microseconds per row of each)
 """
 import argparse
-import io
 import json
 import os
 import sys
@@ -43,6 +42,7 @@ import xgboost as xgb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench, say  # noqa: E402
+from gbt_data import gen, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=100000)
@@ -51,31 +51,6 @@ ap.add_argument("--rounds", type=int, default=100)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 args = ap.parse_args()
-
-P = 20
-
-
-def gen(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    X[rng.random((n, P)) < 0.05] = np.nan
-    return X, y
-
-
-def load(cur, name, X):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (id int, f float8[])" % name)
-    step = 50000
-    for a in range(0, len(X), step):
-        buf = io.StringIO()
-        for i in range(a, min(a + step, len(X))):
-            buf.write("%d\t{%s}\n" % (i, ",".join("NULL" if np.isnan(v) else "%.17g" % v for v in X[i])))
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("ANALYZE %s" % name)
 
 
 def main():
@@ -94,7 +69,7 @@ def main():
     raw = bst.save_raw("json").decode()
     cur.execute("SELECT scfrisk.xgb_from_json(%s::jsonb)", (raw,))
     model = bytes(cur.fetchone()[0])
-    load(cur, "ex_rows", X)
+    load(cur, "ex_rows", X, ids=True, vacuum=False)
     dm = xgb.DMatrix(X, missing=np.nan)
     say("rows", args.rows)
     say("trees", args.rounds)

@@ -29,7 +29,6 @@ figures are marked NOISY and the script exits 3 (do not record them).
               Python process that loads the arrays and trains xgboost
 """
 import argparse
-import io
 import json
 import os
 import resource
@@ -45,6 +44,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Bench  # noqa: E402
+from gbt_data import P, gen, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=1000000)
@@ -55,7 +55,6 @@ ap.add_argument("--skip-python-path", action="store_true")
 ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each side (at least 3; medians)")
 args = ap.parse_args()
 
-P = 20
 PARAMS = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "max_bin": 256}
 SF_PARAMS = dict(PARAMS, n_estimators=args.rounds, seed=1)
 XGB_PARAMS = dict(PARAMS, tree_method="hist", nthread=args.threads, seed=1)
@@ -63,29 +62,6 @@ XGB_PARAMS = dict(PARAMS, tree_method="hist", nthread=args.threads, seed=1)
 
 def say(name, value):
     print("%s: %s" % (name, value), flush=True)
-
-
-def gen(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    X[rng.random((n, P)) < 0.05] = np.nan
-    return X, y
-
-
-def load(cur, name, X, y):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (f float8[], y float8)" % name)
-    step = 100000
-    for a in range(0, len(y), step):
-        buf = io.StringIO()
-        for i in range(a, min(a + step, len(y))):
-            buf.write("{%s}\t%d\n" % (",".join("NULL" if v != v else "%.17g" % v for v in X[i]), y[i]))
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("VACUUM ANALYZE %s" % name)
 
 
 def vmhwm(pid):

@@ -15,14 +15,17 @@ attach to the backend (root).
 """
 import argparse
 import hashlib
-import io
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 
-import numpy as np
 import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gbt_data import gen, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rows", type=int, default=200000)
@@ -32,33 +35,8 @@ ap.add_argument("--record", default=None, help="perf record -g output file")
 ap.add_argument("--keep", action="store_true", help="reuse the table gbt_perf when it exists")
 args = ap.parse_args()
 
-P = 20
 PARAMS = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "max_bin": 256,
           "n_estimators": args.rounds, "seed": 1}
-
-
-def gen(n, seed):
-    # the generator of bench/gbt_bench.py
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
-    z = (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + np.abs(X[:, 3]) - 0.8 + 0.5 * X[:, 4]
-         - 0.3 * X[:, 5] ** 2 + 0.6 * X[:, 6] * (X[:, 7] > 0) + 0.2 * X[:, 8])
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    X[rng.random((n, P)) < 0.05] = np.nan
-    return X, y
-
-
-def load(cur, name, X, y):
-    cur.execute("DROP TABLE IF EXISTS %s" % name)
-    cur.execute("CREATE UNLOGGED TABLE %s (f float8[], y float8)" % name)
-    step = 100000
-    for a in range(0, len(y), step):
-        buf = io.StringIO()
-        for i in range(a, min(a + step, len(y))):
-            buf.write("{%s}\t%d\n" % (",".join("NULL" if v != v else "%.17g" % v for v in X[i]), y[i]))
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-    cur.execute("VACUUM ANALYZE %s" % name)
 
 
 def perf_around(pid, cmd, run):

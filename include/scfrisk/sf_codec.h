@@ -31,6 +31,9 @@ typedef struct sf_prelude
 	bool		has_seed;		/* write the seed section */
 	uint64_t	seed;
 	const char *info_json;		/* info text, or NULL: the caller writes it (or none) */
+	/* else the model whose info section is what its kind's describe writes
+	 * (the table of kinds, sf_kinds.h): model_info reads the same JSON */
+	const void *described;
 } sf_prelude;
 
 /* Begin the container of kind and write the prelude's sections. */

@@ -93,6 +93,7 @@ extern void sf_buf_init(sf_buf *b, sf_env *env);
 extern void sf_buf_free(sf_buf *b);
 extern sf_status sf_buf_status(const sf_buf *b);
 extern void sf_buf_put_bytes(sf_buf *b, const void *p, size_t n);
+extern void sf_buf_put_str(sf_buf *b, const char *s);	/* its bytes, no NUL: JSON texts */
 extern void sf_buf_put_u8(sf_buf *b, uint8_t v);
 extern void sf_buf_put_u16(sf_buf *b, uint16_t v);
 extern void sf_buf_put_u32(sf_buf *b, uint32_t v);
@@ -207,6 +208,18 @@ extern const sf_section *sf_container_find(const sf_container *c, uint16_t tag);
  */
 extern sf_status sf_container_decode_kind(sf_env *env, const uint8_t *buf, size_t len,
 										  uint16_t kind, sf_container *out);
+
+/*
+ * sf_container_decode_kind, then the input width checked against
+ * 1..max_features (sf_corrupt "input width out of range" outside): the
+ * entry of a decoder whose width is the header's.
+ */
+extern sf_status sf_container_decode_width(sf_env *env, const uint8_t *buf, size_t len,
+										   uint16_t kind, uint32_t max_features,
+										   sf_container *out);
+
+/* SF_ECORRUPT "corrupted <kind's name> model: <what>", a decoder's invariant failure. */
+extern sf_status sf_corrupt(sf_env *env, uint16_t kind, const char *what);
 
 /*
  * Feature names of a decoded container: returns 1 and fills the i-th name

@@ -175,4 +175,13 @@ sf_mul_size(size_t a, size_t b, size_t *out)
 	return 1;
 }
 
+/*
+ * The rows of a binary classifier (x: n rows of p features, y: labels):
+ * every label 0 or 1 and both present (SF_EDATA naming the row or the
+ * class), every feature finite (SF_EDATA naming feature and row), n * p not
+ * past SIZE_MAX (SF_ELIMIT).  count, when not NULL, gets the rows per class.
+ */
+extern sf_status sf_check_binary_rows(sf_env *env, const double *x, const double *y, size_t n,
+									  uint32_t p, size_t count[2]);
+
 #endif							/* SCFRISK_SF_CORE_H */

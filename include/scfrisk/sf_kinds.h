@@ -64,6 +64,15 @@ typedef struct sf_kind
 	 */
 	const struct sf_param_table *params;
 	size_t		params_size;
+	/*
+	 * Fit a new model on n rows x (n, p) with labels y and the params struct
+	 * of the kind's table, and free one: cross-fitting (the folds of
+	 * "calibrate") trains through them, sf_kind_fold_fit.  NULL for a kind
+	 * whose trainer takes other rows (float32, categorical fields).
+	 */
+	sf_status	(*fit) (sf_env *env, const void *params, const double *x, const double *y,
+						size_t n, uint32_t p, void **model);
+	void		(*free_model) (sf_env *env, void *model);
 } sf_kind;
 
 /* Entry of a kind tag, or NULL when this build knows no such kind. */
@@ -75,5 +84,21 @@ extern const sf_kind *sf_kind_find_name(const char *name);
 /* Number of entries and the i-th (0 <= i < sf_kind_count()), in tag order. */
 extern size_t sf_kind_count(void);
 extern const sf_kind *sf_kind_at(size_t i);
+
+/*
+ * One fold's model of cross-fitting for a kind with a fit: the context of
+ * sf_kind_fold_fit, which has the shape of sf_calib_fold_fn (sf_governance.h):
+ * the kind's fit on the fold's rows with params (p features), its row scorer
+ * on the held-out rows, its free.
+ */
+typedef struct sf_kind_fold
+{
+	const sf_kind *kind;
+	const void *params;
+	uint32_t	p;
+} sf_kind_fold;
+
+extern sf_status sf_kind_fold_fit(void *ctx, sf_env *env, const double *x, const double *y,
+								  size_t n, const double *xs, size_t ns, double *prob);
 
 #endif							/* SCFRISK_SF_KINDS_H */

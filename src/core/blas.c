@@ -41,49 +41,36 @@ sf_blas_backend(void)
 /* Element (i, j) of op(X) where X is stored row-major with stride ld. */
 #define OP(x, trans, i, j, ld) ((trans) ? (x)[(size_t) (j) * (ld) + (i)] : (x)[(size_t) (i) * (ld) + (j)])
 
-void
-sf_sgemm_naive(int trans_a, int trans_b, int m, int n, int k,
-			   float alpha, const float *a, int lda,
-			   const float *b, int ldb,
-			   float beta, float *c, int ldc)
-{
-	int			i,
-				j,
-				p;
-
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++)
-		{
-			float		acc = 0.0f;
-
-			for (p = 0; p < k; p++)
-				acc += OP(a, trans_a, i, p, lda) * OP(b, trans_b, p, j, ldb);
-			c[(size_t) i * ldc + j] = alpha * acc +
-				(beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j]);
-		}
+/*
+ * The float and double kernels of one operation share their body: each
+ * macro below defines both from one text, so the two precisions cannot
+ * drift apart (T the element type, ZERO its zero).
+ */
+#define SF_GEMM_NAIVE(name, T, ZERO) \
+void \
+name(int trans_a, int trans_b, int m, int n, int k, \
+	 T alpha, const T *a, int lda, \
+	 const T *b, int ldb, \
+	 T beta, T *c, int ldc) \
+{ \
+	int			i, \
+				j, \
+				p; \
+\
+	for (i = 0; i < m; i++) \
+		for (j = 0; j < n; j++) \
+		{ \
+			T			acc = ZERO; \
+\
+			for (p = 0; p < k; p++) \
+				acc += OP(a, trans_a, i, p, lda) * OP(b, trans_b, p, j, ldb); \
+			c[(size_t) i * ldc + j] = alpha * acc + \
+				(beta == ZERO ? ZERO : beta * c[(size_t) i * ldc + j]); \
+		} \
 }
 
-void
-sf_dgemm_naive(int trans_a, int trans_b, int m, int n, int k,
-			   double alpha, const double *a, int lda,
-			   const double *b, int ldb,
-			   double beta, double *c, int ldc)
-{
-	int			i,
-				j,
-				p;
-
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++)
-		{
-			double		acc = 0.0;
-
-			for (p = 0; p < k; p++)
-				acc += OP(a, trans_a, i, p, lda) * OP(b, trans_b, p, j, ldb);
-			c[(size_t) i * ldc + j] = alpha * acc +
-				(beta == 0.0 ? 0.0 : beta * c[(size_t) i * ldc + j]);
-		}
-}
+SF_GEMM_NAIVE(sf_sgemm_naive, float, 0.0f)
+SF_GEMM_NAIVE(sf_dgemm_naive, double, 0.0)
 
 void
 sf_dgemv_naive(int trans_a, int m, int n, double alpha, const double *a, int lda,
@@ -106,35 +93,29 @@ sf_dgemv_naive(int trans_a, int m, int n, double alpha, const double *a, int lda
 
 /* ------------------------------------------------------------ dispatch */
 
-void
-sf_sgemm(int trans_a, int trans_b, int m, int n, int k,
-		 float alpha, const float *a, int lda,
-		 const float *b, int ldb,
-		 float beta, float *c, int ldc)
-{
+/* sf_sgemm and sf_dgemm: CBLAS's gemm of the precision, or the naive kernel */
 #ifdef HAVE_CBLAS
-	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-				trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-				alpha, a, lda, b, ldb, beta, c, ldc);
-#else
-	sf_sgemm_naive(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-#endif
+#define SF_GEMM(name, T, cblas_gemm, naive) \
+void \
+name(int trans_a, int trans_b, int m, int n, int k, T alpha, const T *a, int lda, \
+	 const T *b, int ldb, T beta, T *c, int ldc) \
+{ \
+	cblas_gemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, \
+			   trans_b ? CblasTrans : CblasNoTrans, m, n, k, \
+			   alpha, a, lda, b, ldb, beta, c, ldc); \
 }
+#else
+#define SF_GEMM(name, T, cblas_gemm, naive) \
+void \
+name(int trans_a, int trans_b, int m, int n, int k, T alpha, const T *a, int lda, \
+	 const T *b, int ldb, T beta, T *c, int ldc) \
+{ \
+	naive(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); \
+}
+#endif
 
-void
-sf_dgemm(int trans_a, int trans_b, int m, int n, int k,
-		 double alpha, const double *a, int lda,
-		 const double *b, int ldb,
-		 double beta, double *c, int ldc)
-{
-#ifdef HAVE_CBLAS
-	cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-				trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-				alpha, a, lda, b, ldb, beta, c, ldc);
-#else
-	sf_dgemm_naive(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-#endif
-}
+SF_GEMM(sf_sgemm, float, cblas_sgemm, sf_sgemm_naive)
+SF_GEMM(sf_dgemm, double, cblas_dgemm, sf_dgemm_naive)
 
 void
 sf_dgemv(int trans_a, int m, int n, double alpha, const double *a, int lda,
@@ -148,61 +129,47 @@ sf_dgemv(int trans_a, int m, int n, double alpha, const double *a, int lda,
 #endif
 }
 
-float
-sf_sdot(int n, const float *x, const float *y)
-{
+/* sf_sdot, sf_ddot, sf_saxpy, sf_daxpy: CBLAS's, or the loop in the same order */
 #ifdef HAVE_CBLAS
-	return cblas_sdot(n, x, 1, y, 1);
-#else
-	float		acc = 0.0f;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		acc += x[i] * y[i];
-	return acc;
-#endif
+#define SF_DOT(name, T, cblas_dot) \
+T \
+name(int n, const T *x, const T *y) \
+{ \
+	return cblas_dot(n, x, 1, y, 1); \
 }
-
-double
-sf_ddot(int n, const double *x, const double *y)
-{
-#ifdef HAVE_CBLAS
-	return cblas_ddot(n, x, 1, y, 1);
-#else
-	double		acc = 0.0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		acc += x[i] * y[i];
-	return acc;
-#endif
+#define SF_AXPY(name, T, cblas_axpy) \
+void \
+name(int n, T alpha, const T *x, T *y) \
+{ \
+	cblas_axpy(n, alpha, x, 1, y, 1); \
 }
-
-void
-sf_saxpy(int n, float alpha, const float *x, float *y)
-{
-#ifdef HAVE_CBLAS
-	cblas_saxpy(n, alpha, x, 1, y, 1);
 #else
-	int			i;
-
-	for (i = 0; i < n; i++)
-		y[i] += alpha * x[i];
-#endif
+#define SF_DOT(name, T, cblas_dot) \
+T \
+name(int n, const T *x, const T *y) \
+{ \
+	T			acc = 0; \
+	int			i; \
+\
+	for (i = 0; i < n; i++) \
+		acc += x[i] * y[i]; \
+	return acc; \
 }
-
-void
-sf_daxpy(int n, double alpha, const double *x, double *y)
-{
-#ifdef HAVE_CBLAS
-	cblas_daxpy(n, alpha, x, 1, y, 1);
-#else
-	int			i;
-
-	for (i = 0; i < n; i++)
-		y[i] += alpha * x[i];
-#endif
+#define SF_AXPY(name, T, cblas_axpy) \
+void \
+name(int n, T alpha, const T *x, T *y) \
+{ \
+	int			i; \
+\
+	for (i = 0; i < n; i++) \
+		y[i] += alpha * x[i]; \
 }
+#endif
+
+SF_DOT(sf_sdot, float, cblas_sdot)
+SF_DOT(sf_ddot, double, cblas_ddot)
+SF_AXPY(sf_saxpy, float, cblas_saxpy)
+SF_AXPY(sf_daxpy, double, cblas_daxpy)
 
 int
 sf_cholesky(double *a, int k)

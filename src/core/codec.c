@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scfrisk/sf_codec.h"
+#include "scfrisk/sf_kinds.h"
 
 void
 sf_prelude_put(sf_buf *b, uint16_t kind, uint32_t n_features, const sf_prelude *p)
@@ -27,6 +28,13 @@ sf_prelude_put(sf_buf *b, uint16_t kind, uint32_t n_features, const sf_prelude *
 		sf_section_put_u64(b, SF_TAG_SEED, p->seed);
 	if (p->info_json)
 		sf_section_put_text(b, SF_TAG_INFO, p->info_json, strlen(p->info_json));
+	else if (p->described)
+	{
+		size_t		mark = sf_section_begin(b, SF_TAG_INFO);
+
+		sf_kind_find(kind)->describe(p->described, b);
+		sf_section_end(b, mark);
+	}
 }
 
 /* The 8-byte integer of a section, when it is there with that length. */

@@ -156,6 +156,12 @@ sf_buf_put_bytes(sf_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+void
+sf_buf_put_str(sf_buf *b, const char *s)
+{
+	sf_buf_put_bytes(b, s, strlen(s));
+}
+
 /* Little-endian store of the low 'n' bytes of v. */
 static void
 put_le(sf_buf *b, uint64_t v, int n)
@@ -216,38 +222,22 @@ sf_buf_put_f64(sf_buf *b, double v)
 	put_le(b, bits, 8);
 }
 
-void
-sf_buf_put_f32s(sf_buf *b, const float *v, size_t n)
-{
-	size_t		i;
-
-	if (!buf_reserve(b, n * 4))
-		return;
-	for (i = 0; i < n; i++)
-		sf_buf_put_f32(b, v[i]);
+/* sf_buf_put_f32s, sf_buf_put_f64s, sf_buf_put_i32s: room once, then n elements, one text */
+#define SF_PUT_ARRAY(name, T, size, put_one) \
+void \
+name(sf_buf *b, const T *v, size_t n) \
+{ \
+	size_t		i; \
+\
+	if (!buf_reserve(b, n * size)) \
+		return; \
+	for (i = 0; i < n; i++) \
+		put_one(b, v[i]); \
 }
 
-void
-sf_buf_put_f64s(sf_buf *b, const double *v, size_t n)
-{
-	size_t		i;
-
-	if (!buf_reserve(b, n * 8))
-		return;
-	for (i = 0; i < n; i++)
-		sf_buf_put_f64(b, v[i]);
-}
-
-void
-sf_buf_put_i32s(sf_buf *b, const int32_t *v, size_t n)
-{
-	size_t		i;
-
-	if (!buf_reserve(b, n * 4))
-		return;
-	for (i = 0; i < n; i++)
-		sf_buf_put_i32(b, v[i]);
-}
+SF_PUT_ARRAY(sf_buf_put_f32s, float, 4, sf_buf_put_f32)
+SF_PUT_ARRAY(sf_buf_put_f64s, double, 8, sf_buf_put_f64)
+SF_PUT_ARRAY(sf_buf_put_i32s, int32_t, 4, sf_buf_put_i32)
 
 /* Overwrite n little-endian bytes at offset (for lengths patched later). */
 static void
@@ -463,35 +453,21 @@ reader_room(sf_reader *r, size_t n, size_t size)
 	return 0;
 }
 
-void
-sf_read_f32s(sf_reader *r, float *out, size_t n)
-{
-	size_t		i;
-
-	if (reader_room(r, n, 4))
-		for (i = 0; i < n; i++)
-			out[i] = sf_read_f32(r);
+/* sf_read_f32s, sf_read_f64s, sf_read_i32s: n elements of size bytes each, one text */
+#define SF_READ_ARRAY(name, T, size, read_one) \
+void \
+name(sf_reader *r, T *out, size_t n) \
+{ \
+	size_t		i; \
+\
+	if (reader_room(r, n, size)) \
+		for (i = 0; i < n; i++) \
+			out[i] = read_one(r); \
 }
 
-void
-sf_read_f64s(sf_reader *r, double *out, size_t n)
-{
-	size_t		i;
-
-	if (reader_room(r, n, 8))
-		for (i = 0; i < n; i++)
-			out[i] = sf_read_f64(r);
-}
-
-void
-sf_read_i32s(sf_reader *r, int32_t *out, size_t n)
-{
-	size_t		i;
-
-	if (reader_room(r, n, 4))
-		for (i = 0; i < n; i++)
-			out[i] = sf_read_i32(r);
-}
+SF_READ_ARRAY(sf_read_f32s, float, 4, sf_read_f32)
+SF_READ_ARRAY(sf_read_f64s, double, 8, sf_read_f64)
+SF_READ_ARRAY(sf_read_i32s, int32_t, 4, sf_read_i32)
 
 /* ------------------------------------------------------------ decoding */
 
@@ -687,6 +663,26 @@ sf_container_decode_kind(sf_env *env, const uint8_t *buf, size_t len, uint16_t k
 	if (st != SF_OK)
 		return st;
 	return sf_container_decode(env, buf, len, out);
+}
+
+sf_status
+sf_container_decode_width(sf_env *env, const uint8_t *buf, size_t len, uint16_t kind,
+						  uint32_t max_features, sf_container *out)
+{
+	sf_status	st;
+
+	if ((st = sf_container_decode_kind(env, buf, len, kind, out)) != SF_OK)
+		return st;
+	if (out->n_features == 0 || out->n_features > max_features)
+		return sf_corrupt(env, kind, "input width out of range");
+	return SF_OK;
+}
+
+sf_status
+sf_corrupt(sf_env *env, uint16_t kind, const char *what)
+{
+	return sf_fail(env, SF_ECORRUPT, "corrupted %s model: %s",
+				   sf_kind_name(kind) ? sf_kind_name(kind) : "?", what);
 }
 
 int

@@ -3,6 +3,7 @@
  *	  Status names, the malloc environment used by tests and fuzzers, and the
  *	  allocation helpers every core uses (see sf_core.h).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,4 +183,33 @@ sf_env_copy_failure(sf_env *to, const sf_env *from)
 	to->detail = from->detail ? to->detailbuf : NULL;
 	snprintf(to->hintbuf, sizeof(to->hintbuf), "%s", from->hint ? from->hint : "");
 	to->hint = from->hint ? to->hintbuf : NULL;
+}
+
+sf_status
+sf_check_binary_rows(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
+					 size_t count[2])
+{
+	size_t		i,
+				nx,
+				c[2] = {0, 0};
+
+	if (!sf_mul_size(n, p, &nx))
+		return sf_fail(env, SF_ELIMIT, "training matrix too large");
+	for (i = 0; i < n; i++)
+	{
+		if (y[i] != 0.0 && y[i] != 1.0)
+			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
+		c[(int) y[i]]++;
+	}
+	if (c[0] == 0 || c[1] == 0)
+		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", c[1] ? 1 : 0);
+	for (i = 0; i < nx; i++)
+		if (!isfinite(x[i]))
+			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
+	if (count)
+	{
+		count[0] = c[0];
+		count[1] = c[1];
+	}
+	return SF_OK;
 }

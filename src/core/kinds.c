@@ -48,98 +48,83 @@ gbt_kind_describe(const void *model, sf_buf *b)
 	gbt_info_json((const gbt_model *) model, b);
 }
 
-/* ------------------------------------------------------------ mlp */
+/*
+ * The kinds whose core fills a model struct the caller owns
+ * (X_decode(env, buf, len, m), m->n_features, X_predict, X_body_json): one
+ * macro gives their decode, width, score and describe adapters, the struct
+ * allocated from env.  "name" is the kind's name for the message.
+ */
+#define SF_KIND_BY_VALUE(prefix, model_t, name) \
+static sf_status \
+prefix##_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model) \
+{ \
+	model_t    *m = sf_malloc(env, sizeof(model_t)); \
+\
+	if (m == NULL) \
+		return sf_fail(env, SF_ENOMEM, "out of memory decoding a " name " model"); \
+	*model = m; \
+	return prefix##_decode(env, buf, len, m); \
+} \
+static uint32_t \
+prefix##_kind_width(const void *model) \
+{ \
+	return ((const model_t *) model)->n_features; \
+} \
+static double \
+prefix##_kind_predict(const void *model, const double *x) \
+{ \
+	return prefix##_predict((const model_t *) model, x); \
+} \
+static void \
+prefix##_kind_describe(const void *model, sf_buf *b) \
+{ \
+	prefix##_body_json((const model_t *) model, b); \
+} \
+extern int	no_such_variable
 
-static sf_status
-mlp_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	mlp_model  *m = sf_malloc(env, sizeof(mlp_model));
+/*
+ * Their fit and free (X_fit(env, params, x, y, n, p, m), X_free(env, m)),
+ * which cross-fitting trains folds with (sf_kind_fold_fit).  A failed fit
+ * frees the struct; what the core allocated before failing goes with env's
+ * context, as after any failed fit.
+ */
+#define SF_KIND_FIT_BY_VALUE(prefix, model_t, params_t, name) \
+static sf_status \
+prefix##_kind_fit(sf_env *env, const void *params, const double *x, const double *y, \
+				  size_t n, uint32_t p, void **model) \
+{ \
+	model_t    *m = sf_malloc(env, sizeof(model_t)); \
+	sf_status	st; \
+\
+	if (m == NULL) \
+		return sf_fail(env, SF_ENOMEM, "out of memory fitting a " name " model"); \
+	if ((st = prefix##_fit(env, (const params_t *) params, x, y, n, p, m)) != SF_OK) \
+	{ \
+		sf_free(env, m); \
+		return st; \
+	} \
+	*model = m; \
+	return SF_OK; \
+} \
+static void \
+prefix##_kind_free(sf_env *env, void *model) \
+{ \
+	prefix##_free(env, (model_t *) model); \
+	sf_free(env, model); \
+} \
+extern int	no_such_variable
 
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding an mlp model");
-	*model = m;
-	return mlp_decode(env, buf, len, m);
-}
-
-static uint32_t
-mlp_kind_width(const void *model)
-{
-	return ((const mlp_model *) model)->n_features;
-}
-
-static double
-mlp_kind_predict(const void *model, const double *x)
-{
-	return mlp_predict((const mlp_model *) model, x);
-}
-
-static void
-mlp_kind_describe(const void *model, sf_buf *b)
-{
-	mlp_body_json((const mlp_model *) model, b);
-}
-
-/* ------------------------------------------------------------ xgb_mlp */
-
-static sf_status
-xgb_mlp_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	xgb_mlp_model *m = sf_malloc(env, sizeof(xgb_mlp_model));
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding an xgb_mlp model");
-	*model = m;
-	return xgb_mlp_decode(env, buf, len, m);
-}
-
-static uint32_t
-xgb_mlp_kind_width(const void *model)
-{
-	return ((const xgb_mlp_model *) model)->n_features;
-}
-
-static double
-xgb_mlp_kind_predict(const void *model, const double *x)
-{
-	return xgb_mlp_predict((const xgb_mlp_model *) model, x);
-}
-
-static void
-xgb_mlp_kind_describe(const void *model, sf_buf *b)
-{
-	xgb_mlp_body_json((const xgb_mlp_model *) model, b);
-}
-
-/* ------------------------------------------------------------ logreg */
-
-static sf_status
-logreg_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	logreg_model *m = sf_malloc(env, sizeof(logreg_model));
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding a logreg model");
-	*model = m;
-	return logreg_decode(env, buf, len, m);
-}
-
-static uint32_t
-logreg_kind_width(const void *model)
-{
-	return ((const logreg_model *) model)->n_features;
-}
-
-static double
-logreg_kind_predict(const void *model, const double *x)
-{
-	return logreg_predict((const logreg_model *) model, x);
-}
-
-static void
-logreg_kind_describe(const void *model, sf_buf *b)
-{
-	logreg_body_json((const logreg_model *) model, b);
-}
+SF_KIND_BY_VALUE(mlp, mlp_model, "mlp");
+SF_KIND_FIT_BY_VALUE(mlp, mlp_model, mlp_params, "mlp");
+SF_KIND_BY_VALUE(xgb_mlp, xgb_mlp_model, "xgb_mlp");
+SF_KIND_BY_VALUE(logreg, logreg_model, "logreg");
+SF_KIND_FIT_BY_VALUE(logreg, logreg_model, logreg_params, "logreg");
+SF_KIND_BY_VALUE(nb, nb_model, "gaussian_nb");
+SF_KIND_FIT_BY_VALUE(nb, nb_model, nb_params, "gaussian_nb");
+SF_KIND_BY_VALUE(svm, svm_model, "linear_svm");
+SF_KIND_FIT_BY_VALUE(svm, svm_model, svm_params, "linear_svm");
+SF_KIND_BY_VALUE(knn, knn_model, "knn");
+SF_KIND_FIT_BY_VALUE(knn, knn_model, knn_params, "knn");
 
 /* ------------------------------------------------------------ qrgmm_linear */
 
@@ -225,97 +210,27 @@ forest_kind_describe(const void *model, sf_buf *b)
 	forest_body_json((const forest_model *) model, b);
 }
 
-/* ------------------------------------------------------------ gaussian_nb */
+/* forest_train of either tree kind (params: forest_params, as the kind's table fills it) */
+static sf_status
+cart_kind_fit(sf_env *env, const void *params, const double *x, const double *y, size_t n,
+			  uint32_t p, void **model)
+{
+	return forest_train(env, SF_KIND_CART, x, y, n, p, (const forest_params *) params,
+						(forest_model **) model);
+}
 
 static sf_status
-nb_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
+forest_kind_fit(sf_env *env, const void *params, const double *x, const double *y, size_t n,
+				uint32_t p, void **model)
 {
-	nb_model   *m = sf_malloc(env, sizeof(nb_model));
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding a gaussian_nb model");
-	*model = m;
-	return nb_decode(env, buf, len, m);
-}
-
-static uint32_t
-nb_kind_width(const void *model)
-{
-	return ((const nb_model *) model)->n_features;
-}
-
-static double
-nb_kind_predict(const void *model, const double *x)
-{
-	return nb_predict((const nb_model *) model, x);
+	return forest_train(env, SF_KIND_FOREST, x, y, n, p, (const forest_params *) params,
+						(forest_model **) model);
 }
 
 static void
-nb_kind_describe(const void *model, sf_buf *b)
+forest_kind_free(sf_env *env, void *model)
 {
-	nb_body_json((const nb_model *) model, b);
-}
-
-/* ------------------------------------------------------------ linear_svm */
-
-static sf_status
-svm_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	svm_model  *m = sf_malloc(env, sizeof(svm_model));
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
-	*model = m;
-	return svm_decode(env, buf, len, m);
-}
-
-static uint32_t
-svm_kind_width(const void *model)
-{
-	return ((const svm_model *) model)->n_features;
-}
-
-static double
-svm_kind_predict(const void *model, const double *x)
-{
-	return svm_predict((const svm_model *) model, x);
-}
-
-static void
-svm_kind_describe(const void *model, sf_buf *b)
-{
-	svm_body_json((const svm_model *) model, b);
-}
-
-/* ------------------------------------------------------------ knn */
-
-static sf_status
-knn_kind_decode(sf_env *env, const uint8_t *buf, size_t len, void **model)
-{
-	knn_model  *m = sf_malloc(env, sizeof(knn_model));
-
-	if (m == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory decoding a knn model");
-	*model = m;
-	return knn_decode(env, buf, len, m);
-}
-
-static uint32_t
-knn_kind_width(const void *model)
-{
-	return ((const knn_model *) model)->n_features;
-}
-
-static double
-knn_kind_predict(const void *model, const double *x)
-{
-	return knn_predict((const knn_model *) model, x);
-}
-
-static void
-knn_kind_describe(const void *model, sf_buf *b)
-{
-	knn_body_json((const knn_model *) model, b);
+	forest_model_free(env, (forest_model *) model);
 }
 
 /* ------------------------------------------------------------ the table */
@@ -344,6 +259,7 @@ static const sf_kind kinds[] = {
 		.describe = mlp_kind_describe,
 		.explain = sf_explain_mlp, .explain_needs_background = true,
 		.params = &mlp_params_table, .params_size = sizeof(mlp_params),
+		.fit = mlp_kind_fit, .free_model = mlp_kind_free,
 	},
 	{
 		.tag = SF_KIND_XGB_MLP, .name = "xgb_mlp", .current_version = 1,
@@ -364,6 +280,7 @@ static const sf_kind kinds[] = {
 		.describe = logreg_kind_describe,
 		.explain = sf_explain_logreg, .explain_needs_background = true,
 		.params = &logreg_params_table, .params_size = sizeof(logreg_params),
+		.fit = logreg_kind_fit, .free_model = logreg_kind_free,
 	},
 	{
 		.tag = SF_KIND_QRGMM_LINEAR, .name = "qrgmm_linear", .current_version = 1,
@@ -394,6 +311,7 @@ static const sf_kind kinds[] = {
 		.describe = forest_kind_describe,
 		.explain = sf_explain_forest, .explain_needs_background = false,
 		.params = &cart_params_table, .params_size = sizeof(forest_params),
+		.fit = cart_kind_fit, .free_model = forest_kind_free,
 	},
 	{
 		.tag = SF_KIND_FOREST, .name = "forest", .current_version = FOREST_FORMAT_VERSION,
@@ -404,6 +322,7 @@ static const sf_kind kinds[] = {
 		.describe = forest_kind_describe,
 		.explain = sf_explain_forest, .explain_needs_background = false,
 		.params = &forest_params_table, .params_size = sizeof(forest_params),
+		.fit = forest_kind_fit, .free_model = forest_kind_free,
 	},
 	{
 		.tag = SF_KIND_GAUSSIAN_NB, .name = "gaussian_nb", .current_version = NB_FORMAT_VERSION,
@@ -414,6 +333,7 @@ static const sf_kind kinds[] = {
 		.describe = nb_kind_describe,
 		.explain = sf_explain_nb, .explain_needs_background = false,
 		.params = &nb_params_table, .params_size = sizeof(nb_params),
+		.fit = nb_kind_fit, .free_model = nb_kind_free,
 	},
 	{
 		.tag = SF_KIND_LINEAR_SVM, .name = "linear_svm", .current_version = SVM_FORMAT_VERSION,
@@ -424,6 +344,7 @@ static const sf_kind kinds[] = {
 		.describe = svm_kind_describe,
 		.explain = sf_explain_svm, .explain_needs_background = true,
 		.params = &svm_params_table, .params_size = sizeof(svm_params),
+		.fit = svm_kind_fit, .free_model = svm_kind_free,
 	},
 	/* a neighbour vote has no additive explanation (explain: 0A000) */
 	{
@@ -434,6 +355,7 @@ static const sf_kind kinds[] = {
 		.predict = knn_kind_predict,
 		.describe = knn_kind_describe,
 		.params = &knn_params_table, .params_size = sizeof(knn_params),
+		.fit = knn_kind_fit, .free_model = knn_kind_free,
 	},
 };
 
@@ -495,4 +417,25 @@ sf_kind_current_version(uint16_t kind)
 	const sf_kind *k = sf_kind_find(kind);
 
 	return k ? k->current_version : 0;
+}
+
+/*
+ * One fold's model of cross-fitting (calibration): the kind's fit on the
+ * fold's training rows, its scorer on the held-out rows xs, then free.
+ */
+sf_status
+sf_kind_fold_fit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
+				 const double *xs, size_t ns, double *prob)
+{
+	const sf_kind_fold *c = ctx;
+	void	   *m;
+	sf_status	st;
+	size_t		i;
+
+	if ((st = c->kind->fit(env, c->params, x, y, n, c->p, &m)) != SF_OK)
+		return st;
+	for (i = 0; i < ns; i++)
+		prob[i] = c->kind->predict(m, xs + i * c->p);
+	c->kind->free_model(env, m);
+	return SF_OK;
 }

@@ -372,12 +372,6 @@ put_json_string(sf_buf *out, const char *s)
 	sf_buf_put_u8(out, '"');
 }
 
-static void
-put_text(sf_buf *out, const char *s)
-{
-	sf_buf_put_bytes(out, s, strlen(s));
-}
-
 /* Shortest of %.15g/%.16g/%.17g that reads back as the same double: exact,
  * deterministic, and 0.3 rather than 0.29999999999999999. */
 static void
@@ -392,7 +386,7 @@ put_double(sf_buf *out, double v)
 		if (strtod(num, NULL) == v)
 			break;
 	}
-	put_text(out, num);
+	sf_buf_put_str(out, num);
 }
 
 void
@@ -411,10 +405,10 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 		if (s->transient)
 			continue;
 		if (!first)
-			put_text(out, ", ");
+			sf_buf_put_str(out, ", ");
 		first = 0;
 		put_json_string(out, s->name);
-		put_text(out, ": ");
+		sf_buf_put_str(out, ": ");
 		switch (s->type)
 		{
 			case SF_PT_DOUBLE:
@@ -422,15 +416,15 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 				break;
 			case SF_PT_INT:
 				snprintf(num, sizeof(num), "%d", *SF_PARAM_FIELD(obj, s, const int));
-				put_text(out, num);
+				sf_buf_put_str(out, num);
 				break;
 			case SF_PT_INT64:
 				snprintf(num, sizeof(num), "%lld",
 						 (long long) *SF_PARAM_FIELD(obj, s, const int64_t));
-				put_text(out, num);
+				sf_buf_put_str(out, num);
 				break;
 			case SF_PT_BOOL:
-				put_text(out, *SF_PARAM_FIELD(obj, s, const int) ? "true" : "false");
+				sf_buf_put_str(out, *SF_PARAM_FIELD(obj, s, const int) ? "true" : "false");
 				break;
 			case SF_PT_ENUM:
 				put_json_string(out, s->choices[*SF_PARAM_FIELD(obj, s, const int)]);
@@ -443,7 +437,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 					for (k = 0; k < l->n; k++)
 					{
 						snprintf(num, sizeof(num), "%s%d", k ? ", " : "", l->v[k]);
-						put_text(out, num);
+						sf_buf_put_str(out, num);
 					}
 					sf_buf_put_u8(out, ']');
 				}
@@ -456,7 +450,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 					for (k = 0; k < l->n; k++)
 					{
 						snprintf(num, sizeof(num), "%s%d", k ? ", " : "", (int) l->v[k]);
-						put_text(out, num);
+						sf_buf_put_str(out, num);
 					}
 					sf_buf_put_u8(out, ']');
 				}
@@ -469,7 +463,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 					for (k = 0; k < l->n; k++)
 					{
 						if (k)
-							put_text(out, ", ");
+							sf_buf_put_str(out, ", ");
 						put_json_string(out, l->v[k]);
 					}
 					sf_buf_put_u8(out, ']');

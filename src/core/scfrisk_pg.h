@@ -151,6 +151,15 @@ SfKindDecoder(uint16 kind)
 extern double SfScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what);
 
 /*
+ * A kind's whole row scorer: the fmgr function cname (the C name its CREATE
+ * FUNCTION gives) returning SfScoreRow(fcinfo, kind, what), what its SQL name.
+ */
+#define SF_SCORE_ROW_FUNCTION(cname, kind, what) \
+	PG_FUNCTION_INFO_V1(cname); \
+	Datum cname(PG_FUNCTION_ARGS) { PG_RETURN_FLOAT8(SfScoreRow(fcinfo, (kind), (what))); } \
+	extern int	no_such_variable
+
+/*
  * The SQL name of the function fcinfo calls (for messages of shared helpers,
  * so an error names the function the user called), or fallback when there is
  * none.  Cached per backend by function OID: a compare per call.

@@ -51,6 +51,15 @@ extern void SfTrainStart(FunctionCallInfo fcinfo, const char *what, const sf_par
 extern const char *const *SfTrainNames(const sf_str_list *names, const SfTrainRows *tr,
 									   const char *what);
 
+/*
+ * The model of the rows by the fit of kind's entry in the table of kinds
+ * (sf_kinds.h) with the params SfTrainStart filled: env set up on the fit
+ * context, progress reported under what when verbose, a failure reported
+ * as what's (SF_PG_CHECK).  The model lives in the fit context.
+ */
+extern void *SfTrainFit(SfTrainRows *tr, sf_env *env, uint16 kind, const void *params,
+						bool verbose, const char *what);
+
 /* Copy the model bytes out of the fit context, delete it, return the bytea. */
 extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
 
@@ -76,5 +85,9 @@ extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
  */
 extern bytea *SfTrainFinishCalibrated(SfTrainRows *tr, const sf_buf *b, int method, int folds,
 									  sf_calib_fold_fn fit, void *ctx, const char *what);
+
+/* SfTrainFinishCalibrated whose folds train by kind's fit with params (sf_kind_fold_fit). */
+extern bytea *SfTrainFinishKind(SfTrainRows *tr, const sf_buf *b, uint16 kind, const void *params,
+								int method, int folds, const char *what);
 
 #endif							/* SCFRISK_SF_TRAIN_AGG_H */

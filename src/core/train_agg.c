@@ -14,7 +14,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "scfrisk/sf_kinds.h"
 #include "sf_train_agg.h"
+#include "sf_progress_pg.h"
 #include "governance_pg.h"
 
 SfRows *
@@ -111,6 +113,23 @@ SfTrainNames(const sf_str_list *names, const SfTrainRows *tr, const char *what)
 	return (const char *const *) names->v;
 }
 
+void *
+SfTrainFit(SfTrainRows *tr, sf_env *env, uint16 kind, const void *params, bool verbose,
+		   const char *what)
+{
+	const sf_kind *k = sf_kind_find(kind);
+	SfProgressState progress;
+	void	   *m;
+
+	Assert(k != NULL && k->fit != NULL);
+	SfEnvInit(env, tr->fitcxt);
+	SfProgressStart(env, &progress, what, verbose);
+	SF_PG_CHECK(k->fit(env, params, tr->x, tr->y, (size_t) tr->st->n_rows, (uint32_t) tr->st->n_cols, &m),
+				env, what);
+	SfProgressFinish(&progress);
+	return m;
+}
+
 bytea *
 SfTrainFinish(SfTrainRows *tr, const sf_buf *b)
 {
@@ -135,4 +154,13 @@ SfTrainFinishCalibrated(SfTrainRows *tr, const sf_buf *b, int method, int folds,
 								 method, folds, fit, ctx, what);
 	MemoryContextDelete(tr->fitcxt);
 	return out;
+}
+
+bytea *
+SfTrainFinishKind(SfTrainRows *tr, const sf_buf *b, uint16 kind, const void *params, int method,
+				  int folds, const char *what)
+{
+	sf_kind_fold fold = {sf_kind_find(kind), params, (uint32_t) tr->st->n_cols};
+
+	return SfTrainFinishCalibrated(tr, b, method, folds, sf_kind_fold_fit, &fold, what);
 }

@@ -184,30 +184,31 @@ explain_sql(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(explain_array);
-Datum
-explain_array(PG_FUNCTION_ARGS)
+/* explain_array and explain_std_error: the contributions or their standard errors, bias last */
+static Datum
+ExplainVector(FunctionCallInfo fcinfo, const char *what, bool std_error)
 {
 	const sf_explainer *e;
 	double	   *x,
 			   *phi,
 			   *se;
 
-	e = ExplainRow(fcinfo, "explain_array", &x, &phi, &se);
-	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(phi, (int) e->n_features + 1));
+	e = ExplainRow(fcinfo, what, &x, &phi, &se);
+	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(std_error ? se : phi, (int) e->n_features + 1));
+}
+
+PG_FUNCTION_INFO_V1(explain_array);
+Datum
+explain_array(PG_FUNCTION_ARGS)
+{
+	return ExplainVector(fcinfo, "explain_array", false);
 }
 
 PG_FUNCTION_INFO_V1(explain_std_error);
 Datum
 explain_std_error(PG_FUNCTION_ARGS)
 {
-	const sf_explainer *e;
-	double	   *x,
-			   *phi,
-			   *se;
-
-	e = ExplainRow(fcinfo, "explain_std_error", &x, &phi, &se);
-	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(se, (int) e->n_features + 1));
+	return ExplainVector(fcinfo, "explain_std_error", true);
 }
 
 PG_FUNCTION_INFO_V1(reason_codes);

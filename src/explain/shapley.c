@@ -232,22 +232,32 @@ mlp_margin_fn(const void *ctx, const double *x)
 	return mlp_predict_margin((const mlp_model *) ctx, x);
 }
 
-sf_status
-sf_explain_mlp(sf_env *env, const void *model, const sf_background *bg,
-			   const double *x, double *phi, double *se)
+/* sf_shapley with every one of the n_features features a player. */
+static sf_status
+shapley_every_feature(sf_env *env, sf_margin_fn margin,
+					  const void *ctx, const sf_background *bg, uint32_t n_features,
+					  const double *x, double *phi, double *se)
 {
-	const mlp_model *m = model;
-	uint32_t   *players = sf_malloc(env, sizeof(uint32_t) * m->n_features);
+	uint32_t   *players = sf_malloc(env, sizeof(uint32_t) * n_features);
 	uint32_t	j;
 	sf_status	st;
 
 	if (players == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory for the players");
-	for (j = 0; j < m->n_features; j++)
+	for (j = 0; j < n_features; j++)
 		players[j] = j;
-	st = sf_shapley(env, mlp_margin_fn, m, bg, players, m->n_features, x, phi, se);
+	st = sf_shapley(env, margin, ctx, bg, players, n_features, x, phi, se);
 	sf_free(env, players);
 	return st;
+}
+
+sf_status
+sf_explain_mlp(sf_env *env, const void *model, const sf_background *bg,
+			   const double *x, double *phi, double *se)
+{
+	const mlp_model *m = model;
+
+	return shapley_every_feature(env, mlp_margin_fn, m, bg, m->n_features, x, phi, se);
 }
 
 static double
@@ -267,20 +277,10 @@ sf_explain_xgb_mlp(sf_env *env, const void *model, const sf_background *bg,
 				   const double *x, double *phi, double *se)
 {
 	const xgb_mlp_model *m = model;
-	uint32_t   *players;
-	uint32_t	j;
-	sf_status	st;
 
 	if (m->mode != XGB_MLP_MODE_STACKED)
 		return sf_shapley(env, hybrid_margin_fn, m, bg, m->selected, m->n_selected, x, phi, se);
-	players = sf_malloc(env, sizeof(uint32_t) * m->n_features);
-	if (players == NULL)
-		return sf_fail(env, SF_ENOMEM, "out of memory for the players");
-	for (j = 0; j < m->n_features; j++)
-		players[j] = j;
-	st = sf_shapley(env, hybrid_margin_fn, m, bg, players, m->n_features, x, phi, se);
-	sf_free(env, players);
-	return st;
+	return shapley_every_feature(env, hybrid_margin_fn, m, bg, m->n_features, x, phi, se);
 }
 
 /*

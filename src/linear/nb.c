@@ -44,29 +44,12 @@ nb_free(sf_env *env, nb_model *m)
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p, size_t count[2])
 {
-	size_t		i,
-				nx;
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > NB_MAX_FEATURES)
 		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
 					   NB_MAX_FEATURES, (unsigned) p);
-	if (!sf_mul_size(n, p, &nx))
-		return sf_fail(env, SF_ELIMIT, "training matrix too large");
-	count[0] = count[1] = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] != 0.0 && y[i] != 1.0)
-			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
-		count[(int) y[i]]++;
-	}
-	if (count[0] == 0 || count[1] == 0)
-		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", count[1] ? 1 : 0);
-	for (i = 0; i < nx; i++)
-		if (!isfinite(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return sf_check_binary_rows(env, x, y, n, p, count);
 }
 
 /*
@@ -204,12 +187,9 @@ nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const 
 {
 	size_t		mark;
 	sf_prelude	pre = {.params_table = &nb_params_table, .params = p, .names = names,
-		.rows = m->train_rows};
+		.rows = m->train_rows, .described = m};
 
 	sf_prelude_put(b, SF_KIND_GAUSSIAN_NB, m->n_features, &pre);
-	mark = sf_section_begin(b, SF_TAG_INFO);
-	nb_body_json(m, b);
-	sf_section_end(b, mark);
 	mark = sf_section_begin(b, NB_TAG_META);
 	sf_buf_put_f64(b, m->epsilon);
 	sf_buf_put_f64(b, m->prior[0]);
@@ -225,7 +205,7 @@ nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const 
 static sf_status
 corrupt(sf_env *env, const char *what)
 {
-	return sf_fail(env, SF_ECORRUPT, "corrupted gaussian_nb model: %s", what);
+	return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, what);
 }
 
 static sf_status
@@ -276,10 +256,8 @@ nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
 	sf_status	st;
 
 	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_kind(env, buf, len, SF_KIND_GAUSSIAN_NB, &c)) != SF_OK)
+	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, &c)) != SF_OK)
 		return st;
-	if (c.n_features == 0 || c.n_features > NB_MAX_FEATURES)
-		return corrupt(env, "input width out of range");
 	m->n_features = c.n_features;
 	(void) sf_prelude_get(env, &c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
 	if ((st = decode_body(env, &c, m)) != SF_OK)

@@ -19,7 +19,6 @@
 #include "scfrisk/nb.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
-#include "sf_progress_pg.h"
 
 static const SfRowsSpec nb_rows_spec = {{22, SF_ROWS_FLOAT8, 0, 0, NB_MAX_FEATURES}, "nb_train"};
 static const SfRowsSpec *const nb_specs[] = {&nb_rows_spec};
@@ -33,62 +32,25 @@ nb_train_sfunc(PG_FUNCTION_ARGS)
 
 SF_ROWS_PARALLEL_FUNCTIONS(nb_rows_serialize, nb_rows_deserialize, nb_rows_combine, nb_specs);
 
-/* One fold's model of "calibrate": the same params on the fold's training rows. */
-typedef struct NbFold
-{
-	uint32		p;
-	const nb_params *prm;
-} NbFold;
-
-static sf_status
-NbFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-		  const double *xs, size_t ns, double *prob)
-{
-	const NbFold *c = ctx;
-	nb_model	m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = nb_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = nb_predict(&m, xs + i * c->p);
-	nb_free(env, &m);
-	return SF_OK;
-}
-
 PG_FUNCTION_INFO_V1(nb_train_final);
 Datum
 nb_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	nb_params	p;
-	nb_model	m;
-	SfProgressState progress;
+	nb_model   *m;
 	sf_env		env;
 	sf_buf		b;
-	NbFold		fold;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "nb_train", &nb_params_table, &p, &tr);
-	SfEnvInit(&env, tr.fitcxt);
-	SfProgressStart(&env, &progress, "nb_train", p.verbose);
-	SF_PG_CHECK(nb_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
-				&env, "nb_train");
-	SfProgressFinish(&progress);
+	m = SfTrainFit(&tr, &env, SF_KIND_GAUSSIAN_NB, &p, p.verbose, "nb_train");
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(nb_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "nb_train"), &b),
+	SF_PG_CHECK(nb_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "nb_train"), &b),
 				&env, "nb_train");
-	fold.p = (uint32) tr.st->n_cols;
-	fold.prm = &p;
-	PG_RETURN_BYTEA_P(SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, NbFoldFit,
-											  &fold, "nb_train"));
+	PG_RETURN_BYTEA_P(SfTrainFinishKind(&tr, &b, SF_KIND_GAUSSIAN_NB, &p, p.calibrate,
+										p.calibrate_folds, "nb_train"));
 }
 
 /* scfrisk.nb_predict (the C name nb_predict is the core's scorer) */
-PG_FUNCTION_INFO_V1(nb_predict_sql);
-Datum
-nb_predict_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_GAUSSIAN_NB, "nb_predict"));
-}
+SF_SCORE_ROW_FUNCTION(nb_predict_sql, SF_KIND_GAUSSIAN_NB, "nb_predict");

@@ -329,10 +329,6 @@ platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, dou
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p)
 {
-	size_t		i,
-				nx;
-	int			has[2] = {0, 0};
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > SVM_MAX_FEATURES)
@@ -340,20 +336,7 @@ check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p)
 					   SVM_MAX_FEATURES, (unsigned) p);
 	if (n > UINT32_MAX)
 		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu)", n);
-	if (!sf_mul_size(n, p, &nx))
-		return sf_fail(env, SF_ELIMIT, "training matrix too large");
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] != 0.0 && y[i] != 1.0)
-			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
-		has[(int) y[i]] = 1;
-	}
-	if (!has[0] || !has[1])
-		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", has[1]);
-	for (i = 0; i < nx; i++)
-		if (!isfinite(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return sf_check_binary_rows(env, x, y, n, p, NULL);
 }
 
 /*

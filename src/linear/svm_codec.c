@@ -49,7 +49,7 @@ svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *con
 static sf_status
 corrupt(sf_env *env, const char *what)
 {
-	return sf_fail(env, SF_ECORRUPT, "corrupted linear_svm model: %s", what);
+	return sf_corrupt(env, SF_KIND_LINEAR_SVM, what);
 }
 
 sf_status
@@ -62,10 +62,8 @@ svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
 	uint32_t	j;
 
 	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_kind(env, buf, len, SF_KIND_LINEAR_SVM, &c)) != SF_OK)
+	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, &c)) != SF_OK)
 		return st;
-	if (c.n_features == 0 || c.n_features > SVM_MAX_FEATURES)
-		return corrupt(env, "input width out of range");
 	m->n_features = c.n_features;
 	if ((coef = sf_container_find(&c, SVM_TAG_COEF)) == NULL)
 		return corrupt(env, "the coef section is missing");

@@ -21,7 +21,6 @@
 #include "scfrisk/sf_explain.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
-#include "sf_progress_pg.h"
 
 static const SfRowsSpec svm_rows_spec = {{23, SF_ROWS_FLOAT8, 0, 0, SVM_MAX_FEATURES}, "svm_train"};
 static const SfRowsSpec *const svm_specs[] = {&svm_rows_spec};
@@ -35,57 +34,27 @@ svm_train_sfunc(PG_FUNCTION_ARGS)
 
 SF_ROWS_PARALLEL_FUNCTIONS(svm_rows_serialize, svm_rows_deserialize, svm_rows_combine, svm_specs);
 
-/* One fold's model of "calibrate": the same params on the fold's training rows. */
-typedef struct SvmFold
-{
-	uint32		p;
-	const svm_params *prm;
-} SvmFold;
-
-static sf_status
-SvmFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-		   const double *xs, size_t ns, double *prob)
-{
-	const SvmFold *c = ctx;
-	svm_model	m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = svm_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = svm_predict(&m, xs + i * c->p);
-	svm_free(env, &m);
-	return SF_OK;
-}
-
 PG_FUNCTION_INFO_V1(svm_train_final);
 Datum
 svm_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	svm_params	p;
-	svm_model	m;
-	SfProgressState progress;
+	svm_model  *m;
 	sf_env		env;
 	sf_buf		b;
-	SvmFold		fold;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "svm_train", &svm_params_table, &p, &tr);
-	SfEnvInit(&env, tr.fitcxt);
-	SfProgressStart(&env, &progress, "svm_train", p.verbose);
-	SF_PG_CHECK(svm_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
-				&env, "svm_train");
-	SfProgressFinish(&progress);
-	if (!m.converged)
+	m = SfTrainFit(&tr, &env, SF_KIND_LINEAR_SVM, &p, p.verbose, "svm_train");
+	if (!m->converged)
 		ereport(WARNING,
 				(errmsg("svm_train: the solver stopped after max_iter = %d passes before reaching tol = %g",
 						p.max_iter, p.tol),
 				 errhint("Raise max_iter, or scale the features (the dual converges slowly on "
 						 "features of very different scales).")));
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(svm_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "svm_train"), &b),
+	SF_PG_CHECK(svm_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "svm_train"), &b),
 				&env, "svm_train");
 	{
 		/* the training means: the reference of its exact explanations (docs/explain.md) */
@@ -101,20 +70,13 @@ svm_train_final(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_buf_status(&sec), &env, "svm_train");
 		SF_PG_CHECK(sf_container_add_section(&env, b.data, b.len, SF_TAG_BACKGROUND, sec.data, sec.len,
 											 &withbg), &env, "svm_train");
-		fold.p = (uint32) tr.st->n_cols;
-		fold.prm = &p;
-		PG_RETURN_BYTEA_P(SfTrainFinishCalibrated(&tr, &withbg, p.calibrate, p.calibrate_folds,
-												  SvmFoldFit, &fold, "svm_train"));
+		PG_RETURN_BYTEA_P(SfTrainFinishKind(&tr, &withbg, SF_KIND_LINEAR_SVM, &p, p.calibrate,
+											p.calibrate_folds, "svm_train"));
 	}
 }
 
 /* scfrisk.svm_predict (the C name svm_predict is the core's scorer) */
-PG_FUNCTION_INFO_V1(svm_predict_sql);
-Datum
-svm_predict_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_LINEAR_SVM, "svm_predict"));
-}
+SF_SCORE_ROW_FUNCTION(svm_predict_sql, SF_KIND_LINEAR_SVM, "svm_predict");
 
 /* scfrisk.svm_decision (svm_decision is the core's) */
 PG_FUNCTION_INFO_V1(svm_decision_sql);

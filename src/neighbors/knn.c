@@ -52,9 +52,6 @@ knn_free(sf_env *env, knn_model *m)
 static sf_status
 check_data(sf_env *env, const knn_params *prm, const double *x, const double *y, size_t n, uint32_t p)
 {
-	size_t		i;
-	int			has[2] = {0, 0};
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > KNN_MAX_FEATURES)
@@ -79,18 +76,7 @@ check_data(sf_env *env, const knn_params *prm, const double *x, const double *y,
 		sf_hint(env, "Pass \"k\" of at most %zu, or train on more rows.", n);
 		return SF_EINVAL;
 	}
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] != 0.0 && y[i] != 1.0)
-			return sf_fail(env, SF_EDATA, "label of row %zu is %g, labels must be 0 or 1", i + 1, y[i]);
-		has[(int) y[i]] = 1;
-	}
-	if (!has[0] || !has[1])
-		return sf_fail(env, SF_EDATA, "both classes are needed, every label is %d", has[1]);
-	for (i = 0; i < n * (size_t) p; i++)
-		if (!isfinite(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is not finite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return sf_check_binary_rows(env, x, y, n, p, NULL);
 }
 
 sf_status
@@ -228,12 +214,9 @@ knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *con
 {
 	size_t		mark;
 	sf_prelude	pre = {.params_table = &knn_params_table, .params = p, .names = names,
-		.rows = m->n_rows};
+		.rows = m->n_rows, .described = m};
 
 	sf_prelude_put(b, SF_KIND_KNN, m->n_features, &pre);
-	mark = sf_section_begin(b, SF_TAG_INFO);
-	knn_body_json(m, b);
-	sf_section_end(b, mark);
 	mark = sf_section_begin(b, KNN_TAG_META);
 	sf_buf_put_u32(b, (uint32_t) m->k);
 	sf_buf_put_u8(b, (uint8_t) m->weights);
@@ -255,7 +238,7 @@ knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *con
 static sf_status
 corrupt(sf_env *env, const char *what)
 {
-	return sf_fail(env, SF_ECORRUPT, "corrupted knn model: %s", what);
+	return sf_corrupt(env, SF_KIND_KNN, what);
 }
 
 static sf_status
@@ -324,10 +307,8 @@ knn_decode(sf_env *env, const uint8_t *buf, size_t len, knn_model *m)
 	sf_status	st;
 
 	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_kind(env, buf, len, SF_KIND_KNN, &c)) != SF_OK)
+	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_KNN, KNN_MAX_FEATURES, &c)) != SF_OK)
 		return st;
-	if (c.n_features == 0 || c.n_features > KNN_MAX_FEATURES)
-		return corrupt(env, "input width out of range");
 	m->n_features = c.n_features;
 	if ((st = decode_body(env, &c, m)) != SF_OK)
 		knn_free(env, m);

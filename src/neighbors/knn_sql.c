@@ -19,7 +19,6 @@
 #include "scfrisk/knn.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
-#include "sf_progress_pg.h"
 
 static const SfRowsSpec knn_rows_spec = {{24, SF_ROWS_FLOAT8, 0, 0, KNN_MAX_FEATURES}, "knn_train"};
 static const SfRowsSpec *const knn_specs[] = {&knn_rows_spec};
@@ -40,28 +39,18 @@ knn_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	knn_params	p;
-	knn_model	m;
-	SfProgressState progress;
+	knn_model  *m;
 	sf_env		env;
 	sf_buf		b;
 
 	memset(&p, 0, sizeof(p));
 	SfTrainStart(fcinfo, "knn_train", &knn_params_table, &p, &tr);
-	SfEnvInit(&env, tr.fitcxt);
-	SfProgressStart(&env, &progress, "knn_train", p.verbose);
-	SF_PG_CHECK(knn_fit(&env, &p, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols, &m),
-				&env, "knn_train");
-	SfProgressFinish(&progress);
+	m = SfTrainFit(&tr, &env, SF_KIND_KNN, &p, p.verbose, "knn_train");
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(knn_encode(&env, &m, &p, SfTrainNames(&p.feature_names, &tr, "knn_train"), &b),
+	SF_PG_CHECK(knn_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "knn_train"), &b),
 				&env, "knn_train");
 	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
 }
 
 /* scfrisk.knn_predict (the C name knn_predict is the core's scorer) */
-PG_FUNCTION_INFO_V1(knn_predict_sql);
-Datum
-knn_predict_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_KNN, "knn_predict"));
-}
+SF_SCORE_ROW_FUNCTION(knn_predict_sql, SF_KIND_KNN, "knn_predict");

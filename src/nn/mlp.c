@@ -274,35 +274,38 @@ put_json_double(sf_buf *b, double v)
 	sf_buf_put_bytes(b, t, (size_t) n);
 }
 
+/* The network's shape, the part both JSON texts share: layers, weights, missing indicators. */
 static void
-put_text(sf_buf *b, const char *s)
+put_shape_json(const mlp_model *m, sf_buf *b)
 {
-	sf_buf_put_bytes(b, s, strlen(s));
-}
-
-void
-mlp_body_json(const mlp_model *m, sf_buf *b)
-{
-	char		t[128];
+	char		t[96];
 	int			l,
 				n_ind = 0;
 	uint32_t	j;
 
 	for (j = 0; j < m->n_features; j++)
 		n_ind += m->indicator[j];
-	put_text(b, "{\"objective\": \"");
-	put_text(b, mlp_objectives[m->objective]);
-	snprintf(t, sizeof(t), "\", \"layers\": [%d", m->net.layers[0].n_in);
-	put_text(b, t);
+	snprintf(t, sizeof(t), "\"layers\": [%d", m->net.layers[0].n_in);
+	sf_buf_put_str(b, t);
 	for (l = 0; l < m->net.n_layers; l++)
 	{
 		snprintf(t, sizeof(t), ", %d", m->net.layers[l].n_out);
-		put_text(b, t);
+		sf_buf_put_str(b, t);
 	}
-	/* weights of the network and of the linear skip, as mlp_info_json counts them */
-	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d}",
+	/* weights of the network and of the linear skip */
+	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d",
 			 m->net.n_params + m->skip.n_params, n_ind);
-	put_text(b, t);
+	sf_buf_put_str(b, t);
+}
+
+void
+mlp_body_json(const mlp_model *m, sf_buf *b)
+{
+	sf_buf_put_str(b, "{\"objective\": \"");
+	sf_buf_put_str(b, mlp_objectives[m->objective]);
+	sf_buf_put_str(b, "\", ");
+	put_shape_json(m, b);
+	sf_buf_put_str(b, "}");
 }
 
 /*
@@ -345,29 +348,17 @@ mlp_check_bound(sf_env *env, const mlp_model *m)
 void
 mlp_info_json(const mlp_model *m, sf_buf *b)
 {
-	char		t[256];
-	int			l,
-				n_ind = 0;
-	uint32_t	j;
+	char		t[128];
 
-	for (j = 0; j < m->n_features; j++)
-		n_ind += m->indicator[j];
-	put_text(b, "{\"layers\": [");
-	snprintf(t, sizeof(t), "%d", m->net.layers[0].n_in);
-	put_text(b, t);
-	for (l = 0; l < m->net.n_layers; l++)
-	{
-		snprintf(t, sizeof(t), ", %d", m->net.layers[l].n_out);
-		put_text(b, t);
-	}
-	snprintf(t, sizeof(t), "], \"weights\": %zu, \"missing_indicators\": %d, \"epochs_run\": %d, "
-			 "\"best_epoch\": %d, \"train_loss\": ", m->net.n_params + m->skip.n_params, n_ind,
+	sf_buf_put_str(b, "{");
+	put_shape_json(m, b);
+	snprintf(t, sizeof(t), ", \"epochs_run\": %d, \"best_epoch\": %d, \"train_loss\": ",
 			 m->epochs_run, m->best_epoch);
-	put_text(b, t);
+	sf_buf_put_str(b, t);
 	put_json_double(b, m->train_loss);
-	put_text(b, ", \"valid_loss\": ");
+	sf_buf_put_str(b, ", \"valid_loss\": ");
 	put_json_double(b, m->valid_loss);
-	put_text(b, "}");
+	sf_buf_put_str(b, "}");
 }
 
 sf_status

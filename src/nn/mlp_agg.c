@@ -180,54 +180,6 @@ SfParseMlpParams(Jsonb *jb, mlp_params *p)
 	SF_PG_CHECK(mlp_params_check(&env, p), &env, "mlp_train");
 }
 
-/* One fold's model of "calibrate" for mlp_train: mlp_fit on the widened rows (mlp_fit_f32's model). */
-typedef struct MlpFold
-{
-	uint32		p;
-	const mlp_params *prm;
-} MlpFold;
-
-static sf_status
-MlpFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-		   const double *xs, size_t ns, double *prob)
-{
-	const MlpFold *c = ctx;
-	mlp_model	m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = mlp_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = mlp_predict(&m, xs + i * c->p);
-	mlp_free(env, &m);
-	return SF_OK;
-}
-
-/* One fold's model of "calibrate" for logreg_train. */
-typedef struct LogregFold
-{
-	uint32		p;
-	const logreg_params *prm;
-} LogregFold;
-
-static sf_status
-LogregFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-			  const double *xs, size_t ns, double *prob)
-{
-	const LogregFold *c = ctx;
-	logreg_model m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = logreg_fit(env, c->prm, x, y, n, c->p, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = logreg_predict(&m, xs + i * c->p);
-	logreg_free(env, &m);
-	return SF_OK;
-}
-
 PG_FUNCTION_INFO_V1(mlp_train_final);
 Datum
 mlp_train_final(PG_FUNCTION_ARGS)
@@ -269,14 +221,15 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "mlp_train");
 	if (p.calibrate != SF_CALIB_NONE)
 	{
-		MlpFold		fold = {(uint32) st->n_cols, &p};
+		/* folds by mlp_fit on the widened rows (mlp_fit_f32's model) */
+		sf_kind_fold fold = {sf_kind_find(SF_KIND_MLP), &p, (uint32) st->n_cols};
 		double	   *xd,
 				   *yd;
 
 		/* the same rows and order as the float32 copy, widened */
 		SfRowsCanonical(st, &xd, &yd, NULL);
 		out = SfGovAttachCalibration(out, xd, yd, (size_t) st->n_rows, (uint32) st->n_cols,
-									 p.calibrate, p.calibrate_folds, MlpFoldFit, &fold, "mlp_train");
+									 p.calibrate, p.calibrate_folds, sf_kind_fold_fit, &fold, "mlp_train");
 		pfree(xd);
 		pfree(yd);
 	}
@@ -320,10 +273,10 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "logreg_train");
 	{
-		LogregFold	fold = {(uint32) st->n_cols, &p};
+		sf_kind_fold fold = {sf_kind_find(SF_KIND_LOGREG), &p, (uint32) st->n_cols};
 
 		out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols,
-									 p.calibrate, p.calibrate_folds, LogregFoldFit, &fold,
+									 p.calibrate, p.calibrate_folds, sf_kind_fold_fit, &fold,
 									 "logreg_train");
 	}
 	MemoryContextDelete(fitcxt);

@@ -20,16 +20,6 @@
 
 /* ------------------------------------------------------------ predict */
 
-PG_FUNCTION_INFO_V1(mlp_predict_sql);
-Datum
-mlp_predict_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_MLP, "mlp_predict"));
-}
+SF_SCORE_ROW_FUNCTION(mlp_predict_sql, SF_KIND_MLP, "mlp_predict");
 
-PG_FUNCTION_INFO_V1(logreg_predict_sql);
-Datum
-logreg_predict_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_LOGREG, "logreg_predict"));
-}
+SF_SCORE_ROW_FUNCTION(logreg_predict_sql, SF_KIND_LOGREG, "logreg_predict");

@@ -240,12 +240,6 @@ copy_text(sf_env *env, const void *s, size_t len)
 	return t;
 }
 
-static void
-put_str(sf_buf *b, const char *s)
-{
-	sf_buf_put_bytes(b, s, strlen(s));
-}
-
 /* A JSON number for a float that may be NaN (then null). */
 static void
 put_num(sf_buf *b, double v)
@@ -256,7 +250,7 @@ put_num(sf_buf *b, double v)
 		snprintf(t, sizeof(t), "%.6g", v);
 	else
 		snprintf(t, sizeof(t), "null");
-	put_str(b, t);
+	sf_buf_put_str(b, t);
 }
 
 /* The model_info JSON: architecture and training log. */
@@ -277,17 +271,17 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 			 "{\"architecture\": {\"fields\": %u, \"numeric_fields\": %u, \"categorical_fields\": %u, "
 			 "\"embedding_size\": %d, \"vocabulary_sizes\": [",
 			 deepfm_fields(model), model->n_numeric, model->n_categorical, model->k);
-	put_str(&b, t);
+	sf_buf_put_str(&b, t);
 	for (c = 0; c < model->n_categorical; c++)
 	{
 		snprintf(t, sizeof(t), "%s%u", c ? ", " : "", model->vocab_off[c + 1] - model->vocab_off[c]);
-		put_str(&b, t);
+		sf_buf_put_str(&b, t);
 	}
-	put_str(&b, "], \"mlp_layers\": [");
+	sf_buf_put_str(&b, "], \"mlp_layers\": [");
 	for (l = 0; l < model->tower.n_layers; l++)
 	{
 		snprintf(t, sizeof(t), "%s%d", l ? ", " : "", model->tower.layers[l].n_out);
-		put_str(&b, t);
+		sf_buf_put_str(&b, t);
 	}
 	snprintf(t, sizeof(t),
 			 "], \"head_inputs\": %d, \"levels\": %d, \"parameters\": %zu}, "
@@ -295,27 +289,27 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 			 model->n_phi, model->m - 1, total, model->m,
 			 model->transform == SF_TRANSFORM_LOG1P ? "log1p" : "identity",
 			 sf_tail_rule_names[model->tail]);
-	put_str(&b, t);
-	put_str(&b, sf_tail_caveat(model->tail));
-	put_str(&b, "\", ");
+	sf_buf_put_str(&b, t);
+	sf_buf_put_str(&b, sf_tail_caveat(model->tail));
+	sf_buf_put_str(&b, "\", ");
 	/* a constant: kept out of the fixed-size buffer */
-	put_str(&b, "\"unknown_bucket\": \"per categorical field: ids seen fewer than min_count times "
+	sf_buf_put_str(&b, "\"unknown_bucket\": \"per categorical field: ids seen fewer than min_count times "
 			"in training and ids never seen; trained by replacing training ids at rate "
 			"unknown_share\", ");
 	snprintf(t, sizeof(t), "\"epochs_run\": %u, \"best_epoch\": %u, \"stopped_early\": %s, ",
 			 model->epochs_run, model->best_epoch, stopped_early ? "true" : "false");
-	put_str(&b, t);
-	put_str(&b, "\"best_train_loss\": ");
+	sf_buf_put_str(&b, t);
+	sf_buf_put_str(&b, "\"best_train_loss\": ");
 	put_num(&b, model->best_epoch ? model->log_train[model->best_epoch - 1] : NAN);
-	put_str(&b, ", \"best_validation_loss\": ");
+	sf_buf_put_str(&b, ", \"best_validation_loss\": ");
 	put_num(&b, model->best_epoch ? model->log_val[model->best_epoch - 1] : NAN);
 	if (model->refit_m > 0)
 	{
 		snprintf(t, sizeof(t), ", \"refit\": {\"m\": %d, \"levels\": %d, \"features\": %d, \"dropped_features\": %d}",
 				 model->refit_m, model->refit_m - 1, model->refit_p - 1, model->n_phi - (model->refit_p - 1));
-		put_str(&b, t);
+		sf_buf_put_str(&b, t);
 	}
-	put_str(&b, ", \"log\": [");
+	sf_buf_put_str(&b, ", \"log\": [");
 	step = model->epochs_run > DEEPFM_LOG_INFO_MAX ?
 		(model->epochs_run + DEEPFM_LOG_INFO_MAX - 1) / DEEPFM_LOG_INFO_MAX : 1;
 	for (e = 0; e < model->epochs_run; e++)
@@ -323,13 +317,13 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 		if (e % step != 0 && e + 1 != model->epochs_run && e + 1 != model->best_epoch)
 			continue;
 		snprintf(t, sizeof(t), "%s{\"epoch\": %u, \"train\": ", e ? ", " : "", e + 1);
-		put_str(&b, t);
+		sf_buf_put_str(&b, t);
 		put_num(&b, model->log_train[e]);
-		put_str(&b, ", \"validation\": ");
+		sf_buf_put_str(&b, ", \"validation\": ");
 		put_num(&b, model->log_val[e]);
-		put_str(&b, "}");
+		sf_buf_put_str(&b, "}");
 	}
-	put_str(&b, "]}");
+	sf_buf_put_str(&b, "]}");
 	st = sf_buf_status(&b);
 	if (st == SF_OK)
 	{

@@ -37,5 +37,12 @@ extern void QrgmmCurveForArgs(FunctionCallInfo fcinfo, int model_argno, int x_ar
 extern void QrgmmCurveFromValues(bytea *model, ArrayType *x, sf_env *env, sf_qcurve *out,
 								 const char *what);
 
+/*
+ * The sales samples argument arr of crps, loan_risk_curve_samples,
+ * loan_decision, ...: *n finite values (NULL and NaN elements refused), at
+ * least one (22000 "what: samples is empty", with hint when not NULL).
+ */
+extern double *SfGetSamples(ArrayType *arr, int *n, const char *what, const char *hint);
+
 
 #endif							/* SCFRISK_QRGMM_PG_H */

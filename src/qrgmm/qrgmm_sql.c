@@ -145,20 +145,32 @@ qrgmm_curve(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(SfMakeFloat8Array(c.qa, c.m + 1));
 }
 
+/*
+ * One number of the curve of (model, x) in arguments 0 and 1: its quantile,
+ * CDF or CRPS at v (f), for the scalar functions of a curve.
+ */
+static double
+CurveAt(FunctionCallInfo fcinfo, double (*f) (const sf_qcurve *c, double v), double v,
+		const char *what)
+{
+	sf_env		env;
+	sf_qcurve	c;
+	double		r;
+
+	RowEnv(&env);
+	CurveForArgs(fcinfo, 0, 1, &env, &c, what);
+	r = f(&c, v);
+	sf_qcurve_free(&env, &c);
+	return r;
+}
+
 PG_FUNCTION_INFO_V1(qrgmm_quantile);
 Datum
 qrgmm_quantile(PG_FUNCTION_ARGS)
 {
 	double		tau = CheckTau(PG_GETARG_FLOAT8(2), "qrgmm_quantile");
-	sf_env		env;
-	sf_qcurve	c;
-	double		v;
 
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_quantile");
-	v = sf_qcurve_quantile(&c, tau);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_qcurve_quantile, tau, "qrgmm_quantile"));
 }
 
 PG_FUNCTION_INFO_V1(qrgmm_quantiles);
@@ -187,19 +199,12 @@ Datum
 qrgmm_cdf(PG_FUNCTION_ARGS)
 {
 	double		s = PG_GETARG_FLOAT8(2);
-	sf_env		env;
-	sf_qcurve	c;
-	double		F;
 
 	if (isnan(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("qrgmm_cdf: s is NaN")));
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_cdf");
-	F = sf_qcurve_cdf(&c, s);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(F);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_qcurve_cdf, s, "qrgmm_cdf"));
 }
 
 /* ------------------------------------------------------------ sampling */
@@ -408,6 +413,19 @@ pinball_loss(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(sf_pinball(y, q, tau));
 }
 
+double *
+SfGetSamples(ArrayType *arr, int *n, const char *what, const char *hint)
+{
+	double	   *s = SfGetFeaturesAlloc(arr, n, SF_MISSING_REJECT, "samples");
+
+	if (*n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: samples is empty", what),
+				 hint ? errhint("%s", hint) : 0));
+	return s;
+}
+
 PG_FUNCTION_INFO_V1(crps);
 Datum
 crps(PG_FUNCTION_ARGS)
@@ -415,12 +433,8 @@ crps(PG_FUNCTION_ARGS)
 	ArrayType  *za = PG_GETARG_ARRAYTYPE_P(0);
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(1), "y");
 	int			K;
-	double	   *z = SfGetFeaturesAlloc(za, &K, SF_MISSING_REJECT, "samples");
+	double	   *z = SfGetSamples(za, &K, "crps", NULL);
 
-	if (K == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("crps: samples is empty")));
 	PG_RETURN_FLOAT8(sf_crps_samples(z, K, y));
 }
 
@@ -429,15 +443,8 @@ Datum
 qrgmm_crps(PG_FUNCTION_ARGS)
 {
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(2), "y");
-	sf_env		env;
-	sf_qcurve	c;
-	double		v;
 
-	RowEnv(&env);
-	CurveForArgs(fcinfo, 0, 1, &env, &c, "qrgmm_crps");
-	v = sf_crps_curve(&c, y);
-	sf_qcurve_free(&env, &c);
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(CurveAt(fcinfo, sf_crps_curve, y, "qrgmm_crps"));
 }
 
 /*
@@ -497,12 +504,8 @@ crps_samples_sfunc(PG_FUNCTION_ARGS)
 	ArrayType  *za = PG_GETARG_ARRAYTYPE_P(1);
 	double		y = SfCheckFinite(PG_GETARG_FLOAT8(2), "y");
 	int			K;
-	double	   *z = SfGetFeaturesAlloc(za, &K, SF_MISSING_REJECT, "samples");
+	double	   *z = SfGetSamples(za, &K, "crps_mean", NULL);
 
-	if (K == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("crps_mean: samples is empty")));
 	acc[0] += sf_crps_samples(z, K, y);
 	acc[1] += 1.0;
 	pfree(z);

@@ -430,17 +430,26 @@ StartDecisionResult(FunctionCallInfo fcinfo)
 	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
 }
 
+/* The start of both decision functions: the result, env, the policy of argument policy_argno, the cache. */
+static DecisionCache *
+BeginDecision(FunctionCallInfo fcinfo, int policy_argno, DecisionArgs *a, sf_env *env)
+{
+	DecisionCache *dc = GetCache(fcinfo);
+
+	StartDecisionResult(fcinfo);
+	SfEnvInit(env, CurrentMemoryContext);
+	PreparePolicy(fcinfo, policy_argno, a);
+	return dc;
+}
+
 PG_FUNCTION_INFO_V1(loan_decision);
 Datum
 loan_decision(PG_FUNCTION_ARGS)
 {
-	DecisionCache *dc = GetCache(fcinfo);
 	DecisionArgs a;
 	sf_env		env;
+	DecisionCache *dc = BeginDecision(fcinfo, 4, &a, &env);
 
-	StartDecisionResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	PreparePolicy(fcinfo, 4, &a);
 	if (PG_ARGISNULL(0))
 		a.why |= SF_WHY_NO_MODEL;
 	else if (PG_ARGISNULL(1) || array_contains_nulls(PG_GETARG_ARRAYTYPE_P(1)))
@@ -470,28 +479,21 @@ PG_FUNCTION_INFO_V1(loan_decision_samples);
 Datum
 loan_decision_samples(PG_FUNCTION_ARGS)
 {
-	DecisionCache *dc = GetCache(fcinfo);
 	DecisionArgs a;
 	sf_risk_eval ev;
 	sf_env		env;
+	DecisionCache *dc = BeginDecision(fcinfo, 3, &a, &env);
 	double	   *s;
 	int			K;
 
-	StartDecisionResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	PreparePolicy(fcinfo, 3, &a);
 	if (PG_ARGISNULL(0))
 	{
 		a.why |= SF_WHY_NO_MODEL;
 		Decide(fcinfo, dc, &env, NULL, 1, &a);
 		return (Datum) 0;
 	}
-	s = SfGetFeaturesAlloc(PG_GETARG_ARRAYTYPE_P(0), &K, SF_MISSING_REJECT, "samples");
-	if (K == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("loan_decision: samples is empty"),
-				 errhint("Pass the sales samples of one seller as a float8[], or NULL to refer.")));
+	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, "loan_decision",
+					 "Pass the sales samples of one seller as a float8[], or NULL to refer.");
 	SF_PG_CHECK(sf_risk_eval_samples(&env, &a.policy.base.terms, s, (size_t) K, &ev), &env,
 				"loan_decision");
 	Decide(fcinfo, dc, &env, &ev, 1, &a);

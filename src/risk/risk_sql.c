@@ -32,6 +32,7 @@
 
 #define RISK_CURVE_COLS	10
 #define RISK_SIZE_COLS	12
+#define SAMPLES_HINT	"Pass the sales samples of one seller as a float8[]."
 
 /* The loan grid argument: non-empty, not too long, no NULL/NaN/inf (core checks order and sign). */
 static double *
@@ -50,19 +51,6 @@ GetLoans(ArrayType *arr, int *n, const char *what)
 				 errmsg("%s: loans has %d elements, more than the %d allowed", what, *n,
 						RISK_MAX_GRID)));
 	return loans;
-}
-
-static double *
-GetSamples(ArrayType *arr, int *n, const char *what)
-{
-	double	   *s = SfGetFeaturesAlloc(arr, n, SF_MISSING_REJECT, "samples");
-
-	if (*n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: samples is empty", what),
-				 errhint("Pass the sales samples of one seller as a float8[].")));
-	return s;
 }
 
 /*
@@ -332,7 +320,7 @@ loan_risk_curve_samples(PG_FUNCTION_ARGS)
 	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	TermsForArg(PG_GETARG_JSONB_P(2), &terms);
-	s = GetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what);
+	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
 	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(1), &n, what);
 	SF_PG_CHECK(sf_risk_eval_samples(&env, &terms, s, (size_t) K, &ev), &env, what);
 	EmitCurve(fcinfo, &env, &ev, loans, n, what);
@@ -437,7 +425,7 @@ loan_size_samples(PG_FUNCTION_ARGS)
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(PG_GETARG_JSONB_P(1), &sf_risk_policy_table, &policy);
 	CheckCollateral(PG_GETARG_JSONB_P(1), &policy);
-	s = GetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what);
+	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
 	SF_PG_CHECK(sf_risk_eval_samples(&env, &policy.terms, s, (size_t) K, &ev), &env, what);
 	EmitSize(fcinfo, &env, &ev, &policy, what);
 	sf_risk_eval_free(&env, &ev);

@@ -25,7 +25,6 @@
 #include "scfrisk/forest.h"
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
-#include "sf_progress_pg.h"
 #include "governance_pg.h"
 
 static const SfRowsSpec cart_rows_spec = {{20, SF_ROWS_FLOAT4, 0, 1, FOREST_MAX_FEATURES}, "tree_train"};
@@ -49,42 +48,16 @@ rf_train_sfunc(PG_FUNCTION_ARGS)
 /* Both aggregates share their serialise, deserialise and combine functions. */
 SF_ROWS_PARALLEL_FUNCTIONS(forest_rows_serialize, forest_rows_deserialize, forest_rows_combine, forest_specs);
 
-/* One fold's model of "calibrate": the same params on the fold's training rows. */
-typedef struct ForestFold
-{
-	uint16		kind;
-	uint32		p;
-	forest_params prm;			/* the model's, without oob_score (no fold needs it) */
-} ForestFold;
-
-static sf_status
-ForestFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-			  const double *xs, size_t ns, double *prob)
-{
-	const ForestFold *c = ctx;
-	forest_model *m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = forest_train(env, c->kind, x, y, n, c->p, &c->prm, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = forest_predict(m, xs + i * c->p);
-	forest_model_free(env, m);
-	return SF_OK;
-}
-
 /* Final of either aggregate: train on the rows in canonical order. */
 static Datum
 Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 {
 	SfTrainRows tr;
-	forest_params p;
+	forest_params p,
+				fold_params;
 	forest_model *m;
-	SfProgressState progress;
 	sf_env		env;
 	sf_buf		b;
-	ForestFold	fold;
 	bytea	   *out;
 	double	   *prob;
 
@@ -97,21 +70,16 @@ Final(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 		p.bootstrap = 0;
 	}
 	SfGovCheckCalibrate(p.calibrate, p.objective == FOREST_OBJ_BINARY, what);
-	SfEnvInit(&env, tr.fitcxt);
-	SfProgressStart(&env, &progress, kind == SF_KIND_CART ? "tree_train" : "rf_train", p.verbose);
-	SF_PG_CHECK(forest_train(&env, kind, tr.x, tr.y, (size_t) tr.st->n_rows, (uint32_t) tr.st->n_cols,
-							 &p, &m), &env, what);
-	SfProgressFinish(&progress);
+	m = SfTrainFit(&tr, &env, kind, &p, p.verbose, what);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(forest_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, what), &b), &env, what);
 	/* the training rows' scores for the drift section, on the pool (outlives the fit context) */
 	prob = MemoryContextAllocHuge(tr.old, sizeof(double) * Max(tr.st->n_rows, 1));
 	forest_predict_rows(&env, m, tr.x, (size_t) tr.st->n_rows, prob);
-	fold.kind = kind;
-	fold.p = (uint32) tr.st->n_cols;
-	fold.prm = p;
-	fold.prm.oob_score = 0;
-	out = SfTrainFinishCalibrated(&tr, &b, p.calibrate, p.calibrate_folds, ForestFoldFit, &fold, what);
+	/* the folds: the model's params without oob_score (no fold needs it) */
+	fold_params = p;
+	fold_params.oob_score = 0;
+	out = SfTrainFinishKind(&tr, &b, kind, &fold_params, p.calibrate, p.calibrate_folds, what);
 	/* the training distributions of drift monitoring, inputs at the trees' thresholds */
 	PG_RETURN_BYTEA_P(SfGovAttachDriftScores(out, tr.st, prob, what));
 }
@@ -132,19 +100,9 @@ rf_train_final(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ scoring */
 
-PG_FUNCTION_INFO_V1(tree_predict);
-Datum
-tree_predict(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_CART, "tree_predict"));
-}
+SF_SCORE_ROW_FUNCTION(tree_predict, SF_KIND_CART, "tree_predict");
 
-PG_FUNCTION_INFO_V1(rf_predict);
-Datum
-rf_predict(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(SfScoreRow(fcinfo, SF_KIND_FOREST, "rf_predict"));
-}
+SF_SCORE_ROW_FUNCTION(rf_predict, SF_KIND_FOREST, "rf_predict");
 
 /* ------------------------------------------------------------ importance */
 

@@ -260,12 +260,6 @@ fail:
 /* ------------------------------------------------------------ info JSON */
 
 static void
-put_text(sf_buf *b, const char *s)
-{
-	sf_buf_put_bytes(b, s, strlen(s));
-}
-
-static void
 put_double(sf_buf *b, double v)
 {
 	char		t[40];
@@ -295,28 +289,28 @@ gbt_info_json(const gbt_model *m, sf_buf *b)
 			 m->objective == GBT_OBJ_BINARY ? "binary:logistic" : "reg:squarederror",
 			 (int) m->n_trees, (int) nodes, (int) leaves, (int) m->best_iteration,
 			 (int) m->n_eval, gbt_metric_name(m->eval_metric));
-	put_text(b, t);
+	sf_buf_put_str(b, t);
 	put_double(b, m->base_score);
-	put_text(b, ", \"eval_log\": {\"train\": [");
+	sf_buf_put_str(b, ", \"eval_log\": {\"train\": [");
 	for (i = 0; i < m->n_eval; i++)
 	{
 		if (i)
-			put_text(b, ", ");
+			sf_buf_put_str(b, ", ");
 		put_double(b, m->eval_train[i]);
 	}
-	put_text(b, "]");
+	sf_buf_put_str(b, "]");
 	if (m->eval_valid)
 	{
-		put_text(b, ", \"valid\": [");
+		sf_buf_put_str(b, ", \"valid\": [");
 		for (i = 0; i < m->n_eval; i++)
 		{
 			if (i)
-				put_text(b, ", ");
+				sf_buf_put_str(b, ", ");
 			put_double(b, m->eval_valid[i]);
 		}
-		put_text(b, "]");
+		sf_buf_put_str(b, "]");
 	}
-	put_text(b, "}}");
+	sf_buf_put_str(b, "}}");
 }
 
 /* ------------------------------------------------------------ whole model */
@@ -325,14 +319,10 @@ sf_status
 gbt_encode(sf_env *env, const gbt_model *m, const gbt_params *p, const char *const *names,
 		   uint64_t rows, sf_buf *b)
 {
-	size_t		mark;
 	sf_prelude	pre = {.params_table = &gbt_params_table, .params = p, .names = names,
-		.rows = rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0};
+		.rows = rows, .has_seed = p != NULL, .seed = p ? (uint64_t) p->seed : 0, .described = m};
 
 	sf_prelude_put(b, SF_KIND_GBT, m->n_features, &pre);
-	mark = sf_section_begin(b, SF_TAG_INFO);
-	gbt_info_json(m, b);
-	sf_section_end(b, mark);
 	gbt_encode_body(m, b, GBT_TAG_META);
 	return sf_container_finish(b);
 }

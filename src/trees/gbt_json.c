@@ -25,12 +25,6 @@
 
 /* ------------------------------------------------------------ export */
 
-static void
-put_text(sf_buf *b, const char *s)
-{
-	sf_buf_put_bytes(b, s, strlen(s));
-}
-
 /*
  * A float32 as a JSON number that XGBoost's reader takes as a Number, not an
  * Integer, also after a round trip through jsonb (which keeps the decimal
@@ -83,7 +77,7 @@ put_json_string(sf_buf *b, const char *s)
 			char		t[8];
 
 			snprintf(t, sizeof(t), "\\u%04x", *p);
-			put_text(b, t);
+			sf_buf_put_str(b, t);
 		}
 		else
 			sf_buf_put_u8(b, *p);
@@ -99,22 +93,22 @@ gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names, sf_bu
 	uint32_t	j;
 	char		t[160];
 
-	put_text(out, "{\"learner\": {\"attributes\": {}, \"feature_names\": [");
+	sf_buf_put_str(out, "{\"learner\": {\"attributes\": {}, \"feature_names\": [");
 	for (j = 0; names && j < m->n_features; j++)
 	{
 		if (j)
-			put_text(out, ", ");
+			sf_buf_put_str(out, ", ");
 		put_json_string(out, names[j]);
 	}
-	put_text(out, "], \"feature_types\": [");
+	sf_buf_put_str(out, "], \"feature_types\": [");
 	for (j = 0; names && j < m->n_features; j++)
-		put_text(out, j ? ", \"float\"" : "\"float\"");
-	put_text(out, "], \"gradient_booster\": {\"model\": {\"gbtree_model_param\": {\"num_parallel_tree\": \"1\", \"num_trees\": \"");
+		sf_buf_put_str(out, j ? ", \"float\"" : "\"float\"");
+	sf_buf_put_str(out, "], \"gradient_booster\": {\"model\": {\"gbtree_model_param\": {\"num_parallel_tree\": \"1\", \"num_trees\": \"");
 	put_int(out, m->n_trees);
-	put_text(out, "\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [");
+	sf_buf_put_str(out, "\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [");
 	for (i = 0; i < m->n_trees; i++)
-		put_text(out, i ? ", 0" : "0");
-	put_text(out, "], \"trees\": [");
+		sf_buf_put_str(out, i ? ", 0" : "0");
+	sf_buf_put_str(out, "], \"trees\": [");
 	for (i = 0; i < m->n_trees; i++)
 	{
 		const gbt_tree *tr = &m->trees[i];
@@ -127,24 +121,24 @@ gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names, sf_bu
 		for (k = 0; k < tr->n_nodes; k++)
 			if (tr->left[k] >= 0)
 				parent[tr->left[k]] = parent[tr->right[k]] = k;
-		put_text(out, i ? ", {" : "{");
+		sf_buf_put_str(out, i ? ", {" : "{");
 #define PUT_ARRAY(name, expr) \
 		do { \
-			put_text(out, "\"" name "\": ["); \
+			sf_buf_put_str(out, "\"" name "\": ["); \
 			for (k = 0; k < tr->n_nodes; k++) \
 			{ \
 				if (k) \
-					put_text(out, ", "); \
+					sf_buf_put_str(out, ", "); \
 				expr; \
 			} \
-			put_text(out, "], "); \
+			sf_buf_put_str(out, "], "); \
 		} while (0)
 		PUT_ARRAY("base_weights", put_float(out, tr->base_weight[k]));
-		put_text(out, "\"categories\": [], \"categories_nodes\": [], \"categories_segments\": [], \"categories_sizes\": [], ");
+		sf_buf_put_str(out, "\"categories\": [], \"categories_nodes\": [], \"categories_segments\": [], \"categories_sizes\": [], ");
 		PUT_ARRAY("default_left", put_int(out, tr->default_left[k]));
-		put_text(out, "\"id\": ");
+		sf_buf_put_str(out, "\"id\": ");
 		put_int(out, i);
-		put_text(out, ", ");
+		sf_buf_put_str(out, ", ");
 		PUT_ARRAY("left_children", put_int(out, tr->left[k]));
 		PUT_ARRAY("loss_changes", put_float(out, tr->loss_chg[k]));
 		PUT_ARRAY("parents", put_int(out, parent[k]));
@@ -156,19 +150,19 @@ gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names, sf_bu
 #undef PUT_ARRAY
 		snprintf(t, sizeof(t), "\"tree_param\": {\"num_deleted\": \"0\", \"num_feature\": \"%u\", ",
 				 (unsigned) m->n_features);
-		put_text(out, t);
+		sf_buf_put_str(out, t);
 		snprintf(t, sizeof(t), "\"num_nodes\": \"%d\", \"size_leaf_vector\": \"0\"}}", (int) tr->n_nodes);
-		put_text(out, t);
+		sf_buf_put_str(out, t);
 		sf_free(env, parent);
 	}
-	put_text(out, "]}, \"name\": \"gbtree\"}, \"learner_model_param\": {\"base_score\": \"");
+	sf_buf_put_str(out, "]}, \"name\": \"gbtree\"}, \"learner_model_param\": {\"base_score\": \"");
 	put_float(out, m->base_score);
 	snprintf(t, sizeof(t), "\", \"boost_from_average\": \"1\", \"num_class\": \"0\", \"num_feature\": \"%u\", ",
 			 (unsigned) m->n_features);
-	put_text(out, t);
-	put_text(out, "\"num_target\": \"1\"}, \"objective\": {\"name\": \"");
-	put_text(out, m->objective == GBT_OBJ_BINARY ? "binary:logistic" : "reg:squarederror");
-	put_text(out, "\", \"reg_loss_param\": {\"scale_pos_weight\": \"1\"}}}, \"version\": [1, 7, 4]}");
+	sf_buf_put_str(out, t);
+	sf_buf_put_str(out, "\"num_target\": \"1\"}, \"objective\": {\"name\": \"");
+	sf_buf_put_str(out, m->objective == GBT_OBJ_BINARY ? "binary:logistic" : "reg:squarederror");
+	sf_buf_put_str(out, "\", \"reg_loss_param\": {\"scale_pos_weight\": \"1\"}}}, \"version\": [1, 7, 4]}");
 	return sf_buf_status(out);
 }
 

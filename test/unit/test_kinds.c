@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scfrisk/sf_kinds.h"
+#include "scfrisk/nb.h"
 #include "sf_test.h"
 
 static sf_env env;
@@ -121,6 +122,61 @@ SF_TEST(test_decoders_refuse_other_kinds)
 	}
 }
 
+/*
+ * Calibration's folds train through the table (sf_kind_fold_fit): an entry
+ * with a fit has the free and row scorer the adapter calls, and the adapter
+ * gives exactly the scores of the kind's own fit and predict on the same rows
+ * (gaussian_nb here; the md5 checks of calibrated models cover the others).
+ */
+SF_TEST(test_fold_fit_is_the_kinds_fit)
+{
+	enum
+	{
+		N = 80, NS = 20, P = 3
+	};
+	double		x[N * P],
+				y[N],
+				xs[NS * P],
+				prob[NS];
+	uint64_t	s = 12345;
+	size_t		i;
+	nb_params	nbp;
+	nb_model	nbm;
+	sf_kind_fold fold;
+
+	for (i = 0; i < sf_kind_count(); i++)
+	{
+		const sf_kind *k = sf_kind_at(i);
+
+		if (k->fit)
+			SF_OK(k->free_model != NULL && k->predict != NULL && k->params != NULL,
+				  "%s's fit has a free, a row scorer and a params table", k->name);
+		else
+			SF_OK(k->free_model == NULL, "%s has no free without a fit", k->name);
+	}
+	for (i = 0; i < (size_t) (N + NS) * P; i++)
+	{
+		double		u;
+
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		u = (double) (s >> 11) / 9007199254740992.0 * 4.0 - 2.0;
+		if (i < N * P)
+			x[i] = u;
+		else
+			xs[i - N * P] = u;
+	}
+	for (i = 0; i < N; i++)
+		y[i] = x[i * P] + 0.5 * x[i * P + 1] > 0.3 * x[i * P + 2] ? 1.0 : 0.0;
+
+	sf_params_defaults(&nb_params_table, &nbp);
+	fold = (sf_kind_fold) {sf_kind_find(SF_KIND_GAUSSIAN_NB), &nbp, P};
+	SF_OK(sf_kind_fold_fit(&fold, &env, x, y, N, xs, NS, prob) == SF_OK, "gaussian_nb folds fit");
+	SF_OK(nb_fit(&env, &nbp, x, y, N, P, &nbm) == SF_OK, "nb_fit");
+	for (i = 0; i < NS; i++)
+		SF_OK(prob[i] == nb_predict(&nbm, xs + i * P), "gaussian_nb fold score %zu is nb_predict's", i);
+	arena_reset();
+}
+
 int
 main(void)
 {
@@ -130,5 +186,6 @@ main(void)
 	SF_RUN(test_every_kind_has_an_entry);
 	SF_RUN(test_entries_are_wired);
 	SF_RUN(test_decoders_refuse_other_kinds);
+	SF_RUN(test_fold_fit_is_the_kinds_fit);
 	return sf_test_done();
 }
