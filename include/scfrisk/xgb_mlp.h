@@ -9,9 +9,9 @@
  * importance type to sum 1, keeps the features at or above the threshold in
  * their original order, and trains the MLP core (mlp.h) on those columns.
  *
- * Two modes.  "paper" is the paper's pipeline as scfrisk 0.1.0 ran it: the
+ * Three modes.  "paper" is the paper's pipeline as scfrisk 0.1.0 ran it: the
  * MLP sees the kept columns only and the trees are kept for importance and
- * explanation, not for scoring.  "stacked" (the default) also gives the MLP
+ * explanation, not for scoring.  "stacked" also gives the MLP
  * the trees' margin as one more input: during training the margin of each
  * row comes from trees trained on the other folds (k folds, seeded,
  * stratified by label), so it never saw the row's label; at scoring it is
@@ -19,13 +19,19 @@
  * logistic regression on the kept features and the margin, a blend of both
  * parts.  "threshold": "auto" picks the threshold among
  * xgb_mlp_auto_thresholds by the out-of-fold AUC of the MLP over the same
- * folds.  The same data, parameters and seeds give the same bytes.
+ * folds.  "blend" (the default; xgb_mlp_blend.c) scores a non-negative
+ * logistic stacker over the out-of-fold margins of the trees, a random forest,
+ * the network (on the kept features alone) and a logistic regression, or
+ * the best of them alone when the cross-fitted blend does not beat it.  The
+ * same data, parameters and seeds give the same bytes.
  *
  * Payload: the common sections, then XGB_MLP_TAG_SELECT (the selection and
  * every feature's normalised importance), the tree body (GBT_BODY_SECTIONS
  * tags from XGB_MLP_TAG_GBT), the MLP body (MLP_BODY_SECTIONS tags from
- * XGB_MLP_TAG_MLP) and, for stacked or auto models, XGB_MLP_TAG_STACK.  A
- * model without it is a paper-mode model (all 0.1.0 models).
+ * XGB_MLP_TAG_MLP) and, for stacked, blend or auto models, XGB_MLP_TAG_STACK
+ * (a model without it is a paper-mode model, as all 0.1.0 models are); a
+ * blend adds XGB_MLP_TAG_BLEND and, when the forest's weight is positive,
+ * its body from XGB_MLP_TAG_FOREST.
  * docs/format.md documents the bytes.
  */
 #ifndef SCFRISK_XGB_MLP_H
