@@ -596,37 +596,40 @@ put_num(sf_buf *b, const char *fmt, double v)
 	sf_buf_put_bytes(b, t, strlen(t));
 }
 
+/* ", "key": {"trees": v, ...}": one number per part. */
+static void
+put_parts(sf_buf *b, const char *key, const double *v)
+{
+	char		t[96];
+	int			j;
+
+	snprintf(t, sizeof(t), ", \"%s\": {", key);
+	sf_buf_put_bytes(b, t, strlen(t));
+	for (j = 0; j < XGB_MLP_N_PARTS; j++)
+	{
+		snprintf(t, sizeof(t), "%s\"%s\": ", j ? ", " : "", xgb_mlp_part_names[j]);
+		sf_buf_put_bytes(b, t, strlen(t));
+		put_num(b, "%.17g", v[j]);
+	}
+	sf_buf_put_bytes(b, "}", 1);
+}
+
 /* ", "blend": {...}": weights and choice; with diagnostics the out-of-fold AUCs too. */
 void
 xgb_mlp_blend_json(const xgb_mlp_model *m, sf_buf *b, int diagnostics)
 {
 	char		t[96];
-	int			j;
 
 	snprintf(t, sizeof(t), ", \"blend\": {\"choice\": \"%s\", \"intercept\": ",
 			 m->blend_choice < 0 ? "blend" : xgb_mlp_part_names[m->blend_choice]);
 	sf_buf_put_bytes(b, t, strlen(t));
 	put_num(b, "%.17g", m->blend_intercept);
-	sf_buf_put_bytes(b, ", \"weights\": {", 14);
-	for (j = 0; j < XGB_MLP_N_PARTS; j++)
-	{
-		snprintf(t, sizeof(t), "%s\"%s\": ", j ? ", " : "", xgb_mlp_part_names[j]);
-		sf_buf_put_bytes(b, t, strlen(t));
-		put_num(b, "%.17g", m->blend_w[j]);
-	}
-	sf_buf_put_bytes(b, "}", 1);
+	put_parts(b, "weights", m->blend_w);
 	if (diagnostics)
 	{
 		sf_buf_put_bytes(b, ", \"blend_auc\": ", 15);
 		put_num(b, "%.17g", m->blend_auc);
-		sf_buf_put_bytes(b, ", \"part_auc\": {", 15);
-		for (j = 0; j < XGB_MLP_N_PARTS; j++)
-		{
-			snprintf(t, sizeof(t), "%s\"%s\": ", j ? ", " : "", xgb_mlp_part_names[j]);
-			sf_buf_put_bytes(b, t, strlen(t));
-			put_num(b, "%.17g", m->part_auc[j]);
-		}
-		sf_buf_put_bytes(b, "}", 1);
+		put_parts(b, "part_auc", m->part_auc);
 	}
 	sf_buf_put_bytes(b, "}", 1);
 }
