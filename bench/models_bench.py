@@ -18,14 +18,15 @@ figure per model and set):
   rf          scfrisk.rf_train {"n_estimators": 300, "seed": 1}
   xgboost     xgboost 1.7, the same params as xgb (tree_method hist)
   sk_rf       scikit-learn RandomForestClassifier(300, random_state=1)
-  stacked     scfrisk.xgb_mlp_train {} (the default mode)
+  blend       scfrisk.xgb_mlp_train {} (the default mode)
+  stacked     scfrisk.xgb_mlp_train {"mode": "stacked"}
   paper       scfrisk.xgb_mlp_train {"mode": "paper"}
 
 Sets: german (data/german_credit.csv, its folds from
 scripts/load_german_credit.sh), and generated ones named <signal><rows>
 (signal linear or nonlinear: 8 standard normal features and a 4-level
 one-hot, the generator of test/peer/test_models.py).  The last line per set
-says whether the issue's goal holds: the stacked hybrid at least the best of
+says whether the issue's goal holds: the blend (the default) at least the best of
 xgboost, logreg and the random forests, and never more than 0.002 below it.
 """
 import argparse
@@ -49,7 +50,8 @@ SF_MODELS = [
     ("mlp", "mlp_train", {}),
     ("xgb", "xgb_train", {"n_estimators": 200, "max_depth": 4, "eta": 0.05}),
     ("rf", "rf_train", {"n_estimators": 300, "seed": 1}),
-    ("stacked", "xgb_mlp_train", {}),
+    ("blend", "xgb_mlp_train", {}),
+    ("stacked", "xgb_mlp_train", {"mode": "stacked"}),
     ("paper", "xgb_mlp_train", {"mode": "paper"}),
 ]
 
@@ -116,8 +118,9 @@ def main():
         auc["xgboost"], auc["sk_rf"] = peers(cur, table)
         print("%-14s %s" % (name, " ".join("%8.4f" % auc[n] for n in names)), flush=True)
         best = max(auc[n] for n in ("xgboost", "logreg", "rf", "sk_rf"))
-        print("%-14s stacked %+.4f to the best of xgboost, logreg and the forests: goal %s"
-              % ("", auc["stacked"] - best, "met" if auc["stacked"] >= best - 0.002 else "NOT met"),
+        print("%-14s blend %+.4f to the best of xgboost, logreg and the forests: %s"
+              % ("", auc["blend"] - best, "at least the best" if auc["blend"] >= best else
+                 "within 0.002" if auc["blend"] >= best - 0.002 else "more than 0.002 below"),
               flush=True)
 
 

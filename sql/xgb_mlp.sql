@@ -56,6 +56,11 @@ SELECT scfrisk.xgb_mlp_train(x, y, '{"threshold": 0.99}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"threshold": 1.5}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"xgb": {"objective": "reg:squarederror"}}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"mlp": {"objective": "reg:squarederror"}}') FROM hyb_t;
+-- the blend's forest classifies too, and keeps no monotonicity (its network does not)
+SELECT scfrisk.xgb_mlp_train(x, y, '{"rf": {"objective": "regression"}}') FROM hyb_t;
+SELECT scfrisk.xgb_mlp_train(x, y, '{"rf": {"monotone_constraints": [1]}}') FROM hyb_t;
+SELECT scfrisk.xgb_mlp_train(x, y, '{"rf": {"trees": 10}}') FROM hyb_t;
+SELECT scfrisk.xgb_mlp_train(x, y, '{"logreg": {"C": 0}}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"xgb": {"depth": 3}}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"importance_type": "shap"}') FROM hyb_t;
 SELECT scfrisk.xgb_mlp_train(x, y, '{"xgb": {"feature_names": ["a"]}}') FROM hyb_t;

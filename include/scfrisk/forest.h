@@ -52,6 +52,7 @@
 #define FOREST_FORMAT_VERSION	1
 #define FOREST_TAG_META		SF_TAG_BODY			/* objective, criterion, tree count */
 #define FOREST_TAG_TREES	(SF_TAG_BODY + 1)	/* the trees */
+#define FOREST_BODY_SECTIONS	2	/* tags a forest body uses from its base tag */
 
 /* Objectives (enum index of "objective"). */
 #define FOREST_OBJ_BINARY		0	/* labels 0/1, score = probability of 1 */
@@ -181,6 +182,16 @@ extern sf_status forest_encode(sf_env *env, const forest_model *m, const forest_
  */
 /* JSON object of what the body determines (objective, criterion, tree sizes): the info section. */
 extern void forest_body_json(const forest_model *m, sf_buf *b);
+
+/*
+ * The body alone (FOREST_BODY_SECTIONS sections from tag_base), for a model
+ * that holds a forest beside other parts (the xgb_mlp blend).  The decoder
+ * needs m->kind and m->n_features set, fills the trees and builds the fast
+ * scorer; free m with forest_model_free.
+ */
+extern void forest_encode_body(const forest_model *m, sf_buf *b, uint16_t tag_base);
+extern sf_status forest_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base,
+									forest_model *m);
 
 extern sf_status forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len,
 							   forest_model **out);

@@ -25,7 +25,7 @@ CREATE AGGREGATE scfrisk.xgb_mlp_train(features float8[], label float8, params j
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE scfrisk.xgb_mlp_train(float8[], float8, jsonb) IS
-'trains the XGBoost-MLP hybrid: gradient-boosted trees on all features (params.xgb), keeps the features whose normalised importance (params.importance_type, default gain) is at least params.threshold (a number or "auto"; default 0 in stacked mode, 0.03 in paper mode), and trains an MLP (params.mlp) on them, in stacked mode (params.mode, the default) with the trees'' out-of-fold margin as one more input; params.feature_names names the features';
+'trains the XGBoost-MLP hybrid: gradient-boosted trees on all features (params.xgb), keeps the features whose normalised importance (params.importance_type, default gain) is at least params.threshold (a number or "auto"; default 0, 0.03 in paper mode), and trains an MLP (params.mlp) on them; in blend mode (params.mode, the default) the score is a non-negative logistic stacker over the out-of-fold margins of the trees, a random forest (params.rf), the network and a logistic regression (params.logreg), or the best part alone when the blend does not beat it out of fold; in stacked mode the network also gets the trees'' out-of-fold margin; params.feature_names names the features';
 
 CREATE FUNCTION scfrisk.xgb_mlp_predict(model bytea, features float8[])
 RETURNS float8

@@ -269,8 +269,10 @@ hybrid_margin_fn(const void *ctx, const double *x)
 /*
  * The players are the features the hybrid's margin can depend on: in paper
  * mode only the selected ones enter the network, so the others get exactly 0
- * (the dummy axiom); in stacked mode every feature reaches it through the
- * trees' margin.
+ * (the dummy axiom); in stacked and blend mode every feature reaches it
+ * through the trees' margin (and the blend's forest and linear part).  The
+ * blend's margin is linear in its parts' margins, but its network part has
+ * no exact method, so the whole margin is sampled as the MLP's is.
  */
 sf_status
 sf_explain_xgb_mlp(sf_env *env, const void *model, const sf_background *bg,
@@ -278,7 +280,7 @@ sf_explain_xgb_mlp(sf_env *env, const void *model, const sf_background *bg,
 {
 	const xgb_mlp_model *m = model;
 
-	if (m->mode != XGB_MLP_MODE_STACKED)
+	if (m->mode == XGB_MLP_MODE_PAPER)
 		return sf_shapley(env, hybrid_margin_fn, m, bg, m->selected, m->n_selected, x, phi, se);
 	return shapley_every_feature(env, hybrid_margin_fn, m, bg, m->n_features, x, phi, se);
 }

@@ -20,7 +20,7 @@ static const char *const importance_types[] = {
 	"weight", "gain", "total_gain", "cover", "total_cover", NULL
 };
 
-static const char *const xgb_mlp_modes[] = {"stacked", "paper", NULL};
+static const char *const xgb_mlp_modes[] = {"stacked", "paper", "blend", NULL};
 static const char *const xgb_mlp_auto[] = {"auto", NULL};
 
 const double xgb_mlp_auto_thresholds[XGB_MLP_N_AUTO] = {0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1};
@@ -42,8 +42,15 @@ const double xgb_mlp_auto_thresholds[XGB_MLP_N_AUTO] = {0.0, 0.005, 0.01, 0.02, 
 	{"threshold", SF_PT_ENUM, offsetof(xgb_mlp_params, threshold_choice), 0, 0, 0, 0, 0, xgb_mlp_auto, NULL, \
 	"\"auto\": choose the threshold by k-fold cross-validation on the training rows"}
 #define SPEC_MODE \
-	{"mode", SF_PT_ENUM, offsetof(xgb_mlp_params, mode), XGB_MLP_MODE_STACKED, 0, 0, 0, 0, xgb_mlp_modes, NULL, \
+	{"mode", SF_PT_ENUM, offsetof(xgb_mlp_params, mode), XGB_MLP_MODE_BLEND, 0, 0, 0, 0, xgb_mlp_modes, NULL, \
+	"blend (a non-negative stacker over the trees, a forest, the network and a logistic regression), " \
 	"stacked (the network also gets the trees' out-of-fold margin) or paper (0.1.0's pipeline)"}
+#define SPEC_RF \
+	{"rf", SF_PT_OBJECT, offsetof(xgb_mlp_params, rf), 0, 0, 0, 0, 0, NULL, &forest_params_table, \
+	"blend: the random forest's params (rf_train's names and defaults)"}
+#define SPEC_LOGREG \
+	{"logreg", SF_PT_OBJECT, offsetof(xgb_mlp_params, logreg), 0, 0, 0, 0, 0, NULL, &logreg_params_table, \
+	"blend: the logistic regression's params (logreg_train's names and defaults)"}
 #define SPEC_FEATURE_NAMES \
 	{"feature_names", SF_PT_STR_LIST, offsetof(xgb_mlp_params, feature_names), 0, 0, GBT_MAX_FEATURES, 0, 0, NULL, NULL, \
 	"names of the features, one per element of the features array (or xgb.feature_names)"}
@@ -56,9 +63,20 @@ const double xgb_mlp_auto_thresholds[XGB_MLP_N_AUTO] = {0.0, 0.005, 0.01, 0.02, 
 
 static const sf_param_spec xgb_mlp_specs[] = {
 	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD, SPEC_MODE, SPEC_FOLDS,
+	SPEC_RF, SPEC_LOGREG,
 	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
 };
 static const sf_param_spec xgb_mlp_specs_auto[] = {
+	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD_AUTO, SPEC_MODE, SPEC_FOLDS,
+	SPEC_RF, SPEC_LOGREG,
+	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
+};
+/* the tables before the blend: stacked models write their params (and bytes) as then */
+static const sf_param_spec xgb_mlp_specs_stacked[] = {
+	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD, SPEC_MODE, SPEC_FOLDS,
+	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
+};
+static const sf_param_spec xgb_mlp_specs_stacked_auto[] = {
 	SPEC_XGB, SPEC_MLP(mlp_params_table), SPEC_IMPORTANCE, SPEC_THRESHOLD_AUTO, SPEC_MODE, SPEC_FOLDS,
 	SPEC_FEATURE_NAMES, SPEC_VERBOSE, SF_CALIB_PARAM_SPECS(xgb_mlp_params, calibrate, calibrate_folds)
 };
@@ -74,6 +92,12 @@ const sf_param_table xgb_mlp_params_table = {
 };
 const sf_param_table xgb_mlp_params_table_auto = {
 	"xgb_mlp_train", xgb_mlp_specs_auto, N_SPECS(xgb_mlp_specs_auto), NULL
+};
+const sf_param_table xgb_mlp_params_table_stacked = {
+	"xgb_mlp_train", xgb_mlp_specs_stacked, N_SPECS(xgb_mlp_specs_stacked), NULL
+};
+const sf_param_table xgb_mlp_params_table_stacked_auto = {
+	"xgb_mlp_train", xgb_mlp_specs_stacked_auto, N_SPECS(xgb_mlp_specs_stacked_auto), NULL
 };
 const sf_param_table xgb_mlp_params_table_v1 = {
 	"xgb_mlp_train", xgb_mlp_specs_v1, N_SPECS(xgb_mlp_specs_v1), NULL
@@ -99,6 +123,12 @@ xgb_mlp_params_check(sf_env *env, const xgb_mlp_params *p)
 					   "which is not monotone; train with xgb_train for a monotone model");
 	if ((st = gbt_params_check(env, &p->xgb)) != SF_OK)
 		return st;
+	if (p->mode == XGB_MLP_MODE_BLEND && p->rf.objective != FOREST_OBJ_BINARY)
+		return sf_fail(env, SF_EINVAL, "rf.objective must be binary: the hybrid classifies default");
+	if (p->mode == XGB_MLP_MODE_BLEND && p->rf.monotone_constraints.n > 0)
+		return sf_fail(env, SF_EINVAL,
+					   "rf.monotone_constraints is not supported: the blend also scores with its MLP, "
+					   "which is not monotone; train with rf_train for a monotone model");
 	if (p->mlp.feature_names.n > 0)
 		return sf_fail(env, SF_EINVAL,
 					   "mlp.feature_names is not used: give feature_names at the top level (one per feature)");
@@ -360,6 +390,23 @@ check_folds(sf_env *env, const double *y, size_t n, int k)
 	return SF_OK;
 }
 
+/* Blend mode: the parts' out-of-fold margins, the stacker's weights, the final parts. */
+static sf_status
+fit_blend(sf_env *env, const xgb_mlp_params *p, xgb_mlp_model *m, const double *x,
+		  const double *y, size_t n, uint32_t d, const uint8_t *fold)
+{
+	double	   *z = sf_malloc(env, sizeof(double) * n * XGB_MLP_N_PARTS);
+	sf_status	st;
+
+	if (z == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the blend's out-of-fold margins");
+	if ((st = xgb_mlp_blend_oof(env, p, m, x, y, n, d, fold, z)) == SF_OK &&
+		(st = xgb_mlp_blend_choose(env, z, y, n, XGB_MLP_N_PARTS, fold, m)) == SF_OK)
+		st = xgb_mlp_blend_fit_parts(env, p, x, y, n, d, m);
+	sf_free(env, z);
+	return st;
+}
+
 sf_status
 xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x, const double *y,
 			size_t n, uint32_t d, xgb_mlp_model *out)
@@ -370,6 +417,7 @@ xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x, const double 
 	uint8_t    *fold = NULL;
 	double		threshold = p->threshold;
 	int			stacked = p->mode == XGB_MLP_MODE_STACKED;
+	int			blend = p->mode == XGB_MLP_MODE_BLEND;
 	int			c;
 
 	memset(out, 0, sizeof(*out));
@@ -398,7 +446,7 @@ xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x, const double 
 	gbt_importance_normalize(out->importance, d, out->importance);
 
 	/* the folds, the out-of-fold margin, the threshold */
-	if (stacked || p->threshold_auto)
+	if (stacked || blend || p->threshold_auto)
 	{
 		if ((st = check_folds(env, y, n, p->folds)) != SF_OK)
 			goto fail;
@@ -439,6 +487,8 @@ xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x, const double 
 	gather(x, n, d, out->selected, out->n_selected, margin, xs);
 	if ((st = mlp_fit(env, &p->mlp, xs, y, n, (int) (out->n_selected + stacked), &out->mlp)) != SF_OK)
 		goto fail;
+	if (blend && (st = fit_blend(env, p, out, x, y, n, d, fold)) != SF_OK)
+		goto fail;
 	sf_free(env, xs);
 	sf_free(env, margin);
 	sf_free(env, fold);
@@ -458,6 +508,7 @@ xgb_mlp_free(sf_env *env, xgb_mlp_model *m)
 	if (m->trees)
 		gbt_model_free(env, m->trees);
 	mlp_free(env, &m->mlp);		/* idempotent: safe on a partly built model */
+	xgb_mlp_blend_free(env, m);
 	sf_free(env, m->importance);
 	sf_free(env, m->selected);
 	memset(m, 0, sizeof(*m));
@@ -475,11 +526,27 @@ network_input(const xgb_mlp_model *m, const double *x, double *xs)
 		xs[m->n_selected] = gbt_predict_margin(m->trees, x);
 }
 
+/* The blend's margin: the stacker's intercept plus the weighted margins of its parts. */
+static double
+blend_margin(const xgb_mlp_model *m, const double *x)
+{
+	double		part[XGB_MLP_N_PARTS],
+				s = m->blend_intercept;
+	int			j;
+
+	xgb_mlp_blend_parts(m, x, part);
+	for (j = 0; j < XGB_MLP_N_PARTS; j++)
+		s += m->blend_w[j] * part[j];
+	return s;
+}
+
 double
 xgb_mlp_predict(const xgb_mlp_model *m, const double *x)
 {
 	double		xs[NN_MAX_UNITS];
 
+	if (m->mode == XGB_MLP_MODE_BLEND)
+		return 1.0 / (1.0 + exp(-blend_margin(m, x)));
 	network_input(m, x, xs);
 	return mlp_predict(&m->mlp, xs);
 }
@@ -489,6 +556,8 @@ xgb_mlp_predict_margin(const xgb_mlp_model *m, const double *x)
 {
 	double		xs[NN_MAX_UNITS];
 
+	if (m->mode == XGB_MLP_MODE_BLEND)
+		return blend_margin(m, x);
 	network_input(m, x, xs);
 	return mlp_predict_margin(&m->mlp, xs);
 }
@@ -553,6 +622,8 @@ put_selection_and_trees(const xgb_mlp_model *m, sf_buf *b, bool diagnostics)
 		}
 		put_text(b, "}");
 	}
+	if (m->mode == XGB_MLP_MODE_BLEND)
+		xgb_mlp_blend_json(m, b, diagnostics);
 	put_text(b, ", \"xgb\": ");
 	gbt_info_json(m->trees, b);
 }
@@ -600,11 +671,13 @@ encode_select(const xgb_mlp_model *m, sf_buf *b)
 static const sf_param_table *
 params_table_of(const xgb_mlp_params *p)
 {
+	if (p->mode == XGB_MLP_MODE_BLEND)
+		return p->threshold_auto ? &xgb_mlp_params_table_auto : &xgb_mlp_params_table;
 	if (p->threshold_auto)
-		return &xgb_mlp_params_table_auto;
+		return &xgb_mlp_params_table_stacked_auto;
 	if (p->mode == XGB_MLP_MODE_PAPER && !p->mlp.linear_skip && !p->mlp.refit && p->folds == 5)
 		return &xgb_mlp_params_table_v1;
-	return &xgb_mlp_params_table;
+	return &xgb_mlp_params_table_stacked;
 }
 
 sf_status
@@ -631,6 +704,8 @@ xgb_mlp_encode(sf_env *env, const xgb_mlp_model *m, const xgb_mlp_params *p,
 		sf_buf_put_u8(b, (uint8_t) m->threshold_auto);
 		sf_section_end(b, mark);
 	}
+	if (m->mode == XGB_MLP_MODE_BLEND)
+		xgb_mlp_blend_encode(m, b);
 	return sf_container_finish(b);
 }
 
@@ -696,7 +771,7 @@ decode_stack(sf_env *env, const sf_container *c, xgb_mlp_model *m)
 	m->mode = sf_read_u8(&r);
 	m->folds = (int) sf_read_u32(&r);
 	m->threshold_auto = sf_read_u8(&r);
-	if (!sf_reader_ok(&r) || sf_reader_left(&r) != 0 || m->mode > XGB_MLP_MODE_PAPER ||
+	if (!sf_reader_ok(&r) || sf_reader_left(&r) != 0 || m->mode > XGB_MLP_MODE_BLEND ||
 		m->folds < 2 || m->folds > XGB_MLP_MAX_FOLDS || m->threshold_auto > 1 ||
 		(m->mode == XGB_MLP_MODE_PAPER && !m->threshold_auto) ||
 		(m->mode == XGB_MLP_MODE_STACKED && m->n_selected + 1 > NN_MAX_UNITS))
@@ -740,6 +815,8 @@ xgb_mlp_decode(sf_env *env, const uint8_t *buf, size_t len, xgb_mlp_model *m)
 		st = sf_fail(env, SF_ECORRUPT, "corrupted xgb_mlp model: a stage is not a binary classifier");
 		goto fail;
 	}
+	if ((st = xgb_mlp_blend_decode(env, &c, m)) != SF_OK)
+		goto fail;
 	return SF_OK;
 
 fail:

@@ -69,7 +69,8 @@ ThresholdIsString(Jsonb *jb)
  * checks the string), mlp.hidden [64, 32] unless given, in paper mode the
  * network's 0.1.0 defaults for the keys the user did not give, so the
  * paper's pipeline trains the model 0.1.0 trained, and in stacked mode the
- * threshold XGB_MLP_STACKED_THRESHOLD unless given.
+ * threshold XGB_MLP_STACKED_THRESHOLD unless given (blend mode too), and
+ * the blend's forest XGB_MLP_BLEND_FOREST_TREES trees unless given.
  */
 void
 SfParseXgbMlpParams(Jsonb *jb, xgb_mlp_params *p)
@@ -86,6 +87,8 @@ SfParseXgbMlpParams(Jsonb *jb, xgb_mlp_params *p)
 		mlp_params_v1_defaults(&p->mlp, MlpKeyGiven, jb);
 	else if (!SfJsonbHasKey(jb, "threshold"))
 		p->threshold = XGB_MLP_STACKED_THRESHOLD;
+	if (!NestedHasKey(jb, "rf", "n_estimators"))
+		p->rf.n_estimators = XGB_MLP_BLEND_FOREST_TREES;
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(xgb_mlp_params_check(&env, p), &env, "xgb_mlp_train");
 }

@@ -32,19 +32,19 @@ put_text(sf_buf *b, const char *s)
 	sf_buf_put_bytes(b, s, strlen(s));
 }
 
-static void
-encode_body(const forest_model *m, sf_buf *b)
+void
+forest_encode_body(const forest_model *m, sf_buf *b, uint16_t tag_base)
 {
 	size_t		mark;
 	int32_t		i,
 				k;
 
-	mark = sf_section_begin(b, FOREST_TAG_META);
+	mark = sf_section_begin(b, tag_base);
 	sf_buf_put_u8(b, (uint8_t) m->objective);
 	sf_buf_put_u8(b, (uint8_t) m->criterion);
 	sf_buf_put_u32(b, (uint32_t) m->n_trees);
 	sf_section_end(b, mark);
-	mark = sf_section_begin(b, FOREST_TAG_TREES);
+	mark = sf_section_begin(b, tag_base + 1);
 	for (i = 0; i < m->n_trees; i++)
 	{
 		const gbt_tree *t = &m->trees[i];
@@ -149,7 +149,7 @@ forest_encode(sf_env *env, const forest_model *m, const forest_params *p, const 
 	mark = sf_section_begin(b, SF_TAG_INFO);
 	info_json(m, b);
 	sf_section_end(b, mark);
-	encode_body(m, b);
+	forest_encode_body(m, b, FOREST_TAG_META);
 	return sf_container_finish(b);
 }
 
@@ -198,10 +198,10 @@ read_tree(sf_env *env, sf_reader *r, const forest_model *m, gbt_tree *t)
 }
 
 static sf_status
-decode_body(sf_env *env, const sf_container *c, forest_model *m)
+decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, forest_model *m)
 {
-	const sf_section *meta = sf_container_find(c, FOREST_TAG_META),
-			   *trees = sf_container_find(c, FOREST_TAG_TREES);
+	const sf_section *meta = sf_container_find(c, tag_base),
+			   *trees = sf_container_find(c, tag_base + 1);
 	sf_reader	r;
 	uint32_t	nt;
 	int32_t		i;
@@ -237,6 +237,17 @@ decode_body(sf_env *env, const sf_container *c, forest_model *m)
 }
 
 sf_status
+forest_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, forest_model *m)
+{
+	sf_status	st;
+
+	/* the padded scorer when the trees suit it (shallow forests; deep ones keep the walk) */
+	if ((st = decode_body(env, c, tag_base, m)) != SF_OK)
+		return st;
+	return gbt_fast_build(env, m->trees, m->n_trees, m->n_features, 0, &m->fast);
+}
+
+sf_status
 forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len, forest_model **out)
 {
 	sf_container c;
@@ -253,9 +264,7 @@ forest_decode(sf_env *env, uint16_t kind, const uint8_t *buf, size_t len, forest
 	m->kind = kind;
 	m->n_features = c.n_features;
 	(void) sf_prelude_get(env, &c, "tree", &m->train_rows, NULL, NULL, NULL);
-	/* the padded scorer when the trees suit it (shallow forests; deep ones keep the walk) */
-	if ((st = decode_body(env, &c, m)) != SF_OK ||
-		(st = gbt_fast_build(env, m->trees, m->n_trees, m->n_features, 0, &m->fast)) != SF_OK)
+	if ((st = forest_decode_body(env, &c, FOREST_TAG_META, m)) != SF_OK)
 	{
 		forest_model_free(env, m);
 		return st;

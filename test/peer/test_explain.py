@@ -170,16 +170,19 @@ def check_networks(cur, rng):
     p = np.array([r[0] for r in cur.fetchall()])
     err = max_abs(gh.sum(axis=1), np.log(p / (1 - p)))
     t.ok(err <= 1e-5, "xgb_mlp: contributions + bias = logit(predict) (max |diff| %.2g)" % err)
-    # the stacked default: every feature reaches the network through the trees' margin
-    cur.execute("SELECT scfrisk.xgb_mlp_train(features, label, "
-                "'{\"xgb\": {\"n_estimators\": 30, \"max_depth\": 3}, \"mlp\": {\"hidden\": [8], \"epochs\": 30}}') "
-                "FROM ex_nn")
-    stacked = cur.fetchone()[0]
-    gs = explain_rows(cur, stacked, "ex_nn")
-    cur.execute("SELECT scfrisk.predict(%s, features) FROM ex_nn ORDER BY id", (stacked,))
-    p = np.array([r[0] for r in cur.fetchall()])
-    err = max_abs(gs.sum(axis=1), np.log(p / (1 - p)))
-    t.ok(err <= 1e-5, "xgb_mlp (stacked): contributions + bias = logit(predict) (max |diff| %.2g)" % err)
+    # stacked and the blend default: every feature reaches the margin (the trees' margin;
+    # the blend's forest and linear part); the blend's margin is sampled as a whole
+    for mode in ("stacked", "blend"):
+        cur.execute("SELECT scfrisk.xgb_mlp_train(features, label, "
+                    "'{\"mode\": \"%s\", \"xgb\": {\"n_estimators\": 30, \"max_depth\": 3}, "
+                    "\"rf\": {\"n_estimators\": 30}, \"mlp\": {\"hidden\": [8], \"epochs\": 30}}') "
+                    "FROM ex_nn" % mode)
+        stacked = cur.fetchone()[0]
+        gs = explain_rows(cur, stacked, "ex_nn")
+        cur.execute("SELECT scfrisk.predict(%s, features) FROM ex_nn ORDER BY id", (stacked,))
+        p = np.array([r[0] for r in cur.fetchall()])
+        err = max_abs(gs.sum(axis=1), np.log(p / (1 - p)))
+        t.ok(err <= 1e-5, "xgb_mlp (%s): contributions + bias = logit(predict) (max |diff| %.2g)" % (mode, err))
 
     # more features than exact enumeration takes: the permutation estimator
     Xw = np.hstack([X, rng.normal(size=(400, 6))])

@@ -9,12 +9,18 @@ AUC of every model on the same folds, scored in SQL with scfrisk.predict.
 Checks (printed goals are the issue's; asserted is what must hold):
 - mlp_train with defaults: out-of-fold AUC >= logreg_train's - 0.005 on
   every set (the issue's goal for the MLP)
-- the hybrid's goal (default mode >= the best of xgboost 1.7, logreg and
-  rf_train's random forest, never 0.002 below it) is printed on German
-  credit with the paper-mode figures beside it, not asserted:
-  docs/xgboost-mlp.md reports where it is not reached, and
-  bench/models_bench.py prints the whole table (German credit and four
-  generated sets, scikit-learn's forest too)
+- the hybrid's goal (the default blend mode >= the best of xgboost 1.7,
+  logreg and rf_train's random forest) is printed on German credit and
+  the two generated sets, with the paper mode beside it on German credit;
+  asserted is the issue's bound where this build meets it on every set:
+  never more than 0.002 below the best (docs/xgboost-mlp.md has the
+  figures; bench/models_bench.py prints a larger table)
+- the blend's rule: weights >= 0, the blend kept exactly when its
+  cross-fitted out-of-fold AUC beats every part's, else one part alone
+  (the stacker's optimality and its out-of-fold margins not leaking are
+  closed checks of test/unit/test_xgb_mlp.c: the KKT conditions, and a
+  flipped label that leaves its own fold's margins of every part unchanged)
+- the blend gives the same bytes for two scan orders
 - paper mode gives the model scfrisk 0.1.0 gave: the scores of two
   paper-mode models on every German credit row (md5 of their text, in id
   order) equal those a build of commit b3015c5 (0.1.0's pipeline) gave for
@@ -123,13 +129,21 @@ def main():
         return (np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows]),
                 np.array([r[2] for r in rows]))
 
+    blend_info = {}
+
     def oof(table, agg, params):
         cur.execute("""WITH m AS MATERIALIZED (
                            SELECT k, (SELECT scfrisk.%s(features, label, %%s::jsonb) FROM %s WHERE fold <> k) AS m
                            FROM generate_series(0, 4) k)
-                       SELECT g.label, scfrisk.predict(m.m, g.features) FROM %s g JOIN m ON m.k = g.fold"""
-                    % (agg, table, table), (json.dumps(params),))
-        r = np.array(cur.fetchall(), dtype=float)
+                       SELECT g.label, scfrisk.predict(m.m, g.features),
+                              CASE WHEN m.k = 0 AND g.id = (SELECT min(id) FROM %s WHERE fold = 0)
+                                   THEN scfrisk.model_info(m.m)->'info'->'blend' END
+                       FROM %s g JOIN m ON m.k = g.fold"""
+                    % (agg, table, table, table), (json.dumps(params),))
+        rows = cur.fetchall()
+        # the blend section of the first fold's model (None for other kinds and modes)
+        blend_info[(table, agg, json.dumps(params))] = next((r[2] for r in rows if r[2] is not None), None)
+        r = np.array([row[:2] for row in rows], dtype=float)
         return roc_auc_score(r[:, 0], r[:, 1])
 
     def xgboost_oof(table):
@@ -155,19 +169,43 @@ def main():
         print("#   %-14s logreg %.4f  mlp %.4f  (%+.4f)" % (table, lr, mlp, mlp - lr))
         t.ok(mlp >= lr - 0.005, "%s: mlp_train defaults %.4f >= logreg_train %.4f - 0.005" % (table, mlp, lr))
 
-    # 2. the hybrid against its parts and the peers (printed goals)
+    # 2. the hybrid against its parts and the peers (printed goals, the 0.002 bound asserted)
     print("# out-of-fold AUC, 5 folds: the hybrid's goal is >= the best of xgboost, logreg, random forest")
-    for table in ("german_credit",):
+    for table in ("german_credit", "gen_linear", "gen_nonlinear"):
         lr = logreg[table]
         px = xgboost_oof(table)
         rf = oof(table, "rf_train", {"n_estimators": 200, "seed": 1})
-        stacked = oof(table, "xgb_mlp_train", {})
-        paper = oof(table, "xgb_mlp_train", {"mode": "paper"})
+        blend = oof(table, "xgb_mlp_train", {})
+        paper = oof(table, "xgb_mlp_train", {"mode": "paper"}) if table == "german_credit" else float("nan")
         best = max(px, lr, rf)
-        print("#   %-14s xgboost %.4f  logreg %.4f  rf %.4f | hybrid stacked %.4f (%+.4f to the best, %s)"
-              "  paper %.4f" % (table, px, lr, rf, stacked, stacked - best,
-                               "goal met" if stacked >= best - 0.002 else "goal NOT met", paper))
-        t.ok(0.5 < stacked <= 1 and 0.5 < paper <= 1, "%s: both modes give usable classifiers" % table)
+        print("#   %-14s xgboost %.4f  logreg %.4f  rf %.4f | hybrid blend %.4f (%+.4f to the best: %s)"
+              "  paper %.4f" % (table, px, lr, rf, blend, blend - best,
+                               "at least the best" if blend >= best else
+                               "within 0.002" if blend >= best - 0.002 else "more than 0.002 below", paper))
+        t.ok(blend >= best - 0.002, "%s: the blend %.4f is never more than 0.002 below the best part %.4f"
+             % (table, blend, best))
+
+    # the blend's rule, in the first fold's model of each set above
+    for table in ("german_credit", "gen_linear", "gen_nonlinear"):
+        b = blend_info[(table, "xgb_mlp_train", "{}")]
+        w, pa = b["weights"], b["part_auc"]
+        print("#   %s: blend %s" % (table, json.dumps(b)))
+        t.ok(all(v >= 0 for v in w.values()), "%s: the stacker's weights are >= 0" % table)
+        kept = b["blend_auc"] > max(pa.values())
+        t.ok((b["choice"] == "blend") == kept and
+             (kept or all(v == 0 for k, v in w.items() if k != b["choice"])),
+             "%s: choice %s: the blend only when its cross-fitted AUC %.4f beats every part's (best %.4f), "
+             "else that part alone" % (table, b["choice"], b["blend_auc"], max(pa.values())))
+
+    # the blend's bytes do not depend on the scan order
+    small = json.dumps({"xgb": {"n_estimators": 10, "max_depth": 3}, "rf": {"n_estimators": 20},
+                        "mlp": {"hidden": [8]}})
+    cur.execute("""SELECT (SELECT md5(scfrisk.xgb_mlp_train(features, label, %s::jsonb ORDER BY id))
+                           FROM gen_nonlinear WHERE id < 300),
+                          (SELECT md5(scfrisk.xgb_mlp_train(features, label, %s::jsonb ORDER BY id DESC))
+                           FROM gen_nonlinear WHERE id < 300)""", (small, small))
+    a, b = cur.fetchone()
+    t.ok(a == b, "the blend gives the same bytes in two scan orders (%s)" % a)
 
     # 3. paper mode is 0.1.0's pipeline: the same model, score for score
     for params, want in PAPER_0_1_0:

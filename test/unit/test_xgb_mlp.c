@@ -340,6 +340,150 @@ SF_TEST(test_auto)
 	xgb_mlp_free(&env, &m2);
 }
 
+/*
+ * The stacker's optimality (KKT): with p_i = sigmoid(b + w.z_i), the
+ * gradient of the penalised log-loss is 0 in the intercept and in every
+ * positive weight, and >= 0 in a weight held at its bound 0.
+ */
+static int
+stacker_kkt(const double *z, const double *y, size_t n, int k, double b, const double *w,
+			double ridge, double *worst)
+{
+	double		g[XGB_MLP_N_PARTS + 1] = {0},
+				s2[XGB_MLP_N_PARTS];
+	size_t		i;
+	int			j,
+				ok = 1;
+
+	for (j = 0; j < k; j++)
+	{
+		double		m = 0,
+					v = 0;
+
+		for (i = 0; i < n; i++)
+			m += z[i * k + j] / n;
+		for (i = 0; i < n; i++)
+			v += (z[i * k + j] - m) * (z[i * k + j] - m) / n;
+		s2[j] = v;
+	}
+	for (i = 0; i < n; i++)
+	{
+		double		eta = b,
+					pr;
+
+		for (j = 0; j < k; j++)
+			eta += w[j] * z[i * k + j];
+		pr = 1 / (1 + exp(-eta));
+		g[k] += pr - y[i];
+		for (j = 0; j < k; j++)
+			g[j] += (pr - y[i]) * z[i * k + j];
+	}
+	*worst = fabs(g[k]);
+	for (j = 0; j < k; j++)
+	{
+		g[j] += ridge * s2[j] * w[j];
+		if (w[j] < 0)
+			ok = 0;
+		*worst = fmax(*worst, w[j] > 0 ? fabs(g[j]) : -g[j]);
+	}
+	return ok && *worst < 1e-6 * n;
+}
+
+/*
+ * Blend mode: every part's out-of-fold margin never saw its row's label, the
+ * stacker's weights are the constrained optimum on those margins, the choice
+ * follows the rule (the blend only when its cross-fitted AUC beats every
+ * part's), and the model scores sigmoid(b + sum w_j part_j).
+ */
+SF_TEST(test_blend)
+{
+	xgb_mlp_params p = params();
+	xgb_mlp_model m;
+	uint8_t		f[N];
+	double	   *z1 = malloc(sizeof(double) * N * XGB_MLP_N_PARTS),
+			   *z2 = malloc(sizeof(double) * N * XGB_MLP_N_PARTS),
+				y2[N],
+				b,
+				w[XGB_MLP_N_PARTS],
+				worst,
+				best = 0;
+	int			use[XGB_MLP_N_PARTS] = {1, 1, 1, 1},
+				i,
+				j,
+				same = 1,
+				moved = 0,
+				scores = 1;
+
+	p.rf.n_estimators = 20;
+	SF_OK(p.mode == XGB_MLP_MODE_BLEND, "blend is the default mode");
+	SF_OK(xgb_mlp_fit(&env, &p, X, Y, N, D, &m) == SF_OK, "fit: %s", env.msg ? env.msg : "ok");
+	SF_OK(xgb_mlp_folds(&env, Y, N, p.folds, (uint64_t) p.mlp.seed, f) == SF_OK, "folds");
+	SF_OK(xgb_mlp_blend_oof(&env, &p, &m, X, Y, N, D, f, z1) == SF_OK, "out-of-fold margins");
+	memcpy(y2, Y, sizeof(y2));
+	y2[5] = 1.0 - y2[5];
+	SF_OK(xgb_mlp_blend_oof(&env, &p, &m, X, y2, N, D, f, z2) == SF_OK, "again, row 6's label flipped");
+	for (i = 0; i < N; i++)
+		for (j = 0; j < XGB_MLP_N_PARTS; j++)
+			if (f[i] == f[5])
+				same &= z1[i * XGB_MLP_N_PARTS + j] == z2[i * XGB_MLP_N_PARTS + j];
+			else
+				moved += z1[i * XGB_MLP_N_PARTS + j] != z2[i * XGB_MLP_N_PARTS + j];
+	SF_OK(same, "flipping row 6's label leaves every part's margins of its own fold unchanged");
+	SF_OK(moved > 0, "and moves margins of other folds (%d)", moved);
+
+	SF_OK(xgb_mlp_stacker_fit(&env, z1, Y, N, XGB_MLP_N_PARTS, use, XGB_MLP_STACKER_RIDGE, &b, w) == SF_OK,
+		  "stacker");
+	SF_OK(stacker_kkt(z1, Y, N, XGB_MLP_N_PARTS, b, w, XGB_MLP_STACKER_RIDGE, &worst),
+		  "the stacker's weights meet the KKT conditions of the non-negative ridge logistic fit (worst %.2g)",
+		  worst);
+	for (j = 0; j < XGB_MLP_N_PARTS; j++)
+		best = fmax(best, m.part_auc[j]);
+	SF_OK((m.blend_choice < 0) == (m.blend_auc > best),
+		  "the blend is kept iff its cross-fitted AUC %.4f beats the best part's %.4f (choice %d)",
+		  m.blend_auc, best, m.blend_choice);
+	if (m.blend_choice < 0)
+	{
+		for (j = 0; j < XGB_MLP_N_PARTS; j++)
+			same &= m.blend_w[j] == w[j];
+		SF_OK(same && m.blend_intercept == b, "the model's weights are the stacker's on every part");
+	}
+	for (i = 0; i < N; i++)
+	{
+		double		part[XGB_MLP_N_PARTS],
+					eta = m.blend_intercept;
+
+		xgb_mlp_blend_parts(&m, X + i * D, part);
+		for (j = 0; j < XGB_MLP_N_PARTS; j++)
+			eta += m.blend_w[j] * part[j];
+		scores &= fabs(xgb_mlp_predict(&m, X + i * D) - 1 / (1 + exp(-eta))) < 1e-15 &&
+			xgb_mlp_predict_margin(&m, X + i * D) == eta;
+	}
+	SF_OK(scores, "the model scores sigmoid(b + sum of weighted part margins)");
+	free(z1);
+	free(z2);
+	xgb_mlp_free(&env, &m);
+}
+
+/* A stacker on a single informative column: the weight is positive, the others' 0. */
+SF_TEST(test_stacker_nonnegative)
+{
+	double		z[N * 2],
+				b,
+				w[2],
+				worst;
+	int			use[2] = {1, 1},
+				i;
+
+	for (i = 0; i < N; i++)
+	{
+		z[i * 2] = X[i * D + 4];	/* informative: Y rises with it */
+		z[i * 2 + 1] = -X[i * D + 4] + 0.01 * X[i * D + 3];	/* its negative: would need w < 0 */
+	}
+	SF_OK(xgb_mlp_stacker_fit(&env, z, Y, N, 2, use, 1.0, &b, w) == SF_OK, "stacker");
+	SF_OK(w[0] > 0 && w[1] == 0.0, "the reversed column gets weight exactly 0 (%g, %g)", w[0], w[1]);
+	SF_OK(stacker_kkt(z, Y, N, 2, b, w, 1.0, &worst), "KKT holds (worst %.2g)", worst);
+}
+
 int
 main(void)
 {
@@ -352,5 +496,7 @@ main(void)
 	SF_RUN(test_oof_margin);
 	SF_RUN(test_stacked);
 	SF_RUN(test_auto);
+	SF_RUN(test_blend);
+	SF_RUN(test_stacker_nonnegative);
 	return sf_test_done();
 }
