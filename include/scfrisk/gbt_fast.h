@@ -28,12 +28,14 @@
 #include "scfrisk/sf_core.h"
 
 struct gbt_tree;
+struct gbt_fast_bins;
 
 #define GBT_FAST_MAX_DEPTH	12		/* deeper ensembles keep the walk */
 #define GBT_FAST_MAX_USED	1024	/* distinct split features (row scratch on the stack) */
 
 /* Build flags. */
 #define GBT_FAST_FORCE		1	/* ignore the size heuristic (tests); hard limits still hold */
+#define GBT_FAST_NO_BINS	2	/* never the byte-code scorer: the padded walk (tests, bench) */
 
 /* One padded node: 8 bytes, eight to a cache line. */
 typedef struct gbt_fast_node
@@ -56,6 +58,11 @@ typedef struct gbt_fast
 	 */
 	gbt_fast_node *nodes;
 	float	   *leaves;
+	/*
+	 * The byte-code scorer (scfrisk/gbt_fast_bins.h) when the CPU and the
+	 * ensemble suit it: it then scores every row, the walk above none.
+	 */
+	struct gbt_fast_bins *bins;
 } gbt_fast;
 
 /*
