@@ -50,7 +50,7 @@ int
 gbt_fast_bins_supported(void)
 {
 #ifdef GBT_BINS_X86
-	return __builtin_cpu_supports("avx2");
+	return __builtin_cpu_supports("avx2") != 0;
 #else
 	return 0;
 #endif
