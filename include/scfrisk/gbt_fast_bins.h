@@ -1,7 +1,7 @@
 /*
  * gbt_fast_bins.h
  *	  The byte-code form of the fast tree scorer: for ensembles of depth at
- *	  most 6 over at most 32 split features with at most 255 distinct split
+ *	  most 6 over at most 32 split features with at most 254 distinct split
  *	  conditions per feature, every node of every tree is evaluated with
  *	  AVX2 byte compares and the leaf is found from the 63 node outcomes
  *	  with two table lookups (src/trees/gbt_fast_bins.c says why).
@@ -10,9 +10,10 @@
  * and a row's float32 value x (not NaN) coded as its bin
  * b(x) = #{k : c_k <= x}, then x < c_k exactly when b(x) < k + 1, so a node
  * holding code k + 1 sends the row as the float compare would.  A missing
- * value is coded 255 (not below any code: goes right) or 0 (below every
- * code: goes left) in two copies of the row's bins, and each node reads the
- * copy of its default direction.  The leaf each tree picks is the
+ * value is coded 255, above every bin (at most 254) and not below any code:
+ * it goes right.  A node whose missing values go left holds code k + 2 and
+ * compares the bin plus one, wrapping: the same outcome for a value, and a
+ * missing 255 becomes 0, below every code.  The leaf each tree picks is the
  * reference walk's, and the leaves are added in tree order.
  *
  * Built by gbt_fast_build beside the padded nodes (gbt_fast.h) when the CPU
@@ -26,21 +27,21 @@
 struct gbt_tree;
 
 #define GBT_BINS_DEPTH		6		/* 63 nodes: outcomes in one 64-bit word */
-#define GBT_BINS_MAX_USED	32		/* two copies of the bins: 64 table entries */
-#define GBT_BINS_MAX_CUTS	255		/* codes 1..255 and a bin 0..255 per value */
+#define GBT_BINS_MAX_USED	32		/* two 16-byte tables of bins */
+#define GBT_BINS_MAX_CUTS	254		/* bins 0..254, 255 missing; codes up to 255 */
 
 typedef struct gbt_fast_bins
 {
 	int32_t		n_trees;
 	uint32_t	n_used;			/* split features (slots of the padded scorer) */
-	int			wide;			/* n_used > 16: four 16-byte tables, else two */
+	int			wide;			/* n_used > 16: two 16-byte tables, else one */
 	uint32_t   *cut_off;		/* (n_used + 1) slot s's conditions at cuts[cut_off[s] ..] */
 	float	   *cuts;			/* per slot: 16 summary values, then the sorted distinct
 								 * conditions in blocks of 16, NaN-padded (gbt_fast_bins.c) */
 	/*
 	 * Per tree 128 bytes: the table entry of each of its 63 nodes (64
-	 * bytes; the slot, plus 32 (wide) or 16 when missing values go left),
-	 * then their codes k + 1 (64 bytes).  Nodes in blocks of a depth-3
+	 * bytes; the slot, plus 64 when missing values go left), then their
+	 * codes (64 bytes; k + 1, or k + 2 when missing values go left).  Nodes in blocks of a depth-3
 	 * subtree: the top three levels at bytes 0..6, then the subtree under
 	 * level-3 node s at bytes 7 + 7s .. 13 + 7s, each block in level order.
 	 */

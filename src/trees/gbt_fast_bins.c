@@ -18,7 +18,7 @@
  * bits give the leaf, each through a 128-entry table.
  *
  * The cost moved to the row: a binary search per used feature among its
- * sorted split conditions (at most 255 by the header's limits; 8 steps).
+ * sorted split conditions (at most 254), done as two 16-wide compares.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -139,9 +139,11 @@ fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
 		/* the sorted conditions follow the slot's 16 summary values */
 		uint32_t	lo = f->b->cut_off[s] + 16;
 
-		f->entry[block_byte(pos)] = (uint8_t) (s + (t->default_left[k] ? (f->b->wide ? 32 : 16) : 0));
+		/* default left: bit 6 of the entry, and the code one up (eval32) */
+		f->entry[block_byte(pos)] = (uint8_t) (s | (t->default_left[k] ? 64 : 0));
 		f->code[block_byte(pos)] =
-			(uint8_t) (cut_index(f->b->cuts + lo, f->b->cut_off[s + 1] - lo, t->split_cond[k]) + 1);
+			(uint8_t) (cut_index(f->b->cuts + lo, f->b->cut_off[s + 1] - lo, t->split_cond[k]) + 1 +
+					   (t->default_left[k] ? 1 : 0));
 	}
 	fill_node(f, t, t->left[k], 2 * pos + 1, lev + 1);
 	fill_node(f, t, t->right[k], 2 * pos + 2, lev + 1);
@@ -325,51 +327,41 @@ bin_of(const float *c, float x)
 	return 16 * blk + count16(c + 16 + 16 * blk, v);
 }
 
-/*
- * The row's two copies of its bins as table entries: tab[s] with NaN as
- * 255 (goes right), tab[s + half] with NaN as 0 (goes left).
- */
+/* The row's bins by slot, a missing value as 255 (at most 254 otherwise). */
 BINS_AVX2 static inline void
 row_table(const gbt_fast_bins *b, const uint32_t *used, const double *x, uint8_t *tab)
 {
-	uint32_t	half = b->wide ? 32 : 16,
-				s;
+	uint32_t	s;
 
-	memset(tab, 0, 64);
+	memset(tab, 0, 32);
 	for (s = 0; s < b->n_used; s++)
 	{
 		float		v = (float) x[used[s]];
 		uint32_t	bin = bin_of(b->cuts + b->cut_off[s], v);
-		int			miss = v != v;
 
-		tab[s] = (uint8_t) (miss ? 255 : bin);
-		tab[s + half] = (uint8_t) (miss ? 0 : bin);
+		tab[s] = (uint8_t) (v != v ? 255 : bin);
 	}
 }
 
-
 /*
- * Outcomes of 32 nodes: the row's byte each entry names (bits 0-3 pick
- * within a 16-byte table, bits 4 and 5 pick the table; vpshufb reads bits
- * 0-3 and 7 only, and entries stay below 64), compared with the codes.
+ * Outcomes of 32 nodes: the row's bin each entry names (bits 0-3 pick
+ * within a 16-byte table, bit 4 picks the table; vpshufb reads bits 0-3
+ * and 7 only), compared with the codes.  A node whose missing values go
+ * left has bit 6 of its entry set: its bin is raised by one (a missing 255
+ * wraps to 0, below every code) and its code was raised by one at build.
  * Bit j of the result: node j goes right (bin >= code).
  */
 BINS_AVX2 static inline uint32_t
 eval32(const uint8_t *entry, const uint8_t *code, const __m256i *tab, int wide)
 {
 	__m256i		e = _mm256_loadu_si256((const __m256i *) entry);
-	__m256i		m4 = _mm256_slli_epi16(e, 3);	/* bit 4 of each byte to bit 7 */
-	__m256i		v = _mm256_blendv_epi8(_mm256_shuffle_epi8(tab[0], e),
-									   _mm256_shuffle_epi8(tab[1], e), m4);
+	__m256i		v = _mm256_shuffle_epi8(tab[0], e);
 	__m256i		c;
 
-	if (wide)
-	{
-		__m256i		w = _mm256_blendv_epi8(_mm256_shuffle_epi8(tab[2], e),
-										   _mm256_shuffle_epi8(tab[3], e), m4);
-
-		v = _mm256_blendv_epi8(v, w, _mm256_slli_epi16(e, 2));	/* bit 5 */
-	}
+	if (wide)					/* bit 4 of each byte to bit 7 picks the second table */
+		v = _mm256_blendv_epi8(v, _mm256_shuffle_epi8(tab[1], e), _mm256_slli_epi16(e, 3));
+	/* entries of default-left nodes are 64 and up: subtract -1 */
+	v = _mm256_sub_epi8(v, _mm256_cmpgt_epi8(e, _mm256_set1_epi8(63)));
 	c = _mm256_loadu_si256((const __m256i *) code);
 	return (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, c), v));
 }
@@ -391,15 +383,15 @@ load_tables(const uint8_t *bytes, __m256i *tab)
 {
 	int			t;
 
-	for (t = 0; t < 4; t++)
+	for (t = 0; t < 2; t++)
 		tab[t] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) (bytes + 16 * t)));
 }
 
 BINS_AVX2 static float
 margin_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x, float base)
 {
-	uint8_t		bytes[64];
-	__m256i		tab[4];
+	uint8_t		bytes[32];
+	__m256i		tab[2];
 	float		s = base;
 	int32_t		i;
 
@@ -418,8 +410,8 @@ margin_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x, float
 BINS_AVX2 static double
 sum_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x)
 {
-	uint8_t		bytes[64];
-	__m256i		tab[4];
+	uint8_t		bytes[32];
+	__m256i		tab[2];
 	double		s = 0.0;
 	int32_t		i;
 

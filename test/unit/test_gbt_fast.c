@@ -10,7 +10,7 @@
  *	  The byte-code scorer (gbt_fast_bins.c, the default on AVX2 CPUs for
  *	  depth <= 6) is held to the reference and to the padded walk at every
  *	  table width (up to 16 and up to 32 split features), is declined past
- *	  32 features or 255 distinct conditions on a feature, and keeps -0 and
+ *	  32 features or 254 distinct conditions on a feature, and keeps -0 and
  *	  +0 as one condition.
  */
 #include <math.h>
@@ -414,7 +414,7 @@ SF_TEST(test_bins)
 			obj = GBT_OBJ_BINARY + GBT_OBJ_REGRESSION - obj;
 		}
 
-	/* more than 255 distinct conditions on one feature: declined, the walk scores */
+	/* more than GBT_BINS_MAX_CUTS distinct conditions on one feature: declined, the walk scores */
 	n_feat = 2;
 	m = random_model(&env, &rng, 12, 6, 1.0, GBT_OBJ_REGRESSION);
 	for (i = 0; i < m->n_trees; i++)
@@ -427,7 +427,7 @@ SF_TEST(test_bins)
 	SF_OK(gbt_model_pack(&env, m) == SF_OK && m->fast != NULL && m->fast->bins == NULL,
 		  "more than %d conditions on a feature: byte-code scorer declined", GBT_BINS_MAX_CUTS);
 	SF_OK(count_mismatches(m, &rng, 400) == 0, "and the walk equals the reference");
-	/* exactly 255 fit: the first 255 conditions stay on feature 0, the rest move to a grid on feature 1 */
+	/* exactly GBT_BINS_MAX_CUTS fit: the first ones stay on feature 0, the rest move to a grid on feature 1 */
 	{
 		int			seen = 0;
 
