@@ -20,7 +20,10 @@
  *	    time       fast, walk and reference in turn, 5 rounds, each timed on
  *	               the thread's CPU clock (ns per row; compare them within one
  *	               run only: the machine may be loaded), and the rows where
- *	               fast or walk differ from the reference
+ *	               fast or walk differ from the reference; with POLLUTE=k
+ *	               in the environment, k KB of other memory are written
+ *	               between rows (as the executor's work evicts the model
+ *	               from L1 between the calls of a query)
  *
  * Build and run (after make cores):
  *	  cc -O2 -Iinclude bench/gbt_fast_bench.c build/cores/*.o -lopenblas -lpthread -lm -o /tmp/gbt_fast_bench
@@ -180,12 +183,18 @@ static double
 score_rows(const gbt_model *m, const gbt_fast *walk, const char *which, const double *x, size_t rows)
 {
 	double		acc = 0.0;
-	size_t		i;
+	size_t		i,
+				pollute = getenv("POLLUTE") ? (size_t) atol(getenv("POLLUTE")) * 1024 : 0;
+	static char *junk;
 
+	if (pollute && junk == NULL)
+		junk = malloc(pollute);
 	for (i = 0; i < rows; i++)
 	{
 		const double *r = x + i * P;
 
+		if (pollute)
+			memset(junk, (int) i, pollute);
 		if (strcmp(which, "reference") == 0)
 			acc += gbt_predict_margin_reference(m, r);
 		else if (strcmp(which, "walk") == 0)
