@@ -21,6 +21,11 @@
  * all hold its value, so whichever way its dummy nodes send a row, the leaf
  * value is the same.  Padding costs memory (2^depth leaves per tree), so the
  * builder declines deep, sparse ensembles (see gbt_fast_build).
+ *
+ * On a CPU with AVX2, an ensemble of depth at most 6 over at most 32 split
+ * features (254 distinct conditions each at most) is scored by the
+ * byte-code form built beside the padded nodes (scfrisk/gbt_fast_bins.h):
+ * the same leaves, about half the time of the walk.
  */
 #ifndef SCFRISK_GBT_FAST_H
 #define SCFRISK_GBT_FAST_H
