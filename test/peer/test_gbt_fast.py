@@ -124,6 +124,17 @@ def check_model(cur, name, model, text, X, objective):
     t.ok(diff <= 1e-6, "%s: prediction as xgboost's (max abs diff %.3g, tol 1e-6)" % (name, diff))
 
 
+def main():
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    for p in (12, 24):
+        run(cur, p)
+    t.done()
+
+
 def run(cur, p):
     global P
     P = p
@@ -168,17 +179,6 @@ def run(cur, p):
         check_model(cur, name, m, text, X, obj)
     cur.execute("DROP TABLE gbt_fast_rows")
     cur.execute("DROP TABLE gbt_fast_train")
-
-
-def main():
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("SET client_min_messages = warning")
-    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
-    for p in (12, 24):
-        run(cur, p)
-    t.done()
 
 
 if __name__ == "__main__":
