@@ -63,8 +63,8 @@ extern int	gbt_fast_bins_supported(void);
  * split condition may be NaN or -inf (gbt_fast_build's survey).
  */
 extern sf_status gbt_fast_bins_build(sf_env *env, const struct gbt_tree *trees, int32_t n_trees,
-									 const uint32_t *slot_of, uint32_t n_features, uint32_t n_used,
-									 int depth, gbt_fast_bins **out);
+									 const uint32_t *slot_of, uint32_t n_used, int depth,
+									 gbt_fast_bins **out);
 extern void gbt_fast_bins_free(sf_env *env, gbt_fast_bins *b);
 
 /* base plus the leaves of row x in float32, in tree order (used: slot -> feature). */

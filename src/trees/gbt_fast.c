@@ -181,8 +181,7 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 			f->used[slot_of[j]] = j;
 	/* the byte-code scorer when it fits (it reads the same slots) */
 	if (!(flags & GBT_FAST_NO_BINS) &&
-		(st = gbt_fast_bins_build(env, trees, n_trees, slot_of, n_features, n_used, depth,
-								  &f->bins)) != SF_OK)
+		(st = gbt_fast_bins_build(env, trees, n_trees, slot_of, n_used, depth, &f->bins)) != SF_OK)
 	{
 		gbt_fast_free(env, f);
 		sf_free(env, slot_of);

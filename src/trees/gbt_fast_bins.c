@@ -242,7 +242,7 @@ done:
 
 sf_status
 gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const uint32_t *slot_of,
-					uint32_t n_features, uint32_t n_used, int depth, gbt_fast_bins **out)
+					uint32_t n_used, int depth, gbt_fast_bins **out)
 {
 	gbt_fast_bins *b;
 	int32_t		i;
@@ -279,7 +279,6 @@ gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const u
 		if (trees[i].n_nodes > 0)
 			fill_node(&f, &trees[i], 0, 0, 0);
 	}
-	(void) n_features;
 	*out = b;
 	return SF_OK;
 }
