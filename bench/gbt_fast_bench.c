@@ -5,7 +5,10 @@
  *	  trees of depth 6 trained on the shape of bench/gbt_bench.py (20 normal
  *	  features, 5% missing), then ROWS rows scored by one scorer:
  *
- *	    fast       the padded complete-tree walk (gbt_predict_margin)
+ *	    fast       the default scorer (gbt_predict_margin): the byte-code
+ *	               scorer where the CPU has AVX2 (gbt_fast_bins.c), else the
+ *	               padded walk
+ *	    walk       the padded complete-tree walk (built with GBT_FAST_NO_BINS)
  *	    packed     the 16-byte node walk, 8 trees side by side
  *	    reference  one tree at a time down the node arrays
  *	    qs         QuickScorer (Lucchese et al., SIGIR 2015), one row at a
@@ -14,6 +17,13 @@
  *	               leaf mask; the leaf is the lowest bit left.  A prototype
  *	               for the comparison only (checked against the reference).
  *	    none       the rows only (training and data generation): subtract it
+ *	    time       fast, walk and reference in turn, 5 rounds, each timed on
+ *	               the thread's CPU clock (ns per row; compare them within one
+ *	               run only: the machine may be loaded), and the rows where
+ *	               fast or walk differ from the reference; with POLLUTE=k
+ *	               in the environment, k KB of other memory are written
+ *	               between rows (as the executor's work evicts the model
+ *	               from L1 between the calls of a query)
  *
  * Build and run (after make cores):
  *	  cc -O2 -Iinclude bench/gbt_fast_bench.c build/cores/*.o -lopenblas -lpthread -lm -o /tmp/gbt_fast_bench
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scfrisk/gbt.h"
 #include "scfrisk/gbt_fast.h"
@@ -158,6 +169,77 @@ qs_margin(const qs_model *q, const double *x, float base)
 	return s;
 }
 
+static double
+cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Score rows with the scorer named; returns the sum (so nothing is optimised away). */
+static double
+score_rows(const gbt_model *m, const gbt_fast *walk, const char *which, const double *x, size_t rows)
+{
+	double		acc = 0.0;
+	size_t		i,
+				pollute = getenv("POLLUTE") ? (size_t) atol(getenv("POLLUTE")) * 1024 : 0;
+	static char *junk;
+
+	if (pollute && junk == NULL)
+		junk = malloc(pollute);
+	for (i = 0; i < rows; i++)
+	{
+		const double *r = x + i * P;
+
+		if (pollute)
+			memset(junk, (int) i, pollute);
+		if (strcmp(which, "reference") == 0)
+			acc += gbt_predict_margin_reference(m, r);
+		else if (strcmp(which, "walk") == 0)
+			acc += gbt_fast_margin(walk, r, m->base_margin);
+		else
+			acc += gbt_predict_margin(m, r);
+	}
+	return acc;
+}
+
+/* The timing mode: scorers in turn, thread CPU time per row. */
+static void
+time_scorers(sf_env *env, const gbt_model *m, const double *x, size_t rows)
+{
+	const char *names[3] = {"fast", "walk", "reference"};
+	gbt_fast   *walk = NULL;
+	size_t		i;
+	int			round,
+				k,
+				bad[2] = {0, 0};
+
+	if (gbt_fast_build(env, m->trees, m->n_trees, m->n_features, GBT_FAST_NO_BINS, &walk) != SF_OK ||
+		walk == NULL)
+		return;
+	for (i = 0; i < rows; i++)
+	{
+		double		ref = gbt_predict_margin_reference(m, x + i * P);
+
+		bad[0] += gbt_predict_margin(m, x + i * P) != ref;
+		bad[1] += gbt_fast_margin(walk, x + i * P, m->base_margin) != ref;
+	}
+	printf("byte-code scorer built: %s; rows differing from the reference: fast %d, walk %d\n",
+		   m->fast && m->fast->bins ? "yes" : "no", bad[0], bad[1]);
+	for (round = 0; round < 5; round++)
+		for (k = 0; k < 3; k++)
+		{
+			double		t0 = cpu_now(),
+						acc = score_rows(m, walk, names[k], x, rows);
+
+			printf("round %d %-9s %7.1f ns/row (sum %.3f)\n", round, names[k],
+				   1e9 * (cpu_now() - t0) / rows, acc);
+		}
+	gbt_fast_free(env, walk);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,12 +277,20 @@ main(int argc, char **argv)
 	prm.eta = 0.1;
 	if (gbt_train(&env, x, y, NULL, n_train, P, &prm, &m) != SF_OK)
 		return 1;
+	if (strcmp(which, "time") == 0)
+	{
+		time_scorers(&env, m, x, rows);
+		return 0;
+	}
 	if (strcmp(which, "qs") == 0)
 		q = qs_build(m);
-	if (strcmp(which, "packed") == 0)
+	if (strcmp(which, "packed") == 0 || strcmp(which, "walk") == 0)
 	{
 		gbt_fast_free(&env, m->fast);
 		m->fast = NULL;
+		if (strcmp(which, "walk") == 0 &&
+			gbt_fast_build(&env, m->trees, m->n_trees, P, GBT_FAST_NO_BINS, &m->fast) != SF_OK)
+			return 1;
 	}
 	for (i = 0; i < rows; i++)
 	{

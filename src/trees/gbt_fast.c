@@ -22,6 +22,7 @@
 
 #include "gbt_int.h"
 #include "scfrisk/gbt_fast.h"
+#include "scfrisk/gbt_fast_bins.h"
 
 #define GBT_FAST_LANES	8		/* trees walked side by side */
 
@@ -118,6 +119,7 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 	int32_t    *d;
 	int32_t		max_nodes = 1;
 	gbt_fast   *f;
+	sf_status	st;
 	int			depth,
 				ok;
 	uint32_t	n_used,
@@ -177,6 +179,14 @@ gbt_fast_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, uint32_t n_f
 	for (j = 0; j < n_features; j++)
 		if (slot_of[j] != UINT32_MAX)
 			f->used[slot_of[j]] = j;
+	/* the byte-code scorer when it fits (it reads the same slots) */
+	if (!(flags & GBT_FAST_NO_BINS) &&
+		(st = gbt_fast_bins_build(env, trees, n_trees, slot_of, n_used, depth, &f->bins)) != SF_OK)
+	{
+		gbt_fast_free(env, f);
+		sf_free(env, slot_of);
+		return st;
+	}
 	for (i = 0; i < n_trees; i++)
 	{
 		size_t		g = (size_t) (i / GBT_FAST_LANES),
@@ -200,6 +210,7 @@ gbt_fast_free(sf_env *env, gbt_fast *f)
 	sf_free(env, f->used);
 	sf_free(env, f->nodes);
 	sf_free(env, f->leaves);
+	gbt_fast_bins_free(env, f->bins);
 	sf_free(env, f);
 }
 
@@ -290,6 +301,8 @@ gbt_fast_margin(const gbt_fast *f, const double *x, float base)
 	int32_t		t;
 	int			l;
 
+	if (f->bins != NULL)
+		return gbt_fast_bins_margin(f->bins, f->used, x, base);
 	row_slots(f, x, xs);
 	for (t = 0; t < f->n_trees; t += GBT_FAST_LANES)
 	{
@@ -312,6 +325,8 @@ gbt_fast_sum(const gbt_fast *f, const double *x)
 	int32_t		t;
 	int			l;
 
+	if (f->bins != NULL)
+		return gbt_fast_bins_sum(f->bins, f->used, x);
 	row_slots(f, x, xs);
 	for (t = 0; t < f->n_trees; t += GBT_FAST_LANES)
 	{

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The fast tree scorer in SQL against a reference walk and xgboost 1.7 (issue 19).
 
-Models: xgboost.train models (binary:logistic and reg:squarederror, depth 3,
-6 and 10, with missing values) imported with scfrisk.xgb_from_json, and
+Models over 12 and over 24 features (so the byte-code scorer reads one
+table of bins and two): xgboost.train models (binary:logistic and
+reg:squarederror, depth 3, 6 and 10, with missing values) imported with scfrisk.xgb_from_json, and
 models trained by scfrisk.xgb_train and exported with scfrisk.xgb_to_json
 into xgboost.  Rows: 10% missing values, as NULL elements and as NaN
 elements, and values set to the models' own split conditions (ties go
@@ -129,6 +130,14 @@ def main():
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    for p in (12, 24):
+        run(cur, p)
+    t.done()
+
+
+def run(cur, p):
+    global P
+    P = p
     rng = np.random.default_rng(19)
     Xt = rng.normal(size=(N, P))
     Xt[rng.random((N, P)) < 0.1] = np.nan
@@ -145,7 +154,8 @@ def main():
                             xgb.DMatrix(Xt, label=y, missing=np.nan), num_boost_round=30)
             text = booster_json(bst)
             cur.execute("SELECT scfrisk.xgb_from_json(%s::jsonb)", (text,))
-            models.append(("xgboost %s depth %d" % (obj, depth), bytes(cur.fetchone()[0]), text, obj))
+            models.append(("%d features, xgboost %s depth %d" % (P, obj, depth), bytes(cur.fetchone()[0]),
+                           text, obj))
     # scfrisk-trained models, exported to xgboost
     cur.execute("DROP TABLE IF EXISTS gbt_fast_train")
     cur.execute("CREATE TABLE gbt_fast_train (f float8[], yb float8, yr float8)")
@@ -157,7 +167,7 @@ def main():
         cur.execute("SELECT scfrisk.xgb_train(f, %s, %%s) FROM gbt_fast_train" % col, (params,))
         m = bytes(cur.fetchone()[0])
         cur.execute("SELECT scfrisk.xgb_to_json(%s)::text", (psycopg2.Binary(m),))
-        models.append(("scfrisk %s depth 6" % obj, m, cur.fetchone()[0], obj))
+        models.append(("%d features, scfrisk %s depth 6" % (P, obj), m, cur.fetchone()[0], obj))
 
     conds = []
     for _, _, text, _ in models:
@@ -169,7 +179,6 @@ def main():
         check_model(cur, name, m, text, X, obj)
     cur.execute("DROP TABLE gbt_fast_rows")
     cur.execute("DROP TABLE gbt_fast_train")
-    t.done()
 
 
 if __name__ == "__main__":

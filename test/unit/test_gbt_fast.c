@@ -7,6 +7,11 @@
  *	  trained models and models read back from XGBoost JSON.  The packed walk
  *	  (the scorer of ensembles the fast one declines) is held to the same,
  *	  and so are decoded forests (their trained model scores by the walk).
+ *	  The byte-code scorer (gbt_fast_bins.c, the default on AVX2 CPUs for
+ *	  depth <= 6) is held to the reference and to the padded walk at every
+ *	  table width (up to 16 and up to 32 split features), is declined past
+ *	  32 features or 254 distinct conditions on a feature, and keeps -0 and
+ *	  +0 as one condition.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,9 +21,13 @@
 #include "scfrisk/forest.h"
 #include "scfrisk/gbt.h"
 #include "scfrisk/gbt_fast.h"
+#include "scfrisk/gbt_fast_bins.h"
 #include "scfrisk/sf_rng.h"
 
 #define P 7						/* features of the random ensembles */
+#define P_MAX 48				/* the widest random ensembles (test_bins) */
+
+static int	n_feat = P;			/* features of the next random ensembles and rows */
 
 /* A value of the small grid the conditions and inputs share (so they tie). */
 static float
@@ -59,7 +68,7 @@ random_tree(sf_env *env, sf_rng *rng, int max_depth, double split, gbt_tree *t)
 			t->right[k] = n + 1;
 			lev[n] = lev[n + 1] = lev[k] + 1;
 			n += 2;
-			t->split_index[k] = (uint32_t) (sf_rng_uniform(rng) * P);
+			t->split_index[k] = (uint32_t) (sf_rng_uniform(rng) * n_feat);
 			/* mostly grid values; sometimes off-grid, +inf, or the largest float */
 			t->split_cond[k] = u < 0.8 ? grid_value(rng) : u < 0.9 ? (float) sf_rng_normal(rng)
 				: u < 0.95 ? INFINITY : 3.4e38f;
@@ -84,7 +93,7 @@ random_model(sf_env *env, sf_rng *rng, int n_trees, int max_depth, double split,
 	gbt_model  *m = sf_calloc(env, 1, sizeof(gbt_model));
 	int			i;
 
-	m->n_features = P;
+	m->n_features = (uint32_t) n_feat;
 	m->objective = objective;
 	m->base_score = objective == GBT_OBJ_BINARY ? 0.3f : 1.25f;
 	m->base_margin = objective == GBT_OBJ_BINARY ? -logf(1.0f / m->base_score - 1.0f) : m->base_score;
@@ -103,7 +112,7 @@ random_row(sf_rng *rng, double *x)
 {
 	int			j;
 
-	for (j = 0; j < P; j++)
+	for (j = 0; j < n_feat; j++)
 	{
 		double		u = sf_rng_uniform(rng);
 
@@ -331,6 +340,112 @@ SF_TEST(test_forest)
 	free(y);
 }
 
+/* Rows where the byte-code scorer differs from the padded walk or the reference. */
+static int
+bins_mismatches(sf_env *env, const gbt_model *m, sf_rng *rng, int rows)
+{
+	double		x[P_MAX];
+	gbt_fast   *walk = NULL;
+	int			i,
+				j,
+				bad = 0;
+
+	if (gbt_fast_build(env, m->trees, m->n_trees, m->n_features, GBT_FAST_FORCE | GBT_FAST_NO_BINS,
+					   &walk) != SF_OK || walk == NULL || walk->bins != NULL)
+		return -1;
+	for (i = 0; i < rows; i++)
+	{
+		double		ref;
+
+		random_row(rng, x);
+		/* now and then a signed zero, which equals +0 in every compare */
+		for (j = 0; j < n_feat; j++)
+			if (x[j] == 0.0 && sf_rng_uniform(rng) < 0.5)
+				x[j] = -0.0;
+		ref = gbt_predict_margin_reference(m, x);
+		bad += !same_bits(gbt_predict_margin(m, x), ref);
+		bad += !same_bits((double) gbt_fast_margin(walk, x, m->base_margin), ref);
+		bad += !same_bits(gbt_fast_sum(m->fast, x), gbt_fast_sum(walk, x));
+	}
+	gbt_fast_free(env, walk);
+	return bad;
+}
+
+SF_TEST(test_bins)
+{
+	static const int widths[] = {3, 16, 17, 32, 40};
+	sf_env		env;
+	sf_rng		rng;
+	int			w,
+				depth,
+				obj = GBT_OBJ_BINARY;
+	int			cpu = gbt_fast_bins_supported();
+	gbt_model  *m;
+	int32_t		i,
+				k;
+
+	sf_env_init_malloc(&env);
+	sf_rng_init(&rng, 23, 0);
+	for (w = 0; w < (int) (sizeof(widths) / sizeof(widths[0])); w++)
+		for (depth = 1; depth <= 7; depth++)
+		{
+			uint32_t	used;
+
+			n_feat = widths[w];
+			m = random_model(&env, &rng, 21, depth, 0.9, obj);
+			/* some conditions at -0 (one condition with +0) */
+			for (i = 0; i < m->n_trees; i++)
+				for (k = 0; k < m->trees[i].n_nodes; k++)
+					if (m->trees[i].left[k] >= 0 && m->trees[i].split_cond[k] == 0.0f &&
+						sf_rng_uniform(&rng) < 0.5)
+						m->trees[i].split_cond[k] = -0.0f;
+			SF_OK(gbt_model_pack(&env, m) == SF_OK && m->fast != NULL,
+				  "%d features, depth %d: the fast scorer is built", n_feat, depth);
+			used = m->fast->n_used;
+			SF_OK((m->fast->bins != NULL) == (cpu && depth <= GBT_BINS_DEPTH && used <= GBT_BINS_MAX_USED),
+				  "%d features (%u used), depth %d: byte-code scorer %s", n_feat, used, depth,
+				  m->fast->bins ? "built" : "declined");
+			if (m->fast->bins)
+				SF_OK(m->fast->bins->wide == (used > 16), "table width follows the %u used features", used);
+			SF_OK(bins_mismatches(&env, m, &rng, 300) == 0,
+				  "%d features, depth %d: equals the padded walk and the reference bit for bit",
+				  n_feat, depth);
+			gbt_model_free(&env, m);
+			obj = GBT_OBJ_BINARY + GBT_OBJ_REGRESSION - obj;
+		}
+
+	/* more than GBT_BINS_MAX_CUTS distinct conditions on one feature: declined, the walk scores */
+	n_feat = 2;
+	m = random_model(&env, &rng, 12, 6, 1.0, GBT_OBJ_REGRESSION);
+	for (i = 0; i < m->n_trees; i++)
+		for (k = 0; k < m->trees[i].n_nodes; k++)
+			if (m->trees[i].left[k] >= 0)
+			{
+				m->trees[i].split_index[k] = 0;
+				m->trees[i].split_cond[k] = (float) (i * 100 + k) * 0.01f - 3.0f;
+			}
+	SF_OK(gbt_model_pack(&env, m) == SF_OK && m->fast != NULL && m->fast->bins == NULL,
+		  "more than %d conditions on a feature: byte-code scorer declined", GBT_BINS_MAX_CUTS);
+	SF_OK(count_mismatches(m, &rng, 400) == 0, "and the walk equals the reference");
+	/* exactly GBT_BINS_MAX_CUTS fit: the first ones stay on feature 0, the rest move to a grid on feature 1 */
+	{
+		int			seen = 0;
+
+		for (i = 0; i < m->n_trees; i++)
+			for (k = 0; k < m->trees[i].n_nodes; k++)
+				if (m->trees[i].left[k] >= 0 && seen++ >= GBT_BINS_MAX_CUTS)
+				{
+					m->trees[i].split_index[k] = 1;
+					m->trees[i].split_cond[k] = (float) (seen % 9) * 0.5f - 2.0f;
+				}
+	}
+	SF_OK(gbt_model_pack(&env, m) == SF_OK && m->fast != NULL && (m->fast->bins != NULL) == cpu,
+		  "%d conditions on a feature fit", GBT_BINS_MAX_CUTS);
+	SF_OK(bins_mismatches(&env, m, &rng, 400) == 0, "and score as the reference");
+	gbt_model_free(&env, m);
+	n_feat = P;
+}
+
 int
 main(void)
 {
@@ -338,5 +453,6 @@ main(void)
 	SF_RUN(test_declined);
 	SF_RUN(test_trained_and_json);
 	SF_RUN(test_forest);
+	SF_RUN(test_bins);
 	return sf_test_done();
 }
