@@ -229,10 +229,10 @@ wsharded = bytes(cur.fetchone()[0])
 compare("weighted, column sampling, max_bin 32", wsingle, wsharded)
 
 # 2. the shard work is pushed down
-cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_hist(f, y, 1::float8, '\\x00'::bytea) "
+cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_sketch(f, y, 1::float8, 7::int8) "
             "FROM loans_eu")
 plan = "\n".join(r[0] for r in cur.fetchall())
-t.ok("Remote SQL: SELECT scfrisk.xgb_shard_hist(f, y, 1::double precision" in plan,
+t.ok("Remote SQL: SELECT scfrisk.xgb_shard_sketch(f, y, 1::double precision, 7::bigint)" in plan,
      "EXPLAIN VERBOSE: the shard aggregate over a foreign partition runs on the shard", plan)
 co.notices = []  # every notice, not the last 50
 cur.execute("LOAD 'auto_explain'")
@@ -245,12 +245,15 @@ cur.execute("RESET client_min_messages")
 cur.execute("SET auto_explain.log_min_duration = -1")
 logged = "".join(co.notices)
 remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
-HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_hist\(f, y, 1::double precision, \$1::bytea\)")
-SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision\)")
+# a step reads the one-row view, not the partition: the rows stay in the shard's session
+HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
+                  r"FROM scfrisk\.shard_unit")
+SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision, "
+                    r"\d+::bigint\) FROM public\.loans_local")
 hist_plans = [n for n in co.notices if HIST.search(n)]
 t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
-     "auto_explain: every level's query of xgb_train_sharded runs scfrisk.xgb_shard_hist on all "
-     "three shards (%d queries)" % len(hist_plans), remote_lines)
+     "auto_explain: every step of xgb_train_sharded runs scfrisk.xgb_shard_step on all "
+     "three shards, reading no partition (%d queries)" % len(hist_plans), remote_lines)
 t.ok(any(len(SKETCH.findall(n)) == 3 for n in co.notices),
      "auto_explain: the sketches are computed on the three shards", remote_lines)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
