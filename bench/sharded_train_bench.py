@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--trees", type=int, default=50)
     ap.add_argument("--depth", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--perf", help="after the runs, record one sharded training's cpu-clock profile "
+                    "of the four clusters' processes into this file (perf record)")
     a = ap.parse_args()
     params = '{"n_estimators": %d, "max_depth": %d, "eta": 0.3, "seed": 7}' % (a.trees, a.depth)
     shards = loopback.shards(3)
@@ -110,6 +112,21 @@ FROM (SELECT k, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, %(p)s) j W
         say("train_%s_cpu_s" % name, "%.3f median of the four clusters' processes" % cpu[name][len(cpu[name]) // 2])
     say("train_cpu_ratio_sharded_over_single", "%.3g" % (cpu["sharded"][len(cpu["sharded"]) // 2]
                                                        / cpu["single"][len(cpu["single"]) // 2]))
+    if a.perf:
+        import subprocess
+        pids = []
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and os.readlink("/proc/%s/cwd" % pid) in dirs:
+                    pids.append(pid)
+            except OSError:
+                pass
+        rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-o", a.perf,
+                                "-p", ",".join(pids)])
+        time.sleep(1)
+        cur.execute("SELECT length(scfrisk.xgb_train_sharded('bench_loans', 'f', 'y', %s))", (params,))
+        rec.send_signal(2)
+        rec.wait()
     co.close()
     bench.done()
 
