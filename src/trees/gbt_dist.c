@@ -59,13 +59,31 @@ upper_of(float v)
 	return u > v ? u : INFINITY;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
+/*
+ * Sort keys[0, m) by their upper 32 bits (the value's key), stably, so rows
+ * of one value stay in row order: four byte-wide counting passes through
+ * tmp (m words), what a sort by (value, row) gives in linear time.
+ */
+static void
+radix_sort_keys(uint64_t *keys, uint64_t *tmp, size_t m)
 {
-	uint64_t	x = *(const uint64_t *) a,
-				y = *(const uint64_t *) b;
+	int			pass;
 
-	return x < y ? -1 : x > y;
+	for (pass = 0; pass < 4; pass++)
+	{
+		size_t		count[257] = {0},
+					i;
+		int			shift = 32 + 8 * pass,
+					c;
+
+		for (i = 0; i < m; i++)
+			count[((keys[i] >> shift) & 0xFF) + 1]++;
+		for (c = 0; c < 256; c++)
+			count[c + 1] += count[c];
+		for (i = 0; i < m; i++)
+			tmp[count[(keys[i] >> shift) & 0xFF]++] = keys[i];
+		memcpy(keys, tmp, sizeof(uint64_t) * m);
+	}
 }
 
 /* ------------------------------------------------------------ sketch (shard) */
@@ -73,7 +91,7 @@ cmp_u64(const void *a, const void *b)
 /* One feature: sorted distinct values (by key, rows in order within a value). */
 static sf_status
 sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t p, uint32_t j,
-			   uint64_t *keys, sf_buf *out)
+			   uint64_t *keys, uint64_t *tmp, sf_buf *out)
 {
 	size_t		m = 0,
 				i,
@@ -92,7 +110,7 @@ sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t
 		keys[m++] = ((uint64_t) float_key(v) << 32) | (uint64_t) i;
 		total += w ? w[i] : 1.0;
 	}
-	qsort(keys, m, sizeof(uint64_t), cmp_u64);
+	radix_sort_keys(keys, tmp, m);
 	for (i = 0; i < m; i = k)
 		for (nd++, k = i; k < m && (keys[k] >> 32) == (keys[i] >> 32); k++)
 			;
@@ -121,7 +139,8 @@ sf_status
 gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w, size_t n,
 				uint32_t p, sf_buf *out)
 {
-	uint64_t   *keys;
+	uint64_t   *keys,
+			   *tmp;
 	uint64_t	n0 = 0,
 				n1 = 0;
 	double		sw = 0.0;
@@ -149,16 +168,23 @@ gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w, 
 	sf_buf_put_u64(out, n1);
 	sf_buf_put_u8(out, (uint8_t) unit);
 	sf_buf_put_f64(out, w ? sw : (double) n);
-	if ((keys = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1))) == NULL)
+	keys = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1));
+	tmp = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1));
+	if (keys == NULL || tmp == NULL)
+	{
+		sf_free(env, keys);
+		sf_free(env, tmp);
 		return sf_fail(env, SF_ENOMEM, "out of memory sketching the rows");
+	}
 	for (j = 0; j < p && st == SF_OK; j++)
 	{
 		if (sf_interrupted(env))
 			st = sf_fail(env, SF_ECANCEL, "canceled");
 		else
-			st = sketch_feature(env, x, w, n, p, j, keys, out);
+			st = sketch_feature(env, x, w, n, p, j, keys, tmp, out);
 	}
 	sf_free(env, keys);
+	sf_free(env, tmp);
 	if (st == SF_OK && sf_buf_status(out) != SF_OK)
 		return sf_fail(env, SF_ENOMEM, "out of memory writing the sketch");
 	return st;
@@ -188,23 +214,59 @@ typedef struct merge_entry
 	double		weight;
 } merge_entry;
 
-static int
-cmp_entry(const void *a, const void *b)
+/* Grow *e to hold n entries. */
+static sf_status
+reserve_entries(sf_env *env, merge_entry **e, size_t *cap, size_t used, size_t n)
 {
-	const merge_entry *x = a,
-			   *y = b;
+	merge_entry *ng;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->shard < y->shard ? -1 : x->shard > y->shard;
+	if (n <= *cap)
+		return SF_OK;
+	if ((ng = sf_malloc(env, sizeof(merge_entry) * n * 2)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
+	if (used)
+		memcpy(ng, *e, sizeof(merge_entry) * used);
+	sf_free(env, *e);
+	*e = ng;
+	*cap = n * 2;
+	return SF_OK;
 }
 
-/* Read the entries of feature j from every shard (in order) into e; *ne gets their count. */
+/*
+ * Merge the ns ascending runs of e (run s at run_at[s], up to run_at[s + 1])
+ * into out by key, equal keys in shard order: what a sort of the union's
+ * values gives, in linear time (a shard sends its values sorted).
+ */
+static void
+merge_runs(const merge_entry *e, const size_t *run_at, int ns, size_t *head, merge_entry *out)
+{
+	size_t		k = 0;
+	int			s;
+
+	for (s = 0; s < ns; s++)
+		head[s] = run_at[s];
+	for (;;)
+	{
+		int			best = -1;
+
+		for (s = 0; s < ns; s++)
+			if (head[s] < run_at[s + 1] &&
+				(best < 0 || e[head[s]].key < e[head[best]].key))
+				best = s;
+		if (best < 0)
+			break;
+		out[k++] = e[head[best]++];
+	}
+}
+
+/* Read the entries of feature j from every shard (in order) into *out merged; *ne gets their count. */
 static sf_status
-merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t *cap, size_t *ne,
+merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t *cap,
+				   merge_entry **out, size_t *out_cap, size_t *run_at, size_t *ne,
 				   uint64_t *m, double *total, int *missing)
 {
 	int			s;
+	sf_status	st;
 
 	*ne = 0;
 	*m = 0;
@@ -216,25 +278,15 @@ merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t
 		uint32_t	nd,
 					i;
 
+		run_at[s] = *ne;
 		*missing |= sf_read_u8(r) != 0;
 		*m += sf_read_u64(r);
 		*total += sf_read_f64(r);
 		nd = sf_read_u32(r);
 		if (!sf_reader_ok(r) || !sf_reader_has(r, nd, 20))
 			return sf_fail(env, SF_ECORRUPT, "sketch of shard %d is truncated", s + 1);
-		if (*ne + nd > *cap)
-		{
-			size_t		nc = (*ne + nd) * 2;
-			merge_entry *ng = sf_malloc(env, sizeof(merge_entry) * nc);
-
-			if (ng == NULL)
-				return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
-			if (*ne)
-				memcpy(ng, *e, sizeof(merge_entry) * *ne);
-			sf_free(env, *e);
-			*e = ng;
-			*cap = nc;
-		}
+		if ((st = reserve_entries(env, e, cap, *ne, *ne + nd)) != SF_OK)
+			return st;
 		for (i = 0; i < nd; i++)
 		{
 			merge_entry *x = &(*e)[(*ne)++];
@@ -246,9 +298,14 @@ merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t
 			x->shard = (uint32_t) s;
 			if (isnan(x->v) || isinf(x->v))
 				return sf_fail(env, SF_ECORRUPT, "sketch of shard %d holds a non-finite value", s + 1);
+			if (i > 0 && x->key <= x[-1].key)
+				return sf_fail(env, SF_ECORRUPT, "sketch of shard %d holds values out of order", s + 1);
 		}
 	}
-	qsort(*e, *ne, sizeof(merge_entry), cmp_entry);
+	run_at[ns] = *ne;
+	if ((st = reserve_entries(env, out, out_cap, 0, *ne ? *ne : 1)) != SF_OK)
+		return st;
+	merge_runs(*e, run_at, ns, run_at + ns + 1, *out);
 	return SF_OK;
 }
 
@@ -352,17 +409,24 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 			   dist_totals *tot, gbt_bins *b)
 {
 	sketch_view *sv = sf_calloc(env, ns ? ns : 1, sizeof(sketch_view));
-	merge_entry *e = NULL;
+	size_t	   *run_at = sf_calloc(env, 2 * (size_t) ns + 2, sizeof(size_t));
+	merge_entry *e = NULL,
+			   *merged = NULL;
 	float	   *cuts = NULL;
 	size_t		cap = 0,
+				merged_cap = 0,
 				ne;
 	uint32_t	j,
 				p;
 	sf_status	st;
 
 	memset(b, 0, sizeof(*b));
-	if (sv == NULL)
+	if (sv == NULL || run_at == NULL)
+	{
+		sf_free(env, sv);
+		sf_free(env, run_at);
 		return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
+	}
 	if ((st = read_sketch_headers(env, sk, len, ns, sv, tot)) != SF_OK)
 		goto done;
 	if (tot->n == 0)
@@ -394,10 +458,11 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 		double		total;
 		int			missing;
 
-		if ((st = merge_read_feature(env, sv, ns, &e, &cap, &ne, &m, &total, &missing)) != SF_OK)
+		if ((st = merge_read_feature(env, sv, ns, &e, &cap, &merged, &merged_cap, run_at, &ne,
+									 &m, &total, &missing)) != SF_OK)
 			goto done;
 		b->has_missing[j] = (uint8_t) missing;
-		merge_cuts(e, ne, tot->weighted ? total : (double) m, tot->weighted, max_bin,
+		merge_cuts(merged, ne, tot->weighted ? total : (double) m, tot->weighted, max_bin,
 				   cuts + (size_t) j * (max_bin + 1), &b->n_bins[j], &b->min_val[j]);
 		b->off[j + 1] = b->off[j] + b->n_bins[j] + 1;
 	}
@@ -410,7 +475,9 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 		memcpy(b->cuts + b->off[j], cuts + (size_t) j * (max_bin + 1), sizeof(float) * b->n_bins[j]);
 done:
 	sf_free(env, sv);
+	sf_free(env, run_at);
 	sf_free(env, e);
+	sf_free(env, merged);
 	sf_free(env, cuts);
 	return st;
 }
@@ -740,29 +807,36 @@ apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
  * them, their (g, h) pairs.  Deep nodes hold few rows, so most slots are
  * empty; a slot is empty when both sums are exactly zero.
  */
-static void
-put_hist(sf_buf *out, const double *h, size_t n_slots)
+static sf_status
+put_hist(sf_env *env, sf_buf *out, const double *h, size_t n_slots)
 {
 	size_t		s,
-				nnz = 0;
-	uint8_t		byte = 0;
+				nnz = 0,
+				nbits = (n_slots + 7) / 8;
+	uint8_t    *bits = sf_calloc(env, nbits ? nbits : 1, 1);
+	double	   *v = sf_malloc(env, sizeof(double) * 2 * (n_slots ? n_slots : 1));
 
-	for (s = 0; s < n_slots; s++)
-		nnz += h[2 * s] != 0.0 || h[2 * s + 1] != 0.0;
-	sf_buf_put_u32(out, (uint32_t) nnz);
-	for (s = 0; s < n_slots; s++)
+	if (bits == NULL || v == NULL)
 	{
-		if (h[2 * s] != 0.0 || h[2 * s + 1] != 0.0)
-			byte |= (uint8_t) (1u << (s & 7));
-		if ((s & 7) == 7 || s + 1 == n_slots)
-		{
-			sf_buf_put_u8(out, byte);
-			byte = 0;
-		}
+		sf_free(env, bits);
+		sf_free(env, v);
+		return sf_fail(env, SF_ENOMEM, "out of memory writing a histogram");
 	}
+	/* one pass: the bitmap, the non-empty pairs packed; then two bulk writes */
 	for (s = 0; s < n_slots; s++)
 		if (h[2 * s] != 0.0 || h[2 * s + 1] != 0.0)
-			sf_buf_put_f64s(out, h + 2 * s, 2);
+		{
+			bits[s >> 3] |= (uint8_t) (1u << (s & 7));
+			v[2 * nnz] = h[2 * s];
+			v[2 * nnz + 1] = h[2 * s + 1];
+			nnz++;
+		}
+	sf_buf_put_u32(out, (uint32_t) nnz);
+	sf_buf_put_bytes(out, bits, nbits);
+	sf_buf_put_f64s(out, v, 2 * nnz);
+	sf_free(env, bits);
+	sf_free(env, v);
+	return SF_OK;
 }
 
 /* A new tree: the gradients of the margins (gbt_train.c's grad_row) and the root. */
@@ -812,8 +886,7 @@ start_tree(sf_env *env, gbt_dist_shard *sh, sf_buf *out)
 	gbt_hist_build(env, &tw->bins, tw->gh, tw->rows, 1, tw->lb, tw->le, tw->lhist);
 	sf_buf_put_f64(out, G);
 	sf_buf_put_f64(out, H);
-	put_hist(out, sh->nh[0], tw->n_slots);
-	return SF_OK;
+	return put_hist(env, out, sh->nh[0], tw->n_slots);
 }
 
 /* A level job's splits, checked against the shard's open nodes. */
@@ -918,7 +991,8 @@ grow_level(sf_env *env, gbt_dist_shard *sh, uint32_t n_split, sf_buf *out)
 			sf_buf_put_f64(out, G);
 			sf_buf_put_f64(out, H);
 		}
-		put_hist(out, sh->nh[want], tw->n_slots);
+		if (put_hist(env, out, sh->nh[want], tw->n_slots) != SF_OK)
+			return SF_ENOMEM;
 	}
 	return SF_OK;
 }

@@ -39,6 +39,7 @@ typedef struct dist_work
 	double	   *r_g,
 			   *r_h;
 	double	  **r_hist;
+	double	   *r_scratch;		/* (2 n_slots) a reply's packed values */
 	double		r_acc,
 				r_sw;
 	double		root_acc,
@@ -92,12 +93,12 @@ put_finished_tree(dist_work *w)
 	w->have_tree = 0;
 }
 
-/* A reply's histogram (gbt_dist.c's put_hist) added to h. */
+/* A reply's histogram (gbt_dist.c's put_hist) added to h; v is 2 * n_slots doubles of scratch. */
 static int
-add_hist(sf_reader *rd, double *h, size_t n_slots)
+add_hist(sf_reader *rd, double *h, size_t n_slots, double *v)
 {
 	uint32_t	nnz = sf_read_u32(rd),
-				seen = 0;
+				k = 0;
 	const uint8_t *bits;
 	size_t		s;
 
@@ -106,15 +107,17 @@ add_hist(sf_reader *rd, double *h, size_t n_slots)
 	bits = sf_read_bytes(rd, (n_slots + 7) / 8);
 	if (!sf_reader_has(rd, nnz, 16))
 		return 0;
+	sf_read_f64s(rd, v, 2 * (size_t) nnz);
 	for (s = 0; s < n_slots; s++)
 		if (bits[s >> 3] & (1u << (s & 7)))
 		{
-			if (++seen > nnz)
+			if (k == nnz)
 				return 0;
-			h[2 * s] += sf_read_f64(rd);
-			h[2 * s + 1] += sf_read_f64(rd);
+			h[2 * s] += v[2 * k];
+			h[2 * s + 1] += v[2 * k + 1];
+			k++;
 		}
-	return seen == nnz;
+	return k == nnz;
 }
 
 /* Send the job in w->job (n_want histograms asked); merge the replies in shard order. */
@@ -154,7 +157,7 @@ exchange(dist_work *w, int n_want)
 		{
 			w->r_g[k] += sf_read_f64(&rd);
 			w->r_h[k] += sf_read_f64(&rd);
-			if (!add_hist(&rd, w->r_hist[k], w->tw.n_slots))
+			if (!add_hist(&rd, w->r_hist[k], w->tw.n_slots, w->r_scratch))
 				return sf_fail(w->env, SF_ECORRUPT, "reply %d is truncated", s + 1);
 		}
 		if (!sf_reader_ok(&rd) || sf_reader_left(&rd) != 0)
@@ -324,6 +327,7 @@ free_dist_work(dist_work *w)
 	sf_free(env, w->r_g);
 	sf_free(env, w->r_h);
 	sf_free(env, w->r_hist);
+	sf_free(env, w->r_scratch);
 	sf_buf_free(&w->job);
 }
 
@@ -350,7 +354,8 @@ alloc_dist_work(dist_work *w, uint64_t n)
 	w->r_g = sf_calloc(w->env, level_cap, sizeof(double));
 	w->r_h = sf_calloc(w->env, level_cap, sizeof(double));
 	w->r_hist = sf_calloc(w->env, level_cap, sizeof(double *));
-	if (!w->leaf_begin || !w->leaf_end || !w->r_g || !w->r_h || !w->r_hist)
+	w->r_scratch = sf_malloc(w->env, sizeof(double) * 2 * (w->tw.n_slots ? w->tw.n_slots : 1));
+	if (!w->leaf_begin || !w->leaf_end || !w->r_g || !w->r_h || !w->r_hist || !w->r_scratch)
 		return sf_fail(w->env, SF_ENOMEM, "out of memory for the training work space");
 	return SF_OK;
 }
