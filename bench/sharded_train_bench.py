@@ -71,17 +71,12 @@ FROM (SELECT k, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, %(p)s) j W
     co = psycopg2.connect("")
     co.autocommit = True
     cur = co.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
     cur.execute("DROP TABLE IF EXISTS bench_loans, bench_loans_all CASCADE")
-    cur.execute("CREATE TABLE bench_loans (part int, loan_id int, f float8[], y float8) PARTITION BY LIST (part)")
-    for i, sh in enumerate(shards):
+    for i in range(len(shards)):
         cur.execute("DROP SERVER IF EXISTS bench_shard_%d CASCADE" % (i + 1))
-        cur.execute("CREATE SERVER bench_shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
-                    "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true')"
-                    % (i + 1, sh.port))
-        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER bench_shard_%d OPTIONS (user 'postgres')"
-                    % (i + 1))
+    loopback.attach(cur, shards, prefix="bench_shard")
+    cur.execute("CREATE TABLE bench_loans (part int, loan_id int, f float8[], y float8) PARTITION BY LIST (part)")
+    for i in range(len(shards)):
         cur.execute("CREATE FOREIGN TABLE bench_loans_%d PARTITION OF bench_loans FOR VALUES IN (%d) "
                     "SERVER bench_shard_%d OPTIONS (table_name 'loans_local')" % (i + 1, i + 1, i + 1))
     cur.execute("CREATE TABLE bench_loans_all AS SELECT * FROM bench_loans")

@@ -88,3 +88,17 @@ def sqlstate_of(cur, sql, args=None):
         return None, None
     except psycopg2.Error as e:
         return e.pgcode, (e.pgerror or "").strip()
+
+
+def attach(cur, shards, prefix="shard", options=""):
+    """On the coordinator of cur: postgres_fdw and scfrisk, and per shard a foreign
+    server <prefix>_<i> (extensions 'scfrisk', async_capable, any further
+    options) with a user mapping for the current user."""
+    cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    for i, sh in enumerate(shards):
+        cur.execute("CREATE SERVER %s_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
+                    "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true'%s)"
+                    % (prefix, i + 1, sh.port, options))
+        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER %s_%d OPTIONS (user 'postgres')"
+                    % (prefix, i + 1))

@@ -84,13 +84,7 @@ for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
-cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    cur.execute("CREATE SERVER shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
-                "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true', "
-                "fetch_size '10000')" % (i + 1, sh.port))
-    cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER shard_%d OPTIONS (user 'postgres')" % (i + 1))
+loopback.attach(cur, shards, options=", fetch_size '10000'")
 cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8) PARTITION BY LIST (seg)")
 cur.execute("CREATE TABLE sellers (seg text, seller_id int, x float8[]) PARTITION BY LIST (seg)")
 cur.execute("CREATE TABLE seller_risk_curve (seg text, seller_id int, loan float8, pd float8, el float8, "

@@ -72,13 +72,7 @@ for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
-cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    cur.execute("CREATE SERVER shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
-                "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true')"
-                % (i + 1, sh.port))
-    cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER shard_%d OPTIONS (user 'postgres')" % (i + 1))
+loopback.attach(cur, shards)
 cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8, w float8) PARTITION BY LIST (seg)")
 for i, seg in enumerate(SEGMENTS):
     cur.execute("CREATE FOREIGN TABLE loans_%s PARTITION OF loans FOR VALUES IN ('%s') SERVER shard_%d "
