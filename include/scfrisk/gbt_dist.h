@@ -10,7 +10,8 @@
  * (the server uses pushed-down aggregates through postgres_fdw):
  *
  * - sketch (shard -> coordinator, once): per feature the shard's sorted
- *   distinct float32 values with their row counts and weight sums, whether
+ *   distinct float32 values with their row counts and weight sums (none
+ *   when every weight is 1: the sum is the count), whether
  *   a value is missing, and the label counts.  Merged in shard order, these
  *   give exactly the bin edges gbt_train computes over the union (its cuts
  *   come from a sort of every value: the distinct values with their weights
@@ -21,9 +22,10 @@
  *   and takes new gradients) and asks for the root's histogram; each later
  *   level brings that level's splits and, per split, which child's
  *   histogram the coordinator wants.
- * - reply (shard -> coordinator): per wanted node its gradient and hessian
- *   sums and its histogram (gbt_int.h's slot layout, the empty slots left
- *   out), and the training metric sums when asked.
+ * - reply (shard -> coordinator): per wanted node its histogram
+ *   (gbt_int.h's slot layout, the empty slots left out), with the gradient
+ *   and hessian sums for a root (a child's come from the split search), and
+ *   the training metric sums when asked.
  *
  * A shard keeps its rows' state between the jobs of one training (a
  * gbt_dist_shard: the bin codes, margins, gradients, each row's node as a

@@ -88,10 +88,15 @@ radix_sort_keys(uint64_t *keys, uint64_t *tmp, size_t m)
 
 /* ------------------------------------------------------------ sketch (shard) */
 
-/* One feature: sorted distinct values (by key, rows in order within a value). */
+/*
+ * One feature: sorted distinct values (by key, rows in order within a
+ * value), each with its row count (u32: a shard holds fewer than 2^32 rows)
+ * and, unless every weight is 1 (unit; the weight is then the count), its
+ * weight sum.
+ */
 static sf_status
 sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t p, uint32_t j,
-			   uint64_t *keys, uint64_t *tmp, sf_buf *out)
+			   int unit, uint64_t *keys, uint64_t *tmp, sf_buf *out)
 {
 	size_t		m = 0,
 				i,
@@ -129,8 +134,9 @@ sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t
 		key = (key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key;
 		memcpy(&v, &key, 4);
 		sf_buf_put_f32(out, v);
-		sf_buf_put_u64(out, k - i);
-		sf_buf_put_f64(out, wv);
+		sf_buf_put_u32(out, (uint32_t) (k - i));
+		if (!unit)
+			sf_buf_put_f64(out, wv);
 	}
 	return SF_OK;
 }
@@ -181,7 +187,7 @@ gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w, 
 		if (sf_interrupted(env))
 			st = sf_fail(env, SF_ECANCEL, "canceled");
 		else
-			st = sketch_feature(env, x, w, n, p, j, keys, tmp, out);
+			st = sketch_feature(env, x, w, n, p, j, unit, keys, tmp, out);
 	}
 	sf_free(env, keys);
 	sf_free(env, tmp);
@@ -283,7 +289,7 @@ merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t
 		*m += sf_read_u64(r);
 		*total += sf_read_f64(r);
 		nd = sf_read_u32(r);
-		if (!sf_reader_ok(r) || !sf_reader_has(r, nd, 20))
+		if (!sf_reader_ok(r) || !sf_reader_has(r, nd, sv[s].unit ? 8 : 16))
 			return sf_fail(env, SF_ECORRUPT, "sketch of shard %d is truncated", s + 1);
 		if ((st = reserve_entries(env, e, cap, *ne, *ne + nd)) != SF_OK)
 			return st;
@@ -292,8 +298,8 @@ merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t
 			merge_entry *x = &(*e)[(*ne)++];
 
 			x->v = sf_read_f32(r);
-			x->count = sf_read_u64(r);
-			x->weight = sf_read_f64(r);
+			x->count = sf_read_u32(r);
+			x->weight = sv[s].unit ? (double) x->count : sf_read_f64(r);
 			x->key = float_key(x->v);
 			x->shard = (uint32_t) s;
 			if (isnan(x->v) || isinf(x->v))
@@ -978,19 +984,7 @@ grow_level(sf_env *env, gbt_dist_shard *sh, uint32_t n_split, sf_buf *out)
 			parent[s] -= sh->nh[large == l ? r : l][s];
 		sh->nh[large] = parent;
 		sh->nh[id] = NULL;
-		{
-			double		G = 0.0,
-						H = 0.0;
-			size_t		i;
-
-			for (i = sh->nb[want]; i < sh->ne[want]; i++)
-			{
-				G += tw->gh[2 * (size_t) tw->rows[i]];
-				H += tw->gh[2 * (size_t) tw->rows[i] + 1];
-			}
-			sf_buf_put_f64(out, G);
-			sf_buf_put_f64(out, H);
-		}
+		/* no sums: the coordinator has the children's from the split search */
 		if (put_hist(env, out, sh->nh[want], tw->n_slots) != SF_OK)
 			return SF_ENOMEM;
 	}

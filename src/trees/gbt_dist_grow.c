@@ -120,9 +120,12 @@ add_hist(sf_reader *rd, double *h, size_t n_slots, double *v)
 	return k == nnz;
 }
 
-/* Send the job in w->job (n_want histograms asked); merge the replies in shard order. */
+/*
+ * Send the job in w->job (n_want histograms asked, with their gradient and
+ * hessian sums when with_sums: a root's); merge the replies in shard order.
+ */
 static sf_status
-exchange(dist_work *w, int n_want)
+exchange(dist_work *w, int n_want, int with_sums)
 {
 	const uint8_t *const *rep;
 	const size_t *len;
@@ -155,8 +158,11 @@ exchange(dist_work *w, int n_want)
 		w->r_sw += sf_read_f64(&rd);
 		for (k = 0; k < n_want; k++)
 		{
-			w->r_g[k] += sf_read_f64(&rd);
-			w->r_h[k] += sf_read_f64(&rd);
+			if (with_sums)
+			{
+				w->r_g[k] += sf_read_f64(&rd);
+				w->r_h[k] += sf_read_f64(&rd);
+			}
 			if (!add_hist(&rd, w->r_hist[k], w->tw.n_slots, w->r_scratch))
 				return sf_fail(w->env, SF_ECORRUPT, "reply %d is truncated", s + 1);
 		}
@@ -174,7 +180,7 @@ tree_exchange(dist_work *w, int with_metric, int want_root)
 	put_finished_tree(w);
 	sf_buf_put_u8(&w->job, (uint8_t) (with_metric ? w->metric : 0));
 	sf_buf_put_u8(&w->job, (uint8_t) want_root);
-	return exchange(w, want_root);
+	return exchange(w, want_root, 1);
 }
 
 /* The root of the next tree: its sums and histogram from the shards (and the metric so far). */
@@ -233,7 +239,7 @@ child_histograms(dist_work *w, int n_next)
 		sf_buf_put_i32(&w->job, tw->next[k + 1].id);
 		sf_buf_put_u8(&w->job, (uint8_t) (tw->next[k + 1].h < tw->next[k].h));
 	}
-	if ((st = exchange(w, n_next / 2)) != SF_OK)
+	if ((st = exchange(w, n_next / 2, 0)) != SF_OK)
 		return st;
 	for (k = 0, pk = 0; k < n_next; k += 2)
 	{
