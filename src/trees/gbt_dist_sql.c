@@ -4,21 +4,25 @@
  *	  foreign partition of a table, trained where the rows are (gbt_dist.h,
  *	  docs/scale-out.md), and the two shard-side aggregates it calls.
  *
- * Shard side: scfrisk.xgb_shard_sketch(features, label, weight) and
- * scfrisk.xgb_shard_hist(features, label, weight, job) collect the shard's
- * rows in the row store (as xgb_train does: float32 features, NULL rows
- * skipped, NULL elements missing), put them in the canonical order and
- * answer with gbt_dist_sketch / gbt_dist_shard_hist.  They are immutable
- * extension aggregates, so postgres_fdw ships them whole to a server whose
- * "extensions" option lists scfrisk: only the sketch and the histograms
- * cross the network.
+ * Shard side: scfrisk.xgb_shard_sketch(features, label, weight, session)
+ * collects the shard's rows in the row store (as xgb_train does: float32
+ * features, NULL rows skipped, NULL elements missing), puts them in the
+ * canonical order, keeps them as the training's session in this backend
+ * (gbt_dist_shard) and answers with gbt_dist_sketch;
+ * scfrisk.xgb_shard_step(session, job) answers each later job from that
+ * session (gbt_dist_shard_step).  They are immutable extension aggregates,
+ * so postgres_fdw ships them whole to a server whose "extensions" option
+ * lists scfrisk: only the sketch, the jobs and the histograms cross the
+ * network.
  *
  * Coordinator: scfrisk.check_shards first (every error it has, before any
  * training), then one SPI query per step, a UNION ALL of one pushed-down
  * aggregate per partition tagged with the partition's place in
  * check_shards' order (by name), so the replies are merged in that fixed
- * order whatever order async foreign scans finish in.  The job travels as
- * the query's parameter $1.  An error anywhere (a shard down mid-training,
+ * order whatever order async foreign scans finish in.  The steps read the
+ * one-row view scfrisk.shard_unit through a temporary foreign table per
+ * server, so they scan no partition; the job travels as the query's
+ * parameter $1.  An error anywhere (a shard down mid-training,
  * a cancel) ends the statement: no model is returned.
  */
 #include "postgres.h"
