@@ -62,6 +62,9 @@ extern sf_status gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint
 									 size_t job_len, sf_buf *out);
 extern void gbt_dist_shard_free(sf_env *env, gbt_dist_shard *sh);
 
+/* Whether the training's last job (the final tree, no root wanted) was answered: the state may go. */
+extern int	gbt_dist_shard_done(const gbt_dist_shard *sh);
+
 /*
  * The coordinator's transport: send one job to every shard and return the
  * replies of the shards that hold rows, always in the same shard order

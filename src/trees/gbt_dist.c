@@ -498,6 +498,7 @@ struct gbt_dist_shard
 	size_t		n;
 	uint32_t	p;
 	uint32_t	seq;			/* jobs answered */
+	int			done;			/* the last job (a tree without a root) was answered */
 	int			objective;
 	float		base_margin;
 	double		scale_pos_weight;
@@ -1053,5 +1054,13 @@ gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job, size_t 
 		sh->seq = UINT32_MAX;
 	else if (sf_buf_status(out) != SF_OK)
 		st = sf_fail(env, SF_ENOMEM, "out of memory writing the histograms");
+	else if (type != JOB_LEVEL && !want_root)
+		sh->done = 1;
 	return st;
+}
+
+int
+gbt_dist_shard_done(const gbt_dist_shard *sh)
+{
+	return sh->done;
 }

@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -119,7 +120,8 @@ xgb_shard_sketch_sfunc(PG_FUNCTION_ARGS)
  * job, each in a memory context of its own under TopMemoryContext.
  * postgres_fdw runs every query of one coordinator statement on one
  * connection in one remote transaction, so this backend sees every job of
- * the training; the states go at the end of that transaction.
+ * the training; a state goes after the training's last job, or at the end
+ * of that transaction (an error, a cancel).
  */
 #define SHARD_SESSIONS 8
 typedef struct ShardSession
@@ -275,7 +277,14 @@ xgb_shard_step_final(PG_FUNCTION_ARGS)
 									VARSIZE_ANY_EXHDR(st->job), &b), &env, "xgb_shard_step");
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
-	sf_buf_free(&b);
+	/* the training's last job: its rows need not wait for the end of the transaction */
+	if (gbt_dist_shard_done(ss->sh))
+	{
+		MemoryContextDelete(ss->cxt);
+		ss->cxt = NULL;
+	}
+	else
+		sf_buf_free(&b);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -354,7 +363,9 @@ PrepareStep(ShardPlan *sp)
 	initStringInfo(&s);
 	for (i = 0; i < sp->n; i++)
 	{
-		const char *ft = quote_identifier(psprintf("scfrisk_shard_%s", sp->server[i]));
+		/* named by the server's oid: a name of any length maps to one table */
+		const char *ft = psprintf("scfrisk_shard_%u",
+								  GetForeignServerByName(sp->server[i], false)->serverid);
 
 		if (!sp->has_rows[i])
 			continue;
