@@ -17,8 +17,16 @@ PHASES = [
                                            "sf_rows_hash", "RowsToDouble", "SfRowsCanonical", "sf_rows_widen")),
     # glibc's qsort has no frame pointers: its samples lose their caller; in
     # xgb_train only the drift section sorts doubles (sf_dist_build)
-    ("drift section (governance: scoring the training rows)", ("SfGovAttachDrift", "msort_with_tmp.part.0",
-                                                               "cmp_double", "sf_dist_build")),
+    # the drift section: the model's scorer over every row (gbt_fast), the
+    # features' bins (sf_dist_*), the trainer's counts per code (count_task)
+    ("drift section (governance: scoring the training rows)", ("SfGovAttachDrift", "SfGovAttachDriftScores",
+                                                               "SfGovAttachDriftCoded", "DriftFeatures",
+                                                               "AttachDriftKept", "msort_with_tmp.part.0",
+                                                               "cmp_double", "sf_dist_build", "sf_dist_build_on",
+                                                               "sf_dist_build_codes", "sf_dist_bin",
+                                                               "select_order_stats", "walk_group.isra.0",
+                                                               "walk_group", "gbt_fast_margin", "gbt_predict",
+                                                               "count_task")),
     ("quantile sketch / bin edges", ("bins_task", "bins_feature", "radix_sort")),
     ("quantisation (bin codes)", ("code_block",)),
     ("histogram building", ("hist_task", "hist_rows_u8", "hist_rows_u16", "__memset_avx2_unaligned_erms", "gbt_hist_build", "hist_build_task", "child_histograms")),

@@ -75,6 +75,23 @@ FROM (SELECT scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail
 SELECT md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity", "tail": "gpd"}'))
 	   = md5(scfrisk.qrgmm_train(x, y, '{"m": 20, "transform": "identity"}')) AS gpd_by_default
 FROM tp1;
+-- the gpd rule tests the pooling of the exceedances: when 20% of the rows
+-- (covariate 1 = 1) have a lower tail far heavier relative to their body
+-- (e^2 instead of e, e exponential), one shape and scale cannot serve both,
+-- and the model takes the exponential tail and says why; "gpd_pooled" keeps
+-- the pooled GPD (the F statistic is about 14 against the critical 7.07)
+CREATE TEMP TABLE tpg AS
+SELECT ARRAY[(k % 5 = 0)::int::float8, ((k * 7919) % 1000) / 1000.0] AS x,
+	   20 + 2 * ((k * 7919) % 1000) / 1000.0
+	   - CASE WHEN k % 5 = 0 THEN power(-ln(((k * 104729) % 9973 + 0.5) / 9973.0), 2)
+			  ELSE -ln(((k * 104729) % 9973 + 0.5) / 9973.0) END AS y
+FROM generate_series(1, 3000) k;
+SELECT r AS rule, i->>'tail' AS tail, i->>'gpd_pooling' LIKE 'rejected: the mean exceedance moves%' AS pooling_rejected,
+	   (i->>'gpd_shape') IS NOT NULL AS has_shape
+FROM (VALUES ('gpd'), ('gpd_pooled')) AS v(r),
+	 LATERAL (SELECT scfrisk.model_info(scfrisk.qrgmm_train(x, y, jsonb_build_object('m', 20, 'transform', 'identity', 'tail', r)))->'info'
+			  FROM tpg) AS mi(i)
+ORDER BY r;
 -- a grid too coarse for a threshold below the median keeps the exponential rule
 SELECT scfrisk.model_info(scfrisk.qrgmm_train(x, y, '{"m": 4, "transform": "identity"}'))->'info'->>'tail' AS coarse_tail
 FROM tp1;

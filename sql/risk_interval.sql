@@ -49,12 +49,49 @@ SELECT i.replicates, i.level, i.tail_resolved = c.tail_resolved AS same_flag,
 	   i.pd_lower < i.pd_upper AS pd_varies
 FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.8, '{"rate": 0.02}') i,
 	 scfrisk.loan_risk_curve(model, ARRAY[5.0], ARRAY[450.0], '{"rate": 0.02}') c;
+-- VaR and CVaR (at the terms' level) are the model's too; every interval is ordered
+SELECT i.var = c.var AND i.cvar = c.cvar AS var_cvar_are_the_model, i.var_level,
+	   i.var_lower <= i.var_upper AND i.cvar_lower <= i.cvar_upper AS var_cvar_ordered,
+	   i.var_lower >= 0 AND i.cvar_lower >= i.var_lower AS cvar_above_var,
+	   i.method
+FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.8, '{"rate": 0.02, "level": 0.9}') i,
+	 scfrisk.loan_risk_curve(model, ARRAY[5.0], ARRAY[450.0], '{"rate": 0.02, "level": 0.9}') c;
+-- the percentile interval (the default) and the bias-corrected one: the same point and
+-- replicates, ends read at other quantiles of the same replicates
+SELECT p.method, b.method, p.pd = b.pd AND p.el = b.el AND p.cvar = b.cvar AS same_point,
+	   b.pd_lower >= (SELECT min(r.pd) FROM unnest(reps) u(m), scfrisk.loan_risk_curve(m, ARRAY[5.0], ARRAY[450.0]) r)
+	   AND b.pd_upper <= (SELECT max(r.pd) FROM unnest(reps) u(m), scfrisk.loan_risk_curve(m, ARRAY[5.0], ARRAY[450.0]) r)
+		   AS bc_within_replicates
+FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{}', 'percentile') p,
+	 scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{}', 'bc') b;
 -- a wider level gives a wider interval
 SELECT w.pd_lower <= n.pd_lower AND w.pd_upper >= n.pd_upper AS nested
 FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.95) w,
 	 scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.5) n;
 -- STRICT: a NULL argument gives no row
 SELECT count(*) AS rows FROM bm, scfrisk.loan_risk_interval(NULL, reps, ARRAY[5.0], 450);
+
+-- the cluster bootstrap: 30 clusters of 20 rows; the bytes depend on the keys' content,
+-- not the scan order nor the key's type (keys are compared by their text form)
+CREATE TEMP TABLE bc AS
+SELECT (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 6, 3, i % 30) FROM (SELECT * FROM bd ORDER BY i) o) AS reps,
+	   (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 6, 3, i % 30) FROM (SELECT * FROM bd ORDER BY i DESC) o) AS reps_desc,
+	   (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 6, 3, (i % 30)::text) FROM bd) AS reps_text,
+	   (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 6, 3, 'seller ' || (i % 30)) FROM bd) AS reps_other_keys,
+	   (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 20}', 6, 3) FROM bd) AS reps_rows;
+SELECT array_length(reps, 1) AS replicates,
+	   (SELECT bool_and(scfrisk.model_info(r)->>'kind' = 'qrgmm_linear') FROM unnest(reps) r) AS all_qrgmm,
+	   reps = reps_desc AS order_free, reps = reps_text AS same_text_same_bytes,
+	   reps <> reps_other_keys AS keys_matter, reps <> reps_rows AS not_the_row_bootstrap
+FROM bc;
+-- a replicate holds whole clusters: 30 clusters of 20 rows always give 600 rows; the 24
+-- clusters of 3, 5, 7, ... rows of floor(sqrt(i)) give replicates of other sizes
+SELECT bool_and((scfrisk.model_info(r)->>'train_rows')::int = 600) AS equal_clusters_600_rows
+FROM bc, unnest(reps) r;
+SELECT count(DISTINCT (scfrisk.model_info(r)->>'train_rows')::int) > 1 AS unequal_clusters_vary
+FROM (SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 6, 3, floor(sqrt(i))::int) AS reps FROM bd) b,
+	 unnest(reps) r;
+SELECT count(*) AS rows FROM bm, bc, scfrisk.loan_risk_interval(bm.model, bc.reps, ARRAY[5.0], 450);
 
 -- errors of the aggregate
 SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 1) FROM bd$$);
@@ -68,6 +105,15 @@ SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 0.5}') FROM bd$
 SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(CASE WHEN i = 3 THEN ARRAY[1.0, 2.0] ELSE x END, y, '{"m": 5}', 2) FROM bd$$);
 SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(ARRAY['NaN'::float8], y, '{"m": 5}', 2) FROM bd$$);
 SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 500}', 2) FROM bd WHERE i <= 50$$);
+-- errors of the cluster bootstrap: a NULL key, too few clusters, replicates out of range, an untyped key
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 5, 0, CASE WHEN i = 7 THEN NULL ELSE i % 30 END) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 5, 0, i % 9) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 5, 0, 1) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 1, 0, i % 30) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 10001, 0, i % 30) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', NULL, 0, i % 30) FROM bd$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 5, 0, i % 30) FROM bd WHERE false$$);
+SELECT pg_temp.err($$SELECT scfrisk.qrgmm_bootstrap(x, y, '{"m": 5}', 5, 0, 'a') FROM bd$$);
 
 -- errors of the interval: shapes of the replicates
 CREATE TEMP TABLE other AS
@@ -88,3 +134,5 @@ SELECT pg_temp.err($$SELECT * FROM bm, scfrisk.loan_risk_interval(model, reps, A
 SELECT pg_temp.err($$SELECT * FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0)$$);
 SELECT pg_temp.err($$SELECT * FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{"rate": -2}')$$);
 SELECT pg_temp.err($$SELECT * FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{"nope": 1}')$$);
+SELECT pg_temp.err($$SELECT * FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{}', 'bca')$$);
+SELECT count(*) AS rows FROM bm, scfrisk.loan_risk_interval(model, reps, ARRAY[5.0], 450, 0.9, '{}', NULL);

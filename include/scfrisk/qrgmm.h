@@ -52,7 +52,8 @@ typedef struct sf_qrgmm_params
 	double		tol;			/* relative duality-gap tolerance of the solver */
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
-	int			tail;			/* sf_tail_rule: index into sf_qrgmm_tail_names */
+	int			tail;			/* index into sf_qrgmm_tail_names: an sf_tail_rule,
+								 * or 4, gpd_pooled (SF_TAIL_GPD untested) */
 	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
@@ -75,6 +76,8 @@ typedef struct sf_qrgmm_model
 	sf_transform transform;		/* y = T(S) */
 	sf_tail_rule tail;			/* tails of the curves (sf_qcurve.h) */
 	sf_qcurve_gpd gpd;			/* the fitted lower tail when tail is SF_TAIL_GPD */
+	int			gpd_pool_rejected;	/* fit only: the gpd rule fell back to exponential */
+	double		gpd_pool_f;		/* fit only: the pooling test's F statistic */
 	double		y_center;		/* training response shift (y scale) */
 	double		y_scale;		/* training response scale (y scale, > 0) */
 	double	   *coef;			/* (m-1, p): row j-1 is beta at tau = j/m, raw basis */

@@ -164,10 +164,22 @@ typedef struct sf_explainer
 	uint32_t	n_features;
 	sf_background bg;			/* n_rows 0 when the model has none */
 	char	  **names;			/* (n_features) NUL-terminated, or NULL */
+	struct sf_treeshap_plan *treeshap;	/* tree kinds: TreeSHAP's tables (explain_treeshap.h) */
 } sf_explainer;
 
-/* SfDecodeFn-shaped decoder of an sf_explainer (allocated through env). */
+/*
+ * SfDecodeFn-shaped decoder of an sf_explainer (allocated through env); for
+ * the tree kinds (gbt, cart, forest) it also builds TreeSHAP's tables.
+ */
 extern sf_status sf_explainer_decode(sf_env *env, const uint8_t *buf, size_t len, void **out);
+
+/*
+ * Explain x with the explainer: the kind's method, or for the tree kinds
+ * the precomputed TreeSHAP (the same values as their method to rounding,
+ * se all 0).  The caller has checked that the kind has a method.
+ */
+extern sf_status sf_explainer_explain(sf_env *env, const sf_explainer *e, const double *x,
+									  double *phi, double *se);
 
 /*
  * Reason codes: the indices (0-based) of the at most k contributions of

@@ -82,6 +82,35 @@ extern sf_status sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t
 								  const double *edges, uint32_t ne, sf_dist *out);
 
 /*
+ * Values already counted per code (a trainer's quantisation): code c holds
+ * count[c] values in [upper[c - 1], upper[c]), code 0 from lower up;
+ * missing values are not coded.
+ */
+typedef struct sf_dist_codes
+{
+	uint32_t	n_codes;
+	const float *upper;			/* (n_codes) upper bounds, increasing */
+	float		lower;			/* at or below every value of code 0 */
+	const uint64_t *count;		/* (n_codes) values per code */
+	uint64_t	missing;		/* rows without a value */
+} sf_dist_codes;
+
+/*
+ * True when no edge (ne increasing values) falls strictly inside a code
+ * that holds values, so every value of a code lies in one bin of the edges:
+ * sf_dist_build_codes then gives exactly what sf_dist_build_on gives on
+ * the values.
+ */
+extern int	sf_dist_codes_fit(const sf_dist_codes *c, const double *edges, uint32_t ne);
+
+/*
+ * sf_dist_build_on of the n = sum(count) + missing coded rows, from the
+ * counts (SF_EINVAL when the codes do not fit the edges).
+ */
+extern sf_status sf_dist_build_codes(sf_env *env, const sf_dist_codes *c, const double *edges,
+									 uint32_t ne, sf_dist *out);
+
+/*
  * The bins a tree ensemble already has: the distinct split thresholds of
  * every feature over the trees' internal nodes (a tree sends x left when
  * x < threshold, so every row of one bin takes the same branch at every

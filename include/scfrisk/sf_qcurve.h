@@ -165,6 +165,19 @@ extern int	sf_qcurve_gpd_knots(int m, int *k, int *k2);
 extern sf_status sf_qcurve_gpd_fit(sf_env *env, const double *y, const double *qk,
 								   const double *qk2, size_t n, sf_qcurve_gpd *g);
 
+/*
+ * Do the standardised exceedances z (n) share one law whatever the
+ * covariates?  The pooled GPD assumes so.  F test of the regression of z on
+ * the design rows (n, p) row-major, column 0 the intercept, at the level
+ * 0.001 against F(p - 1, infinity) (chi-square over its degrees of
+ * freedom, by Wilson-Hilferty).  *rejected = 1 when the mean exceedance
+ * moves with the covariates; 0 when it does not, or when the test has too
+ * few rows (n < 10 p) or a singular design.  *f_out (may be NULL) gets the
+ * statistic, or 0.  SF_ENOMEM only.
+ */
+extern sf_status sf_qcurve_gpd_pool_rejected(sf_env *env, const double *z, const double *design,
+											 size_t n, int p, int *rejected, double *f_out);
+
 /* The GPD curve (tail SF_TAIL_GPD) from q[0..m-2] as sf_qcurve_build_tail. */
 extern sf_status sf_qcurve_build_gpd(sf_env *env, const double *q, int m, sf_transform transform,
 									 const sf_qcurve_gpd *gpd, sf_qcurve *out);

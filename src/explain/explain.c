@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include "scfrisk/explain_treeshap.h"
+#include "scfrisk/forest.h"
 #include "scfrisk/sf_explain.h"
 #include "scfrisk/sf_kinds.h"
 
@@ -37,6 +39,31 @@ copy_names(sf_env *env, const sf_container *c, sf_explainer *e)
 	return SF_OK;
 }
 
+/*
+ * The tree kinds' TreeSHAP tables, built once with the decoded model: the
+ * kind's method is the reference walk of the same trees, with the same
+ * scale (a boosted sum, a forest's mean) and bias.
+ */
+static sf_status
+treeshap_tables(sf_env *env, sf_explainer *e)
+{
+	if (e->kind->explain == sf_explain_gbt)
+	{
+		const gbt_model *m = e->model;
+
+		return sf_treeshap_plan_build(env, m->trees, m->n_trees, 1.0, (double) m->base_margin,
+									  m->n_features, SF_TREESHAP_TABLE_BUDGET, &e->treeshap);
+	}
+	if (e->kind->explain == sf_explain_forest)
+	{
+		const forest_model *m = e->model;
+
+		return sf_treeshap_plan_build(env, m->trees, m->n_trees, 1.0 / m->n_trees, 0.0,
+									  m->n_features, SF_TREESHAP_TABLE_BUDGET, &e->treeshap);
+	}
+	return SF_OK;
+}
+
 sf_status
 sf_explainer_decode(sf_env *env, const uint8_t *buf, size_t len, void **out)
 {
@@ -57,8 +84,19 @@ sf_explainer_decode(sf_env *env, const uint8_t *buf, size_t len, void **out)
 		return st;
 	if ((st = copy_names(env, &c, e)) != SF_OK)
 		return st;
+	if ((st = treeshap_tables(env, e)) != SF_OK)
+		return st;
 	*out = e;
 	return SF_OK;
+}
+
+sf_status
+sf_explainer_explain(sf_env *env, const sf_explainer *e, const double *x, double *phi, double *se)
+{
+	if (e->treeshap == NULL)
+		return e->kind->explain(env, e->model, &e->bg, x, phi, se);
+	memset(se, 0, sizeof(double) * (e->n_features + 1));
+	return sf_treeshap_plan_run(env, e->treeshap, x, phi);
 }
 
 uint32_t

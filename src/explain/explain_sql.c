@@ -124,7 +124,7 @@ ExplainRow(FunctionCallInfo fcinfo, const char *what, double **x, double **phi, 
 	SfGetFeatures(feat, (int) e->n_features, *x,
 				  k->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT, "features");
 	SfEnvInit(&env, CurrentMemoryContext);
-	SF_PG_CHECK(k->explain(&env, e->model, &e->bg, *x, *phi, *se), &env, what);
+	SF_PG_CHECK(sf_explainer_explain(&env, e, *x, *phi, *se), &env, what);
 	return e;
 }
 

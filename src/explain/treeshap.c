@@ -11,6 +11,11 @@
  * a node is the one x follows (the default branch for a missing value); the
  * cold branch is weighted by its share of the node's cover.  Arithmetic is
  * in double (XGBoost's is float32), so the figures agree to about 1e-6.
+ *
+ * This walk is the reference: the explainer uses the tables of
+ * treeshap_plan.c (the same values, O(depth) times fewer operations a row),
+ * which fall back on it per tree (sf_ts_reference_tree) beyond their budget,
+ * and the unit tests compare the two.
  */
 #include <math.h>
 #include <string.h>
@@ -18,15 +23,7 @@
 #include "scfrisk/gbt.h"
 #include "scfrisk/sf_explain.h"
 #include "scfrisk/forest.h"
-
-/* One feature on the unique path from the root (XGBoost's PathElement). */
-typedef struct path_el
-{
-	int			feature;		/* -1 for the root entry, which has no feature (XGBoost's first PathElement) */
-	double		zero_fraction;	/* share of cover flowing this way */
-	double		one_fraction;	/* 1 when x flows this way, else 0 */
-	double		pweight;		/* permutation weight */
-} path_el;
+#include "treeshap_int.h"
 
 typedef struct shap_ctx
 {
@@ -36,7 +33,7 @@ typedef struct shap_ctx
 } shap_ctx;
 
 static void
-extend_path(path_el *p, int depth, double zero, double one, int feature)
+extend_path(sf_ts_path *p, int depth, double zero, double one, int feature)
 {
 	int			i;
 
@@ -52,7 +49,7 @@ extend_path(path_el *p, int depth, double zero, double one, int feature)
 }
 
 static void
-unwind_path(path_el *p, int depth, int index)
+unwind_path(sf_ts_path *p, int depth, int index)
 {
 	double		one = p[index].one_fraction;
 	double		zero = p[index].zero_fraction;
@@ -81,7 +78,7 @@ unwind_path(path_el *p, int depth, int index)
 
 /* Total permutation weight of the path with element 'index' unwound. */
 static double
-unwound_sum(const path_el *p, int depth, int index)
+unwound_sum(const sf_ts_path *p, int depth, int index)
 {
 	double		one = p[index].one_fraction;
 	double		zero = p[index].zero_fraction;
@@ -109,8 +106,8 @@ unwound_sum(const path_el *p, int depth, int index)
  * (possible with min_child_weight 0) splits its weight evenly rather than
  * dividing by zero.
  */
-static double
-cover_share(const gbt_tree *t, int k, int c)
+double
+sf_ts_cover_share(const gbt_tree *t, int k, int c)
 {
 	double		w = t->sum_hess[k];
 
@@ -118,11 +115,11 @@ cover_share(const gbt_tree *t, int k, int c)
 }
 
 static void
-tree_shap(shap_ctx *s, int node, int depth, path_el *parent, double parent_zero,
+tree_shap(shap_ctx *s, int node, int depth, sf_ts_path *parent, double parent_zero,
 		  double parent_one, int parent_feature)
 {
 	const gbt_tree *t = s->t;
-	path_el    *p = parent + depth + 1;
+	sf_ts_path    *p = parent + depth + 1;
 	int			hot,
 				cold,
 				index,
@@ -131,7 +128,7 @@ tree_shap(shap_ctx *s, int node, int depth, path_el *parent, double parent_zero,
 	double		in_zero = 1,
 				in_one = 1;
 
-	memcpy(p, parent, sizeof(path_el) * (size_t) (depth + 1));
+	memcpy(p, parent, sizeof(sf_ts_path) * (size_t) (depth + 1));
 	extend_path(p, depth, parent_zero, parent_one, parent_feature);
 
 	if (t->left[node] < 0)
@@ -164,13 +161,13 @@ tree_shap(shap_ctx *s, int node, int depth, path_el *parent, double parent_zero,
 		unwind_path(p, depth, index);
 		depth--;
 	}
-	tree_shap(s, hot, depth + 1, p, cover_share(t, node, hot) * in_zero, in_one, (int) f);
-	tree_shap(s, cold, depth + 1, p, cover_share(t, node, cold) * in_zero, 0, (int) f);
+	tree_shap(s, hot, depth + 1, p, sf_ts_cover_share(t, node, hot) * in_zero, in_one, (int) f);
+	tree_shap(s, cold, depth + 1, p, sf_ts_cover_share(t, node, cold) * in_zero, 0, (int) f);
 }
 
 /* Cover-weighted mean of the leaves below node k (XGBoost's node mean value). */
-static double
-node_mean(const gbt_tree *t, int k)
+double
+sf_ts_node_mean(const gbt_tree *t, int k)
 {
 	int			l = t->left[k],
 				r = t->right[k];
@@ -178,21 +175,21 @@ node_mean(const gbt_tree *t, int k)
 	if (l < 0)
 		return (double) t->split_cond[k];
 	if (!(t->sum_hess[k] > 0))
-		return 0.5 * (node_mean(t, l) + node_mean(t, r));
-	return (node_mean(t, l) * t->sum_hess[l] + node_mean(t, r) * t->sum_hess[r]) /
+		return 0.5 * (sf_ts_node_mean(t, l) + sf_ts_node_mean(t, r));
+	return (sf_ts_node_mean(t, l) * t->sum_hess[l] + sf_ts_node_mean(t, r) * t->sum_hess[r]) /
 		(double) t->sum_hess[k];
 }
 
-static int
-tree_depth(const gbt_tree *t, int k)
+int
+sf_ts_tree_depth(const gbt_tree *t, int k)
 {
 	int			a,
 				b;
 
 	if (t->left[k] < 0)
 		return 0;
-	a = tree_depth(t, t->left[k]);
-	b = tree_depth(t, t->right[k]);
+	a = sf_ts_tree_depth(t, t->left[k]);
+	b = sf_ts_tree_depth(t, t->right[k]);
 	return 1 + (a > b ? a : b);
 }
 
@@ -201,11 +198,27 @@ tree_depth(const gbt_tree *t, int k)
  * 'scale', to phi (n_features + 1, the bias last): the shared loop of the
  * boosted trees (scale 1, a sum) and the forests (scale 1/n, a mean).
  */
+size_t
+sf_ts_path_len(const gbt_tree *t)
+{
+	size_t		maxd = (size_t) sf_ts_tree_depth(t, 0) + 2;
+
+	return maxd * (maxd + 1) / 2;
+}
+
+void
+sf_ts_reference_tree(const gbt_tree *t, const double *x, double *phi, sf_ts_path *path)
+{
+	shap_ctx	s = {t, x, phi};
+
+	tree_shap(&s, 0, 0, path, 1, 1, -1);
+}
+
 static sf_status
 treeshap_trees(sf_env *env, const gbt_tree *trees, int32_t n_trees, double scale,
 			   uint32_t n_features, const double *x, double *phi)
 {
-	path_el    *path = NULL;
+	sf_ts_path *path = NULL;
 	size_t		cap = 0;
 	/* a mean needs each tree's values apart; a sum adds into phi directly */
 	double	   *one = scale == 1.0 ? phi : sf_malloc(env, sizeof(double) * (n_features + 1));
@@ -218,14 +231,12 @@ treeshap_trees(sf_env *env, const gbt_tree *trees, int32_t n_trees, double scale
 	for (i = 0; i < n_trees && st == SF_OK; i++)
 	{
 		const gbt_tree *t = &trees[i];
-		shap_ctx	s = {t, x, one};
-		int			maxd = tree_depth(t, 0) + 2;
-		size_t		need = (size_t) maxd * (size_t) (maxd + 1) / 2;
+		size_t		need = sf_ts_path_len(t);
 
 		if (need > cap)
 		{
 			sf_free(env, path);
-			path = sf_malloc(env, sizeof(path_el) * need);
+			path = sf_malloc(env, sizeof(sf_ts_path) * need);
 			if (path == NULL)
 			{
 				st = sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP paths");
@@ -235,8 +246,8 @@ treeshap_trees(sf_env *env, const gbt_tree *trees, int32_t n_trees, double scale
 		}
 		if (one != phi)
 			memset(one, 0, sizeof(double) * (n_features + 1));
-		one[n_features] += node_mean(t, 0);
-		tree_shap(&s, 0, 0, path, 1, 1, -1);
+		one[n_features] += sf_ts_node_mean(t, 0);
+		sf_ts_reference_tree(t, x, one, path);
 		if (one != phi)
 			for (j = 0; j <= n_features; j++)
 				phi[j] += scale * one[j];

@@ -171,12 +171,10 @@ sf_dist_build(sf_env *env, const double *v, size_t n, size_t stride, uint32_t n_
 	return SF_OK;
 }
 
-sf_status
-sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride, const double *edges,
-				 uint32_t ne, sf_dist *out)
+/* The bins of given edges, shares zeroed (the start of sf_dist_build_on and _codes). */
+static sf_status
+dist_on_edges(sf_env *env, size_t n, const double *edges, uint32_t ne, sf_dist *out)
 {
-	size_t		i,
-				m = 0;
 	uint32_t	k;
 
 	memset(out, 0, sizeof(*out));
@@ -195,6 +193,20 @@ sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride, const do
 	}
 	memcpy(out->edges, edges, sizeof(double) * ne);
 	out->n_bins = ne + 1;
+	return SF_OK;
+}
+
+sf_status
+sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride, const double *edges,
+				 uint32_t ne, sf_dist *out)
+{
+	size_t		i,
+				m = 0;
+	uint32_t	k;
+	sf_status	st = dist_on_edges(env, n, edges, ne, out);
+
+	if (st != SF_OK)
+		return st;
 	for (i = 0; i < n; i++)
 		if (!isnan(v[i * stride]))
 		{
@@ -204,6 +216,64 @@ sf_dist_build_on(sf_env *env, const double *v, size_t n, size_t stride, const do
 	for (k = 0; k < out->n_bins; k++)
 		out->share[k] /= (double) n;
 	out->missing = (double) (n - m) / (double) n;
+	return SF_OK;
+}
+
+/* Bin of the values of code c, or -1 when an edge falls strictly inside the code. */
+static int64_t
+code_bin(const sf_dist *d, const sf_dist_codes *c, uint32_t code)
+{
+	double		lo = code == 0 ? (double) c->lower : (double) c->upper[code - 1];
+	uint32_t	k = sf_dist_bin(d, lo);
+
+	/* edges[k] is the first edge above lo: inside [lo, upper) it splits the code */
+	if (k + 1 < d->n_bins && d->edges[k] < (double) c->upper[code])
+		return -1;
+	return k;
+}
+
+int
+sf_dist_codes_fit(const sf_dist_codes *c, const double *edges, uint32_t ne)
+{
+	sf_dist		d = {.n_bins = ne + 1, .edges = (double *) edges};
+	uint32_t	code;
+
+	for (code = 0; code < c->n_codes; code++)
+		if (c->count[code] > 0 && code_bin(&d, c, code) < 0)
+			return 0;
+	return 1;
+}
+
+sf_status
+sf_dist_build_codes(sf_env *env, const sf_dist_codes *c, const double *edges, uint32_t ne,
+					sf_dist *out)
+{
+	uint64_t	n = c->missing;
+	uint32_t	code,
+				k;
+	sf_status	st;
+
+	for (code = 0; code < c->n_codes; code++)
+		n += c->count[code];
+	if ((st = dist_on_edges(env, (size_t) n, edges, ne, out)) != SF_OK)
+		return st;
+	/* a count below 2^53 is the exact sum of that many 1.0, as sf_dist_build_on adds */
+	for (code = 0; code < c->n_codes; code++)
+		if (c->count[code] > 0)
+		{
+			int64_t		bin = code_bin(out, c, code);
+
+			if (bin < 0)
+			{
+				sf_dist_free(env, out);
+				return sf_fail(env, SF_EINVAL, "an edge of a distribution falls inside code %u",
+							   (unsigned) code);
+			}
+			out->share[bin] += (double) c->count[code];
+		}
+	for (k = 0; k < out->n_bins; k++)
+		out->share[k] /= (double) n;
+	out->missing = (double) c->missing / (double) n;
 	return SF_OK;
 }
 

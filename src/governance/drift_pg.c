@@ -7,10 +7,15 @@
  *
  * SfGovAttachDrift scores every row the aggregate collected with the model
  * just trained, through the kind's row scorer (the score scfrisk.predict
- * returns), bins the scores on the margin scale (logit of the probability;
- * the value itself for a regression) and every feature into deciles, and
- * sets the SF_TAG_DRIFT section of the model bytes.  The bins depend only
- * on the set of rows, so serial and parallel plans give the same bytes.
+ * returns; row blocks on the cores' pool), bins the scores on the margin
+ * scale (logit of the probability; the value itself for a regression) and
+ * every feature into deciles, and sets the SF_TAG_DRIFT section of the model
+ * bytes.  A trainer that already holds those scores passes them
+ * (SfGovAttachDriftScores), and xgb_train its counts per bin code too
+ * (SfGovAttachDriftCoded), which give a feature's bins at the thresholds
+ * without a pass over its values whenever no threshold falls inside a code.
+ * The bins depend only on the set of rows, so serial and parallel plans give
+ * the same bytes.
  * Tree models (xgb_train, tree_train, rf_train) bin every input at their
  * own split thresholds instead (sf_drift_tree_edges), deciles kept for an
  * input no tree splits on.
@@ -24,7 +29,68 @@
 #include "scfrisk/gbt.h"
 #include "scfrisk/mlp.h"
 #include "scfrisk/sf_governance.h"
+#include "scfrisk/sf_pool.h"
 #include "governance_pg.h"
+
+/*
+ * Scoring the rows again is per-row work on the cores' pool: blocks of
+ * rows, a region of a few blocks at a time so that an interrupt is seen
+ * between regions (the scorers are pure functions of the model and the row).
+ */
+#define DRIFT_ROW_BLOCK 8192
+#define DRIFT_REGION_BLOCKS 16
+
+typedef struct DriftScoreCtx
+{
+	const sf_kind *k;
+	const void *m;
+	const SfRows *st;
+	const double *prob;			/* given scores, or NULL to score the rows */
+	int			scale;
+	int64		first;			/* first block of the region */
+	double	   *x;				/* (SF_POOL_MAX_THREADS, n_cols) a row per worker */
+	double	   *col;			/* (n_rows) out: the scores on the margin scale */
+} DriftScoreCtx;
+
+static sf_status
+DriftScoreTask(void *arg, int t, int worker, sf_env *env)
+{
+	DriftScoreCtx *c = arg;
+	int64		i0 = (c->first + t) * DRIFT_ROW_BLOCK,
+				i1 = Min(i0 + DRIFT_ROW_BLOCK, c->st->n_rows),
+				i;
+	double	   *x = c->x + (Size) worker * Max(c->st->n_cols, 1);
+	int			j;
+
+	for (i = i0; i < i1; i++)
+	{
+		if (c->prob)
+			c->col[i] = sf_scale_score(c->scale, c->prob[i]);
+		else
+		{
+			for (j = 0; j < c->st->n_cols; j++)
+				x[j] = SfRowsGet(c->st, i, j);
+			c->col[i] = sf_scale_score(c->scale, c->k->predict(c->m, x));
+		}
+	}
+	return SF_OK;
+}
+
+/* The score of every row of st on the margin scale into col, on the pool. */
+static void
+DriftScores(sf_env *env, DriftScoreCtx *c, const char *what)
+{
+	int64		blocks = (c->st->n_rows + DRIFT_ROW_BLOCK - 1) / DRIFT_ROW_BLOCK;
+
+	c->x = palloc(sizeof(double) * SF_POOL_MAX_THREADS * Max(c->st->n_cols, 1));
+	for (c->first = 0; c->first < blocks; c->first += DRIFT_REGION_BLOCKS)
+	{
+		CHECK_FOR_INTERRUPTS();
+		SF_PG_CHECK(sf_pool_run(env, SF_POOL_SHORT, (int) Min(blocks - c->first, DRIFT_REGION_BLOCKS),
+								DriftScoreTask, c, NULL), env, what);
+	}
+	pfree(c->x);
+}
 
 /*
  * Split thresholds of a tree model's features (sf_drift_tree_edges), or
@@ -77,6 +143,53 @@ SfGovAttachDrift(bytea *model, const SfRows *st, const char *what)
 bytea *
 SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const char *what)
 {
+	return SfGovAttachDriftCoded(model, st, prob, NULL, what);
+}
+
+/*
+ * The training distribution of every feature into d->features: at a tree
+ * model's thresholds (from the trainer's counts per code when they fit, else
+ * by a pass over the values), deciles for a feature no tree splits on.
+ */
+static void
+DriftFeatures(sf_env *env, uint16 kind, const void *m, const SfRows *st,
+			  const sf_dist_codes *codes, sf_drift *d, const char *what)
+{
+	uint32	   *off = NULL;
+	double	   *edges = NULL,
+			   *col = NULL;
+	bool		trees = TreeEdges(env, kind, m, (uint32) st->n_cols, &off, &edges, what);
+	int64		i;
+	int			j;
+
+	for (j = 0; j < st->n_cols; j++)
+	{
+		const double *e = trees ? edges + off[j] : NULL;
+		uint32		ne = trees ? off[j + 1] - off[j] : 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ne > 0 && codes != NULL && sf_dist_codes_fit(&codes[j], e, ne))
+		{
+			SF_PG_CHECK(sf_dist_build_codes(env, &codes[j], e, ne, &d->features[j]), env, what);
+			continue;
+		}
+		if (col == NULL)
+			col = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (Size) st->n_rows);
+		for (i = 0; i < st->n_rows; i++)
+			col[i] = SfRowsGet(st, i, j);
+		if (ne > 0)
+			SF_PG_CHECK(sf_dist_build_on(env, col, (size_t) st->n_rows, 1, e, ne, &d->features[j]),
+						env, what);
+		else
+			SF_PG_CHECK(sf_dist_build(env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
+									  &d->features[j]), env, what);
+	}
+}
+
+bytea *
+SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
+					  const sf_dist_codes *codes, const char *what)
+{
 	MemoryContext cxt,
 				old;
 	sf_env		env;
@@ -86,16 +199,10 @@ SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const
 	size_t		len = VARSIZE(model) - VARHDRSZ;
 	void	   *m;
 	sf_drift	d;
-	double	   *x,
-			   *col;
-	int64		i;
-	int			j;
+	DriftScoreCtx sc;
 	sf_buf		sec,
 				b;
 	bytea	   *out;
-	uint32	   *off = NULL;
-	double	   *edges = NULL;
-	bool		trees;
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
@@ -111,37 +218,19 @@ SfGovAttachDriftScores(bytea *model, const SfRows *st, const double *prob, const
 	d.rows = (uint64) st->n_rows;
 	d.n_features = (uint32) st->n_cols;
 	d.features = palloc0(sizeof(sf_dist) * Max(st->n_cols, 1));
-	x = palloc(sizeof(double) * Max(st->n_cols, 1));
-	col = MemoryContextAllocHuge(cxt, sizeof(double) * (Size) st->n_rows);
 	/* the score of every training row, on the margin scale */
-	for (i = 0; i < st->n_rows; i++)
-	{
-		if ((i & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (prob)
-			col[i] = sf_scale_score(d.scale, prob[i]);
-		else
-		{
-			for (j = 0; j < st->n_cols; j++)
-				x[j] = SfRowsGet(st, i, j);
-			col[i] = sf_scale_score(d.scale, k->predict(m, x));
-		}
-	}
-	SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
+	memset(&sc, 0, sizeof(sc));
+	sc.k = k;
+	sc.m = m;
+	sc.st = st;
+	sc.prob = prob;
+	sc.scale = d.scale;
+	sc.col = MemoryContextAllocHuge(cxt, sizeof(double) * (Size) st->n_rows);
+	DriftScores(&env, &sc, what);
+	SF_PG_CHECK(sf_dist_build(&env, sc.col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES, &d.score),
 				&env, what);
-	trees = TreeEdges(&env, c.kind, m, (uint32) st->n_cols, &off, &edges, what);
-	for (j = 0; j < st->n_cols; j++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < st->n_rows; i++)
-			col[i] = SfRowsGet(st, i, j);
-		if (trees && off[j + 1] > off[j])
-			SF_PG_CHECK(sf_dist_build_on(&env, col, (size_t) st->n_rows, 1, edges + off[j],
-										 off[j + 1] - off[j], &d.features[j]), &env, what);
-		else
-			SF_PG_CHECK(sf_dist_build(&env, col, (size_t) st->n_rows, 1, SF_DRIFT_QUANTILES,
-									  &d.features[j]), &env, what);
-	}
+	pfree(sc.col);
+	DriftFeatures(&env, c.kind, m, st, codes, &d, what);
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);
 	SF_PG_CHECK(sf_buf_status(&sec), &env, what);

@@ -28,6 +28,15 @@ extern bytea *SfGovAttachDriftScores(bytea *model, const SfRows *st, const doubl
 									 const char *what);
 
 /*
+ * SfGovAttachDriftScores with the features counted per code of a trainer's
+ * quantisation too (codes: st->n_cols of them over the st->n_rows rows, or
+ * NULL): a tree model's feature whose split thresholds fall on the codes'
+ * bounds is binned from the counts, without a pass over its values.
+ */
+extern bytea *SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
+									const sf_dist_codes *codes, const char *what);
+
+/*
  * The score p of the model in argument 0 of fcinfo (a probability from the
  * kind's scorer) through the model's calibration map, or p when the model
  * has none.  The decoded map is cached in cache's fn_extra (an FmgrInfo

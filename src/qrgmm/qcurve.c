@@ -25,8 +25,10 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scfrisk/sf_qcurve.h"
+#include "scfrisk/sf_blas.h"
 
 /* Largest log1p-scale knot whose expm1 stays finite with room to spare. */
 #define QCURVE_LOG1P_MAX	700.0
@@ -568,6 +570,114 @@ sf_qcurve_gpd_fit(sf_env *env, const double *y, const double *qk, const double *
 	beta = a0 * (1.0 - xi);
 	g->xi = xi;
 	g->beta = beta > 0.0 && isfinite(beta) ? beta : 1.0;
+	return SF_OK;
+}
+
+/* A column (nearly) a combination of the others: a pivot of L below 1e-6 of its column's norm */
+static int
+near_singular(const double *l, const double *diag, int q)
+{
+	int			a;
+
+	for (a = 0; a < q; a++)
+		if (!(l[a * q + a] * l[a * q + a] > 1e-12 * diag[a]))
+			return 1;
+	return 0;
+}
+
+/*
+ * A pooled fit of tails whose scale relative to s(x) differs between
+ * sellers is a scale mixture, which looks heavier than any of its parts
+ * (a mixture of exponentials has a positive GPD shape), so every seller's
+ * tail comes out too heavy.  The mean of z is the GPD's beta / (1 - xi):
+ * when it moves with the covariates, one (xi, beta) cannot serve them all.
+ * The regression is on centred columns, solved by Cholesky; the critical
+ * value is that of chi-square(q) / q, q = p - 1, close to F(q, n - p) for
+ * the several hundred exceedances a fit has (slightly conservative below).
+ */
+sf_status
+sf_qcurve_gpd_pool_rejected(sf_env *env, const double *z, const double *design, size_t n, int p,
+							int *rejected, double *f_out)
+{
+	int			q = p - 1,
+				a,
+				b;
+	size_t		i;
+	double	   *mean,
+			   *A,
+			   *c,
+			   *bcoef,
+				zmean = 0.0,
+				sst = 0.0,
+				ssr = 0.0,
+				f,
+				wh,
+				crit;
+
+	*rejected = 0;
+	if (f_out)
+		*f_out = 0.0;
+	if (q < 1 || n < (size_t) 10 * p)
+		return SF_OK;
+	mean = sf_calloc(env, (size_t) p, sizeof(double));
+	A = sf_calloc(env, (size_t) q * q, sizeof(double));
+	c = sf_calloc(env, (size_t) q, sizeof(double));
+	bcoef = sf_calloc(env, (size_t) q, sizeof(double));
+	if (!mean || !A || !c || !bcoef)
+	{
+		sf_free(env, mean);
+		sf_free(env, A);
+		sf_free(env, c);
+		sf_free(env, bcoef);
+		return sf_fail(env, SF_ENOMEM, "out of memory for the pooling test of %zu exceedances", n);
+	}
+	for (i = 0; i < n; i++)
+	{
+		zmean += z[i];
+		for (a = 1; a < p; a++)
+			mean[a] += design[i * p + a];
+	}
+	zmean /= (double) n;
+	for (a = 1; a < p; a++)
+		mean[a] /= (double) n;
+	for (i = 0; i < n; i++)
+	{
+		const double *row = design + i * p;
+		double		zc = z[i] - zmean;
+
+		sst += zc * zc;
+		for (a = 0; a < q; a++)
+		{
+			double		da = row[a + 1] - mean[a + 1];
+
+			c[a] += da * zc;
+			for (b = 0; b <= a; b++)
+				A[a * q + b] += da * (row[b + 1] - mean[b + 1]);
+		}
+	}
+	for (a = 0; a < q; a++)
+		bcoef[a] = A[a * q + a];
+	if (sst > 0.0 && sf_cholesky(A, q) == 0 && !near_singular(A, bcoef, q))
+	{
+		memcpy(bcoef, c, (size_t) q * sizeof(double));
+		sf_cholesky_solve(A, q, bcoef);
+		for (a = 0; a < q; a++)
+			ssr += bcoef[a] * c[a];
+		if (ssr > 0.0 && sst > ssr && isfinite(ssr))
+		{
+			/* upper 0.001 point of N(0, 1): Wilson-Hilferty's chi-square(q) quantile */
+			f = (ssr / q) / ((sst - ssr) / (double) (n - (size_t) p));
+			wh = 1.0 - 2.0 / (9.0 * q) + 3.090232306167813 * sqrt(2.0 / (9.0 * q));
+			crit = wh * wh * wh;
+			*rejected = f > crit;
+			if (f_out)
+				*f_out = f;
+		}
+	}
+	sf_free(env, mean);
+	sf_free(env, A);
+	sf_free(env, c);
+	sf_free(env, bcoef);
 	return SF_OK;
 }
 

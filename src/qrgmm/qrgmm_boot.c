@@ -7,6 +7,12 @@
  * are fitted one after another: the fit already spreads its quantile levels
  * over the worker pool (qrgmm_levels.c), and pool tasks may not allocate,
  * which a whole fit must.
+ *
+ * A cluster bootstrap (rows grouped by a key, the seller) draws the G
+ * clusters, not the rows, with the same multinomial counts: each cluster's
+ * rows go into the resample as a block, as often as the cluster is drawn, so
+ * the dependence between the rows of one seller is kept in every replicate
+ * and the spread between replicates is the spread between sellers.
  */
 #include <string.h>
 
@@ -42,33 +48,77 @@ sf_boot_rows(const double *X, const double *S, size_t n, uint32_t d,
 		}
 }
 
+size_t
+sf_boot_cluster_rows(const double *X, const double *S, uint32_t d, const size_t *starts,
+					 size_t G, const uint32_t *counts, double *Xo, double *So)
+{
+	size_t		g,
+				o = 0;
+	uint32_t	c;
+
+	for (g = 0; g < G; g++)
+	{
+		size_t		a = starts[g],
+					len = starts[g + 1] - starts[g];
+
+		for (c = 0; c < counts[g]; c++, o += len)
+		{
+			if (Xo != NULL)
+			{
+				memcpy(Xo + o * d, X + a * d, sizeof(double) * d * len);
+				memcpy(So + o, S + a, sizeof(double) * len);
+			}
+		}
+	}
+	return o;
+}
+
+sf_status
+sf_qrgmm_boot_fit_clusters(sf_env *env, const sf_qrgmm_params *params, const double *X,
+						   const double *S, size_t n, uint32_t d, const size_t *starts, size_t G,
+						   uint64_t seed, uint32_t replicate, sf_qrgmm_model **out)
+{
+	uint32_t   *counts;
+	double	   *Xo = NULL,
+			   *So = NULL;
+	size_t		n_out;
+	sf_status	st;
+
+	if (n == 0 || d == 0 || G == 0)
+		return sf_fail(env, SF_EDATA, "no rows to resample");
+	counts = sf_malloc(env, sizeof(uint32_t) * G);
+	if (counts == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for a bootstrap resample of %zu clusters", G);
+	/* the same draw for rows and clusters: a row bootstrap is one of clusters of one row */
+	sf_boot_counts(seed, replicate, G, counts);
+	n_out = starts ? sf_boot_cluster_rows(X, S, d, starts, G, counts, NULL, NULL) : n;
+	if (n_out > 0)
+	{
+		Xo = sf_calloc(env, n_out, sizeof(double) * d);
+		So = sf_malloc(env, sizeof(double) * n_out);
+	}
+	if (Xo == NULL || So == NULL)
+	{
+		sf_free(env, counts);
+		sf_free(env, Xo);
+		sf_free(env, So);
+		return sf_fail(env, SF_ENOMEM, "out of memory for a bootstrap resample of %zu rows", n_out);
+	}
+	if (starts)
+		sf_boot_cluster_rows(X, S, d, starts, G, counts, Xo, So);
+	else
+		sf_boot_rows(X, S, n, d, counts, Xo, So);
+	st = sf_qrgmm_fit(env, params, Xo, So, n_out, d, out);
+	sf_free(env, counts);
+	sf_free(env, Xo);
+	sf_free(env, So);
+	return st;
+}
+
 sf_status
 sf_qrgmm_boot_fit(sf_env *env, const sf_qrgmm_params *params, const double *X,
 				  const double *S, size_t n, uint32_t d, uint64_t seed, uint32_t replicate,
 				  sf_qrgmm_model **out)
 {
-	uint32_t   *counts;
-	double	   *Xo,
-			   *So;
-	sf_status	st;
-
-	if (n == 0 || d == 0)
-		return sf_fail(env, SF_EDATA, "no rows to resample");
-	counts = sf_malloc(env, sizeof(uint32_t) * n);
-	Xo = sf_calloc(env, n, sizeof(double) * d);
-	So = sf_malloc(env, sizeof(double) * n);
-	if (counts == NULL || Xo == NULL || So == NULL)
-	{
-		sf_free(env, counts);
-		sf_free(env, Xo);
-		sf_free(env, So);
-		return sf_fail(env, SF_ENOMEM, "out of memory for a bootstrap resample of %zu rows", n);
-	}
-	sf_boot_counts(seed, replicate, n, counts);
-	sf_boot_rows(X, S, n, d, counts, Xo, So);
-	st = sf_qrgmm_fit(env, params, Xo, So, n, d, out);
-	sf_free(env, counts);
-	sf_free(env, Xo);
-	sf_free(env, So);
-	return st;
+	return sf_qrgmm_boot_fit_clusters(env, params, X, S, n, d, NULL, n, seed, replicate, out);
 }

@@ -26,7 +26,7 @@
 #include "scfrisk/sf_kinds.h"
 #include "qrgmm_pg.h"
 
-#define INTERVAL_COLS 10
+#define INTERVAL_COLS 18
 
 static const char *
 KindName(uint16 kind)
@@ -88,6 +88,23 @@ CheckShapes(bytea *model, bytea **reps, int n)
 	}
 }
 
+/* The method argument: 'percentile' or 'bc'. */
+static sf_boot_method
+MethodArg(text *t)
+{
+	char	   *m = text_to_cstring(t);
+
+	if (strcmp(m, "percentile") == 0)
+		return SF_BOOT_PERCENTILE;
+	if (strcmp(m, "bc") == 0)
+		return SF_BOOT_BC;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("loan_risk_interval: unknown method \"%s\"", m),
+			 errhint("Use 'percentile' (the default) or 'bc' (bias-corrected percentile).")));
+	return SF_BOOT_PERCENTILE;	/* not reached */
+}
+
 PG_FUNCTION_INFO_V1(loan_risk_interval);
 Datum
 loan_risk_interval(PG_FUNCTION_ARGS)
@@ -96,6 +113,7 @@ loan_risk_interval(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	double		loan = PG_GETARG_FLOAT8(3);
 	double		level = PG_GETARG_FLOAT8(4);
+	sf_boot_method method = MethodArg(PG_GETARG_TEXT_PP(6));
 	sf_env		env;
 	sf_risk_terms terms;
 	sf_qcurve	curve;
@@ -107,6 +125,7 @@ loan_risk_interval(PG_FUNCTION_ARGS)
 	int			n,
 				i;
 	sf_risk_interval iv;
+	double		pt[SF_IV_N];
 	Datum		values[INTERVAL_COLS];
 	bool		nulls[INTERVAL_COLS];
 
@@ -135,19 +154,27 @@ loan_risk_interval(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_risk_eval_curve(&env, &terms, &rcurves[i], &revs[i]), &env, what);
 		rptr[i] = &revs[i];
 	}
-	SF_PG_CHECK(sf_risk_interval_at(&env, &ev, rptr, (size_t) n, loan, level, &iv), &env, what);
+	SF_PG_CHECK(sf_risk_interval_at(&env, &ev, rptr, (size_t) n, loan, level, method,
+									  &iv), &env, what);
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Float8GetDatum(iv.point.loan);
-	values[1] = Float8GetDatum(iv.point.pd);
-	values[2] = Float8GetDatum(iv.pd_lower);
-	values[3] = Float8GetDatum(iv.pd_upper);
-	values[4] = Float8GetDatum(iv.point.el);
-	values[5] = Float8GetDatum(iv.el_lower);
-	values[6] = Float8GetDatum(iv.el_upper);
-	values[7] = Float8GetDatum(iv.level);
-	values[8] = Int32GetDatum((int32) iv.replicates);
-	values[9] = BoolGetDatum(iv.point.tail_resolved != 0);
+	/* (point, lower, upper) of PD, EL, VaR, CVaR, in the order of sf_iv_measure */
+	pt[SF_IV_PD] = iv.point.pd;
+	pt[SF_IV_EL] = iv.point.el;
+	pt[SF_IV_VAR] = iv.point.var;
+	pt[SF_IV_CVAR] = iv.point.cvar;
+	for (i = 0; i < SF_IV_N; i++)
+	{
+		values[1 + 3 * i] = Float8GetDatum(pt[i]);
+		values[2 + 3 * i] = Float8GetDatum(iv.lower[i]);
+		values[3 + 3 * i] = Float8GetDatum(iv.upper[i]);
+	}
+	values[13] = Float8GetDatum(terms.level);
+	values[14] = Float8GetDatum(iv.level);
+	values[15] = Int32GetDatum((int32) iv.replicates);
+	values[16] = CStringGetTextDatum(iv.method == SF_BOOT_BC ? "bc" : "percentile");
+	values[17] = BoolGetDatum(iv.point.tail_resolved != 0);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

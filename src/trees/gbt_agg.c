@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 
 #include "scfrisk/gbt.h"
+#include "gbt_int.h"
 #include "scfrisk_pg.h"
 #include "governance_pg.h"
 #include "sf_rowstore_pg.h"
@@ -207,6 +208,35 @@ GbtFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
 	return SF_OK;
 }
 
+/*
+ * The drift section from what the trainer kept (gbt_train_rows): every
+ * row's score, bit for bit what the model's scorer gives, and each
+ * feature's rows per bin code, so the section needs no second pass of the
+ * model over the rows.  Without them (early stopping holds rows out of
+ * training) the rows are scored again.
+ */
+static bytea *
+AttachDriftKept(bytea *model, const SfRows *st, const gbt_train_rows *kept)
+{
+	sf_dist_codes *codes;
+	uint32		j;
+
+	if (kept->score == NULL || kept->n != (size_t) st->n_rows || kept->p != (uint32) st->n_cols)
+		return SfGovAttachDrift(model, st, "xgb_train");
+	codes = palloc(sizeof(sf_dist_codes) * kept->p);
+	for (j = 0; j < kept->p; j++)
+	{
+		codes[j].n_codes = kept->n_bins[j];
+		codes[j].upper = kept->cuts + kept->off[j];
+		codes[j].lower = kept->min_val[j];
+		codes[j].count = kept->count + kept->off[j];
+		codes[j].missing = kept->count[kept->off[j] + kept->n_bins[j]];
+	}
+	model = SfGovAttachDriftCoded(model, st, kept->score, codes, "xgb_train");
+	pfree(codes);
+	return model;
+}
+
 PG_FUNCTION_INFO_V1(xgb_train_final);
 Datum
 xgb_train_final(PG_FUNCTION_ARGS)
@@ -225,6 +255,7 @@ xgb_train_final(PG_FUNCTION_ARGS)
 	GbtProgressCtx pc;
 	const char *const *names = NULL;
 	GbtFold		fold;
+	gbt_train_rows kept;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -261,8 +292,8 @@ xgb_train_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("xgb_train: calibrate does not take row weights"),
 				 errhint("Train without weights, or calibrate afterwards with scfrisk.calibrate on held-out rows.")));
-	SF_PG_CHECK(gbt_train(&env, x, y, w, (size_t) st->n_rows, (uint32_t) st->n_cols, &p, &m),
-				&env, "xgb_train");
+	SF_PG_CHECK(gbt_train_keep(&env, x, y, w, (size_t) st->n_rows, (uint32_t) st->n_cols, &p, &m,
+							   &kept), &env, "xgb_train");
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(gbt_encode(&env, m, &p, names, m->train_rows, &b), &env, "xgb_train");
 	MemoryContextSwitchTo(old);
@@ -274,6 +305,7 @@ xgb_train_final(PG_FUNCTION_ARGS)
 	fold.prm.progress_ctx = NULL;
 	out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols, p.calibrate,
 								 p.calibrate_folds, GbtFoldFit, &fold, "xgb_train");
+	out = AttachDriftKept(out, st, &kept);
 	MemoryContextDelete(fitcxt);
-	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_train"));
+	PG_RETURN_BYTEA_P(out);
 }

@@ -466,3 +466,43 @@ gbt_bins_free(sf_env *env, gbt_bins *b)
 	sf_free(env, b->codes_t);
 	memset(b, 0, sizeof(*b));
 }
+
+typedef struct count_ctx
+{
+	const gbt_bins *b;
+	uint64_t   *count;
+} count_ctx;
+
+/* Rows per code of feature j: one pass over its column of codes. */
+static void
+count_task(void *arg, int j, int worker)
+{
+	count_ctx  *c = arg;
+	const gbt_bins *b = c->b;
+	uint64_t   *cnt = c->count + b->off[j];
+	size_t		i;
+
+	memset(cnt, 0, sizeof(uint64_t) * (b->n_bins[j] + 1));
+	if (b->wide)
+	{
+		const uint16_t *col = (const uint16_t *) b->codes_t + (size_t) j * b->n;
+
+		for (i = 0; i < b->n; i++)
+			cnt[col[i]]++;
+	}
+	else
+	{
+		const uint8_t *col = (const uint8_t *) b->codes_t + (size_t) j * b->n;
+
+		for (i = 0; i < b->n; i++)
+			cnt[col[i]]++;
+	}
+}
+
+void
+gbt_bins_count(sf_env *env, const gbt_bins *b, uint64_t *count)
+{
+	count_ctx	c = {b, count};
+
+	gbt_parallel(env, (int) b->p, count_task, &c);
+}

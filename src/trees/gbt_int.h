@@ -55,6 +55,13 @@ extern sf_status gbt_bins_build(sf_env *env, const double *x, const double *w, u
 								const uint32_t *rows, size_t n_rows, int max_bin, gbt_bins *b);
 extern void gbt_bins_free(sf_env *env, gbt_bins *b);
 
+/*
+ * Rows per code of every feature: count[off[j] + c] for code c of feature j,
+ * its missing slot at off[j] + n_bins[j] (count has off[p] entries).  One
+ * pass over the column-major codes, parallel over features.
+ */
+extern void gbt_bins_count(sf_env *env, const gbt_bins *b, uint64_t *count);
+
 /* Code of row i, feature j. */
 static inline uint32_t
 gbt_code(const gbt_bins *b, size_t i, uint32_t j)
@@ -248,6 +255,39 @@ extern sf_status gbt_grow_tree(train_work *w, size_t n_rows, size_t *leaf_begin,
 
 /* Route quantised training row i through the tree being grown: its leaf. */
 extern int32_t gbt_route_binned(const train_work *w, size_t i);
+
+/*
+ * What the trainer knows of its training rows when it ends, for the drift
+ * section (gbt_agg.c): filled by gbt_train_keep only when every input row
+ * trained (no early stopping split), else left zeroed (n 0).
+ *
+ * score[i] is gbt_predict of input row i with the finished model, bit for
+ * bit: the trainer adds each tree's float32 leaf value to a float32 margin
+ * from the base margin in tree order, as the scorer does, and training
+ * routes a row to the leaf scoring routes it to (bin code <= bin is exactly
+ * value < split_cond; missing follows default_left).  test/unit/
+ * test_gbt_rows.c checks it on every row.  Feature j's quantisation: codes
+ * c = 0 .. n_bins[j] - 1 hold the values in [cuts[off[j] + c - 1],
+ * cuts[off[j] + c]) (code 0 from min_val[j] up), count[] the rows per code
+ * with the missing slot last (gbt_bins_count).
+ */
+typedef struct gbt_train_rows
+{
+	size_t		n;				/* rows (every input row), 0 when not kept */
+	uint32_t	p;
+	double	   *score;			/* (n) gbt_predict of each row */
+	uint32_t   *n_bins;			/* (p) codes per feature */
+	uint32_t   *off;			/* (p + 1) offsets into cuts and count */
+	float	   *cuts;			/* (off[p]) upper bounds of the codes */
+	float	   *min_val;		/* (p) below every value of the feature */
+	uint64_t   *count;			/* (off[p]) rows per code, missing slot last */
+} gbt_train_rows;
+
+/* gbt_train, keeping what *rows describes (NULL: plain gbt_train). */
+extern sf_status gbt_train_keep(sf_env *env, const double *x, const double *y, const double *w,
+								size_t n, uint32_t p, const gbt_params *params, gbt_model **out,
+								gbt_train_rows *rows);
+extern void gbt_train_rows_free(sf_env *env, gbt_train_rows *rows);
 
 /*
  * gbt_grow.c's and gbt_train.c's steps that sharded training reuses

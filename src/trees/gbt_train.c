@@ -172,7 +172,7 @@ keep_tree(train_work *w, gbt_tree *dst)
 
 enum
 {
-	PASS_GRAD, PASS_LEAVES, PASS_ROUTE, PASS_METRIC
+	PASS_GRAD, PASS_LEAVES, PASS_ROUTE, PASS_METRIC, PASS_SCORE
 };
 
 typedef struct row_pass
@@ -182,6 +182,8 @@ typedef struct row_pass
 	const gbt_params *prm;
 	size_t		n;
 	double	   *mt;				/* margins of the training rows */
+	float	   *mf;				/* the same in float32 as scoring adds them, or NULL */
+	double	   *score;			/* PASS_SCORE: gbt_predict of each row */
 	const double *yt;
 	const double *wtr;			/* gradient weights (with scale_pos_weight) */
 	const double *wm;			/* metric weights, or NULL */
@@ -232,10 +234,22 @@ row_pass_task(void *arg, int t, int worker)
 	if (rp->mode == PASS_LEAVES)
 	{
 		int32_t		k = rp->leaves[t];
-		double		v = rp->tree->split_cond[k];
+		float		v = rp->tree->split_cond[k];
 
-		for (i = rp->lb[k]; i < rp->le[k]; i++)
-			rp->mt[rp->w->rows[i]] += v;
+		if (rp->mf)
+		{
+			/* one pass over the leaf's rows for both margins */
+			for (i = rp->lb[k]; i < rp->le[k]; i++)
+			{
+				uint32_t	r = rp->w->rows[i];
+
+				rp->mt[r] += v;
+				rp->mf[r] += v;
+			}
+		}
+		else
+			for (i = rp->lb[k]; i < rp->le[k]; i++)
+				rp->mt[rp->w->rows[i]] += v;
 		return;
 	}
 	if (i1 > rp->n)
@@ -249,7 +263,19 @@ row_pass_task(void *arg, int t, int worker)
 			break;
 		case PASS_ROUTE:
 			for (i = i0; i < i1; i++)
-				rp->mt[i] += rp->tree->split_cond[gbt_route_binned(rp->w, i)];
+			{
+				float		v = rp->tree->split_cond[gbt_route_binned(rp->w, i)];
+
+				rp->mt[i] += v;
+				if (rp->mf)
+					rp->mf[i] += v;
+			}
+			break;
+		case PASS_SCORE:
+			/* gbt_predict's last step on the float32 margin */
+			for (i = i0; i < i1; i++)
+				rp->score[i] = rp->prm->objective == GBT_OBJ_BINARY
+					? (double) (1.0f / (1.0f + expf(-rp->mf[i]))) : (double) rp->mf[i];
 			break;
 		case PASS_METRIC:
 			{
@@ -618,9 +644,63 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 	return SF_OK;
 }
 
+void
+gbt_train_rows_free(sf_env *env, gbt_train_rows *rows)
+{
+	sf_free(env, rows->score);
+	sf_free(env, rows->n_bins);
+	sf_free(env, rows->off);
+	sf_free(env, rows->cuts);
+	sf_free(env, rows->min_val);
+	sf_free(env, rows->count);
+	memset(rows, 0, sizeof(*rows));
+}
+
+/*
+ * The kept rows' scores (from the float32 margins rp->mf) and the
+ * quantisation with its counts per code, copied out of w before it is freed.
+ */
+static sf_status
+keep_rows(train_work *w, row_pass *rp, gbt_train_rows *rows)
+{
+	sf_env	   *env = w->env;
+	const gbt_bins *b = &w->bins;
+	uint32_t	p = w->p;
+
+	rows->n = w->n;
+	rows->p = p;
+	rows->score = sf_malloc(env, sizeof(double) * (w->n ? w->n : 1));
+	rows->n_bins = sf_malloc(env, sizeof(uint32_t) * p);
+	rows->off = sf_malloc(env, sizeof(uint32_t) * (p + 1));
+	rows->cuts = sf_malloc(env, sizeof(float) * (b->off[p] ? b->off[p] : 1));
+	rows->min_val = sf_malloc(env, sizeof(float) * p);
+	rows->count = sf_malloc(env, sizeof(uint64_t) * (b->off[p] ? b->off[p] : 1));
+	if (!rows->score || !rows->n_bins || !rows->off || !rows->cuts || !rows->min_val || !rows->count)
+	{
+		gbt_train_rows_free(env, rows);
+		return sf_fail(env, SF_ENOMEM, "out of memory keeping the training rows' scores");
+	}
+	rp->score = rows->score;
+	rp->mode = PASS_SCORE;
+	gbt_parallel(env, row_blocks(w->n), row_pass_task, rp);
+	gbt_bins_count(env, b, rows->count);
+	memcpy(rows->n_bins, b->n_bins, sizeof(uint32_t) * p);
+	memcpy(rows->off, b->off, sizeof(uint32_t) * (p + 1));
+	memcpy(rows->cuts, b->cuts, sizeof(float) * b->off[p]);
+	memcpy(rows->min_val, b->min_val, sizeof(float) * p);
+	return SF_OK;
+}
+
 sf_status
 gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_t n, uint32_t p,
 		  const gbt_params *prm, gbt_model **out)
+{
+	return gbt_train_keep(env, x, y, wt, n, p, prm, out, NULL);
+}
+
+sf_status
+gbt_train_keep(sf_env *env, const double *x, const double *y, const double *wt, size_t n,
+			   uint32_t p, const gbt_params *prm, gbt_model **out, gbt_train_rows *rows)
 {
 	train_work	w;
 	boost_rows	b;
@@ -636,8 +716,11 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	float		base_margin;
 
 	*out = NULL;
+	if (rows)
+		memset(rows, 0, sizeof(*rows));
 	memset(&w, 0, sizeof(w));
 	memset(&b, 0, sizeof(b));
+	memset(&rp, 0, sizeof(rp));
 	w.env = env;
 	w.prm = prm;
 	w.p = p;
@@ -662,7 +745,6 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 		(st = new_model(env, prm, p, base_margin, metric, &b, &m)) != SF_OK)
 		goto done;
 
-	memset(&rp, 0, sizeof(rp));
 	rp.w = &w;
 	rp.prm = prm;
 	rp.n = b.n_train;
@@ -676,6 +758,19 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	rp.le = b.leaf_e;
 	rp.acc = b.blk_acc;
 	rp.sw = b.blk_sw;
+	/* scores of the rows need every row in training (no validation split) */
+	if (rows && b.n_valid == 0)
+	{
+		size_t		i;
+
+		if ((rp.mf = sf_malloc(env, sizeof(float) * (b.n_train ? b.n_train : 1))) == NULL)
+		{
+			st = sf_fail(env, SF_ENOMEM, "out of memory for the training margins");
+			goto done;
+		}
+		for (i = 0; i < b.n_train; i++)
+			rp.mf[i] = base_margin;
+	}
 	for (r = 0; r < prm->n_estimators; r++)
 	{
 		double		tr_score,
@@ -721,11 +816,14 @@ gbt_train(sf_env *env, const double *x, const double *y, const double *wt, size_
 	m->best_iteration = m->n_trees - 1;
 	if ((st = gbt_model_pack(env, m)) != SF_OK)
 		goto done;
+	if (rp.mf && (st = keep_rows(&w, &rp, rows)) != SF_OK)
+		goto done;
 	*out = m;
 	m = NULL;
 done:
 	free_work(&w);
 	gbt_model_free(env, m);
 	free_rows(env, &b);
+	sf_free(env, rp.mf);
 	return st;
 }

@@ -6,7 +6,8 @@
  *	  (sf_fuzz.h).  Any byte string must decode or be refused with a message;
  *	  a decoded gbt or logreg model must explain a row of zeros and one with
  *	  a NaN without crashing, and, when its covers add up as training makes
- *	  them, its contributions must add up to its margin.
+ *	  them, its contributions must add up to its margin and the precomputed
+ *	  tables (treeshap_plan.c) must give the reference walk's values.
  *	  (The network kinds' Shapley values cost coalitions x background rows
  *	  per input; their decoders are fuzzed by fuzz_mlp and fuzz_xgb_mlp.)
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "scfrisk/gbt.h"
+#include "scfrisk/explain_treeshap.h"
 #include "scfrisk/logreg.h"
 #include "scfrisk/sf_explain.h"
 #include "sf_fuzz.h"
@@ -58,6 +60,33 @@ covers_consistent(const gbt_model *m)
 	return 1;
 }
 
+/*
+ * The tables against the reference walk on row x, whose reference values
+ * are phi: both are Shapley values of the same trees, so where the covers
+ * add up (elsewhere neither means anything) they agree to rounding.  A
+ * small table budget makes some trees take the reference walk inside the
+ * plan too.
+ */
+static void
+check_plan(sf_env *env, const gbt_model *m, const double *x, const double *phi)
+{
+	sf_treeshap_plan *p;
+	double	   *got;
+	uint32_t	j;
+	size_t		budget = (m->n_trees & 1) ? SF_TREESHAP_TABLE_BUDGET : 64;
+
+	if (sf_treeshap_plan_build(env, m->trees, m->n_trees, 1.0, (double) m->base_margin,
+							   m->n_features, budget, &p) != SF_OK)
+		return;
+	got = calloc(m->n_features + 1, sizeof(double));
+	if (sf_treeshap_plan_run(env, p, x, got) == SF_OK && covers_consistent(m))
+		for (j = 0; j <= m->n_features; j++)
+			if (isfinite(phi[j]) && fabs(got[j] - phi[j]) > 1e-6 * (1 + fabs(phi[j])))
+				abort();
+	free(got);
+	sf_treeshap_plan_free(env, p);
+}
+
 static void
 explain_gbt(sf_env *env, const uint8_t *buf, size_t size)
 {
@@ -81,7 +110,8 @@ explain_gbt(sf_env *env, const uint8_t *buf, size_t size)
 	}
 	if (m->n_features > 0)
 		x[0] = NAN;
-	(void) sf_treeshap(env, m, x, phi);
+	if (sf_treeshap(env, m, x, phi) == SF_OK)
+		check_plan(env, m, x, phi);
 	free(x);
 	free(phi);
 	gbt_model_free(env, m);

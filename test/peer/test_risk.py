@@ -258,6 +258,12 @@ for heavy in (False, True):
 #   - that average is within 1.25 x the average goal (the goal on average,
 #     with a stated 25% tolerance for what a linear fit at these sellers
 #     loses to an oracle that knows the true location and scale);
+#   - that average is within the average goal taken from the oracle that
+#     reads only the residuals of x0's own age group (as if it did not know
+#     that the two groups share one law of eps: it keeps the known location
+#     and scale): most of what the default loses to the issue's oracle at
+#     the young seller (20% of the rows) is that borrowing across groups,
+#     which only a location-scale assumption gives (docs/risk.md);
 # and across the laws, that the fitted GPD shape of the T5 law, whose lower
 # tail on the log scale is a power law of index 5 (shape 1/5 in the limit),
 # exceeds the lognormal's, whose log is normal (shape 0 in the limit,
@@ -276,6 +282,7 @@ for heavy in (False, True):
     law = Law(heavy)
     res = {label: [] for label, _ in RULES}
     goals = []
+    goals_group = []
     met = []
     for seed in range(3):
         rng = np.random.default_rng([1616, N_DEF, seed, heavy])
@@ -299,6 +306,9 @@ for heavy in (False, True):
             dues = (1 + RATE) * loans
             tr = np.array([truth(law, m_, s_, d) for d in dues])
             o = worst_rel(residual_oracle(X, y, x0, dues, LEVEL), tr, 0.01)
+            grp = X[:, 1] == x0[1]
+            og = worst_rel(residual_oracle(X[grp], y[grp], x0, dues, LEVEL), tr, 0.01)
+            goals_group.append(max(0.03, 1.25 * og))
             xs = "{%s}" % ",".join(repr(float(v)) for v in x0)
             errs = {}
             for label, _ in RULES:
@@ -310,9 +320,9 @@ for heavy in (False, True):
             goals.append(goal)
             met.append(errs["default"] <= goal)
             print("# %s n = %d seed %d x%d: worst EL/CVaR error where PD >= 0.01: default (gpd) %.1f%%, "
-                  "exponential %.1f%%, flat %.1f%%, oracle %.1f%%, goal %.1f%% (%s)"
+                  "exponential %.1f%%, flat %.1f%%, oracle %.1f%% (from x0's group only %.1f%%), goal %.1f%% (%s)"
                   % (law.name, N_DEF, seed, k, 100 * errs["default"], 100 * errs["exponential"],
-                     100 * errs["flat"], 100 * o, 100 * goal, "met" if met[-1] else "not met"))
+                     100 * errs["flat"], 100 * o, 100 * og, 100 * goal, "met" if met[-1] else "not met"))
     print("# %s: the issue-16 goal met in %d of %d cases at default params" % (law.name, sum(met), len(met)))
     mean = {label: np.mean(v) for label, v in res.items()}
     t.ok(mean["default"] < mean["exponential"] and mean["default"] < mean["flat"],
@@ -322,6 +332,9 @@ for heavy in (False, True):
     t.ok(mean["default"] <= 1.25 * np.mean(goals),
          "%s n = %d: default's mean worst error %.1f%% <= 1.25 x the mean goal %.1f%% "
          "(max(3%%, 1.25 x oracle) per case)" % (law.name, N_DEF, 100 * mean["default"], 100 * np.mean(goals)))
+    t.ok(mean["default"] <= np.mean(goals_group),
+         "%s n = %d: default's mean worst error %.1f%% <= the mean goal %.1f%% of the oracle that reads "
+         "x0's age group only" % (law.name, N_DEF, 100 * mean["default"], 100 * np.mean(goals_group)))
 t.ok(min(shapes[True]) > max(shapes[False]),
      "fitted GPD shapes: T5 %s above lognormal %s on every seed"
      % (", ".join("%.3f" % v for v in shapes[True]), ", ".join("%.3f" % v for v in shapes[False])))
