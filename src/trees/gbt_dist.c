@@ -1,8 +1,8 @@
 /*
  * gbt_dist.c
  *	  Sharded training of gradient-boosted trees (gbt_dist.h): the shard's
- *	  sketch and histograms, the coordinator's merge of the sketches into
- *	  bin edges, and the coordinator's depthwise grower.
+ *	  sketch, the coordinator's merge of the sketches into bin edges, and the
+ *	  shard's state of a training (gbt_dist_shard) that answers its jobs.
  *
  * Sameness with gbt_train over the union of the rows:
  * - bin edges: gbt_hist.c's cuts come from a sort of every value of a
@@ -11,21 +11,20 @@
  *   merged in shard order they are that sort, so the edges are the same
  *   (bit for bit without weights: the counts are exact; with weights a
  *   quantile's cumulative weight is summed in another order).
- * - trees: the coordinator repeats gbt_grow.c level by level (the same
- *   feature sampling stream, gbt_split_find on the merged histograms, the
- *   smaller child's histogram and the larger one as the parent's minus it,
- *   the same leaf weights), so it differs only where a sum of gradients is
- *   taken in another order: each shard sums its rows, the coordinator sums
- *   the shards in a fixed order.  The same sums in the single server's row
- *   order (or an exact accumulator on both sides) would make the bytes equal.
+ * - trees: the coordinator grows them with gbt_grow.c's own steps
+ *   (gbt_dist_grow.c), so they differ only where a sum of gradients is
+ *   taken in another order: each shard sums its rows (and takes one child
+ *   as its parent's minus the other), the coordinator sums the shards in a
+ *   fixed order.  The same sums in the single server's row order (or an
+ *   exact accumulator on both sides) would make the bytes equal.
  * - margins: a shard starts every row at the base margin and adds the
- *   finished trees' leaf values in tree order, in double, as gbt_train does.
+ *   finished trees' leaf values in tree order, in double, as gbt_train
+ *   does; a row reaches its leaf by its bin codes, as gbt_route_binned.
  *
- * A shard needs no state between jobs: it can recompute its rows' margins
- * from the finished trees of every job (rows times trees times depth steps
- * per level).  The host may keep the margins of the last job instead
- * (gbt_dist_margins); the next job then adds only the trees it lacks, in the
- * same order, so the result is the same doubles.
+ * The shard keeps, between the jobs of one training, what gbt_train keeps
+ * between its levels: the rows' codes, margins and gradients, the row list
+ * partitioned by node (gbt_grow.c's partition_level) and the histograms of
+ * the tree's nodes, so a level costs a shard what it costs gbt_train.
  */
 #include <float.h>
 #include <math.h>

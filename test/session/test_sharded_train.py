@@ -15,7 +15,9 @@ Checked:
 - the shard work is pushed down: EXPLAIN VERBOSE of the shard aggregates
   over a foreign partition shows them in the Remote SQL, and auto_explain
   of the queries xgb_train_sharded itself runs shows one Remote SQL per
-  shard calling scfrisk.xgb_shard_hist;
+  shard calling scfrisk.xgb_shard_step on the one-row view (no partition
+  scanned after the sketch); ten trainings fit in one transaction (a shard
+  frees a training's rows after its last step);
 - what does not shard is refused before any training with the SQLSTATEs of
   scfrisk.check_shards (plain table, local partition, server without the
   extensions option, widths that differ, a shard that is down), and what
