@@ -123,7 +123,8 @@ xgb_shard_sketch_sfunc(PG_FUNCTION_ARGS)
  * the training; a state goes after the training's last job, or at the end
  * of that transaction (an error, a cancel).
  */
-#define SHARD_SESSIONS 8
+/* one per partition of a training on this server, and per training still open in the transaction */
+#define SHARD_SESSIONS 64
 typedef struct ShardSession
 {
 	int64		key;
@@ -177,8 +178,9 @@ ShardSessionNew(int64 key)
 	if (s == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("xgb_train_sharded: this shard already serves %d trainings in one transaction",
-						SHARD_SESSIONS)));
+				 errmsg("xgb_train_sharded: this shard already holds %d partitions' rows in one transaction",
+						SHARD_SESSIONS),
+				 errhint("Put fewer partitions of the table on one server.")));
 	if (s->cxt != NULL)
 		MemoryContextDelete(s->cxt);
 	s->cxt = AllocSetContextCreate(TopMemoryContext, "scfrisk shard session", ALLOCSET_DEFAULT_SIZES);
