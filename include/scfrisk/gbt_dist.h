@@ -10,49 +10,34 @@
  * (the server uses pushed-down aggregates through postgres_fdw):
  *
  * - sketch (shard -> coordinator, once): per feature the shard's sorted
- *   distinct float32 values with their row counts and weight sums, whether
+ *   distinct float32 values with their row counts and weight sums (none
+ *   when every weight is 1: the sum is the count), whether
  *   a value is missing, and the label counts.  Merged in shard order, these
  *   give exactly the bin edges gbt_train computes over the union (its cuts
  *   come from a sort of every value: the distinct values with their weights
  *   are the exact summary of that sort).
- * - job (coordinator -> shards, once per tree level): the bin edges, the
- *   finished trees, the tree being grown and the nodes whose histograms are
- *   wanted (and whether the training metric of the finished trees is).
- * - reply (shard -> coordinator): per wanted node its row count, gradient
- *   and hessian sums and histogram (gbt_int.h's slot layout), the metric sums.
+ * - jobs (coordinator -> shard, in sequence): the first brings the bin
+ *   edges; each tree starts with a job that brings the finished tree
+ *   before it (the shard adds its leaf values to the margins of its rows
+ *   and takes new gradients) and asks for the root's histogram; each later
+ *   level brings that level's splits and, per split, which child's
+ *   histogram the coordinator wants.
+ * - reply (shard -> coordinator): per wanted node its histogram
+ *   (gbt_int.h's slot layout, the empty slots left out), with the gradient
+ *   and hessian sums for a root (a child's come from the split search), and
+ *   the training metric sums when asked.
  *
- * A shard recomputes its rows' margins from the finished trees of each job
- * (rows times trees so far times depth steps), or extends the margins it
- * kept from the previous job (gbt_dist_margins).
+ * A shard keeps its rows' state between the jobs of one training (a
+ * gbt_dist_shard: the bin codes, margins, gradients, each row's node as a
+ * range of a row list partitioned as gbt_grow.c partitions it, and the
+ * histograms of the level's nodes), so a level costs what it costs on one
+ * server: the split nodes' rows partitioned, the smaller child's histogram
+ * built and the larger one's taken as the parent's minus it.
  */
 #ifndef SCFRISK_GBT_DIST_H
 #define SCFRISK_GBT_DIST_H
 
 #include "scfrisk/gbt.h"
-
-/*
- * The margins a shard computed for one set of rows, kept by the host between
- * jobs (the server keeps a few per backend: postgres_fdw runs every job of a
- * training on one connection).  A job whose finished trees start with the
- * trees the cache holds adds only the new trees' leaf values, in the same
- * order, so the margins are the same doubles: a level costs rows times
- * depth steps instead of rows times trees times depth.  The host sets
- * rows_hash and n, owns mt (n doubles) and codes, and sets n_trees to -1 and
- * codes_ok to 0 for a new entry; gbt_dist_shard_hist fills the rest.
- */
-typedef struct gbt_dist_margins
-{
-	uint64_t	rows_hash;		/* gbt_dist_rows_hash of the rows */
-	size_t		n;				/* rows */
-	int32_t		n_trees;		/* finished trees summed into mt; -1: none yet */
-	uint64_t	trees_hash;		/* hash of those trees' bytes in the job */
-	float		base_margin;
-	double	   *mt;				/* (n) margins */
-	/* the rows' bin codes under the job's edges (one training's edges never change) */
-	uint16_t   *codes;			/* (n, p) host-owned, or NULL: bins looked up per job */
-	int			codes_ok;		/* codes hold the edges of cuts_hash; host sets 0 */
-	uint64_t	cuts_hash;
-} gbt_dist_margins;
 
 /*
  * Shard side.  x (n, p) row-major doubles (float32 values widened; NaN =
@@ -61,13 +46,24 @@ typedef struct gbt_dist_margins
  */
 extern sf_status gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w,
 								 size_t n, uint32_t p, sf_buf *out);
-extern sf_status gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len,
-									 const double *x, const double *y, const double *w,
-									 size_t n, uint32_t p, gbt_dist_margins *cache, sf_buf *out);
 
-/* A 64-bit hash of a shard's rows (every byte of x, y and w), the key of a gbt_dist_margins. */
-extern uint64_t gbt_dist_rows_hash(const double *x, const double *y, const double *w, size_t n,
-								   uint32_t p);
+/*
+ * The state of one training on one shard.  gbt_dist_shard_new keeps the
+ * pointers x, y, w (the host keeps the rows alive and unchanged until
+ * gbt_dist_shard_free); every job of the training goes through
+ * gbt_dist_shard_step in the coordinator's order (a job out of sequence is
+ * refused: the shard lost its state).  Every call uses the same allocator.
+ */
+typedef struct gbt_dist_shard gbt_dist_shard;
+
+extern sf_status gbt_dist_shard_new(sf_env *env, const double *x, const double *y, const double *w,
+									size_t n, uint32_t p, gbt_dist_shard **out);
+extern sf_status gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job,
+									 size_t job_len, sf_buf *out);
+extern void gbt_dist_shard_free(sf_env *env, gbt_dist_shard *sh);
+
+/* Whether the training's last job (the final tree, no root wanted) was answered: the state may go. */
+extern int	gbt_dist_shard_done(const gbt_dist_shard *sh);
 
 /*
  * The coordinator's transport: send one job to every shard and return the

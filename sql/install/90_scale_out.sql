@@ -37,7 +37,6 @@ AS $$
 DECLARE
 	part record;
 	local_version text := scfrisk.version();
-	first_col name;
 	state text;
 	msg text;
 	widths int[] := '{}';
@@ -54,9 +53,9 @@ BEGIN
 		RAISE EXCEPTION 'check_shards: % has no float8[] column "%"', relation, features
 			USING ERRCODE = '42703';
 	END IF;
-	-- any column will do for the shipped version call (see scfrisk.version(anyelement))
-	SELECT a.attname INTO first_col FROM pg_attribute a
-	WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1;
+	-- the version is asked as scfrisk.version(count(*)): postgres_fdw ships the
+	-- call with the count (see scfrisk.version(anyelement)), so no row travels
+	-- (min(scfrisk.version(col)) is computed here, on every row fetched)
 	FOR part IN
 		SELECT t.relid::regclass AS rel, c.relkind, s.srvname, s.srvoptions
 		FROM pg_partition_tree(relation) t
@@ -85,13 +84,13 @@ BEGIN
 		server := part.srvname;
 		BEGIN
 			IF features IS NULL THEN
-				EXECUTE format('SELECT min(scfrisk.version(%I)), count(*) FROM %s', first_col, part.rel)
+				EXECUTE format('SELECT scfrisk.version(count(*)), count(*) FROM %s', part.rel)
 					INTO scfrisk_version, n_rows;
 				width_min := NULL;
 				width_max := NULL;
 			ELSE
-				EXECUTE format('SELECT min(scfrisk.version(%3$I)), count(*), min(array_length(%1$I, 1)), '
-							   'max(array_length(%1$I, 1)) FROM %2$s', features, part.rel, first_col)
+				EXECUTE format('SELECT scfrisk.version(count(*)), count(*), min(array_length(%1$I, 1)), '
+							   'max(array_length(%1$I, 1)) FROM %2$s', features, part.rel)
 					INTO scfrisk_version, n_rows, width_min, width_max;
 			END IF;
 		EXCEPTION WHEN OTHERS THEN

@@ -2,14 +2,17 @@
 -- foreign partition of a sharded table, trained where the rows are
 -- (xgb_train_sharded; docs/scale-out.md, issue 20).
 
--- Shard side: two aggregates the coordinator runs on each foreign partition.
--- Immutable extension members, so postgres_fdw ships them to a server whose
+-- Shard side: two aggregates the coordinator runs on each shard.  Immutable
+-- extension members, so postgres_fdw ships them to a server whose
 -- "extensions" option lists scfrisk; only their bytes cross the network.
-CREATE FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8)
+-- The sketch aggregate reads the partition once and keeps its rows for the
+-- training's session (to the end of the remote transaction); every later
+-- step reads only the one-row view scfrisk.shard_unit.
+CREATE FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8, int8)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'xgb_shard_sketch_sfunc'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8) IS
+COMMENT ON FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8, int8) IS
 'transition function of xgb_shard_sketch: collects a row (NULL features, label or weight skip it)';
 
 CREATE FUNCTION scfrisk.xgb_shard_sketch_final(internal)
@@ -17,39 +20,47 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'xgb_shard_sketch_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION scfrisk.xgb_shard_sketch_final(internal) IS
-'final function of xgb_shard_sketch: per feature the sorted distinct float32 values with their counts and weights';
+'final function of xgb_shard_sketch: per feature the sorted distinct float32 values with their counts and weights; keeps the rows for the session';
 
-CREATE AGGREGATE scfrisk.xgb_shard_sketch(features float8[], label float8, weight float8) (
+CREATE AGGREGATE scfrisk.xgb_shard_sketch(features float8[], label float8, weight float8, session int8) (
 	SFUNC = scfrisk.xgb_shard_sketch_sfunc,
 	STYPE = internal,
 	FINALFUNC = scfrisk.xgb_shard_sketch_final,
-	PARALLEL = SAFE
+	PARALLEL = RESTRICTED
 );
-COMMENT ON AGGREGATE scfrisk.xgb_shard_sketch(float8[], float8, float8) IS
-'shard side of xgb_train_sharded: the summary of the shard''s rows from which the coordinator computes xgb_train''s bin edges (internal)';
+COMMENT ON AGGREGATE scfrisk.xgb_shard_sketch(float8[], float8, float8, int8) IS
+'shard side of xgb_train_sharded: the summary of the shard''s rows from which the coordinator computes xgb_train''s bin edges; the rows stay on the shard for the session''s steps (internal)';
 
-CREATE FUNCTION scfrisk.xgb_shard_hist_sfunc(internal, float8[], float8, float8, bytea)
+CREATE FUNCTION scfrisk.xgb_shard_step_sfunc(internal, int8, bytea)
 RETURNS internal
-AS 'MODULE_PATHNAME', 'xgb_shard_hist_sfunc'
+AS 'MODULE_PATHNAME', 'xgb_shard_step_sfunc'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION scfrisk.xgb_shard_hist_sfunc(internal, float8[], float8, float8, bytea) IS
-'transition function of xgb_shard_hist: collects a row (NULL features, label or weight skip it)';
+COMMENT ON FUNCTION scfrisk.xgb_shard_step_sfunc(internal, int8, bytea) IS
+'transition function of xgb_shard_step: keeps the job';
 
-CREATE FUNCTION scfrisk.xgb_shard_hist_final(internal)
+CREATE FUNCTION scfrisk.xgb_shard_step_final(internal)
 RETURNS bytea
-AS 'MODULE_PATHNAME', 'xgb_shard_hist_final'
+AS 'MODULE_PATHNAME', 'xgb_shard_step_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION scfrisk.xgb_shard_hist_final(internal) IS
-'final function of xgb_shard_hist: the gradient histograms of the shard''s rows for the nodes a job wants';
+COMMENT ON FUNCTION scfrisk.xgb_shard_step_final(internal) IS
+'final function of xgb_shard_step: the session''s answer to the job';
 
-CREATE AGGREGATE scfrisk.xgb_shard_hist(features float8[], label float8, weight float8, job bytea) (
-	SFUNC = scfrisk.xgb_shard_hist_sfunc,
+CREATE AGGREGATE scfrisk.xgb_shard_step(session int8, job bytea) (
+	SFUNC = scfrisk.xgb_shard_step_sfunc,
 	STYPE = internal,
-	FINALFUNC = scfrisk.xgb_shard_hist_final,
-	PARALLEL = SAFE
+	FINALFUNC = scfrisk.xgb_shard_step_final,
+	PARALLEL = RESTRICTED
 );
-COMMENT ON AGGREGATE scfrisk.xgb_shard_hist(float8[], float8, float8, bytea) IS
-'shard side of xgb_train_sharded: recomputes the rows'' margins from the job''s finished trees and returns the histograms it asks for (internal)';
+COMMENT ON AGGREGATE scfrisk.xgb_shard_step(int8, bytea) IS
+'shard side of xgb_train_sharded: one step of the session''s training (a tree''s root, a level''s histograms) from the rows its sketch kept (internal)';
+
+-- One row, so that a step reaches the shard through postgres_fdw without
+-- scanning a partition (the coordinator reads it through a temporary
+-- foreign table per server).
+CREATE VIEW scfrisk.shard_unit AS SELECT 1 AS one;
+COMMENT ON VIEW scfrisk.shard_unit IS
+'one row: what xgb_train_sharded''s steps read on a shard';
+GRANT SELECT ON scfrisk.shard_unit TO PUBLIC;
 
 -- Coordinator: checks the shards (scfrisk.check_shards), then drives the
 -- rounds through one pushed-down query per tree level.  PARALLEL UNSAFE (the

@@ -1,8 +1,8 @@
 /*
  * gbt_dist.c
  *	  Sharded training of gradient-boosted trees (gbt_dist.h): the shard's
- *	  sketch and histograms, the coordinator's merge of the sketches into
- *	  bin edges, and the coordinator's depthwise grower.
+ *	  sketch, the coordinator's merge of the sketches into bin edges, and the
+ *	  shard's state of a training (gbt_dist_shard) that answers its jobs.
  *
  * Sameness with gbt_train over the union of the rows:
  * - bin edges: gbt_hist.c's cuts come from a sort of every value of a
@@ -11,21 +11,20 @@
  *   merged in shard order they are that sort, so the edges are the same
  *   (bit for bit without weights: the counts are exact; with weights a
  *   quantile's cumulative weight is summed in another order).
- * - trees: the coordinator repeats gbt_grow.c level by level (the same
- *   feature sampling stream, gbt_split_find on the merged histograms, the
- *   smaller child's histogram and the larger one as the parent's minus it,
- *   the same leaf weights), so it differs only where a sum of gradients is
- *   taken in another order: each shard sums its rows, the coordinator sums
- *   the shards in a fixed order.  The same sums in the single server's row
- *   order (or an exact accumulator on both sides) would make the bytes equal.
+ * - trees: the coordinator grows them with gbt_grow.c's own steps
+ *   (gbt_dist_grow.c), so they differ only where a sum of gradients is
+ *   taken in another order: each shard sums its rows (and takes one child
+ *   as its parent's minus the other), the coordinator sums the shards in a
+ *   fixed order.  The same sums in the single server's row order (or an
+ *   exact accumulator on both sides) would make the bytes equal.
  * - margins: a shard starts every row at the base margin and adds the
- *   finished trees' leaf values in tree order, in double, as gbt_train does.
+ *   finished trees' leaf values in tree order, in double, as gbt_train
+ *   does; a row reaches its leaf by its bin codes, as gbt_route_binned.
  *
- * A shard needs no state between jobs: it can recompute its rows' margins
- * from the finished trees of every job (rows times trees times depth steps
- * per level).  The host may keep the margins of the last job instead
- * (gbt_dist_margins); the next job then adds only the trees it lacks, in the
- * same order, so the result is the same doubles.
+ * The shard keeps, between the jobs of one training, what gbt_train keeps
+ * between its levels: the rows' codes, margins and gradients, the row list
+ * partitioned by node (gbt_grow.c's partition_level) and the histograms of
+ * the tree's nodes, so a level costs a shard what it costs gbt_train.
  */
 #include <float.h>
 #include <math.h>
@@ -59,39 +58,44 @@ upper_of(float v)
 	return u > v ? u : INFINITY;
 }
 
-/* Leaf of a tree for row x (float32 compares, as scoring and gbt_train's route_raw). */
-static int32_t
-route_raw(const gbt_tree *t, const double *x)
+/*
+ * Sort keys[0, m) by their upper 32 bits (the value's key), stably, so rows
+ * of one value stay in row order: four byte-wide counting passes through
+ * tmp (m words), what a sort by (value, row) gives in linear time.
+ */
+static void
+radix_sort_keys(uint64_t *keys, uint64_t *tmp, size_t m)
 {
-	int32_t		k = 0;
+	int			pass;
 
-	while (t->left[k] >= 0)
+	for (pass = 0; pass < 4; pass++)
 	{
-		float		v = (float) x[t->split_index[k]];
+		size_t		count[257] = {0},
+					i;
+		int			shift = 32 + 8 * pass,
+					c;
 
-		if (isnan(v))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+		for (i = 0; i < m; i++)
+			count[((keys[i] >> shift) & 0xFF) + 1]++;
+		for (c = 0; c < 256; c++)
+			count[c + 1] += count[c];
+		for (i = 0; i < m; i++)
+			tmp[count[(keys[i] >> shift) & 0xFF]++] = keys[i];
+		memcpy(keys, tmp, sizeof(uint64_t) * m);
 	}
-	return k;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *) a,
-				y = *(const uint64_t *) b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* ------------------------------------------------------------ sketch (shard) */
 
-/* One feature: sorted distinct values (by key, rows in order within a value). */
+/*
+ * One feature: sorted distinct values (by key, rows in order within a
+ * value), each with its row count (u32: a shard holds fewer than 2^32 rows)
+ * and, unless every weight is 1 (unit; the weight is then the count), its
+ * weight sum.
+ */
 static sf_status
 sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t p, uint32_t j,
-			   uint64_t *keys, sf_buf *out)
+			   int unit, uint64_t *keys, uint64_t *tmp, sf_buf *out)
 {
 	size_t		m = 0,
 				i,
@@ -110,7 +114,7 @@ sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t
 		keys[m++] = ((uint64_t) float_key(v) << 32) | (uint64_t) i;
 		total += w ? w[i] : 1.0;
 	}
-	qsort(keys, m, sizeof(uint64_t), cmp_u64);
+	radix_sort_keys(keys, tmp, m);
 	for (i = 0; i < m; i = k)
 		for (nd++, k = i; k < m && (keys[k] >> 32) == (keys[i] >> 32); k++)
 			;
@@ -129,8 +133,9 @@ sketch_feature(sf_env *env, const double *x, const double *w, size_t n, uint32_t
 		key = (key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key;
 		memcpy(&v, &key, 4);
 		sf_buf_put_f32(out, v);
-		sf_buf_put_u64(out, k - i);
-		sf_buf_put_f64(out, wv);
+		sf_buf_put_u32(out, (uint32_t) (k - i));
+		if (!unit)
+			sf_buf_put_f64(out, wv);
 	}
 	return SF_OK;
 }
@@ -139,7 +144,8 @@ sf_status
 gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w, size_t n,
 				uint32_t p, sf_buf *out)
 {
-	uint64_t   *keys;
+	uint64_t   *keys,
+			   *tmp;
 	uint64_t	n0 = 0,
 				n1 = 0;
 	double		sw = 0.0;
@@ -167,16 +173,23 @@ gbt_dist_sketch(sf_env *env, const double *x, const double *y, const double *w, 
 	sf_buf_put_u64(out, n1);
 	sf_buf_put_u8(out, (uint8_t) unit);
 	sf_buf_put_f64(out, w ? sw : (double) n);
-	if ((keys = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1))) == NULL)
+	keys = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1));
+	tmp = sf_malloc(env, sizeof(uint64_t) * (n ? n : 1));
+	if (keys == NULL || tmp == NULL)
+	{
+		sf_free(env, keys);
+		sf_free(env, tmp);
 		return sf_fail(env, SF_ENOMEM, "out of memory sketching the rows");
+	}
 	for (j = 0; j < p && st == SF_OK; j++)
 	{
 		if (sf_interrupted(env))
 			st = sf_fail(env, SF_ECANCEL, "canceled");
 		else
-			st = sketch_feature(env, x, w, n, p, j, keys, out);
+			st = sketch_feature(env, x, w, n, p, j, unit, keys, tmp, out);
 	}
 	sf_free(env, keys);
+	sf_free(env, tmp);
 	if (st == SF_OK && sf_buf_status(out) != SF_OK)
 		return sf_fail(env, SF_ENOMEM, "out of memory writing the sketch");
 	return st;
@@ -206,23 +219,59 @@ typedef struct merge_entry
 	double		weight;
 } merge_entry;
 
-static int
-cmp_entry(const void *a, const void *b)
+/* Grow *e to hold n entries. */
+static sf_status
+reserve_entries(sf_env *env, merge_entry **e, size_t *cap, size_t used, size_t n)
 {
-	const merge_entry *x = a,
-			   *y = b;
+	merge_entry *ng;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->shard < y->shard ? -1 : x->shard > y->shard;
+	if (n <= *cap)
+		return SF_OK;
+	if ((ng = sf_malloc(env, sizeof(merge_entry) * n * 2)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
+	if (used)
+		memcpy(ng, *e, sizeof(merge_entry) * used);
+	sf_free(env, *e);
+	*e = ng;
+	*cap = n * 2;
+	return SF_OK;
 }
 
-/* Read the entries of feature j from every shard (in order) into e; *ne gets their count. */
+/*
+ * Merge the ns ascending runs of e (run s at run_at[s], up to run_at[s + 1])
+ * into out by key, equal keys in shard order: what a sort of the union's
+ * values gives, in linear time (a shard sends its values sorted).
+ */
+static void
+merge_runs(const merge_entry *e, const size_t *run_at, int ns, size_t *head, merge_entry *out)
+{
+	size_t		k = 0;
+	int			s;
+
+	for (s = 0; s < ns; s++)
+		head[s] = run_at[s];
+	for (;;)
+	{
+		int			best = -1;
+
+		for (s = 0; s < ns; s++)
+			if (head[s] < run_at[s + 1] &&
+				(best < 0 || e[head[s]].key < e[head[best]].key))
+				best = s;
+		if (best < 0)
+			break;
+		out[k++] = e[head[best]++];
+	}
+}
+
+/* Read the entries of feature j from every shard (in order) into *out merged; *ne gets their count. */
 static sf_status
-merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t *cap, size_t *ne,
+merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t *cap,
+				   merge_entry **out, size_t *out_cap, size_t *run_at, size_t *ne,
 				   uint64_t *m, double *total, int *missing)
 {
 	int			s;
+	sf_status	st;
 
 	*ne = 0;
 	*m = 0;
@@ -234,39 +283,34 @@ merge_read_feature(sf_env *env, sketch_view *sv, int ns, merge_entry **e, size_t
 		uint32_t	nd,
 					i;
 
+		run_at[s] = *ne;
 		*missing |= sf_read_u8(r) != 0;
 		*m += sf_read_u64(r);
 		*total += sf_read_f64(r);
 		nd = sf_read_u32(r);
-		if (!sf_reader_ok(r) || !sf_reader_has(r, nd, 20))
+		if (!sf_reader_ok(r) || !sf_reader_has(r, nd, sv[s].unit ? 8 : 16))
 			return sf_fail(env, SF_ECORRUPT, "sketch of shard %d is truncated", s + 1);
-		if (*ne + nd > *cap)
-		{
-			size_t		nc = (*ne + nd) * 2;
-			merge_entry *ng = sf_malloc(env, sizeof(merge_entry) * nc);
-
-			if (ng == NULL)
-				return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
-			if (*ne)
-				memcpy(ng, *e, sizeof(merge_entry) * *ne);
-			sf_free(env, *e);
-			*e = ng;
-			*cap = nc;
-		}
+		if ((st = reserve_entries(env, e, cap, *ne, *ne + nd)) != SF_OK)
+			return st;
 		for (i = 0; i < nd; i++)
 		{
 			merge_entry *x = &(*e)[(*ne)++];
 
 			x->v = sf_read_f32(r);
-			x->count = sf_read_u64(r);
-			x->weight = sf_read_f64(r);
+			x->count = sf_read_u32(r);
+			x->weight = sv[s].unit ? (double) x->count : sf_read_f64(r);
 			x->key = float_key(x->v);
 			x->shard = (uint32_t) s;
 			if (isnan(x->v) || isinf(x->v))
 				return sf_fail(env, SF_ECORRUPT, "sketch of shard %d holds a non-finite value", s + 1);
+			if (i > 0 && x->key <= x[-1].key)
+				return sf_fail(env, SF_ECORRUPT, "sketch of shard %d holds values out of order", s + 1);
 		}
 	}
-	qsort(*e, *ne, sizeof(merge_entry), cmp_entry);
+	run_at[ns] = *ne;
+	if ((st = reserve_entries(env, out, out_cap, 0, *ne ? *ne : 1)) != SF_OK)
+		return st;
+	merge_runs(*e, run_at, ns, run_at + ns + 1, *out);
 	return SF_OK;
 }
 
@@ -370,17 +414,24 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 			   dist_totals *tot, gbt_bins *b)
 {
 	sketch_view *sv = sf_calloc(env, ns ? ns : 1, sizeof(sketch_view));
-	merge_entry *e = NULL;
+	size_t	   *run_at = sf_calloc(env, 2 * (size_t) ns + 2, sizeof(size_t));
+	merge_entry *e = NULL,
+			   *merged = NULL;
 	float	   *cuts = NULL;
 	size_t		cap = 0,
+				merged_cap = 0,
 				ne;
 	uint32_t	j,
 				p;
 	sf_status	st;
 
 	memset(b, 0, sizeof(*b));
-	if (sv == NULL)
+	if (sv == NULL || run_at == NULL)
+	{
+		sf_free(env, sv);
+		sf_free(env, run_at);
 		return sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
+	}
 	if ((st = read_sketch_headers(env, sk, len, ns, sv, tot)) != SF_OK)
 		goto done;
 	if (tot->n == 0)
@@ -412,10 +463,11 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 		double		total;
 		int			missing;
 
-		if ((st = merge_read_feature(env, sv, ns, &e, &cap, &ne, &m, &total, &missing)) != SF_OK)
+		if ((st = merge_read_feature(env, sv, ns, &e, &cap, &merged, &merged_cap, run_at, &ne,
+									 &m, &total, &missing)) != SF_OK)
 			goto done;
 		b->has_missing[j] = (uint8_t) missing;
-		merge_cuts(e, ne, tot->weighted ? total : (double) m, tot->weighted, max_bin,
+		merge_cuts(merged, ne, tot->weighted ? total : (double) m, tot->weighted, max_bin,
 				   cuts + (size_t) j * (max_bin + 1), &b->n_bins[j], &b->min_val[j]);
 		b->off[j + 1] = b->off[j] + b->n_bins[j] + 1;
 	}
@@ -428,182 +480,88 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 		memcpy(b->cuts + b->off[j], cuts + (size_t) j * (max_bin + 1), sizeof(float) * b->n_bins[j]);
 done:
 	sf_free(env, sv);
+	sf_free(env, run_at);
 	sf_free(env, e);
+	sf_free(env, merged);
 	sf_free(env, cuts);
 	return st;
 }
 
-/* ------------------------------------------------------------ jobs */
+/* ------------------------------------------------------------ the shard's state */
 
-void
-gbt_dist_put_tree(sf_buf *b, const gbt_tree *t, int32_t n_nodes)
+struct gbt_dist_shard
 {
-	sf_buf_put_i32(b, n_nodes);
-	sf_buf_put_i32s(b, t->left, n_nodes);
-	sf_buf_put_i32s(b, t->right, n_nodes);
-	sf_buf_put_i32s(b, (const int32_t *) t->split_index, n_nodes);
-	sf_buf_put_f32s(b, t->split_cond, n_nodes);
-	sf_buf_put_bytes(b, t->default_left, n_nodes);
-}
-
-/* A tree of a job, pointing into the job's bytes where alignment allows; else copied. */
-static sf_status
-get_tree(sf_env *env, sf_reader *r, uint32_t p, gbt_tree *t)
-{
-	int32_t		n = sf_read_i32(r),
-				k;
-
-	memset(t, 0, sizeof(*t));
-	if (!sf_reader_ok(r) || n < 0 || !sf_reader_has(r, (uint64_t) n, 17))
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
-	t->n_nodes = n;
-	t->left = sf_malloc(env, sizeof(int32_t) * (n ? n : 1));
-	t->right = sf_malloc(env, sizeof(int32_t) * (n ? n : 1));
-	t->split_index = sf_malloc(env, sizeof(uint32_t) * (n ? n : 1));
-	t->split_cond = sf_malloc(env, sizeof(float) * (n ? n : 1));
-	t->default_left = sf_malloc(env, n ? n : 1);
-	if (!t->left || !t->right || !t->split_index || !t->split_cond || !t->default_left)
-		return sf_fail(env, SF_ENOMEM, "out of memory reading a job");
-	sf_read_i32s(r, t->left, n);
-	sf_read_i32s(r, t->right, n);
-	sf_read_i32s(r, (int32_t *) t->split_index, n);
-	sf_read_f32s(r, t->split_cond, n);
-	memcpy(t->default_left, sf_read_bytes(r, n), n);
-	/* children above their parent and in range: every walk ends */
-	for (k = 0; k < n; k++)
-		if (t->left[k] >= 0 &&
-			(t->left[k] <= k || t->left[k] >= n || t->right[k] <= k || t->right[k] >= n ||
-			 t->split_index[k] >= p))
-			return sf_fail(env, SF_ECORRUPT, "job holds a malformed tree");
-	return SF_OK;
-}
-
-static void
-free_tree_arrays(sf_env *env, gbt_tree *t)
-{
-	sf_free(env, t->left);
-	sf_free(env, t->right);
-	sf_free(env, t->split_index);
-	sf_free(env, t->split_cond);
-	sf_free(env, t->default_left);
-}
-
-/* ------------------------------------------------------------ histograms (shard) */
-
-typedef struct shard_job
-{
+	const double *x,
+			   *y,
+			   *w;				/* the host's rows, canonical order */
+	size_t		n;
 	uint32_t	p;
+	uint32_t	seq;			/* jobs answered */
+	int			done;			/* the last job (a tree without a root) was answered */
 	int			objective;
 	float		base_margin;
 	double		scale_pos_weight;
-	uint32_t   *n_bins,
-			   *off;
-	float	   *cuts;
-	int32_t		n_trees;
-	gbt_tree   *trees;
-	gbt_tree	cur;
-	int			metric;
-	uint32_t	n_want;
-	int32_t    *want;
-	uint64_t   *tree_hash;		/* (n_trees + 1) hash of the bytes of trees [0, k) */
-	uint64_t	cuts_hash;		/* hash of the bytes of the bin edges */
-} shard_job;
+	gbt_params	prm;			/* what alloc_work reads: max_depth */
+	train_work	tw;				/* bins (the job's edges, the rows' codes), gh, rows, partitions */
+	int			have_work;
+	int32_t		node_cap;
+	double	   *mt;				/* (n) margins */
+	size_t	   *nb,
+			   *ne;				/* (node_cap) row range of a node in tw.rows */
+	uint8_t    *open;			/* (node_cap) a node whose rows are not partitioned further */
+	double	  **nh;				/* (node_cap) the histograms of the tree's nodes kept */
+	gbt_split  *sp;				/* (level cap) a level job's splits */
+	int32_t    *sp_node,
+			   *sp_left,
+			   *sp_right;
+	uint8_t    *sp_want_right;
+};
 
-static void
-free_job(sf_env *env, shard_job *j)
+sf_status
+gbt_dist_shard_new(sf_env *env, const double *x, const double *y, const double *w, size_t n,
+				   uint32_t p, gbt_dist_shard **out)
 {
-	int32_t		k;
+	gbt_dist_shard *sh;
 
-	sf_free(env, j->n_bins);
-	sf_free(env, j->off);
-	sf_free(env, j->cuts);
-	for (k = 0; j->trees && k < j->n_trees; k++)
-		free_tree_arrays(env, &j->trees[k]);
-	sf_free(env, j->trees);
-	free_tree_arrays(env, &j->cur);
-	sf_free(env, j->want);
-	sf_free(env, j->tree_hash);
-}
-
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t
-fnv1a(uint64_t h, const uint8_t *p, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001B3ull;
-	return h;
-}
-
-static sf_status
-read_job(sf_env *env, const uint8_t *buf, size_t len, uint32_t p, shard_job *j)
-{
-	sf_reader	r;
-	const uint8_t *edges;
-	uint32_t	f;
-	int32_t		k;
-	sf_status	st;
-
-	memset(j, 0, sizeof(*j));
-	sf_reader_init(&r, buf, len);
-	if (sf_read_u32(&r) != JOB_MAGIC)
-		return sf_fail(env, SF_ECORRUPT, "not a job of xgb_train_sharded");
-	j->p = sf_read_u32(&r);
-	if (sf_reader_ok(&r) && j->p != p)
-		return sf_fail(env, SF_EDATA, "features has %u elements on this shard, the model %u",
-					   (unsigned) p, (unsigned) j->p);
-	j->objective = sf_read_u8(&r);
-	j->base_margin = sf_read_f32(&r);
-	j->scale_pos_weight = sf_read_f64(&r);
-	j->n_bins = sf_malloc(env, sizeof(uint32_t) * p);
-	j->off = sf_malloc(env, sizeof(uint32_t) * ((size_t) p + 1));
-	if (!sf_reader_ok(&r) || !j->n_bins || !j->off || !sf_reader_has(&r, p, 4))
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
-	edges = r.p;
-	j->off[0] = 0;
-	for (f = 0; f < p; f++)
-	{
-		j->n_bins[f] = sf_read_u32(&r);
-		/* the slots must fit the uint32 offsets (and a histogram the memory cap) */
-		if (j->n_bins[f] < 1 || j->n_bins[f] > GBT_MAX_BIN ||
-			(uint64_t) j->off[f] + j->n_bins[f] + 1 > (uint64_t) INT32_MAX / 4)
-			return sf_fail(env, SF_ECORRUPT, "job holds a bad bin count");
-		j->off[f + 1] = j->off[f] + j->n_bins[f] + 1;
-	}
-	if (!sf_reader_has(&r, j->off[p] - p, 4) ||
-		(j->cuts = sf_malloc(env, sizeof(float) * (j->off[p] - p))) == NULL)
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
-	sf_read_f32s(&r, j->cuts, j->off[p] - p);
-	j->cuts_hash = fnv1a(0xCBF29CE484222325ull, edges, (size_t) (r.p - edges));
-	j->n_trees = sf_read_i32(&r);
-	if (!sf_reader_ok(&r) || j->n_trees < 0 || j->n_trees > GBT_MAX_ROUNDS ||
-		(j->trees = sf_calloc(env, j->n_trees ? j->n_trees : 1, sizeof(gbt_tree))) == NULL ||
-		(j->tree_hash = sf_malloc(env, sizeof(uint64_t) * ((size_t) j->n_trees + 1))) == NULL)
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
-	j->tree_hash[0] = 0xCBF29CE484222325ull;
-	for (k = 0; k < j->n_trees; k++)
-	{
-		const uint8_t *at = r.p;
-
-		if ((st = get_tree(env, &r, p, &j->trees[k])) != SF_OK)
-			return st;
-		j->tree_hash[k + 1] = fnv1a(j->tree_hash[k], at, (size_t) (r.p - at));
-	}
-	if ((st = get_tree(env, &r, p, &j->cur)) != SF_OK)
-		return st;
-	j->metric = sf_read_u8(&r);
-	j->n_want = sf_read_u32(&r);
-	if (!sf_reader_ok(&r) || !sf_reader_has(&r, j->n_want, 4) ||
-		(j->want = sf_malloc(env, sizeof(int32_t) * (j->n_want ? j->n_want : 1))) == NULL)
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
-	sf_read_i32s(&r, j->want, j->n_want);
-	for (f = 0; f < j->n_want; f++)
-		if (j->want[f] < 0 || j->want[f] >= j->cur.n_nodes)
-			return sf_fail(env, SF_ECORRUPT, "job wants a node the tree does not have");
-	if (!sf_reader_ok(&r))
-		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	*out = NULL;
+	if (n >= UINT32_MAX)
+		return sf_fail(env, SF_ELIMIT, "too many rows on one shard (%zu)", n);
+	if ((sh = sf_calloc(env, 1, sizeof(gbt_dist_shard))) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the shard's state");
+	sh->x = x;
+	sh->y = y;
+	sh->w = w;
+	sh->n = n;
+	sh->p = p;
+	*out = sh;
 	return SF_OK;
+}
+
+void
+gbt_dist_shard_free(sf_env *env, gbt_dist_shard *sh)
+{
+	int32_t		k;
+
+	if (sh == NULL)
+		return;
+	if (sh->have_work)
+	{
+		for (k = 0; sh->nh && k < sh->node_cap; k++)
+			hist_put(&sh->tw, sh->nh[k]);
+		sh->tw.env = env;
+		free_work(&sh->tw);
+	}
+	sf_free(env, sh->mt);
+	sf_free(env, sh->nb);
+	sf_free(env, sh->ne);
+	sf_free(env, sh->open);
+	sf_free(env, sh->nh);
+	sf_free(env, sh->sp);
+	sf_free(env, sh->sp_node);
+	sf_free(env, sh->sp_left);
+	sf_free(env, sh->sp_right);
+	sf_free(env, sh->sp_want_right);
+	sf_free(env, sh);
 }
 
 /* Bin of value v among the cuts of one feature: the first cut above v. */
@@ -625,34 +583,140 @@ bin_of(const float *cut, uint32_t nb, float v)
 	return lo;
 }
 
-/* The training metric sums of margins mt (gbt_train.c's PASS_METRIC). */
+/* The bin edges of the first job into tw.bins, and every row's codes under them. */
+static sf_status
+read_edges(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
+{
+	gbt_bins   *b = &sh->tw.bins;
+	uint32_t	f,
+				maxcode = 0,
+				p = sh->p;
+	size_t		i;
+
+	b->n = sh->n;
+	b->p = p;
+	b->n_bins = sf_malloc(env, sizeof(uint32_t) * p);
+	b->off = sf_malloc(env, sizeof(uint32_t) * ((size_t) p + 1));
+	if (!b->n_bins || !b->off || !sf_reader_has(r, p, 4))
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	b->off[0] = 0;
+	for (f = 0; f < p; f++)
+	{
+		b->n_bins[f] = sf_read_u32(r);
+		/* the slots must fit the uint32 offsets (and a histogram the memory cap) */
+		if (b->n_bins[f] < 1 || b->n_bins[f] > GBT_MAX_BIN ||
+			(uint64_t) b->off[f] + b->n_bins[f] + 1 > (uint64_t) INT32_MAX / 4)
+			return sf_fail(env, SF_ECORRUPT, "job holds a bad bin count");
+		b->off[f + 1] = b->off[f] + b->n_bins[f] + 1;
+		if (b->n_bins[f] > maxcode)
+			maxcode = b->n_bins[f];
+	}
+	if (!sf_reader_has(r, b->off[p] - p, 4) ||
+		(b->cuts = sf_calloc(env, b->off[p], sizeof(float))) == NULL)
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	for (f = 0; f < p; f++)
+		sf_read_f32s(r, b->cuts + b->off[f], b->n_bins[f]);
+	b->wide = maxcode > 255;
+	if ((b->codes = sf_malloc(env, sh->n * p * (b->wide ? 2 : 1) + 1)) == NULL ||
+		(b->codes_t = sf_malloc(env, sh->n * p * (b->wide ? 2 : 1) + 1)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the rows' bin codes");
+	/* gbt_hist.c's layout: code n_bins[f] marks a missing value */
+	for (i = 0; i < sh->n; i++)
+		for (f = 0; f < p; f++)
+		{
+			float		v = (float) sh->x[i * p + f];
+			uint32_t	c = isnan(v) ? b->n_bins[f] : bin_of(b->cuts + b->off[f], b->n_bins[f], v);
+
+			if (b->wide)
+			{
+				((uint16_t *) b->codes)[i * p + f] = (uint16_t) c;
+				((uint16_t *) b->codes_t)[(size_t) f * sh->n + i] = (uint16_t) c;
+			}
+			else
+			{
+				((uint8_t *) b->codes)[i * p + f] = (uint8_t) c;
+				((uint8_t *) b->codes_t)[(size_t) f * sh->n + i] = (uint8_t) c;
+			}
+		}
+	return SF_OK;
+}
+
+/* The first job: the training's constants, the edges and the work space. */
+static sf_status
+read_start(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
+{
+	uint32_t	p = sf_read_u32(r);
+	int32_t		k;
+	int			level_cap;
+	sf_status	st;
+
+	if (sf_reader_ok(r) && p != sh->p)
+		return sf_fail(env, SF_EDATA, "features has %u elements on this shard, the model %u",
+					   (unsigned) sh->p, (unsigned) p);
+	sh->objective = sf_read_u8(r);
+	sh->base_margin = sf_read_f32(r);
+	sh->scale_pos_weight = sf_read_f64(r);
+	sh->prm.max_depth = (int) sf_read_u32(r);
+	if (!sf_reader_ok(r) || sh->prm.max_depth < 1 || sh->prm.max_depth > GBT_MAX_DEPTH)
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	memset(&sh->tw, 0, sizeof(sh->tw));
+	sh->tw.env = env;
+	sh->tw.prm = &sh->prm;
+	sh->tw.p = p;
+	sh->tw.n = sh->n;
+	sh->have_work = 1;
+	if ((st = alloc_work(env, &sh->tw, &sh->prm, p, sh->n ? sh->n : 1, &sh->node_cap)) != SF_OK)
+		return st;
+	if ((st = read_edges(env, r, sh)) != SF_OK)
+		return st;
+	sh->tw.n_slots = sh->tw.bins.off[p];
+	level_cap = (sh->node_cap - 1) / 2;
+	sh->mt = sf_malloc(env, sizeof(double) * (sh->n ? sh->n : 1));
+	sh->nb = sf_calloc(env, sh->node_cap, sizeof(size_t));
+	sh->ne = sf_calloc(env, sh->node_cap, sizeof(size_t));
+	sh->open = sf_calloc(env, sh->node_cap, 1);
+	sh->nh = sf_calloc(env, sh->node_cap, sizeof(double *));
+	sh->sp = sf_calloc(env, level_cap, sizeof(gbt_split));
+	sh->sp_node = sf_calloc(env, level_cap, sizeof(int32_t));
+	sh->sp_left = sf_calloc(env, level_cap, sizeof(int32_t));
+	sh->sp_right = sf_calloc(env, level_cap, sizeof(int32_t));
+	sh->sp_want_right = sf_calloc(env, level_cap, 1);
+	if (!sh->mt || !sh->nb || !sh->ne || !sh->open || !sh->nh || !sh->sp || !sh->sp_node ||
+		!sh->sp_left || !sh->sp_right || !sh->sp_want_right)
+		return sf_fail(env, SF_ENOMEM, "out of memory for the shard's state");
+	for (k = 0; k < (int32_t) sh->n; k++)
+		sh->mt[k] = sh->base_margin;
+	return SF_OK;
+}
+
+/* The training metric sums of the margins (gbt_train.c's PASS_METRIC). */
 static void
-metric_sums(const shard_job *j, const double *mt, const double *y, const double *w, size_t n,
-			double *acc_out, double *sw_out)
+metric_sums(const gbt_dist_shard *sh, int metric, double *acc_out, double *sw_out)
 {
 	double		acc = 0.0,
 				sw = 0.0;
 	size_t		i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < sh->n; i++)
 	{
-		double		wi = w ? w[i] : 1.0;
+		double		wi = sh->w ? sh->w[i] : 1.0,
+					m = sh->mt[i];
 
-		if (j->metric == GBT_METRIC_LOGLOSS)
+		if (metric == GBT_METRIC_LOGLOSS)
 		{
-			double		pr = 1.0 / (1.0 + exp(-mt[i]));
+			double		pr = 1.0 / (1.0 + exp(-m));
 
 			if (pr < 1e-16)
 				pr = 1e-16;
 			if (pr > 1.0 - 1e-16)
 				pr = 1.0 - 1e-16;
-			acc -= wi * (y[i] > 0.5 ? log(pr) : log(1.0 - pr));
+			acc -= wi * (sh->y[i] > 0.5 ? log(pr) : log(1.0 - pr));
 		}
 		else
 		{
-			double		pr = j->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-mt[i])) : mt[i];
+			double		pr = sh->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
 
-			acc += wi * (pr - y[i]) * (pr - y[i]);
+			acc += wi * (pr - sh->y[i]) * (pr - sh->y[i]);
 		}
 		sw += wi;
 	}
@@ -660,241 +724,342 @@ metric_sums(const shard_job *j, const double *mt, const double *y, const double 
 	*sw_out = sw;
 }
 
-/* Code of value v of feature f: its bin, n_bins[f] when missing (gbt_int.h's layout). */
-static inline uint32_t
-code_of(const shard_job *j, uint32_t f, float v)
-{
-	return isnan(v) ? j->n_bins[f] : bin_of(j->cuts + j->off[f] - f, j->n_bins[f], v);
-}
-
-/* The codes of every row under the job's edges, once per training (gbt_dist_margins). */
-static void
-fill_codes(const shard_job *j, gbt_dist_margins *cache, const double *x, size_t n)
-{
-	size_t		i;
-	uint32_t	f;
-
-	if (cache->codes_ok && cache->cuts_hash == j->cuts_hash)
-		return;
-	for (i = 0; i < n; i++)
-		for (f = 0; f < j->p; f++)
-			cache->codes[i * j->p + f] = (uint16_t) code_of(j, f, (float) x[i * j->p + f]);
-	cache->codes_ok = 1;
-	cache->cuts_hash = j->cuts_hash;
-}
-
 /*
- * Add row i's gradient pair to the histogram of the node it reaches, if
- * wanted; ci is the row's codes when kept, else NULL (looked up here).
+ * A finished tree of a job: per node children, split feature, split bin,
+ * flags (1: missing goes left, 2: every value goes right) and value.  Its
+ * leaf values are added to the margins of the rows of every open node,
+ * each row routed down from its node by its codes as gbt_route_binned does.
  */
-static void
-hist_row(const shard_job *j, const double *xi, const uint16_t *ci, float g, float h,
-		 const int32_t *slot, uint64_t *cnt, double *G, double *H, double *const *hist)
-{
-	int32_t		s = slot[route_raw(&j->cur, xi)];
-	double	   *hs;
-	uint32_t	f;
-
-	if (s < 0)
-		return;
-	cnt[s]++;
-	G[s] += g;
-	H[s] += h;
-	hs = hist[s];
-	for (f = 0; f < j->p; f++)
-	{
-		uint32_t	code = ci ? ci[f] : code_of(j, f, (float) xi[f]);
-		double	   *c = hs + 2 * (size_t) (j->off[f] + code);
-
-		c[0] += g;
-		c[1] += h;
-	}
-}
-
-/* Per wanted node: row count, gradient and hessian sums and histogram, appended to out. */
 static sf_status
-shard_histograms(sf_env *env, const shard_job *j, const double *mt, const double *x,
-				 const uint16_t *codes, const double *y, const double *w, size_t n, sf_buf *out)
+apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 {
-	size_t		slots = 2 * (size_t) j->off[j->p],
-				i;
-	int32_t    *slot = sf_malloc(env, sizeof(int32_t) * (j->cur.n_nodes ? j->cur.n_nodes : 1));
-	uint64_t   *cnt = sf_calloc(env, j->n_want ? j->n_want : 1, sizeof(uint64_t));
-	double	   *G = sf_calloc(env, j->n_want ? j->n_want : 1, sizeof(double));
-	double	   *H = sf_calloc(env, j->n_want ? j->n_want : 1, sizeof(double));
-	double	  **hist = sf_calloc(env, j->n_want ? j->n_want : 1, sizeof(double *));
+	int32_t		n = sf_read_i32(r),
+				k;
+	const gbt_bins *b = &sh->tw.bins;
+	int32_t    *left,
+			   *right;
+	uint32_t   *feat,
+			   *bin;
+	uint8_t    *flags;
+	float	   *val;
 	sf_status	st = SF_OK;
-	uint32_t	k;
 
-	if (!slot || !cnt || !G || !H || !hist)
-		st = sf_fail(env, SF_ENOMEM, "out of memory for the histograms");
-	for (k = 0; st == SF_OK && k < j->n_want; k++)
-		if ((hist[k] = sf_calloc(env, slots, sizeof(double))) == NULL)
-			st = sf_fail(env, SF_ENOMEM, "out of memory for the histograms");
-	if (st == SF_OK)
+	if (!sf_reader_ok(r) || n < 0 || n > sh->node_cap || !sf_reader_has(r, (uint64_t) n, 21))
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	if (n == 0)
+		return SF_OK;
+	left = sf_malloc(env, sizeof(int32_t) * n);
+	right = sf_malloc(env, sizeof(int32_t) * n);
+	feat = sf_malloc(env, sizeof(uint32_t) * n);
+	bin = sf_malloc(env, sizeof(uint32_t) * n);
+	flags = sf_malloc(env, n);
+	val = sf_malloc(env, sizeof(float) * n);
+	if (!left || !right || !feat || !bin || !flags || !val)
+		st = sf_fail(env, SF_ENOMEM, "out of memory reading a job");
+	for (k = 0; st == SF_OK && k < n; k++)
 	{
-		for (i = 0; i < (size_t) j->cur.n_nodes; i++)
-			slot[i] = -1;
-		for (k = 0; k < j->n_want; k++)
-			slot[j->want[k]] = (int32_t) k;
-		for (i = 0; i < n; i++)
+		left[k] = sf_read_i32(r);
+		right[k] = sf_read_i32(r);
+		feat[k] = sf_read_u32(r);
+		bin[k] = sf_read_u32(r);
+		flags[k] = sf_read_u8(r);
+		val[k] = sf_read_f32(r);
+		/* children above their parent and in range: every walk ends */
+		if (left[k] >= 0 && (left[k] <= k || left[k] >= n || right[k] <= k || right[k] >= n ||
+							 feat[k] >= sh->p))
+			st = sf_fail(env, SF_ECORRUPT, "job holds a malformed tree");
+	}
+	for (k = 0; st == SF_OK && k < sh->node_cap; k++)
+	{
+		size_t		i;
+
+		if (!sh->open[k])
+			continue;
+		if (k >= n)
 		{
-			double		g,
-						h,
-						wt = (w ? w[i] : 1.0) *
-				(j->objective == GBT_OBJ_BINARY && y[i] == 1.0 ? j->scale_pos_weight : 1.0);
+			st = sf_fail(env, SF_ECORRUPT, "job's tree lacks a node of this shard");
+			break;
+		}
+		for (i = sh->nb[k]; i < sh->ne[k]; i++)
+		{
+			uint32_t	row = sh->tw.rows[i];
+			int32_t		q = k;
 
-			if ((i & 65535) == 0 && sf_interrupted(env))
+			while (left[q] >= 0)
 			{
-				st = sf_fail(env, SF_ECANCEL, "canceled");
-				break;
-			}
-			/* gbt_train.c's PASS_GRAD, kept in float32 as XGBoost keeps them */
-			if (j->objective == GBT_OBJ_BINARY)
-			{
-				double		pr = 1.0 / (1.0 + exp(-mt[i]));
+				uint32_t	c = gbt_code(b, row, feat[q]);
 
-				g = pr - y[i];
-				h = pr * (1.0 - pr);
-				if (h < GBT_HESS_EPS)
-					h = GBT_HESS_EPS;
+				if (c == b->n_bins[feat[q]])
+					q = (flags[q] & 1) ? left[q] : right[q];
+				else if (!(flags[q] & 2) && c <= bin[q])
+					q = left[q];
+				else
+					q = right[q];
 			}
-			else
-			{
-				g = mt[i] - y[i];
-				h = 1.0;
-			}
-			hist_row(j, x + i * j->p, codes ? codes + i * j->p : NULL, (float) (g * wt),
-					 (float) (h * wt), slot, cnt, G, H, hist);
+			sh->mt[row] += val[q];
 		}
 	}
-	for (k = 0; st == SF_OK && k < j->n_want; k++)
-	{
-		sf_buf_put_u64(out, cnt[k]);
-		sf_buf_put_f64(out, G[k]);
-		sf_buf_put_f64(out, H[k]);
-		sf_buf_put_f64s(out, hist[k], slots);
-	}
-	for (k = 0; hist && k < j->n_want; k++)
-		sf_free(env, hist[k]);
-	sf_free(env, hist);
-	sf_free(env, slot);
-	sf_free(env, cnt);
-	sf_free(env, G);
-	sf_free(env, H);
+	sf_free(env, left);
+	sf_free(env, right);
+	sf_free(env, feat);
+	sf_free(env, bin);
+	sf_free(env, flags);
+	sf_free(env, val);
 	return st;
 }
 
-/* FNV-1a's step over 64-bit words (the rows are doubles): a word per multiply. */
-static uint64_t
-hash_words(uint64_t h, const double *v, size_t n)
+/*
+ * A histogram in a reply: the count of its non-empty slots, a bitmap of
+ * them, their (g, h) pairs.  Deep nodes hold few rows, so most slots are
+ * empty; a slot is empty when both sums are exactly zero.
+ */
+static sf_status
+put_hist(sf_env *env, sf_buf *out, const double *h, size_t n_slots)
 {
-	size_t		i;
+	size_t		s,
+				nnz = 0,
+				nbits = (n_slots + 7) / 8;
+	uint8_t    *bits = sf_calloc(env, nbits ? nbits : 1, 1);
+	double	   *v = sf_malloc(env, sizeof(double) * 2 * (n_slots ? n_slots : 1));
 
-	for (i = 0; i < n; i++)
+	if (bits == NULL || v == NULL)
 	{
-		uint64_t	u;
-
-		memcpy(&u, &v[i], 8);
-		h = (h ^ u) * 0x100000001B3ull;
-		h ^= h >> 29;
+		sf_free(env, bits);
+		sf_free(env, v);
+		return sf_fail(env, SF_ENOMEM, "out of memory writing a histogram");
 	}
-	return h;
+	/* one pass: the bitmap, the non-empty pairs packed; then two bulk writes */
+	for (s = 0; s < n_slots; s++)
+		if (h[2 * s] != 0.0 || h[2 * s + 1] != 0.0)
+		{
+			bits[s >> 3] |= (uint8_t) (1u << (s & 7));
+			v[2 * nnz] = h[2 * s];
+			v[2 * nnz + 1] = h[2 * s + 1];
+			nnz++;
+		}
+	sf_buf_put_u32(out, (uint32_t) nnz);
+	sf_buf_put_bytes(out, bits, nbits);
+	sf_buf_put_f64s(out, v, 2 * nnz);
+	sf_free(env, bits);
+	sf_free(env, v);
+	return SF_OK;
 }
 
-uint64_t
-gbt_dist_rows_hash(const double *x, const double *y, const double *w, size_t n, uint32_t p)
+/* A new tree: the gradients of the margins (gbt_train.c's grad_row) and the root. */
+static sf_status
+start_tree(sf_env *env, gbt_dist_shard *sh, sf_buf *out)
 {
-	uint64_t	h = fnv1a(0xCBF29CE484222325ull, (const uint8_t *) &n, sizeof(n));
+	train_work *tw = &sh->tw;
+	double		G = 0.0,
+				H = 0.0;
+	size_t		i;
+	int32_t		k;
 
-	h = fnv1a(h, (const uint8_t *) &p, sizeof(p));
-	h = hash_words(h, x, n * p);
-	h = hash_words(h, y, n);
-	if (w)
-		h = hash_words(h, w, n);
-	return h;
+	for (k = 0; k < sh->node_cap; k++)
+	{
+		hist_put(tw, sh->nh[k]);
+		sh->nh[k] = NULL;
+		sh->open[k] = 0;
+	}
+	for (i = 0; i < sh->n; i++)
+	{
+		double		pr = sh->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-sh->mt[i])) : sh->mt[i],
+					wt = (sh->w ? sh->w[i] : 1.0) *
+			(sh->objective == GBT_OBJ_BINARY && sh->y[i] == 1.0 ? sh->scale_pos_weight : 1.0),
+					g = pr - sh->y[i],
+					h = 1.0;
+
+		if (sh->objective == GBT_OBJ_BINARY)
+		{
+			h = pr * (1.0 - pr);
+			if (h < GBT_HESS_EPS)
+				h = GBT_HESS_EPS;
+		}
+		tw->gh[2 * i] = (float) (g * wt);
+		tw->gh[2 * i + 1] = (float) (h * wt);
+		tw->rows[i] = (uint32_t) i;
+		G += tw->gh[2 * i];
+		H += tw->gh[2 * i + 1];
+	}
+	sh->nb[0] = 0;
+	sh->ne[0] = sh->n;
+	sh->open[0] = 1;
+	if ((sh->nh[0] = hist_get(tw)) == NULL)
+		return sf_fail(env, SF_ENOMEM, "out of memory for a histogram");
+	tw->lb[0] = 0;
+	tw->le[0] = sh->n;
+	tw->lhist[0] = sh->nh[0];
+	gbt_hist_build(env, &tw->bins, tw->gh, tw->rows, 1, tw->lb, tw->le, tw->lhist);
+	sf_buf_put_f64(out, G);
+	sf_buf_put_f64(out, H);
+	return put_hist(env, out, sh->nh[0], tw->n_slots);
+}
+
+/* A level job's splits, checked against the shard's open nodes. */
+static sf_status
+read_level(sf_env *env, sf_reader *r, gbt_dist_shard *sh, uint32_t *n_split)
+{
+	int			level_cap = (sh->node_cap - 1) / 2;
+	uint32_t	k;
+
+	*n_split = sf_read_u32(r);
+	if (!sf_reader_ok(r) || *n_split > (uint32_t) level_cap || !sf_reader_has(r, *n_split, 22))
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	for (k = 0; k < *n_split; k++)
+	{
+		gbt_split  *s = &sh->sp[k];
+		uint8_t		flags;
+		int32_t		id = sf_read_i32(r),
+					l,
+					rr;
+
+		memset(s, 0, sizeof(*s));
+		s->feature = sf_read_u32(r);
+		s->bin = sf_read_u32(r);
+		flags = sf_read_u8(r);
+		s->default_left = flags & 1;
+		s->all_right = (flags & 2) != 0;
+		l = sf_read_i32(r);
+		rr = sf_read_i32(r);
+		sh->sp_want_right[k] = sf_read_u8(r);
+		if (id < 0 || id >= sh->node_cap || !sh->open[id] || sh->nh[id] == NULL ||
+			s->feature >= sh->p || l <= id || rr <= id || l >= sh->node_cap || rr >= sh->node_cap ||
+			l == rr || sh->open[l] || sh->open[rr] || sh->nh[l] || sh->nh[rr])
+			return sf_fail(env, SF_ECORRUPT, "job splits a node this shard does not hold");
+		sh->sp_node[k] = id;
+		sh->sp_left[k] = l;
+		sh->sp_right[k] = rr;
+		sh->open[id] = 0;		/* until the next split: a node split twice is refused */
+		sh->open[l] = sh->open[rr] = 1;
+	}
+	return SF_OK;
 }
 
 /*
- * The first finished tree whose leaf values the margins lack: 0 with the
- * margins reset to the base margin, or the cache's count when the job's
- * trees start with the cache's trees (the margins are then the cache's).
+ * A level: the split nodes' rows partitioned (gbt_grow.c's partition), the
+ * locally smaller child's histogram built and the larger one's the
+ * parent's minus it, and the child the coordinator wants sent.
  */
-static int32_t
-margins_start(const shard_job *j, gbt_dist_margins *cache, size_t n, double *mt)
+static sf_status
+grow_level(sf_env *env, gbt_dist_shard *sh, uint32_t n_split, sf_buf *out)
 {
-	size_t		i;
+	train_work *tw = &sh->tw;
+	uint32_t	k;
+	size_t		s;
 
-	if (cache && cache->n == n && cache->n_trees >= 0 && cache->n_trees <= j->n_trees &&
-		memcmp(&cache->base_margin, &j->base_margin, sizeof(float)) == 0 &&
-		cache->trees_hash == j->tree_hash[cache->n_trees])
-		return cache->n_trees;
-	for (i = 0; i < n; i++)
-		mt[i] = j->base_margin;
-	return 0;
+	for (k = 0; k < n_split; k++)
+	{
+		tw->part[k].begin = sh->nb[sh->sp_node[k]];
+		tw->part[k].end = sh->ne[sh->sp_node[k]];
+		tw->part[k].split = &sh->sp[k];
+	}
+	partition_level(tw, (int) n_split);
+	for (k = 0; k < n_split; k++)
+	{
+		int32_t		l = sh->sp_left[k],
+					r = sh->sp_right[k];
+		int32_t		small;
+
+		sh->nb[l] = tw->part[k].begin;
+		sh->ne[l] = sh->nb[r] = tw->part[k].mid;
+		sh->ne[r] = tw->part[k].end;
+		small = sh->ne[l] - sh->nb[l] <= sh->ne[r] - sh->nb[r] ? l : r;
+		if ((sh->nh[small] = hist_get(tw)) == NULL)
+			return sf_fail(env, SF_ENOMEM, "out of memory for a histogram");
+		tw->lb[k] = sh->nb[small];
+		tw->le[k] = sh->ne[small];
+		tw->lhist[k] = sh->nh[small];
+	}
+	gbt_hist_build(env, &tw->bins, tw->gh, tw->rows, (int) n_split, tw->lb, tw->le, tw->lhist);
+	for (k = 0; k < n_split; k++)
+	{
+		int32_t		id = sh->sp_node[k],
+					l = sh->sp_left[k],
+					r = sh->sp_right[k];
+		int32_t		large = sh->nh[l] ? r : l,
+					want = sh->sp_want_right[k] ? r : l;
+		double	   *parent = sh->nh[id];
+
+		for (s = 0; s < 2 * tw->n_slots; s++)
+			parent[s] -= sh->nh[large == l ? r : l][s];
+		sh->nh[large] = parent;
+		sh->nh[id] = NULL;
+		/* no sums: the coordinator has the children's from the split search */
+		if (put_hist(env, out, sh->nh[want], tw->n_slots) != SF_OK)
+			return SF_ENOMEM;
+	}
+	return SF_OK;
 }
 
 sf_status
-gbt_dist_shard_hist(sf_env *env, const uint8_t *job, size_t job_len, const double *x,
-					const double *y, const double *w, size_t n, uint32_t p,
-					gbt_dist_margins *cache, sf_buf *out)
+gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job, size_t job_len, sf_buf *out)
 {
-	shard_job	j;
-	double	   *own = NULL,
-			   *mt,
-				acc = 0.0,
+	sf_reader	r;
+	uint32_t	seq,
+				n_split = 0;
+	int			type,
+				metric = 0,
+				want_root = 0;
+	double		acc = 0.0,
 				sw = 0.0;
-	size_t		i;
-	int32_t		t;
-	sf_status	st;
+	sf_status	st = SF_OK;
 
-	if ((st = read_job(env, job, job_len, p, &j)) != SF_OK)
-		goto done;
-	if (cache && cache->n != n)
-		cache = NULL;			/* kept for other rows: not ours to use */
-	if (cache)
-		mt = cache->mt;
-	else if ((mt = own = sf_malloc(env, sizeof(double) * (n ? n : 1))) == NULL)
+	sf_reader_init(&r, job, job_len);
+	if (sf_read_u32(&r) != JOB_MAGIC)
+		return sf_fail(env, SF_ECORRUPT, "not a job of xgb_train_sharded");
+	seq = sf_read_u32(&r);
+	type = sf_read_u8(&r);
+	if (!sf_reader_ok(&r))
+		return sf_fail(env, SF_ECORRUPT, "job is truncated");
+	if (seq != sh->seq || (seq == 0) != (type == JOB_START))
+		return sf_fail(env, SF_ECORRUPT, "job %u of the training came as the shard's job %u: the shard lost its state",
+					   (unsigned) seq + 1, (unsigned) sh->seq + 1);
+	sh->seq++;
+	sh->tw.env = env;
+	if (type == JOB_START)
+		st = read_start(env, &r, sh);
+	if (st == SF_OK && (type == JOB_START || type == JOB_TREE))
 	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory for the margins");
-		goto done;
-	}
-	/* the margins of the finished trees, summed in tree order as gbt_train does */
-	t = margins_start(&j, cache, n, mt);
-	if (cache)
-		cache->n_trees = -1;	/* until the margins are whole again */
-	for (; t < j.n_trees; t++)
-	{
-		if (sf_interrupted(env))
+		if ((st = apply_tree(env, &r, sh)) == SF_OK)
 		{
-			st = sf_fail(env, SF_ECANCEL, "canceled");
-			goto done;
+			metric = sf_read_u8(&r);
+			want_root = sf_read_u8(&r);
 		}
-		for (i = 0; i < n; i++)
-			mt[i] += j.trees[t].split_cond[route_raw(&j.trees[t], x + i * p)];
 	}
-	if (cache)
+	else if (st == SF_OK && type == JOB_LEVEL)
+		st = read_level(env, &r, sh, &n_split);
+	else if (st == SF_OK)
+		st = sf_fail(env, SF_ECORRUPT, "job of an unknown type %d", type);
+	if (st == SF_OK && (!sf_reader_ok(&r) || sf_reader_left(&r) != 0))
+		st = sf_fail(env, SF_ECORRUPT, "job has the wrong length");
+	if (st != SF_OK)
 	{
-		cache->n_trees = j.n_trees;
-		cache->trees_hash = j.tree_hash[j.n_trees];
-		cache->base_margin = j.base_margin;
+		sh->seq = UINT32_MAX;	/* a half-applied job: every later one is refused */
+		return st;
 	}
-	if (j.metric)
-		metric_sums(&j, mt, y, w, n, &acc, &sw);
+	if (metric)
+		metric_sums(sh, metric, &acc, &sw);
 	sf_buf_put_u32(out, REPLY_MAGIC);
-	sf_buf_put_u32(out, j.n_want);
+	sf_buf_put_u32(out, type == JOB_LEVEL ? n_split : (uint32_t) (want_root != 0));
 	sf_buf_put_f64(out, acc);
 	sf_buf_put_f64(out, sw);
-	if (j.n_want > 0 && cache && cache->codes)
-		fill_codes(&j, cache, x, n);
-	if (j.n_want > 0)
-		st = shard_histograms(env, &j, mt, x, cache && cache->codes ? cache->codes : NULL,
-							  y, w, n, out);
-	if (st == SF_OK && sf_buf_status(out) != SF_OK)
+	if (sf_interrupted(env))
+		st = sf_fail(env, SF_ECANCEL, "canceled");
+	else if (type == JOB_LEVEL)
+		st = grow_level(env, sh, n_split, out);
+	else if (want_root)
+		st = start_tree(env, sh, out);
+	if (st != SF_OK)
+		sh->seq = UINT32_MAX;
+	else if (sf_buf_status(out) != SF_OK)
 		st = sf_fail(env, SF_ENOMEM, "out of memory writing the histograms");
-done:
-	free_job(env, &j);
-	sf_free(env, own);
+	else if (type != JOB_LEVEL && !want_root)
+		sh->done = 1;
 	return st;
 }
 
+int
+gbt_dist_shard_done(const gbt_dist_shard *sh)
+{
+	return sh->done;
+}

@@ -2,13 +2,15 @@
  * gbt_dist_grow.c
  *	  The coordinator of sharded tree training (gbt_dist.h): jobs out,
  *	  replies merged in a fixed shard order, and the trees grown level by
- *	  level exactly as gbt_grow.c grows them (the same feature sampling
- *	  stream, gbt_split_find, the smaller child's histogram and the larger
- *	  one as the parent's minus it, the same leaf weights, monotone bounds).
+ *	  level with gbt_grow.c's own steps (sample_features, find_level_splits,
+ *	  apply_level_splits, close_leaf) on a train_work that holds no rows: the
+ *	  histograms come from the shards.
  *
- * The functions marked "gbt_grow.c's ..." repeat that file's static
- * helpers on this file's node type (no rows: a node has a row count from
- * the shards instead of a row range); keep them in step with it.
+ * Per split the coordinator asks for one child's histogram (the one with
+ * the smaller hessian sum: it knows no row counts) and takes the other as
+ * the parent's minus it, as gbt_grow.c does with the smaller child; the
+ * children at the maximum depth get no histogram (they become leaves from
+ * their sums), so the last level costs no exchange.
  */
 #include <float.h>
 #include <math.h>
@@ -19,107 +21,131 @@
 #include "gbt_int.h"
 #include "gbt_dist_int.h"
 
-/* ------------------------------------------------------------ coordinator */
-
-/* A node of the level being grown (gbt_grow.c's node_work without row ranges). */
-typedef struct dist_node
-{
-	int32_t		id;
-	uint64_t	count;			/* rows of the union in the node */
-	double		g,
-				h;
-	double	   *hist;
-} dist_node;
-
 typedef struct dist_work
 {
 	sf_env	   *env;
 	const gbt_params *prm;
 	const gbt_dist_io *io;
-	gbt_bins	bins;			/* the union's bin edges; no codes */
-	uint32_t	p;
-	size_t		n_slots;
+	train_work	tw;				/* the union's bin edges (no codes), the tree, the levels */
+	int32_t		node_cap;
+	size_t	   *leaf_begin,
+			   *leaf_end;		/* (node_cap) what close_leaf records; unused here */
 	float		base_margin;
 	int			metric;
-	const gbt_model *m;			/* the finished trees */
-	gbt_tree	t;				/* the tree being grown */
-	int32_t		cap_nodes;
-	int			level_cap;
-	dist_node  *cur,
-			   *next;
-	gbt_split  *splits,
-			   *scratch;
-	uint8_t    *allowed,
-			   *tree_feat;
-	uint32_t   *feat_idx;
-	int8_t	   *mono;
-	float	   *w_lower,
-			   *w_upper,
-			   *l_lower,
-			   *l_upper;
-	double	   *lg,
-			   *lh;
-	double	  **lhist;
-	int32_t    *want;
-	int		   *parent_of;		/* (level_cap / 2) the cur index of each split pair's parent */
-	sf_rng		rng;
+	uint32_t	seq;			/* jobs sent */
+	int			have_tree;		/* tw.t holds a finished tree the shards have not seen */
 	sf_buf		job;
-	/* the merged reply of the last exchange */
-	uint64_t   *r_cnt;
+	/* the merged reply of the last exchange (hists from hist_get) */
 	double	   *r_g,
 			   *r_h;
 	double	  **r_hist;
+	double	   *r_scratch;		/* (2 n_slots) a reply's packed values */
 	double		r_acc,
 				r_sw;
 	double		root_acc,
 				root_sw;		/* the metric sums the last root's job brought */
 } dist_work;
 
-/* Send a job wanting nodes want[0, n_want) (and the metric when asked); merge the replies. */
-static sf_status
-exchange(dist_work *w, int n_want, int with_metric)
+/* The job header, the first job's constants and edges. */
+static void
+put_header(dist_work *w, int type)
 {
 	sf_buf	   *b = &w->job;
+	const gbt_bins *bins = &w->tw.bins;
+	uint32_t	f;
+
+	b->len = 0;
+	sf_buf_put_u32(b, JOB_MAGIC);
+	sf_buf_put_u32(b, w->seq);
+	sf_buf_put_u8(b, (uint8_t) type);
+	if (type != JOB_START)
+		return;
+	sf_buf_put_u32(b, w->tw.p);
+	sf_buf_put_u8(b, (uint8_t) w->prm->objective);
+	sf_buf_put_f32(b, w->base_margin);
+	sf_buf_put_f64(b, w->prm->scale_pos_weight);
+	sf_buf_put_u32(b, (uint32_t) w->prm->max_depth);
+	for (f = 0; f < w->tw.p; f++)
+		sf_buf_put_u32(b, bins->n_bins[f]);
+	for (f = 0; f < w->tw.p; f++)
+		sf_buf_put_f32s(b, bins->cuts + bins->off[f], bins->n_bins[f]);
+}
+
+/* The finished tree in tw.t (if the shards lack it) with its split bins. */
+static void
+put_finished_tree(dist_work *w)
+{
+	const gbt_tree *t = &w->tw.t;
+	int32_t		n = w->have_tree ? t->n_nodes : 0,
+				k;
+
+	sf_buf_put_i32(&w->job, n);
+	for (k = 0; k < n; k++)
+	{
+		sf_buf_put_i32(&w->job, t->left[k]);
+		sf_buf_put_i32(&w->job, t->right[k]);
+		sf_buf_put_u32(&w->job, t->split_index[k]);
+		sf_buf_put_u32(&w->job, w->tw.t_bin[k]);
+		sf_buf_put_u8(&w->job, (uint8_t) ((t->left[k] >= 0 && t->default_left[k]) |
+										  (t->left[k] >= 0 && w->tw.t_allright[k] ? 2 : 0)));
+		sf_buf_put_f32(&w->job, t->split_cond[k]);
+	}
+	w->have_tree = 0;
+}
+
+/* A reply's histogram (gbt_dist.c's put_hist) added to h; v is 2 * n_slots doubles of scratch. */
+static int
+add_hist(sf_reader *rd, double *h, size_t n_slots, double *v)
+{
+	uint32_t	nnz = sf_read_u32(rd),
+				k = 0;
+	const uint8_t *bits;
+	size_t		s;
+
+	if (!sf_reader_ok(rd) || nnz > n_slots || !sf_reader_has(rd, (n_slots + 7) / 8, 1))
+		return 0;
+	bits = sf_read_bytes(rd, (n_slots + 7) / 8);
+	if (!sf_reader_has(rd, nnz, 16))
+		return 0;
+	sf_read_f64s(rd, v, 2 * (size_t) nnz);
+	for (s = 0; s < n_slots; s++)
+		if (bits[s >> 3] & (1u << (s & 7)))
+		{
+			if (k == nnz)
+				return 0;
+			h[2 * s] += v[2 * k];
+			h[2 * s + 1] += v[2 * k + 1];
+			k++;
+		}
+	return k == nnz;
+}
+
+/*
+ * Send the job in w->job (n_want histograms asked, with their gradient and
+ * hessian sums when with_sums: a root's); merge the replies in shard order.
+ */
+static sf_status
+exchange(dist_work *w, int n_want, int with_sums)
+{
 	const uint8_t *const *rep;
 	const size_t *len;
 	int			n_rep,
 				s,
 				k;
-	int32_t		r;
 	sf_status	st;
 
-	b->len = 0;
-	sf_buf_put_u32(b, JOB_MAGIC);
-	sf_buf_put_u32(b, w->p);
-	sf_buf_put_u8(b, (uint8_t) w->prm->objective);
-	sf_buf_put_f32(b, w->base_margin);
-	sf_buf_put_f64(b, w->prm->scale_pos_weight);
-	for (s = 0; s < (int) w->p; s++)
-		sf_buf_put_u32(b, w->bins.n_bins[s]);
-	for (s = 0; s < (int) w->p; s++)
-		sf_buf_put_f32s(b, w->bins.cuts + w->bins.off[s], w->bins.n_bins[s]);
-	sf_buf_put_i32(b, w->m->n_trees);
-	for (r = 0; r < w->m->n_trees; r++)
-		gbt_dist_put_tree(b, &w->m->trees[r], w->m->trees[r].n_nodes);
-	gbt_dist_put_tree(b, &w->t, n_want > 0 ? w->t.n_nodes : 0);
-	sf_buf_put_u8(b, (uint8_t) (with_metric ? w->metric : 0));
-	sf_buf_put_u32(b, (uint32_t) n_want);
-	sf_buf_put_i32s(b, w->want, n_want);
-	if (sf_buf_status(b) != SF_OK)
+	if (sf_buf_status(&w->job) != SF_OK)
 		return sf_fail(w->env, SF_ENOMEM, "out of memory writing a job");
-	if ((st = w->io->exchange(w->io->ctx, b->data, b->len, &n_rep, &rep, &len)) != SF_OK)
+	w->seq++;
+	if ((st = w->io->exchange(w->io->ctx, w->job.data, w->job.len, &n_rep, &rep, &len)) != SF_OK)
 		return st;
-
-	/* sums in the fixed shard order: the first shard's values are taken as they are */
 	w->r_acc = w->r_sw = 0.0;
 	for (k = 0; k < n_want; k++)
 	{
-		w->r_cnt[k] = 0;
 		w->r_g[k] = w->r_h[k] = 0.0;
-		if (w->r_hist[k] == NULL &&
-			(w->r_hist[k] = sf_malloc(w->env, sizeof(double) * 2 * w->n_slots)) == NULL)
+		if ((w->r_hist[k] = hist_get(&w->tw)) == NULL)
 			return sf_fail(w->env, SF_ENOMEM, "out of memory for a histogram");
-		memset(w->r_hist[k], 0, sizeof(double) * 2 * w->n_slots);
+		memset(w->r_hist[k], 0, sizeof(double) * 2 * w->tw.n_slots);
 	}
 	for (s = 0; s < n_rep; s++)
 	{
@@ -130,18 +156,15 @@ exchange(dist_work *w, int n_want, int with_metric)
 			return sf_fail(w->env, SF_ECORRUPT, "reply %d is not an answer to the job", s + 1);
 		w->r_acc += sf_read_f64(&rd);
 		w->r_sw += sf_read_f64(&rd);
-		if (!sf_reader_has(&rd, (uint64_t) n_want, 24 + 16 * w->n_slots))
-			return sf_fail(w->env, SF_ECORRUPT, "reply %d is truncated", s + 1);
 		for (k = 0; k < n_want; k++)
 		{
-			double	   *h = w->r_hist[k];
-			size_t		i;
-
-			w->r_cnt[k] += sf_read_u64(&rd);
-			w->r_g[k] += sf_read_f64(&rd);
-			w->r_h[k] += sf_read_f64(&rd);
-			for (i = 0; i < 2 * w->n_slots; i++)
-				h[i] += sf_read_f64(&rd);
+			if (with_sums)
+			{
+				w->r_g[k] += sf_read_f64(&rd);
+				w->r_h[k] += sf_read_f64(&rd);
+			}
+			if (!add_hist(&rd, w->r_hist[k], w->tw.n_slots, w->r_scratch))
+				return sf_fail(w->env, SF_ECORRUPT, "reply %d is truncated", s + 1);
 		}
 		if (!sf_reader_ok(&rd) || sf_reader_left(&rd) != 0)
 			return sf_fail(w->env, SF_ECORRUPT, "reply %d has the wrong length", s + 1);
@@ -149,231 +172,100 @@ exchange(dist_work *w, int n_want, int with_metric)
 	return SF_OK;
 }
 
-/* gbt_grow.c's sample_features: k = max(1, floor(share * count)) flagged features of src. */
-static void
-sample_features(dist_work *w, const uint8_t *src, double share, uint8_t *dst)
+/* The job that starts a tree (or only brings the last one): the tree before it, the metric. */
+static sf_status
+tree_exchange(dist_work *w, int with_metric, int want_root)
 {
-	uint32_t	j,
-				m = 0,
-				k;
-
-	for (j = 0; j < w->p; j++)
-		if (src == NULL || src[j])
-			w->feat_idx[m++] = j;
-	memset(dst, 0, w->p);
-	if (share >= 1.0)
-	{
-		for (j = 0; j < m; j++)
-			dst[w->feat_idx[j]] = 1;
-		return;
-	}
-	k = (uint32_t) floor(share * m);
-	if (k < 1)
-		k = 1;
-	sf_rng_shuffle_u32(&w->rng, w->feat_idx, m);
-	for (j = 0; j < k && j < m; j++)
-		dst[w->feat_idx[j]] = 1;
+	put_header(w, w->seq == 0 ? JOB_START : JOB_TREE);
+	put_finished_tree(w);
+	sf_buf_put_u8(&w->job, (uint8_t) (with_metric ? w->metric : 0));
+	sf_buf_put_u8(&w->job, (uint8_t) want_root);
+	return exchange(w, want_root, 1);
 }
 
-/* gbt_grow.c's set_leaf. */
-static void
-set_leaf(dist_work *w, int32_t id, double g, double h)
-{
-	float		leaf = (float) (w->prm->eta * gbt_calc_weight(w->prm, g, h));
-
-	if (w->mono)
-		leaf = (float) w->prm->eta *
-			gbt_mono_weight(w->prm, g, h, w->w_lower[id], w->w_upper[id]);
-	w->t.left[id] = w->t.right[id] = -1;
-	w->t.split_index[id] = 0;
-	w->t.default_left[id] = 0;
-	w->t.base_weight[id] = leaf;
-	w->t.split_cond[id] = leaf;
-	w->t.loss_chg[id] = 0.0f;
-	w->t.sum_hess[id] = (float) h;
-}
-
-static void
-close_leaf(dist_work *w, dist_node *nd)
-{
-	set_leaf(w, nd->id, nd->g, nd->h);
-	sf_free(w->env, nd->hist);
-	nd->hist = NULL;
-}
-
-/* gbt_grow.c's mono_add_split. */
-static void
-mono_add_split(dist_work *w, int32_t id, int32_t l, int32_t r, uint32_t f, float wl, float wr)
-{
-	float		mid = (wl + wr) / 2.0f;
-	int			c = w->mono[f];
-
-	w->w_lower[l] = w->w_lower[r] = w->w_lower[id];
-	w->w_upper[l] = w->w_upper[r] = w->w_upper[id];
-	if (c < 0)
-	{
-		w->w_lower[l] = mid;
-		w->w_upper[r] = mid;
-	}
-	else if (c > 0)
-	{
-		w->w_upper[l] = mid;
-		w->w_lower[r] = mid;
-	}
-}
-
-/* The root of tree r: its histogram and sums from the shards (and the metric of trees < r). */
+/* The root of the next tree: its sums and histogram from the shards (and the metric so far). */
 static sf_status
 grow_root(dist_work *w, int with_metric)
 {
+	train_work *tw = &w->tw;
 	sf_status	st;
 
-	w->t.n_nodes = 1;
-	w->t.left[0] = w->t.right[0] = -1;
-	w->want[0] = 0;
-	if ((st = exchange(w, 1, with_metric)) != SF_OK)
+	if ((st = tree_exchange(w, with_metric, 1)) != SF_OK)
 		return st;
 	w->root_acc = w->r_acc;
 	w->root_sw = w->r_sw;
-	w->cur[0].id = 0;
-	w->cur[0].count = w->r_cnt[0];
-	w->cur[0].g = w->r_g[0];
-	w->cur[0].h = w->r_h[0];
-	w->cur[0].hist = w->r_hist[0];
+	tw->t.n_nodes = 1;
+	tw->cur[0].id = 0;
+	tw->cur[0].g = w->r_g[0];
+	tw->cur[0].h = w->r_h[0];
+	tw->cur[0].hist = w->r_hist[0];
 	w->r_hist[0] = NULL;
-	if (w->mono)
+	if (tw->mono)
 	{
-		w->w_lower[0] = -FLT_MAX;
-		w->w_upper[0] = FLT_MAX;
+		tw->w_lower[0] = -FLT_MAX;
+		tw->w_upper[0] = FLT_MAX;
 	}
-	sample_features(w, NULL, w->prm->colsample_bytree, w->tree_feat);
+	sample_features(tw, NULL, w->prm->colsample_bytree, tw->tree_feat);
 	return SF_OK;
 }
 
-/* gbt_grow.c's find_level_splits on the merged histograms. */
-static void
-find_level_splits(dist_work *w, int n_cur)
-{
-	int			k;
-
-	sample_features(w, w->tree_feat, w->prm->colsample_bylevel, w->allowed);
-	for (k = 0; k < n_cur; k++)
-	{
-		w->lg[k] = w->cur[k].g;
-		w->lh[k] = w->cur[k].h;
-		w->lhist[k] = w->cur[k].hist;
-		if (w->mono)
-		{
-			w->l_lower[k] = w->w_lower[w->cur[k].id];
-			w->l_upper[k] = w->w_upper[w->cur[k].id];
-		}
-	}
-	for (k = 0; k < n_cur; k += GBT_SPLIT_CHUNK)
-	{
-		gbt_mono	mono;
-
-		mono.c = w->mono;
-		mono.lower = w->l_lower + k;
-		mono.upper = w->l_upper + k;
-		gbt_split_find(w->env, &w->bins, w->prm,
-					   n_cur - k < GBT_SPLIT_CHUNK ? n_cur - k : GBT_SPLIT_CHUNK,
-					   w->lhist + k, w->lg + k, w->lh + k, w->allowed,
-					   w->mono ? &mono : NULL, w->splits + k, w->scratch);
-	}
-}
-
-/* gbt_grow.c's apply_level_splits: leaves, or two children in w->next; their count. */
-static int
-apply_level_splits(dist_work *w, int n_cur)
-{
-	const gbt_params *prm = w->prm;
-	int			n_next = 0,
-				k;
-
-	for (k = 0; k < n_cur; k++)
-	{
-		dist_node  *nd = &w->cur[k];
-		const gbt_split *s = &w->splits[k];
-		int32_t		id = nd->id,
-					l,
-					r;
-
-		if (!(s->loss_chg > GBT_RT_EPS) || s->loss_chg < prm->gamma)
-		{
-			close_leaf(w, nd);
-			continue;
-		}
-		l = w->t.n_nodes++;
-		r = w->t.n_nodes++;
-		w->t.left[id] = l;
-		w->t.right[id] = r;
-		w->t.left[l] = w->t.right[l] = w->t.left[r] = w->t.right[r] = -1;
-		w->t.split_index[id] = s->feature;
-		w->t.split_cond[id] = s->cond;
-		w->t.default_left[id] = (uint8_t) s->default_left;
-		w->t.base_weight[id] = w->mono
-			? gbt_mono_weight(prm, nd->g, nd->h, w->w_lower[id], w->w_upper[id])
-			: (float) gbt_calc_weight(prm, nd->g, nd->h);
-		if (w->mono)
-			mono_add_split(w, id, l, r, s->feature, s->wl, s->wr);
-		w->t.loss_chg[id] = (float) s->loss_chg;
-		w->t.sum_hess[id] = (float) nd->h;
-		w->parent_of[n_next / 2] = k;
-		w->next[n_next].id = l;
-		w->next[n_next].g = s->gl;
-		w->next[n_next].h = s->hl;
-		w->next[n_next].hist = NULL;
-		w->next[n_next + 1].id = r;
-		w->next[n_next + 1].g = s->gr;
-		w->next[n_next + 1].h = s->hr;
-		w->next[n_next + 1].hist = NULL;
-		n_next += 2;
-	}
-	return n_next;
-}
-
 /*
- * The children's histograms: every child's rows come from the shards, and,
- * as gbt_grow.c does, the smaller child of a pair keeps its own histogram
- * while the larger one is the parent's minus it.
+ * The children's histograms: per split the job names the node, its split
+ * and children and the child wanted; the other child's histogram is the
+ * parent's minus the wanted one, in the parent's buffer.
  */
 static sf_status
 child_histograms(dist_work *w, int n_next)
 {
-	int			k;
+	train_work *tw = &w->tw;
+	int			pk = 0,
+				k;
 	sf_status	st;
 
-	for (k = 0; k < n_next; k++)
-		w->want[k] = w->next[k].id;
-	if ((st = exchange(w, n_next, 0)) != SF_OK)
-		return st;
+	put_header(w, JOB_LEVEL);
+	sf_buf_put_u32(&w->job, (uint32_t) (n_next / 2));
 	for (k = 0; k < n_next; k += 2)
 	{
-		dist_node  *a = &w->next[k],
-				   *b = &w->next[k + 1];
-		dist_node  *small,
-				   *large;
-		double	   *parent = w->cur[w->parent_of[k / 2]].hist;
+		const gbt_split *s = tw->part[k / 2].split;
+
+		/* the parent of pair k is the next split node of cur (leaves gave their histograms back) */
+		while (tw->cur[pk].hist == NULL)
+			pk++;
+		sf_buf_put_i32(&w->job, tw->cur[pk++].id);
+		sf_buf_put_u32(&w->job, s->feature);
+		sf_buf_put_u32(&w->job, s->bin);
+		sf_buf_put_u8(&w->job, (uint8_t) ((s->default_left ? 1 : 0) | (s->all_right ? 2 : 0)));
+		sf_buf_put_i32(&w->job, tw->next[k].id);
+		sf_buf_put_i32(&w->job, tw->next[k + 1].id);
+		sf_buf_put_u8(&w->job, (uint8_t) (tw->next[k + 1].h < tw->next[k].h));
+	}
+	if ((st = exchange(w, n_next / 2, 0)) != SF_OK)
+		return st;
+	for (k = 0, pk = 0; k < n_next; k += 2)
+	{
+		node_work  *want = tw->next[k + 1].h < tw->next[k].h ? &tw->next[k + 1] : &tw->next[k];
+		node_work  *other = want == &tw->next[k] ? &tw->next[k + 1] : &tw->next[k];
+		double	   *parent;
 		size_t		s;
 
-		a->count = w->r_cnt[k];
-		b->count = w->r_cnt[k + 1];
-		small = a->count <= b->count ? a : b;
-		large = small == a ? b : a;
-		small->hist = w->r_hist[small == a ? k : k + 1];
-		w->r_hist[small == a ? k : k + 1] = NULL;
-		for (s = 0; s < 2 * w->n_slots; s++)
-			parent[s] -= small->hist[s];
-		large->hist = parent;
-		w->cur[w->parent_of[k / 2]].hist = NULL;
+		while (tw->cur[pk].hist == NULL)
+			pk++;
+		parent = tw->cur[pk].hist;
+		want->hist = w->r_hist[k / 2];
+		w->r_hist[k / 2] = NULL;
+		for (s = 0; s < 2 * tw->n_slots; s++)
+			parent[s] -= want->hist[s];
+		other->hist = parent;
+		tw->cur[pk++].hist = NULL;
 	}
 	return SF_OK;
 }
 
-/* Grow one tree into w->t, level by level (gbt_grow.c's gbt_grow_tree). */
+/* Grow one tree into tw.t, level by level (gbt_grow.c's gbt_grow_tree). */
 static sf_status
 grow_tree(dist_work *w, int with_metric)
 {
+	train_work *tw = &w->tw;
 	int			n_cur = 1,
 				depth,
 				k;
@@ -390,23 +282,34 @@ grow_tree(dist_work *w, int with_metric)
 		if (depth >= w->prm->max_depth)
 		{
 			for (k = 0; k < n_cur; k++)
-				close_leaf(w, &w->cur[k]);
+				close_leaf(tw, &tw->cur[k], w->leaf_begin, w->leaf_end);
 			break;
 		}
-		find_level_splits(w, n_cur);
-		n_next = apply_level_splits(w, n_cur);
+		find_level_splits(tw, n_cur);
+		n_next = apply_level_splits(tw, n_cur, w->leaf_begin, w->leaf_end);
 		if (n_next == 0)
 			break;
-		if ((st = child_histograms(w, n_next)) != SF_OK)
-			return st;
+		if (depth + 1 < w->prm->max_depth)
 		{
-			dist_node  *sw = w->cur;
+			if ((st = child_histograms(w, n_next)) != SF_OK)
+				return st;
+		}
+		else
+			for (k = 0; k < n_cur; k++)
+			{
+				/* children at the maximum depth are leaves from their sums alone */
+				hist_put(tw, tw->cur[k].hist);
+				tw->cur[k].hist = NULL;
+			}
+		{
+			node_work  *sw = tw->cur;
 
-			w->cur = w->next;
-			w->next = sw;
+			tw->cur = tw->next;
+			tw->next = sw;
 		}
 		n_cur = n_next;
 	}
+	w->have_tree = 1;
 	return SF_OK;
 }
 
@@ -416,108 +319,50 @@ free_dist_work(dist_work *w)
 	sf_env	   *env = w->env;
 	int			k;
 
-	gbt_bins_free(env, &w->bins);
-	gbt_tree_free(env, &w->t);
-	for (k = 0; k < w->level_cap; k++)
-	{
-		if (w->cur)
-			sf_free(env, w->cur[k].hist);
-		if (w->next)
-			sf_free(env, w->next[k].hist);
-		if (w->r_hist)
-			sf_free(env, w->r_hist[k]);
-	}
-	sf_free(env, w->cur);
-	sf_free(env, w->next);
-	sf_free(env, w->splits);
-	sf_free(env, w->scratch);
-	sf_free(env, w->allowed);
-	sf_free(env, w->tree_feat);
-	sf_free(env, w->feat_idx);
-	sf_free(env, w->mono);
-	sf_free(env, w->w_lower);
-	sf_free(env, w->w_upper);
-	sf_free(env, w->l_lower);
-	sf_free(env, w->l_upper);
-	sf_free(env, w->lg);
-	sf_free(env, w->lh);
-	sf_free(env, w->lhist);
-	sf_free(env, w->want);
-	sf_free(env, w->parent_of);
-	sf_free(env, w->r_cnt);
+	if (w->tw.cur)
+		for (k = 0; k < (w->node_cap - 1) / 2; k++)
+		{
+			hist_put(&w->tw, w->tw.cur[k].hist);
+			hist_put(&w->tw, w->tw.next[k].hist);
+			if (w->r_hist)
+				hist_put(&w->tw, w->r_hist[k]);
+		}
+	free_work(&w->tw);
+	sf_free(env, w->leaf_begin);
+	sf_free(env, w->leaf_end);
 	sf_free(env, w->r_g);
 	sf_free(env, w->r_h);
 	sf_free(env, w->r_hist);
+	sf_free(env, w->r_scratch);
 	sf_buf_free(&w->job);
 }
 
-/* The work space, sized as gbt_train.c's alloc_work for n rows. */
+/*
+ * The work space: gbt_train.c's alloc_work, told of at most 2^max_depth
+ * rows (its node capacities are those of the union's n rows, and the
+ * coordinator keeps no rows, so the row arrays stay small).
+ */
 static sf_status
 alloc_dist_work(dist_work *w, uint64_t n)
 {
-	sf_env	   *env = w->env;
-	const gbt_params *prm = w->prm;
-	uint32_t	p = w->p;
-	int			i;
+	uint64_t	full = (uint64_t) 1 << w->prm->max_depth;
+	int			level_cap;
+	sf_status	st;
 
-	w->level_cap = 1 << prm->max_depth;
-	if ((uint64_t) w->level_cap > 2 * n)
-		w->level_cap = (int) (2 * n);
-	w->cap_nodes = 2 * w->level_cap + 1;
-	if ((uint64_t) w->cap_nodes > 4 * n + 1)
-		w->cap_nodes = (int32_t) (4 * n + 1);
-	w->cur = sf_calloc(env, w->level_cap, sizeof(dist_node));
-	w->next = sf_calloc(env, w->level_cap, sizeof(dist_node));
-	w->splits = sf_calloc(env, w->level_cap, sizeof(gbt_split));
-	w->scratch = sf_calloc(env, (size_t) GBT_SPLIT_CHUNK * p, sizeof(gbt_split));
-	w->allowed = sf_calloc(env, p, 1);
-	w->tree_feat = sf_calloc(env, p, 1);
-	w->feat_idx = sf_calloc(env, p, sizeof(uint32_t));
-	w->lg = sf_calloc(env, w->level_cap, sizeof(double));
-	w->lh = sf_calloc(env, w->level_cap, sizeof(double));
-	w->lhist = sf_calloc(env, w->level_cap, sizeof(double *));
-	w->want = sf_calloc(env, w->level_cap, sizeof(int32_t));
-	w->parent_of = sf_calloc(env, w->level_cap, sizeof(int));
-	w->r_cnt = sf_calloc(env, w->level_cap, sizeof(uint64_t));
-	w->r_g = sf_calloc(env, w->level_cap, sizeof(double));
-	w->r_h = sf_calloc(env, w->level_cap, sizeof(double));
-	w->r_hist = sf_calloc(env, w->level_cap, sizeof(double *));
-	if (!w->cur || !w->next || !w->splits || !w->scratch || !w->allowed || !w->tree_feat ||
-		!w->feat_idx || !w->lg || !w->lh || !w->lhist || !w->want || !w->parent_of ||
-		!w->r_cnt || !w->r_g || !w->r_h || !w->r_hist)
-		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
-	if (prm->monotone_constraints.n > 0)
-	{
-		w->mono = sf_calloc(env, p, sizeof(int8_t));
-		w->w_lower = sf_calloc(env, w->cap_nodes, sizeof(float));
-		w->w_upper = sf_calloc(env, w->cap_nodes, sizeof(float));
-		w->l_lower = sf_calloc(env, w->level_cap, sizeof(float));
-		w->l_upper = sf_calloc(env, w->level_cap, sizeof(float));
-		if (!w->mono || !w->w_lower || !w->w_upper || !w->l_lower || !w->l_upper)
-			return sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
-		for (i = 0; i < prm->monotone_constraints.n; i++)
-			w->mono[i] = (int8_t) prm->monotone_constraints.v[i];
-	}
-	return gbt_tree_alloc(env, &w->t, w->cap_nodes);
-}
-
-/* Copy the grown tree into dst at its exact size (gbt_train.c's keep_tree). */
-static sf_status
-keep_tree(dist_work *w, gbt_tree *dst)
-{
-	int32_t		nn = w->t.n_nodes;
-	sf_status	st = gbt_tree_alloc(w->env, dst, nn);
-
-	if (st != SF_OK)
+	w->tw.env = w->env;
+	w->tw.prm = w->prm;
+	if ((st = alloc_work(w->env, &w->tw, w->prm, w->tw.p, (size_t) (n < full ? n : full),
+						 &w->node_cap)) != SF_OK)
 		return st;
-	memcpy(dst->left, w->t.left, sizeof(int32_t) * nn);
-	memcpy(dst->right, w->t.right, sizeof(int32_t) * nn);
-	memcpy(dst->split_index, w->t.split_index, sizeof(uint32_t) * nn);
-	memcpy(dst->split_cond, w->t.split_cond, sizeof(float) * nn);
-	memcpy(dst->default_left, w->t.default_left, nn);
-	memcpy(dst->base_weight, w->t.base_weight, sizeof(float) * nn);
-	memcpy(dst->loss_chg, w->t.loss_chg, sizeof(float) * nn);
-	memcpy(dst->sum_hess, w->t.sum_hess, sizeof(float) * nn);
+	level_cap = (w->node_cap - 1) / 2;
+	w->leaf_begin = sf_calloc(w->env, w->node_cap, sizeof(size_t));
+	w->leaf_end = sf_calloc(w->env, w->node_cap, sizeof(size_t));
+	w->r_g = sf_calloc(w->env, level_cap, sizeof(double));
+	w->r_h = sf_calloc(w->env, level_cap, sizeof(double));
+	w->r_hist = sf_calloc(w->env, level_cap, sizeof(double *));
+	w->r_scratch = sf_malloc(w->env, sizeof(double) * 2 * (w->tw.n_slots ? w->tw.n_slots : 1));
+	if (!w->leaf_begin || !w->leaf_end || !w->r_g || !w->r_h || !w->r_hist || !w->r_scratch)
+		return sf_fail(w->env, SF_ENOMEM, "out of memory for the training work space");
 	return SF_OK;
 }
 
@@ -581,22 +426,23 @@ gbt_dist_train(sf_env *env, const gbt_params *prm, const uint8_t *const *sketche
 	w.env = env;
 	w.prm = prm;
 	w.io = io;
+	w.tw.env = env;
 	sf_buf_init(&w.job, env);
 	if ((st = gbt_params_check(env, prm)) != SF_OK)
 		return st;
 	if (prm->subsample < 1.0 || prm->early_stopping_rounds > 0 || prm->eval_metric == GBT_METRIC_AUC)
 		return sf_fail(env, SF_EINVAL,
 					   "subsample below 1, early stopping and eval_metric auc are not supported sharded");
-	if ((st = gbt_dist_merge_sketches(env, sketches, sketch_lens, n_sketches, prm->max_bin, &tot, &w.bins)) != SF_OK ||
+	if ((st = gbt_dist_merge_sketches(env, sketches, sketch_lens, n_sketches, prm->max_bin, &tot, &w.tw.bins)) != SF_OK ||
 		(st = check_totals(env, prm, &tot)) != SF_OK)
 		goto done;
-	w.p = tot.p;
-	w.n_slots = w.bins.off[w.p];
+	w.tw.p = tot.p;
+	w.tw.n_slots = w.tw.bins.off[w.tw.p];
 	w.metric = prm->eval_metric != GBT_METRIC_AUTO ? prm->eval_metric
 		: prm->objective == GBT_OBJ_BINARY ? GBT_METRIC_LOGLOSS : GBT_METRIC_RMSE;
 	w.base_margin = prm->objective == GBT_OBJ_BINARY
 		? -logf(1.0f / (float) prm->base_score - 1.0f) : (float) prm->base_score;
-	sf_rng_init(&w.rng, (uint64_t) prm->seed, 2);
+	sf_rng_init(&w.tw.rng, (uint64_t) prm->seed, 2);
 	if ((st = alloc_dist_work(&w, tot.n)) != SF_OK)
 		goto done;
 	if ((m = sf_calloc(env, 1, sizeof(gbt_model))) == NULL ||
@@ -606,13 +452,12 @@ gbt_dist_train(sf_env *env, const gbt_params *prm, const uint8_t *const *sketche
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the trees");
 		goto done;
 	}
-	m->n_features = w.p;
+	m->n_features = w.tw.p;
 	m->objective = prm->objective;
 	m->base_score = (float) prm->base_score;
 	m->base_margin = w.base_margin;
 	m->eval_metric = w.metric;
 	m->train_rows = tot.n;
-	w.m = m;
 	for (r = 0; r < prm->n_estimators; r++)
 	{
 		if (sf_interrupted(env))
@@ -628,12 +473,12 @@ gbt_dist_train(sf_env *env, const gbt_params *prm, const uint8_t *const *sketche
 			m->eval_train[r - 1] = metric_score(&w, w.root_acc, w.root_sw);
 			report_round(prm, m, r - 1);
 		}
-		if ((st = keep_tree(&w, &m->trees[r])) != SF_OK)
+		if ((st = keep_tree(&w.tw, &m->trees[r])) != SF_OK)
 			goto done;
 		m->n_trees = m->n_eval = r + 1;
 	}
 	/* the last tree's metric: a job that wants no histogram */
-	if ((st = exchange(&w, 0, 1)) != SF_OK)
+	if ((st = tree_exchange(&w, 1, 0)) != SF_OK)
 		goto done;
 	m->eval_train[m->n_trees - 1] = metric_score(&w, w.r_acc, w.r_sw);
 	report_round(prm, m, m->n_trees - 1);

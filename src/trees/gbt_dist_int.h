@@ -33,7 +33,9 @@ typedef struct dist_totals
 extern sf_status gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len,
 										 int ns, int max_bin, dist_totals *tot, gbt_bins *b);
 
-/* A tree's first n_nodes nodes as a job carries them (routing fields only). */
-extern void gbt_dist_put_tree(sf_buf *b, const gbt_tree *t, int32_t n_nodes);
+/* The kinds of job (gbt_dist.h): the first, a tree's root, a level's splits. */
+#define JOB_START	1
+#define JOB_TREE	2
+#define JOB_LEVEL	3
 
 #endif							/* SCFRISK_GBT_DIST_INT_H */

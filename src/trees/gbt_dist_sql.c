@@ -4,21 +4,25 @@
  *	  foreign partition of a table, trained where the rows are (gbt_dist.h,
  *	  docs/scale-out.md), and the two shard-side aggregates it calls.
  *
- * Shard side: scfrisk.xgb_shard_sketch(features, label, weight) and
- * scfrisk.xgb_shard_hist(features, label, weight, job) collect the shard's
- * rows in the row store (as xgb_train does: float32 features, NULL rows
- * skipped, NULL elements missing), put them in the canonical order and
- * answer with gbt_dist_sketch / gbt_dist_shard_hist.  They are immutable
- * extension aggregates, so postgres_fdw ships them whole to a server whose
- * "extensions" option lists scfrisk: only the sketch and the histograms
- * cross the network.
+ * Shard side: scfrisk.xgb_shard_sketch(features, label, weight, session)
+ * collects the shard's rows in the row store (as xgb_train does: float32
+ * features, NULL rows skipped, NULL elements missing), puts them in the
+ * canonical order, keeps them as the training's session in this backend
+ * (gbt_dist_shard) and answers with gbt_dist_sketch;
+ * scfrisk.xgb_shard_step(session, job) answers each later job from that
+ * session (gbt_dist_shard_step).  They are immutable extension aggregates,
+ * so postgres_fdw ships them whole to a server whose "extensions" option
+ * lists scfrisk: only the sketch, the jobs and the histograms cross the
+ * network.
  *
  * Coordinator: scfrisk.check_shards first (every error it has, before any
  * training), then one SPI query per step, a UNION ALL of one pushed-down
  * aggregate per partition tagged with the partition's place in
  * check_shards' order (by name), so the replies are merged in that fixed
- * order whatever order async foreign scans finish in.  The job travels as
- * the query's parameter $1.  An error anywhere (a shard down mid-training,
+ * order whatever order async foreign scans finish in.  The steps read the
+ * one-row view scfrisk.shard_unit through a temporary foreign table per
+ * server, so they scan no partition; the job travels as the query's
+ * parameter $1.  An error anywhere (a shard down mid-training,
  * a cancel) ends the statement: no model is returned.
  */
 #include "postgres.h"
@@ -29,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -42,20 +47,22 @@
 #include "sf_rowstore_pg.h"
 
 /* The shard's store: xgb_train's shape (float32 features, a weight column). */
-static const SfRowsSpec shard_rows_spec = {{25, SF_ROWS_FLOAT4, 1, 1, GBT_MAX_FEATURES}, "xgb_shard_hist"};
+static const SfRowsSpec shard_rows_spec = {{25, SF_ROWS_FLOAT4, 1, 1, GBT_MAX_FEATURES}, "xgb_shard_sketch"};
 
-/* Transition state of both shard aggregates: the rows, and the job of xgb_shard_hist. */
+/* Transition state of the shard aggregates: the rows and session of a sketch, a step's job. */
 typedef struct ShardState
 {
 	SfRows	   *rows;
+	int64		session;
 	bytea	   *job;
 } ShardState;
 
-/* Collect one row: (state, features, label, weight [, job]). */
-static Datum
-ShardTransition(FunctionCallInfo fcinfo, bool with_job)
+/* Collect one row: (state, features, label, weight, session). */
+PG_FUNCTION_INFO_V1(xgb_shard_sketch_sfunc);
+Datum
+xgb_shard_sketch_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = SfRowsAggContext(fcinfo, "xgb_shard_hist");
+	MemoryContext aggcxt = SfRowsAggContext(fcinfo, "xgb_shard_sketch");
 	ShardState *st = PG_ARGISNULL(0) ? NULL : (ShardState *) PG_GETARG_POINTER(0);
 	ArrayType  *feat;
 	double		label,
@@ -68,10 +75,10 @@ ShardTransition(FunctionCallInfo fcinfo, bool with_job)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
-	if (with_job && PG_ARGISNULL(4))
+	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("xgb_shard_hist: job is NULL"),
+				 errmsg("xgb_shard_sketch: session is NULL"),
 				 errhint("This aggregate is called by scfrisk.xgb_train_sharded.")));
 	feat = PG_GETARG_ARRAYTYPE_P(1);
 	label = SfCheckFinite(PG_GETARG_FLOAT8(2), "label");
@@ -93,9 +100,8 @@ ShardTransition(FunctionCallInfo fcinfo, bool with_job)
 		st = palloc0(sizeof(ShardState));
 		st->rows = SfRowsNew(aggcxt, &shard_rows_spec);
 		SfRowsSetWidth(st->rows, n, 0);
-		/* the job is one parameter of the remote query: the first row's is every row's */
-		if (with_job)
-			st->job = PG_GETARG_BYTEA_P_COPY(4);
+		/* the session is a constant of the remote query: the first row's is every row's */
+		st->session = PG_GETARG_INT64(4);
 		MemoryContextSwitchTo(old);
 	}
 	else if (n != st->rows->n_cols)
@@ -108,150 +114,180 @@ ShardTransition(FunctionCallInfo fcinfo, bool with_job)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(xgb_shard_sketch_sfunc);
-Datum
-xgb_shard_sketch_sfunc(PG_FUNCTION_ARGS)
-{
-	return ShardTransition(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(xgb_shard_hist_sfunc);
-Datum
-xgb_shard_hist_sfunc(PG_FUNCTION_ARGS)
-{
-	return ShardTransition(fcinfo, true);
-}
-
 /*
- * Margins and bin codes kept between the jobs of a training
- * (gbt_dist_margins): a few entries per backend, keyed by a hash of the
- * rows, in TopMemoryContext until the end of the transaction.
- * postgres_fdw runs every job of one training on the same connection, so
- * the shard's backend sees them all; an entry is reused only for the same
- * rows and finished trees that begin with the ones it holds, so a hit and a
- * miss give the same bytes (the aggregate stays a function of its input).
+ * The shard's state of each training it takes part in (gbt_dist_shard),
+ * keyed by the session number the coordinator gives the sketch and every
+ * job, each in a memory context of its own under TopMemoryContext.
+ * postgres_fdw runs every query of one coordinator statement on one
+ * connection in one remote transaction, so this backend sees every job of
+ * the training; a state goes after the training's last job, or at the end
+ * of that transaction (an error, a cancel).
  */
-#define SHARD_CACHE_ENTRIES 4
-static gbt_dist_margins shard_cache[SHARD_CACHE_ENTRIES];
-static uint64 shard_cache_used[SHARD_CACHE_ENTRIES];
-static uint64 shard_cache_clock;
-static bool shard_cache_callback;
+/* one per partition of a training on this server, and per training still open in the transaction */
+#define SHARD_SESSIONS 64
+typedef struct ShardSession
+{
+	int64		key;
+	MemoryContext cxt;			/* NULL: a free slot */
+	gbt_dist_shard *sh;
+} ShardSession;
+static ShardSession shard_sessions[SHARD_SESSIONS];
+static bool shard_callback;
 
-/*
- * The entries go at the end of the transaction: a training is one statement
- * on the coordinator, so one remote transaction here, and the memory (a
- * double and p codes per row) should not outlive it in a pooled connection.
- */
 static void
-ShardCacheReset(XactEvent event, void *arg)
+ShardSessionsReset(XactEvent event, void *arg)
 {
 	int			k;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE)
 		return;
-	for (k = 0; k < SHARD_CACHE_ENTRIES; k++)
-	{
-		if (shard_cache[k].mt)
-			pfree(shard_cache[k].mt);
-		if (shard_cache[k].codes)
-			pfree(shard_cache[k].codes);
-		memset(&shard_cache[k], 0, sizeof(shard_cache[k]));
-		shard_cache_used[k] = 0;
-	}
-}
-
-static gbt_dist_margins *
-ShardCacheEntry(const double *x, const double *y, const double *w, size_t n, uint32_t p)
-{
-	uint64_t	h = gbt_dist_rows_hash(x, y, w, n, p);
-	int			k,
-				victim = 0;
-	gbt_dist_margins *e;
-
-	for (k = 0; k < SHARD_CACHE_ENTRIES; k++)
-	{
-		if (shard_cache[k].mt != NULL && shard_cache[k].rows_hash == h && shard_cache[k].n == n)
+	for (k = 0; k < SHARD_SESSIONS; k++)
+		if (shard_sessions[k].cxt != NULL)
 		{
-			shard_cache_used[k] = ++shard_cache_clock;
-			return &shard_cache[k];
+			MemoryContextDelete(shard_sessions[k].cxt);
+			shard_sessions[k].cxt = NULL;
 		}
-		if (shard_cache_used[k] < shard_cache_used[victim])
-			victim = k;
-	}
-	if (!shard_cache_callback)
-	{
-		RegisterXactCallback(ShardCacheReset, NULL);
-		shard_cache_callback = true;
-	}
-	e = &shard_cache[victim];
-	if (e->mt != NULL)
-		pfree(e->mt);
-	if (e->codes != NULL)
-		pfree(e->codes);
-	memset(e, 0, sizeof(*e));
-	e->mt = MemoryContextAllocHuge(TopMemoryContext, sizeof(double) * (n ? n : 1));
-	e->codes = MemoryContextAllocHuge(TopMemoryContext, sizeof(uint16) * (n > 0 ? n * p : 1));
-	e->rows_hash = h;
-	e->n = n;
-	e->n_trees = -1;
-	e->codes_ok = 0;
-	shard_cache_used[victim] = ++shard_cache_clock;
-	return e;
 }
 
-/* The shard's answer: the sketch, or the histograms of the job; NULL without rows. */
-static Datum
-ShardFinal(FunctionCallInfo fcinfo, bool hist)
+static ShardSession *
+ShardSessionFind(int64 key)
+{
+	int			k;
+
+	for (k = 0; k < SHARD_SESSIONS; k++)
+		if (shard_sessions[k].cxt != NULL && shard_sessions[k].key == key)
+			return &shard_sessions[k];
+	return NULL;
+}
+
+/* A new session for key (an old one of the same key is replaced). */
+static ShardSession *
+ShardSessionNew(int64 key)
+{
+	ShardSession *s = ShardSessionFind(key);
+	int			k;
+
+	if (!shard_callback)
+	{
+		RegisterXactCallback(ShardSessionsReset, NULL);
+		shard_callback = true;
+	}
+	for (k = 0; s == NULL && k < SHARD_SESSIONS; k++)
+		if (shard_sessions[k].cxt == NULL)
+			s = &shard_sessions[k];
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("xgb_train_sharded: this shard already holds %d partitions' rows in one transaction",
+						SHARD_SESSIONS),
+				 errhint("Put fewer partitions of the table on one server.")));
+	if (s->cxt != NULL)
+		MemoryContextDelete(s->cxt);
+	s->cxt = AllocSetContextCreate(TopMemoryContext, "scfrisk shard session", ALLOCSET_DEFAULT_SIZES);
+	s->key = key;
+	s->sh = NULL;
+	return s;
+}
+
+/* The sketch of the shard's rows, which it keeps for the session's jobs; NULL without rows. */
+PG_FUNCTION_INFO_V1(xgb_shard_sketch_final);
+Datum
+xgb_shard_sketch_final(PG_FUNCTION_ARGS)
 {
 	ShardState *st;
-	MemoryContext cxt,
-				old;
+	ShardSession *ss;
+	MemoryContext old;
 	sf_env		env;
 	sf_buf		b;
 	double	   *x,
 			   *y,
 			   *w;
 	bytea	   *out;
-	const char *what = hist ? "xgb_shard_hist" : "xgb_shard_sketch";
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (ShardState *) PG_GETARG_POINTER(0);
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk shard", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	SfEnvInit(&env, cxt);
+	ss = ShardSessionNew(st->session);
+	old = MemoryContextSwitchTo(ss->cxt);
+	SfEnvInit(&env, ss->cxt);
 	/* the canonical order makes the shard's sums independent of its scan order */
 	SfRowsCanonical(st->rows, &x, &y, &w);
+	SF_PG_CHECK(gbt_dist_shard_new(&env, x, y, w, (size_t) st->rows->n_rows,
+								   (uint32_t) st->rows->n_cols, &ss->sh), &env, "xgb_shard_sketch");
 	sf_buf_init(&b, &env);
-	if (hist)
-		SF_PG_CHECK(gbt_dist_shard_hist(&env, (const uint8_t *) VARDATA_ANY(st->job),
-										VARSIZE_ANY_EXHDR(st->job), x, y, w,
-										(size_t) st->rows->n_rows, (uint32_t) st->rows->n_cols,
-										ShardCacheEntry(x, y, w, (size_t) st->rows->n_rows,
-														(uint32_t) st->rows->n_cols), &b),
-					&env, what);
-	else
-		SF_PG_CHECK(gbt_dist_sketch(&env, x, y, w, (size_t) st->rows->n_rows,
-									(uint32_t) st->rows->n_cols, &b),
-					&env, what);
+	SF_PG_CHECK(gbt_dist_sketch(&env, x, y, w, (size_t) st->rows->n_rows,
+								(uint32_t) st->rows->n_cols, &b),
+				&env, "xgb_shard_sketch");
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
-	MemoryContextDelete(cxt);
+	sf_buf_free(&b);
 	PG_RETURN_BYTEA_P(out);
 }
 
-PG_FUNCTION_INFO_V1(xgb_shard_sketch_final);
+/* Transition of xgb_shard_step(session, job): keeps the job (one row: the unit view's). */
+PG_FUNCTION_INFO_V1(xgb_shard_step_sfunc);
 Datum
-xgb_shard_sketch_final(PG_FUNCTION_ARGS)
+xgb_shard_step_sfunc(PG_FUNCTION_ARGS)
 {
-	return ShardFinal(fcinfo, false);
+	MemoryContext aggcxt = SfRowsAggContext(fcinfo, "xgb_shard_step");
+	ShardState *st = PG_ARGISNULL(0) ? NULL : (ShardState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("xgb_shard_step: session and job must not be NULL"),
+				 errhint("This aggregate is called by scfrisk.xgb_train_sharded.")));
+	if (st == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		st = palloc0(sizeof(ShardState));
+		st->session = PG_GETARG_INT64(1);
+		st->job = PG_GETARG_BYTEA_P_COPY(2);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(xgb_shard_hist_final);
+/* The reply to the job from the session's state. */
+PG_FUNCTION_INFO_V1(xgb_shard_step_final);
 Datum
-xgb_shard_hist_final(PG_FUNCTION_ARGS)
+xgb_shard_step_final(PG_FUNCTION_ARGS)
 {
-	return ShardFinal(fcinfo, true);
+	ShardState *st;
+	ShardSession *ss;
+	MemoryContext old;
+	sf_env		env;
+	sf_buf		b;
+	bytea	   *out;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (ShardState *) PG_GETARG_POINTER(0);
+	if ((ss = ShardSessionFind(st->session)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("xgb_shard_step: this shard holds no training %lld", (long long) st->session),
+				 errdetail("A shard keeps a training's rows from its sketch to the end of the remote transaction."),
+				 errhint("This aggregate is called by scfrisk.xgb_train_sharded.")));
+	if (ss->sh == NULL)
+		PG_RETURN_NULL();		/* the shard had no rows */
+	old = MemoryContextSwitchTo(ss->cxt);
+	SfEnvInit(&env, ss->cxt);
+	sf_buf_init(&b, &env);
+	SF_PG_CHECK(gbt_dist_shard_step(&env, ss->sh, (const uint8_t *) VARDATA_ANY(st->job),
+									VARSIZE_ANY_EXHDR(st->job), &b), &env, "xgb_shard_step");
+	MemoryContextSwitchTo(old);
+	out = SfBufToBytea(&b);
+	/* the training's last job: its rows need not wait for the end of the transaction */
+	if (gbt_dist_shard_done(ss->sh))
+	{
+		MemoryContextDelete(ss->cxt);
+		ss->cxt = NULL;
+	}
+	else
+		sf_buf_free(&b);
+	PG_RETURN_BYTEA_P(out);
 }
 
 /* ------------------------------------------------------------ coordinator */
@@ -261,9 +297,12 @@ typedef struct ShardPlan
 {
 	int			n;
 	char	  **part;			/* qualified partition names */
+	char	  **server;			/* their foreign servers */
 	int			width;			/* features' width (0 when every shard is empty) */
+	int64		session;		/* partition k's training on its shard is session + k */
 	char	   *sketch_sql;
-	SPIPlanPtr	hist_plan;
+	bool	   *has_rows;		/* the partition's sketch came back (it holds rows) */
+	SPIPlanPtr	step_plan;
 	/* the replies of the last exchange (in exchange_cxt) */
 	MemoryContext exchange_cxt;
 	const uint8_t **bufs;
@@ -291,21 +330,59 @@ CheckNumericColumn(Oid relid, const char *col, const char *role)
 						role, col, format_type_be(typ))));
 }
 
-/* One branch per partition: SELECT k, scfrisk.<agg>(features, label, weight[, $1]) FROM part. */
+/* One branch per partition: SELECT k, scfrisk.xgb_shard_sketch(features, label, weight, session + k) FROM part. */
 static char *
-UnionSql(const ShardPlan *sp, const char *agg, const char *features, const char *label,
-		 const char *weight, bool with_job)
+SketchSql(const ShardPlan *sp, const char *features, const char *label, const char *weight)
 {
 	StringInfoData s;
 	int			i;
 
 	initStringInfo(&s);
 	for (i = 0; i < sp->n; i++)
-		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.%s(%s, %s::float8, %s::float8%s) FROM %s",
-						 i ? " UNION ALL " : "", i, agg, quote_identifier(features),
+		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.xgb_shard_sketch(%s, %s::float8, %s::float8, "
+						 INT64_FORMAT "::int8) FROM %s",
+						 i ? " UNION ALL " : "", i, quote_identifier(features),
 						 quote_identifier(label), weight ? quote_identifier(weight) : "1",
-						 with_job ? ", $1" : "", sp->part[i]);
+						 sp->session + i, sp->part[i]);
 	return s.data;
+}
+
+/*
+ * The query of a job: per partition with rows, scfrisk.xgb_shard_step over
+ * a temporary foreign table on its server that reads the one-row view
+ * scfrisk.shard_unit, so the aggregate runs on the shard without scanning
+ * the partition again (its state holds the rows since the sketch).  The
+ * job is $1; a generic plan keeps it a parameter of the remote query.
+ */
+static void
+PrepareStep(ShardPlan *sp)
+{
+	StringInfoData s;
+	int			i,
+				m = 0;
+	Oid			bt = BYTEAOID;
+
+	initStringInfo(&s);
+	for (i = 0; i < sp->n; i++)
+	{
+		/* named by the server's oid: a name of any length maps to one table */
+		const char *ft = psprintf("scfrisk_shard_%u",
+								  GetForeignServerByName(sp->server[i], false)->serverid);
+
+		if (!sp->has_rows[i])
+			continue;
+		if (SPI_execute(psprintf("CREATE FOREIGN TABLE IF NOT EXISTS pg_temp.%s (one int) SERVER %s "
+								 "OPTIONS (schema_name 'scfrisk', table_name 'shard_unit')",
+								 ft, quote_identifier(sp->server[i])), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "xgb_train_sharded: could not create the foreign table of server %s",
+				 sp->server[i]);
+		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.xgb_shard_step(" INT64_FORMAT "::int8, $1) "
+						 "FROM pg_temp.%s", m++ ? " UNION ALL " : "", i, sp->session + i, ft);
+	}
+	if (m == 0)
+		return;
+	if ((sp->step_plan = SPI_prepare_cursor(s.data, 1, &bt, CURSOR_OPT_GENERIC_PLAN)) == NULL)
+		elog(ERROR, "xgb_train_sharded: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 }
 
 /* check_shards (every error it has comes here, before any training) and the queries. */
@@ -316,7 +393,9 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 	Oid			types[2] = {REGCLASSOID, TEXTOID};
 	uint64		i;
 
-	if (SPI_execute_with_args("SELECT partition::text, width_min FROM scfrisk.check_shards($1, $2)",
+	static int64 trainings = 0;
+
+	if (SPI_execute_with_args("SELECT partition::text, width_min, server::text FROM scfrisk.check_shards($1, $2)",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "xgb_train_sharded: check_shards failed");
 	sp->n = (int) SPI_processed;
@@ -326,6 +405,10 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 				 errmsg("xgb_train_sharded: %s has no partitions", get_rel_name(relid)),
 				 errhint("Attach foreign-table partitions on the shards (docs/scale-out.md).")));
 	sp->part = palloc(sizeof(char *) * sp->n);
+	sp->server = palloc(sizeof(char *) * sp->n);
+	sp->has_rows = palloc0(sizeof(bool) * sp->n);
+	/* unique in this backend (its pid) and among its trainings, so a shard never mixes two */
+	sp->session = ((int64) MyProcPid << 32) + (++trainings << 16);
 	sp->width = 0;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -333,19 +416,17 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 		Datum		wd;
 
 		sp->part[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		sp->server[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 		wd = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
 		if (!isnull)
 			sp->width = DatumGetInt32(wd);
 	}
-	sp->sketch_sql = UnionSql(sp, "xgb_shard_sketch", features, label, weight, false);
-	{
-		Oid			bt = BYTEAOID;
-		char	   *hist_sql = UnionSql(sp, "xgb_shard_hist", features, label, weight, true);
-
-		/* a generic plan: the job stays a parameter of the remote query, not a literal */
-		if ((sp->hist_plan = SPI_prepare_cursor(hist_sql, 1, &bt, CURSOR_OPT_GENERIC_PLAN)) == NULL)
-			elog(ERROR, "xgb_train_sharded: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	}
+	if (sp->n > 65535)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("xgb_train_sharded: %s has %d partitions, at most 65535 are supported",
+						get_rel_name(relid), sp->n)));
+	sp->sketch_sql = SketchSql(sp, features, label, weight);
 	sp->bufs = palloc0(sizeof(uint8_t *) * sp->n);
 	sp->lens = palloc0(sizeof(size_t) * sp->n);
 	sp->exchange_cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk shard replies",
@@ -377,7 +458,10 @@ CollectReplies(ShardPlan *sp)
 		if (kn || kk < 0 || kk >= sp->n)
 			elog(ERROR, "xgb_train_sharded: unexpected partition tag");
 		if (!bn)
+		{
 			by_k[kk] = DatumGetByteaPCopy(b);
+			sp->has_rows[kk] = true;
+		}
 	}
 	for (k = 0; k < sp->n; k++)
 		if (by_k[k] != NULL)
@@ -402,7 +486,9 @@ ShardExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
 	SET_VARSIZE(jb, VARHDRSZ + job_len);
 	memcpy(VARDATA(jb), job, job_len);
 	arg = PointerGetDatum(jb);
-	if (SPI_execute_plan(sp->hist_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (sp->step_plan == NULL)
+		elog(ERROR, "xgb_train_sharded: no shard holds rows");
+	if (SPI_execute_plan(sp->step_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "xgb_train_sharded: the histogram query failed");
 	pfree(jb);
 	*n_replies = CollectReplies(sp);
@@ -495,6 +581,7 @@ xgb_train_sharded(PG_FUNCTION_ARGS)
 	if (SPI_execute(sp.sketch_sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "xgb_train_sharded: the sketch query failed");
 	n_sk = CollectReplies(&sp);
+	PrepareStep(&sp);
 	{
 		const uint8_t **sk = MemoryContextAlloc(fitcxt, sizeof(uint8_t *) * (n_sk ? n_sk : 1));
 		size_t	   *sk_len = MemoryContextAlloc(fitcxt, sizeof(size_t) * (n_sk ? n_sk : 1));

@@ -22,7 +22,7 @@
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
 
-static double *
+double *
 hist_get(train_work *w)
 {
 	if (w->n_pool > 0)
@@ -30,7 +30,7 @@ hist_get(train_work *w)
 	return sf_malloc(w->env, sizeof(double) * 2 * (w->n_slots ? w->n_slots : 1));
 }
 
-static void
+void
 hist_put(train_work *w, double *h)
 {
 	if (h == NULL)
@@ -55,7 +55,7 @@ hist_put(train_work *w, double *h)
 }
 
 /* Choose k = max(1, floor(share * count)) of the flagged features of src into dst. */
-static void
+void
 sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
 {
 	uint32_t	j,
@@ -161,7 +161,7 @@ partition_place_task(void *arg, int t, int worker)
 }
 
 /* Partition the rows of the n_jobs split nodes in w->part; sets each job's mid. */
-static void
+void
 partition_level(train_work *w, int n_jobs)
 {
 	int			n_chunks = 0,
@@ -289,7 +289,7 @@ grow_root(train_work *w, size_t n_rows)
 }
 
 /* The best split of every node of the level into w->splits[0, n_cur). */
-static void
+void
 find_level_splits(train_work *w, int n_cur)
 {
 	const gbt_params *prm = w->prm;
@@ -324,7 +324,7 @@ find_level_splits(train_work *w, int n_cur)
 }
 
 /* A node of the level becomes a leaf: its weight, row range, histogram back. */
-static void
+void
 close_leaf(train_work *w, node_work *nd, size_t *leaf_begin, size_t *leaf_end)
 {
 	set_leaf(w, nd->id, nd->g, nd->h);
@@ -339,7 +339,7 @@ close_leaf(train_work *w, node_work *nd, size_t *leaf_begin, size_t *leaf_end)
  * leaf, the others get two children in w->next (rows still to partition).
  * Returns the number of children.
  */
-static int
+int
 apply_level_splits(train_work *w, int n_cur, size_t *leaf_begin, size_t *leaf_end)
 {
 	const gbt_params *prm = w->prm;

@@ -289,4 +289,24 @@ extern sf_status gbt_train_keep(sf_env *env, const double *x, const double *y, c
 								gbt_train_rows *rows);
 extern void gbt_train_rows_free(sf_env *env, gbt_train_rows *rows);
 
+/*
+ * gbt_grow.c's and gbt_train.c's steps that sharded training reuses
+ * (gbt_dist*.c): the coordinator grows its trees with them on histograms
+ * merged from the shards, a shard partitions its rows with them.
+ */
+extern double *hist_get(train_work *w);
+extern void hist_put(train_work *w, double *h);
+extern void sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst);
+extern void partition_level(train_work *w, int n_jobs);
+extern void close_leaf(train_work *w, node_work *nd, size_t *leaf_begin, size_t *leaf_end);
+extern void find_level_splits(train_work *w, int n_cur);
+extern int	apply_level_splits(train_work *w, int n_cur, size_t *leaf_begin, size_t *leaf_end);
+extern sf_status alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p,
+							size_t n_train, int32_t *node_cap);
+extern void free_work(train_work *w);
+#ifndef SCFRISK_FOREST_H
+/* (forest_fit.c, which includes forest.h first, has a static keep_tree of its own) */
+extern sf_status keep_tree(train_work *w, gbt_tree *dst);
+#endif
+
 #endif							/* SCFRISK_GBT_INT_H */

@@ -101,7 +101,7 @@ check_data(sf_env *env, const double *x, const double *y, const double *w, size_
 	return SF_OK;
 }
 
-static void
+void
 free_work(train_work *w)
 {
 	sf_env	   *env = w->env;
@@ -140,7 +140,7 @@ free_work(train_work *w)
 }
 
 /* Copy the grown tree (w->t, first n_nodes nodes) into dst at its exact size. */
-static sf_status
+sf_status
 keep_tree(train_work *w, gbt_tree *dst)
 {
 	int32_t		nn = w->t.n_nodes;
@@ -416,7 +416,7 @@ split_rows(sf_env *env, const gbt_params *prm, size_t n, boost_rows *b)
  * a level holds at most 2^max_depth nodes (and never more than twice the
  * rows), a tree twice that.  *node_cap gets the tree's node capacity.
  */
-static sf_status
+sf_status
 alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t n_train,
 		   int32_t *node_cap)
 {

@@ -2,9 +2,10 @@
  * fuzz_gbt_dist.c
  *	  libFuzzer target for the byte messages of sharded tree training
  *	  (gbt_dist.h), which a shard and the coordinator read from each other:
- *	  the input is a job for a shard holding eight fixed rows of width 3 (one
- *	  missing value), and the same bytes as a shard's sketch merged after a
- *	  real one.  Any byte string must be answered or refused with a status
+ *	  the input is the first job of a training for a shard holding eight
+ *	  fixed rows of width 3 (one missing value), then (when it is answered)
+ *	  the same bytes as the second job, and the same bytes as a shard's
+ *	  sketch merged after a real one.  Any byte string must be answered or refused with a status
  *	  and a message, never read out of bounds.
  */
 #include <math.h>
@@ -26,29 +27,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sf_buf		out,
 				sk;
 	sf_status	st;
-	gbt_dist_margins cache;
-	double		mt[8];
-	uint16_t	codes[24];
+	gbt_dist_shard *sh = NULL;
 	gbt_bins	b;
 	dist_totals tot;
 	const uint8_t *bufs[2];
 	size_t		lens[2];
+	int			k;
 
 	sf_env_init_malloc(&env);
 	sf_buf_init(&out, &env);
-	memset(&cache, 0, sizeof(cache));
-	cache.n = 8;
-	cache.n_trees = -1;
-	cache.mt = mt;
-	cache.codes = codes;
-	/* twice: the second job may start from the margins the first one kept */
-	st = gbt_dist_shard_hist(&env, data, size, x, y, NULL, 8, 3, &cache, &out);
-	if (st != SF_OK && env.msg == NULL)
+	if (gbt_dist_shard_new(&env, x, y, NULL, 8, 3, &sh) != SF_OK)
 		abort();
-	out.len = 0;
-	st = gbt_dist_shard_hist(&env, data, size, x, y, NULL, 8, 3, &cache, &out);
-	if (st != SF_OK && env.msg == NULL)
-		abort();
+	/* twice: a refused job ends the session, an answered one moves it on */
+	for (k = 0; k < 2; k++)
+	{
+		out.len = 0;
+		st = gbt_dist_shard_step(&env, sh, data, size, &out);
+		if (st != SF_OK && env.msg == NULL)
+			abort();
+	}
+	gbt_dist_shard_free(&env, sh);
 	sf_buf_free(&out);
 
 	sf_buf_init(&sk, &env);

@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 
 SELECT has_function('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text']);
 SELECT function_returns('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'bytea');
@@ -13,8 +13,11 @@ SELECT volatility_is('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', '
 SELECT is((SELECT proparallel::text FROM pg_proc
            WHERE oid = 'scfrisk.xgb_train_sharded(regclass, text, text, jsonb, text)'::regprocedure), 'u',
           'xgb_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
-SELECT is_aggregate('scfrisk', 'xgb_shard_sketch', ARRAY['double precision[]', 'double precision', 'double precision']);
-SELECT is_aggregate('scfrisk', 'xgb_shard_hist', ARRAY['double precision[]', 'double precision', 'double precision', 'bytea']);
+SELECT is_aggregate('scfrisk', 'xgb_shard_sketch', ARRAY['double precision[]', 'double precision', 'double precision', 'bigint']);
+SELECT is_aggregate('scfrisk', 'xgb_shard_step', ARRAY['bigint', 'bytea']);
+-- a step reaches a shard through the one-row view, readable by every role postgres_fdw maps to
+SELECT is((SELECT count(*)::int FROM scfrisk.shard_unit), 1, 'scfrisk.shard_unit has one row');
+SELECT ok(has_table_privilege('public', 'scfrisk.shard_unit', 'SELECT'), 'every role may read scfrisk.shard_unit');
 -- postgres_fdw ships only immutable functions: the aggregates and their support functions
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'scfrisk' AND p.proname LIKE 'xgb_shard%' AND p.provolatile <> 'i'), 0,
@@ -35,8 +38,10 @@ SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'y', '{"subs
                  'subsample below 1: 0A000');
 SELECT throws_ok($$SELECT scfrisk.xgb_train_sharded('local_t', 'f', 'y', '{"max_depth": 0}')$$, '22023', NULL,
                  'params out of range: 22023');
-SELECT throws_ok($$SELECT scfrisk.xgb_shard_hist(f, y, 1, NULL) FROM (VALUES (ARRAY[1.0]::float8[], 1.0::float8)) v(f, y)$$,
-                 '22004', NULL, 'the shard aggregate without a job: 22004');
+SELECT throws_ok($$SELECT scfrisk.xgb_shard_sketch(f, y, 1, NULL) FROM (VALUES (ARRAY[1.0]::float8[], 1.0::float8)) v(f, y)$$,
+                 '22004', NULL, 'the sketch aggregate without a session: 22004');
+SELECT throws_ok($$SELECT scfrisk.xgb_shard_step(42, '\x00'::bytea) FROM scfrisk.shard_unit$$,
+                 '55000', 'xgb_shard_step: this shard holds no training 42', 'a step of a training the shard does not hold: 55000');
 
 SELECT * FROM finish();
 ROLLBACK;

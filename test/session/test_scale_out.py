@@ -26,95 +26,24 @@ servers with `extensions 'scfrisk'` and `async_capable 'true'`
 The wall time of a three-shard training against the sum of the shards'
 own times is printed, not asserted (one 2-core machine: no speed-up to see).
 """
-import atexit
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import psycopg2  # noqa: E402
 from sftap import Tap  # noqa: E402
+import loopback  # noqa: E402
+from loopback import sqlstate_of  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
-PGROOT = subprocess.check_output([os.path.join(ROOT, "scripts", "pgroot.sh")]).decode().strip()
-BINDIR = PGROOT + subprocess.check_output([PG_CONFIG, "--bindir"]).decode().strip()
-AS_USER = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
 SEGMENTS = ["asia", "eu", "us"]
 ROWS = 6000
 PARAMS = '{"n_estimators": 30, "max_depth": 4, "eta": 0.2, "seed": 7}'
 
 t = Tap()
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Shard:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 with scfrisk installed."""
-
-    def __init__(self, name):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix="scfrisk-shard-")
-        os.chmod(self.dir, 0o755)
-        if AS_USER:
-            shutil.chown(self.dir, "postgres")
-        self.port = free_port()
-        self.up = False
-        subprocess.run(AS_USER + [BINDIR + "/initdb", "-D", self.dir + "/data", "-U", "postgres",
-                                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(self.dir + "/data/postgresql.conf", "a") as f:
-            f.write("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"
-                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    "max_connections = 20\n" % (self.port, self.dir))
-        self.start()
-
-    def start(self):
-        subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-l",
-                                  self.dir + "/server.log", "-w", "-t", "60", "start"],
-                       check=True, stdout=subprocess.DEVNULL)
-        self.up = True
-
-    def stop(self):
-        if self.up:
-            subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-m", "immediate",
-                                      "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.up = False
-
-    def remove(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def connect(self, dbname="postgres"):
-        c = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname)
-        c.autocommit = True
-        return c
-
-
-def sqlstate_of(cur, sql, args=None):
-    """Run sql; return (SQLSTATE, message) of its error, or (None, None)."""
-    try:
-        cur.execute(sql, args)
-        return None, None
-    except psycopg2.Error as e:
-        return e.pgcode, (e.pgerror or "").strip()
-
-
-shards = []
-atexit.register(lambda: [s.remove() for s in shards])
-for i, seg in enumerate(SEGMENTS):
-    shards.append(Shard("shard_%d" % (i + 1)))
+shards = loopback.shards(len(SEGMENTS))
 
 # Each shard: scfrisk and its segment's rows, from a hash generator that
 # gives the same rows wherever it runs.
@@ -155,13 +84,7 @@ for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
-cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    cur.execute("CREATE SERVER shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
-                "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true', "
-                "fetch_size '10000')" % (i + 1, sh.port))
-    cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER shard_%d OPTIONS (user 'postgres')" % (i + 1))
+loopback.attach(cur, shards, options=", fetch_size '10000'")
 cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8) PARTITION BY LIST (seg)")
 cur.execute("CREATE TABLE sellers (seg text, seller_id int, x float8[]) PARTITION BY LIST (seg)")
 cur.execute("CREATE TABLE seller_risk_curve (seg text, seller_id int, loan float8, pd float8, el float8, "

@@ -15,7 +15,9 @@ Checked:
 - the shard work is pushed down: EXPLAIN VERBOSE of the shard aggregates
   over a foreign partition shows them in the Remote SQL, and auto_explain
   of the queries xgb_train_sharded itself runs shows one Remote SQL per
-  shard calling scfrisk.xgb_shard_hist;
+  shard calling scfrisk.xgb_shard_step on the one-row view (no partition
+  scanned after the sketch); ten trainings fit in one transaction (a shard
+  frees a training's rows after its last step);
 - what does not shard is refused before any training with the SQLSTATEs of
   scfrisk.check_shards (plain table, local partition, server without the
   extensions option, widths that differ, a shard that is down), and what
@@ -24,97 +26,26 @@ Checked:
 The wall times of the sharded and the single-server training are printed,
 never asserted (one loaded 2-core machine runs all four servers).
 """
-import atexit
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import psycopg2  # noqa: E402
 from sftap import Tap  # noqa: E402
+import loopback  # noqa: E402
+from loopback import sqlstate_of  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
-PGROOT = subprocess.check_output([os.path.join(ROOT, "scripts", "pgroot.sh")]).decode().strip()
-BINDIR = PGROOT + subprocess.check_output([PG_CONFIG, "--bindir"]).decode().strip()
-AS_USER = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
 SEGMENTS = ["asia", "eu", "us"]
 ROWS = [3000, 2000, 2500]
 PARAMS = '{"n_estimators": 20, "max_depth": 4, "eta": 0.3, "seed": 7}'
 
 t = Tap()
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Shard:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 with scfrisk installed."""
-
-    def __init__(self, name):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix="scfrisk-shard-")
-        os.chmod(self.dir, 0o755)
-        if AS_USER:
-            shutil.chown(self.dir, "postgres")
-        self.port = free_port()
-        self.up = False
-        subprocess.run(AS_USER + [BINDIR + "/initdb", "-D", self.dir + "/data", "-U", "postgres",
-                                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(self.dir + "/data/postgresql.conf", "a") as f:
-            f.write("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"
-                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    "max_connections = 20\n" % (self.port, self.dir))
-        self.start()
-
-    def start(self):
-        subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-l",
-                                  self.dir + "/server.log", "-w", "-t", "60", "start"],
-                       check=True, stdout=subprocess.DEVNULL)
-        self.up = True
-
-    def stop(self):
-        if self.up:
-            subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-m", "immediate",
-                                      "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.up = False
-
-    def remove(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def connect(self, dbname="postgres"):
-        c = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname)
-        c.autocommit = True
-        return c
-
-
-def sqlstate_of(cur, sql, args=None):
-    """Run sql; return (SQLSTATE, message) of its error, or (None, None)."""
-    try:
-        cur.execute(sql, args)
-        return None, None
-    except psycopg2.Error as e:
-        return e.pgcode, (e.pgerror or "").strip()
-
-
-shards = []
-atexit.register(lambda: [s.remove() for s in shards])
-for i, seg in enumerate(SEGMENTS):
-    shards.append(Shard("shard_%d" % (i + 1)))
+shards = loopback.shards(len(SEGMENTS))
 
 # Each shard: scfrisk and its segment's rows (a weight column; a missing
 # element in every 11th row; a coarse feature with few distinct values).
@@ -143,13 +74,7 @@ for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
-cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    cur.execute("CREATE SERVER shard_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
-                "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true')"
-                % (i + 1, sh.port))
-    cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER shard_%d OPTIONS (user 'postgres')" % (i + 1))
+loopback.attach(cur, shards)
 cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8, w float8) PARTITION BY LIST (seg)")
 for i, seg in enumerate(SEGMENTS):
     cur.execute("CREATE FOREIGN TABLE loans_%s PARTITION OF loans FOR VALUES IN ('%s') SERVER shard_%d "
@@ -229,10 +154,10 @@ wsharded = bytes(cur.fetchone()[0])
 compare("weighted, column sampling, max_bin 32", wsingle, wsharded)
 
 # 2. the shard work is pushed down
-cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_hist(f, y, 1::float8, '\\x00'::bytea) "
+cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_sketch(f, y, 1::float8, 7::int8) "
             "FROM loans_eu")
 plan = "\n".join(r[0] for r in cur.fetchall())
-t.ok("Remote SQL: SELECT scfrisk.xgb_shard_hist(f, y, 1::double precision" in plan,
+t.ok("Remote SQL: SELECT scfrisk.xgb_shard_sketch(f, y, 1::double precision, 7::bigint)" in plan,
      "EXPLAIN VERBOSE: the shard aggregate over a foreign partition runs on the shard", plan)
 co.notices = []  # every notice, not the last 50
 cur.execute("LOAD 'auto_explain'")
@@ -245,15 +170,27 @@ cur.execute("RESET client_min_messages")
 cur.execute("SET auto_explain.log_min_duration = -1")
 logged = "".join(co.notices)
 remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
-HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_hist\(f, y, 1::double precision, \$1::bytea\)")
-SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision\)")
+# a step reads the one-row view, not the partition: the rows stay in the shard's session
+HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
+                  r"FROM scfrisk\.shard_unit")
+SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision, "
+                    r"\d+::bigint\) FROM public\.loans_local")
 hist_plans = [n for n in co.notices if HIST.search(n)]
 t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
-     "auto_explain: every level's query of xgb_train_sharded runs scfrisk.xgb_shard_hist on all "
-     "three shards (%d queries)" % len(hist_plans), remote_lines)
+     "auto_explain: every step of xgb_train_sharded runs scfrisk.xgb_shard_step on all "
+     "three shards, reading no partition (%d queries)" % len(hist_plans), remote_lines)
 t.ok(any(len(SKETCH.findall(n)) == 3 for n in co.notices),
      "auto_explain: the sketches are computed on the three shards", remote_lines)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
+
+# a shard frees a training's rows after its last job, not at the end of the remote transaction
+# (one backend holds at most 64 sessions): seventy trainings in one transaction
+cur.execute("BEGIN")
+cur.execute("SELECT count(DISTINCT md5(scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+            "'{\"n_estimators\": 1, \"max_depth\": 2}'))) FROM generate_series(1, 70)")
+distinct = cur.fetchone()[0]
+cur.execute("COMMIT")
+t.ok(distinct == 1, "seventy sharded trainings in one transaction: one model, no shard runs out of sessions")
 
 # 3. refused before any training
 cur.execute("CREATE TABLE models (name text, model bytea)")

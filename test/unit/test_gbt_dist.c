@@ -31,8 +31,7 @@ typedef struct shards
 			   *y[MAX_SHARDS],
 			   *w[MAX_SHARDS];
 	sf_buf		reply[MAX_SHARDS];
-	gbt_dist_margins cache[MAX_SHARDS];	/* margins kept between jobs (use_cache) */
-	int			use_cache;
+	gbt_dist_shard *sh[MAX_SHARDS];	/* each shard's state of the training */
 	const uint8_t *bufs[MAX_SHARDS];
 	size_t		lens[MAX_SHARDS];
 	int			jobs;
@@ -58,7 +57,6 @@ deal(shards *s, int ns, const double *x, const double *y, const double *w, size_
 		s->w[k] = w ? malloc(sizeof(double) * n) : NULL;
 		sf_buf_init(&s->reply[k], &s->env);
 	}
-	s->use_cache = 1;
 	for (i = 0; i < n; i++)
 	{
 		int			d = (int) ((i * 7 + i / 5) % (size_t) (leave_empty ? ns - 1 : ns));
@@ -68,15 +66,6 @@ deal(shards *s, int ns, const double *x, const double *y, const double *w, size_
 		s->y[d][r] = y[i];
 		if (w)
 			s->w[d][r] = w[i];
-	}
-	for (k = 0; k < ns; k++)
-	{
-		s->cache[k].n = s->n[k];
-		s->cache[k].n_trees = -1;
-		s->cache[k].rows_hash = gbt_dist_rows_hash(s->x[k], s->y[k], s->w[k], s->n[k], p);
-		s->cache[k].mt = malloc(sizeof(double) * (s->n[k] + 1));
-		s->cache[k].codes = malloc(sizeof(uint16_t) * (s->n[k] * p + 1));
-		s->cache[k].codes_ok = 0;
 	}
 }
 
@@ -90,8 +79,6 @@ undeal(shards *s)
 		free(s->x[k]);
 		free(s->y[k]);
 		free(s->w[k]);
-		free(s->cache[k].mt);
-		free(s->cache[k].codes);
 		sf_buf_free(&s->reply[k]);
 	}
 }
@@ -113,8 +100,7 @@ exchange(void *ctx, const uint8_t *job, size_t len, int *n_rep, const uint8_t *c
 		if (s->n[k] == 0)
 			continue;
 		s->reply[k].len = 0;
-		st = gbt_dist_shard_hist(&s->env, job, len, s->x[k], s->y[k], s->w[k], s->n[k], s->p,
-								 s->use_cache ? &s->cache[k] : NULL, &s->reply[k]);
+		st = gbt_dist_shard_step(&s->env, s->sh[k], job, len, &s->reply[k]);
 		if (st != SF_OK)
 			return sf_fail(&s->env, st, "%s", s->env.msg ? s->env.msg : "shard failed");
 		s->bufs[m] = s->reply[k].data;
@@ -154,10 +140,17 @@ train_sharded(shards *s, const gbt_params *prm, sf_env *env, gbt_model **m, gbt_
 
 		st = gbt_dist_merge_sketches(env, bufs, lens, m_sk, prm->max_bin, &tot, edges);
 	}
+	for (k = 0; k < s->ns; k++)
+		if (st == SF_OK && s->n[k] > 0)
+			st = gbt_dist_shard_new(&s->env, s->x[k], s->y[k], s->w[k], s->n[k], s->p, &s->sh[k]);
 	if (st == SF_OK)
 		st = gbt_dist_train(env, prm, bufs, lens, m_sk, &io, m);
 	for (k = 0; k < s->ns; k++)
+	{
 		sf_buf_free(&sk[k]);
+		gbt_dist_shard_free(&s->env, s->sh[k]);
+		s->sh[k] = NULL;
+	}
 	return st;
 }
 
@@ -216,7 +209,7 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 	deal(&s, ns, x, y, w, n, p, leave_empty);
 	st = train_sharded(&s, prm, &env, &b, &got);
 	SF_OK(st == SF_OK && b != NULL, "%s: sharded training over %d shards (%s)", what, ns,
-		  env.msg ? env.msg : "ok");
+		  st == SF_OK ? "ok" : s.env.msg ? s.env.msg : env.msg ? env.msg : "?");
 	if (st != SF_OK || a == NULL || b == NULL)
 		goto done;
 	for (j = 0; j < p; j++)
@@ -262,20 +255,11 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 	SF_OK(s.jobs >= prm->n_estimators + 1, "%s: %d jobs for %d trees of depth <= %d", what, s.jobs,
 		  prm->n_estimators, prm->max_depth);
 	{
-		/* without the shards' kept margins: the same model, bit for bit */
+		/* a second training on new shard states: the same model, bit for bit */
 		gbt_model  *c = NULL;
 		sf_buf		bb,
 					bc;
-		int			k;
 
-		SF_OK(s.cache[0].n_trees == prm->n_estimators,
-			  "%s: shard 1 kept the margins of all %d trees between jobs", what, s.cache[0].n_trees);
-		s.use_cache = 0;
-		for (k = 0; k < ns; k++)
-		{
-			s.cache[k].n_trees = -1;
-			s.cache[k].codes_ok = 0;
-		}
 		st = train_sharded(&s, prm, &env, &c, NULL);
 		sf_buf_init(&bb, &env);
 		sf_buf_init(&bc, &env);
@@ -283,7 +267,7 @@ compare(const char *what, const double *x, const double *y, const double *w, siz
 		if (c)
 			gbt_encode_body(c, &bc, 16);
 		SF_OK(st == SF_OK && bb.len == bc.len && memcmp(bb.data, bc.data, bb.len) == 0,
-			  "%s: the shards' kept margins and codes change no bit of the model", what);
+			  "%s: a second sharded training gives the same bytes", what);
 		sf_buf_free(&bb);
 		sf_buf_free(&bc);
 		gbt_model_free(&env, c);
@@ -400,8 +384,18 @@ SF_TEST(test_refusals)
 		st = gbt_dist_train(&env, &prm, b1, l1, 2, &io, &m);
 		SF_OK(st == SF_EDATA && m == NULL, "sketches of two widths are refused (%s)",
 			  env.msg ? env.msg : "");
-		st = gbt_dist_shard_hist(&env, (const uint8_t *) "garbage!", 8, xr, yr, NULL, 1, 2, NULL, &out);
-		SF_OK(st == SF_ECORRUPT, "a shard refuses bytes that are not a job (%s)", env.msg ? env.msg : "");
+		{
+			gbt_dist_shard *sh = NULL;
+			uint8_t		late[9] = {0x47, 0x44, 0x4A, 0x31, 5, 0, 0, 0, JOB_TREE};
+
+			gbt_dist_shard_new(&env, xr, yr, NULL, 1, 2, &sh);
+			st = gbt_dist_shard_step(&env, sh, (const uint8_t *) "garbage!", 8, &out);
+			SF_OK(st == SF_ECORRUPT, "a shard refuses bytes that are not a job (%s)", env.msg ? env.msg : "");
+			st = gbt_dist_shard_step(&env, sh, late, sizeof(late), &out);
+			SF_OK(st == SF_ECORRUPT && strstr(env.msg, "lost its state"),
+				  "a shard refuses a job out of sequence (%s)", env.msg ? env.msg : "");
+			gbt_dist_shard_free(&env, sh);
+		}
 		xr[1] = INFINITY;
 		sk.len = 0;
 		st = gbt_dist_sketch(&env, xr, yr, NULL, 1, 2, &sk);

@@ -1,0 +1,104 @@
+"""Throwaway PostgreSQL clusters on 127.0.0.1 for the multi-server tests.
+
+The shards of test/session/test_scale_out.py and test_sharded_train.py (and
+bench/sharded_train.py): each Shard is an initdb'd cluster of the server copy
+scripts/pgroot.sh names (SCFRISK_PGROOT), on a free port, trust auth, made
+with fsync off; shards() makes several and removes them when the process
+exits, whether or not the test passed.
+"""
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import psycopg2
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+PGROOT = subprocess.check_output([os.path.join(ROOT, "scripts", "pgroot.sh")]).decode().strip()
+BINDIR = PGROOT + subprocess.check_output([PG_CONFIG, "--bindir"]).decode().strip()
+AS_USER = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Shard:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 with scfrisk installed."""
+
+    def __init__(self, name):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="scfrisk-shard-")
+        os.chmod(self.dir, 0o755)
+        if AS_USER:
+            shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+        self.up = False
+        subprocess.run(AS_USER + [BINDIR + "/initdb", "-D", self.dir + "/data", "-U", "postgres",
+                                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.dir + "/data/postgresql.conf", "a") as f:
+            f.write("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"
+                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                    "max_connections = 20\n" % (self.port, self.dir))
+        self.start()
+
+    def start(self):
+        subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-l",
+                                  self.dir + "/server.log", "-w", "-t", "60", "start"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.up = True
+
+    def stop(self):
+        if self.up:
+            subprocess.run(AS_USER + [BINDIR + "/pg_ctl", "-D", self.dir + "/data", "-m", "immediate",
+                                      "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.up = False
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def connect(self, dbname="postgres"):
+        c = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname)
+        c.autocommit = True
+        return c
+
+
+def shards(n):
+    """n shard clusters named shard_1 .. shard_n, removed at exit."""
+    made = []
+    atexit.register(lambda: [s.remove() for s in made])
+    for i in range(n):
+        made.append(Shard("shard_%d" % (i + 1)))
+    return made
+
+
+def sqlstate_of(cur, sql, args=None):
+    """Run sql; return (SQLSTATE, message) of its error, or (None, None)."""
+    try:
+        cur.execute(sql, args)
+        return None, None
+    except psycopg2.Error as e:
+        return e.pgcode, (e.pgerror or "").strip()
+
+
+def attach(cur, shards, prefix="shard", options=""):
+    """On the coordinator of cur: postgres_fdw and scfrisk, and per shard a foreign
+    server <prefix>_<i> (extensions 'scfrisk', async_capable, any further
+    options) with a user mapping for the current user."""
+    cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS scfrisk")
+    for i, sh in enumerate(shards):
+        cur.execute("CREATE SERVER %s_%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', "
+                    "port '%d', dbname 'postgres', extensions 'scfrisk', async_capable 'true'%s)"
+                    % (prefix, i + 1, sh.port, options))
+        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER %s_%d OPTIONS (user 'postgres')"
+                    % (prefix, i + 1))
