@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT has_function('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text']);
 SELECT function_returns('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'bytea');
@@ -15,6 +15,11 @@ SELECT is((SELECT proparallel::text FROM pg_proc
           'xgb_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
 SELECT is_aggregate('scfrisk', 'xgb_shard_sketch', ARRAY['double precision[]', 'double precision', 'double precision', 'bigint']);
 SELECT is_aggregate('scfrisk', 'xgb_shard_step', ARRAY['bigint', 'bytea']);
+-- the shard aggregates keep the session's rows in the backend that runs them: never in a worker
+SELECT is((SELECT string_agg(proname || ' ' || proparallel::text, ', ' ORDER BY proname) FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'scfrisk' AND proname IN ('xgb_shard_sketch', 'xgb_shard_step')),
+          'xgb_shard_sketch r, xgb_shard_step r', 'the shard aggregates are parallel restricted (their session lives in the backend)');
 -- a step reaches a shard through the one-row view, readable by every role postgres_fdw maps to
 SELECT is((SELECT count(*)::int FROM scfrisk.shard_unit), 1, 'scfrisk.shard_unit has one row');
 SELECT ok(has_table_privilege('public', 'scfrisk.shard_unit', 'SELECT'), 'every role may read scfrisk.shard_unit');
