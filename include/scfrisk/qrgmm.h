@@ -53,10 +53,13 @@ typedef struct sf_qrgmm_params
 	int			max_iter;		/* interior-point iterations per level */
 	int64_t		seed;			/* stored in the model (no randomness in the fit today) */
 	int			tail;			/* index into sf_qrgmm_tail_names: an sf_tail_rule,
-								 * or 4, gpd_pooled (SF_TAIL_GPD untested) */
+								 * or SF_QRGMM_TAIL_GPD_POOLED (SF_TAIL_GPD untested) */
 	sf_str_list feature_names;	/* optional names, one per covariate */
 	int			verbose;		/* report the levels fitted (env->progress); not stored */
 } sf_qrgmm_params;
+
+/* The tail param "gpd_pooled": the gpd rule without the test of pooling. */
+#define SF_QRGMM_TAIL_GPD_POOLED 4
 
 extern const sf_param_table sf_qrgmm_param_table;
 

@@ -85,6 +85,20 @@ extern sf_status sf_qrgmm_boot_fit_clusters(sf_env *env, const sf_qrgmm_params *
 											sf_qrgmm_model **out);
 
 /*
+ * The params every replicate of X (n, d), S (n) fits with: params but the
+ * tail.  The gpd rule tests the pooling of the exceedances on independent
+ * rows (qrgmm.c); a resample repeats rows, and the cluster bootstrap whole
+ * sellers, which that test reads as evidence against pooling, so replicates
+ * would switch tail rules at random and the interval would mix two models.
+ * The decision is the sample's: one fit of X, S, then every replicate takes
+ * the rule the point model took ("gpd_pooled" or "exponential").  Other
+ * tails are kept as they are, without a fit.
+ */
+extern sf_status sf_qrgmm_boot_params(sf_env *env, const sf_qrgmm_params *params,
+									  const double *X, const double *S, size_t n, uint32_t d,
+									  sf_qrgmm_params *out);
+
+/*
  * Fit replicate r: resample X (n, d), S (n) as above and sf_qrgmm_fit the
  * result with params.  Errors are the fit's (env->msg says which); *out is
  * allocated through env.

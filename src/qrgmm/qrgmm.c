@@ -27,8 +27,7 @@ static const char *const qrgmm_transforms[] = {"log1p", "identity", NULL};
 
 const char *const sf_qrgmm_tail_names[] = {"flat", "linear", "exponential", "gpd", "gpd_pooled", NULL};
 
-/* "gpd_pooled": the gpd rule without the test of pooling (the gpd rule of 0.2.0 before it) */
-#define QRGMM_TAIL_GPD_POOLED	4
+/* "gpd_pooled" (SF_QRGMM_TAIL_GPD_POOLED): the gpd rule without the test of pooling */
 static const char *const qrgmm_solvers[] = {"auto", "fn", "pfn", NULL};
 
 static sf_status
@@ -671,7 +670,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	model->p = p;
 	model->m = m;
 	model->transform = sf_qrgmm_params_transform(params);
-	model->tail = params->tail == QRGMM_TAIL_GPD_POOLED ? SF_TAIL_GPD : (sf_tail_rule) params->tail;
+	model->tail = params->tail == SF_QRGMM_TAIL_GPD_POOLED ? SF_TAIL_GPD : (sf_tail_rule) params->tail;
 	model->n_rows = n;
 	model->seed = params->seed;
 	if ((st = fit_responses(env, S, n, model->transform, y, &model->y_center,
@@ -692,7 +691,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 		goto done;
 	model->crossing_rate = crossing_rate(model, X, n, q);
 	if (model->tail == SF_TAIL_GPD &&
-		(st = fit_gpd_tail(env, X, S, n, params->tail != QRGMM_TAIL_GPD_POOLED, model)) != SF_OK)
+		(st = fit_gpd_tail(env, X, S, n, params->tail != SF_QRGMM_TAIL_GPD_POOLED, model)) != SF_OK)
 		goto done;
 	st = fit_describe(env, params, model);
 

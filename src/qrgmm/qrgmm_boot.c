@@ -116,6 +116,23 @@ sf_qrgmm_boot_fit_clusters(sf_env *env, const sf_qrgmm_params *params, const dou
 }
 
 sf_status
+sf_qrgmm_boot_params(sf_env *env, const sf_qrgmm_params *params, const double *X,
+					 const double *S, size_t n, uint32_t d, sf_qrgmm_params *out)
+{
+	sf_qrgmm_model *model;
+	sf_status	st;
+
+	*out = *params;
+	if (params->tail != SF_TAIL_GPD)
+		return SF_OK;
+	if ((st = sf_qrgmm_fit(env, params, X, S, n, d, &model)) != SF_OK)
+		return st;
+	out->tail = model->gpd_pool_rejected ? SF_TAIL_EXPONENTIAL : SF_QRGMM_TAIL_GPD_POOLED;
+	sf_qrgmm_free(env, model);
+	return SF_OK;
+}
+
+sf_status
 sf_qrgmm_boot_fit(sf_env *env, const sf_qrgmm_params *params, const double *X,
 				  const double *S, size_t n, uint32_t d, uint64_t seed, uint32_t replicate,
 				  sf_qrgmm_model **out)

@@ -218,6 +218,30 @@ FitReplicate(const sf_qrgmm_params *params, const BootRows *br, uint64 seed, int
 	return result;
 }
 
+/*
+ * The params of every replicate (sf_qrgmm_boot_params): the gpd rule's test
+ * of pooling decided once, on the rows themselves, in a context of its own.
+ */
+static void
+ReplicateParams(const sf_qrgmm_params *params, const BootRows *br, sf_qrgmm_params *out)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm bootstrap tail",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	sf_env		env;
+	sf_status	fst;
+
+	SfEnvInit(&env, cxt);
+	env.interrupt.check = BootInterruptNoThrow;
+	env.interrupt.ctx = NULL;
+	fst = sf_qrgmm_boot_params(&env, params, br->x, br->y, br->n, br->d, out);
+	if (fst == SF_ECANCEL)
+		CHECK_FOR_INTERRUPTS();
+	SF_PG_CHECK(fst, &env, "qrgmm_bootstrap");
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
 /* A row's cluster key with its hash, for ranking the keys. */
 typedef struct BootKey
 {
@@ -328,7 +352,8 @@ Datum
 qrgmm_bootstrap_final(PG_FUNCTION_ARGS)
 {
 	QrgmmBootState *st;
-	sf_qrgmm_params params;
+	sf_qrgmm_params params,
+				rparams;
 	const char *const *names;
 	BootRows	br;
 	Datum	   *models;
@@ -362,11 +387,12 @@ qrgmm_bootstrap_final(PG_FUNCTION_ARGS)
 		br.starts = NULL;
 		br.G = br.n;
 	}
+	ReplicateParams(&params, &br, &rparams);
 	models = palloc(sizeof(Datum) * st->replicates);
 	for (r = 0; r < st->replicates; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		models[r] = PointerGetDatum(FitReplicate(&params, &br, (uint64) (int64) st->seed, r, names,
+		models[r] = PointerGetDatum(FitReplicate(&rparams, &br, (uint64) (int64) st->seed, r, names,
 												 CurrentMemoryContext));
 	}
 	pfree(unconstify(double *, br.x));

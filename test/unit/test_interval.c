@@ -317,6 +317,59 @@ SF_TEST(test_boot_fit)
 	free(counts);
 }
 
+/*
+ * The tail rule of the replicates (sf_qrgmm_boot_params) is the sample's:
+ * on rows whose lower tail is heavier for a fifth of the sellers (a binary
+ * covariate; that group's lower half a Pareto tail of shape 1/2) the test
+ * of pooling rejects and every replicate takes the exponential tail; on one
+ * lognormal law it does not and they take the gpd rule untested; any other
+ * tail is kept without a fit.
+ */
+SF_TEST(test_boot_params)
+{
+	sf_env		env;
+	sf_qrgmm_params params,
+				out;
+	sf_qrgmm_model *point;
+	size_t		n = 4000,
+				i;
+	double	   *X = malloc(sizeof(double) * n),
+			   *S = malloc(sizeof(double) * n);
+	sf_rng		rng;
+	int			heavy;
+
+	sf_env_init_malloc(&env);
+	sf_params_defaults(&sf_qrgmm_param_table, &params);
+	SF_OK(params.tail == SF_TAIL_GPD, "the default tail is gpd (with the test of pooling)");
+	for (heavy = 1; heavy >= 0; heavy--)
+	{
+		sf_rng_init(&rng, 17, 0);
+		for (i = 0; i < n; i++)
+		{
+			double		e = sf_rng_normal(&rng);
+
+			X[i] = (i % 5 == 0);
+			/* the heavier group's lower half: a Pareto tail of shape 1/2 */
+			if (heavy && X[i] == 1 && e < 0)
+				e = -2 * (1 / sqrt(sf_rng_uniform_open(&rng)) - 1);
+			S[i] = exp(5.0 + 0.3 * X[i] + 0.4 * e);
+		}
+		SF_OK(sf_qrgmm_boot_params(&env, &params, X, S, n, 1, &out) == SF_OK, "decided: %s",
+			  env.msg ? env.msg : "");
+		SF_OK(sf_qrgmm_fit(&env, &params, X, S, n, 1, &point) == SF_OK, "point fit");
+		SF_OK(point->gpd_pool_rejected == heavy, "%s: pooling %s", heavy ? "a heavier group" : "one law",
+			  point->gpd_pool_rejected ? "rejected" : "kept");
+		SF_OK(out.tail == (heavy ? SF_TAIL_EXPONENTIAL : SF_QRGMM_TAIL_GPD_POOLED) && out.m == params.m,
+			  "replicates take the point model's rule (%d)", out.tail);
+		sf_qrgmm_free(&env, point);
+	}
+	params.tail = SF_TAIL_EXPONENTIAL;
+	SF_OK(sf_qrgmm_boot_params(&env, &params, X, S, 0, 1, &out) == SF_OK && out.tail == SF_TAIL_EXPONENTIAL,
+		  "another tail: kept, no fit (no rows needed)");
+	free(X);
+	free(S);
+}
+
 int
 main(void)
 {
@@ -328,5 +381,6 @@ main(void)
 	SF_RUN(test_bc);
 	SF_RUN(test_cluster_rows);
 	SF_RUN(test_boot_fit);
+	SF_RUN(test_boot_params);
 	return sf_test_done();
 }
