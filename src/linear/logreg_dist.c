@@ -145,7 +145,7 @@ logreg_dist_merge(sf_env *env, const uint8_t *const *sum, const size_t *len, int
 		n = sf_read_u64(&r);
 		pos = sf_read_u64(&r);
 		if (!sf_reader_ok(&r) || magic != SUMMARY_MAGIC || d < 1 || d > LOGREG_MAX_FEATURES ||
-			pos > n || (size_t) (r.end - r.p) != 8 * (size_t) d)
+			pos > n || n > UINT64_MAX - tot->n || (size_t) (r.end - r.p) != 8 * (size_t) d)
 		{
 			logreg_dist_totals_free(env, tot);
 			return sf_fail(env, SF_ECORRUPT, "logreg_train_sharded: malformed summary from shard %d", s + 1);
