@@ -104,11 +104,7 @@ logreg_shard_load_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (LoadState *) PG_GETARG_POINTER(0);
-	ss = ShardSessionNew(st->session);
-	old = MemoryContextSwitchTo(ss->cxt);
-	SfEnvInit(&env, ss->cxt);
-	/* the canonical order makes the shard's sums independent of its scan order */
-	SfRowsCanonical(st->rows, &x, &y, NULL);
+	ss = ShardSessionLoad(st->session, st->rows, &env, &x, &y, NULL, &old);
 	ss->lr = palloc0(sizeof(logreg_dist_shard));
 	SF_PG_CHECK(logreg_dist_shard_init(&env, x, y, (size_t) st->rows->n_rows, st->rows->n_cols, ss->lr),
 				&env, "logreg_shard_load");

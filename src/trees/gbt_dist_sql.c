@@ -154,7 +154,7 @@ ShardSessionFind(int64 key)
 }
 
 /* A new session for key (an old one of the same key is replaced). */
-ShardSession *
+static ShardSession *
 ShardSessionNew(int64 key)
 {
 	ShardSession *s = ShardSessionFind(key);
@@ -183,6 +183,25 @@ ShardSessionNew(int64 key)
 	return s;
 }
 
+/*
+ * A new session for key holding the rows of a load aggregate as doubles in
+ * the canonical order (x, y and, with a weight column, w), allocated in the
+ * session's context, which is made current (the caller switches back to
+ * *old); env allocates there too.
+ */
+ShardSession *
+ShardSessionLoad(int64 key, SfRows *rows, sf_env *env, double **x, double **y, double **w,
+				 MemoryContext *old)
+{
+	ShardSession *ss = ShardSessionNew(key);
+
+	*old = MemoryContextSwitchTo(ss->cxt);
+	SfEnvInit(env, ss->cxt);
+	/* the canonical order makes the shard's sums independent of its scan order */
+	SfRowsCanonical(rows, x, y, w);
+	return ss;
+}
+
 /* The sketch of the shard's rows, which it keeps for the session's jobs; NULL without rows. */
 PG_FUNCTION_INFO_V1(xgb_shard_sketch_final);
 Datum
@@ -201,11 +220,7 @@ xgb_shard_sketch_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (ShardState *) PG_GETARG_POINTER(0);
-	ss = ShardSessionNew(st->session);
-	old = MemoryContextSwitchTo(ss->cxt);
-	SfEnvInit(&env, ss->cxt);
-	/* the canonical order makes the shard's sums independent of its scan order */
-	SfRowsCanonical(st->rows, &x, &y, &w);
+	ss = ShardSessionLoad(st->session, st->rows, &env, &x, &y, &w, &old);
 	SF_PG_CHECK(gbt_dist_shard_new(&env, x, y, w, (size_t) st->rows->n_rows,
 								   (uint32_t) st->rows->n_cols, &ss->sh), &env, "xgb_shard_sketch");
 	sf_buf_init(&b, &env);

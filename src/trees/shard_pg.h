@@ -16,6 +16,8 @@
 
 #include "executor/spi.h"
 
+#include "sf_rowstore_pg.h"
+
 #include "scfrisk/gbt_dist.h"
 #include "scfrisk/logreg_dist.h"
 
@@ -31,8 +33,14 @@ typedef struct ShardSession
 	logreg_dist_shard *lr;
 } ShardSession;
 
-/* A new session for key in a memory context of its own (an old one of the same key is replaced). */
-extern ShardSession *ShardSessionNew(int64 key);
+/*
+ * A new session for key in a memory context of its own (an old one of the
+ * same key is replaced) holding a load aggregate's rows as doubles in the canonical
+ * order (w NULL: no weights), in the session's context, made current (the
+ * caller switches back to *old); env allocates there.
+ */
+extern ShardSession *ShardSessionLoad(int64 key, SfRows *rows, sf_env *env, double **x, double **y,
+									  double **w, MemoryContext *old);
 
 /* The partitions of the table in check_shards' order, and the feature width. */
 typedef struct ShardPlan

@@ -12,6 +12,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 
 import psycopg2
 
@@ -102,3 +104,66 @@ def attach(cur, shards, prefix="shard", options=""):
                     % (prefix, i + 1, sh.port, options))
         cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER %s_%d OPTIONS (user 'postgres')"
                     % (prefix, i + 1))
+
+
+ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
+          "AND pid <> pg_backend_pid()")
+
+
+def check_cancel(t, cur, shard, sql, what):
+    """Three TAP checks: sql (a long training) runs on a connection of its own
+    until shard has a client backend, then pg_cancel_backend through cur on the
+    coordinator: the statement ends with 57014 and shard runs nothing more."""
+    work = psycopg2.connect("")
+    work.autocommit = True
+    wcur = work.cursor()
+    wcur.execute("SELECT pg_backend_pid()")
+    wpid = wcur.fetchone()[0]
+    result = {}
+
+    def run():
+        try:
+            wcur.execute(sql)
+            result["outcome"] = "finished"
+        except psycopg2.Error as e:
+            result["outcome"] = e.pgcode
+
+    th = threading.Thread(target=run)
+    th.start()
+    probe = shard.connect()
+    pcur = probe.cursor()
+    deadline = time.time() + 60
+    seen = 0
+    while time.time() < deadline and th.is_alive():
+        pcur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                     "AND pid <> pg_backend_pid()")
+        if pcur.fetchone()[0] > 0:
+            time.sleep(1.0)  # well into the rounds
+            seen = 1
+            break
+        time.sleep(0.05)
+    t.ok(seen > 0 and th.is_alive(), "%s is under way on %s" % (what, shard.name), result)
+    cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
+    th.join(120)
+    t.ok(result.get("outcome") == "57014", "the coordinator's training is cancelled (%s)" % result.get("outcome"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        pcur.execute(ACTIVE)
+        if pcur.fetchone()[0] == 0:
+            break
+        time.sleep(0.1)
+    pcur.execute(ACTIVE)
+    t.ok(pcur.fetchone()[0] == 0, "postgres_fdw forwards the cancel: %s runs nothing more" % shard.name)
+    probe.close()
+    work.close()
+
+
+def check_down(t, cur, shard, server, insert_sql, args=None):
+    """Stop shard; insert_sql (an INSERT INTO models of a sharded training) must
+    fail with a connection error (08xxx) naming server, and models stay empty."""
+    shard.stop()
+    st, msg = sqlstate_of(cur, insert_sql, args)
+    cur.execute("SELECT count(*) FROM models")
+    t.ok(st is not None and st.startswith("08") and server in msg and cur.fetchone()[0] == 0,
+         "a shard that is down: %s naming %s, and no model saved (%s)"
+         % (st, server, msg.splitlines()[0] if msg else msg))

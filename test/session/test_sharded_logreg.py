@@ -28,8 +28,6 @@ has no training distributions (drift needs every row's score in one place).
 import os
 import re
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import psycopg2  # noqa: E402
@@ -217,61 +215,13 @@ cur.execute("SELECT count(*) FROM models")
 t.ok(cur.fetchone()[0] == 0, "no refused training saved a model")
 
 # 4. a cancel on the coordinator ends the shards' work
-work = psycopg2.connect("")
-work.autocommit = True
-wcur = work.cursor()
-wcur.execute("SELECT pg_backend_pid()")
-wpid = wcur.fetchone()[0]
-result = {}
+loopback.check_cancel(t, cur, shards[0], "SELECT count(scfrisk.logreg_train_sharded('loans', 'f', 'y')) "
+                       "FROM generate_series(1, 100000)",
+                      "the long sharded trainings")
 
+# 5. a shard that is down: an error naming it, and no partial model saved
+loopback.check_down(t, cur, shards[2], "shard_3",
+                    "INSERT INTO models SELECT 'x', scfrisk.logreg_train_sharded('loans', 'f', 'y')")
 
-def long_train():
-    try:
-        wcur.execute("SELECT count(scfrisk.logreg_train_sharded('loans', 'f', 'y')) FROM generate_series(1, 100000)")
-        result["outcome"] = "finished"
-    except psycopg2.Error as e:
-        result["outcome"] = e.pgcode
-
-
-th = threading.Thread(target=long_train)
-th.start()
-probe = shards[0].connect()
-pcur = probe.cursor()
-ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
-          "AND pid <> pg_backend_pid()")
-deadline = time.time() + 60
-seen = 0
-while time.time() < deadline and th.is_alive():
-    pcur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                 "AND pid <> pg_backend_pid()")
-    if pcur.fetchone()[0] > 0:
-        time.sleep(1.0)
-        seen = 1
-        break
-    time.sleep(0.05)
-t.ok(seen > 0 and th.is_alive(), "the long sharded trainings are under way on shard_1", result)
-cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
-th.join(120)
-t.ok(result.get("outcome") == "57014", "the coordinator's training is cancelled (%s)" % result.get("outcome"))
-deadline = time.time() + 60
-while time.time() < deadline:
-    pcur.execute(ACTIVE)
-    if pcur.fetchone()[0] == 0:
-        break
-    time.sleep(0.1)
-pcur.execute(ACTIVE)
-t.ok(pcur.fetchone()[0] == 0, "postgres_fdw forwards the cancel: shard_1 runs nothing more")
-probe.close()
-work.close()
-
-# 5. a shard that is down: an error naming it, and no model saved
-shards[2].stop()
-st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', scfrisk.logreg_train_sharded('loans', 'f', 'y')")
-cur.execute("SELECT count(*) FROM models")
-t.ok(st is not None and st.startswith("08") and "shard_3" in msg and cur.fetchone()[0] == 0,
-     "a shard that is down: %s naming shard_3, and no model saved (%s)"
-     % (st, msg.splitlines()[0] if msg else msg))
-
-c3.close()
 co.close()
 t.done()
