@@ -13,7 +13,7 @@
  *	  job: "LDJ1", u8 op, then for LOSS and GRAD u32 k, f64 C, k x f64 theta;
  *	  reply: "LDR1", u8 op, then LOSS: f64 sum_i softplus(z_i) - y_i z_i;
  *		  GRAD: k x f64 C X~'(p - y), k (k + 1) / 2 x f64 the lower triangle
- *		  of C X~'DX~ by rows; END: nothing.
+ *		  of C X~'DX~ by rows; LOSS_GRAD: LOSS's then GRAD's; END: nothing.
  */
 #ifndef SCFRISK_LOGREG_DIST_H
 #define SCFRISK_LOGREG_DIST_H
@@ -24,6 +24,7 @@
 #define LOGREG_DIST_LOSS	1	/* the loss sum at theta (objective, line search) */
 #define LOGREG_DIST_GRAD	2	/* gradient and Hessian sums at theta */
 #define LOGREG_DIST_END		3	/* the training is over: the shard may drop its rows */
+#define LOGREG_DIST_LOSS_GRAD	4	/* LOSS, then GRAD at the same theta, in one reply */
 
 /* ---------------------------------------------------------------- shard */
 
@@ -72,7 +73,8 @@ extern void logreg_dist_totals_free(sf_env *env, logreg_dist_totals *tot);
 
 /*
  * Read a shard's reply to op: count doubles into out (1 for LOSS, k + k (k
- * + 1) / 2 for GRAD, 0 for END); anything else is SF_ECORRUPT.
+ * + 1) / 2 for GRAD, one more for LOSS_GRAD, 0 for END); anything else is
+ * SF_ECORRUPT.
  */
 extern sf_status logreg_dist_read_reply(sf_env *env, const uint8_t *buf, size_t len, int op,
 										size_t count, double *out);

@@ -77,7 +77,7 @@ logreg_dist_shard_step(sf_env *env, logreg_dist_shard *sh, const uint8_t *job, s
 	sf_reader_init(&r, job, len);
 	magic = sf_read_u32(&r);
 	op = sf_read_u8(&r);
-	if (magic != JOB_MAGIC || op < LOGREG_DIST_LOSS || op > LOGREG_DIST_END)
+	if (magic != JOB_MAGIC || op < LOGREG_DIST_LOSS || op > LOGREG_DIST_LOSS_GRAD)
 		return sf_fail(env, SF_ECORRUPT, "logreg shard: not a job of logreg_train_sharded");
 	sf_buf_put_u32(b, REPLY_MAGIC);
 	sf_buf_put_u8(b, (uint8_t) op);
@@ -94,16 +94,16 @@ logreg_dist_shard_step(sf_env *env, logreg_dist_shard *sh, const uint8_t *job, s
 		return sf_fail(env, SF_ECORRUPT, "logreg shard: a job of %d coefficients for rows of width %d",
 					   k, sh->d);
 	theta = sf_calloc(env, (size_t) k, sizeof(double));
-	out = sf_calloc(env, op == LOGREG_DIST_GRAD ? (size_t) k * k + k : 1, sizeof(double));
+	out = sf_calloc(env, (size_t) k * k + k, sizeof(double));
 	if (theta == NULL || out == NULL)
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for a logreg shard step");
 		goto done;
 	}
 	sf_read_f64s(&r, theta, (size_t) k);
-	if (op == LOGREG_DIST_LOSS)
+	if (op != LOGREG_DIST_GRAD)
 		sf_buf_put_f64(b, logreg_loss(sh->x, sh->y, sh->n, sh->d, k, theta));
-	else
+	if (op != LOGREG_DIST_LOSS)
 	{
 		double	   *g = out,
 				   *h = out + k;
@@ -198,13 +198,24 @@ logreg_dist_read_reply(sf_env *env, const uint8_t *buf, size_t len, int op, size
 	return SF_OK;
 }
 
-/* The coordinator's logreg_sums: every job to every shard, their sums added in shard order. */
+/*
+ * The coordinator's logreg_sums: every job to every shard, their sums added
+ * in shard order.  A loss is asked for with the gradient and Hessian at the
+ * same theta (LOSS_GRAD), kept per shard: when the line search takes that
+ * step (a Newton step of 1 almost always is), the next iteration's
+ * gradient and Hessian need no round trip; the shards' extra work is
+ * wasted only on the steps the line search rejects.
+ */
 typedef struct dist_rows
 {
 	const gbt_dist_io *io;
 	int			n_shards;
+	double		C;
 	sf_buf		job;
-	double	   *reply;			/* grad_count(k) doubles */
+	double	   *reply;			/* 1 + grad_count(k) doubles */
+	double	   *kept;			/* n_shards x grad_count(k): the sums of the last LOSS_GRAD */
+	double	   *kept_theta;		/* (k) its theta */
+	int			has_kept;
 } dist_rows;
 
 /* Send op (theta of k) to every shard; the replies in *replies. */
@@ -239,18 +250,24 @@ dist_loss(sf_env *env, void *ctx, const double *theta, int d, int k, double *l)
 	dist_rows  *dr = ctx;
 	const uint8_t *const *rep;
 	const size_t *len;
+	size_t		gc = grad_count(k);
 	sf_status	st;
 	int			s;
 
-	if ((st = exchange(env, dr, LOGREG_DIST_LOSS, k, 0.0, theta, &rep, &len)) != SF_OK)
+	dr->has_kept = 0;
+	if ((st = exchange(env, dr, LOGREG_DIST_LOSS_GRAD, k, dr->C, theta, &rep, &len)) != SF_OK)
 		return st;
 	*l = 0.0;
 	for (s = 0; s < dr->n_shards; s++)
 	{
-		if ((st = logreg_dist_read_reply(env, rep[s], len[s], LOGREG_DIST_LOSS, 1, dr->reply)) != SF_OK)
+		if ((st = logreg_dist_read_reply(env, rep[s], len[s], LOGREG_DIST_LOSS_GRAD, 1 + gc,
+										 dr->reply)) != SF_OK)
 			return st;
 		*l += dr->reply[0];
+		memcpy(dr->kept + (size_t) s * gc, dr->reply + 1, sizeof(double) * gc);
 	}
+	memcpy(dr->kept_theta, theta, sizeof(double) * k);
+	dr->has_kept = 1;
 	return SF_OK;
 }
 
@@ -266,17 +283,21 @@ dist_grad_hess(sf_env *env, void *ctx, const double *theta, int d, int k, double
 				a,
 				b;
 
-	if ((st = exchange(env, dr, LOGREG_DIST_GRAD, k, C, theta, &rep, &len)) != SF_OK)
+	size_t		gc = grad_count(k);
+	int			kept = dr->has_kept && memcmp(theta, dr->kept_theta, sizeof(double) * k) == 0;
+
+	if (!kept && (st = exchange(env, dr, LOGREG_DIST_GRAD, k, C, theta, &rep, &len)) != SF_OK)
 		return st;
 	for (s = 0; s < dr->n_shards; s++)
 	{
-		const double *t = dr->reply + k;
+		const double *r = kept ? dr->kept + (size_t) s * gc : dr->reply;
+		const double *t = r + k;
 
-		if ((st = logreg_dist_read_reply(env, rep[s], len[s], LOGREG_DIST_GRAD, grad_count(k),
-										 dr->reply)) != SF_OK)
+		if (!kept && (st = logreg_dist_read_reply(env, rep[s], len[s], LOGREG_DIST_GRAD, gc,
+												  dr->reply)) != SF_OK)
 			return st;
 		for (a = 0; a < k; a++)
-			g[a] += dr->reply[a];
+			g[a] += r[a];
 		for (a = 0; a < k; a++)
 			for (b = 0; b <= a; b++)
 				h[a * k + b] += *t++;
@@ -289,7 +310,7 @@ logreg_dist_fit(sf_env *env, const logreg_params *p, const logreg_dist_totals *t
 				const gbt_dist_io *io, logreg_model *out)
 {
 	static const logreg_sums sharded = {dist_loss, dist_grad_hess};
-	dist_rows	dr = {io, n_shards};
+	dist_rows	dr = {io, n_shards, p->C};
 	int			k = tot->d + (p->fit_intercept ? 1 : 0);
 	sf_status	st;
 
@@ -298,7 +319,10 @@ logreg_dist_fit(sf_env *env, const logreg_params *p, const logreg_dist_totals *t
 		(st = logreg_check_classes(env, (size_t) tot->pos, (size_t) tot->n)) != SF_OK)
 		return st;
 	sf_buf_init(&dr.job, env);
-	if ((dr.reply = sf_calloc(env, grad_count(k), sizeof(double))) == NULL)
+	dr.reply = sf_calloc(env, 1 + grad_count(k), sizeof(double));
+	dr.kept = sf_calloc(env, (size_t) (n_shards > 0 ? n_shards : 1) * grad_count(k), sizeof(double));
+	dr.kept_theta = sf_calloc(env, (size_t) k, sizeof(double));
+	if (dr.reply == NULL || dr.kept == NULL || dr.kept_theta == NULL)
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the shards' sums");
 	else
 		st = logreg_fit_sums(env, p, (size_t) tot->n, tot->d, &sharded, &dr, out);
@@ -316,6 +340,8 @@ logreg_dist_fit(sf_env *env, const logreg_params *p, const logreg_dist_totals *t
 			logreg_free(env, out);
 	}
 	sf_free(env, dr.reply);
+	sf_free(env, dr.kept);
+	sf_free(env, dr.kept_theta);
 	sf_buf_free(&dr.job);
 	return st;
 }

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	logreg_dist_totals tot;
 	const uint8_t *bufs[2];
 	size_t		lens[2];
-	double		reply[3 + 6];
+	double		reply[1 + 3 + 6];
 	int			op;
 
 	sf_env_init_malloc(&env);
@@ -45,9 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (env.msg == NULL)
 		abort();
 	/* as a reply of each kind (k = 3: gradient 3, Hessian triangle 6) */
-	for (op = LOGREG_DIST_LOSS; op <= LOGREG_DIST_END; op++)
+	for (op = LOGREG_DIST_LOSS; op <= LOGREG_DIST_LOSS_GRAD; op++)
 	{
-		size_t		count = op == LOGREG_DIST_LOSS ? 1 : op == LOGREG_DIST_GRAD ? 9 : 0;
+		size_t		count = op == LOGREG_DIST_LOSS ? 1 : op == LOGREG_DIST_GRAD ? 9
+			: op == LOGREG_DIST_LOSS_GRAD ? 10 : 0;
 
 		if (logreg_dist_read_reply(&env, data, size, op, count, reply) != SF_OK && env.msg == NULL)
 			abort();

@@ -285,6 +285,9 @@ check_fit(int ns, int fit_intercept, double C, double tol)
 	SF_OK(one.iterations == many.iterations && one.converged && many.converged,
 		  "%d shards: the same Newton iterations (%d vs %d), both converged", ns, one.iterations, many.iterations);
 	SF_REL(many.objective, one.objective, 1e-12, "the same objective");
+	/* a loss comes with the gradient at its theta: an accepted step costs no GRAD round */
+	SF_OK(s.jobs < 2 * one.iterations + 2, "%d shards: %d round trips for %d iterations (fewer than 2 i + 2)",
+		  ns, s.jobs, one.iterations);
 	for (k = 0; k < ns; k++)
 		SF_OK(s.sh[k].done, "shard %d got the END job", k + 1);
 	logreg_free(&env, &one);
