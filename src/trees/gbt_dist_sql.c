@@ -10,7 +10,9 @@
  * canonical order, keeps them as the training's session in this backend
  * (gbt_dist_shard) and answers with gbt_dist_sketch;
  * scfrisk.xgb_shard_step(session, job) answers each later job from that
- * session (gbt_dist_shard_step).  They are immutable extension aggregates,
+ * session (gbt_dist_shard_step; for a session of logreg_train_sharded,
+ * logreg_dist_shard_step: logreg_dist_sql.c).  The sessions and the
+ * coordinator's transport are shared with logreg_train_sharded (shard_pg.h).  They are immutable extension aggregates,
  * so postgres_fdw ships them whole to a server whose "extensions" option
  * lists scfrisk: only the sketch, the jobs and the histograms cross the
  * network.
@@ -277,8 +279,8 @@ xgb_shard_step_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("xgb_shard_step: this shard holds no training %lld", (long long) st->session),
-				 errdetail("A shard keeps a training's rows from its sketch to the end of the remote transaction."),
-				 errhint("This aggregate is called by scfrisk.xgb_train_sharded.")));
+				 errdetail("A shard keeps a training's rows from its sketch or load to the end of the remote transaction."),
+				 errhint("This aggregate is called by scfrisk.xgb_train_sharded and scfrisk.logreg_train_sharded.")));
 	if (ss->sh == NULL && ss->lr == NULL)
 		PG_RETURN_NULL();		/* the shard had no rows */
 	old = MemoryContextSwitchTo(ss->cxt);

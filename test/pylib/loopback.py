@@ -106,6 +106,35 @@ def attach(cur, shards, prefix="shard", options=""):
                     % (prefix, i + 1))
 
 
+# scfrisk and u(k, s), a uniform number in (0, 1) from a hash of (k, s): the same rows wherever it runs
+HASH_U = """
+CREATE EXTENSION IF NOT EXISTS scfrisk;
+CREATE FUNCTION u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
+		/ 4503599627370496.0
+$$;
+"""
+
+
+def sharded_table(cur, shards, segments, rows, gen, table, columns):
+    """Segment i's rows on shard i: HASH_U, then gen (a CREATE TABLE loans_local ...
+    with %(seg)s, %(shift)s = 0.3 i and the keys %(lo)s to %(hi)s, consecutive
+    over the shards). On the coordinator (cur, after attach): table, list-
+    partitioned by seg over foreign partitions table_<seg> of loans_local, and
+    table_all, a local copy of the union of its rows (the single-server truth)."""
+    lo = 1
+    for i, (seg, sh) in enumerate(zip(segments, shards)):
+        c = sh.connect()
+        c.cursor().execute(HASH_U + gen, {"seg": seg, "shift": 0.3 * i, "lo": lo, "hi": lo + rows[i] - 1})
+        lo += rows[i]
+        c.close()
+    cur.execute("CREATE TABLE %s (%s) PARTITION BY LIST (seg)" % (table, columns))
+    for i, seg in enumerate(segments):
+        cur.execute("CREATE FOREIGN TABLE %s_%s PARTITION OF %s FOR VALUES IN ('%s') SERVER shard_%d "
+                    "OPTIONS (table_name 'loans_local')" % (table, seg, table, seg, i + 1))
+    cur.execute("CREATE TABLE %s_all AS SELECT * FROM %s" % (table, table))
+
+
 ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
           "AND pid <> pg_backend_pid()")
 

@@ -44,11 +44,6 @@ shards = loopback.shards(len(SEGMENTS))
 # Each shard: its segment's rows, four features on different scales, a NULL
 # label in every 37th row (skipped by both trainers).
 GEN = """
-CREATE EXTENSION IF NOT EXISTS scfrisk;
-CREATE FUNCTION u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
-	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
-		/ 4503599627370496.0
-$$;
 CREATE TABLE loans_local AS
 SELECT %(seg)s::text AS seg, k AS loan_id,
 	   ARRAY[2 * u(k, 1) - 1, 100 * u(k, 2), u(k, 3), floor(10 * u(k, 4))] AS f,
@@ -57,22 +52,11 @@ SELECT %(seg)s::text AS seg, k AS loan_id,
 							   + 0.1 * floor(10 * u(k, 4)) + %(shift)s))))::int::float8 END AS y
 FROM generate_series(%(lo)s, %(hi)s) k;
 """
-lo = 1
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    c = sh.connect()
-    c.cursor().execute(GEN, {"seg": seg, "shift": 0.3 * i, "lo": lo, "hi": lo + ROWS[i] - 1})
-    lo += ROWS[i]
-    c.close()
-
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
 loopback.attach(cur, shards)
-cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8) PARTITION BY LIST (seg)")
-for i, seg in enumerate(SEGMENTS):
-    cur.execute("CREATE FOREIGN TABLE loans_%s PARTITION OF loans FOR VALUES IN ('%s') SERVER shard_%d "
-                "OPTIONS (table_name 'loans_local')" % (seg, seg, i + 1))
-cur.execute("CREATE TABLE loans_all AS SELECT * FROM loans")
+loopback.sharded_table(cur, shards, SEGMENTS, ROWS, GEN, "loans", "seg text, loan_id int, f float8[], y float8")
 cur.execute("SELECT count(*) FROM loans_all WHERE y IS NOT NULL")
 N = cur.fetchone()[0]
 
