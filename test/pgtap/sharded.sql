@@ -6,7 +6,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 
 SELECT has_function('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text']);
 SELECT function_returns('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'bytea');
@@ -16,6 +16,11 @@ SELECT is((SELECT proparallel::text FROM pg_proc
           'xgb_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
 SELECT is_aggregate('scfrisk', 'xgb_shard_sketch', ARRAY['double precision[]', 'double precision', 'double precision', 'bigint']);
 SELECT is_aggregate('scfrisk', 'xgb_shard_step', ARRAY['bigint', 'bytea']);
+-- the shard aggregates keep the session's rows in the backend that runs them: never in a worker
+SELECT is((SELECT string_agg(proname || ' ' || proparallel::text, ', ' ORDER BY proname) FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'scfrisk' AND proname IN ('xgb_shard_sketch', 'xgb_shard_step')),
+          'xgb_shard_sketch r, xgb_shard_step r', 'the shard aggregates are parallel restricted (their session lives in the backend)');
 -- a step reaches a shard through the one-row view, readable by every role postgres_fdw maps to
 SELECT is((SELECT count(*)::int FROM scfrisk.shard_unit), 1, 'scfrisk.shard_unit has one row');
 SELECT ok(has_table_privilege('public', 'scfrisk.shard_unit', 'SELECT'), 'every role may read scfrisk.shard_unit');
@@ -53,6 +58,8 @@ SELECT is((SELECT proparallel::text FROM pg_proc
            WHERE oid = 'scfrisk.logreg_train_sharded(regclass, text, text, jsonb)'::regprocedure), 'u',
           'logreg_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
 SELECT is_aggregate('scfrisk', 'logreg_shard_load', ARRAY['double precision[]', 'double precision', 'bigint']);
+SELECT is((SELECT proparallel::text FROM pg_proc WHERE oid = 'scfrisk.logreg_shard_load(float8[], float8, int8)'::regprocedure),
+          'r', 'the logreg load aggregate is parallel restricted (its session lives in the backend)');
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'scfrisk' AND p.proname LIKE 'logreg_shard%' AND p.provolatile <> 'i'), 0,
           'the logreg load aggregate and its support functions are immutable (shippable)');
