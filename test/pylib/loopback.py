@@ -8,6 +8,7 @@ exits, whether or not the test passed.
 """
 import atexit
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -133,6 +134,28 @@ def sharded_table(cur, shards, segments, rows, gen, table, columns):
         cur.execute("CREATE FOREIGN TABLE %s_%s PARTITION OF %s FOR VALUES IN ('%s') SERVER shard_%d "
                     "OPTIONS (table_name 'loans_local')" % (table, seg, table, seg, i + 1))
     cur.execute("CREATE TABLE %s_all AS SELECT * FROM %s" % (table, table))
+
+
+# the remote query of a sharded training's step: the one-row view, never the partition
+STEP_SQL = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
+                      r"FROM scfrisk\.shard_unit")
+
+
+def explained(co, cur, sql):
+    """Run sql with auto_explain logging every nested plan (verbose) to the client of
+    connection co: (the plans, one notice each; the Remote SQL lines, for a diagnostic)."""
+    co.notices = []  # every notice, not the last 50
+    cur.execute("LOAD 'auto_explain'")
+    cur.execute("SET auto_explain.log_min_duration = 0")
+    cur.execute("SET auto_explain.log_nested_statements = on")
+    cur.execute("SET auto_explain.log_verbose = on")
+    cur.execute("SET client_min_messages = log")
+    cur.execute(sql)
+    cur.execute("RESET client_min_messages")
+    cur.execute("SET auto_explain.log_min_duration = -1")
+    notices = list(co.notices)
+    remote = "\n".join(line.strip()[:160] for n in notices for line in n.splitlines() if "Remote SQL" in line)
+    return notices, remote
 
 
 ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "

@@ -117,26 +117,15 @@ for what, params, same_steps in (
     compare(what, single, sharded, same_steps)
 
 # 2. pushed down: the load reads each partition on its shard, every later step the one-row view
-co.notices = []
-cur.execute("LOAD 'auto_explain'")
-cur.execute("SET auto_explain.log_min_duration = 0")
-cur.execute("SET auto_explain.log_nested_statements = on")
-cur.execute("SET auto_explain.log_verbose = on")
-cur.execute("SET client_min_messages = log")
-cur.execute("SELECT length(scfrisk.logreg_train_sharded('loans', 'f', 'y'))")
-cur.execute("RESET client_min_messages")
-cur.execute("SET auto_explain.log_min_duration = -1")
-logged = "".join(co.notices)
-remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
-STEP = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
-                  r"FROM scfrisk\.shard_unit")
+notices, remote_lines = loopback.explained(co, cur, "SELECT length(scfrisk.logreg_train_sharded('loans', 'f', 'y'))")
+STEP = loopback.STEP_SQL
 LOAD = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.logreg_shard_load\(f, y, \d+::bigint\) "
                   r"FROM public\.loans_local")
-steps = [n for n in co.notices if STEP.search(n)]
+steps = [n for n in notices if STEP.search(n)]
 t.ok(len(steps) >= 3 and all(len(STEP.findall(n)) == 3 for n in steps),
      "auto_explain: every Newton step runs scfrisk.xgb_shard_step on all three shards, reading no "
      "partition (%d queries)" % len(steps), remote_lines)
-t.ok(any(len(LOAD.findall(n)) == 3 for n in co.notices),
+t.ok(any(len(LOAD.findall(n)) == 3 for n in notices),
      "auto_explain: the rows are loaded and summed on the three shards", remote_lines)
 
 cur.execute("BEGIN")

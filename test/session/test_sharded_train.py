@@ -141,27 +141,18 @@ cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_sketch(f, y, 
 plan = "\n".join(r[0] for r in cur.fetchall())
 t.ok("Remote SQL: SELECT scfrisk.xgb_shard_sketch(f, y, 1::double precision, 7::bigint)" in plan,
      "EXPLAIN VERBOSE: the shard aggregate over a foreign partition runs on the shard", plan)
-co.notices = []  # every notice, not the last 50
-cur.execute("LOAD 'auto_explain'")
-cur.execute("SET auto_explain.log_min_duration = 0")
-cur.execute("SET auto_explain.log_nested_statements = on")
-cur.execute("SET auto_explain.log_verbose = on")
-cur.execute("SET client_min_messages = log")
-cur.execute("SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
-cur.execute("RESET client_min_messages")
-cur.execute("SET auto_explain.log_min_duration = -1")
-logged = "".join(co.notices)
-remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
+notices, remote_lines = loopback.explained(
+    co, cur, "SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
+logged = "".join(notices)
 # a step reads the one-row view, not the partition: the rows stay in the shard's session
-HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
-                  r"FROM scfrisk\.shard_unit")
+HIST = loopback.STEP_SQL
 SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision, "
                     r"\d+::bigint\) FROM public\.loans_local")
-hist_plans = [n for n in co.notices if HIST.search(n)]
+hist_plans = [n for n in notices if HIST.search(n)]
 t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
      "auto_explain: every step of xgb_train_sharded runs scfrisk.xgb_shard_step on all "
      "three shards, reading no partition (%d queries)" % len(hist_plans), remote_lines)
-t.ok(any(len(SKETCH.findall(n)) == 3 for n in co.notices),
+t.ok(any(len(SKETCH.findall(n)) == 3 for n in notices),
      "auto_explain: the sketches are computed on the three shards", remote_lines)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
 
