@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""xgb_train_sharded over three loopback shards against xgb_train on one server.
+"""xgb_train_sharded (or logreg_train_sharded) over three loopback shards against
+xgb_train (logreg_train) on one server.
 
     scripts/cluster.sh /usr/bin/python3 bench/sharded_train_bench.py [--rows N] [--features P]
-        [--trees T] [--depth D]
+        [--trees T] [--depth D] [--kind xgb|logreg]
 
 The coordinator is the cluster of scripts/cluster.sh; three shard clusters
 are made on 127.0.0.1 (test/pylib/loopback.py) and hold a third of the rows
-each; the coordinator holds a local copy of the union for xgb_train.  Both
+each; the coordinator holds a local copy of the union for the single-server trainer.  Both
 sides train the same params alternately (benchlib); the report is the ratio
 of the median wall times (issue 20's goal: at most 1.5 on one 2-core machine,
 where the shards cannot run side by side in earnest), and, less sensitive to
@@ -50,10 +51,19 @@ def main():
     ap.add_argument("--trees", type=int, default=50)
     ap.add_argument("--depth", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--kind", choices=["xgb", "logreg"], default="xgb",
+                    help="the trainer: xgb_train(_sharded), or logreg_train(_sharded) with C 1")
     ap.add_argument("--perf", help="after the runs, record one sharded training's cpu-clock profile "
                     "of the four clusters' processes into this file (perf record)")
     a = ap.parse_args()
-    params = '{"n_estimators": %d, "max_depth": %d, "eta": 0.3, "seed": 7}' % (a.trees, a.depth)
+    if a.kind == "xgb":
+        params = '{"n_estimators": %d, "max_depth": %d, "eta": 0.3, "seed": 7}' % (a.trees, a.depth)
+        what = "%d trees of depth %d" % (a.trees, a.depth)
+    else:
+        params = '{"C": 1}'
+        what = "logistic regression, C 1"
+    sharded_sql = "SELECT length(scfrisk.%s_train_sharded('bench_loans', 'f', 'y', %%s))" % a.kind
+    single_sql = "SELECT length(scfrisk.%s_train(f, y, %%s)) FROM bench_loans_all" % a.kind
     shards = loopback.shards(3)
     bench = Bench()
     gen = """
@@ -97,10 +107,10 @@ FROM (SELECT k, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, %(p)s) j W
         return fn
 
     times = bench.alternate({
-        "sharded": run("sharded", "SELECT length(scfrisk.xgb_train_sharded('bench_loans', 'f', 'y', %s))"),
-        "single": run("single", "SELECT length(scfrisk.xgb_train(f, y, %s)) FROM bench_loans_all"),
+        "sharded": run("sharded", sharded_sql),
+        "single": run("single", single_sql),
     }, repeat=a.repeat)
-    say("rows", "%d over 3 shards, %d features, %d trees of depth %d" % (a.rows, a.features, a.trees, a.depth))
+    say("rows", "%d over 3 shards, %d features, %s" % (a.rows, a.features, what))
     bench.report("train", times, "sharded", "single")
     for name in cpu:
         cpu[name].sort()
@@ -119,7 +129,7 @@ FROM (SELECT k, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, %(p)s) j W
         rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-o", a.perf,
                                 "-p", ",".join(pids)])
         time.sleep(1)
-        cur.execute("SELECT length(scfrisk.xgb_train_sharded('bench_loans', 'f', 'y', %s))", (params,))
+        cur.execute(sharded_sql, (params,))
         rec.send_signal(2)
         rec.wait()
     co.close()

@@ -52,6 +52,38 @@ extern sf_status logreg_fit(sf_env *env, const logreg_params *p, const double *x
 							const double *y, size_t n, int d, logreg_model *out);
 extern void logreg_free(sf_env *env, logreg_model *m);
 
+/*
+ * Where logreg_fit_sums gets the rows' sums at theta (d coefficients, then
+ * the intercept when k = d + 1): loss sets *l to sum_i log(1 + e^z_i) -
+ * y_i z_i; grad_hess adds C X~'(p - y) to g (k) and C X~'DX~ to the lower
+ * triangle of h (k, k).  logreg_fit's are logreg_loss and logreg_grad_hess
+ * on its rows; the sharded trainer's ask every shard (logreg_dist.h).
+ */
+typedef struct logreg_sums
+{
+	sf_status	(*loss) (sf_env *env, void *ctx, const double *theta, int d, int k, double *l);
+	sf_status	(*grad_hess) (sf_env *env, void *ctx, const double *theta, int d, int k, double C,
+							  double *g, double *h);
+} logreg_sums;
+
+/*
+ * logreg_fit's Newton iterations on n rows of width d whose sums come from
+ * rows (checked by the caller: logreg_check_shape, logreg_check_labels,
+ * logreg_check_classes).
+ */
+extern sf_status logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d,
+								 const logreg_sums *rows, void *ctx, logreg_model *out);
+extern double logreg_loss(const double *x, const double *y, size_t n, int d, int k,
+						  const double *theta);
+extern void logreg_grad_hess(const double *x, const double *y, size_t n, int d, int k, double C,
+							 const double *theta, double *g, double *h);
+
+/* logreg_fit's checks of its rows, in parts a shard and a coordinator can each run. */
+extern sf_status logreg_check_shape(sf_env *env, size_t n, int d);
+extern sf_status logreg_check_labels(sf_env *env, const double *x, const double *y, size_t n,
+									 int d, size_t *pos);
+extern sf_status logreg_check_classes(sf_env *env, size_t pos, size_t n);
+
 /* Probability of class 1 for one row x (n_features); NaN if any x is NaN. */
 extern double logreg_predict(const logreg_model *m, const double *x);
 

@@ -52,7 +52,7 @@ CREATE AGGREGATE scfrisk.xgb_shard_step(session int8, job bytea) (
 	PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE scfrisk.xgb_shard_step(int8, bytea) IS
-'shard side of xgb_train_sharded: one step of the session''s training (a tree''s root, a level''s histograms) from the rows its sketch kept (internal)';
+'shard side of xgb_train_sharded and logreg_train_sharded: one step of the session''s training (a tree''s root, a level''s histograms; a logistic regression''s loss or gradient and Hessian sums) from the rows its sketch or load kept (internal)';
 
 -- One row, so that a step reaches the shard through postgres_fdw without
 -- scanning a partition (the coordinator reads it through a temporary
@@ -74,3 +74,38 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION scfrisk.xgb_train_sharded(regclass, text, text, jsonb, text) IS
 'trains one gradient-boosted model (xgb_train''s params and model) over every foreign partition of a sharded table without moving its rows: per-shard sketches give xgb_train''s bin edges, per-level shard histograms grow the trees';
+
+-- Sharded logistic regression: the shard side loads the partition's rows
+-- into a session (logreg_shard_load, answering with their count, labels and
+-- column sums); every Newton step's sums come back through xgb_shard_step.
+CREATE FUNCTION scfrisk.logreg_shard_load_sfunc(internal, float8[], float8, int8)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'logreg_shard_load_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.logreg_shard_load_sfunc(internal, float8[], float8, int8) IS
+'transition function of logreg_shard_load: collects a row as logreg_train does (NULL features or label skip it, a missing element is an error)';
+
+CREATE FUNCTION scfrisk.logreg_shard_load_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'logreg_shard_load_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scfrisk.logreg_shard_load_final(internal) IS
+'final function of logreg_shard_load: the count, labels 1 and column sums of the shard''s rows; keeps the rows for the session';
+
+CREATE AGGREGATE scfrisk.logreg_shard_load(features float8[], label float8, session int8) (
+	SFUNC = scfrisk.logreg_shard_load_sfunc,
+	STYPE = internal,
+	FINALFUNC = scfrisk.logreg_shard_load_final,
+	PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE scfrisk.logreg_shard_load(float8[], float8, int8) IS
+'shard side of logreg_train_sharded: keeps the shard''s rows for the session''s Newton steps (reached through xgb_shard_step) and answers with their summary (internal)';
+
+CREATE FUNCTION scfrisk.logreg_train_sharded(relation regclass, features text, label text,
+											 params jsonb DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'logreg_train_sharded'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION scfrisk.logreg_train_sharded(regclass, text, text, jsonb) IS
+'trains one logistic regression (logreg_train''s params and model, without calibrate) over every foreign partition of a sharded table without moving its rows: logreg_train''s Newton iterations on the coordinator, each step''s gradient, Hessian and loss summed on the shards';

@@ -61,18 +61,17 @@ sigmoid(double z)
 	}
 }
 
-/* Objective at theta (d coefficients then the intercept when k = d + 1). */
-static double
-objective(const double *x, const double *y, size_t n, int d, int k, double C,
-		  const double *theta)
+/*
+ * The log-loss sum over the rows at theta (d coefficients then the intercept
+ * when k = d + 1): sum_i log(1 + e^z_i) - y_i z_i, in row order.
+ */
+double
+logreg_loss(const double *x, const double *y, size_t n, int d, int k, const double *theta)
 {
-	double		f = 0.0,
-				l = 0.0;
+	double		l = 0.0;
 	size_t		i;
 	int			j;
 
-	for (j = 0; j < d; j++)
-		f += 0.5 * theta[j] * theta[j];
 	for (i = 0; i < n; i++)
 	{
 		const double *r = x + i * (size_t) d;
@@ -82,17 +81,13 @@ objective(const double *x, const double *y, size_t n, int d, int k, double C,
 			z += r[j] * theta[j];
 		l += softplus(z) - y[i] * z;
 	}
-	return f + C * l;
+	return l;
 }
 
-/* Labels 0/1 with both classes, every feature finite. */
-static sf_status
-check_rows(sf_env *env, const double *x, const double *y, size_t n, int d)
+/* The shape of a training set: at least 2 rows, 1 to LOGREG_MAX_FEATURES features. */
+sf_status
+logreg_check_shape(sf_env *env, size_t n, int d)
 {
-	size_t		i,
-				pos = 0;
-	int			j;
-
 	if (n < 2)
 		return sf_fail(env, SF_EDATA, "training data needs at least 2 rows, got %zu", n);
 	if (d < 1)
@@ -101,38 +96,66 @@ check_rows(sf_env *env, const double *x, const double *y, size_t n, int d)
 		return sf_fail_hint(env, SF_ELIMIT, "Select fewer features, or use xgb_train or mlp_train.",
 							"logistic regression takes at most %d features, got %d",
 							LOGREG_MAX_FEATURES, d);
+	return SF_OK;
+}
+
+/* Labels 0 or 1 and finite features in every row; *pos counts the labels 1. */
+sf_status
+logreg_check_labels(sf_env *env, const double *x, const double *y, size_t n, int d, size_t *pos)
+{
+	size_t		i;
+	int			j;
+
+	*pos = 0;
 	for (i = 0; i < n; i++)
 	{
 		if (!isfinite(y[i]) || (y[i] != 0.0 && y[i] != 1.0))
 			return sf_fail(env, SF_EDATA, "label of row %zu is %g, logistic regression needs 0 or 1",
 						   i + 1, y[i]);
-		pos += y[i] == 1.0;
+		*pos += y[i] == 1.0;
 		for (j = 0; j < d; j++)
 			if (!isfinite(x[i * (size_t) d + j]))
 				return sf_fail(env, SF_EDATA, "feature %d of row %zu is missing or not finite",
 							   j + 1, i + 1);
 	}
+	return SF_OK;
+}
+
+/* Both classes among the n rows, pos of them labelled 1. */
+sf_status
+logreg_check_classes(sf_env *env, size_t pos, size_t n)
+{
 	if (pos == 0 || pos == n)
 		return sf_fail(env, SF_EDATA, "training data has only one class (%s)",
 					   pos == 0 ? "all labels 0" : "all labels 1");
 	return SF_OK;
 }
 
+/* Labels 0/1 with both classes, every feature finite. */
+static sf_status
+check_rows(sf_env *env, const double *x, const double *y, size_t n, int d)
+{
+	size_t		pos;
+	sf_status	st;
+
+	if ((st = logreg_check_shape(env, n, d)) != SF_OK ||
+		(st = logreg_check_labels(env, x, y, n, d, &pos)) != SF_OK)
+		return st;
+	return logreg_check_classes(env, pos, n);
+}
+
 /*
- * Gradient g (k) and the lower triangle of the Hessian h (k, k) of the
- * objective at theta: C times the log-loss terms plus the L2 term of the
- * coefficients (the intercept, column d when k > d, is not penalised).
+ * Add the log-loss terms at theta of the rows, times C, to the gradient g (k)
+ * and the lower triangle of the Hessian h (k, k), in row order (the
+ * intercept is column d when k > d).
  */
-static void
-gradient_hessian(const double *x, const double *y, size_t n, int d, int k, double C,
+void
+logreg_grad_hess(const double *x, const double *y, size_t n, int d, int k, double C,
 				 const double *theta, double *g, double *h)
 {
 	size_t		i;
 	int			j;
 
-	memset(h, 0, sizeof(double) * (size_t) k * k);
-	for (j = 0; j < k; j++)
-		g[j] = j < d ? theta[j] : 0.0;
 	for (i = 0; i < n; i++)
 	{
 		const double *r = x + i * (size_t) d;
@@ -164,6 +187,70 @@ gradient_hessian(const double *x, const double *y, size_t n, int d, int k, doubl
 			h[d * k + d] += w;
 		}
 	}
+}
+
+/* The sums of rows held here: logreg_fit's source of logreg_sums. */
+typedef struct local_rows
+{
+	const double *x,
+			   *y;
+	size_t		n;
+} local_rows;
+
+static sf_status
+local_loss(sf_env *env, void *ctx, const double *theta, int d, int k, double *l)
+{
+	const local_rows *r = ctx;
+
+	(void) env;
+	*l = logreg_loss(r->x, r->y, r->n, d, k, theta);
+	return SF_OK;
+}
+
+static sf_status
+local_grad_hess(sf_env *env, void *ctx, const double *theta, int d, int k, double C,
+				double *g, double *h)
+{
+	const local_rows *r = ctx;
+
+	(void) env;
+	logreg_grad_hess(r->x, r->y, r->n, d, k, C, theta, g, h);
+	return SF_OK;
+}
+
+/* The objective: the L2 term of the coefficients plus C times the rows' loss. */
+static sf_status
+objective(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, double C,
+		  const double *theta, double *f)
+{
+	double		reg = 0.0,
+				l;
+	int			j;
+	sf_status	st;
+
+	for (j = 0; j < d; j++)
+		reg += 0.5 * theta[j] * theta[j];
+	if ((st = rows->loss(env, ctx, theta, d, k, &l)) != SF_OK)
+		return st;
+	*f = reg + C * l;
+	return SF_OK;
+}
+
+/*
+ * Gradient g (k) and the lower triangle of the Hessian h (k, k) of the
+ * objective at theta: the L2 term of the coefficients (the intercept, column
+ * d when k > d, is not penalised) plus the rows' log-loss terms.
+ */
+static sf_status
+gradient_hessian(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, double C,
+				 const double *theta, double *g, double *h)
+{
+	int			j;
+
+	memset(h, 0, sizeof(double) * (size_t) k * k);
+	for (j = 0; j < k; j++)
+		g[j] = j < d ? theta[j] : 0.0;
+	return rows->grad_hess(env, ctx, theta, d, k, C, g, h);
 }
 
 /*
@@ -201,18 +288,22 @@ newton_direction(sf_env *env, double *h, const double *g, int d, int k, double C
 
 /*
  * Backtracking line search (Armijo, halving up to 60 times) from theta along
- * -delta; on success theta and *f move there.  Returns 0 when no step
- * decreases the objective at double precision: theta is then the optimum.
+ * -delta; on success theta and *f move there and *moved is 1.  *moved is 0
+ * when no step decreases the objective at double precision: theta is then
+ * the optimum.
  */
-static int
-line_search(const double *x, const double *y, size_t n, int d, int k, double C, const double *g,
-			const double *delta, double *theta, double *trial, double *f)
+static sf_status
+line_search(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, double C,
+			const double *g, const double *delta, double *theta, double *trial, double *f,
+			int *moved)
 {
 	double		step = 1.0,
 				slope = 0.0;
 	int			j,
 				t;
+	sf_status	st;
 
+	*moved = 0;
 	for (j = 0; j < k; j++)
 		slope += g[j] * delta[j];
 	for (t = 0; t < 60; t++)
@@ -221,21 +312,37 @@ line_search(const double *x, const double *y, size_t n, int d, int k, double C, 
 
 		for (j = 0; j < k; j++)
 			trial[j] = theta[j] - step * delta[j];
-		ft = objective(x, y, n, d, k, C, trial);
+		if ((st = objective(env, rows, ctx, d, k, C, trial, &ft)) != SF_OK)
+			return st;
 		if (ft <= *f - 1e-4 * step * slope || (ft <= *f && step < 1e-8))
 		{
 			*f = ft;
 			memcpy(theta, trial, sizeof(double) * k);
-			return 1;
+			*moved = 1;
+			return SF_OK;
 		}
 		step *= 0.5;
 	}
-	return 0;
+	return SF_OK;
 }
 
 sf_status
 logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y,
 		   size_t n, int d, logreg_model *out)
+{
+	local_rows	r = {x, y, n};
+	static const logreg_sums local = {local_loss, local_grad_hess};
+	sf_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = check_rows(env, x, y, n, d)) != SF_OK)
+		return st;
+	return logreg_fit_sums(env, p, n, d, &local, &r, out);
+}
+
+sf_status
+logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logreg_sums *rows,
+				void *ctx, logreg_model *out)
 {
 	int			k = d + (p->fit_intercept ? 1 : 0);
 	double	   *theta = NULL,
@@ -250,8 +357,6 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 	sf_status	st;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = check_rows(env, x, y, n, d)) != SF_OK)
-		return st;
 	theta = sf_calloc(env, (size_t) k, sizeof(double));
 	g = sf_calloc(env, (size_t) k, sizeof(double));
 	delta = sf_calloc(env, (size_t) k, sizeof(double));
@@ -263,7 +368,8 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 		st = sf_fail(env, SF_ENOMEM, "out of memory for logistic regression");
 		goto done;
 	}
-	f = objective(x, y, n, d, k, C, theta);
+	if ((st = objective(env, rows, ctx, d, k, C, theta, &f)) != SF_OK)
+		goto done;
 	for (it = 0; it < p->max_iter; it++)
 	{
 		double		gmax = 0.0;
@@ -274,7 +380,8 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 			st = sf_fail(env, SF_ECANCEL, "logreg training canceled");
 			goto done;
 		}
-		gradient_hessian(x, y, n, d, k, C, theta, g, h);
+		if ((st = gradient_hessian(env, rows, ctx, d, k, C, theta, g, h)) != SF_OK)
+			goto done;
 		for (j = 0; j < k; j++)
 			gmax = fmax(gmax, fabs(g[j]));
 		out->iterations = it;
@@ -285,7 +392,8 @@ logreg_fit(sf_env *env, const logreg_params *p, const double *x, const double *y
 		}
 		if ((st = newton_direction(env, h, g, d, k, C, n, delta)) != SF_OK)
 			goto done;
-		moved = line_search(x, y, n, d, k, C, g, delta, theta, trial, &f);
+		if ((st = line_search(env, rows, ctx, d, k, C, g, delta, theta, trial, &f, &moved)) != SF_OK)
+			goto done;
 		out->iterations = it + 1;
 		sf_progress_report(env, "iteration", it + 1, p->max_iter, 1, "objective", f, NAN);
 		if (!moved)

@@ -10,7 +10,9 @@
  * canonical order, keeps them as the training's session in this backend
  * (gbt_dist_shard) and answers with gbt_dist_sketch;
  * scfrisk.xgb_shard_step(session, job) answers each later job from that
- * session (gbt_dist_shard_step).  They are immutable extension aggregates,
+ * session (gbt_dist_shard_step; for a session of logreg_train_sharded,
+ * logreg_dist_shard_step: logreg_dist_sql.c).  The sessions and the
+ * coordinator's transport are shared with logreg_train_sharded (shard_pg.h).  They are immutable extension aggregates,
  * so postgres_fdw ships them whole to a server whose "extensions" option
  * lists scfrisk: only the sketch, the jobs and the histograms cross the
  * network.
@@ -45,6 +47,7 @@
 #include "scfrisk/gbt_dist.h"
 #include "scfrisk_pg.h"
 #include "sf_rowstore_pg.h"
+#include "shard_pg.h"
 
 /* The shard's store: xgb_train's shape (float32 features, a weight column). */
 static const SfRowsSpec shard_rows_spec = {{25, SF_ROWS_FLOAT4, 1, 1, GBT_MAX_FEATURES}, "xgb_shard_sketch"};
@@ -123,14 +126,6 @@ xgb_shard_sketch_sfunc(PG_FUNCTION_ARGS)
  * the training; a state goes after the training's last job, or at the end
  * of that transaction (an error, a cancel).
  */
-/* one per partition of a training on this server, and per training still open in the transaction */
-#define SHARD_SESSIONS 64
-typedef struct ShardSession
-{
-	int64		key;
-	MemoryContext cxt;			/* NULL: a free slot */
-	gbt_dist_shard *sh;
-} ShardSession;
 static ShardSession shard_sessions[SHARD_SESSIONS];
 static bool shard_callback;
 
@@ -178,7 +173,7 @@ ShardSessionNew(int64 key)
 	if (s == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("xgb_train_sharded: this shard already holds %d partitions' rows in one transaction",
+				 errmsg("scfrisk: this shard already holds %d partitions' rows in one transaction",
 						SHARD_SESSIONS),
 				 errhint("Put fewer partitions of the table on one server.")));
 	if (s->cxt != NULL)
@@ -186,7 +181,27 @@ ShardSessionNew(int64 key)
 	s->cxt = AllocSetContextCreate(TopMemoryContext, "scfrisk shard session", ALLOCSET_DEFAULT_SIZES);
 	s->key = key;
 	s->sh = NULL;
+	s->lr = NULL;
 	return s;
+}
+
+/*
+ * A new session for key holding the rows of a load aggregate as doubles in
+ * the canonical order (x, y and, with a weight column, w), allocated in the
+ * session's context, which is made current (the caller switches back to
+ * *old); env allocates there too.
+ */
+ShardSession *
+ShardSessionLoad(int64 key, SfRows *rows, sf_env *env, double **x, double **y, double **w,
+				 MemoryContext *old)
+{
+	ShardSession *ss = ShardSessionNew(key);
+
+	*old = MemoryContextSwitchTo(ss->cxt);
+	SfEnvInit(env, ss->cxt);
+	/* the canonical order makes the shard's sums independent of its scan order */
+	SfRowsCanonical(rows, x, y, w);
+	return ss;
 }
 
 /* The sketch of the shard's rows, which it keeps for the session's jobs; NULL without rows. */
@@ -207,11 +222,7 @@ xgb_shard_sketch_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (ShardState *) PG_GETARG_POINTER(0);
-	ss = ShardSessionNew(st->session);
-	old = MemoryContextSwitchTo(ss->cxt);
-	SfEnvInit(&env, ss->cxt);
-	/* the canonical order makes the shard's sums independent of its scan order */
-	SfRowsCanonical(st->rows, &x, &y, &w);
+	ss = ShardSessionLoad(st->session, st->rows, &env, &x, &y, &w, &old);
 	SF_PG_CHECK(gbt_dist_shard_new(&env, x, y, w, (size_t) st->rows->n_rows,
 								   (uint32_t) st->rows->n_cols, &ss->sh), &env, "xgb_shard_sketch");
 	sf_buf_init(&b, &env);
@@ -268,19 +279,24 @@ xgb_shard_step_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("xgb_shard_step: this shard holds no training %lld", (long long) st->session),
-				 errdetail("A shard keeps a training's rows from its sketch to the end of the remote transaction."),
-				 errhint("This aggregate is called by scfrisk.xgb_train_sharded.")));
-	if (ss->sh == NULL)
+				 errdetail("A shard keeps a training's rows from its sketch or load to the end of the remote transaction."),
+				 errhint("This aggregate is called by scfrisk.xgb_train_sharded and scfrisk.logreg_train_sharded.")));
+	if (ss->sh == NULL && ss->lr == NULL)
 		PG_RETURN_NULL();		/* the shard had no rows */
 	old = MemoryContextSwitchTo(ss->cxt);
 	SfEnvInit(&env, ss->cxt);
 	sf_buf_init(&b, &env);
-	SF_PG_CHECK(gbt_dist_shard_step(&env, ss->sh, (const uint8_t *) VARDATA_ANY(st->job),
-									VARSIZE_ANY_EXHDR(st->job), &b), &env, "xgb_shard_step");
+	/* a session of logreg_train_sharded (logreg_shard_load) or of xgb_train_sharded */
+	if (ss->lr != NULL)
+		SF_PG_CHECK(logreg_dist_shard_step(&env, ss->lr, (const uint8_t *) VARDATA_ANY(st->job),
+										   VARSIZE_ANY_EXHDR(st->job), &b), &env, "xgb_shard_step");
+	else
+		SF_PG_CHECK(gbt_dist_shard_step(&env, ss->sh, (const uint8_t *) VARDATA_ANY(st->job),
+										VARSIZE_ANY_EXHDR(st->job), &b), &env, "xgb_shard_step");
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
 	/* the training's last job: its rows need not wait for the end of the transaction */
-	if (gbt_dist_shard_done(ss->sh))
+	if (ss->lr != NULL ? ss->lr->done : gbt_dist_shard_done(ss->sh))
 	{
 		MemoryContextDelete(ss->cxt);
 		ss->cxt = NULL;
@@ -292,26 +308,9 @@ xgb_shard_step_final(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ coordinator */
 
-/* The partitions of the table in check_shards' order, and the feature width. */
-typedef struct ShardPlan
-{
-	int			n;
-	char	  **part;			/* qualified partition names */
-	char	  **server;			/* their foreign servers */
-	int			width;			/* features' width (0 when every shard is empty) */
-	int64		session;		/* partition k's training on its shard is session + k */
-	char	   *sketch_sql;
-	bool	   *has_rows;		/* the partition's sketch came back (it holds rows) */
-	SPIPlanPtr	step_plan;
-	/* the replies of the last exchange (in exchange_cxt) */
-	MemoryContext exchange_cxt;
-	const uint8_t **bufs;
-	size_t	   *lens;
-} ShardPlan;
-
 /* A numeric column of the relation for the label or weight, else an error. */
-static void
-CheckNumericColumn(Oid relid, const char *col, const char *role)
+void
+CheckNumericColumn(Oid relid, const char *col, const char *role, const char *what)
 {
 	AttrNumber	att = get_attnum(relid, col);
 	Oid			typ;
@@ -319,31 +318,37 @@ CheckNumericColumn(Oid relid, const char *col, const char *role)
 	if (att == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("xgb_train_sharded: %s has no column \"%s\" for the %s",
-						get_rel_name(relid), col, role)));
+				 errmsg("%s: %s has no column \"%s\" for the %s",
+						what, get_rel_name(relid), col, role)));
 	typ = get_atttype(relid, att);
 	if (typ != FLOAT8OID && typ != FLOAT4OID && typ != INT2OID && typ != INT4OID &&
 		typ != INT8OID && typ != NUMERICOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("xgb_train_sharded: the %s column \"%s\" is %s, not a number",
-						role, col, format_type_be(typ))));
+				 errmsg("%s: the %s column \"%s\" is %s, not a number",
+						what, role, col, format_type_be(typ))));
 }
 
-/* One branch per partition: SELECT k, scfrisk.xgb_shard_sketch(features, label, weight, session + k) FROM part. */
+/*
+ * One branch per partition: SELECT k, scfrisk.<loader>(features, label[,
+ * weight], session + k) FROM part; the weight argument only with xgb's
+ * loader (weight NULL there: 1).
+ */
 static char *
-SketchSql(const ShardPlan *sp, const char *features, const char *label, const char *weight)
+SketchSql(const ShardPlan *sp, const char *loader, const char *features, const char *label,
+		  const char *weight)
 {
 	StringInfoData s;
 	int			i;
+	bool		weighted = strcmp(loader, "xgb_shard_sketch") == 0;
 
 	initStringInfo(&s);
 	for (i = 0; i < sp->n; i++)
-		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.xgb_shard_sketch(%s, %s::float8, %s::float8, "
-						 INT64_FORMAT "::int8) FROM %s",
-						 i ? " UNION ALL " : "", i, quote_identifier(features),
-						 quote_identifier(label), weight ? quote_identifier(weight) : "1",
-						 sp->session + i, sp->part[i]);
+		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.%s(%s, %s::float8, %s%s" INT64_FORMAT "::int8) FROM %s",
+						 i ? " UNION ALL " : "", i, loader, quote_identifier(features),
+						 quote_identifier(label),
+						 weighted ? (weight ? quote_identifier(weight) : "1") : "",
+						 weighted ? "::float8, " : "", sp->session + i, sp->part[i]);
 	return s.data;
 }
 
@@ -354,7 +359,7 @@ SketchSql(const ShardPlan *sp, const char *features, const char *label, const ch
  * the partition again (its state holds the rows since the sketch).  The
  * job is $1; a generic plan keeps it a parameter of the remote query.
  */
-static void
+void
 PrepareStep(ShardPlan *sp)
 {
 	StringInfoData s;
@@ -374,20 +379,25 @@ PrepareStep(ShardPlan *sp)
 		if (SPI_execute(psprintf("CREATE FOREIGN TABLE IF NOT EXISTS pg_temp.%s (one int) SERVER %s "
 								 "OPTIONS (schema_name 'scfrisk', table_name 'shard_unit')",
 								 ft, quote_identifier(sp->server[i])), false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "xgb_train_sharded: could not create the foreign table of server %s",
-				 sp->server[i]);
+			elog(ERROR, "%s: could not create the foreign table of server %s",
+				 sp->what, sp->server[i]);
 		appendStringInfo(&s, "%sSELECT %d AS k, scfrisk.xgb_shard_step(" INT64_FORMAT "::int8, $1) "
 						 "FROM pg_temp.%s", m++ ? " UNION ALL " : "", i, sp->session + i, ft);
 	}
 	if (m == 0)
 		return;
 	if ((sp->step_plan = SPI_prepare_cursor(s.data, 1, &bt, CURSOR_OPT_GENERIC_PLAN)) == NULL)
-		elog(ERROR, "xgb_train_sharded: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		elog(ERROR, "%s: SPI_prepare failed: %s", sp->what, SPI_result_code_string(SPI_result));
 }
 
-/* check_shards (every error it has comes here, before any training) and the queries. */
-static void
-PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, const char *weight)
+/*
+ * check_shards (every error it has comes here, before any training) and the
+ * first query, which loads the rows with the shard aggregate loader; what
+ * names the trainer in messages.
+ */
+void
+PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, const char *weight,
+		   const char *what, const char *loader)
 {
 	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(features)};
 	Oid			types[2] = {REGCLASSOID, TEXTOID};
@@ -397,12 +407,13 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 
 	if (SPI_execute_with_args("SELECT partition::text, width_min, server::text FROM scfrisk.check_shards($1, $2)",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "xgb_train_sharded: check_shards failed");
+		elog(ERROR, "%s: check_shards failed", what);
+	sp->what = what;
 	sp->n = (int) SPI_processed;
 	if (sp->n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("xgb_train_sharded: %s has no partitions", get_rel_name(relid)),
+				 errmsg("%s: %s has no partitions", what, get_rel_name(relid)),
 				 errhint("Attach foreign-table partitions on the shards (docs/scale-out.md).")));
 	sp->part = palloc(sizeof(char *) * sp->n);
 	sp->server = palloc(sizeof(char *) * sp->n);
@@ -424,9 +435,9 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 	if (sp->n > 65535)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("xgb_train_sharded: %s has %d partitions, at most 65535 are supported",
-						get_rel_name(relid), sp->n)));
-	sp->sketch_sql = SketchSql(sp, features, label, weight);
+				 errmsg("%s: %s has %d partitions, at most 65535 are supported",
+						what, get_rel_name(relid), sp->n)));
+	sp->sketch_sql = SketchSql(sp, loader, features, label, weight);
 	sp->bufs = palloc0(sizeof(uint8_t *) * sp->n);
 	sp->lens = palloc0(sizeof(size_t) * sp->n);
 	sp->exchange_cxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk shard replies",
@@ -437,7 +448,7 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
  * The rows of the last query, in the order of their tag k (the partition's
  * place), non-NULL answers only, copied into the exchange context.
  */
-static int
+int
 CollectReplies(ShardPlan *sp)
 {
 	bytea	  **by_k = palloc0(sizeof(bytea *) * sp->n);
@@ -456,7 +467,7 @@ CollectReplies(ShardPlan *sp)
 		Datum		b = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &bn);
 
 		if (kn || kk < 0 || kk >= sp->n)
-			elog(ERROR, "xgb_train_sharded: unexpected partition tag");
+			elog(ERROR, "%s: unexpected partition tag", sp->what);
 		if (!bn)
 		{
 			by_k[kk] = DatumGetByteaPCopy(b);
@@ -474,8 +485,8 @@ CollectReplies(ShardPlan *sp)
 	return m;
 }
 
-/* The transport of gbt_dist_train: the job as $1 of the prepared union. */
-static sf_status
+/* The transport of gbt_dist_train and logreg_dist_fit: the job as $1 of the prepared union. */
+sf_status
 ShardExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
 			  const uint8_t *const **replies, const size_t **lens)
 {
@@ -487,9 +498,9 @@ ShardExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
 	memcpy(VARDATA(jb), job, job_len);
 	arg = PointerGetDatum(jb);
 	if (sp->step_plan == NULL)
-		elog(ERROR, "xgb_train_sharded: no shard holds rows");
+		elog(ERROR, "%s: no shard holds rows", sp->what);
 	if (SPI_execute_plan(sp->step_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "xgb_train_sharded: the histogram query failed");
+		elog(ERROR, "%s: the step query failed", sp->what);
 	pfree(jb);
 	*n_replies = CollectReplies(sp);
 	*replies = sp->bufs;
@@ -563,14 +574,14 @@ xgb_train_sharded(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("xgb_train_sharded: relation %u does not exist", relid)));
-	CheckNumericColumn(relid, label, "label");
+	CheckNumericColumn(relid, label, "label", "xgb_train_sharded");
 	if (weight)
-		CheckNumericColumn(relid, weight, "weight");
+		CheckNumericColumn(relid, weight, "weight", "xgb_train_sharded");
 
 	fitcxt = AllocSetContextCreate(outer, "scfrisk gbt sharded fit", ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "xgb_train_sharded: SPI_connect failed");
-	PlanShards(&sp, relid, features, label, weight);
+	PlanShards(&sp, relid, features, label, weight, "xgb_train_sharded", "xgb_shard_sketch");
 	if (p.feature_names.n > 0 && sp.width > 0 && p.feature_names.n != sp.width)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,11 +1,12 @@
--- pgTAP contracts of sharded training (xgb_train_sharded, docs/scale-out.md):
+-- pgTAP contracts of sharded training (xgb_train_sharded, logreg_train_sharded, docs/scale-out.md):
 -- signatures, volatility and parallel safety, the shard aggregates being
 -- shippable (immutable extension members), and the errors raised before any
--- shard is asked.  test/session/test_sharded_train.py runs it on three shards.
+-- shard is asked.  test/session/test_sharded_train.py and test_sharded_logreg.py
+-- run them on three shards.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(18);
+SELECT plan(33);
 
 SELECT has_function('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text']);
 SELECT function_returns('scfrisk', 'xgb_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb', 'text'], 'bytea');
@@ -47,6 +48,37 @@ SELECT throws_ok($$SELECT scfrisk.xgb_shard_sketch(f, y, 1, NULL) FROM (VALUES (
                  '22004', NULL, 'the sketch aggregate without a session: 22004');
 SELECT throws_ok($$SELECT scfrisk.xgb_shard_step(42, '\x00'::bytea) FROM scfrisk.shard_unit$$,
                  '55000', 'xgb_shard_step: this shard holds no training 42', 'a step of a training the shard does not hold: 55000');
+
+-- logreg_train_sharded: the same contracts, its load aggregate, and its sessions
+-- reached through xgb_shard_step
+SELECT has_function('scfrisk', 'logreg_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb']);
+SELECT function_returns('scfrisk', 'logreg_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb'], 'bytea');
+SELECT volatility_is('scfrisk', 'logreg_train_sharded', ARRAY['regclass', 'text', 'text', 'jsonb'], 'volatile');
+SELECT is((SELECT proparallel::text FROM pg_proc
+           WHERE oid = 'scfrisk.logreg_train_sharded(regclass, text, text, jsonb)'::regprocedure), 'u',
+          'logreg_train_sharded is parallel unsafe (it opens remote transactions through postgres_fdw)');
+SELECT is_aggregate('scfrisk', 'logreg_shard_load', ARRAY['double precision[]', 'double precision', 'bigint']);
+SELECT is((SELECT proparallel::text FROM pg_proc WHERE oid = 'scfrisk.logreg_shard_load(float8[], float8, int8)'::regprocedure),
+          'r', 'the logreg load aggregate is parallel restricted (its session lives in the backend)');
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'scfrisk' AND p.proname LIKE 'logreg_shard%' AND p.provolatile <> 'i'), 0,
+          'the logreg load aggregate and its support functions are immutable (shippable)');
+SELECT throws_ok($$SELECT scfrisk.logreg_train_sharded('plain_t', 'f', 'y')$$, '22023', NULL,
+                 'logreg_train_sharded, a table that is not partitioned: 22023');
+SELECT throws_ok($$SELECT scfrisk.logreg_train_sharded('local_t', 'f', 'y')$$, '42809', NULL,
+                 'logreg_train_sharded, a local partition: 42809');
+SELECT throws_ok($$SELECT scfrisk.logreg_train_sharded('local_t', 'f', 'seg')$$, '42804', NULL,
+                 'logreg_train_sharded, a label column that is not a number: 42804');
+SELECT throws_ok($$SELECT scfrisk.logreg_train_sharded('local_t', 'f', 'y', '{"calibrate": "platt"}')$$, '0A000', NULL,
+                 'logreg_train_sharded, calibrate: 0A000');
+SELECT throws_ok($$SELECT scfrisk.logreg_train_sharded('local_t', 'f', 'y', '{"C": -1}')$$, '22023', NULL,
+                 'logreg_train_sharded, params out of range: 22023');
+SELECT throws_ok($$SELECT scfrisk.logreg_shard_load(f, y, NULL) FROM (VALUES (ARRAY[1.0]::float8[], 1.0::float8)) v(f, y)$$,
+                 '22004', NULL, 'the load aggregate without a session: 22004');
+SELECT isnt((SELECT scfrisk.logreg_shard_load(f, y, 77) FROM (VALUES (ARRAY[1.0, 2.0]::float8[], 1.0::float8),
+             (ARRAY[0.5, 1.0], 0.0)) v(f, y)), NULL, 'a load keeps the rows as session 77 and answers their summary');
+SELECT throws_ok($$SELECT scfrisk.xgb_shard_step(77, '\x00'::bytea) FROM scfrisk.shard_unit$$,
+                 'XX001', NULL, 'a malformed job to a logreg session: XX001');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -8,10 +8,13 @@ exits, whether or not the test passed.
 """
 import atexit
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 
 import psycopg2
 
@@ -102,3 +105,117 @@ def attach(cur, shards, prefix="shard", options=""):
                     % (prefix, i + 1, sh.port, options))
         cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER %s_%d OPTIONS (user 'postgres')"
                     % (prefix, i + 1))
+
+
+# scfrisk and u(k, s), a uniform number in (0, 1) from a hash of (k, s): the same rows wherever it runs
+HASH_U = """
+CREATE EXTENSION IF NOT EXISTS scfrisk;
+CREATE FUNCTION u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
+		/ 4503599627370496.0
+$$;
+"""
+
+
+def sharded_table(cur, shards, segments, rows, gen, table, columns):
+    """Segment i's rows on shard i: HASH_U, then gen (a CREATE TABLE loans_local ...
+    with %(seg)s, %(shift)s = 0.3 i and the keys %(lo)s to %(hi)s, consecutive
+    over the shards). On the coordinator (cur, after attach): table, list-
+    partitioned by seg over foreign partitions table_<seg> of loans_local, and
+    table_all, a local copy of the union of its rows (the single-server truth)."""
+    lo = 1
+    for i, (seg, sh) in enumerate(zip(segments, shards)):
+        c = sh.connect()
+        c.cursor().execute(HASH_U + gen, {"seg": seg, "shift": 0.3 * i, "lo": lo, "hi": lo + rows[i] - 1})
+        lo += rows[i]
+        c.close()
+    cur.execute("CREATE TABLE %s (%s) PARTITION BY LIST (seg)" % (table, columns))
+    for i, seg in enumerate(segments):
+        cur.execute("CREATE FOREIGN TABLE %s_%s PARTITION OF %s FOR VALUES IN ('%s') SERVER shard_%d "
+                    "OPTIONS (table_name 'loans_local')" % (table, seg, table, seg, i + 1))
+    cur.execute("CREATE TABLE %s_all AS SELECT * FROM %s" % (table, table))
+
+
+# the remote query of a sharded training's step: the one-row view, never the partition
+STEP_SQL = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
+                      r"FROM scfrisk\.shard_unit")
+
+
+def explained(co, cur, sql):
+    """Run sql with auto_explain logging every nested plan (verbose) to the client of
+    connection co: (the plans, one notice each; the Remote SQL lines, for a diagnostic)."""
+    co.notices = []  # every notice, not the last 50
+    cur.execute("LOAD 'auto_explain'")
+    cur.execute("SET auto_explain.log_min_duration = 0")
+    cur.execute("SET auto_explain.log_nested_statements = on")
+    cur.execute("SET auto_explain.log_verbose = on")
+    cur.execute("SET client_min_messages = log")
+    cur.execute(sql)
+    cur.execute("RESET client_min_messages")
+    cur.execute("SET auto_explain.log_min_duration = -1")
+    notices = list(co.notices)
+    remote = "\n".join(line.strip()[:160] for n in notices for line in n.splitlines() if "Remote SQL" in line)
+    return notices, remote
+
+
+ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
+          "AND pid <> pg_backend_pid()")
+
+
+def check_cancel(t, cur, shard, sql, what):
+    """Three TAP checks: sql (a long training) runs on a connection of its own
+    until shard has a client backend, then pg_cancel_backend through cur on the
+    coordinator: the statement ends with 57014 and shard runs nothing more."""
+    work = psycopg2.connect("")
+    work.autocommit = True
+    wcur = work.cursor()
+    wcur.execute("SELECT pg_backend_pid()")
+    wpid = wcur.fetchone()[0]
+    result = {}
+
+    def run():
+        try:
+            wcur.execute(sql)
+            result["outcome"] = "finished"
+        except psycopg2.Error as e:
+            result["outcome"] = e.pgcode
+
+    th = threading.Thread(target=run)
+    th.start()
+    probe = shard.connect()
+    pcur = probe.cursor()
+    deadline = time.time() + 60
+    seen = 0
+    while time.time() < deadline and th.is_alive():
+        pcur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                     "AND pid <> pg_backend_pid()")
+        if pcur.fetchone()[0] > 0:
+            time.sleep(1.0)  # well into the rounds
+            seen = 1
+            break
+        time.sleep(0.05)
+    t.ok(seen > 0 and th.is_alive(), "%s is under way on %s" % (what, shard.name), result)
+    cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
+    th.join(120)
+    t.ok(result.get("outcome") == "57014", "the coordinator's training is cancelled (%s)" % result.get("outcome"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        pcur.execute(ACTIVE)
+        if pcur.fetchone()[0] == 0:
+            break
+        time.sleep(0.1)
+    pcur.execute(ACTIVE)
+    t.ok(pcur.fetchone()[0] == 0, "postgres_fdw forwards the cancel: %s runs nothing more" % shard.name)
+    probe.close()
+    work.close()
+
+
+def check_down(t, cur, shard, server, insert_sql, args=None):
+    """Stop shard; insert_sql (an INSERT INTO models of a sharded training) must
+    fail with a connection error (08xxx) naming server, and models stay empty."""
+    shard.stop()
+    st, msg = sqlstate_of(cur, insert_sql, args)
+    cur.execute("SELECT count(*) FROM models")
+    t.ok(st is not None and st.startswith("08") and server in msg and cur.fetchone()[0] == 0,
+         "a shard that is down: %s naming %s, and no model saved (%s)"
+         % (st, server, msg.splitlines()[0] if msg else msg))

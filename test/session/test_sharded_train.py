@@ -30,7 +30,6 @@ import json
 import os
 import re
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
@@ -50,11 +49,6 @@ shards = loopback.shards(len(SEGMENTS))
 # Each shard: scfrisk and its segment's rows (a weight column; a missing
 # element in every 11th row; a coarse feature with few distinct values).
 GEN = """
-CREATE EXTENSION IF NOT EXISTS scfrisk;
-CREATE FUNCTION u(k int, s int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
-	SELECT ((('x' || substr(md5(k::text || ':' || s::text), 1, 13))::bit(52)::bigint)::float8 + 0.5)
-		/ 4503599627370496.0
-$$;
 CREATE TABLE loans_local AS
 SELECT %(seg)s::text AS seg, k AS loan_id,
 	   ARRAY[2 * u(k, 1) - 1, 2 * u(k, 2) - 1, u(k, 3), floor(10 * u(k, 4)),
@@ -64,23 +58,11 @@ SELECT %(seg)s::text AS seg, k AS loan_id,
 	   0.5 + u(k, 9) AS w
 FROM generate_series(%(lo)s, %(hi)s) k;
 """
-lo = 1
-for i, (seg, sh) in enumerate(zip(SEGMENTS, shards)):
-    c = sh.connect()
-    c.cursor().execute(GEN, {"seg": seg, "shift": 0.3 * i, "lo": lo, "hi": lo + ROWS[i] - 1})
-    lo += ROWS[i]
-    c.close()
-
 co = psycopg2.connect("")
 co.autocommit = True
 cur = co.cursor()
 loopback.attach(cur, shards)
-cur.execute("CREATE TABLE loans (seg text, loan_id int, f float8[], y float8, w float8) PARTITION BY LIST (seg)")
-for i, seg in enumerate(SEGMENTS):
-    cur.execute("CREATE FOREIGN TABLE loans_%s PARTITION OF loans FOR VALUES IN ('%s') SERVER shard_%d "
-                "OPTIONS (table_name 'loans_local')" % (seg, seg, i + 1))
-# the closed truth: the union of the rows on this one server
-cur.execute("CREATE TABLE loans_all AS SELECT * FROM loans")
+loopback.sharded_table(cur, shards, SEGMENTS, ROWS, GEN, "loans", "seg text, loan_id int, f float8[], y float8, w float8")
 
 
 def trees(model):
@@ -159,27 +141,18 @@ cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT scfrisk.xgb_shard_sketch(f, y, 
 plan = "\n".join(r[0] for r in cur.fetchall())
 t.ok("Remote SQL: SELECT scfrisk.xgb_shard_sketch(f, y, 1::double precision, 7::bigint)" in plan,
      "EXPLAIN VERBOSE: the shard aggregate over a foreign partition runs on the shard", plan)
-co.notices = []  # every notice, not the last 50
-cur.execute("LOAD 'auto_explain'")
-cur.execute("SET auto_explain.log_min_duration = 0")
-cur.execute("SET auto_explain.log_nested_statements = on")
-cur.execute("SET auto_explain.log_verbose = on")
-cur.execute("SET client_min_messages = log")
-cur.execute("SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
-cur.execute("RESET client_min_messages")
-cur.execute("SET auto_explain.log_min_duration = -1")
-logged = "".join(co.notices)
-remote_lines = "\n".join(line.strip()[:160] for line in logged.splitlines() if "Remote SQL" in line)
+notices, remote_lines = loopback.explained(
+    co, cur, "SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
+logged = "".join(notices)
 # a step reads the one-row view, not the partition: the rows stay in the shard's session
-HIST = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_step\(\d+::bigint, \$1::bytea\) "
-                  r"FROM scfrisk\.shard_unit")
+HIST = loopback.STEP_SQL
 SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision, "
                     r"\d+::bigint\) FROM public\.loans_local")
-hist_plans = [n for n in co.notices if HIST.search(n)]
+hist_plans = [n for n in notices if HIST.search(n)]
 t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
      "auto_explain: every step of xgb_train_sharded runs scfrisk.xgb_shard_step on all "
      "three shards, reading no partition (%d queries)" % len(hist_plans), remote_lines)
-t.ok(any(len(SKETCH.findall(n)) == 3 for n in co.notices),
+t.ok(any(len(SKETCH.findall(n)) == 3 for n in notices),
      "auto_explain: the sketches are computed on the three shards", remote_lines)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
 
@@ -240,62 +213,13 @@ c3.cursor().execute("UPDATE loans_local SET y = 0 WHERE y = 2")
 c3.close()
 
 # 4. a cancel on the coordinator ends the shards' work
-work = psycopg2.connect("")
-work.autocommit = True
-wcur = work.cursor()
-wcur.execute("SELECT pg_backend_pid()")
-wpid = wcur.fetchone()[0]
-result = {}
-
-
-def long_train():
-    try:
-        wcur.execute("SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', "
-                     "'{\"n_estimators\": 5000, \"max_depth\": 6, \"eta\": 0.01}'))")
-        result["outcome"] = "finished"
-    except psycopg2.Error as e:
-        result["outcome"] = e.pgcode
-
-
-th = threading.Thread(target=long_train)
-th.start()
-probe = shards[0].connect()
-pcur = probe.cursor()
-ACTIVE = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
-          "AND pid <> pg_backend_pid()")
-deadline = time.time() + 60
-seen = 0
-while time.time() < deadline and th.is_alive():
-    pcur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                 "AND pid <> pg_backend_pid()")
-    if pcur.fetchone()[0] > 0:
-        time.sleep(1.0)  # well into the rounds
-        seen = 1
-        break
-    time.sleep(0.05)
-t.ok(seen > 0 and th.is_alive(), "the long sharded training is under way on shard_1", result)
-cur.execute("SELECT pg_cancel_backend(%s)", (wpid,))
-th.join(120)
-t.ok(result.get("outcome") == "57014", "the coordinator's training is cancelled (%s)" % result.get("outcome"))
-deadline = time.time() + 60
-while time.time() < deadline:
-    pcur.execute(ACTIVE)
-    if pcur.fetchone()[0] == 0:
-        break
-    time.sleep(0.1)
-pcur.execute(ACTIVE)
-t.ok(pcur.fetchone()[0] == 0, "postgres_fdw forwards the cancel: shard_1 runs nothing more")
-probe.close()
-work.close()
+loopback.check_cancel(t, cur, shards[0], "SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', "
+                       "'{\"n_estimators\": 5000, \"max_depth\": 6, \"eta\": 0.01}'))",
+                      "the long sharded training")
 
 # 5. a shard that is down: an error naming it, and no partial model saved
-shards[2].stop()
-st, msg = sqlstate_of(cur, "INSERT INTO models SELECT 'x', scfrisk.xgb_train_sharded('loans', 'f', 'y', %s)",
-                      (PARAMS,))
-cur.execute("SELECT count(*) FROM models")
-t.ok(st is not None and st.startswith("08") and "shard_3" in msg and cur.fetchone()[0] == 0,
-     "a shard that is down: %s naming shard_3, and no model saved (%s)"
-     % (st, msg.splitlines()[0] if msg else msg))
+loopback.check_down(t, cur, shards[2], "shard_3",
+                    "INSERT INTO models SELECT 'x', scfrisk.xgb_train_sharded('loans', 'f', 'y', %s)", (PARAMS,))
 
 co.close()
 t.done()
