@@ -714,10 +714,8 @@ free_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
 		sf_free(env, c->ws[i].feat);
 		sf_free(env, c->ws[i].stack);
 	}
-	for (i = 0; c->slots && i < batch; i++)
-		gbt_tree_free(env, &c->slots[i]);
 	sf_free(env, c->ws);
-	sf_free(env, c->slots);
+	gbt_trees_free(env, c->slots, batch);
 }
 
 /* Grow every tree in batches of 'batch' on the pool into m->trees. */

@@ -26,24 +26,6 @@
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
 
-/* Leaf of a tree for row x of the raw matrix (float32 compares, as scoring). */
-static int32_t
-route_raw(const gbt_tree *t, const double *x)
-{
-	int32_t		k = 0;
-
-	while (t->left[k] >= 0)
-	{
-		float		v = (float) x[t->split_index[k]];
-
-		if (isnan(v))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
-	}
-	return k;
-}
-
 /* Check the data before any work: finite labels, weights, features. */
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, const double *w, size_t n, uint32_t p,
@@ -633,7 +615,7 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
 	}
 	for (i = 0; i < b->n_valid; i++)
-		b->mv[i] += tree->split_cond[route_raw(tree, x + (size_t) b->vrow[i] * w->p)];
+		b->mv[i] += tree->split_cond[gbt_tree_leaf(tree, x + (size_t) b->vrow[i] * w->p)];
 
 	if ((st = train_score(w, b, rp, tr_score)) != SF_OK)
 		return st;
