@@ -150,6 +150,14 @@ extern sf_status gbt_metric_eval(sf_env *env, int metric, int objective, const d
 								 const double *y, const double *w, const uint32_t *rows,
 								 size_t n, double *out);
 
+/*
+ * The rows of a tree trainer: finite labels (0 or 1 with both classes when
+ * binary, the objective's name for the messages, is not NULL), finite
+ * weights >= 0 summing above 0 when w is not NULL, no infinite feature.
+ */
+extern sf_status gbt_check_rows(sf_env *env, const double *x, const double *y, const double *w,
+								size_t n, uint32_t p, const char *binary);
+
 /* Allocate or free a tree of n_nodes nodes (all arrays). */
 extern sf_status gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes);
 extern void gbt_tree_free(sf_env *env, gbt_tree *t);
