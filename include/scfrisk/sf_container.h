@@ -94,6 +94,8 @@ extern void sf_buf_free(sf_buf *b);
 extern sf_status sf_buf_status(const sf_buf *b);
 extern void sf_buf_put_bytes(sf_buf *b, const void *p, size_t n);
 extern void sf_buf_put_str(sf_buf *b, const char *s);	/* its bytes, no NUL: JSON texts */
+/* s as a JSON string literal, quoted, with the escapes RFC 8259 requires */
+extern void sf_buf_put_json_string(sf_buf *b, const char *s);
 extern void sf_buf_put_u8(sf_buf *b, uint8_t v);
 extern void sf_buf_put_u16(sf_buf *b, uint16_t v);
 extern void sf_buf_put_u32(sf_buf *b, uint32_t v);

@@ -12,6 +12,7 @@
  * SF_ECORRUPT with a message naming the problem.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scfrisk/sf_container.h"
@@ -160,6 +161,32 @@ void
 sf_buf_put_str(sf_buf *b, const char *s)
 {
 	sf_buf_put_bytes(b, s, strlen(s));
+}
+
+void
+sf_buf_put_json_string(sf_buf *b, const char *s)
+{
+	char		esc[8];
+
+	sf_buf_put_u8(b, '"');
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+		{
+			sf_buf_put_u8(b, '\\');
+			sf_buf_put_u8(b, c);
+		}
+		else if (c < 0x20)
+		{
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			sf_buf_put_bytes(b, esc, 6);
+		}
+		else
+			sf_buf_put_u8(b, c);
+	}
+	sf_buf_put_u8(b, '"');
 }
 
 /* Little-endian store of the low 'n' bytes of v. */

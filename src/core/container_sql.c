@@ -40,6 +40,16 @@ SfBufToBytea(const sf_buf *b)
 	return out;
 }
 
+Datum
+SfFeatureNameDatum(const sf_container *c, uint32 j, bool *isnull)
+{
+	const char *name;
+	uint32		len;
+
+	*isnull = !sf_container_feature_name(c, j, &name, &len);
+	return *isnull ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(name, (int) len));
+}
+
 void
 SfContainerFromBytea(bytea *model, sf_container *c, const char *what)
 {

@@ -48,6 +48,20 @@ gbt_kind_describe(const void *model, sf_buf *b)
 	gbt_info_json((const gbt_model *) model, b);
 }
 
+/* gbt_train unweighted (params: gbt_params, as the kind's table fills it) */
+static sf_status
+gbt_kind_fit(sf_env *env, const void *params, const double *x, const double *y, size_t n,
+			 uint32_t p, void **model)
+{
+	return gbt_train(env, x, y, NULL, n, p, (const gbt_params *) params, (gbt_model **) model);
+}
+
+static void
+gbt_kind_free(sf_env *env, void *model)
+{
+	gbt_model_free(env, (gbt_model *) model);
+}
+
 /*
  * The kinds whose core fills a model struct the caller owns
  * (X_decode(env, buf, len, m), m->n_features, X_predict, X_body_json): one
@@ -117,6 +131,7 @@ extern int	no_such_variable
 SF_KIND_BY_VALUE(mlp, mlp_model, "mlp");
 SF_KIND_FIT_BY_VALUE(mlp, mlp_model, mlp_params, "mlp");
 SF_KIND_BY_VALUE(xgb_mlp, xgb_mlp_model, "xgb_mlp");
+SF_KIND_FIT_BY_VALUE(xgb_mlp, xgb_mlp_model, xgb_mlp_params, "xgb_mlp");
 SF_KIND_BY_VALUE(logreg, logreg_model, "logreg");
 SF_KIND_FIT_BY_VALUE(logreg, logreg_model, logreg_params, "logreg");
 SF_KIND_BY_VALUE(nb, nb_model, "gaussian_nb");
@@ -249,6 +264,7 @@ static const sf_kind kinds[] = {
 		.describe = gbt_kind_describe,
 		.explain = sf_explain_gbt, .explain_needs_background = false,
 		.params = &gbt_params_table, .params_size = sizeof(gbt_params),
+		.fit = gbt_kind_fit, .free_model = gbt_kind_free,
 	},
 	{
 		.tag = SF_KIND_MLP, .name = "mlp", .current_version = 1,
@@ -270,6 +286,7 @@ static const sf_kind kinds[] = {
 		.describe = xgb_mlp_kind_describe,
 		.explain = sf_explain_xgb_mlp, .explain_needs_background = true,
 		.params = &xgb_mlp_params_table, .params_size = sizeof(xgb_mlp_params),
+		.fit = xgb_mlp_kind_fit, .free_model = xgb_mlp_kind_free,
 	},
 	{
 		.tag = SF_KIND_LOGREG, .name = "logreg", .current_version = 1,

@@ -345,33 +345,6 @@ sf_params_validate(sf_env *env, const sf_param_table *t, const void *obj)
 	return t->validate ? t->validate(env, obj) : SF_OK;
 }
 
-/* JSON string literal with the escapes RFC 8259 requires. */
-static void
-put_json_string(sf_buf *out, const char *s)
-{
-	char		esc[8];
-
-	sf_buf_put_u8(out, '"');
-	for (; *s; s++)
-	{
-		unsigned char c = (unsigned char) *s;
-
-		if (c == '"' || c == '\\')
-		{
-			sf_buf_put_u8(out, '\\');
-			sf_buf_put_u8(out, c);
-		}
-		else if (c < 0x20)
-		{
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			sf_buf_put_bytes(out, esc, 6);
-		}
-		else
-			sf_buf_put_u8(out, c);
-	}
-	sf_buf_put_u8(out, '"');
-}
-
 /* Shortest of %.15g/%.16g/%.17g that reads back as the same double: exact,
  * deterministic, and 0.3 rather than 0.29999999999999999. */
 static void
@@ -407,7 +380,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 		if (!first)
 			sf_buf_put_str(out, ", ");
 		first = 0;
-		put_json_string(out, s->name);
+		sf_buf_put_json_string(out, s->name);
 		sf_buf_put_str(out, ": ");
 		switch (s->type)
 		{
@@ -427,7 +400,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 				sf_buf_put_str(out, *SF_PARAM_FIELD(obj, s, const int) ? "true" : "false");
 				break;
 			case SF_PT_ENUM:
-				put_json_string(out, s->choices[*SF_PARAM_FIELD(obj, s, const int)]);
+				sf_buf_put_json_string(out, s->choices[*SF_PARAM_FIELD(obj, s, const int)]);
 				break;
 			case SF_PT_INT_LIST:
 				{
@@ -464,7 +437,7 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 					{
 						if (k)
 							sf_buf_put_str(out, ", ");
-						put_json_string(out, l->v[k]);
+						sf_buf_put_json_string(out, l->v[k]);
 					}
 					sf_buf_put_u8(out, ']');
 				}

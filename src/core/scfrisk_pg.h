@@ -110,6 +110,9 @@ extern void SfParseParams(Jsonb *jb, const sf_param_table *t, void *obj);
 /* A bytea holding a copy of b's bytes (b is left as it was). */
 extern bytea *SfBufToBytea(const sf_buf *b);
 
+/* Feature j's name as text for a result row, or NULL (*isnull) in a model without names. */
+extern Datum SfFeatureNameDatum(const sf_container *c, uint32 j, bool *isnull);
+
 /*
  * A kind decoder: builds the kind's model struct from the model bytes,
  * allocating through env (which the cache points at its own context), and

@@ -187,6 +187,25 @@ DriftFeatures(sf_env *env, uint16 kind, const void *m, const SfRows *st,
 }
 
 bytea *
+SfGovSetSection(sf_env *env, bytea *model, uint16 tag, const sf_buf *sec, MemoryContext outcxt,
+				const char *what)
+{
+	MemoryContext old;
+	sf_buf		b;
+	bytea	   *out;
+
+	SF_PG_CHECK(sf_buf_status(sec), env, what);
+	sf_buf_init(&b, env);
+	SF_PG_CHECK(sf_container_set_section(env, (const uint8_t *) VARDATA(model),
+										 VARSIZE(model) - VARHDRSZ, tag, sec->data, sec->len, &b),
+				env, what);
+	old = MemoryContextSwitchTo(outcxt);
+	out = SfBufToBytea(&b);
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
+bytea *
 SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
 					  const sf_dist_codes *codes, const char *what)
 {
@@ -200,8 +219,7 @@ SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
 	void	   *m;
 	sf_drift	d;
 	DriftScoreCtx sc;
-	sf_buf		sec,
-				b;
+	sf_buf		sec;
 	bytea	   *out;
 
 	SfEnvInit(&env, CurrentMemoryContext);
@@ -233,12 +251,8 @@ SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
 	DriftFeatures(&env, c.kind, m, st, codes, &d, what);
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);
-	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(sf_container_set_section(&env, buf, len, SF_TAG_DRIFT, sec.data, sec.len, &b),
-				&env, what);
+	out = SfGovSetSection(&env, model, SF_TAG_DRIFT, &sec, old, what);
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
 	MemoryContextDelete(cxt);
 	return out;
 }
@@ -263,8 +277,7 @@ SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n,
 				old;
 	sf_env		env;
 	sf_calib	cal;
-	sf_buf		sec,
-				b;
+	sf_buf		sec;
 	bytea	   *out;
 
 	if (method == SF_CALIB_NONE)
@@ -275,13 +288,8 @@ SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n,
 	SF_PG_CHECK(sf_calib_fit_oof(&env, x, y, n, p, method, folds, fit, ctx, &cal), &env, what);
 	sf_buf_init(&sec, &env);
 	sf_calib_encode(&cal, &sec);
-	SF_PG_CHECK(sf_buf_status(&sec), &env, what);
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(sf_container_set_section(&env, (const uint8_t *) VARDATA(model),
-										 VARSIZE(model) - VARHDRSZ, SF_TAG_CALIBRATION,
-										 sec.data, sec.len, &b), &env, what);
+	out = SfGovSetSection(&env, model, SF_TAG_CALIBRATION, &sec, old, what);
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
 	MemoryContextDelete(cxt);
 	return out;
 }

@@ -45,6 +45,14 @@ extern bytea *SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double
 extern double SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p);
 
 /*
+ * The model bytes with section tag set to the bytes of sec (written
+ * through env, whose failure to grow it is reported here): a new bytea
+ * allocated in outcxt, the work done in env's context.
+ */
+extern bytea *SfGovSetSection(sf_env *env, bytea *model, uint16 tag, const sf_buf *sec,
+							  MemoryContext outcxt, const char *what);
+
+/*
  * The model bytes with a calibration section fitted on out-of-fold scores
  * (sf_calib_fit_oof over the training rows x, y in canonical order, fit
  * training one fold's model), or model itself when method is SF_CALIB_NONE.

@@ -543,8 +543,7 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 				old;
 	sf_env		env;
 	sf_calib	cal;
-	sf_buf		sec,
-				b;
+	sf_buf		sec;
 	bytea	   *out;
 
 	if (PG_ARGISNULL(0))
@@ -559,13 +558,8 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_calib_fit_isotonic(&env, cs->f, cs->y, (size_t) cs->n, &cal), &env, "calibrate");
 	sf_buf_init(&sec, &env);
 	sf_calib_encode(&cal, &sec);
-	SF_PG_CHECK(sf_buf_status(&sec), &env, "calibrate");
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(sf_container_set_section(&env, (const uint8_t *) VARDATA(cs->model),
-										 VARSIZE(cs->model) - VARHDRSZ, SF_TAG_CALIBRATION,
-										 sec.data, sec.len, &b), &env, "calibrate");
+	out = SfGovSetSection(&env, cs->model, SF_TAG_CALIBRATION, &sec, old, "calibrate");
 	MemoryContextSwitchTo(old);
-	out = SfBufToBytea(&b);
 	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(out);
 }

@@ -113,30 +113,6 @@ StageIProgress(void *ctx, const gbt_progress *pr)
 
 /* ------------------------------------------------------------ training */
 
-/* One fold's model of "calibrate": the same params (quiet) on the fold's training rows. */
-typedef struct XgbMlpFold
-{
-	uint32		p;
-	xgb_mlp_params prm;
-} XgbMlpFold;
-
-static sf_status
-XgbMlpFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-			  const double *xs, size_t ns, double *prob)
-{
-	XgbMlpFold *c = ctx;
-	xgb_mlp_model m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = xgb_mlp_fit(env, &c->prm, x, y, n, c->p, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = xgb_mlp_predict(&m, xs + i * c->p);
-	xgb_mlp_free(env, &m);
-	return SF_OK;
-}
-
 /* "calibrate" belongs to the hybrid, not to one of its stages. */
 static void
 CheckStageCalibrate(const xgb_mlp_params *p)
@@ -209,16 +185,17 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 	out = SfBufToByteaWithSections(&env, &b, NULL, 0, &bg, "xgb_mlp_train");
 	if (p.calibrate != SF_CALIB_NONE)
 	{
-		XgbMlpFold *fold = palloc(sizeof(XgbMlpFold));
+		/* the folds train with the same params, quietly */
+		xgb_mlp_params *quiet = palloc(sizeof(xgb_mlp_params));
+		sf_kind_fold fold = {sf_kind_find(SF_KIND_XGB_MLP), quiet, (uint32) st->n_cols};
 
-		fold->p = (uint32) st->n_cols;
-		fold->prm = p;
-		fold->prm.xgb.verbose = 0;
-		fold->prm.xgb.progress = NULL;
-		fold->prm.xgb.progress_ctx = NULL;
+		*quiet = p;
+		quiet->xgb.verbose = 0;
+		quiet->xgb.progress = NULL;
+		quiet->xgb.progress_ctx = NULL;
 		out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols, p.calibrate,
-									 p.calibrate_folds, XgbMlpFoldFit, fold, "xgb_mlp_train");
-		pfree(fold);
+									 p.calibrate_folds, sf_kind_fold_fit, &fold, "xgb_mlp_train");
+		pfree(quiet);
 	}
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(SfGovAttachDrift(out, st, "xgb_mlp_train"));

@@ -905,51 +905,49 @@ sf_qcurve_integral(const sf_qcurve *c, double p)
  * The sampling loops are the hot path (10^7 draws per second per core is the
  * goal): one multiply, one truncation, one fused interpolation, and expm1 for
  * log1p.  They avoid the clamping branches of quantile_y where u is known to
- * lie in [0, 1).
+ * lie in [0, 1): sample_y is Qhat_y at mu = u m (mu = m, from rounding,
+ * takes the last segment), sample_inverse the batch on the original scale.
  */
-void
-sf_qcurve_stratified(const sf_qcurve *c, double *out, size_t K)
+static inline double
+sample_y(const double *qa, int m, double mu)
 {
-	const double *qa = c->qa;
-	double		m = (double) c->m;
-	double		invK = 1.0 / (double) K;
+	int			j = (int) mu;
+
+	if (j >= m)
+		j = m - 1;
+	return qa[j] + (mu - (double) j) * (qa[j + 1] - qa[j]);
+}
+
+static void
+sample_inverse(const sf_qcurve *c, double *out, size_t K)
+{
 	size_t		k;
 
-	for (k = 0; k < K; k++)
-	{
-		double		mu = ((double) k + 0.5) * invK * m;
-		int			j = (int) mu;
-		double		y;
-
-		if (j >= c->m)
-			j = c->m - 1;
-		y = qa[j] + (mu - (double) j) * (qa[j + 1] - qa[j]);
-		out[k] = y;
-	}
 	if (c->transform == SF_TRANSFORM_LOG1P)
 		for (k = 0; k < K; k++)
 			out[k] = expm1(out[k]);
 }
 
 void
+sf_qcurve_stratified(const sf_qcurve *c, double *out, size_t K)
+{
+	double		m = (double) c->m;
+	double		invK = 1.0 / (double) K;
+	size_t		k;
+
+	for (k = 0; k < K; k++)
+		out[k] = sample_y(c->qa, c->m, ((double) k + 0.5) * invK * m);
+	sample_inverse(c, out, K);
+}
+
+void
 sf_qcurve_sample(const sf_qcurve *c, sf_rng *rng, double *out, size_t K)
 {
-	const double *qa = c->qa;
+	const double *qa = c->qa;	/* loaded once: the draws call out */
 	double		m = (double) c->m;
 	size_t		k;
 
 	for (k = 0; k < K; k++)
-	{
-		double		mu = sf_rng_uniform(rng) * m;
-		int			j = (int) mu;
-		double		y;
-
-		if (j >= c->m)
-			j = c->m - 1;
-		y = qa[j] + (mu - (double) j) * (qa[j + 1] - qa[j]);
-		out[k] = y;
-	}
-	if (c->transform == SF_TRANSFORM_LOG1P)
-		for (k = 0; k < K; k++)
-			out[k] = expm1(out[k]);
+		out[k] = sample_y(qa, c->m, sf_rng_uniform(rng) * m);
+	sample_inverse(c, out, K);
 }

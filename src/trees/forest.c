@@ -125,39 +125,20 @@ forest_params_validate(sf_env *env, const void *obj)
 void
 forest_model_free(sf_env *env, forest_model *m)
 {
-	int32_t		i;
-
 	if (m == NULL)
 		return;
-	for (i = 0; m->trees && i < m->n_trees; i++)
-		gbt_tree_free(env, &m->trees[i]);
-	sf_free(env, m->trees);
+	gbt_trees_free(env, m->trees, m->n_trees);
 	gbt_fast_free(env, m->fast);
 	sf_free(env, m);
 }
 
 /* ------------------------------------------------------------ scoring */
 
-/*
- * Leaf value of one tree for row x.  Each value is compared as float32, as
- * training quantised it (and scikit-learn compares), converted at the node
- * that reads it.
- */
+/* Leaf value of one tree for row x (float32 compares, gbt_tree_leaf). */
 double
 forest_tree_value(const gbt_tree *t, const double *x)
 {
-	int32_t		k = 0;
-
-	while (t->left[k] >= 0)
-	{
-		float		v = (float) x[t->split_index[k]];
-
-		if (isnan(v))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
-	}
-	return t->split_cond[k];
+	return t->split_cond[gbt_tree_leaf(t, x)];
 }
 
 double

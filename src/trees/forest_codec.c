@@ -70,17 +70,10 @@ void
 forest_body_json(const forest_model *m, sf_buf *b)
 {
 	char		t[256];
-	int64_t		nodes = 0,
-				leaves = 0;
-	int32_t		i,
-				k;
+	int64_t		nodes,
+				leaves;
 
-	for (i = 0; i < m->n_trees; i++)
-	{
-		nodes += m->trees[i].n_nodes;
-		for (k = 0; k < m->trees[i].n_nodes; k++)
-			leaves += m->trees[i].left[k] < 0;
-	}
+	gbt_trees_size(m->trees, m->n_trees, &nodes, &leaves);
 	snprintf(t, sizeof(t),
 			 "{\"objective\": \"%s\", \"criterion\": \"%s\", \"n_trees\": %d, \"nodes\": %lld, "
 			 "\"leaves\": %lld}",

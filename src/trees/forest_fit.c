@@ -471,11 +471,6 @@ static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 		   const forest_params *prm)
 {
-	size_t		i,
-				nx;
-	int			has0 = 0,
-				has1 = 0;
-
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > FOREST_MAX_FEATURES)
@@ -487,30 +482,8 @@ check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 	if ((uint32_t) prm->monotone_constraints.n > p)
 		return sf_fail(env, SF_EINVAL, "monotone_constraints has %d elements, features has %u",
 					   prm->monotone_constraints.n, (unsigned) p);
-	if (!sf_mul_size(n, p, &nx))
-		return sf_fail(env, SF_ELIMIT, "training matrix too large");
-	for (i = 0; i < n; i++)
-	{
-		if (!isfinite(y[i]))
-			return sf_fail(env, SF_EDATA, "label of row %zu is not finite", i + 1);
-		if (prm->objective == FOREST_OBJ_BINARY)
-		{
-			if (y[i] == 0.0)
-				has0 = 1;
-			else if (y[i] == 1.0)
-				has1 = 1;
-			else
-				return sf_fail(env, SF_EDATA, "label of row %zu is %g, objective binary needs 0 or 1",
-							   i + 1, y[i]);
-		}
-	}
-	if (prm->objective == FOREST_OBJ_BINARY && !(has0 && has1))
-		return sf_fail(env, SF_EDATA, "objective binary needs both classes, every label is %d",
-					   has1 ? 1 : 0);
-	for (i = 0; i < nx; i++)
-		if (isinf(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is infinite", i % p + 1, i / p + 1);
-	return SF_OK;
+	return gbt_check_rows(env, x, y, NULL, n, p,
+						  prm->objective == FOREST_OBJ_BINARY ? "objective binary" : NULL);
 }
 
 /* Features examined per node for the params (scikit-learn's max_features). */
@@ -714,10 +687,8 @@ free_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
 		sf_free(env, c->ws[i].feat);
 		sf_free(env, c->ws[i].stack);
 	}
-	for (i = 0; c->slots && i < batch; i++)
-		gbt_tree_free(env, &c->slots[i]);
 	sf_free(env, c->ws);
-	sf_free(env, c->slots);
+	gbt_trees_free(env, c->slots, batch);
 }
 
 /* Grow every tree in batches of 'batch' on the pool into m->trees. */

@@ -135,14 +135,9 @@ tree_importance(PG_FUNCTION_ARGS)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
-		const char *name;
-		uint32		len;
 
 		values[0] = Int32GetDatum((int32) j + 1);
-		if (sf_container_feature_name(&c, j, &name, &len))
-			values[1] = PointerGetDatum(cstring_to_text_with_len(name, (int) len));
-		else
-			nulls[1] = true;
+		values[1] = SfFeatureNameDatum(&c, j, &nulls[1]);
 		values[2] = Float8GetDatum(imp[j]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

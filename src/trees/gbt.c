@@ -153,21 +153,50 @@ gbt_tree_free(sf_env *env, gbt_tree *t)
 }
 
 void
-gbt_model_free(sf_env *env, gbt_model *m)
+gbt_trees_free(sf_env *env, gbt_tree *trees, int32_t n_trees)
 {
 	int32_t		i;
 
-	if (m == NULL)
-		return;
-	for (i = 0; m->trees && i < m->n_trees; i++)
-		gbt_tree_free(env, &m->trees[i]);
-	sf_free(env, m->trees);
+	for (i = 0; trees && i < n_trees; i++)
+		gbt_tree_free(env, &trees[i]);
+	sf_free(env, trees);
+}
+
+void
+gbt_trees_size(const gbt_tree *trees, int32_t n_trees, int64_t *nodes, int64_t *leaves)
+{
+	int32_t		i,
+				k;
+
+	*nodes = 0;
+	*leaves = 0;
+	for (i = 0; i < n_trees; i++)
+	{
+		*nodes += trees[i].n_nodes;
+		for (k = 0; k < trees[i].n_nodes; k++)
+			*leaves += trees[i].left[k] < 0;
+	}
+}
+
+void
+gbt_model_clear(sf_env *env, gbt_model *m)
+{
+	gbt_trees_free(env, m->trees, m->n_trees);
 	sf_free(env, m->eval_train);
 	sf_free(env, m->eval_valid);
 	sf_free(env, m->nodes);
 	sf_free(env, m->roots);
 	sf_free(env, m->depths);
 	gbt_fast_free(env, m->fast);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+gbt_model_free(sf_env *env, gbt_model *m)
+{
+	if (m == NULL)
+		return;
+	gbt_model_clear(env, m);
 	sf_free(env, m);
 }
 
@@ -279,18 +308,8 @@ margin_reference(const gbt_model *m, const double *x)
 	for (i = 0; i < m->n_trees; i++)
 	{
 		const gbt_tree *t = &m->trees[i];
-		int32_t		k = 0;
 
-		while (t->left[k] >= 0)
-		{
-			float		v = (float) x[t->split_index[k]];
-
-			if (isnan(v))
-				k = t->default_left[k] ? t->left[k] : t->right[k];
-			else
-				k = v < t->split_cond[k] ? t->left[k] : t->right[k];
-		}
-		s += t->split_cond[k];
+		s += t->split_cond[gbt_tree_leaf(t, x)];
 	}
 	return s;
 }

@@ -184,30 +184,6 @@ GbtProgress(void *ctx, const gbt_progress *pr)
 					INSTR_TIME_GET_DOUBLE(now))));
 }
 
-/* One fold's model of "calibrate": the same params (quiet) on the fold's training rows. */
-typedef struct GbtFold
-{
-	uint32		p;
-	gbt_params	prm;
-} GbtFold;
-
-static sf_status
-GbtFoldFit(void *ctx, sf_env *env, const double *x, const double *y, size_t n,
-		   const double *xs, size_t ns, double *prob)
-{
-	GbtFold    *c = ctx;
-	gbt_model  *m;
-	sf_status	st;
-	size_t		i;
-
-	if ((st = gbt_train(env, x, y, NULL, n, c->p, &c->prm, &m)) != SF_OK)
-		return st;
-	for (i = 0; i < ns; i++)
-		prob[i] = gbt_predict(m, xs + i * c->p);
-	gbt_model_free(env, m);
-	return SF_OK;
-}
-
 /*
  * The drift section from what the trainer kept (gbt_train_rows): every
  * row's score, bit for bit what the model's scorer gives, and each
@@ -254,7 +230,8 @@ xgb_train_final(PG_FUNCTION_ARGS)
 			   *w;
 	GbtProgressCtx pc;
 	const char *const *names = NULL;
-	GbtFold		fold;
+	gbt_params	quiet;
+	sf_kind_fold fold;
 	gbt_train_rows kept;
 
 	if (PG_ARGISNULL(0))
@@ -298,13 +275,16 @@ xgb_train_final(PG_FUNCTION_ARGS)
 	SF_PG_CHECK(gbt_encode(&env, m, &p, names, m->train_rows, &b), &env, "xgb_train");
 	MemoryContextSwitchTo(old);
 	out = SfBufToBytea(&b);
+	/* the folds train with the same params, quietly */
+	quiet = p;
+	quiet.verbose = 0;
+	quiet.progress = NULL;
+	quiet.progress_ctx = NULL;
+	fold.kind = sf_kind_find(SF_KIND_GBT);
+	fold.params = &quiet;
 	fold.p = (uint32) st->n_cols;
-	fold.prm = p;
-	fold.prm.verbose = 0;
-	fold.prm.progress = NULL;
-	fold.prm.progress_ctx = NULL;
 	out = SfGovAttachCalibration(out, x, y, (size_t) st->n_rows, (uint32) st->n_cols, p.calibrate,
-								 p.calibrate_folds, GbtFoldFit, &fold, "xgb_train");
+								 p.calibrate_folds, sf_kind_fold_fit, &fold, "xgb_train");
 	out = AttachDriftKept(out, st, &kept);
 	MemoryContextDelete(fitcxt);
 	PG_RETURN_BYTEA_P(out);

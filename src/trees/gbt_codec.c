@@ -245,15 +245,7 @@ gbt_decode_body(sf_env *env, const sf_container *c, uint16_t tag_base, uint32_t 
 		goto fail;
 	return SF_OK;
 fail:
-	for (i = 0; i < m->n_trees; i++)
-		gbt_tree_free(env, &m->trees[i]);
-	sf_free(env, m->trees);
-	sf_free(env, m->eval_train);
-	sf_free(env, m->eval_valid);
-	sf_free(env, m->nodes);
-	sf_free(env, m->roots);
-	sf_free(env, m->depths);
-	memset(m, 0, sizeof(*m));
+	gbt_model_clear(env, m);
 	return st;
 }
 
@@ -272,17 +264,11 @@ void
 gbt_info_json(const gbt_model *m, sf_buf *b)
 {
 	char		t[256];
-	int32_t		i,
-				leaves = 0,
-				nodes = 0,
-				k;
+	int32_t		i;
+	int64_t		nodes,
+				leaves;
 
-	for (i = 0; i < m->n_trees; i++)
-	{
-		nodes += m->trees[i].n_nodes;
-		for (k = 0; k < m->trees[i].n_nodes; k++)
-			leaves += m->trees[i].left[k] < 0;
-	}
+	gbt_trees_size(m->trees, m->n_trees, &nodes, &leaves);
 	snprintf(t, sizeof(t),
 			 "{\"objective\": \"%s\", \"n_trees\": %d, \"nodes\": %d, \"leaves\": %d, "
 			 "\"best_iteration\": %d, \"rounds_run\": %d, \"eval_metric\": \"%s\", \"base_score\": ",

@@ -7,6 +7,8 @@
 #ifndef SCFRISK_GBT_INT_H
 #define SCFRISK_GBT_INT_H
 
+#include <math.h>
+
 #include "scfrisk/gbt.h"
 
 /*
@@ -148,9 +150,30 @@ extern sf_status gbt_metric_eval(sf_env *env, int metric, int objective, const d
 								 const double *y, const double *w, const uint32_t *rows,
 								 size_t n, double *out);
 
+/*
+ * The rows of a tree trainer: finite labels (0 or 1 with both classes when
+ * binary, the objective's name for the messages, is not NULL), finite
+ * weights >= 0 summing above 0 when w is not NULL, no infinite feature.
+ */
+extern sf_status gbt_check_rows(sf_env *env, const double *x, const double *y, const double *w,
+								size_t n, uint32_t p, const char *binary);
+
 /* Allocate or free a tree of n_nodes nodes (all arrays). */
 extern sf_status gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes);
 extern void gbt_tree_free(sf_env *env, gbt_tree *t);
+
+/* Free n_trees trees and their array (NULL or partly filled: zeroed trees free nothing). */
+extern void gbt_trees_free(sf_env *env, gbt_tree *trees, int32_t n_trees);
+
+/* Nodes and leaves of n_trees trees, for model_info. */
+extern void gbt_trees_size(const gbt_tree *trees, int32_t n_trees, int64_t *nodes,
+						   int64_t *leaves);
+
+/*
+ * Free what a model holds (trees, evaluation log, packed and fast scorers)
+ * and zero it, not the struct: gbt_model_free and a decoder's failure path.
+ */
+extern void gbt_model_clear(sf_env *env, gbt_model *m);
 
 /*
  * Invariants of one tree (child indices above the parent and in range, one
@@ -158,6 +181,30 @@ extern void gbt_tree_free(sf_env *env, gbt_tree *t);
  * NaN); seen is n_nodes bytes of scratch.  SF_ECORRUPT with a message.
  */
 extern sf_status gbt_tree_check(sf_env *env, const gbt_tree *t, uint32_t n_features, uint8_t *seen);
+
+/*
+ * Leaf of tree t for row x of the raw matrix: each feature compared as
+ * float32 (as training quantised it and XGBoost and scikit-learn compare),
+ * NaN down the default side.  The plain walk of the reference scorers and
+ * of training's validation rows; inline because every caller loops over
+ * trees and rows.
+ */
+static inline int32_t
+gbt_tree_leaf(const gbt_tree *t, const double *x)
+{
+	int32_t		k = 0;
+
+	while (t->left[k] >= 0)
+	{
+		float		v = (float) x[t->split_index[k]];
+
+		if (isnan(v))
+			k = t->default_left[k] ? t->left[k] : t->right[k];
+		else
+			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
+	}
+	return k;
+}
 
 #include "scfrisk/sf_rng.h"
 

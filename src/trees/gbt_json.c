@@ -59,32 +59,6 @@ put_int(sf_buf *b, long v)
 	sf_buf_put_bytes(b, t, (size_t) n);
 }
 
-static void
-put_json_string(sf_buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	sf_buf_put_u8(b, '"');
-	for (p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-		{
-			sf_buf_put_u8(b, '\\');
-			sf_buf_put_u8(b, *p);
-		}
-		else if (*p < 0x20)
-		{
-			char		t[8];
-
-			snprintf(t, sizeof(t), "\\u%04x", *p);
-			sf_buf_put_str(b, t);
-		}
-		else
-			sf_buf_put_u8(b, *p);
-	}
-	sf_buf_put_u8(b, '"');
-}
-
 sf_status
 gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names, sf_buf *out)
 {
@@ -98,7 +72,7 @@ gbt_to_xgb_json(sf_env *env, const gbt_model *m, const char *const *names, sf_bu
 	{
 		if (j)
 			sf_buf_put_str(out, ", ");
-		put_json_string(out, names[j]);
+		sf_buf_put_json_string(out, names[j]);
 	}
 	sf_buf_put_str(out, "], \"feature_types\": [");
 	for (j = 0; names && j < m->n_features; j++)

@@ -256,6 +256,23 @@ typedef struct split_ctx
 	gbt_split  *best;			/* (n_nodes, p) best per node and feature */
 } split_ctx;
 
+/* Record a candidate in *best (its gain is strictly larger). */
+static inline void
+take(gbt_split *best, double chg, uint32_t j, uint32_t bin, int all_right, int default_left,
+	 float cond, double gl, double hl, double gr, double hr)
+{
+	best->loss_chg = chg;
+	best->feature = j;
+	best->bin = bin;
+	best->all_right = all_right;
+	best->default_left = default_left;
+	best->cond = cond;
+	best->gl = gl;
+	best->hl = hl;
+	best->gr = gr;
+	best->hr = hr;
+}
+
 /* Replace *best by the candidate when its gain is strictly larger. */
 static inline void
 consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
@@ -269,18 +286,7 @@ consider(gbt_split *best, const gbt_params *prm, double parent_gain, uint32_t j,
 	/* inlined: the split search calls it twice per candidate */
 	chg = calc_gain(prm, gl, hl) + calc_gain(prm, gr, hr) - parent_gain;
 	if (chg > best->loss_chg)
-	{
-		best->loss_chg = chg;
-		best->feature = j;
-		best->bin = bin;
-		best->all_right = all_right;
-		best->default_left = default_left;
-		best->cond = cond;
-		best->gl = gl;
-		best->hl = hl;
-		best->gr = gr;
-		best->hr = hr;
-	}
+		take(best, chg, j, bin, all_right, default_left, cond, gl, hl, gr, hr);
 }
 
 /*
@@ -307,16 +313,7 @@ consider_mono(gbt_split *best, const gbt_params *prm, const gbt_mono *mono, int 
 	chg = (gbt_mono_gain(prm, gl, hl, wl) + gbt_mono_gain(prm, gr, hr, wr)) - parent_gain;
 	if (chg > best->loss_chg)
 	{
-		best->loss_chg = chg;
-		best->feature = j;
-		best->bin = bin;
-		best->all_right = all_right;
-		best->default_left = default_left;
-		best->cond = cond;
-		best->gl = gl;
-		best->hl = hl;
-		best->gr = gr;
-		best->hr = hr;
+		take(best, chg, j, bin, all_right, default_left, cond, gl, hl, gr, hr);
 		best->wl = wl;
 		best->wr = wr;
 	}

@@ -26,28 +26,15 @@
 #include "scfrisk/sf_rng.h"
 #include "gbt_int.h"
 
-/* Leaf of a tree for row x of the raw matrix (float32 compares, as scoring). */
-static int32_t
-route_raw(const gbt_tree *t, const double *x)
-{
-	int32_t		k = 0;
-
-	while (t->left[k] >= 0)
-	{
-		float		v = (float) x[t->split_index[k]];
-
-		if (isnan(v))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = v < t->split_cond[k] ? t->left[k] : t->right[k];
-	}
-	return k;
-}
-
-/* Check the data before any work: finite labels, weights, features. */
-static sf_status
-check_data(sf_env *env, const double *x, const double *y, const double *w, size_t n, uint32_t p,
-		   const gbt_params *prm)
+/*
+ * The rows of a tree trainer (gbt, forest): finite labels, 0 or 1 with
+ * both classes when binary names the binary objective (NULL for
+ * regression), finite weights >= 0 with a positive sum when w is given, no
+ * infinite feature (NaN is missing).
+ */
+sf_status
+gbt_check_rows(sf_env *env, const double *x, const double *y, const double *w, size_t n,
+			   uint32_t p, const char *binary)
 {
 	size_t		i,
 				nx;
@@ -55,6 +42,46 @@ check_data(sf_env *env, const double *x, const double *y, const double *w, size_
 				has1 = 0;
 	double		sw = 0.0;
 
+	if (!sf_mul_size(n, p, &nx))
+		return sf_fail(env, SF_ELIMIT, "training matrix too large");
+	for (i = 0; i < n; i++)
+	{
+		if (!isfinite(y[i]))
+			return sf_fail(env, SF_EDATA, "label of row %zu is not finite", i + 1);
+		if (binary)
+		{
+			if (y[i] == 0.0)
+				has0 = 1;
+			else if (y[i] == 1.0)
+				has1 = 1;
+			else
+				return sf_fail(env, SF_EDATA, "label of row %zu is %g, %s needs 0 or 1", i + 1, y[i],
+							   binary);
+		}
+		if (w)
+		{
+			if (!isfinite(w[i]) || w[i] < 0.0)
+				return sf_fail(env, SF_EDATA, "weight of row %zu is %g, weights must be finite and >= 0",
+							   i + 1, w[i]);
+			sw += w[i];
+		}
+	}
+	if (binary && !(has0 && has1))
+		return sf_fail(env, SF_EDATA, "%s needs both classes, every label is %d", binary, has1 ? 1 : 0);
+	if (w && !(sw > 0.0))
+		return sf_fail(env, SF_EDATA, "the weights sum to zero");
+	for (i = 0; i < nx; i++)
+		if (isinf(x[i]))
+			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is infinite",
+						   i % p + 1, i / p + 1);
+	return SF_OK;
+}
+
+/* Check the data before any work: sizes, constraints, then the rows. */
+static sf_status
+check_data(sf_env *env, const double *x, const double *y, const double *w, size_t n, uint32_t p,
+		   const gbt_params *prm)
+{
 	if (n == 0)
 		return sf_fail(env, SF_EDATA, "no training rows");
 	if (p == 0 || p > GBT_MAX_FEATURES)
@@ -65,40 +92,8 @@ check_data(sf_env *env, const double *x, const double *y, const double *w, size_
 	if ((uint32_t) prm->monotone_constraints.n > p)
 		return sf_fail(env, SF_EINVAL, "monotone_constraints has %d elements, features has %u",
 					   prm->monotone_constraints.n, (unsigned) p);
-	if (!sf_mul_size(n, p, &nx))
-		return sf_fail(env, SF_ELIMIT, "training matrix too large");
-	for (i = 0; i < n; i++)
-	{
-		if (!isfinite(y[i]))
-			return sf_fail(env, SF_EDATA, "label of row %zu is not finite", i + 1);
-		if (prm->objective == GBT_OBJ_BINARY)
-		{
-			if (y[i] == 0.0)
-				has0 = 1;
-			else if (y[i] == 1.0)
-				has1 = 1;
-			else
-				return sf_fail(env, SF_EDATA,
-							   "label of row %zu is %g, binary:logistic needs 0 or 1", i + 1, y[i]);
-		}
-		if (w)
-		{
-			if (!isfinite(w[i]) || w[i] < 0.0)
-				return sf_fail(env, SF_EDATA, "weight of row %zu is %g, weights must be finite and >= 0",
-							   i + 1, w[i]);
-			sw += w[i];
-		}
-	}
-	if (prm->objective == GBT_OBJ_BINARY && !(has0 && has1))
-		return sf_fail(env, SF_EDATA, "binary:logistic needs both classes, every label is %d",
-					   has1 ? 1 : 0);
-	if (w && !(sw > 0.0))
-		return sf_fail(env, SF_EDATA, "the weights sum to zero");
-	for (i = 0; i < nx; i++)
-		if (isinf(x[i]))
-			return sf_fail(env, SF_EDATA, "feature %zu of row %zu is infinite",
-						   i % p + 1, i / p + 1);
-	return SF_OK;
+	return gbt_check_rows(env, x, y, w, n, p,
+						  prm->objective == GBT_OBJ_BINARY ? "binary:logistic" : NULL);
 }
 
 void
@@ -633,7 +628,7 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 		gbt_parallel(w->env, row_blocks(b->n_train), row_pass_task, rp);
 	}
 	for (i = 0; i < b->n_valid; i++)
-		b->mv[i] += tree->split_cond[route_raw(tree, x + (size_t) b->vrow[i] * w->p)];
+		b->mv[i] += tree->split_cond[gbt_tree_leaf(tree, x + (size_t) b->vrow[i] * w->p)];
 
 	if ((st = train_score(w, b, rp, tr_score)) != SF_OK)
 		return st;

@@ -204,6 +204,19 @@ SF_TEST(test_kind_names)
 	SF_OK(sf_kind_name(0) == NULL && sf_kind_from_name("nope") == 0, "unknown kinds");
 }
 
+/* RFC 8259's escapes: quote, backslash and control characters; other bytes (UTF-8) as they are. */
+SF_TEST(test_json_string)
+{
+	const char	expect[] = "\"a\\\"b\\\\c\\u000a\\u001f\xc3\xa9\"";
+	sf_buf		b;
+
+	sf_buf_init(&b, &env);
+	sf_buf_put_json_string(&b, "a\"b\\c\n\x1f\xc3\xa9");
+	SF_OK(b.len == strlen(expect) && memcmp(b.data, expect, b.len) == 0, "escaped: %.*s", (int) b.len,
+		  (const char *) b.data);
+	sf_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -214,5 +227,6 @@ main(void)
 	SF_RUN(test_rejections);
 	SF_RUN(test_reader_bounds);
 	SF_RUN(test_kind_names);
+	SF_RUN(test_json_string);
 	return sf_test_done();
 }

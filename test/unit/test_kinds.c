@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scfrisk/sf_kinds.h"
+#include "scfrisk/gbt.h"
 #include "scfrisk/nb.h"
 #include "sf_test.h"
 
@@ -142,6 +143,8 @@ SF_TEST(test_fold_fit_is_the_kinds_fit)
 	size_t		i;
 	nb_params	nbp;
 	nb_model	nbm;
+	gbt_params	gbp;
+	gbt_model  *gbm;
 	sf_kind_fold fold;
 
 	for (i = 0; i < sf_kind_count(); i++)
@@ -174,6 +177,16 @@ SF_TEST(test_fold_fit_is_the_kinds_fit)
 	SF_OK(nb_fit(&env, &nbp, x, y, N, P, &nbm) == SF_OK, "nb_fit");
 	for (i = 0; i < NS; i++)
 		SF_OK(prob[i] == nb_predict(&nbm, xs + i * P), "gaussian_nb fold score %zu is nb_predict's", i);
+
+	/* a kind whose core allocates its model (gbt_train's gbt_model **) */
+	sf_params_defaults(&gbt_params_table, &gbp);
+	gbp.n_estimators = 4;
+	fold = (sf_kind_fold) {sf_kind_find(SF_KIND_GBT), &gbp, P};
+	SF_OK(sf_kind_fold_fit(&fold, &env, x, y, N, xs, NS, prob) == SF_OK, "gbt folds fit");
+	SF_OK(gbt_train(&env, x, y, NULL, N, P, &gbp, &gbm) == SF_OK, "gbt_train");
+	for (i = 0; i < NS; i++)
+		SF_OK(prob[i] == gbt_predict(gbm, xs + i * P), "gbt fold score %zu is gbt_predict's", i);
+	gbt_model_free(&env, gbm);
 	arena_reset();
 }
 
