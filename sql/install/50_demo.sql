@@ -531,9 +531,12 @@ BEGIN
 											r.recommended_loan) AS f,
 			   r.credit_pd
 		FROM scfrisk_demo.risk_result r JOIN scfrisk_demo.sellers s USING (seller_id)),
+	-- the model as a scalar subquery, not GROUP BY m.model: grouping by a model's bytes
+	-- reads the whole model (megabytes for the hybrid's default blend) once per row
 	agg AS (
-		SELECT scfrisk.psi(m.model, live.credit_pd) AS psi, scfrisk.csi(m.model, live.f) AS csi
-		FROM m, live GROUP BY m.model)
+		SELECT scfrisk.psi((SELECT model FROM m), live.credit_pd) AS psi,
+			   scfrisk.csi((SELECT model FROM m), live.f) AS csi
+		FROM live)
 	SELECT 'psi'::text, NULL::int, (agg.psi ->> 'psi')::float8, (agg.psi ->> 'rows')::bigint,
 		   scfrisk.stability_band((agg.psi ->> 'psi')::float8)
 	FROM agg

@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -213,7 +214,9 @@ def child():
             os.chmod(outdir, 0o777)
             selftest(t, outdir)
             for p in pages():
+                t0 = time.time()
                 run_page(t, p, outdir)
+                print("# %s ran in %.1f s" % (os.path.relpath(p, ROOT), time.time() - t0), flush=True)
     print("# docs layer: %d passed, %d failed" % (t.n - t.failed, t.failed), flush=True)
     t.done()
 
