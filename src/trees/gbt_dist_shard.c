@@ -346,7 +346,8 @@ apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 
 			while (left[q] >= 0)
 			{
-				uint32_t	c = gbt_code(b, row, feat[q]);
+				/* the column-major copy: a node's rows read one feature's column, which stays in cache */
+				uint32_t	c = gbt_code_t(b, row, feat[q]);
 
 				if (c == b->n_bins[feat[q]])
 					q = (flags[q] & 1) ? left[q] : right[q];
