@@ -18,14 +18,16 @@
  * network.
  *
  * Coordinator: scfrisk.check_shards first (every error it has, before any
- * training), then one SPI query per step, a UNION ALL of one pushed-down
- * aggregate per partition tagged with the partition's place in
+ * training), then the sketch (or load) query, a UNION ALL of one
+ * pushed-down aggregate per partition tagged with the partition's place in
  * check_shards' order (by name), so the replies are merged in that fixed
- * order whatever order async foreign scans finish in.  The steps read the
- * one-row view scfrisk.shard_unit through a temporary foreign table per
- * server, so they scan no partition; the job travels as the query's
- * parameter $1.  An error anywhere (a shard down mid-training,
- * a cancel) ends the statement: no model is returned.
+ * order whatever order async foreign scans finish in.  The steps of
+ * logreg_train_sharded read the one-row view scfrisk.shard_unit through a
+ * temporary foreign table per server (PrepareStep, ShardExchange), so they
+ * scan no partition; the job travels as the query's parameter $1.  Those
+ * of xgb_train_sharded go over postgres_fdw's connections directly, binary
+ * and to all servers at once (gbt_dist_pg.c).  An error anywhere (a shard
+ * down mid-training, a cancel) ends the statement: no model is returned.
  */
 #include "postgres.h"
 
