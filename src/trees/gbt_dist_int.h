@@ -7,9 +7,9 @@
 #ifndef SCFRISK_GBT_DIST_INT_H
 #define SCFRISK_GBT_DIST_INT_H
 
-#include "scfrisk/gbt_dist.h"
 #include <string.h>
 
+#include "scfrisk/gbt_dist.h"
 #include "gbt_int.h"
 
 #define SKETCH_MAGIC	0x31534447u	/* "GDS1" */
