@@ -155,12 +155,19 @@ t.ok(any(len(SKETCH.findall(n)) == 3 for n in notices),
 # sketch reads the partition; the coordinator's DEBUG1 line counts the steps, one per tree
 # level: a tree's root, each level below it but the last, and the job that closes the last tree.
 STEP = "SELECT s, scfrisk.xgb_shard_step(s, $2) FROM pg_catalog.unnest($1::pg_catalog.int8[]) s"
-for sh in shards:
-    c = sh.connect()
-    c.cursor().execute("ALTER SYSTEM SET log_statement = 'all'")
-    c.cursor().execute("ALTER SYSTEM SET log_parameter_max_length = 0")
-    c.cursor().execute("SELECT pg_reload_conf()")
-    c.close()
+
+
+def log_statements(on):
+    """Every shard logs its statements (without their parameters: the jobs), or stops."""
+    for sh in shards:
+        c = sh.connect()
+        for name, value in (("log_statement", "'all'"), ("log_parameter_max_length", "0")):
+            c.cursor().execute("ALTER SYSTEM SET %s = %s" % (name, value) if on else "ALTER SYSTEM RESET " + name)
+        c.cursor().execute("SELECT pg_reload_conf()")
+        c.close()
+
+
+log_statements(True)
 time.sleep(0.5)
 start = [os.path.getsize(sh.dir + "/server.log") for sh in shards]
 TPARAMS = '{"n_estimators": 3, "max_depth": 3, "eta": 0.3}'
@@ -205,12 +212,7 @@ for i, sh in enumerate(shards):
     t.ok(len(steps) == want_steps and len(sketch) == 1 and not any("loans_local" in line for line in after),
          "%s: the sketch reads the partition once, then %d steps read none" % (sh.name, len(steps)),
          "".join(stmts[-20:]))
-for sh in shards:
-    c = sh.connect()
-    c.cursor().execute("ALTER SYSTEM RESET log_statement")
-    c.cursor().execute("ALTER SYSTEM RESET log_parameter_max_length")
-    c.cursor().execute("SELECT pg_reload_conf()")
-    c.close()
+log_statements(False)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
 
 # a shard frees a training's rows after its last job, not at the end of the remote transaction
