@@ -117,6 +117,15 @@ FROM (SELECT k, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, %(p)s) j W
         say("train_%s_cpu_s" % name, "%.3f median of the four clusters' processes" % cpu[name][len(cpu[name]) // 2])
     say("train_cpu_ratio_sharded_over_single", "%.3g" % (cpu["sharded"][len(cpu["sharded"]) // 2]
                                                        / cpu["single"][len(cpu["single"]) // 2]))
+    if a.kind == "xgb":
+        # the sharded trainer's DEBUG1 line: steps (one query per server each) and the bytes they moved
+        co.notices = []
+        cur.execute("SET client_min_messages = debug1")
+        cur.execute(sharded_sql, (params,))
+        cur.execute("RESET client_min_messages")
+        for n in co.notices:
+            if "steps to" in n:
+                say("traffic", n.split(":", 1)[1].strip())
     if a.perf:
         import subprocess
         pids = []

@@ -7,7 +7,8 @@
 -- "extensions" option lists scfrisk; only their bytes cross the network.
 -- The sketch aggregate reads the partition once and keeps its rows for the
 -- training's session (to the end of the remote transaction); every later
--- step reads only the one-row view scfrisk.shard_unit.
+-- step is one query per server over the connection postgres_fdw holds
+-- (src/trees/gbt_dist_pg.c), reading no table.
 CREATE FUNCTION scfrisk.xgb_shard_sketch_sfunc(internal, float8[], float8, float8, int8)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'xgb_shard_sketch_sfunc'
@@ -54,16 +55,16 @@ CREATE AGGREGATE scfrisk.xgb_shard_step(session int8, job bytea) (
 COMMENT ON AGGREGATE scfrisk.xgb_shard_step(int8, bytea) IS
 'shard side of xgb_train_sharded and logreg_train_sharded: one step of the session''s training (a tree''s root, a level''s histograms; a logistic regression''s loss or gradient and Hessian sums) from the rows its sketch or load kept (internal)';
 
--- One row, so that a step reaches the shard through postgres_fdw without
--- scanning a partition (the coordinator reads it through a temporary
--- foreign table per server).
+-- One row, so that a step of logreg_train_sharded reaches the shard through
+-- postgres_fdw without scanning a partition (the coordinator reads it
+-- through a temporary foreign table per server).
 CREATE VIEW scfrisk.shard_unit AS SELECT 1 AS one;
 COMMENT ON VIEW scfrisk.shard_unit IS
-'one row: what xgb_train_sharded''s steps read on a shard';
+'one row: what logreg_train_sharded''s steps read on a shard';
 GRANT SELECT ON scfrisk.shard_unit TO PUBLIC;
 
 -- Coordinator: checks the shards (scfrisk.check_shards), then drives the
--- rounds through one pushed-down query per tree level.  PARALLEL UNSAFE (the
+-- rounds through one query per server and tree level.  PARALLEL UNSAFE (the
 -- default, said here on purpose): its queries open remote transactions
 -- through postgres_fdw, which a parallel worker must not do.
 CREATE FUNCTION scfrisk.xgb_train_sharded(relation regclass, features text, label text,

@@ -107,7 +107,16 @@ add_hist(sf_reader *rd, double *h, size_t n_slots, double *v)
 	bits = sf_read_bytes(rd, (n_slots + 7) / 8);
 	if (!sf_reader_has(rd, nnz, 16))
 		return 0;
-	sf_read_f64s(rd, v, 2 * (size_t) nnz);
+	if (dist_host_le())
+	{
+		const uint8_t *src = sf_read_bytes(rd, sizeof(double) * 2 * (size_t) nnz);
+
+		if (src == NULL)
+			return 0;
+		memcpy(v, src, sizeof(double) * 2 * (size_t) nnz);
+	}
+	else
+		sf_read_f64s(rd, v, 2 * (size_t) nnz);
 	for (s = 0; s < n_slots; s++)
 		if (bits[s >> 3] & (1u << (s & 7)))
 		{

@@ -7,6 +7,8 @@
 #ifndef SCFRISK_GBT_DIST_INT_H
 #define SCFRISK_GBT_DIST_INT_H
 
+#include <string.h>
+
 #include "scfrisk/gbt_dist.h"
 #include "gbt_int.h"
 
@@ -32,6 +34,21 @@ typedef struct dist_totals
  */
 extern sf_status gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len,
 										 int ns, int max_bin, dist_totals *tot, gbt_bins *b);
+
+/*
+ * A histogram's packed (g, h) pairs cross as little-endian doubles; on a
+ * little-endian host that is their memory, written and read in one copy
+ * rather than a double at a time.
+ */
+static inline int
+dist_host_le(void)
+{
+	const uint16_t one = 1;
+	uint8_t		first;
+
+	memcpy(&first, &one, 1);
+	return first == 1;
+}
 
 /* The kinds of job (gbt_dist.h): the first, a tree's root, a level's splits. */
 #define JOB_START	1

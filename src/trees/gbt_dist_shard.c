@@ -224,39 +224,63 @@ read_start(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 	return SF_OK;
 }
 
-/* The training metric sums of the margins (gbt_train.c's PASS_METRIC). */
+/*
+ * One pass over the rows after a tree: the training metric sums of the
+ * margins (gbt_train.c's PASS_METRIC) when metric is set, and with grad the
+ * next tree's gradients (its grad_row) and their totals G and H, the rows
+ * listed in order for the root.  A row's probability is computed once for
+ * both, with the same arithmetic as each alone.
+ */
 static void
-metric_sums(const gbt_dist_shard *sh, int metric, double *acc_out, double *sw_out)
+row_pass(gbt_dist_shard *sh, int metric, int grad, double *acc_out, double *sw_out,
+		 double *G_out, double *H_out)
 {
+	train_work *tw = &sh->tw;
+	int			binary = sh->objective == GBT_OBJ_BINARY;
 	double		acc = 0.0,
-				sw = 0.0;
+				sw = 0.0,
+				G = 0.0,
+				H = 0.0;
 	size_t		i;
 
 	for (i = 0; i < sh->n; i++)
 	{
 		double		wi = sh->w ? sh->w[i] : 1.0,
-					m = sh->mt[i];
+					m = sh->mt[i],
+					sig = binary || metric == GBT_METRIC_LOGLOSS ? 1.0 / (1.0 + exp(-m)) : 0.0,
+					pr = binary ? sig : m;
 
 		if (metric == GBT_METRIC_LOGLOSS)
 		{
-			double		pr = 1.0 / (1.0 + exp(-m));
+			double		pc = sig < 1e-16 ? 1e-16 : sig > 1.0 - 1e-16 ? 1.0 - 1e-16 : sig;
 
-			if (pr < 1e-16)
-				pr = 1e-16;
-			if (pr > 1.0 - 1e-16)
-				pr = 1.0 - 1e-16;
-			acc -= wi * (sh->y[i] > 0.5 ? log(pr) : log(1.0 - pr));
+			acc -= wi * (sh->y[i] > 0.5 ? log(pc) : log(1.0 - pc));
 		}
-		else
-		{
-			double		pr = sh->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-m)) : m;
-
+		else if (metric)
 			acc += wi * (pr - sh->y[i]) * (pr - sh->y[i]);
-		}
 		sw += wi;
+		if (grad)
+		{
+			double		wt = wi * (binary && sh->y[i] == 1.0 ? sh->scale_pos_weight : 1.0),
+						h = 1.0;
+
+			if (binary)
+			{
+				h = pr * (1.0 - pr);
+				if (h < GBT_HESS_EPS)
+					h = GBT_HESS_EPS;
+			}
+			tw->gh[2 * i] = (float) ((pr - sh->y[i]) * wt);
+			tw->gh[2 * i + 1] = (float) (h * wt);
+			tw->rows[i] = (uint32_t) i;
+			G += tw->gh[2 * i];
+			H += tw->gh[2 * i + 1];
+		}
 	}
-	*acc_out = acc;
-	*sw_out = sw;
+	*acc_out = metric ? acc : 0.0;
+	*sw_out = metric ? sw : 0.0;
+	*G_out = G;
+	*H_out = H;
 }
 
 /*
@@ -322,7 +346,8 @@ apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 
 			while (left[q] >= 0)
 			{
-				uint32_t	c = gbt_code(b, row, feat[q]);
+				/* the column-major copy: a node's rows read one feature's column, which stays in cache */
+				uint32_t	c = gbt_code_t(b, row, feat[q]);
 
 				if (c == b->n_bins[feat[q]])
 					q = (flags[q] & 1) ? left[q] : right[q];
@@ -374,20 +399,20 @@ put_hist(sf_env *env, sf_buf *out, const double *h, size_t n_slots)
 		}
 	sf_buf_put_u32(out, (uint32_t) nnz);
 	sf_buf_put_bytes(out, bits, nbits);
-	sf_buf_put_f64s(out, v, 2 * nnz);
+	if (dist_host_le())
+		sf_buf_put_bytes(out, v, sizeof(double) * 2 * nnz);
+	else
+		sf_buf_put_f64s(out, v, 2 * nnz);
 	sf_free(env, bits);
 	sf_free(env, v);
 	return SF_OK;
 }
 
-/* A new tree: the gradients of the margins (gbt_train.c's grad_row) and the root. */
+/* A new tree's root (the gradients and their totals from row_pass): its sums and histogram. */
 static sf_status
-start_tree(sf_env *env, gbt_dist_shard *sh, sf_buf *out)
+start_tree(sf_env *env, gbt_dist_shard *sh, double G, double H, sf_buf *out)
 {
 	train_work *tw = &sh->tw;
-	double		G = 0.0,
-				H = 0.0;
-	size_t		i;
 	int32_t		k;
 
 	for (k = 0; k < sh->node_cap; k++)
@@ -395,26 +420,6 @@ start_tree(sf_env *env, gbt_dist_shard *sh, sf_buf *out)
 		hist_put(tw, sh->nh[k]);
 		sh->nh[k] = NULL;
 		sh->open[k] = 0;
-	}
-	for (i = 0; i < sh->n; i++)
-	{
-		double		pr = sh->objective == GBT_OBJ_BINARY ? 1.0 / (1.0 + exp(-sh->mt[i])) : sh->mt[i],
-					wt = (sh->w ? sh->w[i] : 1.0) *
-			(sh->objective == GBT_OBJ_BINARY && sh->y[i] == 1.0 ? sh->scale_pos_weight : 1.0),
-					g = pr - sh->y[i],
-					h = 1.0;
-
-		if (sh->objective == GBT_OBJ_BINARY)
-		{
-			h = pr * (1.0 - pr);
-			if (h < GBT_HESS_EPS)
-				h = GBT_HESS_EPS;
-		}
-		tw->gh[2 * i] = (float) (g * wt);
-		tw->gh[2 * i + 1] = (float) (h * wt);
-		tw->rows[i] = (uint32_t) i;
-		G += tw->gh[2 * i];
-		H += tw->gh[2 * i + 1];
 	}
 	sh->nb[0] = 0;
 	sh->ne[0] = sh->n;
@@ -536,7 +541,9 @@ gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job, size_t 
 				metric = 0,
 				want_root = 0;
 	double		acc = 0.0,
-				sw = 0.0;
+				sw = 0.0,
+				G = 0.0,
+				H = 0.0;
 	sf_status	st = SF_OK;
 
 	sf_reader_init(&r, job, job_len);
@@ -572,8 +579,8 @@ gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job, size_t 
 		sh->seq = UINT32_MAX;	/* a half-applied job: every later one is refused */
 		return st;
 	}
-	if (metric)
-		metric_sums(sh, metric, &acc, &sw);
+	if (metric || want_root)
+		row_pass(sh, metric, want_root, &acc, &sw, &G, &H);
 	sf_buf_put_u32(out, REPLY_MAGIC);
 	sf_buf_put_u32(out, type == JOB_LEVEL ? n_split : (uint32_t) (want_root != 0));
 	sf_buf_put_f64(out, acc);
@@ -583,7 +590,7 @@ gbt_dist_shard_step(sf_env *env, gbt_dist_shard *sh, const uint8_t *job, size_t 
 	else if (type == JOB_LEVEL)
 		st = grow_level(env, sh, n_split, out);
 	else if (want_root)
-		st = start_tree(env, sh, out);
+		st = start_tree(env, sh, G, H, out);
 	if (st != SF_OK)
 		sh->seq = UINT32_MAX;
 	else if (sf_buf_status(out) != SF_OK)

@@ -18,14 +18,16 @@
  * network.
  *
  * Coordinator: scfrisk.check_shards first (every error it has, before any
- * training), then one SPI query per step, a UNION ALL of one pushed-down
- * aggregate per partition tagged with the partition's place in
+ * training), then the sketch (or load) query, a UNION ALL of one
+ * pushed-down aggregate per partition tagged with the partition's place in
  * check_shards' order (by name), so the replies are merged in that fixed
- * order whatever order async foreign scans finish in.  The steps read the
- * one-row view scfrisk.shard_unit through a temporary foreign table per
- * server, so they scan no partition; the job travels as the query's
- * parameter $1.  An error anywhere (a shard down mid-training,
- * a cancel) ends the statement: no model is returned.
+ * order whatever order async foreign scans finish in.  The steps of
+ * logreg_train_sharded read the one-row view scfrisk.shard_unit through a
+ * temporary foreign table per server (PrepareStep, ShardExchange), so they
+ * scan no partition; the job travels as the query's parameter $1.  Those
+ * of xgb_train_sharded go over postgres_fdw's connections directly, binary
+ * and to all servers at once (gbt_dist_pg.c).  An error anywhere (a shard
+ * down mid-training, a cancel) ends the statement: no model is returned.
  */
 #include "postgres.h"
 
@@ -405,6 +407,7 @@ PlanShards(ShardPlan *sp, Oid relid, const char *features, const char *label, co
 
 	static int64 trainings = 0;
 
+	memset(sp, 0, sizeof(*sp));
 	if (SPI_execute_with_args("SELECT partition::text, width_min, server::text FROM scfrisk.check_shards($1, $2)",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "%s: check_shards failed", what);
@@ -556,7 +559,7 @@ xgb_train_sharded(PG_FUNCTION_ARGS)
 	sf_env		env;
 	sf_buf		b;
 	gbt_model  *m;
-	gbt_dist_io io = {ShardExchange, &sp};
+	gbt_dist_io io = {ShardExchangeDirect, &sp};
 	instr_time	start;
 	int			n_sk;
 	bytea	   *out;
@@ -592,7 +595,7 @@ xgb_train_sharded(PG_FUNCTION_ARGS)
 	if (SPI_execute(sp.sketch_sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "xgb_train_sharded: the sketch query failed");
 	n_sk = CollectReplies(&sp);
-	PrepareStep(&sp);
+	ShardConnect(&sp);
 	{
 		const uint8_t **sk = MemoryContextAlloc(fitcxt, sizeof(uint8_t *) * (n_sk ? n_sk : 1));
 		size_t	   *sk_len = MemoryContextAlloc(fitcxt, sizeof(size_t) * (n_sk ? n_sk : 1));
@@ -618,6 +621,7 @@ xgb_train_sharded(PG_FUNCTION_ARGS)
 	SF_PG_CHECK(gbt_encode(&env, m, &p, p.feature_names.n > 0 ? (const char *const *) p.feature_names.v : NULL,
 						   m->train_rows, &b),
 				&env, "xgb_train_sharded");
+	ShardReportTraffic(&sp);
 	SPI_finish();
 	MemoryContextSwitchTo(outer);
 	out = SfBufToBytea(&b);

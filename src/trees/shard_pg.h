@@ -7,9 +7,10 @@
  * the training's last job or the end of the remote transaction), keyed by
  * the session number the coordinator sends.  Coordinator side: the
  * partitions from scfrisk.check_shards, the load query (one pushed-down
- * aggregate per partition), and the prepared step query through which
- * every later job reaches the shards (scfrisk.xgb_shard_step over the
- * one-row view scfrisk.shard_unit).
+ * aggregate per partition), and the two ways every later job reaches the
+ * shards' scfrisk.xgb_shard_step: logreg's prepared step query over the
+ * one-row view scfrisk.shard_unit, xgb's query per server over
+ * postgres_fdw's connections (gbt_dist_pg.c).
  */
 #ifndef SCFRISK_SHARD_PG_H
 #define SCFRISK_SHARD_PG_H
@@ -58,6 +59,7 @@ typedef struct ShardPlan
 	MemoryContext exchange_cxt;
 	const uint8_t **bufs;
 	size_t	   *lens;
+	struct ShardLinks *links;	/* xgb's direct transport (gbt_dist_pg.c), after ShardConnect */
 } ShardPlan;
 
 /* A numeric column of the relation for the label or weight, else an error naming what. */
@@ -71,5 +73,16 @@ extern void PrepareStep(ShardPlan *sp);
 /* gbt_dist_io's exchange over sp (ctx). */
 extern sf_status ShardExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
 							   const uint8_t *const **replies, const size_t **lens);
+
+/*
+ * xgb_train_sharded's transport after the sketch (gbt_dist_pg.c): the
+ * connections postgres_fdw holds to the servers of the partitions whose
+ * load answered, a step sent to all of them at once, binary replies.
+ */
+extern void ShardConnect(ShardPlan *sp);
+extern sf_status ShardExchangeDirect(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
+									 const uint8_t *const **replies, const size_t **lens);
+/* DEBUG1: the steps and bytes of the direct transport. */
+extern void ShardReportTraffic(const ShardPlan *sp);
 
 #endif							/* SCFRISK_SHARD_PG_H */

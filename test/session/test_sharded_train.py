@@ -13,11 +13,12 @@ Checked:
   within 1e-6), scores within 1e-6 on every row, the same training log to
   1e-9, unweighted and weighted, with column sampling;
 - the shard work is pushed down: EXPLAIN VERBOSE of the shard aggregates
-  over a foreign partition shows them in the Remote SQL, and auto_explain
-  of the queries xgb_train_sharded itself runs shows one Remote SQL per
-  shard calling scfrisk.xgb_shard_step on the one-row view (no partition
-  scanned after the sketch); ten trainings fit in one transaction (a shard
-  frees a training's rows after its last step);
+  over a foreign partition shows them in the Remote SQL, auto_explain of
+  the queries xgb_train_sharded itself runs shows the sketch on each shard,
+  and each shard's statement log shows one step query per tree level (the
+  count the coordinator's DEBUG1 line gives and the trees' depths imply),
+  none reading the partition after the sketch; seventy trainings fit in
+  one transaction (a shard frees a training's rows after its last step);
 - what does not shard is refused before any training with the SQLSTATEs of
   scfrisk.check_shards (plain table, local partition, server without the
   extensions option, widths that differ, a shard that is down), and what
@@ -144,16 +145,74 @@ t.ok("Remote SQL: SELECT scfrisk.xgb_shard_sketch(f, y, 1::double precision, 7::
 notices, remote_lines = loopback.explained(
     co, cur, "SELECT length(scfrisk.xgb_train_sharded('loans', 'f', 'y', '{\"n_estimators\": 1, \"max_depth\": 2}'))")
 logged = "".join(notices)
-# a step reads the one-row view, not the partition: the rows stay in the shard's session
-HIST = loopback.STEP_SQL
 SKETCH = re.compile(r"Remote SQL: SELECT \d+, scfrisk\.xgb_shard_sketch\(f, y, 1::double precision, "
                     r"\d+::bigint\) FROM public\.loans_local")
-hist_plans = [n for n in notices if HIST.search(n)]
-t.ok(len(hist_plans) >= 3 and all(len(HIST.findall(n)) == 3 for n in hist_plans),
-     "auto_explain: every step of xgb_train_sharded runs scfrisk.xgb_shard_step on all "
-     "three shards, reading no partition (%d queries)" % len(hist_plans), remote_lines)
 t.ok(any(len(SKETCH.findall(n)) == 3 for n in notices),
      "auto_explain: the sketches are computed on the three shards", remote_lines)
+
+# After the sketch every step goes over postgres_fdw's connections as one query per shard
+# (gbt_dist_pg.c): each shard's statement log shows the steps, and no statement after the
+# sketch reads the partition; the coordinator's DEBUG1 line counts the steps, one per tree
+# level: a tree's root, each level below it but the last, and the job that closes the last tree.
+STEP = "SELECT s, scfrisk.xgb_shard_step(s, $2) FROM pg_catalog.unnest($1::pg_catalog.int8[]) s"
+
+
+def log_statements(on):
+    """Every shard logs its statements (without their parameters: the jobs), or stops."""
+    for sh in shards:
+        c = sh.connect()
+        for name, value in (("log_statement", "'all'"), ("log_parameter_max_length", "0")):
+            c.cursor().execute("ALTER SYSTEM SET %s = %s" % (name, value) if on else "ALTER SYSTEM RESET " + name)
+        c.cursor().execute("SELECT pg_reload_conf()")
+        c.close()
+
+
+log_statements(True)
+time.sleep(0.5)
+start = [os.path.getsize(sh.dir + "/server.log") for sh in shards]
+TPARAMS = '{"n_estimators": 3, "max_depth": 3, "eta": 0.3}'
+co.notices = []
+cur.execute("SET client_min_messages = debug1")
+cur.execute("SELECT scfrisk.xgb_train_sharded('loans', 'f', 'y', %s)", (TPARAMS,))
+tmodel = bytes(cur.fetchone()[0])
+cur.execute("RESET client_min_messages")
+traffic = [n for n in co.notices if "steps to" in n]
+m = re.search(r"xgb_train_sharded: (\d+) steps to (\d+) servers, (\d+) bytes of jobs and (\d+) bytes of replies",
+              "".join(traffic))
+
+
+def tree_depth(tr):
+    depth, todo = 0, [(0, 0)]
+    while todo:
+        k, d = todo.pop()
+        depth = max(depth, d)
+        if tr["left_children"][k] >= 0:
+            todo += [(tr["left_children"][k], d + 1), (tr["right_children"][k], d + 1)]
+    return depth
+
+
+want_steps = 1 + sum(1 + min(tree_depth(tr), 3 - 1) for tr in trees(tmodel))
+t.ok(m is not None and int(m.group(1)) == want_steps and int(m.group(2)) == 3,
+     "DEBUG1: %s steps to 3 servers, one per tree level (%d expected from the trees' depths)"
+     % (m.group(1) if m else None, want_steps), "".join(co.notices))
+for i, sh in enumerate(shards):
+    with open(sh.dir + "/server.log", errors="replace") as f:
+        f.seek(start[i])
+        entries = []
+        for line in f:  # a statement's continuation lines belong to its entry
+            if line[:1].isspace() and entries:
+                entries[-1] += line
+            else:
+                entries.append(line)
+    stmts = [e for e in entries if "statement: " in e or "execute " in e]
+    steps = [line for line in stmts if STEP in line]
+    reads = [line for line in stmts if "loans_local" in line]
+    sketch = [line for line in reads if "xgb_shard_sketch" in line]
+    after = stmts[stmts.index(sketch[0]) + 1:] if sketch else stmts
+    t.ok(len(steps) == want_steps and len(sketch) == 1 and not any("loans_local" in line for line in after),
+         "%s: the sketch reads the partition once, then %d steps read none" % (sh.name, len(steps)),
+         "".join(stmts[-20:]))
+log_statements(False)
 t.ok("Async Foreign Scan" in logged, "with async_capable the shards' parts run asynchronously")
 
 # a shard frees a training's rows after its last job, not at the end of the remote transaction
