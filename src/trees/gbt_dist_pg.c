@@ -37,9 +37,17 @@
 
 #include "shard_pg.h"
 
-#if PG_VERSION_NUM < 140000 || PG_VERSION_NUM >= 170000
-#error "gbt_dist_pg.c calls postgres_fdw's connection functions of PostgreSQL 14 to 16"
+/*
+ * postgres_fdw's exported functions have these signatures in PostgreSQL 14
+ * to 16 (17 changed pgfdw_get_result's).  On other versions the steps take
+ * the foreign-table path that logreg_train_sharded uses: slower, the same
+ * model.
+ */
+#if PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 170000
+#define SHARD_DIRECT 1
 #endif
+
+#ifdef SHARD_DIRECT
 
 /* contrib/postgres_fdw/postgres_fdw.h (the state is opaque here) */
 typedef PGconn *(*GetConnectionFn) (UserMapping *user, bool will_prep_stmt, void **state);
@@ -250,3 +258,25 @@ ShardReportTraffic(const ShardPlan *sp)
 					sp->what, (unsigned long long) ls->steps, ls->n,
 					(unsigned long long) ls->job_bytes, (unsigned long long) ls->reply_bytes)));
 }
+
+#else							/* !SHARD_DIRECT */
+
+void
+ShardConnect(ShardPlan *sp)
+{
+	PrepareStep(sp);
+}
+
+sf_status
+ShardExchangeDirect(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
+					const uint8_t *const **replies, const size_t **lens)
+{
+	return ShardExchange(ctx, job, job_len, n_replies, replies, lens);
+}
+
+void
+ShardReportTraffic(const ShardPlan *sp)
+{
+}
+
+#endif							/* SHARD_DIRECT */
