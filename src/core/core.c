@@ -113,24 +113,19 @@ sf_free_each(sf_env *env, const void *const *ptrs, size_t n)
  * as a void * with memcpy: object pointers share one representation on
  * every platform scfrisk builds for (POSIX's dlsym relies on no less).
  */
-static void
-free_slot(sf_env *env, void *slot)
-{
-	void	   *p,
-			   *null = NULL;
-
-	memcpy(&p, slot, sizeof(p));
-	sf_free(env, p);
-	memcpy(slot, &null, sizeof(null));
-}
-
 void
 sf_free_slots(sf_env *env, void *const *slots, size_t n)
 {
+	void	   *p,
+			   *null = NULL;
 	size_t		i;
 
 	for (i = 0; i < n; i++)
-		free_slot(env, slots[i]);
+	{
+		memcpy(&p, slots[i], sizeof(p));
+		sf_free(env, p);
+		memcpy(slots[i], &null, sizeof(null));
+	}
 }
 
 int
@@ -152,7 +147,7 @@ sf_alloc_each(sf_env *env, const sf_array_spec *arrays, size_t n)
 			/* none: what this call made is freed, and every slot is NULL */
 			for (j = 0; j < n; j++)
 				if (j < i)
-					free_slot(env, arrays[j].slot);
+					sf_free_slots(env, &arrays[j].slot, 1);
 				else
 					memcpy(arrays[j].slot, &p, sizeof(p));
 			return 0;
