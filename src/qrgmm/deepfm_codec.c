@@ -190,8 +190,8 @@ decode_numeric(sf_env *env, const sf_container *c, deepfm_model *model)
 
 	if (sec == NULL || sec->len != (uint64_t) model->n_numeric * 16)
 		CORRUPT("qrgmm_deepfm model has no valid numeric scaling section");
-	if (!sf_alloc_all(env, SF_CALLOC_N(model->num_mean, model->n_numeric),
-					  SF_CALLOC_N(model->num_scale, model->n_numeric)))
+	if (!sf_alloc_all(env, SF_CALLOC_N(model->num_mean, model->n_numeric ? model->n_numeric : 1),
+					  SF_CALLOC_N(model->num_scale, model->n_numeric ? model->n_numeric : 1)))
 		NOMEM();
 	sf_reader_init(&r, sec->data, sec->len);
 	for (f = 0; f < model->n_numeric; f++)
@@ -333,8 +333,8 @@ decode_log(sf_env *env, const sf_container *c, deepfm_model *model)
 	if (model->epochs_run > DEEPFM_MAX_EPOCHS || model->best_epoch > model->epochs_run ||
 		sec->len != 8 + (uint64_t) model->epochs_run * 8)
 		CORRUPT("qrgmm_deepfm model has an invalid training log");
-	if (!sf_alloc_all(env, SF_MALLOC_N(model->log_train, model->epochs_run),
-					  SF_MALLOC_N(model->log_val, model->epochs_run)))
+	if (!sf_alloc_all(env, SF_MALLOC_N(model->log_train, model->epochs_run ? model->epochs_run : 1),
+					  SF_MALLOC_N(model->log_val, model->epochs_run ? model->epochs_run : 1)))
 		NOMEM();
 	for (e = 0; e < model->epochs_run; e++)
 	{

@@ -605,10 +605,7 @@ fit_gpd_tail(sf_env *env, const double *X, const double *S, size_t n, int test_p
 			memset(g, 0, sizeof(*g));
 		}
 	}
-	sf_free(env, y);
-	sf_free(env, qk);
-	sf_free(env, qk2);
-	sf_free(env, basis);
+	sf_free_all(env, y, qk, qk2, basis);
 	return st;
 }
 
@@ -687,9 +684,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	st = fit_describe(env, params, model);
 
 done:
-	sf_free(env, y);
-	sf_free(env, design);
-	sf_free(env, q);
+	sf_free_all(env, y, design, q);
 	if (st != SF_OK)
 	{
 		sf_qrgmm_free(env, model);

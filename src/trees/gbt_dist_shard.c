@@ -197,7 +197,7 @@ read_start(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 		return st;
 	sh->tw.n_slots = sh->tw.bins.off[p];
 	level_cap = (sh->node_cap - 1) / 2;
-	if (!sf_alloc_all(env, SF_MALLOC_N(sh->mt, sh->n), SF_CALLOC_N(sh->nb, sh->node_cap),
+	if (!sf_alloc_all(env, SF_MALLOC_N(sh->mt, sh->n ? sh->n : 1), SF_CALLOC_N(sh->nb, sh->node_cap),
 					  SF_CALLOC_N(sh->ne, sh->node_cap), SF_CALLOC_N(sh->open, sh->node_cap),
 					  SF_CALLOC_N(sh->nh, sh->node_cap), SF_CALLOC_N(sh->sp, level_cap),
 					  SF_CALLOC_N(sh->sp_node, level_cap), SF_CALLOC_N(sh->sp_left, level_cap),

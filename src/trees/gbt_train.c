@@ -589,9 +589,9 @@ keep_rows(train_work *w, row_pass *rp, gbt_train_rows *rows)
 
 	rows->n = w->n;
 	rows->p = p;
-	if (!sf_alloc_all(env, SF_MALLOC_N(rows->score, w->n), SF_MALLOC_N(rows->n_bins, p),
-					  SF_MALLOC_N(rows->off, p + 1), SF_MALLOC_N(rows->cuts, b->off[p]),
-					  SF_MALLOC_N(rows->min_val, p), SF_MALLOC_N(rows->count, b->off[p])))
+	if (!sf_alloc_all(env, SF_MALLOC_N(rows->score, w->n ? w->n : 1), SF_MALLOC_N(rows->n_bins, p),
+					  SF_MALLOC_N(rows->off, p + 1), SF_MALLOC_N(rows->cuts, b->off[p] ? b->off[p] : 1),
+					  SF_MALLOC_N(rows->min_val, p), SF_MALLOC_N(rows->count, b->off[p] ? b->off[p] : 1)))
 	{
 		gbt_train_rows_free(env, rows);
 		return sf_fail(env, SF_ENOMEM, "out of memory keeping the training rows' scores");
