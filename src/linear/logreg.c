@@ -357,8 +357,8 @@ logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logr
 	sf_status	st;
 
 	memset(out, 0, sizeof(*out));
-	if (!sf_alloc_all(env, SF_CALLOC_N(theta, k), SF_CALLOC_N(g, k), SF_CALLOC_N(delta, k), SF_CALLOC_N(trial, k),
-					  SF_CALLOC_N(h, (size_t) k * (size_t) k), SF_CALLOC_N(out->coef, d)))
+	if (!sf_alloc_all(env, SF_CALLOC_N(theta, k), SF_CALLOC_N(g, k), SF_CALLOC_N(delta, k),
+					  SF_CALLOC_N(trial, k), SF_CALLOC_N(h, (size_t) k * (size_t) k), SF_CALLOC_N(out->coef, d)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for logistic regression");
 		goto done;

@@ -364,7 +364,8 @@ decode_refit(sf_env *env, const sf_container *c, deepfm_model *model)
 	if (!sf_reader_ok(&r) || rm < 2 || rm > 10000 || rp < 1 || rp > (uint32_t) model->n_phi + 1 ||
 		sec->len != 8 + (uint64_t) (rp - 1) * 4 + (uint64_t) (rm - 1) * rp * 8)
 		CORRUPT("qrgmm_deepfm model has an invalid refit section");
-	if (!sf_alloc_all(env, SF_MALLOC_N(model->refit_cols, rp), SF_MALLOC_N(model->refit_coef, (size_t) (rm - 1) * rp)))
+	if (!sf_alloc_all(env, SF_MALLOC_N(model->refit_cols, rp),
+					  SF_MALLOC_N(model->refit_coef, (size_t) (rm - 1) * rp)))
 		NOMEM();
 	for (i = 0; i + 1 < rp; i++)
 	{
