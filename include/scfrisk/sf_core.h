@@ -110,6 +110,55 @@ extern void *sf_malloc(sf_env *env, size_t size);
 extern void *sf_calloc(sf_env *env, size_t count, size_t size);
 extern void sf_free(sf_env *env, void *ptr);
 
+/*
+ * Free several pointers at once, in argument order, NULL ones skipped:
+ * "sf_free_all(env, m->a, m->b, m);" is the release of a struct that owns
+ * its arrays (the struct itself last: the pointers are read before any is
+ * freed).
+ */
+#define sf_free_all(env, ...) \
+	sf_free_each((env), (const void *const[]) {__VA_ARGS__}, \
+				 sizeof((const void *const[]) {__VA_ARGS__}) / sizeof(const void *))
+extern void sf_free_each(sf_env *env, const void *const *ptrs, size_t n);
+
+/*
+ * Free what each slot points at and set the slot to NULL:
+ * "sf_free_clear(env, &m->a, &m->b);" for a struct that outlives the
+ * release of its arrays (freed twice, or tested for NULL afterwards).
+ */
+#define sf_free_clear(env, ...) \
+	sf_free_slots((env), (void *const[]) {__VA_ARGS__}, \
+				  sizeof((void *const[]) {__VA_ARGS__}) / sizeof(void *))
+extern void sf_free_slots(sf_env *env, void *const *slots, size_t n);
+
+/*
+ * Several arrays that a function needs together, allocated all or none:
+ *
+ *	if (!sf_alloc_all(env, SF_MALLOC_N(w->a, n), SF_CALLOC_N(w->b, n * p)))
+ *		return sf_fail(env, SF_ENOMEM, "out of memory for ...");
+ *
+ * SF_MALLOC_N(ptr, count) sets ptr to count uninitialised elements of its
+ * type (as sf_malloc), SF_CALLOC_N to zeroed ones (as sf_calloc); a count
+ * of 0 still gets a valid pointer.  Returns 1 when every array was
+ * allocated; 0 when one was not (or count * size overflowed): then the
+ * arrays of this call are freed and their pointers set to NULL, so the
+ * caller's release function sees no half-made state.
+ */
+typedef struct sf_array_spec
+{
+	void	   *slot;			/* the address of the pointer to set (a T **) */
+	size_t		count;			/* elements */
+	size_t		size;			/* sizeof(T) */
+	int			zero;			/* 1: zeroed */
+} sf_array_spec;
+
+#define SF_MALLOC_N(ptr, count) {&(ptr), (count), sizeof(*(ptr)), 0}
+#define SF_CALLOC_N(ptr, count) {&(ptr), (count), sizeof(*(ptr)), 1}
+#define sf_alloc_all(env, ...) \
+	sf_alloc_each((env), (const sf_array_spec[]) {__VA_ARGS__}, \
+				  sizeof((const sf_array_spec[]) {__VA_ARGS__}) / sizeof(sf_array_spec))
+extern int	sf_alloc_each(sf_env *env, const sf_array_spec *arrays, size_t n);
+
 /* Poll the interrupt callback; non-zero means stop with SF_ECANCEL. */
 static inline int
 sf_interrupted(sf_env *env)

@@ -99,6 +99,64 @@ sf_free(sf_env *env, void *ptr)
 		env->alloc.free(env->alloc.ctx, ptr);
 }
 
+void
+sf_free_each(sf_env *env, const void *const *ptrs, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		sf_free(env, (void *) ptrs[i]);
+}
+
+/*
+ * A slot is the address of a T * for any object type T, read and written
+ * as a void * with memcpy: object pointers share one representation on
+ * every platform scfrisk builds for (POSIX's dlsym relies on no less).
+ */
+void
+sf_free_slots(sf_env *env, void *const *slots, size_t n)
+{
+	void	   *p,
+			   *null = NULL;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		memcpy(&p, slots[i], sizeof(p));
+		sf_free(env, p);
+		memcpy(slots[i], &null, sizeof(null));
+	}
+}
+
+int
+sf_alloc_each(sf_env *env, const sf_array_spec *arrays, size_t n)
+{
+	size_t		i,
+				j,
+				total;
+
+	for (i = 0; i < n; i++)
+	{
+		const sf_array_spec *a = &arrays[i];
+		void	   *p = NULL;
+
+		if (sf_mul_size(a->count, a->size, &total))
+			p = a->zero ? sf_calloc(env, a->count, a->size) : sf_malloc(env, total);
+		if (p == NULL)
+		{
+			/* none: what this call made is freed, and every slot is NULL */
+			for (j = 0; j < n; j++)
+				if (j < i)
+					sf_free_slots(env, &arrays[j].slot, 1);
+				else
+					memcpy(arrays[j].slot, &p, sizeof(p));
+			return 0;
+		}
+		memcpy(a->slot, &p, sizeof(p));
+	}
+	return 1;
+}
+
 /*
  * Format into a copy first: a core may wrap the message of a failure it
  * caught ("corrupted mlp model: %s", env->msg), whose text is errbuf itself.

@@ -195,12 +195,7 @@ shapley_sample(sf_env *env, sf_margin_fn f, const void *ctx, const sf_background
 	}
 	phi[bg->n_cols] = base / (2.0 * pairs);
 done:
-	sf_free(env, perm);
-	sf_free(env, rev);
-	sf_free(env, z);
-	sf_free(env, c);
-	sf_free(env, sum);
-	sf_free(env, sq);
+	sf_free_all(env, perm, rev, z, c, sum, sq);
 	return st;
 }
 

@@ -235,12 +235,9 @@ build_walk(ts_build *b, int k, const uint32_t *path, const double *z, int d)
 static sf_status
 plan_alloc(sf_env *env, sf_treeshap_plan *p, const ts_size *tot)
 {
-	p->nodes = sf_malloc(env, sizeof(ts_node) * (tot->nodes + 1));
-	p->leaves = sf_malloc(env, sizeof(ts_leaf) * (tot->leaves + 1));
-	p->feat = sf_malloc(env, sizeof(uint32_t) * (tot->slots + 1));
-	p->om = sf_malloc(env, sizeof(double) * (tot->slots + 1));
-	p->table = sf_malloc(env, sizeof(double) * (tot->values + 1));
-	if (!p->nodes || !p->leaves || !p->feat || !p->om || !p->table)
+	if (!sf_alloc_all(env, SF_MALLOC_N(p->nodes, tot->nodes + 1), SF_MALLOC_N(p->leaves, tot->leaves + 1),
+					  SF_MALLOC_N(p->feat, tot->slots + 1), SF_MALLOC_N(p->om, tot->slots + 1),
+					  SF_MALLOC_N(p->table, tot->values + 1)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for the TreeSHAP tables");
 	return SF_OK;
 }
@@ -358,15 +355,8 @@ sf_treeshap_plan_tabled(const sf_treeshap_plan *p)
 void
 sf_treeshap_plan_free(sf_env *env, sf_treeshap_plan *p)
 {
-	if (p == NULL)
-		return;
-	sf_free(env, p->trees);
-	sf_free(env, p->nodes);
-	sf_free(env, p->leaves);
-	sf_free(env, p->feat);
-	sf_free(env, p->om);
-	sf_free(env, p->table);
-	sf_free(env, p);
+	if (p != NULL)
+		sf_free_all(env, p->trees, p->nodes, p->leaves, p->feat, p->om, p->table, p);
 }
 
 /* ------------------------------------------------------------ a row */

@@ -222,14 +222,8 @@ sf_calib_fit_isotonic(sf_env *env, const double *f, const double *y, size_t n, s
 	memset(out, 0, sizeof(*out));
 	if ((st = check_labels(env, f, y, n, &n1)) != SF_OK)
 		return st;
-	r = sf_malloc(env, sizeof(fy) * n);
-	bx = sf_malloc(env, sizeof(double) * n);
-	by = sf_malloc(env, sizeof(double) * n);
-	bw = sf_malloc(env, sizeof(double) * n);
-	val = sf_malloc(env, sizeof(double) * n);
-	wt = sf_malloc(env, sizeof(double) * n);
-	bstart = sf_malloc(env, sizeof(size_t) * (n + 1));
-	if (!r || !bx || !by || !bw || !val || !wt || !bstart)
+	if (!sf_alloc_all(env, SF_MALLOC_N(r, n), SF_MALLOC_N(bx, n), SF_MALLOC_N(by, n), SF_MALLOC_N(bw, n),
+					  SF_MALLOC_N(val, n), SF_MALLOC_N(wt, n), SF_MALLOC_N(bstart, n + 1)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for isotonic regression");
 		goto done;
@@ -300,13 +294,7 @@ sf_calib_fit_isotonic(sf_env *env, const double *f, const double *y, size_t n, s
 	out->rows = n;
 	st = SF_OK;
 done:
-	sf_free(env, r);
-	sf_free(env, bx);
-	sf_free(env, by);
-	sf_free(env, bw);
-	sf_free(env, val);
-	sf_free(env, wt);
-	sf_free(env, bstart);
+	sf_free_all(env, r, bx, by, bw, val, wt, bstart);
 	if (st != SF_OK)
 		sf_calib_free(env, out);
 	return st;
@@ -477,9 +465,7 @@ sf_calib_decode(sf_env *env, const uint8_t *data, size_t len, sf_calib *out)
 void
 sf_calib_free(sf_env *env, sf_calib *c)
 {
-	sf_free(env, c->x);
-	sf_free(env, c->y);
-	c->x = c->y = NULL;
+	sf_free_clear(env, &c->x, &c->y);
 	c->n = 0;
 }
 

@@ -120,11 +120,6 @@ sf_calib_fit_oof(sf_env *env, const double *x, const double *y, size_t n, uint32
 		st = method == SF_CALIB_PLATT ? sf_calib_fit_platt(env, f, y, n, out)
 			: sf_calib_fit_isotonic(env, f, y, n, out);
 done:
-	sf_free(env, fold);
-	sf_free(env, xt);
-	sf_free(env, yt);
-	sf_free(env, xs);
-	sf_free(env, prob);
-	sf_free(env, f);
+	sf_free_all(env, fold, xt, yt, xs, prob, f);
 	return st;
 }

@@ -280,9 +280,7 @@ sf_dist_build_codes(sf_env *env, const sf_dist_codes *c, const double *edges, ui
 void
 sf_dist_free(sf_env *env, sf_dist *d)
 {
-	sf_free(env, d->edges);
-	sf_free(env, d->share);
-	d->edges = d->share = NULL;
+	sf_free_clear(env, &d->edges, &d->share);
 	d->n_bins = 0;
 }
 

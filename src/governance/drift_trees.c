@@ -56,9 +56,7 @@ sf_drift_tree_edges(sf_env *env, const struct gbt_tree *trees, int32_t n_trees, 
 	edges = sf_malloc(env, sizeof(double) * (total ? total : 1));
 	if (all == NULL || off == NULL || edges == NULL)
 	{
-		sf_free(env, all);
-		sf_free(env, off);
-		sf_free(env, edges);
+		sf_free_all(env, all, off, edges);
 		return sf_fail(env, SF_ENOMEM, "out of memory collecting the trees' thresholds");
 	}
 	for (t = 0; t < n_trees; t++)

@@ -357,13 +357,8 @@ logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logr
 	sf_status	st;
 
 	memset(out, 0, sizeof(*out));
-	theta = sf_calloc(env, (size_t) k, sizeof(double));
-	g = sf_calloc(env, (size_t) k, sizeof(double));
-	delta = sf_calloc(env, (size_t) k, sizeof(double));
-	trial = sf_calloc(env, (size_t) k, sizeof(double));
-	h = sf_calloc(env, (size_t) k * (size_t) k, sizeof(double));
-	out->coef = sf_calloc(env, (size_t) d, sizeof(double));
-	if (!theta || !g || !delta || !trial || !h || !out->coef)
+	if (!sf_alloc_all(env, SF_CALLOC_N(theta, k), SF_CALLOC_N(g, k), SF_CALLOC_N(delta, k),
+					  SF_CALLOC_N(trial, k), SF_CALLOC_N(h, (size_t) k * (size_t) k), SF_CALLOC_N(out->coef, d)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for logistic regression");
 		goto done;
@@ -415,11 +410,7 @@ logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logr
 	out->objective = f;
 
 done:
-	sf_free(env, theta);
-	sf_free(env, g);
-	sf_free(env, h);
-	sf_free(env, delta);
-	sf_free(env, trial);
+	sf_free_all(env, theta, g, h, delta, trial);
 	if (st != SF_OK)
 		logreg_free(env, out);
 	return st;

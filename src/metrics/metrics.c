@@ -242,16 +242,9 @@ metrics_roc(sf_env *env, const double *y, const double *s, size_t n,
 					   P == 0 ? "all labels 0" : "all labels 1");
 	if ((st = sorted_copy(env, y, s, n, &v)) != SF_OK)
 		return st;
-	*thresholds = sf_malloc(env, (n + 1) * sizeof(double));
-	*fpr = sf_malloc(env, (n + 1) * sizeof(double));
-	*tpr = sf_malloc(env, (n + 1) * sizeof(double));
-	if (!*thresholds || !*fpr || !*tpr)
+	if (!sf_alloc_all(env, SF_MALLOC_N(*thresholds, n + 1), SF_MALLOC_N(*fpr, n + 1), SF_MALLOC_N(*tpr, n + 1)))
 	{
 		sf_free(env, v);
-		sf_free(env, *thresholds);
-		sf_free(env, *fpr);
-		sf_free(env, *tpr);
-		*thresholds = *fpr = *tpr = NULL;
 		return sf_fail(env, SF_ENOMEM, "out of memory for the ROC curve");
 	}
 	(*thresholds)[0] = INFINITY;

@@ -41,12 +41,7 @@ const sf_param_table knn_params_table = {
 void
 knn_free(sf_env *env, knn_model *m)
 {
-	sf_free(env, m->mean);
-	sf_free(env, m->scale);
-	sf_free(env, m->rows);
-	sf_free(env, m->labels);
-	m->mean = m->scale = m->rows = NULL;
-	m->labels = NULL;
+	sf_free_clear(env, &m->mean, &m->scale, &m->rows, &m->labels);
 }
 
 static sf_status

@@ -116,24 +116,17 @@ mlp_params_check(sf_env *env, const mlp_params *p)
 void
 mlp_free(sf_env *env, mlp_model *m)
 {
-	sf_free(env, m->mean);
-	sf_free(env, m->scale);
-	sf_free(env, m->indicator);
+	sf_free_clear(env, &m->mean, &m->scale, &m->indicator);
 	nn_net_free(env, &m->net);
 	nn_net_free(env, &m->skip);
 	m->has_skip = 0;
-	m->mean = m->scale = NULL;
-	m->indicator = NULL;
 }
 
 sf_status
 mlp_alloc_inputs(sf_env *env, mlp_model *m, uint32_t d)
 {
 	m->n_features = d;
-	m->mean = sf_calloc(env, d, sizeof(double));
-	m->scale = sf_calloc(env, d, sizeof(double));
-	m->indicator = sf_calloc(env, d, 1);
-	if (!m->mean || !m->scale || !m->indicator)
+	if (!sf_alloc_all(env, SF_CALLOC_N(m->mean, d), SF_CALLOC_N(m->scale, d), SF_CALLOC_N(m->indicator, d)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for input statistics");
 	return SF_OK;
 }

@@ -413,11 +413,8 @@ trainer_new(sf_env *env, const mlp_params *p, const mlp_model *m, size_t n_tr, s
 		((st = nn_work_new(env, &m->skip, t->bs, &t->swork)) != SF_OK ||
 		 (st = nn_adam_new(env, &t->sopt, m->skip.n_params, p->learning_rate)) != SF_OK))
 		return st;
-	t->xb = sf_malloc(env, sizeof(float) * (size_t) t->bs * ni);
-	t->yb = sf_malloc(env, sizeof(float) * (size_t) t->bs);
-	t->wb = sf_malloc(env, sizeof(float) * (size_t) t->bs);
-	t->pb = sf_malloc(env, sizeof(float) * (size_t) t->bs);
-	if (!t->xb || !t->yb || !t->wb || !t->pb)
+	if (!sf_alloc_all(env, SF_MALLOC_N(t->xb, (size_t) t->bs * ni), SF_MALLOC_N(t->yb, t->bs),
+					  SF_MALLOC_N(t->wb, t->bs), SF_MALLOC_N(t->pb, t->bs)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for training batches");
 	if (m->has_skip)
 	{
@@ -436,10 +433,8 @@ trainer_new(sf_env *env, const mlp_params *p, const mlp_model *m, size_t n_tr, s
 	}
 	if (m->has_skip && p->early_stopping_rounds > 0 && n_val > 0)
 	{
-		t->loss_start = sf_malloc(env, sizeof(double) * n_val);
-		t->loss_best = sf_malloc(env, sizeof(double) * n_val);
-		t->start = sf_malloc(env, sizeof(float) * (m->net.n_params + m->skip.n_params));
-		if (!t->loss_start || !t->loss_best || !t->start)
+		if (!sf_alloc_all(env, SF_MALLOC_N(t->loss_start, n_val), SF_MALLOC_N(t->loss_best, n_val),
+						  SF_MALLOC_N(t->start, m->net.n_params + m->skip.n_params)))
 			return sf_fail(env, SF_ENOMEM, "out of memory for validation losses");
 	}
 	t->loss.kind = p->objective == MLP_OBJ_BINARY ? NN_LOSS_LOGLOSS : NN_LOSS_SQUARED;
@@ -455,14 +450,7 @@ trainer_free(sf_env *env, mlp_trainer *t)
 	nn_work_free(env, &t->swork);
 	nn_adam_free(env, &t->opt);
 	nn_adam_free(env, &t->sopt);
-	sf_free(env, t->xb);
-	sf_free(env, t->yb);
-	sf_free(env, t->wb);
-	sf_free(env, t->pb);
-	sf_free(env, t->loss_start);
-	sf_free(env, t->loss_best);
-	sf_free(env, t->start);
-	sf_free(env, t->skip_decay);
+	sf_free_all(env, t->xb, t->yb, t->wb, t->pb, t->loss_start, t->loss_best, t->start, t->skip_decay);
 }
 
 /* Both nets' parameters into or out of a snapshot. */
@@ -708,11 +696,8 @@ mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *
 	ni = m.n_inputs;
 
 	/* standardised float copy, labels, row order */
-	xs = sf_calloc(env, n, sizeof(float) * (size_t) ni);
-	ys = sf_malloc(env, n * sizeof(float));
-	sw = sf_malloc(env, n * sizeof(float));
-	idx = sf_malloc(env, n * sizeof(uint32_t));
-	if (!xs || !ys || !sw || !idx)
+	if (!sf_alloc_all(env, SF_CALLOC_N(xs, n * (size_t) ni), SF_MALLOC_N(ys, n), SF_MALLOC_N(sw, n),
+					  SF_MALLOC_N(idx, n)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for %zu training rows", n);
 		goto done;
@@ -741,10 +726,7 @@ mlp_fit_rows(sf_env *env, const mlp_params *p, const mlp_rows *x, const double *
 		st = refit_all(env, p, &m, xs, ys, sw, idx, n);
 
 done:
-	sf_free(env, xs);
-	sf_free(env, ys);
-	sf_free(env, sw);
-	sf_free(env, idx);
+	sf_free_all(env, xs, ys, sw, idx);
 	if (st != SF_OK)
 		mlp_free(env, &m);
 	else

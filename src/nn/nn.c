@@ -126,10 +126,8 @@ nn_work_new(sf_env *env, const nn_net *net, int max_batch, nn_work *work)
 	{
 		size_t		n = (size_t) max_batch * (size_t) net->layers[l].n_out;
 
-		work->act[l] = sf_malloc(env, n * sizeof(float));
-		work->delta[l] = sf_malloc(env, n * sizeof(float));
-		work->mask[l] = sf_malloc(env, n);
-		if (!work->act[l] || !work->delta[l] || !work->mask[l])
+		if (!sf_alloc_all(env, SF_MALLOC_N(work->act[l], n), SF_MALLOC_N(work->delta[l], n),
+						  SF_MALLOC_N(work->mask[l], n)))
 		{
 			nn_work_free(env, work);
 			return sf_fail(env, SF_ENOMEM, "out of memory for network scratch");
@@ -150,11 +148,7 @@ nn_work_free(sf_env *env, nn_work *work)
 	int			l;
 
 	for (l = 0; l < NN_MAX_LAYERS; l++)
-	{
-		sf_free(env, work->act[l]);
-		sf_free(env, work->delta[l]);
-		sf_free(env, work->mask[l]);
-	}
+		sf_free_all(env, work->act[l], work->delta[l], work->mask[l]);
 	sf_free(env, work->grad);
 	memset(work, 0, sizeof(*work));
 }
@@ -457,22 +451,15 @@ nn_adam_new(sf_env *env, nn_adam *opt, size_t n, double lr)
 	opt->beta2 = 0.999;
 	opt->eps = 1e-8;
 	opt->n = n;
-	opt->m = sf_calloc(env, n, sizeof(float));
-	opt->v = sf_calloc(env, n, sizeof(float));
-	if (opt->m == NULL || opt->v == NULL)
-	{
-		nn_adam_free(env, opt);
+	if (!sf_alloc_all(env, SF_CALLOC_N(opt->m, n), SF_CALLOC_N(opt->v, n)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for optimiser state");
-	}
 	return SF_OK;
 }
 
 void
 nn_adam_free(sf_env *env, nn_adam *opt)
 {
-	sf_free(env, opt->m);
-	sf_free(env, opt->v);
-	opt->m = opt->v = NULL;
+	sf_free_clear(env, &opt->m, &opt->v);
 }
 
 void

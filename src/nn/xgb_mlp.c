@@ -366,11 +366,7 @@ choose_threshold(sf_env *env, const xgb_mlp_params *p, xgb_mlp_model *m, const d
 	}
 	if (st == SF_OK && best < 0.0)
 		st = sf_fail(env, SF_EDATA, "no candidate threshold keeps a feature (all importances are 0)");
-	sf_free(env, sel);
-	sf_free(env, xs);
-	sf_free(env, xt);
-	sf_free(env, yt);
-	sf_free(env, oof);
+	sf_free_all(env, sel, xs, xt, yt, oof);
 	return st;
 }
 
@@ -489,15 +485,11 @@ xgb_mlp_fit(sf_env *env, const xgb_mlp_params *p, const double *x, const double 
 		goto fail;
 	if (blend && (st = fit_blend(env, p, out, x, y, n, d, fold)) != SF_OK)
 		goto fail;
-	sf_free(env, xs);
-	sf_free(env, margin);
-	sf_free(env, fold);
+	sf_free_all(env, xs, margin, fold);
 	return SF_OK;
 
 fail:
-	sf_free(env, xs);
-	sf_free(env, margin);
-	sf_free(env, fold);
+	sf_free_all(env, xs, margin, fold);
 	xgb_mlp_free(env, out);
 	return st;
 }

@@ -190,9 +190,8 @@ decode_numeric(sf_env *env, const sf_container *c, deepfm_model *model)
 
 	if (sec == NULL || sec->len != (uint64_t) model->n_numeric * 16)
 		CORRUPT("qrgmm_deepfm model has no valid numeric scaling section");
-	model->num_mean = sf_calloc(env, model->n_numeric ? model->n_numeric : 1, sizeof(double));
-	model->num_scale = sf_calloc(env, model->n_numeric ? model->n_numeric : 1, sizeof(double));
-	if (!model->num_mean || !model->num_scale)
+	if (!sf_alloc_all(env, SF_CALLOC_N(model->num_mean, model->n_numeric ? model->n_numeric : 1),
+					  SF_CALLOC_N(model->num_scale, model->n_numeric ? model->n_numeric : 1)))
 		NOMEM();
 	sf_reader_init(&r, sec->data, sec->len);
 	for (f = 0; f < model->n_numeric; f++)
@@ -334,9 +333,8 @@ decode_log(sf_env *env, const sf_container *c, deepfm_model *model)
 	if (model->epochs_run > DEEPFM_MAX_EPOCHS || model->best_epoch > model->epochs_run ||
 		sec->len != 8 + (uint64_t) model->epochs_run * 8)
 		CORRUPT("qrgmm_deepfm model has an invalid training log");
-	model->log_train = sf_malloc(env, (model->epochs_run ? model->epochs_run : 1) * sizeof(float));
-	model->log_val = sf_malloc(env, (model->epochs_run ? model->epochs_run : 1) * sizeof(float));
-	if (!model->log_train || !model->log_val)
+	if (!sf_alloc_all(env, SF_MALLOC_N(model->log_train, model->epochs_run ? model->epochs_run : 1),
+					  SF_MALLOC_N(model->log_val, model->epochs_run ? model->epochs_run : 1)))
 		NOMEM();
 	for (e = 0; e < model->epochs_run; e++)
 	{
@@ -366,9 +364,8 @@ decode_refit(sf_env *env, const sf_container *c, deepfm_model *model)
 	if (!sf_reader_ok(&r) || rm < 2 || rm > 10000 || rp < 1 || rp > (uint32_t) model->n_phi + 1 ||
 		sec->len != 8 + (uint64_t) (rp - 1) * 4 + (uint64_t) (rm - 1) * rp * 8)
 		CORRUPT("qrgmm_deepfm model has an invalid refit section");
-	model->refit_cols = sf_malloc(env, (size_t) rp * sizeof(uint32_t));
-	model->refit_coef = sf_malloc(env, (size_t) (rm - 1) * rp * sizeof(double));
-	if (!model->refit_cols || !model->refit_coef)
+	if (!sf_alloc_all(env, SF_MALLOC_N(model->refit_cols, rp),
+					  SF_MALLOC_N(model->refit_coef, (size_t) (rm - 1) * rp)))
 		NOMEM();
 	for (i = 0; i + 1 < rp; i++)
 	{

@@ -900,10 +900,7 @@ deepfm_fit_rows(sf_env *env, const deepfm_params *params_in, const double *X_in,
 		(st = fit_epochs(env, &w)) == SF_OK)
 		st = fit_finish(env, &w);
 
-	sf_free(env, w.X);
-	sf_free(env, w.S);
-	sf_free(env, w.ys);
-	sf_free(env, w.idx);
+	sf_free_all(env, w.X, w.S, w.ys, w.idx);
 	if (st != SF_OK)
 	{
 		deepfm_free(env, model);

@@ -78,20 +78,10 @@ deepfm_free(sf_env *env, deepfm_model *model)
 {
 	if (model == NULL)
 		return;
-	sf_free(env, model->num_mean);
-	sf_free(env, model->num_scale);
-	sf_free(env, model->vocab_off);
-	sf_free(env, model->vocab);
-	sf_free(env, model->row_off);
-	sf_free(env, model->params);
 	nn_net_free(env, &model->tower);
-	sf_free(env, model->log_train);
-	sf_free(env, model->log_val);
-	sf_free(env, model->refit_cols);
-	sf_free(env, model->refit_coef);
-	sf_free(env, model->params_json);
-	sf_free(env, model->info_json);
-	sf_free(env, model);
+	sf_free_all(env, model->num_mean, model->num_scale, model->vocab_off, model->vocab, model->row_off,
+				model->params, model->log_train, model->log_val, model->refit_cols, model->refit_coef,
+				model->params_json, model->info_json, model);
 }
 
 uint32_t
@@ -176,23 +166,12 @@ deepfm_work_new(sf_env *env, const deepfm_model *model, int max_batch, deepfm_wo
 
 	memset(w, 0, sizeof(*w));
 	w->max_batch = max_batch;
-	w->rows = sf_malloc(env, B * F * sizeof(uint32_t));
-	w->vals = sf_malloc(env, B * F * sizeof(float));
-	w->emb = sf_malloc(env, B * Fk * sizeof(float));
-	w->sum = sf_malloc(env, B * (size_t) model->k * sizeof(float));
-	w->phi = sf_malloc(env, B * P * sizeof(float));
-	w->hmask = sf_malloc(env, B * H);
-	w->q = sf_malloc(env, B * L * sizeof(float));
-	w->dq = sf_malloc(env, B * L * sizeof(float));
-	w->dphi = sf_malloc(env, B * P * sizeof(float));
-	w->demb = sf_malloc(env, B * Fk * sizeof(float));
-	w->grad = sf_calloc(env, model->n_params, sizeof(float));
-	if (!w->rows || !w->vals || !w->emb || !w->sum || !w->phi || !w->hmask || !w->q ||
-		!w->dq || !w->dphi || !w->demb || !w->grad)
-	{
-		deepfm_work_free(env, w);
+	if (!sf_alloc_all(env, SF_MALLOC_N(w->rows, B * F), SF_MALLOC_N(w->vals, B * F),
+					  SF_MALLOC_N(w->emb, B * Fk), SF_MALLOC_N(w->sum, B * (size_t) model->k),
+					  SF_MALLOC_N(w->phi, B * P), SF_MALLOC_N(w->hmask, B * H), SF_MALLOC_N(w->q, B * L),
+					  SF_MALLOC_N(w->dq, B * L), SF_MALLOC_N(w->dphi, B * P), SF_MALLOC_N(w->demb, B * Fk),
+					  SF_CALLOC_N(w->grad, model->n_params)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for DeepFM batch scratch");
-	}
 	st = nn_work_new(env, &model->tower, max_batch, &w->tw);
 	if (st != SF_OK)
 		deepfm_work_free(env, w);
@@ -202,17 +181,8 @@ deepfm_work_new(sf_env *env, const deepfm_model *model, int max_batch, deepfm_wo
 void
 deepfm_work_free(sf_env *env, deepfm_work *w)
 {
-	sf_free(env, w->rows);
-	sf_free(env, w->vals);
-	sf_free(env, w->emb);
-	sf_free(env, w->sum);
-	sf_free(env, w->phi);
-	sf_free(env, w->hmask);
-	sf_free(env, w->q);
-	sf_free(env, w->dq);
-	sf_free(env, w->dphi);
-	sf_free(env, w->demb);
-	sf_free(env, w->grad);
+	sf_free_all(env, w->rows, w->vals, w->emb, w->sum, w->phi, w->hmask, w->q, w->dq, w->dphi,
+				w->demb, w->grad);
 	nn_work_free(env, &w->tw);
 	memset(w, 0, sizeof(*w));
 }

@@ -218,13 +218,9 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 		sf_hint(env, "Refit on a sample of at most %zu rows.", REFIT_MAX_CELLS / (size_t) P);
 		return SF_ELIMIT;
 	}
-	D = sf_malloc(env, n * (size_t) P * sizeof(double));
-	design = sf_malloc(env, n * (size_t) (P + 1) * sizeof(double));
-	y = sf_malloc(env, n * sizeof(double));
-	cols = sf_malloc(env, (size_t) P * sizeof(uint32_t));
-	center = sf_malloc(env, (size_t) (P + 1) * sizeof(double));
-	scale = sf_malloc(env, (size_t) (P + 1) * sizeof(double));
-	if (!D || !design || !y || !cols || !center || !scale)
+	if (!sf_alloc_all(env, SF_MALLOC_N(D, n * (size_t) P), SF_MALLOC_N(design, n * (size_t) (P + 1)),
+					  SF_MALLOC_N(y, n), SF_MALLOC_N(cols, P), SF_MALLOC_N(center, P + 1),
+					  SF_MALLOC_N(scale, P + 1)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for the refit design");
 		goto done;
@@ -271,14 +267,6 @@ deepfm_refit(sf_env *env, deepfm_model *model, const deepfm_params *params,
 	memcpy(model->refit_cols, cols, (size_t) nc * sizeof(uint32_t));
 
 done:
-	sf_free(env, D);
-	sf_free(env, design);
-	sf_free(env, y);
-	sf_free(env, cols);
-	sf_free(env, center);
-	sf_free(env, scale);
-	sf_free(env, gaps);
-	sf_free(env, iters);
-	sf_free(env, coef);
+	sf_free_all(env, D, design, y, cols, center, scale, gaps, iters, coef);
 	return st;
 }

@@ -619,18 +619,9 @@ sf_qcurve_gpd_pool_rejected(sf_env *env, const double *z, const double *design, 
 		*f_out = 0.0;
 	if (q < 1 || n < (size_t) 10 * p)
 		return SF_OK;
-	mean = sf_calloc(env, (size_t) p, sizeof(double));
-	A = sf_calloc(env, (size_t) q * q, sizeof(double));
-	c = sf_calloc(env, (size_t) q, sizeof(double));
-	bcoef = sf_calloc(env, (size_t) q, sizeof(double));
-	if (!mean || !A || !c || !bcoef)
-	{
-		sf_free(env, mean);
-		sf_free(env, A);
-		sf_free(env, c);
-		sf_free(env, bcoef);
+	if (!sf_alloc_all(env, SF_CALLOC_N(mean, p), SF_CALLOC_N(A, (size_t) q * q), SF_CALLOC_N(c, q),
+					  SF_CALLOC_N(bcoef, q)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for the pooling test of %zu exceedances", n);
-	}
 	for (i = 0; i < n; i++)
 	{
 		zmean += z[i];
@@ -674,10 +665,7 @@ sf_qcurve_gpd_pool_rejected(sf_env *env, const double *z, const double *design, 
 				*f_out = f;
 		}
 	}
-	sf_free(env, mean);
-	sf_free(env, A);
-	sf_free(env, c);
-	sf_free(env, bcoef);
+	sf_free_all(env, mean, A, c, bcoef);
 	return SF_OK;
 }
 

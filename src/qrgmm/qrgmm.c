@@ -191,14 +191,8 @@ sf_qrgmm_free(sf_env *env, sf_qrgmm_model *model)
 {
 	if (model == NULL)
 		return;
-	sf_free(env, model->coef);
-	sf_free(env, model->center);
-	sf_free(env, model->scale);
-	sf_free(env, model->iterations);
-	sf_free(env, model->gaps);
-	sf_free(env, model->params_json);
-	sf_free(env, model->info_json);
-	sf_free(env, model);
+	sf_free_all(env, model->coef, model->center, model->scale, model->iterations, model->gaps,
+				model->params_json, model->info_json, model);
 }
 
 /*
@@ -611,10 +605,7 @@ fit_gpd_tail(sf_env *env, const double *X, const double *S, size_t n, int test_p
 			memset(g, 0, sizeof(*g));
 		}
 	}
-	sf_free(env, y);
-	sf_free(env, qk);
-	sf_free(env, qk2);
-	sf_free(env, basis);
+	sf_free_all(env, y, qk, qk2, basis);
 	return st;
 }
 
@@ -676,12 +667,9 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	if ((st = fit_responses(env, S, n, model->transform, y, &model->y_center,
 							&model->y_scale)) != SF_OK)
 		goto done;
-	model->coef = sf_calloc(env, (size_t) (m - 1) * p, sizeof(double));
-	model->center = sf_calloc(env, (size_t) p, sizeof(double));
-	model->scale = sf_calloc(env, (size_t) p, sizeof(double));
-	model->iterations = sf_calloc(env, (size_t) (m - 1), sizeof(uint32_t));
-	model->gaps = sf_calloc(env, (size_t) (m - 1), sizeof(double));
-	if (!model->coef || !model->center || !model->scale || !model->iterations || !model->gaps)
+	if (!sf_alloc_all(env, SF_CALLOC_N(model->coef, (size_t) (m - 1) * p), SF_CALLOC_N(model->center, p),
+					  SF_CALLOC_N(model->scale, p), SF_CALLOC_N(model->iterations, m - 1),
+					  SF_CALLOC_N(model->gaps, m - 1)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory for a QRGMM model of %d levels", m - 1);
 		goto done;
@@ -696,9 +684,7 @@ sf_qrgmm_fit(sf_env *env, const sf_qrgmm_params *params,
 	st = fit_describe(env, params, model);
 
 done:
-	sf_free(env, y);
-	sf_free(env, design);
-	sf_free(env, q);
+	sf_free_all(env, y, design, q);
 	if (st != SF_OK)
 	{
 		sf_qrgmm_free(env, model);

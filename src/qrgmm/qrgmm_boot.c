@@ -99,9 +99,7 @@ sf_qrgmm_boot_fit_clusters(sf_env *env, const sf_qrgmm_params *params, const dou
 	}
 	if (Xo == NULL || So == NULL)
 	{
-		sf_free(env, counts);
-		sf_free(env, Xo);
-		sf_free(env, So);
+		sf_free_all(env, counts, Xo, So);
 		return sf_fail(env, SF_ENOMEM, "out of memory for a bootstrap resample of %zu rows", n_out);
 	}
 	if (starts)
@@ -109,9 +107,7 @@ sf_qrgmm_boot_fit_clusters(sf_env *env, const sf_qrgmm_params *params, const dou
 	else
 		sf_boot_rows(X, S, n, d, counts, Xo, So);
 	st = sf_qrgmm_fit(env, params, Xo, So, n_out, d, out);
-	sf_free(env, counts);
-	sf_free(env, Xo);
-	sf_free(env, So);
+	sf_free_all(env, counts, Xo, So);
 	return st;
 }
 

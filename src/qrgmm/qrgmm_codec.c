@@ -209,8 +209,8 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	sec = body_section(&c, QRGMM_TAG_COEF, (uint64_t) L * p * 8);
 	if (sec == NULL)
 		CORRUPT("qrgmm_linear model has no valid coefficient section");
-	model->coef = sf_malloc(env, L * p * sizeof(double));
-	if (model->coef == NULL)
+	if (!sf_alloc_all(env, SF_MALLOC_N(model->coef, L * p), SF_MALLOC_N(model->center, p),
+					  SF_MALLOC_N(model->scale, p), SF_MALLOC_N(model->iterations, L), SF_MALLOC_N(model->gaps, L)))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
 		goto fail;
@@ -224,13 +224,6 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	sec = body_section(&c, QRGMM_TAG_SCALING, (uint64_t) p * 16);
 	if (sec == NULL)
 		CORRUPT("qrgmm_linear model has no valid scaling section");
-	model->center = sf_malloc(env, p * sizeof(double));
-	model->scale = sf_malloc(env, p * sizeof(double));
-	if (!model->center || !model->scale)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
-		goto fail;
-	}
 	sf_reader_init(&r, sec->data, sec->len);
 	sf_read_f64s(&r, model->center, p);
 	sf_read_f64s(&r, model->scale, p);
@@ -241,13 +234,6 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 	sec = body_section(&c, QRGMM_TAG_DIAG, (uint64_t) L * 12);
 	if (sec == NULL)
 		CORRUPT("qrgmm_linear model has no valid diagnostics section");
-	model->iterations = sf_malloc(env, L * sizeof(uint32_t));
-	model->gaps = sf_malloc(env, L * sizeof(double));
-	if (!model->iterations || !model->gaps)
-	{
-		st = sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");
-		goto fail;
-	}
 	sf_reader_init(&r, sec->data, sec->len);
 	for (i = 0; i < L; i++)
 	{

@@ -49,27 +49,12 @@ sf_qr_work_new(sf_env *env, int n, int p, sf_qr_work **out)
 		return sf_fail(env, SF_ENOMEM, "out of memory for the quantile-regression workspace");
 	w->n = n;
 	w->p = p;
-	w->a = sf_malloc(env, nn * sizeof(double));
-	w->s = sf_malloc(env, nn * sizeof(double));
-	w->z = sf_malloc(env, nn * sizeof(double));
-	w->w = sf_malloc(env, nn * sizeof(double));
-	w->da = sf_malloc(env, nn * sizeof(double));
-	w->dz = sf_malloc(env, nn * sizeof(double));
-	w->dw = sf_malloc(env, nn * sizeof(double));
-	w->rd = sf_malloc(env, nn * sizeof(double));
-	w->rho = sf_malloc(env, nn * sizeof(double));
-	w->D = sf_malloc(env, nn * sizeof(double));
-	w->t1 = sf_malloc(env, nn * sizeof(double));
-	w->Xd = sf_calloc(env, np, sizeof(double));
-	w->M = sf_malloc(env, (size_t) p * p * sizeof(double));
-	w->lam = sf_malloc(env, (size_t) p * sizeof(double));
-	w->dlam = sf_malloc(env, (size_t) p * sizeof(double));
-	w->rp = sf_malloc(env, (size_t) p * sizeof(double));
-	w->rhs = sf_malloc(env, (size_t) p * sizeof(double));
-	w->b = sf_malloc(env, (size_t) p * sizeof(double));
-	if (!w->a || !w->s || !w->z || !w->w || !w->da || !w->dz || !w->dw || !w->rd ||
-		!w->rho || !w->D || !w->t1 || !w->Xd || !w->M || !w->lam || !w->dlam ||
-		!w->rp || !w->rhs || !w->b)
+	if (!sf_alloc_all(env, SF_MALLOC_N(w->a, nn), SF_MALLOC_N(w->s, nn), SF_MALLOC_N(w->z, nn),
+					  SF_MALLOC_N(w->w, nn), SF_MALLOC_N(w->da, nn), SF_MALLOC_N(w->dz, nn),
+					  SF_MALLOC_N(w->dw, nn), SF_MALLOC_N(w->rd, nn), SF_MALLOC_N(w->rho, nn),
+					  SF_MALLOC_N(w->D, nn), SF_MALLOC_N(w->t1, nn), SF_CALLOC_N(w->Xd, np),
+					  SF_MALLOC_N(w->M, (size_t) p * p), SF_MALLOC_N(w->lam, p), SF_MALLOC_N(w->dlam, p),
+					  SF_MALLOC_N(w->rp, p), SF_MALLOC_N(w->rhs, p), SF_MALLOC_N(w->b, p)))
 	{
 		sf_qr_work_free(env, w);
 		return sf_fail(env, SF_ENOMEM, "out of memory for a quantile regression of %d x %d", n, p);
@@ -83,31 +68,9 @@ sf_qr_work_free(sf_env *env, sf_qr_work *w)
 {
 	if (w == NULL)
 		return;
-	sf_free(env, w->a);
-	sf_free(env, w->s);
-	sf_free(env, w->z);
-	sf_free(env, w->w);
-	sf_free(env, w->da);
-	sf_free(env, w->dz);
-	sf_free(env, w->dw);
-	sf_free(env, w->rd);
-	sf_free(env, w->rho);
-	sf_free(env, w->D);
-	sf_free(env, w->t1);
-	sf_free(env, w->Xd);
-	sf_free(env, w->M);
-	sf_free(env, w->lam);
-	sf_free(env, w->dlam);
-	sf_free(env, w->rp);
-	sf_free(env, w->rhs);
-	sf_free(env, w->b);
-	sf_free(env, w->pk_h);
-	sf_free(env, w->pk_X);
-	sf_free(env, w->pk_y);
-	sf_free(env, w->pk_r);
-	sf_free(env, w->pk_sorted);
-	sf_free(env, w->pk_state);
-	sf_free(env, w);
+	sf_free_all(env, w->a, w->s, w->z, w->w, w->da, w->dz, w->dw, w->rd, w->rho, w->D, w->t1, w->Xd,
+				w->M, w->lam, w->dlam, w->rp, w->rhs, w->b, w->pk_h, w->pk_X, w->pk_y, w->pk_r,
+				w->pk_sorted, w->pk_state, w);
 }
 
 /* ------------------------------------------------------------ small dense */

@@ -110,13 +110,12 @@ sf_qr_pk_prepare(sf_env *env, sf_qr_work *w, const double *X, int n, int p)
 		return sf_fail(env, SF_EINVAL, "preprocessing of %d x %d exceeds its workspace", n, p);
 	if (w->pk_h == NULL)
 	{
-		w->pk_h = sf_malloc(env, sizeof(double) * w->n);
-		w->pk_X = sf_malloc(env, sizeof(double) * (size_t) w->n * w->p);
-		w->pk_y = sf_malloc(env, sizeof(double) * w->n);
-		w->pk_r = sf_malloc(env, sizeof(double) * w->n);
-		w->pk_sorted = sf_malloc(env, sizeof(double) * w->n);
-		w->pk_state = sf_malloc(env, sizeof(int8_t) * w->n);
-		if (!w->pk_h || !w->pk_X || !w->pk_y || !w->pk_r || !w->pk_sorted || !w->pk_state)
+		size_t		n_cap = (size_t) w->n;
+
+		/* all or none: pk_h alone says whether the others are there */
+		if (!sf_alloc_all(env, SF_MALLOC_N(w->pk_h, n_cap), SF_MALLOC_N(w->pk_X, n_cap * w->p),
+						  SF_MALLOC_N(w->pk_y, n_cap), SF_MALLOC_N(w->pk_r, n_cap),
+						  SF_MALLOC_N(w->pk_sorted, n_cap), SF_MALLOC_N(w->pk_state, n_cap)))
 			return sf_fail(env, SF_ENOMEM, "out of memory for quantile-regression preprocessing");
 	}
 	/* L L' = X'X (reusing the solver's matrix) */

@@ -342,12 +342,8 @@ sf_risk_eval_samples(sf_env *env, const sf_risk_terms *terms, const double *s, s
 void
 sf_risk_eval_free(sf_env *env, sf_risk_eval *ev)
 {
-	if (ev == NULL)
-		return;
-	sf_free(env, ev->c);
-	sf_free(env, ev->pc);
-	ev->c = NULL;
-	ev->pc = NULL;
+	if (ev != NULL)
+		sf_free_clear(env, &ev->c, &ev->pc);
 }
 
 /* Number of capacities strictly below t (lower bound in the sorted array). */

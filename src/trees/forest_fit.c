@@ -649,21 +649,15 @@ alloc_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
 	for (j = 0; j < c->p; j++)
 		if (c->b->n_bins[j] > maxbins)
 			maxbins = c->b->n_bins[j];
-	c->ws = sf_calloc(env, workers, sizeof(grow_scratch));
-	c->slots = sf_calloc(env, batch, sizeof(gbt_tree));
-	if (c->ws == NULL || c->slots == NULL)
+	if (!sf_alloc_all(env, SF_CALLOC_N(c->ws, workers), SF_CALLOC_N(c->slots, batch)))
 		return sf_fail(env, SF_ENOMEM, "out of memory growing trees");
 	for (i = 0; i < workers; i++)
 	{
 		grow_scratch *s = &c->ws[i];
 
-		s->rows = sf_malloc(env, sizeof(uint32_t) * c->n);
-		s->tmp = sf_malloc(env, sizeof(uint32_t) * c->n);
-		s->cnt = sf_malloc(env, sizeof(uint32_t) * c->n);
-		s->hist = sf_malloc(env, sizeof(double) * 3 * ((size_t) maxbins + 1));
-		s->feat = sf_malloc(env, sizeof(uint32_t) * c->p);
-		s->stack = sf_malloc(env, sizeof(stack_item) * (c->prm->max_depth + 2));
-		if (!s->rows || !s->tmp || !s->cnt || !s->hist || !s->feat || !s->stack)
+		if (!sf_alloc_all(env, SF_MALLOC_N(s->rows, c->n), SF_MALLOC_N(s->tmp, c->n), SF_MALLOC_N(s->cnt, c->n),
+						  SF_MALLOC_N(s->hist, 3 * ((size_t) maxbins + 1)), SF_MALLOC_N(s->feat, c->p),
+						  SF_MALLOC_N(s->stack, c->prm->max_depth + 2)))
 			return sf_fail(env, SF_ENOMEM, "out of memory growing trees");
 	}
 	for (i = 0; i < batch; i++)
@@ -679,14 +673,8 @@ free_scratch(sf_env *env, fit_ctx *c, int workers, int batch)
 	int			i;
 
 	for (i = 0; c->ws && i < workers; i++)
-	{
-		sf_free(env, c->ws[i].rows);
-		sf_free(env, c->ws[i].tmp);
-		sf_free(env, c->ws[i].cnt);
-		sf_free(env, c->ws[i].hist);
-		sf_free(env, c->ws[i].feat);
-		sf_free(env, c->ws[i].stack);
-	}
+		sf_free_all(env, c->ws[i].rows, c->ws[i].tmp, c->ws[i].cnt, c->ws[i].hist, c->ws[i].feat,
+					c->ws[i].stack);
 	sf_free(env, c->ws);
 	gbt_trees_free(env, c->slots, batch);
 }
@@ -792,10 +780,7 @@ forest_train(sf_env *env, uint16_t kind, const double *x, const double *y, size_
 	if (st == SF_OK && c.oob_bits)
 		st = oob_finish(env, &c, m);
 	free_scratch(env, &c, workers, batch);
-	sf_free(env, (void *) c.mono);
-	sf_free(env, c.oob_bits);
-	sf_free(env, c.oob_sum);
-	sf_free(env, c.oob_cnt);
+	sf_free_all(env, c.mono, c.oob_bits, c.oob_sum, c.oob_cnt);
 	gbt_bins_free(env, &bins);
 	if (st != SF_OK)
 	{

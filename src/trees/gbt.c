@@ -120,20 +120,10 @@ gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes)
 	size_t		n = n_nodes > 0 ? (size_t) n_nodes : 1;
 
 	memset(t, 0, sizeof(*t));
-	t->left = sf_calloc(env, n, sizeof(int32_t));
-	t->right = sf_calloc(env, n, sizeof(int32_t));
-	t->split_index = sf_calloc(env, n, sizeof(uint32_t));
-	t->split_cond = sf_calloc(env, n, sizeof(float));
-	t->default_left = sf_calloc(env, n, 1);
-	t->base_weight = sf_calloc(env, n, sizeof(float));
-	t->loss_chg = sf_calloc(env, n, sizeof(float));
-	t->sum_hess = sf_calloc(env, n, sizeof(float));
-	if (!t->left || !t->right || !t->split_index || !t->split_cond || !t->default_left ||
-		!t->base_weight || !t->loss_chg || !t->sum_hess)
-	{
-		gbt_tree_free(env, t);
+	if (!sf_alloc_all(env, SF_CALLOC_N(t->left, n), SF_CALLOC_N(t->right, n), SF_CALLOC_N(t->split_index, n),
+					  SF_CALLOC_N(t->split_cond, n), SF_CALLOC_N(t->default_left, n),
+					  SF_CALLOC_N(t->base_weight, n), SF_CALLOC_N(t->loss_chg, n), SF_CALLOC_N(t->sum_hess, n)))
 		return sf_fail(env, SF_ENOMEM, "out of memory allocating a tree of %d nodes", (int) n_nodes);
-	}
 	t->n_nodes = n_nodes;
 	return SF_OK;
 }
@@ -141,14 +131,8 @@ gbt_tree_alloc(sf_env *env, gbt_tree *t, int32_t n_nodes)
 void
 gbt_tree_free(sf_env *env, gbt_tree *t)
 {
-	sf_free(env, t->left);
-	sf_free(env, t->right);
-	sf_free(env, t->split_index);
-	sf_free(env, t->split_cond);
-	sf_free(env, t->default_left);
-	sf_free(env, t->base_weight);
-	sf_free(env, t->loss_chg);
-	sf_free(env, t->sum_hess);
+	sf_free_all(env, t->left, t->right, t->split_index, t->split_cond, t->default_left, t->base_weight,
+				t->loss_chg, t->sum_hess);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -182,12 +166,8 @@ void
 gbt_model_clear(sf_env *env, gbt_model *m)
 {
 	gbt_trees_free(env, m->trees, m->n_trees);
-	sf_free(env, m->eval_train);
-	sf_free(env, m->eval_valid);
-	sf_free(env, m->nodes);
-	sf_free(env, m->roots);
-	sf_free(env, m->depths);
 	gbt_fast_free(env, m->fast);
+	sf_free_all(env, m->eval_train, m->eval_valid, m->nodes, m->roots, m->depths);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -443,12 +443,9 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 		goto done;
 	}
 	b->p = p;
-	b->n_bins = sf_calloc(env, p, sizeof(uint32_t));
-	b->off = sf_calloc(env, (size_t) p + 1, sizeof(uint32_t));
-	b->min_val = sf_calloc(env, p, sizeof(float));
-	b->has_missing = sf_calloc(env, p, 1);
-	cuts = sf_malloc(env, sizeof(float) * (size_t) p * (max_bin + 1));
-	if (!b->n_bins || !b->off || !b->min_val || !b->has_missing || !cuts)
+	if (!sf_alloc_all(env, SF_CALLOC_N(b->n_bins, p), SF_CALLOC_N(b->off, (size_t) p + 1),
+					  SF_CALLOC_N(b->min_val, p), SF_CALLOC_N(b->has_missing, p),
+					  SF_MALLOC_N(cuts, (size_t) p * (max_bin + 1))))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory merging the sketches");
 		goto done;
@@ -475,10 +472,6 @@ gbt_dist_merge_sketches(sf_env *env, const uint8_t *const *sk, const size_t *len
 	for (j = 0; j < p; j++)
 		memcpy(b->cuts + b->off[j], cuts + (size_t) j * (max_bin + 1), sizeof(float) * b->n_bins[j]);
 done:
-	sf_free(env, sv);
-	sf_free(env, run_at);
-	sf_free(env, e);
-	sf_free(env, merged);
-	sf_free(env, cuts);
+	sf_free_all(env, sv, run_at, e, merged, cuts);
 	return st;
 }

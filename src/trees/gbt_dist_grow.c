@@ -337,12 +337,7 @@ free_dist_work(dist_work *w)
 				hist_put(&w->tw, w->r_hist[k]);
 		}
 	free_work(&w->tw);
-	sf_free(env, w->leaf_begin);
-	sf_free(env, w->leaf_end);
-	sf_free(env, w->r_g);
-	sf_free(env, w->r_h);
-	sf_free(env, w->r_hist);
-	sf_free(env, w->r_scratch);
+	sf_free_all(env, w->leaf_begin, w->leaf_end, w->r_g, w->r_h, w->r_hist, w->r_scratch);
 	sf_buf_free(&w->job);
 }
 
@@ -364,13 +359,9 @@ alloc_dist_work(dist_work *w, uint64_t n)
 						 &w->node_cap)) != SF_OK)
 		return st;
 	level_cap = (w->node_cap - 1) / 2;
-	w->leaf_begin = sf_calloc(w->env, w->node_cap, sizeof(size_t));
-	w->leaf_end = sf_calloc(w->env, w->node_cap, sizeof(size_t));
-	w->r_g = sf_calloc(w->env, level_cap, sizeof(double));
-	w->r_h = sf_calloc(w->env, level_cap, sizeof(double));
-	w->r_hist = sf_calloc(w->env, level_cap, sizeof(double *));
-	w->r_scratch = sf_malloc(w->env, sizeof(double) * 2 * (w->tw.n_slots ? w->tw.n_slots : 1));
-	if (!w->leaf_begin || !w->leaf_end || !w->r_g || !w->r_h || !w->r_hist || !w->r_scratch)
+	if (!sf_alloc_all(w->env, SF_CALLOC_N(w->leaf_begin, w->node_cap), SF_CALLOC_N(w->leaf_end, w->node_cap),
+					  SF_CALLOC_N(w->r_g, level_cap), SF_CALLOC_N(w->r_h, level_cap),
+					  SF_CALLOC_N(w->r_hist, level_cap), SF_MALLOC_N(w->r_scratch, 2 * (w->tw.n_slots ? w->tw.n_slots : 1))))
 		return sf_fail(w->env, SF_ENOMEM, "out of memory for the training work space");
 	return SF_OK;
 }

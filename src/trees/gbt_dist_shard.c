@@ -86,17 +86,8 @@ gbt_dist_shard_free(sf_env *env, gbt_dist_shard *sh)
 		sh->tw.env = env;
 		free_work(&sh->tw);
 	}
-	sf_free(env, sh->mt);
-	sf_free(env, sh->nb);
-	sf_free(env, sh->ne);
-	sf_free(env, sh->open);
-	sf_free(env, sh->nh);
-	sf_free(env, sh->sp);
-	sf_free(env, sh->sp_node);
-	sf_free(env, sh->sp_left);
-	sf_free(env, sh->sp_right);
-	sf_free(env, sh->sp_want_right);
-	sf_free(env, sh);
+	sf_free_all(env, sh->mt, sh->nb, sh->ne, sh->open, sh->nh, sh->sp, sh->sp_node, sh->sp_left, sh->sp_right,
+				sh->sp_want_right, sh);
 }
 
 /* Bin of value v among the cuts of one feature: the first cut above v. */
@@ -206,18 +197,11 @@ read_start(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 		return st;
 	sh->tw.n_slots = sh->tw.bins.off[p];
 	level_cap = (sh->node_cap - 1) / 2;
-	sh->mt = sf_malloc(env, sizeof(double) * (sh->n ? sh->n : 1));
-	sh->nb = sf_calloc(env, sh->node_cap, sizeof(size_t));
-	sh->ne = sf_calloc(env, sh->node_cap, sizeof(size_t));
-	sh->open = sf_calloc(env, sh->node_cap, 1);
-	sh->nh = sf_calloc(env, sh->node_cap, sizeof(double *));
-	sh->sp = sf_calloc(env, level_cap, sizeof(gbt_split));
-	sh->sp_node = sf_calloc(env, level_cap, sizeof(int32_t));
-	sh->sp_left = sf_calloc(env, level_cap, sizeof(int32_t));
-	sh->sp_right = sf_calloc(env, level_cap, sizeof(int32_t));
-	sh->sp_want_right = sf_calloc(env, level_cap, 1);
-	if (!sh->mt || !sh->nb || !sh->ne || !sh->open || !sh->nh || !sh->sp || !sh->sp_node ||
-		!sh->sp_left || !sh->sp_right || !sh->sp_want_right)
+	if (!sf_alloc_all(env, SF_MALLOC_N(sh->mt, sh->n ? sh->n : 1), SF_CALLOC_N(sh->nb, sh->node_cap),
+					  SF_CALLOC_N(sh->ne, sh->node_cap), SF_CALLOC_N(sh->open, sh->node_cap),
+					  SF_CALLOC_N(sh->nh, sh->node_cap), SF_CALLOC_N(sh->sp, level_cap),
+					  SF_CALLOC_N(sh->sp_node, level_cap), SF_CALLOC_N(sh->sp_left, level_cap),
+					  SF_CALLOC_N(sh->sp_right, level_cap), SF_CALLOC_N(sh->sp_want_right, level_cap)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for the shard's state");
 	for (k = 0; k < (int32_t) sh->n; k++)
 		sh->mt[k] = sh->base_margin;
@@ -307,13 +291,8 @@ apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 		return sf_fail(env, SF_ECORRUPT, "job is truncated");
 	if (n == 0)
 		return SF_OK;
-	left = sf_malloc(env, sizeof(int32_t) * n);
-	right = sf_malloc(env, sizeof(int32_t) * n);
-	feat = sf_malloc(env, sizeof(uint32_t) * n);
-	bin = sf_malloc(env, sizeof(uint32_t) * n);
-	flags = sf_malloc(env, n);
-	val = sf_malloc(env, sizeof(float) * n);
-	if (!left || !right || !feat || !bin || !flags || !val)
+	if (!sf_alloc_all(env, SF_MALLOC_N(left, n), SF_MALLOC_N(right, n), SF_MALLOC_N(feat, n), SF_MALLOC_N(bin, n),
+					  SF_MALLOC_N(flags, n), SF_MALLOC_N(val, n)))
 		st = sf_fail(env, SF_ENOMEM, "out of memory reading a job");
 	for (k = 0; st == SF_OK && k < n; k++)
 	{
@@ -359,12 +338,7 @@ apply_tree(sf_env *env, sf_reader *r, gbt_dist_shard *sh)
 			sh->mt[row] += val[q];
 		}
 	}
-	sf_free(env, left);
-	sf_free(env, right);
-	sf_free(env, feat);
-	sf_free(env, bin);
-	sf_free(env, flags);
-	sf_free(env, val);
+	sf_free_all(env, left, right, feat, bin, flags, val);
 	return st;
 }
 

@@ -207,11 +207,8 @@ gbt_fast_free(sf_env *env, gbt_fast *f)
 {
 	if (f == NULL)
 		return;
-	sf_free(env, f->used);
-	sf_free(env, f->nodes);
-	sf_free(env, f->leaves);
 	gbt_fast_bins_free(env, f->bins);
-	sf_free(env, f);
+	sf_free_all(env, f->used, f->nodes, f->leaves, f);
 }
 
 /* ------------------------------------------------------------ scoring */

@@ -234,9 +234,7 @@ collect_cuts(sf_env *env, gbt_fast_bins *b, const gbt_tree *trees, int32_t n_tre
 			}
 	ok = pad_cuts(env, b, raw, off, fill);
 done:
-	sf_free(env, off);
-	sf_free(env, fill);
-	sf_free(env, raw);
+	sf_free_all(env, off, fill, raw);
 	return ok;
 }
 
@@ -286,13 +284,8 @@ gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const u
 void
 gbt_fast_bins_free(sf_env *env, gbt_fast_bins *b)
 {
-	if (b == NULL)
-		return;
-	sf_free(env, b->cut_off);
-	sf_free(env, b->cuts);
-	sf_free(env, b->nodes);
-	sf_free(env, b->leaves);
-	sf_free(env, b);
+	if (b != NULL)
+		sf_free_all(env, b->cut_off, b->cuts, b->nodes, b->leaves, b);
 }
 
 /* ------------------------------------------------------------ scoring */

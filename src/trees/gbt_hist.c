@@ -359,14 +359,10 @@ gbt_bins_build(sf_env *env, const double *x, const double *w, uint32_t p, const 
 	memset(b, 0, sizeof(*b));
 	b->n = n_rows;
 	b->p = p;
-	b->n_bins = sf_calloc(env, p, sizeof(uint32_t));
-	b->off = sf_calloc(env, (size_t) p + 1, sizeof(uint32_t));
-	b->min_val = sf_calloc(env, p, sizeof(float));
-	b->has_missing = sf_calloc(env, p, 1);
 	memset(&c, 0, sizeof(c));
-	c.scratch = sf_calloc(env, nw, sizeof(sort_buf));
-	c.cuts = sf_calloc(env, (size_t) p * (max_bin + 1), sizeof(float));
-	if (!b->n_bins || !b->off || !b->min_val || !b->has_missing || !c.scratch || !c.cuts)
+	if (!sf_alloc_all(env, SF_CALLOC_N(b->n_bins, p), SF_CALLOC_N(b->off, (size_t) p + 1),
+					  SF_CALLOC_N(b->min_val, p), SF_CALLOC_N(b->has_missing, p), SF_CALLOC_N(c.scratch, nw),
+					  SF_CALLOC_N(c.cuts, (size_t) p * (max_bin + 1))))
 	{
 		st = sf_fail(env, SF_ENOMEM, "out of memory quantising the training rows");
 		goto done;
@@ -401,10 +397,7 @@ gbt_bins_build(sf_env *env, const double *x, const double *w, uint32_t p, const 
 done:
 	for (i = 0; c.scratch && i < nw; i++)
 	{
-		sf_free(env, c.scratch[i].k0);
-		sf_free(env, c.scratch[i].k1);
-		sf_free(env, c.scratch[i].w0);
-		sf_free(env, c.scratch[i].w1);
+		sf_free_all(env, c.scratch[i].k0, c.scratch[i].k1, c.scratch[i].w0, c.scratch[i].w1);
 	}
 	sf_free(env, c.scratch);
 	if (st == SF_OK)
@@ -457,13 +450,7 @@ done:
 void
 gbt_bins_free(sf_env *env, gbt_bins *b)
 {
-	sf_free(env, b->n_bins);
-	sf_free(env, b->off);
-	sf_free(env, b->cuts);
-	sf_free(env, b->min_val);
-	sf_free(env, b->has_missing);
-	sf_free(env, b->codes);
-	sf_free(env, b->codes_t);
+	sf_free_all(env, b->n_bins, b->off, b->cuts, b->min_val, b->has_missing, b->codes, b->codes_t);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -103,35 +103,12 @@ free_work(train_work *w)
 	int			i;
 
 	gbt_bins_free(env, &w->bins);
-	sf_free(env, w->gh);
-	sf_free(env, w->rows);
-	sf_free(env, w->tmp);
-	sf_free(env, w->tmp_r);
-	sf_free(env, w->chunks);
 	for (i = 0; i < w->n_pool; i++)
 		sf_free(env, w->pool[i]);
-	sf_free(env, w->pool);
 	gbt_tree_free(env, &w->t);
-	sf_free(env, w->t_bin);
-	sf_free(env, w->t_allright);
-	sf_free(env, w->cur);
-	sf_free(env, w->next);
-	sf_free(env, w->splits);
-	sf_free(env, w->part);
-	sf_free(env, w->scratch);
-	sf_free(env, w->allowed);
-	sf_free(env, w->tree_feat);
-	sf_free(env, w->feat_idx);
-	sf_free(env, w->lg);
-	sf_free(env, w->lh);
-	sf_free(env, w->lb);
-	sf_free(env, w->le);
-	sf_free(env, w->lhist);
-	sf_free(env, w->mono);
-	sf_free(env, w->w_lower);
-	sf_free(env, w->w_upper);
-	sf_free(env, w->l_lower);
-	sf_free(env, w->l_upper);
+	sf_free_all(env, w->gh, w->rows, w->tmp, w->tmp_r, w->chunks, w->pool, w->t_bin, w->t_allright, w->cur,
+				w->next, w->splits, w->part, w->scratch, w->allowed, w->tree_feat, w->feat_idx, w->lg, w->lh,
+				w->lb, w->le, w->lhist, w->mono, w->w_lower, w->w_upper, w->l_lower, w->l_upper);
 }
 
 /* Copy the grown tree (w->t, first n_nodes nodes) into dst at its exact size. */
@@ -341,20 +318,8 @@ typedef struct boost_rows
 static void
 free_rows(sf_env *env, boost_rows *b)
 {
-	sf_free(env, b->trow);
-	sf_free(env, b->vrow);
-	sf_free(env, b->yt);
-	sf_free(env, b->wtr);
-	sf_free(env, b->wm);
-	sf_free(env, b->yv);
-	sf_free(env, b->wv);
-	sf_free(env, b->mt);
-	sf_free(env, b->mv);
-	sf_free(env, b->leaf_b);
-	sf_free(env, b->leaf_e);
-	sf_free(env, b->leaf_ids);
-	sf_free(env, b->blk_acc);
-	sf_free(env, b->blk_sw);
+	sf_free_all(env, b->trow, b->vrow, b->yt, b->wtr, b->wm, b->yv, b->wv, b->mt, b->mv, b->leaf_b, b->leaf_e,
+				b->leaf_ids, b->blk_acc, b->blk_sw);
 }
 
 /* The validation split of early stopping: a seeded shuffle (stream 1), each side in input order. */
@@ -380,16 +345,9 @@ split_rows(sf_env *env, const gbt_params *prm, size_t n, boost_rows *b)
 	if (b->n_valid > n - 1)
 		b->n_valid = n - 1;
 	b->n_train = n - b->n_valid;
-	perm = sf_malloc(env, sizeof(uint32_t) * n);
-	is_valid = sf_calloc(env, n, 1);
-	b->trow = sf_malloc(env, sizeof(uint32_t) * b->n_train);
-	b->vrow = sf_malloc(env, sizeof(uint32_t) * b->n_valid);
-	if (!perm || !is_valid || !b->trow || !b->vrow)
-	{
-		sf_free(env, perm);
-		sf_free(env, is_valid);
+	if (!sf_alloc_all(env, SF_MALLOC_N(perm, n), SF_CALLOC_N(is_valid, n), SF_MALLOC_N(b->trow, b->n_train),
+					  SF_MALLOC_N(b->vrow, b->n_valid)))
 		return sf_fail(env, SF_ENOMEM, "out of memory splitting the rows");
-	}
 	for (i = 0; i < n; i++)
 		perm[i] = (uint32_t) i;
 	sf_rng_init(&rs, (uint64_t) prm->seed, 1);
@@ -401,8 +359,7 @@ split_rows(sf_env *env, const gbt_params *prm, size_t n, boost_rows *b)
 			b->vrow[v++] = (uint32_t) i;
 		else
 			b->trow[a++] = (uint32_t) i;
-	sf_free(env, perm);
-	sf_free(env, is_valid);
+	sf_free_all(env, perm, is_valid);
 	return SF_OK;
 }
 
@@ -423,39 +380,23 @@ alloc_work(sf_env *env, train_work *w, const gbt_params *prm, uint32_t p, size_t
 	*node_cap = 2 * level_cap + 1;
 	if ((size_t) *node_cap > 4 * n_train + 1)
 		*node_cap = (int32_t) (4 * n_train + 1);
-	w->gh = sf_malloc(env, sizeof(float) * 2 * n_train);
-	w->rows = sf_malloc(env, sizeof(uint32_t) * n_train);
-	w->tmp = sf_malloc(env, sizeof(uint32_t) * n_train);
-	w->tmp_r = sf_malloc(env, sizeof(uint32_t) * n_train);
-	w->chunks = sf_calloc(env, n_train / GBT_PART_CHUNK + (size_t) level_cap + 1, sizeof(part_chunk));
-	w->t_bin = sf_calloc(env, *node_cap, sizeof(uint32_t));
-	w->t_allright = sf_calloc(env, *node_cap, 1);
-	w->cur = sf_calloc(env, level_cap, sizeof(node_work));
-	w->next = sf_calloc(env, level_cap, sizeof(node_work));
-	w->splits = sf_calloc(env, level_cap, sizeof(gbt_split));
-	w->part = sf_calloc(env, level_cap, sizeof(part_job));
-	w->scratch = sf_calloc(env, (size_t) GBT_SPLIT_CHUNK * p, sizeof(gbt_split));
-	w->allowed = sf_calloc(env, p, 1);
-	w->tree_feat = sf_calloc(env, p, 1);
-	w->feat_idx = sf_calloc(env, p, sizeof(uint32_t));
-	w->lg = sf_calloc(env, level_cap, sizeof(double));
-	w->lh = sf_calloc(env, level_cap, sizeof(double));
-	w->lb = sf_calloc(env, level_cap, sizeof(size_t));
-	w->le = sf_calloc(env, level_cap, sizeof(size_t));
-	w->lhist = sf_calloc(env, level_cap, sizeof(double *));
-	if (!w->gh || !w->rows || !w->tmp || !w->tmp_r || !w->chunks || !w->t_bin || !w->t_allright || !w->cur || !w->next ||
-		!w->splits || !w->part || !w->scratch || !w->allowed || !w->tree_feat || !w->feat_idx ||
-		!w->lg || !w->lh || !w->lb || !w->le || !w->lhist)
+	if (!sf_alloc_all(env, SF_MALLOC_N(w->gh, 2 * n_train), SF_MALLOC_N(w->rows, n_train),
+					  SF_MALLOC_N(w->tmp, n_train), SF_MALLOC_N(w->tmp_r, n_train),
+					  SF_CALLOC_N(w->chunks, n_train / GBT_PART_CHUNK + (size_t) level_cap + 1),
+					  SF_CALLOC_N(w->t_bin, *node_cap), SF_CALLOC_N(w->t_allright, *node_cap),
+					  SF_CALLOC_N(w->cur, level_cap), SF_CALLOC_N(w->next, level_cap),
+					  SF_CALLOC_N(w->splits, level_cap), SF_CALLOC_N(w->part, level_cap),
+					  SF_CALLOC_N(w->scratch, (size_t) GBT_SPLIT_CHUNK * p), SF_CALLOC_N(w->allowed, p),
+					  SF_CALLOC_N(w->tree_feat, p), SF_CALLOC_N(w->feat_idx, p), SF_CALLOC_N(w->lg, level_cap),
+					  SF_CALLOC_N(w->lh, level_cap), SF_CALLOC_N(w->lb, level_cap), SF_CALLOC_N(w->le, level_cap),
+					  SF_CALLOC_N(w->lhist, level_cap)))
 		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
 	if (prm->monotone_constraints.n > 0)
 	{
 		/* XGBoost pads a shorter list with zeros; a longer one is refused in check_data */
-		w->mono = sf_calloc(env, p, sizeof(int8_t));
-		w->w_lower = sf_calloc(env, *node_cap, sizeof(float));
-		w->w_upper = sf_calloc(env, *node_cap, sizeof(float));
-		w->l_lower = sf_calloc(env, level_cap, sizeof(float));
-		w->l_upper = sf_calloc(env, level_cap, sizeof(float));
-		if (!w->mono || !w->w_lower || !w->w_upper || !w->l_lower || !w->l_upper)
+		if (!sf_alloc_all(env, SF_CALLOC_N(w->mono, p), SF_CALLOC_N(w->w_lower, *node_cap),
+						  SF_CALLOC_N(w->w_upper, *node_cap), SF_CALLOC_N(w->l_lower, level_cap),
+						  SF_CALLOC_N(w->l_upper, level_cap)))
 			return sf_fail(env, SF_ENOMEM, "out of memory for the monotone constraints");
 		for (i = 0; i < (size_t) prm->monotone_constraints.n; i++)
 			w->mono[i] = (int8_t) prm->monotone_constraints.v[i];
@@ -472,23 +413,12 @@ alloc_rows(sf_env *env, boost_rows *b, const double *y, const double *wt, const 
 				nv = b->n_valid ? b->n_valid : 1,
 				i;
 
-	b->yt = sf_malloc(env, sizeof(double) * nt);
-	b->wtr = sf_malloc(env, sizeof(double) * nt);
-	b->mt = sf_malloc(env, sizeof(double) * nt);
-	b->mv = sf_malloc(env, sizeof(double) * nv);
-	b->yv = sf_malloc(env, sizeof(double) * nv);
-	if (wt)
-	{
-		b->wm = sf_malloc(env, sizeof(double) * nt);
-		b->wv = sf_malloc(env, sizeof(double) * nv);
-	}
-	b->leaf_b = sf_calloc(env, node_cap, sizeof(size_t));
-	b->leaf_e = sf_calloc(env, node_cap, sizeof(size_t));
-	b->leaf_ids = sf_calloc(env, node_cap, sizeof(int32_t));
-	b->blk_acc = sf_calloc(env, (size_t) row_blocks(nt) + 1, sizeof(double));
-	b->blk_sw = sf_calloc(env, (size_t) row_blocks(nt) + 1, sizeof(double));
-	if (!b->yt || !b->wtr || !b->mt || !b->mv || !b->yv || (wt && (!b->wm || !b->wv)) ||
-		!b->leaf_b || !b->leaf_e || !b->leaf_ids || !b->blk_acc || !b->blk_sw)
+	if (!sf_alloc_all(env, SF_MALLOC_N(b->yt, nt), SF_MALLOC_N(b->wtr, nt), SF_MALLOC_N(b->mt, nt),
+					  SF_MALLOC_N(b->mv, nv), SF_MALLOC_N(b->yv, nv), SF_CALLOC_N(b->leaf_b, node_cap),
+					  SF_CALLOC_N(b->leaf_e, node_cap), SF_CALLOC_N(b->leaf_ids, node_cap),
+					  SF_CALLOC_N(b->blk_acc, (size_t) row_blocks(nt) + 1),
+					  SF_CALLOC_N(b->blk_sw, (size_t) row_blocks(nt) + 1)) ||
+		(wt && !sf_alloc_all(env, SF_MALLOC_N(b->wm, nt), SF_MALLOC_N(b->wv, nv))))
 		return sf_fail(env, SF_ENOMEM, "out of memory for the training work space");
 	for (i = 0; i < nt; i++)
 	{
@@ -642,12 +572,7 @@ boost_round(train_work *w, boost_rows *b, row_pass *rp, gbt_model *m, int r, con
 void
 gbt_train_rows_free(sf_env *env, gbt_train_rows *rows)
 {
-	sf_free(env, rows->score);
-	sf_free(env, rows->n_bins);
-	sf_free(env, rows->off);
-	sf_free(env, rows->cuts);
-	sf_free(env, rows->min_val);
-	sf_free(env, rows->count);
+	sf_free_all(env, rows->score, rows->n_bins, rows->off, rows->cuts, rows->min_val, rows->count);
 	memset(rows, 0, sizeof(*rows));
 }
 
@@ -664,13 +589,9 @@ keep_rows(train_work *w, row_pass *rp, gbt_train_rows *rows)
 
 	rows->n = w->n;
 	rows->p = p;
-	rows->score = sf_malloc(env, sizeof(double) * (w->n ? w->n : 1));
-	rows->n_bins = sf_malloc(env, sizeof(uint32_t) * p);
-	rows->off = sf_malloc(env, sizeof(uint32_t) * (p + 1));
-	rows->cuts = sf_malloc(env, sizeof(float) * (b->off[p] ? b->off[p] : 1));
-	rows->min_val = sf_malloc(env, sizeof(float) * p);
-	rows->count = sf_malloc(env, sizeof(uint64_t) * (b->off[p] ? b->off[p] : 1));
-	if (!rows->score || !rows->n_bins || !rows->off || !rows->cuts || !rows->min_val || !rows->count)
+	if (!sf_alloc_all(env, SF_MALLOC_N(rows->score, w->n ? w->n : 1), SF_MALLOC_N(rows->n_bins, p),
+					  SF_MALLOC_N(rows->off, p + 1), SF_MALLOC_N(rows->cuts, b->off[p] ? b->off[p] : 1),
+					  SF_MALLOC_N(rows->min_val, p), SF_MALLOC_N(rows->count, b->off[p] ? b->off[p] : 1)))
 	{
 		gbt_train_rows_free(env, rows);
 		return sf_fail(env, SF_ENOMEM, "out of memory keeping the training rows' scores");

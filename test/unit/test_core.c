@@ -43,6 +43,88 @@ SF_TEST(test_alloc)
 	SF_OK(sf_mul_size(1000, 1000, &out) && out == 1000000, "mul_size multiplies");
 }
 
+/* An allocator that counts, and refuses the allocation number fail_at (1-based; 0: never). */
+typedef struct counting
+{
+	int			allocs,
+				frees,
+				fail_at;
+} counting;
+
+static void *
+counting_alloc(void *ctx, size_t size)
+{
+	counting   *c = ctx;
+
+	if (c->fail_at > 0 && c->allocs + 1 == c->fail_at)
+		return NULL;
+	c->allocs++;
+	return malloc(size);
+}
+
+static void
+counting_free(void *ctx, void *ptr)
+{
+	counting   *c = ctx;
+
+	c->frees++;
+	free(ptr);
+}
+
+typedef struct three
+{
+	double	   *a;
+	int32_t    *b;
+	const char *c;
+} three;
+
+SF_TEST(test_alloc_all)
+{
+	sf_env		env;
+	counting	cnt = {0, 0, 0};
+	three		t;
+	int			i,
+				ok,
+				zero = 1;
+
+	sf_env_init_malloc(&env);
+	env.alloc.alloc = counting_alloc;
+	env.alloc.free = counting_free;
+	env.alloc.ctx = &cnt;
+	memset(&t, 0xff, sizeof(t));	/* the slots need not be NULL beforehand */
+	ok = sf_alloc_all(&env, SF_MALLOC_N(t.a, 10), SF_CALLOC_N(t.b, 7), SF_CALLOC_N(t.c, 0));
+	for (i = 0; ok && i < 7; i++)
+		zero &= t.b[i] == 0;
+	SF_OK(ok && t.a && t.b && t.c && cnt.allocs == 3 && zero,
+		  "all three arrays made, the zeroed one zero, a count of 0 a valid pointer");
+	t.a[9] = 1.5;				/* ASan: 10 doubles, not 10 bytes */
+	sf_free_clear(&env, &t.a, &t.b, &t.c);
+	SF_OK(t.a == NULL && t.b == NULL && t.c == NULL && cnt.frees == 3, "sf_free_clear frees and clears each slot");
+	sf_free_clear(&env, &t.a, &t.b);
+	SF_OK(cnt.frees == 3, "sf_free_clear of cleared slots frees nothing");
+
+	for (i = 1; i <= 3; i++)
+	{
+		cnt.allocs = cnt.frees = 0;
+		cnt.fail_at = i;
+		memset(&t, 0xff, sizeof(t));
+		ok = sf_alloc_all(&env, SF_MALLOC_N(t.a, 10), SF_CALLOC_N(t.b, 7), SF_CALLOC_N(t.c, 3));
+		SF_OK(!ok && t.a == NULL && t.b == NULL && t.c == NULL && cnt.allocs == cnt.frees,
+			  "allocation %d of 3 fails: none kept, every slot NULL, %d made and %d freed", i,
+			  cnt.allocs, cnt.frees);
+	}
+	cnt.allocs = cnt.frees = cnt.fail_at = 0;
+	ok = sf_alloc_all(&env, SF_MALLOC_N(t.a, 4), SF_MALLOC_N(t.b, SIZE_MAX / 2));
+	SF_OK(!ok && t.a == NULL && t.b == NULL && cnt.allocs == 1 && cnt.frees == 1,
+		  "an overflowing count fails the call and frees the arrays before it");
+
+	ok = sf_alloc_all(&env, SF_MALLOC_N(t.a, 4), SF_MALLOC_N(t.b, 4));
+	t.c = NULL;
+	sf_free_all(&env, t.a, t.c, t.b);
+	SF_OK(ok && cnt.allocs == 3 && cnt.frees == 3, "sf_free_all frees each pointer and skips NULL (%d of %d)",
+		  cnt.frees, cnt.allocs);
+}
+
 SF_TEST(test_fail_and_interrupt)
 {
 	sf_env		env;
@@ -98,6 +180,7 @@ main(void)
 {
 	SF_RUN(test_status);
 	SF_RUN(test_alloc);
+	SF_RUN(test_alloc_all);
 	SF_RUN(test_fail_and_interrupt);
 	SF_RUN(test_detail_and_hint);
 	return sf_test_done();
