@@ -74,14 +74,8 @@ extern const char *const xgb_mlp_part_names[XGB_MLP_N_PARTS];
  */
 #define XGB_MLP_BLEND_FOREST_TREES	300
 
-/*
- * The stacker's ridge on standardised part margins: the candidates, in
- * decades around logreg_train's C = 1, largest first.  The blend takes the
- * one whose cross-fitted out-of-fold AUC is best (ties: the larger ridge),
- * the same selection on the same folds as the parts' comparison that follows.
- */
-#define XGB_MLP_N_RIDGES		5
-extern const double xgb_mlp_stacker_ridges[XGB_MLP_N_RIDGES];
+/* The stacker's ridge on standardised part margins (as logreg_train's C = 1). */
+#define XGB_MLP_STACKER_RIDGE	1.0
 #define XGB_MLP_MAX_FOLDS		20
 
 /*
@@ -160,8 +154,7 @@ typedef struct xgb_mlp_model
 	int			blend_choice;	/* -1: the blend; else the one part the fallback kept */
 	/* training diagnostics (info section only, NaN after decoding) */
 	double		part_auc[XGB_MLP_N_PARTS];	/* each part's out-of-fold AUC */
-	double		blend_auc;		/* the stacker's cross-fitted out-of-fold AUC (its best ridge) */
-	double		blend_ridge;	/* the ridge the stacker's weights were fitted with */
+	double		blend_auc;		/* the stacker's cross-fitted out-of-fold AUC */
 } xgb_mlp_model;
 
 /*
@@ -210,12 +203,10 @@ extern sf_status xgb_mlp_stacker_fit(sf_env *env, const double *z, const double 
 									 double *w);
 
 /*
- * The blend's weights from the out-of-fold margins z: the ridge among
- * xgb_mlp_stacker_ridges with the best cross-fitted AUC over the folds, then
- * the stacker on every part when that AUC beats every part's own
+ * The blend's weights from the out-of-fold margins z: the stacker on every
+ * part when its cross-fitted AUC over the folds beats every part's own
  * out-of-fold AUC, else the part with the best (ties: the first) alone.
- * Sets m->blend_intercept, blend_w, blend_choice, blend_ridge, part_auc,
- * blend_auc.
+ * Sets m->blend_intercept, blend_w, blend_choice, part_auc, blend_auc.
  */
 extern sf_status xgb_mlp_blend_choose(sf_env *env, const double *z, const double *y, size_t n,
 									  int k, const uint8_t *fold, xgb_mlp_model *m);

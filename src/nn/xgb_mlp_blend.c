@@ -17,13 +17,10 @@
  * selection by the same cross-validation: the stacker is itself cross-fitted
  * over the folds (fitted on the other folds' out-of-fold margins, applied to
  * the held-out fold), and that out-of-fold AUC is compared with each part's
- * own.  The stacker's ridge is chosen first, by the same cross-fitted AUC
- * among xgb_mlp_stacker_ridges, so the blend's figure is the best of its
- * candidates as the parts' is the best of theirs.  The blend is kept when
- * it is strictly better than every part; otherwise the best part alone is
- * kept (its weight and intercept from the stacker restricted to it, which
- * leaves its ranking unchanged).  Both candidates are judged on rows the
- * judged weights never saw.
+ * own.  The blend is kept when it is strictly better than every part;
+ * otherwise the best part alone is kept (its weight and intercept from the
+ * stacker restricted to it, which leaves its ranking unchanged).  Both
+ * candidates are judged on rows the judged weights never saw.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +30,6 @@
 #include "scfrisk/xgb_mlp.h"
 
 const char *const xgb_mlp_part_names[XGB_MLP_N_PARTS] = {"trees", "forest", "mlp", "logreg"};
-const double xgb_mlp_stacker_ridges[XGB_MLP_N_RIDGES] = {100.0, 10.0, 1.0, 0.1, 0.01};
 
 /* ------------------------------------------------------------ the linear part */
 
@@ -363,7 +359,7 @@ auc_of(sf_env *env, const double *y, const double *s, size_t n, double *tmp, dou
 /* The stacker cross-fitted over the folds: its margin of each row from the other folds' fit. */
 static sf_status
 cross_fit(sf_env *env, const double *z, const double *y, size_t n, int k, const uint8_t *fold,
-		  int folds, double ridge, double *zt, double *yt, double *out)
+		  int folds, double *zt, double *yt, double *out)
 {
 	int			use[XGB_MLP_N_PARTS] = {1, 1, 1, 1};
 	double		b,
@@ -383,7 +379,7 @@ cross_fit(sf_env *env, const double *z, const double *y, size_t n, int k, const 
 				memcpy(zt + nt * k, z + i * k, sizeof(double) * k);
 				yt[nt++] = y[i];
 			}
-		if ((st = xgb_mlp_stacker_fit(env, zt, yt, nt, k, use, ridge, &b, w)) != SF_OK)
+		if ((st = xgb_mlp_stacker_fit(env, zt, yt, nt, k, use, XGB_MLP_STACKER_RIDGE, &b, w)) != SF_OK)
 			return st;
 		for (i = 0; i < n; i++)
 			if (fold[i] == f)
@@ -406,8 +402,7 @@ xgb_mlp_blend_choose(sf_env *env, const double *z, const double *y, size_t n, in
 	double	   *yt = sf_malloc(env, sizeof(double) * n);
 	int			use[XGB_MLP_N_PARTS] = {1, 1, 1, 1};
 	int			best = 0,
-				j,
-				r;
+				j;
 	size_t		i;
 	sf_status	st = SF_OK;
 
@@ -421,27 +416,15 @@ xgb_mlp_blend_choose(sf_env *env, const double *z, const double *y, size_t n, in
 		if (st == SF_OK && m->part_auc[j] > m->part_auc[best])
 			best = j;
 	}
-	/* the ridge by the cross-fitted AUC, largest first, so a tie keeps the larger */
-	m->blend_auc = -1.0;
-	for (r = 0; r < XGB_MLP_N_RIDGES && st == SF_OK; r++)
-	{
-		double		auc = 0.0;
-
-		if ((st = cross_fit(env, z, y, n, k, fold, m->folds, xgb_mlp_stacker_ridges[r], zt, yt,
-							col)) == SF_OK &&
-			(st = auc_of(env, y, col, n, tmp, &auc)) == SF_OK && auc > m->blend_auc)
-		{
-			m->blend_auc = auc;
-			m->blend_ridge = xgb_mlp_stacker_ridges[r];
-		}
-	}
+	if (st == SF_OK && (st = cross_fit(env, z, y, n, k, fold, m->folds, zt, yt, col)) == SF_OK)
+		st = auc_of(env, y, col, n, tmp, &m->blend_auc);
 	if (st == SF_OK)
 	{
 		/* the blend only when it beats every part on rows its weights never saw */
 		m->blend_choice = m->blend_auc > m->part_auc[best] ? -1 : best;
 		for (j = 0; j < k; j++)
 			use[j] = m->blend_choice < 0 || j == best;
-		st = xgb_mlp_stacker_fit(env, z, y, n, k, use, m->blend_ridge,
+		st = xgb_mlp_stacker_fit(env, z, y, n, k, use, XGB_MLP_STACKER_RIDGE,
 								 &m->blend_intercept, m->blend_w);
 	}
 	sf_free(env, col);
@@ -579,7 +562,6 @@ xgb_mlp_blend_decode(sf_env *env, const sf_container *c, xgb_mlp_model *m)
 
 	m->blend_choice = -1;
 	m->blend_auc = NAN;
-	m->blend_ridge = NAN;
 	for (j = 0; j < XGB_MLP_N_PARTS; j++)
 		m->part_auc[j] = NAN;
 	if ((s != NULL) != (m->mode == XGB_MLP_MODE_BLEND) ||
@@ -647,8 +629,6 @@ xgb_mlp_blend_json(const xgb_mlp_model *m, sf_buf *b, int diagnostics)
 	{
 		sf_buf_put_bytes(b, ", \"blend_auc\": ", 15);
 		put_num(b, "%.17g", m->blend_auc);
-		sf_buf_put_bytes(b, ", \"ridge\": ", 11);
-		put_num(b, "%.17g", m->blend_ridge);
 		put_parts(b, "part_auc", m->part_auc);
 	}
 	sf_buf_put_bytes(b, "}", 1);

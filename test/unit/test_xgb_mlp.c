@@ -412,8 +412,7 @@ SF_TEST(test_blend)
 				j,
 				same = 1,
 				moved = 0,
-				scores = 1,
-				ridge_known = 0;
+				scores = 1;
 
 	p.rf.n_estimators = 20;
 	SF_OK(p.mode == XGB_MLP_MODE_BLEND, "blend is the default mode");
@@ -432,12 +431,9 @@ SF_TEST(test_blend)
 	SF_OK(same, "flipping row 6's label leaves every part's margins of its own fold unchanged");
 	SF_OK(moved > 0, "and moves margins of other folds (%d)", moved);
 
-	for (j = 0; j < XGB_MLP_N_RIDGES; j++)
-		ridge_known |= m.blend_ridge == xgb_mlp_stacker_ridges[j];
-	SF_OK(ridge_known, "the stacker's ridge %g is one of the candidates", m.blend_ridge);
-	SF_OK(xgb_mlp_stacker_fit(&env, z1, Y, N, XGB_MLP_N_PARTS, use, m.blend_ridge, &b, w) == SF_OK,
+	SF_OK(xgb_mlp_stacker_fit(&env, z1, Y, N, XGB_MLP_N_PARTS, use, XGB_MLP_STACKER_RIDGE, &b, w) == SF_OK,
 		  "stacker");
-	SF_OK(stacker_kkt(z1, Y, N, XGB_MLP_N_PARTS, b, w, m.blend_ridge, &worst),
+	SF_OK(stacker_kkt(z1, Y, N, XGB_MLP_N_PARTS, b, w, XGB_MLP_STACKER_RIDGE, &worst),
 		  "the stacker's weights meet the KKT conditions of the non-negative ridge logistic fit (worst %.2g)",
 		  worst);
 	for (j = 0; j < XGB_MLP_N_PARTS; j++)
