@@ -9,6 +9,7 @@
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "port/pg_bitutils.h"
 #include "utils/lsyscache.h"
 
 #include <float.h>
@@ -37,48 +38,19 @@ SfArrayLength(ArrayType *arr, const char *argname)
 	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 }
 
-void
-SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
-			  const char *argname)
+/*
+ * The elements of arr (n of them, checked) with the messages of the
+ * policy: the slow path, run only once the fast pass of SfGetFeatures has
+ * seen an element it must refuse, so the first bad element is the one
+ * named.
+ */
+static void
+ReportBadFeatures(ArrayType *arr, int n, SfMissingPolicy policy, const char *argname)
 {
-	int			n = SfArrayLength(arr, argname);
 	const double *data = (const double *) ARR_DATA_PTR(arr);
 	bits8	   *nulls = ARR_NULLBITMAP(arr);
 	int			i;
 
-	if (expected >= 0 && n != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
-
-	/*
-	 * Without a NULL bitmap the elements are contiguous doubles: one test of
-	 * isfinite() per element on the path every scoring call takes.
-	 */
-	if (nulls == NULL)
-	{
-		for (i = 0; i < n; i++)
-		{
-			double		v = data[i];
-
-			if (unlikely(!isfinite(v)))
-			{
-				if (isinf(v))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("element %d of %s is infinite", i + 1, argname)));
-				if (policy == SF_MISSING_REJECT)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("element %d of %s is NaN", i + 1, argname),
-							 errhint("Missing values are not allowed here.")));
-			}
-			out[i] = v;
-		}
-		return;
-	}
-
-	/* With NULL elements: walk the bitmap beside the packed data. */
 	for (i = 0; i < n; i++)
 	{
 		double		v;
@@ -90,7 +62,6 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("element %d of %s is NULL", i + 1, argname),
 						 errhint("Missing values are not allowed here.")));
-			out[i] = NAN;
 			continue;
 		}
 		v = *data++;
@@ -103,8 +74,93 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("element %d of %s is NaN", i + 1, argname),
 					 errhint("Missing values are not allowed here.")));
+	}
+	elog(ERROR, "%s: no bad element found", argname);
+}
+
+/*
+ * With NULL elements: the packed values and the bitmap side by side, with
+ * no branch per element (a NULL bit is as likely as the data makes it, and
+ * a branch on it mispredicts about once a row).  The load of an absent
+ * element reads the last present value (never past the data) and is
+ * replaced by NaN.  Returns whether an element is infinite, or NULL or NaN
+ * when the policy refuses them.
+ */
+static bool
+UnpackWithNulls(const double *data, const bits8 *nulls, int n, double *out, SfMissingPolicy policy)
+{
+	double		nan = NAN;
+	uint64		nanbits;
+	int			k = 0,
+				last = -1,
+				i;
+	bool		bad = false;
+
+	/* the index of the last present value: the bits set, less one */
+	for (i = 0; i < n / 8; i++)
+		last += pg_number_of_ones[nulls[i]];
+	if (n % 8)
+		last += pg_number_of_ones[nulls[n / 8] & ((1 << (n % 8)) - 1)];
+	if (last < 0)
+	{
+		for (i = 0; i < n; i++)
+			out[i] = NAN;
+		return policy == SF_MISSING_REJECT && n > 0;
+	}
+	memcpy(&nanbits, &nan, sizeof(nanbits));
+	for (i = 0; i < n; i++)
+	{
+		uint64		present = (nulls[i / 8] >> (i % 8)) & 1,
+					keep = -present,	/* all ones when present */
+					bits;
+		double		v = data[k < last ? k : last];
+
+		k += (int) present;
+		/* by the bits: a compiler turns "present ? v : NAN" into a branch */
+		memcpy(&bits, &v, sizeof(bits));
+		bits = (bits & keep) | (nanbits & ~keep);
+		memcpy(&v, &bits, sizeof(v));
+		/* |v| == inf: infinite; v != v: NULL or NaN */
+		bad |= (fabs(v) == INFINITY) | (policy == SF_MISSING_REJECT && v != v);
 		out[i] = v;
 	}
+	return bad;
+}
+
+void
+SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
+			  const char *argname)
+{
+	int			n = SfArrayLength(arr, argname);
+	const double *data = (const double *) ARR_DATA_PTR(arr);
+	bits8	   *nulls = ARR_NULLBITMAP(arr);
+	bool		bad = false;
+	int			i;
+
+	if (expected >= 0 && n != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
+
+	/*
+	 * Without a NULL bitmap the elements are contiguous doubles: one test
+	 * per element, no branch, on the path every scoring call takes; the
+	 * messages come from ReportBadFeatures.
+	 */
+	if (nulls == NULL)
+	{
+		for (i = 0; i < n; i++)
+		{
+			double		v = data[i];
+
+			bad |= (fabs(v) == INFINITY) | (policy == SF_MISSING_REJECT && v != v);
+			out[i] = v;
+		}
+	}
+	else
+		bad = UnpackWithNulls(data, nulls, n, out, policy);
+	if (unlikely(bad))
+		ReportBadFeatures(arr, n, policy, argname);
 }
 
 void
