@@ -9,7 +9,6 @@
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
-#include "port/pg_bitutils.h"
 #include "utils/lsyscache.h"
 
 #include <float.h>
@@ -79,52 +78,70 @@ ReportBadFeatures(ArrayType *arr, int n, SfMissingPolicy policy, const char *arg
 }
 
 /*
- * With NULL elements: the packed values and the bitmap side by side, with
- * no branch per element (a NULL bit is as likely as the data makes it, and
- * a branch on it mispredicts about once a row).  The load of an absent
- * element reads the last present value (never past the data) and is
- * replaced by NaN.  Returns whether an element is infinite, or NULL or NaN
- * when the policy refuses them.
+ * Whether one of the m packed values is infinite, or NaN when the policy
+ * refuses missing values: a test of the bits per value, no branch.
+ */
+static bool
+BadValues(const double *data, int m, SfMissingPolicy policy)
+{
+	const uint64 inf = UINT64CONST(0x7ff0000000000000),
+				abs = ~UINT64CONST(0x8000000000000000);
+	uint64		bits;
+	bool		bad = false;
+	int			j;
+
+	if (policy == SF_MISSING_REJECT)
+		for (j = 0; j < m; j++)
+		{
+			memcpy(&bits, &data[j], sizeof(bits));
+			bad |= (bits & abs) >= inf;
+		}
+	else
+		for (j = 0; j < m; j++)
+		{
+			memcpy(&bits, &data[j], sizeof(bits));
+			bad |= (bits & abs) == inf;
+		}
+	return bad;
+}
+
+/*
+ * With NULL elements: the packed values spread out by the bitmap, NaN at
+ * the NULLs, with no branch per element (a NULL bit is as likely as the
+ * data makes it, and a branch on it mispredicts about once a row); the
+ * elements after the last present one are NaN without a load, so no load
+ * reads past the data.  Returns whether an element is infinite, or NULL or
+ * NaN when the policy refuses them.
  */
 static bool
 UnpackWithNulls(const double *data, const bits8 *nulls, int n, double *out, SfMissingPolicy policy)
 {
 	double		nan = NAN;
 	uint64		nanbits;
-	int			k = 0,
-				last = -1,
+	const double *src = data;
+	int			end = n,
 				i;
-	bool		bad = false;
 
-	/* the index of the last present value: the bits set, less one */
-	for (i = 0; i < n / 8; i++)
-		last += pg_number_of_ones[nulls[i]];
-	if (n % 8)
-		last += pg_number_of_ones[nulls[n / 8] & ((1 << (n % 8)) - 1)];
-	if (last < 0)
-	{
-		for (i = 0; i < n; i++)
-			out[i] = NAN;
-		return policy == SF_MISSING_REJECT && n > 0;
-	}
+	/* one past the last present element */
+	while (end > 0 && !(nulls[(end - 1) / 8] & (1 << ((end - 1) % 8))))
+		end--;
 	memcpy(&nanbits, &nan, sizeof(nanbits));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < end; i++)
 	{
-		uint64		present = (nulls[i / 8] >> (i % 8)) & 1,
-					keep = -present,	/* all ones when present */
+		uint64		bit = (nulls[(unsigned) i / 8] >> ((unsigned) i % 8)) & 1,
+					keep = -bit,	/* all ones when present */
 					bits;
-		double		v = data[k < last ? k : last];
 
-		k += (int) present;
 		/* by the bits: a compiler turns "present ? v : NAN" into a branch */
-		memcpy(&bits, &v, sizeof(bits));
+		memcpy(&bits, src, sizeof(bits));
 		bits = (bits & keep) | (nanbits & ~keep);
-		memcpy(&v, &bits, sizeof(v));
-		/* |v| == inf: infinite; v != v: NULL or NaN */
-		bad |= (fabs(v) == INFINITY) | (policy == SF_MISSING_REJECT && v != v);
-		out[i] = v;
+		memcpy(&out[i], &bits, sizeof(bits));
+		src += bit;
 	}
-	return bad;
+	for (; i < n; i++)
+		out[i] = NAN;
+	return BadValues(data, (int) (src - data), policy) ||
+		(policy == SF_MISSING_REJECT && src - data < n);
 }
 
 void
@@ -134,8 +151,7 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 	int			n = SfArrayLength(arr, argname);
 	const double *data = (const double *) ARR_DATA_PTR(arr);
 	bits8	   *nulls = ARR_NULLBITMAP(arr);
-	bool		bad = false;
-	int			i;
+	bool		bad;
 
 	if (expected >= 0 && n != expected)
 		ereport(ERROR,
@@ -143,19 +159,13 @@ SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
 				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
 
 	/*
-	 * Without a NULL bitmap the elements are contiguous doubles: one test
-	 * per element, no branch, on the path every scoring call takes; the
-	 * messages come from ReportBadFeatures.
+	 * On the path every scoring call takes: the values copied and checked
+	 * with no branch per element; the messages come from ReportBadFeatures.
 	 */
 	if (nulls == NULL)
 	{
-		for (i = 0; i < n; i++)
-		{
-			double		v = data[i];
-
-			bad |= (fabs(v) == INFINITY) | (policy == SF_MISSING_REJECT && v != v);
-			out[i] = v;
-		}
+		memcpy(out, data, sizeof(double) * n);
+		bad = BadValues(data, n, policy);
 	}
 	else
 		bad = UnpackWithNulls(data, nulls, n, out, policy);
