@@ -41,7 +41,8 @@ typedef struct gbt_fast_bins
 	/*
 	 * Per tree 128 bytes: the table entry of each of its 63 nodes (64
 	 * bytes; the slot, plus 64 when missing values go left), then their
-	 * codes (64 bytes; k + 1, or k + 2 when missing values go left).  Nodes in blocks of a depth-3
+	 * codes (64 bytes; k + 1, or k + 2 when missing values go left, each stored
+	 * as (code - 1) ^ 0x80 for a signed byte compare).  Nodes in blocks of a depth-3
 	 * subtree: the top three levels at bytes 0..6, then the subtree under
 	 * level-3 node s at bytes 7 + 7s .. 13 + 7s, each block in level order.
 	 */

@@ -37,12 +37,27 @@
  * j of m is the outcome ("right") of its node j in level order: j = 0, then
  * three times j = 2j + 1 + bit j, leaf j - 7.
  */
-static const uint8_t LEAF3[128] = {
-	0, 4, 2, 4, 0, 6, 2, 6, 1, 4, 2, 4, 1, 6, 2, 6, 0, 4, 3, 4, 0, 6, 3, 6, 1, 4, 3, 4, 1, 6, 3, 6,
-	0, 5, 2, 5, 0, 6, 2, 6, 1, 5, 2, 5, 1, 6, 2, 6, 0, 5, 3, 5, 0, 6, 3, 6, 1, 5, 3, 5, 1, 6, 3, 6,
-	0, 4, 2, 4, 0, 7, 2, 7, 1, 4, 2, 4, 1, 7, 2, 7, 0, 4, 3, 4, 0, 7, 3, 7, 1, 4, 3, 4, 1, 7, 3, 7,
-	0, 5, 2, 5, 0, 7, 2, 7, 1, 5, 2, 5, 1, 7, 2, 7, 0, 5, 3, 5, 0, 7, 3, 7, 1, 5, 3, 5, 1, 7, 3, 7
-};
+#define LEAF3_VALUES(X) \
+	X(0), X(4), X(2), X(4), X(0), X(6), X(2), X(6), X(1), X(4), X(2), X(4), X(1), X(6), X(2), X(6), \
+	X(0), X(4), X(3), X(4), X(0), X(6), X(3), X(6), X(1), X(4), X(3), X(4), X(1), X(6), X(3), X(6), \
+	X(0), X(5), X(2), X(5), X(0), X(6), X(2), X(6), X(1), X(5), X(2), X(5), X(1), X(6), X(2), X(6), \
+	X(0), X(5), X(3), X(5), X(0), X(6), X(3), X(6), X(1), X(5), X(3), X(5), X(1), X(6), X(3), X(6), \
+	X(0), X(4), X(2), X(4), X(0), X(7), X(2), X(7), X(1), X(4), X(2), X(4), X(1), X(7), X(2), X(7), \
+	X(0), X(4), X(3), X(4), X(0), X(7), X(3), X(7), X(1), X(4), X(3), X(4), X(1), X(7), X(3), X(7), \
+	X(0), X(5), X(2), X(5), X(0), X(7), X(2), X(7), X(1), X(5), X(2), X(5), X(1), X(7), X(2), X(7), \
+	X(0), X(5), X(3), X(5), X(0), X(7), X(3), X(7), X(1), X(5), X(3), X(5), X(1), X(7), X(3), X(7)
+#define LEAF3_LEAF(s)	(s)
+/*
+ * For the top three levels, the two numbers the next step needs of the
+ * level-3 subtree s reached: the shift of its 7 outcome bits (7 + 7s, bits
+ * 0-5) and the index of its first leaf (8s, bits 8 and up), so the leaf
+ * costs one shift and one add past the lookups (a shift by a register reads
+ * only the count's low 6 bits).
+ */
+#define LEAF3_TOP(s)	(uint16_t) ((7 + 7 * (s)) | (8 * (s)) << 8)
+
+static const uint8_t LEAF3[128] = {LEAF3_VALUES(LEAF3_LEAF)};
+static const uint16_t TOP3[128] = {LEAF3_VALUES(LEAF3_TOP)};
 
 /* ------------------------------------------------------------ build */
 
@@ -106,6 +121,15 @@ cut_index(const float *cuts, uint32_t n, float cond)
 	return lo;
 }
 
+/*
+ * A code c (1..255) as the nodes store it: a node goes right when its
+ * (unsigned) bin is at least c, i.e. above c - 1; with the top bit of
+ * both flipped (x ^ 0x80 is x + 128 modulo 256, which maps 0..255 onto
+ * -128..127 in order) that is one signed byte compare.  The row's bins are
+ * stored flipped too (row_table).
+ */
+#define STORED_CODE(c)	((uint8_t) (((c) - 1) ^ 0x80))
+
 typedef struct bins_fill
 {
 	const gbt_fast_bins *b;
@@ -118,7 +142,8 @@ typedef struct bins_fill
 /*
  * Tree node k at level-order position pos (level lev) of the padded tree.
  * A leaf above level 6 fills its padded subtree with its value; the dummy
- * nodes keep entry 0 and code 1 and may send a row either way.
+ * nodes keep entry 0 and code 1 and may send a row either way.  A code c
+ * is stored as STORED_CODE(c) for eval32's signed compare.
  */
 static void
 fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
@@ -142,8 +167,8 @@ fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
 		/* default left: bit 6 of the entry, and the code one up (eval32) */
 		f->entry[block_byte(pos)] = (uint8_t) (s | (t->default_left[k] ? 64 : 0));
 		f->code[block_byte(pos)] =
-			(uint8_t) (cut_index(f->b->cuts + lo, f->b->cut_off[s + 1] - lo, t->split_cond[k]) + 1 +
-					   (t->default_left[k] ? 1 : 0));
+			STORED_CODE(cut_index(f->b->cuts + lo, f->b->cut_off[s + 1] - lo, t->split_cond[k]) + 1 +
+						(t->default_left[k] ? 1 : 0));
 	}
 	fill_node(f, t, t->left[k], 2 * pos + 1, lev + 1);
 	fill_node(f, t, t->right[k], 2 * pos + 2, lev + 1);
@@ -273,7 +298,7 @@ gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const u
 
 		/* dummy nodes: entry 0, code 1 (any pair would do) */
 		for (j = 0; j < 64; j++)
-			f.code[j] = 1;
+			f.code[j] = STORED_CODE(1);
 		if (trees[i].n_nodes > 0)
 			fill_node(&f, &trees[i], 0, 0, 0);
 	}
@@ -319,19 +344,22 @@ bin_of(const float *c, float x)
 	return 16 * blk + count16(c + 16 + 16 * blk, v);
 }
 
-/* The row's bins by slot, a missing value as 255 (at most 254 otherwise). */
+/*
+ * The row's bins by slot, a missing value as 255 (at most 254 otherwise),
+ * with the top bit flipped as the codes are (STORED_CODE).
+ */
 BINS_AVX2 static inline void
 row_table(const gbt_fast_bins *b, const uint32_t *used, const double *x, uint8_t *tab)
 {
 	uint32_t	s;
 
-	memset(tab, 0, 32);
+	memset(tab, 0x80, 32);
 	for (s = 0; s < b->n_used; s++)
 	{
 		float		v = (float) x[used[s]];
 		uint32_t	bin = bin_of(b->cuts + b->cut_off[s], v);
 
-		tab[s] = (uint8_t) (v != v ? 255 : bin);
+		tab[s] = (uint8_t) ((v != v ? 255 : bin) ^ 0x80);
 	}
 }
 
@@ -340,8 +368,9 @@ row_table(const gbt_fast_bins *b, const uint32_t *used, const double *x, uint8_t
  * within a 16-byte table, bit 4 picks the table; vpshufb reads bits 0-3
  * and 7 only), compared with the codes.  A node whose missing values go
  * left has bit 6 of its entry set: its bin is raised by one (a missing 255
- * wraps to 0, below every code) and its code was raised by one at build.
- * Bit j of the result: node j goes right (bin >= code).
+ * wraps to 0, below every code; adding one commutes with the flipped top
+ * bit) and its code was raised by one at build.  Bit j of the result: node
+ * j goes right (bin >= code, one signed compare of the flipped bytes).
  */
 BINS_AVX2 static inline uint32_t
 eval32(const uint8_t *entry, const uint8_t *code, const __m256i *tab, int wide)
@@ -355,18 +384,21 @@ eval32(const uint8_t *entry, const uint8_t *code, const __m256i *tab, int wide)
 	/* entries of default-left nodes are 64 and up: subtract -1 */
 	v = _mm256_sub_epi8(v, _mm256_cmpgt_epi8(e, _mm256_set1_epi8(63)));
 	c = _mm256_loadu_si256((const __m256i *) code);
-	return (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, c), v));
+	return (uint32_t) _mm256_movemask_epi8(_mm256_cmpgt_epi8(v, c));
 }
 
-/* Index in b->leaves of the leaf tree i reaches. */
-BINS_AVX2 static inline size_t
-leaf_of(const gbt_fast_bins *b, int32_t i, const __m256i *tab, int wide)
+/*
+ * The leaf of the tree whose 128 bytes of nodes are at n and 64 leaves at
+ * leaves: the 63 outcomes, the level-3 subtree from the top 7 (TOP3), the
+ * leaf from that subtree's 7 (LEAF3).
+ */
+BINS_AVX2 static inline float
+leaf_value(const uint8_t *n, const float *leaves, const __m256i *tab, int wide)
 {
-	const uint8_t *n = b->nodes + (size_t) i * 128;
 	uint64_t	m = eval32(n, n + 64, tab, wide) | (uint64_t) eval32(n + 32, n + 96, tab, wide) << 32;
-	uint32_t	s = LEAF3[m & 127];
+	uint32_t	t = TOP3[m & 127];
 
-	return (size_t) i * 64 + 8 * s + LEAF3[(m >> (7 + 7 * s)) & 127];
+	return leaves[(t >> 8) + LEAF3[(m >> (t & 63)) & 127]];
 }
 
 /* The 16-byte tables of the row, each in both 128-bit lanes. */
@@ -379,24 +411,41 @@ load_tables(const uint8_t *bytes, __m256i *tab)
 		tab[t] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) (bytes + 16 * t)));
 }
 
+/*
+ * s plus the leaves of every tree in float32, in tree order as XGBoost adds
+ * them; inlined with a constant wide, so each loop has only the steps its
+ * ensemble needs.
+ */
+BINS_AVX2 static inline __attribute__((always_inline)) float
+add_leaves(const gbt_fast_bins *b, const __m256i *tab, float s, int wide)
+{
+	const uint8_t *n = b->nodes;
+	const float *leaves = b->leaves;
+	int32_t		i;
+
+	/* two trees a step: half the loop's own instructions; the adds stay in tree order */
+	for (i = 0; i + 1 < b->n_trees; i += 2, n += 256, leaves += 128)
+	{
+		float		a = leaf_value(n, leaves, tab, wide),
+					c = leaf_value(n + 128, leaves + 64, tab, wide);
+
+		s += a;
+		s += c;
+	}
+	if (i < b->n_trees)
+		s += leaf_value(n, leaves, tab, wide);
+	return s;
+}
+
 BINS_AVX2 static float
 margin_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x, float base)
 {
 	uint8_t		bytes[32];
 	__m256i		tab[2];
-	float		s = base;
-	int32_t		i;
 
 	row_table(b, used, x, bytes);
 	load_tables(bytes, tab);
-	/* float32 sum in tree order, as XGBoost adds the leaves */
-	if (b->wide)
-		for (i = 0; i < b->n_trees; i++)
-			s += b->leaves[leaf_of(b, i, tab, 1)];
-	else
-		for (i = 0; i < b->n_trees; i++)
-			s += b->leaves[leaf_of(b, i, tab, 0)];
-	return s;
+	return b->wide ? add_leaves(b, tab, base, 1) : add_leaves(b, tab, base, 0);
 }
 
 BINS_AVX2 static double
@@ -410,7 +459,7 @@ sum_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x)
 	row_table(b, used, x, bytes);
 	load_tables(bytes, tab);
 	for (i = 0; i < b->n_trees; i++)
-		s += b->leaves[leaf_of(b, i, tab, b->wide)];
+		s += leaf_value(b->nodes + (size_t) i * 128, b->leaves + (size_t) i * 64, tab, b->wide);
 	return s;
 }
 #endif							/* GBT_BINS_X86 */
