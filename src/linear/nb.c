@@ -44,12 +44,9 @@ nb_free(sf_env *env, nb_model *m)
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p, size_t count[2])
 {
-	if (n == 0)
-		return sf_fail(env, SF_EDATA, "no training rows");
-	if (p == 0 || p > NB_MAX_FEATURES)
-		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
-					   NB_MAX_FEATURES, (unsigned) p);
-	return sf_check_binary_rows(env, x, y, n, p, count);
+	sf_status	st = sf_check_shape(env, n, p, NB_MAX_FEATURES);
+
+	return st != SF_OK ? st : sf_check_binary_rows(env, x, y, n, p, count);
 }
 
 /*

@@ -329,11 +329,10 @@ platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, dou
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p)
 {
-	if (n == 0)
-		return sf_fail(env, SF_EDATA, "no training rows");
-	if (p == 0 || p > SVM_MAX_FEATURES)
-		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
-					   SVM_MAX_FEATURES, (unsigned) p);
+	sf_status	st = sf_check_shape(env, n, p, SVM_MAX_FEATURES);
+
+	if (st != SF_OK)
+		return st;
 	if (n > UINT32_MAX)
 		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu)", n);
 	return sf_check_binary_rows(env, x, y, n, p, NULL);

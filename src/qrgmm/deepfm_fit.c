@@ -227,19 +227,6 @@ eval_loss(const deepfm_model *model, deepfm_work *w, const double *X, const floa
 	return n ? total / (double) n : 0.0;
 }
 
-static char *
-copy_text(sf_env *env, const void *s, size_t len)
-{
-	char	   *t = sf_malloc(env, len + 1);
-
-	if (t != NULL)
-	{
-		memcpy(t, s, len);
-		t[len] = '\0';
-	}
-	return t;
-}
-
 /* A JSON number for a float that may be NaN (then null). */
 static void
 put_num(sf_buf *b, double v)
@@ -327,7 +314,7 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	st = sf_buf_status(&b);
 	if (st == SF_OK)
 	{
-		model->info_json = copy_text(env, b.data, b.len);
+		model->info_json = sf_strndup(env, b.data, b.len);
 		if (model->info_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}
@@ -835,7 +822,7 @@ fit_finish(sf_env *env, fit_work *w)
 	st = sf_buf_status(&pj);
 	if (st == SF_OK)
 	{
-		w->model->params_json = copy_text(env, pj.data, pj.len);
+		w->model->params_json = sf_strndup(env, pj.data, pj.len);
 		if (w->model->params_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}
