@@ -544,7 +544,6 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 	sf_env		env;
 	sf_calib	cal;
 	sf_buf		sec;
-	bytea	   *out;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -558,10 +557,7 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_calib_fit_isotonic(&env, cs->f, cs->y, (size_t) cs->n, &cal), &env, "calibrate");
 	sf_buf_init(&sec, &env);
 	sf_calib_encode(&cal, &sec);
-	out = SfGovSetSection(&env, cs->model, SF_TAG_CALIBRATION, &sec, old, "calibrate");
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovSetSection(&env, cs->model, SF_TAG_CALIBRATION, &sec, old, cxt, "calibrate"));
 }
 
 /* ------------------------------------------------------------ scalar functions */
