@@ -80,6 +80,20 @@ SfEnvInit(sf_env *env, MemoryContext cxt)
 	env->errbuf[0] = '\0';
 }
 
+static int
+PgInterruptNoThrow(void *ctx)
+{
+	(void) ctx;
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+void
+SfEnvInitNoThrow(sf_env *env, MemoryContext cxt)
+{
+	SfEnvInit(env, cxt);
+	env->interrupt.check = PgInterruptNoThrow;
+}
+
 void
 SfReportStatus(sf_status st, const sf_env *env, const char *what)
 {

@@ -34,6 +34,14 @@ extern int	scfrisk_max_memory_mb;	/* scfrisk.max_memory_mb: cap on training memo
 extern void SfEnvInit(sf_env *env, MemoryContext cxt);
 
 /*
+ * SfEnvInit for a core that runs worker threads, which must be joined (and
+ * its state freed) before control leaves it: the interrupt callback reports
+ * a pending cancel or termination without throwing, and the caller
+ * processes it with CHECK_FOR_INTERRUPTS() after the core returns.
+ */
+extern void SfEnvInitNoThrow(sf_env *env, MemoryContext cxt);
+
+/*
  * Throw the error for a non-OK status (returns normally for SF_OK).  'what'
  * names the function for the message context ("xgb_train").
  *	SF_EINVAL	-> ERRCODE_INVALID_PARAMETER_VALUE

@@ -41,18 +41,6 @@
 #include "sf_train_agg.h"
 
 /*
- * Interrupt callback that reports a pending cancel without throwing, so the
- * core frees its state and resets the BLAS thread count before the wrapper
- * processes the interrupt with CHECK_FOR_INTERRUPTS().
- */
-static int
-DeepfmInterruptNoThrow(void *ctx)
-{
-	(void) ctx;
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
-/*
  * The store: float32 rows (a network: DESIGN.md's float32 matrices), the
  * numeric fields then the categorical ids as the store's id columns (int32
  * bits, exact for every id).  The state exists from the first call so the
@@ -187,9 +175,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm_deepfm fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	env.interrupt.check = DeepfmInterruptNoThrow;
-	env.interrupt.ctx = NULL;
+	SfEnvInitNoThrow(&env, fitcxt);
 	SfProgressStart(&env, &progress, "qrgmm_deepfm_train", params.verbose);
 	/* the store's float32 rows as they are: the core sorts them into its own double copy */
 	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,

@@ -36,19 +36,6 @@
 #include "sf_train_agg.h"
 
 /*
- * Interrupt callback for the fit that reports a pending cancel or
- * termination without throwing: the core may be running worker threads,
- * which must be joined before control leaves it (qrgmm_levels.c).  The
- * wrapper processes the interrupt with CHECK_FOR_INTERRUPTS() afterwards.
- */
-static int
-QrgmmInterruptNoThrow(void *ctx)
-{
-	(void) ctx;
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
-/*
  * The store: float8 covariates (the linear quantile regressions are compared
  * with statsmodels to tight tolerances), no missing values.  The state
  * exists from the first call, even before a non-NULL row, so the final
@@ -121,9 +108,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	env.interrupt.check = QrgmmInterruptNoThrow;
-	env.interrupt.ctx = NULL;
+	SfEnvInitNoThrow(&env, fitcxt);
 	SfProgressStart(&env, &progress, "qrgmm_train", params.verbose);
 
 	/*

@@ -149,6 +149,31 @@ RegistryOwner(Oid nsp)
 /* ------------------------------------------------------------ lookup */
 
 /*
+ * Run one of the lookups with the name in args as $1, read-only (the
+ * statement's own snapshot, no new one), at most max rows: *plan is kept
+ * for the session, prepared on first use from fmt with the registry's
+ * schema.
+ */
+static void
+RunLookup(SPIPlanPtr *plan, const char *fmt, const char *schema, Datum *args, long max)
+{
+	int			rc;
+
+	if (*plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	p = SPI_prepare(psprintf(fmt, schema), 1, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	rc = SPI_execute_plan(*plan, args, NULL, true, max);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+}
+
+/*
  * Look up the deployed version of 'name' with the active snapshot.  On
  * success *version is set and the model datum, exactly as stored (often a
  * TOAST pointer, which stays valid for as long as this snapshot), is copied
@@ -161,14 +186,12 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 	const char *schema = quote_identifier(get_namespace_name(nsp));
 	static SPIPlanPtr deployed_plan = NULL;
 	static SPIPlanPtr exists_plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	Oid			save_userid;
 	int			save_sec;
 	struct varlena *out = NULL;
 	bool		found = false;
 	bool		known = false;
-	int			rc;
 
 	args[0] = PointerGetDatum(name);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -176,21 +199,9 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (deployed_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(psprintf("SELECT version, model FROM %s.registry_version "
-											 "WHERE name OPERATOR(pg_catalog.=) $1 "
-											 "AND status OPERATOR(pg_catalog.=) 'deployed'", schema),
-									1, argtypes);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
-		deployed_plan = p;
-	}
-	/* read-only: the statement's own snapshot, no new one */
-	rc = SPI_execute_plan(deployed_plan, args, NULL, true, 2);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+	RunLookup(&deployed_plan, "SELECT version, model FROM %s.registry_version "
+			  "WHERE name OPERATOR(pg_catalog.=) $1 "
+			  "AND status OPERATOR(pg_catalog.=) 'deployed'", schema, args, 2);
 	if (SPI_processed > 1)
 		elog(ERROR, "model \"%s\" has more than one deployed version", text_to_cstring(name));
 	if (SPI_processed == 1)
@@ -215,19 +226,8 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 	}
 	else
 	{
-		if (exists_plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare(psprintf("SELECT 1 FROM %s.registry_model "
-												 "WHERE name OPERATOR(pg_catalog.=) $1", schema),
-										1, argtypes);
-
-			if (p == NULL || SPI_keepplan(p) != 0)
-				elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
-			exists_plan = p;
-		}
-		rc = SPI_execute_plan(exists_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+		RunLookup(&exists_plan, "SELECT 1 FROM %s.registry_model "
+				  "WHERE name OPERATOR(pg_catalog.=) $1", schema, args, 1);
 		known = SPI_processed > 0;
 	}
 	SPI_finish();
