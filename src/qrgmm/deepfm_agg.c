@@ -172,11 +172,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 				 errmsg("qrgmm_deepfm_train: no rows with non-NULL numeric, categorical and y")));
 	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_deepfm_train", "feature_names");
 
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm_deepfm fit",
-								   ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInitNoThrow(&env, fitcxt);
-	SfProgressStart(&env, &progress, "qrgmm_deepfm_train", params.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "qrgmm_deepfm_train", params.verbose, true, &old);
 	/* the store's float32 rows as they are: the core sorts them into its own double copy */
 	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,
 						 (uint32_t) (st->n_cols - st->n_cat), (uint32_t) st->n_cat, &model);

@@ -105,11 +105,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 				 errmsg("qrgmm_train: no rows with non-NULL covariates and y")));
 	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_train", "feature_names");
 
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm fit",
-								   ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInitNoThrow(&env, fitcxt);
-	SfProgressStart(&env, &progress, "qrgmm_train", params.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "qrgmm_train", params.verbose, true, &old);
 
 	/*
 	 * Parallelism comes from the level threads (scfrisk.threads); BLAS runs
