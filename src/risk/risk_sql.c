@@ -279,55 +279,88 @@ EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const do
 	pfree(rows);
 }
 
-PG_FUNCTION_INFO_V1(loan_risk_curve);
-Datum
-loan_risk_curve(PG_FUNCTION_ARGS)
+/*
+ * The seller's sales distribution of a risk function: the QRGMM curve of
+ * the model and covariates in arguments 0 and 1, or (samples) the sales
+ * samples in argument 0; then the evaluator of the terms on it, which
+ * points into the curve, so both go together (RiskDistFree).
+ */
+typedef struct RiskDist
+{
+	bool		samples;
+	sf_qcurve	curve;
+	double	   *s;
+	sf_risk_eval ev;
+} RiskDist;
+
+static void
+RiskDistEval(FunctionCallInfo fcinfo, bool samples, sf_env *env, const sf_risk_terms *terms,
+			 RiskDist *d, const char *what)
+{
+	int			K;
+
+	d->samples = samples;
+	if (samples)
+	{
+		d->s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
+		SF_PG_CHECK(sf_risk_eval_samples(env, terms, d->s, (size_t) K, &d->ev), env, what);
+	}
+	else
+	{
+		QrgmmCurveForArgs(fcinfo, 0, 1, env, &d->curve);
+		SF_PG_CHECK(sf_risk_eval_curve(env, terms, &d->curve, &d->ev), env, what);
+	}
+}
+
+static void
+RiskDistFree(sf_env *env, RiskDist *d)
+{
+	sf_risk_eval_free(env, &d->ev);
+	if (d->samples)
+		pfree(d->s);
+	else
+		sf_qcurve_free(env, &d->curve);
+}
+
+/*
+ * loan_risk_curve(model, covariates, loans, terms) and
+ * loan_risk_curve(samples, loans, terms): the arguments after the
+ * distribution's are loans and terms.
+ */
+static Datum
+RiskCurve(FunctionCallInfo fcinfo, bool samples)
 {
 	const char *what = "loan_risk_curve";
+	int			at = samples ? 1 : 2;
 	sf_env		env;
-	sf_qcurve	curve;
 	sf_risk_terms terms;
-	sf_risk_eval ev;
+	RiskDist	d;
 	double	   *loans;
 	int			n;
 
 	StartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
-	TermsForArg(PG_GETARG_JSONB_P(3), &terms);
-	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(2), &n, what);
-	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
-	SF_PG_CHECK(sf_risk_eval_curve(&env, &terms, &curve, &ev), &env, what);
-	EmitCurve(fcinfo, &env, &ev, loans, n, what);
-	sf_risk_eval_free(&env, &ev);
-	sf_qcurve_free(&env, &curve);
+	TermsForArg(PG_GETARG_JSONB_P(at + 1), &terms);
+	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(at), &n, what);
+	RiskDistEval(fcinfo, samples, &env, &terms, &d, what);
+	EmitCurve(fcinfo, &env, &d.ev, loans, n, what);
+	RiskDistFree(&env, &d);
 	pfree(loans);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(loan_risk_curve);
+Datum
+loan_risk_curve(PG_FUNCTION_ARGS)
+{
+	return RiskCurve(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(loan_risk_curve_samples);
 Datum
 loan_risk_curve_samples(PG_FUNCTION_ARGS)
 {
-	const char *what = "loan_risk_curve";
-	sf_env		env;
-	sf_risk_terms terms;
-	sf_risk_eval ev;
-	double	   *loans,
-			   *s;
-	int			n,
-				K;
-
-	StartResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	TermsForArg(PG_GETARG_JSONB_P(2), &terms);
-	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
-	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(1), &n, what);
-	SF_PG_CHECK(sf_risk_eval_samples(&env, &terms, s, (size_t) K, &ev), &env, what);
-	EmitCurve(fcinfo, &env, &ev, loans, n, what);
-	sf_risk_eval_free(&env, &ev);
-	pfree(s);
-	pfree(loans);
-	return (Datum) 0;
+	return RiskCurve(fcinfo, true);
 }
 
 /*
@@ -388,49 +421,38 @@ EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/* loan_size(model, covariates, policy) and loan_size(samples, policy) */
+static Datum
+RiskSize(FunctionCallInfo fcinfo, bool samples)
+{
+	const char *what = "loan_size";
+	Jsonb	   *policy_jb = PG_GETARG_JSONB_P(samples ? 1 : 2);
+	sf_env		env;
+	sf_risk_policy policy;
+	RiskDist	d;
+
+	StartResult(fcinfo);
+	SfEnvInit(&env, CurrentMemoryContext);
+	SfParseParams(policy_jb, &sf_risk_policy_table, &policy);
+	CheckCollateral(policy_jb, &policy);
+	RiskDistEval(fcinfo, samples, &env, &policy.terms, &d, what);
+	EmitSize(fcinfo, &env, &d.ev, &policy, what);
+	RiskDistFree(&env, &d);
+	return (Datum) 0;
+}
+
 PG_FUNCTION_INFO_V1(loan_size);
 Datum
 loan_size(PG_FUNCTION_ARGS)
 {
-	const char *what = "loan_size";
-	sf_env		env;
-	sf_qcurve	curve;
-	sf_risk_policy policy;
-	sf_risk_eval ev;
-
-	StartResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(2), &sf_risk_policy_table, &policy);
-	CheckCollateral(PG_GETARG_JSONB_P(2), &policy);
-	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
-	SF_PG_CHECK(sf_risk_eval_curve(&env, &policy.terms, &curve, &ev), &env, what);
-	EmitSize(fcinfo, &env, &ev, &policy, what);
-	sf_risk_eval_free(&env, &ev);
-	sf_qcurve_free(&env, &curve);
-	return (Datum) 0;
+	return RiskSize(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(loan_size_samples);
 Datum
 loan_size_samples(PG_FUNCTION_ARGS)
 {
-	const char *what = "loan_size";
-	sf_env		env;
-	sf_risk_policy policy;
-	sf_risk_eval ev;
-	double	   *s;
-	int			K;
-
-	StartResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(1), &sf_risk_policy_table, &policy);
-	CheckCollateral(PG_GETARG_JSONB_P(1), &policy);
-	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
-	SF_PG_CHECK(sf_risk_eval_samples(&env, &policy.terms, s, (size_t) K, &ev), &env, what);
-	EmitSize(fcinfo, &env, &ev, &policy, what);
-	sf_risk_eval_free(&env, &ev);
-	pfree(s);
-	return (Datum) 0;
+	return RiskSize(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(loan_grid);
