@@ -349,19 +349,14 @@ RiskCurve(FunctionCallInfo fcinfo, bool samples)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(loan_risk_curve);
-Datum
-loan_risk_curve(PG_FUNCTION_ARGS)
-{
-	return RiskCurve(fcinfo, false);
-}
+/* The C names of a risk function's two forms: body(fcinfo, samples). */
+#define RISK_ENTRY(cname, body, samples) \
+	PG_FUNCTION_INFO_V1(cname); \
+	Datum cname(PG_FUNCTION_ARGS) { return body(fcinfo, samples); } \
+	extern int	no_such_variable
 
-PG_FUNCTION_INFO_V1(loan_risk_curve_samples);
-Datum
-loan_risk_curve_samples(PG_FUNCTION_ARGS)
-{
-	return RiskCurve(fcinfo, true);
-}
+RISK_ENTRY(loan_risk_curve, RiskCurve, false);
+RISK_ENTRY(loan_risk_curve_samples, RiskCurve, true);
 
 /*
  * A JSON null collateral_value would keep the default 0, which loan_size
@@ -441,19 +436,8 @@ RiskSize(FunctionCallInfo fcinfo, bool samples)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(loan_size);
-Datum
-loan_size(PG_FUNCTION_ARGS)
-{
-	return RiskSize(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(loan_size_samples);
-Datum
-loan_size_samples(PG_FUNCTION_ARGS)
-{
-	return RiskSize(fcinfo, true);
-}
+RISK_ENTRY(loan_size, RiskSize, false);
+RISK_ENTRY(loan_size_samples, RiskSize, true);
 
 PG_FUNCTION_INFO_V1(loan_grid);
 Datum
