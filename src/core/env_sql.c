@@ -95,6 +95,15 @@ SfEnvInitNoThrow(sf_env *env, MemoryContext cxt)
 }
 
 void
+SfCheckNoThrow(sf_status st, const sf_env *env, const char *what)
+{
+	if (st == SF_ECANCEL)
+		CHECK_FOR_INTERRUPTS();
+	if (st != SF_OK)
+		SfReportStatus(st, env, what);
+}
+
+void
 SfReportStatus(sf_status st, const sf_env *env, const char *what)
 {
 	int			code;

@@ -42,6 +42,13 @@ extern void SfEnvInit(sf_env *env, MemoryContext cxt);
 extern void SfEnvInitNoThrow(sf_env *env, MemoryContext cxt);
 
 /*
+ * The status of a core run under SfEnvInitNoThrow, its threads joined: a
+ * cancel it stopped for is processed as the interrupt it was
+ * (CHECK_FOR_INTERRUPTS), any other failure reported as SF_PG_CHECK does.
+ */
+extern void SfCheckNoThrow(sf_status st, const sf_env *env, const char *what);
+
+/*
  * Throw the error for a non-OK status (returns normally for SF_OK).  'what'
  * names the function for the message context ("xgb_train").
  *	SF_EINVAL	-> ERRCODE_INVALID_PARAMETER_VALUE

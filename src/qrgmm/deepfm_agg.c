@@ -176,9 +176,7 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 	/* the store's float32 rows as they are: the core sorts them into its own double copy */
 	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,
 						 (uint32_t) (st->n_cols - st->n_cat), (uint32_t) st->n_cat, &model);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, "qrgmm_deepfm_train");
+	SfCheckNoThrow(fst, &env, "qrgmm_deepfm_train");
 	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(deepfm_encode(&env, model, &b), &env, "qrgmm_deepfm_train");

@@ -123,9 +123,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 		fst = sf_qrgmm_fit(&env, &params, (const double *) x, y, (size_t) st->n_rows,
 						   (uint32_t) st->n_cols, &model);
 
-		if (fst == SF_ECANCEL)
-			CHECK_FOR_INTERRUPTS();
-		SF_PG_CHECK(fst, &env, "qrgmm_train");
+		SfCheckNoThrow(fst, &env, "qrgmm_train");
 		SfProgressFinish(&progress);
 	}
 	sf_buf_init(&b, &env);

@@ -196,9 +196,7 @@ FitReplicate(const sf_qrgmm_params *params, const BootRows *br, uint64 seed, int
 	SfEnvInitNoThrow(&env, fitcxt);
 	fst = sf_qrgmm_boot_fit_clusters(&env, params, br->x, br->y, br->n, br->d, br->starts, br->G,
 									 seed, (uint32_t) r, &model);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, what);
+	SfCheckNoThrow(fst, &env, what);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(sf_qrgmm_encode(&env, model, &b), &env, what);
 	MemoryContextSwitchTo(into);
@@ -223,9 +221,7 @@ ReplicateParams(const sf_qrgmm_params *params, const BootRows *br, sf_qrgmm_para
 
 	SfEnvInitNoThrow(&env, cxt);
 	fst = sf_qrgmm_boot_params(&env, params, br->x, br->y, br->n, br->d, out);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, "qrgmm_bootstrap");
+	SfCheckNoThrow(fst, &env, "qrgmm_bootstrap");
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
