@@ -206,14 +206,17 @@ corrupt(sf_env *env, const char *what)
 }
 
 static sf_status
-decode_body(sf_env *env, const sf_container *c, nb_model *m)
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
+	nb_model   *m = model;
 	const sf_section *meta = sf_container_find(c, NB_TAG_META),
 			   *stats = sf_container_find(c, NB_TAG_STATS);
 	size_t		k,
-				cnt = 2 * (size_t) m->n_features;
+				cnt = 2 * (size_t) c->n_features;
 	sf_reader	r;
 
+	m->n_features = c->n_features;
+	(void) sf_prelude_get(env, c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
 	if (meta == NULL || stats == NULL)
 		return corrupt(env, "a body section is missing");
 	if (meta->len != 24 || stats->len != 2 * cnt * sizeof(double))
@@ -246,18 +249,15 @@ decode_body(sf_env *env, const sf_container *c, nb_model *m)
 	return SF_OK;
 }
 
+static void
+release(sf_env *env, void *model)
+{
+	nb_free(env, model);
+}
+
 sf_status
 nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
 {
-	sf_container c;
-	sf_status	st;
-
 	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	(void) sf_prelude_get(env, &c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
-	if ((st = decode_body(env, &c, m)) != SF_OK)
-		nb_free(env, m);
-	return st;
+	return sf_decode_model(env, buf, len, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, m, decode_body, release);
 }

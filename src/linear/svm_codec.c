@@ -52,24 +52,20 @@ corrupt(sf_env *env, const char *what)
 	return sf_corrupt(env, SF_KIND_LINEAR_SVM, what);
 }
 
-sf_status
-svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
+static sf_status
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
-	sf_container c;
-	const sf_section *coef;
+	svm_model  *m = model;
+	const sf_section *coef = sf_container_find(c, SVM_TAG_COEF);
 	sf_reader	r;
-	sf_status	st;
 	uint32_t	j;
 
-	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	if ((coef = sf_container_find(&c, SVM_TAG_COEF)) == NULL)
+	m->n_features = c->n_features;
+	if (coef == NULL)
 		return corrupt(env, "the coef section is missing");
 	if (coef->len != 8 * (3 + (uint64_t) m->n_features))
 		return corrupt(env, "the coef section has the wrong length");
-	(void) sf_prelude_get(env, &c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
+	(void) sf_prelude_get(env, c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
 	if ((m->coef = sf_malloc(env, sizeof(double) * m->n_features)) == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
 	sf_reader_init(&r, coef->data, coef->len);
@@ -78,15 +74,22 @@ svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
 	m->platt_b = sf_read_f64(&r);
 	sf_read_f64s(&r, m->coef, m->n_features);
 	if (!isfinite(m->intercept) || !isfinite(m->platt_a) || !isfinite(m->platt_b))
-	{
-		svm_free(env, m);
 		return corrupt(env, "the intercept or a Platt coefficient is not finite");
-	}
 	for (j = 0; j < m->n_features; j++)
 		if (!isfinite(m->coef[j]))
-		{
-			svm_free(env, m);
 			return corrupt(env, "a weight is not finite");
-		}
 	return SF_OK;
+}
+
+static void
+release(sf_env *env, void *model)
+{
+	svm_free(env, model);
+}
+
+sf_status
+svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	return sf_decode_model(env, buf, len, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, m, decode_body, release);
 }

@@ -242,18 +242,20 @@ corrupt(sf_env *env, const char *what)
 }
 
 static sf_status
-decode_body(sf_env *env, const sf_container *c, knn_model *m)
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
+	knn_model  *m = model;
 	const sf_section *meta = sf_container_find(c, KNN_TAG_META),
 			   *scale = sf_container_find(c, KNN_TAG_SCALE),
 			   *rows = sf_container_find(c, KNN_TAG_ROWS),
 			   *labels = sf_container_find(c, KNN_TAG_LABELS);
-	size_t		p = m->n_features,
+	size_t		p = c->n_features,
 				cnt,
 				i;
 	sf_reader	r;
 	int			has[2] = {0, 0};
 
+	m->n_features = c->n_features;
 	if (!meta || !scale || !rows || !labels)
 		return corrupt(env, "a body section is missing");
 	if (meta->len != 9)
@@ -300,17 +302,15 @@ decode_body(sf_env *env, const sf_container *c, knn_model *m)
 	return SF_OK;
 }
 
+static void
+release(sf_env *env, void *model)
+{
+	knn_free(env, model);
+}
+
 sf_status
 knn_decode(sf_env *env, const uint8_t *buf, size_t len, knn_model *m)
 {
-	sf_container c;
-	sf_status	st;
-
 	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_KNN, KNN_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	if ((st = decode_body(env, &c, m)) != SF_OK)
-		knn_free(env, m);
-	return st;
+	return sf_decode_model(env, buf, len, SF_KIND_KNN, KNN_MAX_FEATURES, m, decode_body, release);
 }
