@@ -61,4 +61,23 @@ extern sf_status sf_decode_model(sf_env *env, const uint8_t *buf, size_t len, ui
 								 sf_status (*body) (sf_env *env, const sf_container *c, void *model),
 								 void (*release) (sf_env *env, void *model));
 
+/*
+ * The decoder of a kind whose core fills a model struct the caller owns,
+ * prefix_decode(env, buf, len, m): m zeroed, then sf_decode_model with the
+ * kind's body function and prefix_free as the release.
+ */
+#define SF_DECODE_BY_VALUE(prefix, model_t, kind, max_features, body) \
+static void \
+prefix##_release(sf_env *env, void *model) \
+{ \
+	prefix##_free(env, (model_t *) model); \
+} \
+sf_status \
+prefix##_decode(sf_env *env, const uint8_t *buf, size_t len, model_t *m) \
+{ \
+	memset(m, 0, sizeof(*m)); \
+	return sf_decode_model(env, buf, len, (kind), (max_features), m, (body), prefix##_release); \
+} \
+extern int	no_such_variable
+
 #endif							/* SCFRISK_SF_CODEC_H */

@@ -200,12 +200,6 @@ nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const 
 }
 
 static sf_status
-corrupt(sf_env *env, const char *what)
-{
-	return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, what);
-}
-
-static sf_status
 decode_body(sf_env *env, const sf_container *c, void *model)
 {
 	nb_model   *m = model;
@@ -218,18 +212,18 @@ decode_body(sf_env *env, const sf_container *c, void *model)
 	m->n_features = c->n_features;
 	(void) sf_prelude_get(env, c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
 	if (meta == NULL || stats == NULL)
-		return corrupt(env, "a body section is missing");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a body section is missing");
 	if (meta->len != 24 || stats->len != 2 * cnt * sizeof(double))
-		return corrupt(env, "a body section has the wrong length");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a body section has the wrong length");
 	sf_reader_init(&r, meta->data, meta->len);
 	m->epsilon = sf_read_f64(&r);
 	m->prior[0] = sf_read_f64(&r);
 	m->prior[1] = sf_read_f64(&r);
 	if (!(m->epsilon >= 0.0 && isfinite(m->epsilon)))
-		return corrupt(env, "epsilon is negative or not finite");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "epsilon is negative or not finite");
 	if (!(m->prior[0] > 0.0 && m->prior[0] < 1.0 && m->prior[1] > 0.0 && m->prior[1] < 1.0) ||
 		fabs(m->prior[0] + m->prior[1] - 1.0) > 1e-9)
-		return corrupt(env, "the class priors are not two shares summing to 1");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "the class priors are not two shares summing to 1");
 	m->mean = sf_malloc(env, cnt * sizeof(double));
 	m->var = sf_malloc(env, cnt * sizeof(double));
 	if (m->mean == NULL || m->var == NULL)
@@ -238,26 +232,15 @@ decode_body(sf_env *env, const sf_container *c, void *model)
 	sf_read_f64s(&r, m->mean, cnt);
 	sf_read_f64s(&r, m->var, cnt);
 	if (!sf_reader_ok(&r))
-		return corrupt(env, "the stats section is truncated");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "the stats section is truncated");
 	for (k = 0; k < cnt; k++)
 	{
 		if (!isfinite(m->mean[k]))
-			return corrupt(env, "a mean is not finite");
+			return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a mean is not finite");
 		if (!(m->var[k] > 0.0 && isfinite(m->var[k])))
-			return corrupt(env, "a variance is not finite and positive");
+			return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a variance is not finite and positive");
 	}
 	return SF_OK;
 }
 
-static void
-release(sf_env *env, void *model)
-{
-	nb_free(env, model);
-}
-
-sf_status
-nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
-{
-	memset(m, 0, sizeof(*m));
-	return sf_decode_model(env, buf, len, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, m, decode_body, release);
-}
+SF_DECODE_BY_VALUE(nb, nb_model, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, decode_body);

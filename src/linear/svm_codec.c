@@ -47,12 +47,6 @@ svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *con
 }
 
 static sf_status
-corrupt(sf_env *env, const char *what)
-{
-	return sf_corrupt(env, SF_KIND_LINEAR_SVM, what);
-}
-
-static sf_status
 decode_body(sf_env *env, const sf_container *c, void *model)
 {
 	svm_model  *m = model;
@@ -62,9 +56,9 @@ decode_body(sf_env *env, const sf_container *c, void *model)
 
 	m->n_features = c->n_features;
 	if (coef == NULL)
-		return corrupt(env, "the coef section is missing");
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the coef section is missing");
 	if (coef->len != 8 * (3 + (uint64_t) m->n_features))
-		return corrupt(env, "the coef section has the wrong length");
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the coef section has the wrong length");
 	(void) sf_prelude_get(env, c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
 	if ((m->coef = sf_malloc(env, sizeof(double) * m->n_features)) == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
@@ -74,22 +68,11 @@ decode_body(sf_env *env, const sf_container *c, void *model)
 	m->platt_b = sf_read_f64(&r);
 	sf_read_f64s(&r, m->coef, m->n_features);
 	if (!isfinite(m->intercept) || !isfinite(m->platt_a) || !isfinite(m->platt_b))
-		return corrupt(env, "the intercept or a Platt coefficient is not finite");
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the intercept or a Platt coefficient is not finite");
 	for (j = 0; j < m->n_features; j++)
 		if (!isfinite(m->coef[j]))
-			return corrupt(env, "a weight is not finite");
+			return sf_corrupt(env, SF_KIND_LINEAR_SVM, "a weight is not finite");
 	return SF_OK;
 }
 
-static void
-release(sf_env *env, void *model)
-{
-	svm_free(env, model);
-}
-
-sf_status
-svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
-{
-	memset(m, 0, sizeof(*m));
-	return sf_decode_model(env, buf, len, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, m, decode_body, release);
-}
+SF_DECODE_BY_VALUE(svm, svm_model, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, decode_body);
