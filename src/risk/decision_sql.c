@@ -413,30 +413,13 @@ Decide(FunctionCallInfo fcinfo, DecisionCache *dc, sf_env *env, const sf_risk_ev
 	EmitDecision(fcinfo, &d);
 }
 
-/*
- * Start the materialised result from the executor's expected descriptor (the
- * declared columns) when there is one: the lateral join of the demo's
- * refresh calls loan_decision once per seller, and get_call_result_type
- * would build the descriptor from the catalog each time (as in
- * risk_sql.c's StartResult).
- */
-static void
-StartDecisionResult(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
-		rsinfo->expectedDesc != NULL;
-
-	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
-}
-
 /* The start of both decision functions: the result, env, the policy of argument policy_argno, the cache. */
 static DecisionCache *
 BeginDecision(FunctionCallInfo fcinfo, int policy_argno, DecisionArgs *a, sf_env *env)
 {
 	DecisionCache *dc = GetCache(fcinfo);
 
-	StartDecisionResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(env, CurrentMemoryContext);
 	PreparePolicy(fcinfo, policy_argno, a);
 	return dc;

@@ -54,22 +54,6 @@ GetLoans(ArrayType *arr, int *n, const char *what)
 }
 
 /*
- * Start the materialised result.  A lateral join calls the function once per
- * seller: the executor's expected descriptor (the function's declared
- * columns) saves a catalog lookup and a descriptor build per call, which
- * get_call_result_type would repeat (5% of a 5,000-seller curve query).
- */
-static void
-StartResult(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
-		rsinfo->expectedDesc != NULL;
-
-	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
-}
-
-/*
  * The terms of loan_risk_curve, parsed once per distinct jsonb value: a
  * lateral join passes the same terms for every seller, and parsing them is
  * 3% of a curve query.  The key is the jsonb's bytes (jsonb is canonical:
@@ -338,7 +322,7 @@ RiskCurve(FunctionCallInfo fcinfo, bool samples)
 	double	   *loans;
 	int			n;
 
-	StartResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	TermsForArg(PG_GETARG_JSONB_P(at + 1), &terms);
 	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(at), &n, what);
@@ -426,7 +410,7 @@ RiskSize(FunctionCallInfo fcinfo, bool samples)
 	sf_risk_policy policy;
 	RiskDist	d;
 
-	StartResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SfParseParams(policy_jb, &sf_risk_policy_table, &policy);
 	CheckCollateral(policy_jb, &policy);
