@@ -29,6 +29,7 @@
 #include "scfrisk/sf_cents.h"
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
+#include "risk_pg.h"
 
 #define RISK_CURVE_COLS	10
 #define RISK_SIZE_COLS	12
@@ -362,6 +363,27 @@ CheckCollateral(Jsonb *policy_jb, const sf_risk_policy *policy)
 						 "or use loan_decision, which refers such a seller.")));
 }
 
+Datum
+RiskLimitsJson(const double *limits, int n)
+{
+	StringInfoData buf;
+	int			b,
+				first = 1;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (b = 0; b < n; b++)
+	{
+		if (!isfinite(limits[b]))
+			continue;
+		appendStringInfo(&buf, "%s\"%s\": %.17g", first ? "" : ", ",
+						 sf_risk_decision_binding_name(b), limits[b]);
+		first = 0;
+	}
+	appendStringInfoChar(&buf, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
 /* Size the loan and put the one result tuple. */
 static void
 EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
@@ -377,26 +399,7 @@ EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
 	values[0] = Float8GetDatum(sz.loan);
 	values[1] = CStringGetTextDatum(sf_risk_binding_name(sz.binding));
 	PutMeasures(&sz.at, values, nulls, 2);
-	values[11] = PointerGetDatum(NULL);
-	{
-		/* every limit, for "why": {"pd_limit": ..., ...}, inactive ones omitted */
-		StringInfoData buf;
-		int			b,
-					first = 1;
-
-		initStringInfo(&buf);
-		appendStringInfoChar(&buf, '{');
-		for (b = 0; b < SF_BIND_COUNT; b++)
-		{
-			if (!isfinite(sz.limits[b]))
-				continue;
-			appendStringInfo(&buf, "%s\"%s\": %.17g", first ? "" : ", ",
-							 sf_risk_binding_name((sf_risk_binding) b), sz.limits[b]);
-			first = 0;
-		}
-		appendStringInfoChar(&buf, '}');
-		values[11] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
-	}
+	values[11] = RiskLimitsJson(sz.limits, SF_BIND_COUNT);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
