@@ -97,11 +97,10 @@ deepfm_params_default_layers(deepfm_params *p)
 sf_status
 deepfm_params_check(sf_env *env, const deepfm_params *p)
 {
-	if (p->layers.n < 1)
-		return sf_fail(env, SF_EINVAL, "parameter \"layers\" must list at least one layer width");
-	if (p->layers.n > NN_MAX_LAYERS)
-		return sf_fail(env, SF_EINVAL, "parameter \"layers\" lists %d layers, at most %d are allowed",
-					   p->layers.n, NN_MAX_LAYERS);
+	sf_status	st = nn_check_layers(env, p->layers.n, NN_MAX_LAYERS, "layers", "width");
+
+	if (st != SF_OK)
+		return st;
 	if (p->refit_m == 1)
 		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" must be 0 (default rule) or at least 2, got 1");
 	if (p->refit_m > 0 && !p->refit)
