@@ -147,16 +147,17 @@ SfTrainKind(FunctionCallInfo fcinfo, uint16 kind, const char *what, void *params
 	const sf_param_spec *names;
 	void	   *m;
 
-	Assert(k != NULL && k->encode != NULL && k->params != NULL);
+	if (k == NULL || k->encode == NULL || k->params == NULL)
+		elog(ERROR, "%s: kind %u has no encoder in the table of kinds", what, (unsigned) kind);
 	names = sf_params_find(k->params, "feature_names", strlen("feature_names"));
-	Assert(names != NULL && names->type == SF_PT_STR_LIST);
 	memset(params, 0, k->params_size);
 	SfTrainStart(fcinfo, what, k->params, params, tr);
 	m = SfTrainFit(tr, env, kind, params, ParamFlag(k->params, params, "verbose") != 0, what);
 	sf_buf_init(b, env);
 	SF_PG_CHECK(k->encode(env, m, params,
-						  SfTrainNames((const sf_str_list *) ((const char *) params + names->offset), tr, what),
-						  b), env, what);
+						  names != NULL && names->type == SF_PT_STR_LIST ?
+						  SfTrainNames((const sf_str_list *) ((const char *) params + names->offset), tr, what) :
+						  NULL, b), env, what);
 	return m;
 }
 
