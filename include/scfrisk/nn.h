@@ -208,4 +208,10 @@ extern void nn_net_encode(const nn_net *net, sf_buf *b);
  */
 extern sf_status nn_net_decode(sf_env *env, sf_reader *r, nn_net *net);
 
+/*
+ * A params list of n layer widths under key: 1 to max of them (SF_EINVAL
+ * naming the key, and a layer's unit, "size" or "width", otherwise).
+ */
+extern sf_status nn_check_layers(sf_env *env, int n, int max, const char *key, const char *unit);
+
 #endif							/* SCFRISK_NN_H */

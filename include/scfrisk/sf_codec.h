@@ -49,4 +49,35 @@ extern sf_status sf_prelude_get(sf_env *env, const sf_container *c, const char *
 								uint64_t *rows, int64_t *seed, char **params_json,
 								char **info_json);
 
+/*
+ * A decoder into a model struct the caller owns (zeroed by it): the
+ * container of kind decoded with its width in 1..max_features
+ * (sf_container_decode_width), then body, which fills model from the
+ * container (its width, prelude and body sections); release frees what
+ * body filled when body fails.
+ */
+extern sf_status sf_decode_model(sf_env *env, const uint8_t *buf, size_t len, uint16_t kind,
+								 uint32_t max_features, void *model,
+								 sf_status (*body) (sf_env *env, const sf_container *c, void *model),
+								 void (*release) (sf_env *env, void *model));
+
+/*
+ * The decoder of a kind whose core fills a model struct the caller owns,
+ * prefix_decode(env, buf, len, m): m zeroed, then sf_decode_model with the
+ * kind's body function and prefix_free as the release.
+ */
+#define SF_DECODE_BY_VALUE(prefix, model_t, kind, max_features, body) \
+static void \
+prefix##_release(sf_env *env, void *model) \
+{ \
+	prefix##_free(env, (model_t *) model); \
+} \
+sf_status \
+prefix##_decode(sf_env *env, const uint8_t *buf, size_t len, model_t *m) \
+{ \
+	memset(m, 0, sizeof(*m)); \
+	return sf_decode_model(env, buf, len, (kind), (max_features), m, (body), prefix##_release); \
+} \
+extern int	no_such_variable
+
 #endif							/* SCFRISK_SF_CODEC_H */

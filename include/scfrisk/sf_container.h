@@ -220,6 +220,14 @@ extern sf_status sf_container_decode_width(sf_env *env, const uint8_t *buf, size
 										   uint16_t kind, uint32_t max_features,
 										   sf_container *out);
 
+/*
+ * sf_container_decode_kind, then every section's tag at most max_tag
+ * (SF_ECORRUPT "<kind's name> model has unknown section tag N" otherwise):
+ * the entry of a decoder that refuses sections newer than it knows.
+ */
+extern sf_status sf_container_decode_tags(sf_env *env, const uint8_t *buf, size_t len,
+										  uint16_t kind, uint16_t max_tag, sf_container *out);
+
 /* SF_ECORRUPT "corrupted <kind's name> model: <what>", a decoder's invariant failure. */
 extern sf_status sf_corrupt(sf_env *env, uint16_t kind, const char *what);
 

@@ -233,4 +233,16 @@ sf_mul_size(size_t a, size_t b, size_t *out)
 extern sf_status sf_check_binary_rows(sf_env *env, const double *x, const double *y, size_t n,
 									  uint32_t p, size_t count[2]);
 
+/*
+ * The shape of a training call: SF_EDATA "no training rows" when n is 0,
+ * "features must have 1 to max_features elements" when p is outside that.
+ */
+extern sf_status sf_check_shape(sf_env *env, size_t n, uint32_t p, uint32_t max_features);
+
+/* A NUL-terminated copy of len bytes of s from env, NULL when out of memory. */
+extern char *sf_strndup(sf_env *env, const void *s, size_t len);
+
+/* qsort comparator of doubles, ascending (NaN-free input). */
+extern int	sf_cmp_double(const void *a, const void *b);
+
 #endif							/* SCFRISK_SF_CORE_H */

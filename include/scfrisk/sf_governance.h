@@ -176,6 +176,20 @@ extern int	sf_calib_method(const char *name);
 extern const char *sf_calib_method_name(int method);
 
 /*
+ * The parts of Platt's Newton method (Lin, Lin and Weng 2007) that
+ * calibration and the SVM's probabilities (LIBSVM's sigmoid_train) share:
+ * the negative log-likelihood of targets t at (a, b), computed stably, and
+ * one step from (*a, *b) whose objective is *fval, given the gradient g
+ * (d/da, d/db) and the Hessian h (h11, h21, h22): the Newton direction, then
+ * a backtracking line search (Armijo 1e-4, halving down to 1e-10).  The
+ * step returns 0 when no step size decreases the objective (at the optimum
+ * to rounding), leaving the point as it was.
+ */
+extern double sf_platt_loss(const double *f, const double *t, size_t n, double a, double b);
+extern int	sf_platt_step(const double *f, const double *t, size_t n, const double g[2],
+						  const double h[3], double *a, double *b, double *fval);
+
+/*
  * Platt scaling on margins f and labels y (0/1, both present), n rows:
  * maximum likelihood with Platt's smoothed targets ((n1 + 1) / (n1 + 2),
  * 1 / (n0 + 2)), as scikit-learn's _sigmoid_calibration, by Newton's

@@ -73,6 +73,14 @@ typedef struct sf_kind
 	sf_status	(*fit) (sf_env *env, const void *params, const double *x, const double *y,
 						size_t n, uint32_t p, void **model);
 	void		(*free_model) (sf_env *env, void *model);
+	/*
+	 * Whole model bytes of a fitted model with the params struct it was fitted
+	 * with and the feature names (NULL allowed) into b: the final function of
+	 * a baseline's training aggregate writes its model with it (SfTrainKind).
+	 * NULL for a kind whose trainer writes more than its model and params.
+	 */
+	sf_status	(*encode) (sf_env *env, const void *model, const void *params,
+						   const char *const *names, sf_buf *b);
 } sf_kind;
 
 /* Entry of a kind tag, or NULL when this build knows no such kind. */

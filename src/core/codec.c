@@ -85,3 +85,18 @@ sf_prelude_get(sf_env *env, const sf_container *c, const char *what,
 		return st;
 	return SF_OK;
 }
+
+sf_status
+sf_decode_model(sf_env *env, const uint8_t *buf, size_t len, uint16_t kind, uint32_t max_features,
+				void *model, sf_status (*body) (sf_env *env, const sf_container *c, void *model),
+				void (*release) (sf_env *env, void *model))
+{
+	sf_container c;
+	sf_status	st;
+
+	if ((st = sf_container_decode_width(env, buf, len, kind, max_features, &c)) != SF_OK)
+		return st;
+	if ((st = body(env, &c, model)) != SF_OK)
+		release(env, model);
+	return st;
+}

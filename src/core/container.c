@@ -706,6 +706,22 @@ sf_container_decode_width(sf_env *env, const uint8_t *buf, size_t len, uint16_t 
 }
 
 sf_status
+sf_container_decode_tags(sf_env *env, const uint8_t *buf, size_t len, uint16_t kind,
+						 uint16_t max_tag, sf_container *out)
+{
+	sf_status	st;
+	int			i;
+
+	if ((st = sf_container_decode_kind(env, buf, len, kind, out)) != SF_OK)
+		return st;
+	for (i = 0; i < out->n_sections; i++)
+		if (out->sections[i].tag > max_tag)
+			return sf_fail(env, SF_ECORRUPT, "%s model has unknown section tag %u",
+						   sf_kind_name(kind) ? sf_kind_name(kind) : "?", (unsigned) out->sections[i].tag);
+	return SF_OK;
+}
+
+sf_status
 sf_corrupt(sf_env *env, uint16_t kind, const char *what)
 {
 	return sf_fail(env, SF_ECORRUPT, "corrupted %s model: %s",

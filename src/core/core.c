@@ -271,3 +271,36 @@ sf_check_binary_rows(sf_env *env, const double *x, const double *y, size_t n, ui
 	}
 	return SF_OK;
 }
+
+sf_status
+sf_check_shape(sf_env *env, size_t n, uint32_t p, uint32_t max_features)
+{
+	if (n == 0)
+		return sf_fail(env, SF_EDATA, "no training rows");
+	if (p == 0 || p > max_features)
+		return sf_fail(env, SF_EDATA, "features must have 1 to %u elements, got %u",
+					   (unsigned) max_features, (unsigned) p);
+	return SF_OK;
+}
+
+char *
+sf_strndup(sf_env *env, const void *s, size_t len)
+{
+	char	   *t = len < SIZE_MAX ? sf_malloc(env, len + 1) : NULL;
+
+	if (t != NULL)
+	{
+		memcpy(t, s, len);
+		t[len] = '\0';
+	}
+	return t;
+}
+
+int
+sf_cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}

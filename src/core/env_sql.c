@@ -80,6 +80,29 @@ SfEnvInit(sf_env *env, MemoryContext cxt)
 	env->errbuf[0] = '\0';
 }
 
+static int
+PgInterruptNoThrow(void *ctx)
+{
+	(void) ctx;
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+void
+SfEnvInitNoThrow(sf_env *env, MemoryContext cxt)
+{
+	SfEnvInit(env, cxt);
+	env->interrupt.check = PgInterruptNoThrow;
+}
+
+void
+SfCheckNoThrow(sf_status st, const sf_env *env, const char *what)
+{
+	if (st == SF_ECANCEL)
+		CHECK_FOR_INTERRUPTS();
+	if (st != SF_OK)
+		SfReportStatus(st, env, what);
+}
+
 void
 SfReportStatus(sf_status st, const sf_env *env, const char *what)
 {

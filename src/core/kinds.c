@@ -128,6 +128,19 @@ prefix##_kind_free(sf_env *env, void *model) \
 } \
 extern int	no_such_variable
 
+/*
+ * The encoder of a kind whose core writes a model from its params and
+ * feature names alone (X_encode(env, m, p, names, b)): the baselines.
+ */
+#define SF_KIND_ENCODE_BY_VALUE(prefix, model_t, params_t) \
+static sf_status \
+prefix##_kind_encode(sf_env *env, const void *model, const void *params, \
+					 const char *const *names, sf_buf *b) \
+{ \
+	return prefix##_encode(env, (const model_t *) model, (const params_t *) params, names, b); \
+} \
+extern int	no_such_variable
+
 SF_KIND_BY_VALUE(mlp, mlp_model, "mlp");
 SF_KIND_FIT_BY_VALUE(mlp, mlp_model, mlp_params, "mlp");
 SF_KIND_BY_VALUE(xgb_mlp, xgb_mlp_model, "xgb_mlp");
@@ -136,10 +149,13 @@ SF_KIND_BY_VALUE(logreg, logreg_model, "logreg");
 SF_KIND_FIT_BY_VALUE(logreg, logreg_model, logreg_params, "logreg");
 SF_KIND_BY_VALUE(nb, nb_model, "gaussian_nb");
 SF_KIND_FIT_BY_VALUE(nb, nb_model, nb_params, "gaussian_nb");
+SF_KIND_ENCODE_BY_VALUE(nb, nb_model, nb_params);
 SF_KIND_BY_VALUE(svm, svm_model, "linear_svm");
 SF_KIND_FIT_BY_VALUE(svm, svm_model, svm_params, "linear_svm");
+SF_KIND_ENCODE_BY_VALUE(svm, svm_model, svm_params);
 SF_KIND_BY_VALUE(knn, knn_model, "knn");
 SF_KIND_FIT_BY_VALUE(knn, knn_model, knn_params, "knn");
+SF_KIND_ENCODE_BY_VALUE(knn, knn_model, knn_params);
 
 /* ------------------------------------------------------------ qrgmm_linear */
 
@@ -351,6 +367,7 @@ static const sf_kind kinds[] = {
 		.explain = sf_explain_nb, .explain_needs_background = false,
 		.params = &nb_params_table, .params_size = sizeof(nb_params),
 		.fit = nb_kind_fit, .free_model = nb_kind_free,
+		.encode = nb_kind_encode,
 	},
 	{
 		.tag = SF_KIND_LINEAR_SVM, .name = "linear_svm", .current_version = SVM_FORMAT_VERSION,
@@ -362,6 +379,7 @@ static const sf_kind kinds[] = {
 		.explain = sf_explain_svm, .explain_needs_background = true,
 		.params = &svm_params_table, .params_size = sizeof(svm_params),
 		.fit = svm_kind_fit, .free_model = svm_kind_free,
+		.encode = svm_kind_encode,
 	},
 	/* a neighbour vote has no additive explanation (explain: 0A000) */
 	{
@@ -373,6 +391,7 @@ static const sf_kind kinds[] = {
 		.describe = knn_kind_describe,
 		.params = &knn_params_table, .params_size = sizeof(knn_params),
 		.fit = knn_kind_fit, .free_model = knn_kind_free,
+		.encode = knn_kind_encode,
 	},
 };
 

@@ -362,6 +362,22 @@ put_double(sf_buf *out, double v)
 	sf_buf_put_str(out, num);
 }
 
+/* A JSON array of whole numbers: both integer list types hold int32 elements. */
+static void
+put_ints(sf_buf *out, const int32_t *v, int n)
+{
+	char		num[24];
+	int			k;
+
+	sf_buf_put_u8(out, '[');
+	for (k = 0; k < n; k++)
+	{
+		snprintf(num, sizeof(num), "%s%d", k ? ", " : "", (int) v[k]);
+		sf_buf_put_str(out, num);
+	}
+	sf_buf_put_u8(out, ']');
+}
+
 void
 sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 {
@@ -403,30 +419,12 @@ sf_params_to_json(const sf_param_table *t, const void *obj, sf_buf *out)
 				sf_buf_put_json_string(out, s->choices[*SF_PARAM_FIELD(obj, s, const int)]);
 				break;
 			case SF_PT_INT_LIST:
-				{
-					const sf_int_list *l = SF_PARAM_FIELD(obj, s, const sf_int_list);
-
-					sf_buf_put_u8(out, '[');
-					for (k = 0; k < l->n; k++)
-					{
-						snprintf(num, sizeof(num), "%s%d", k ? ", " : "", l->v[k]);
-						sf_buf_put_str(out, num);
-					}
-					sf_buf_put_u8(out, ']');
-				}
+				put_ints(out, SF_PARAM_FIELD(obj, s, const sf_int_list)->v,
+						 SF_PARAM_FIELD(obj, s, const sf_int_list)->n);
 				break;
 			case SF_PT_INT_VEC:
-				{
-					const sf_int_vec *l = SF_PARAM_FIELD(obj, s, const sf_int_vec);
-
-					sf_buf_put_u8(out, '[');
-					for (k = 0; k < l->n; k++)
-					{
-						snprintf(num, sizeof(num), "%s%d", k ? ", " : "", (int) l->v[k]);
-						sf_buf_put_str(out, num);
-					}
-					sf_buf_put_u8(out, ']');
-				}
+				put_ints(out, SF_PARAM_FIELD(obj, s, const sf_int_vec)->v,
+						 SF_PARAM_FIELD(obj, s, const sf_int_vec)->n);
 				break;
 			case SF_PT_STR_LIST:
 				{

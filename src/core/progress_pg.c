@@ -19,6 +19,9 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "utils/memutils.h"
+
+#include "scfrisk_pg.h"
 #include "sf_progress_pg.h"
 
 #define SF_PROGRESS_INTERVAL 1.0	/* seconds between two lines, at least */
@@ -103,4 +106,21 @@ SfProgressFinish(SfProgressState *st)
 		return;
 	INSTR_TIME_SET_CURRENT(now);
 	ShowStep(st, &st->pending, now, true);
+}
+
+MemoryContext
+SfFitBegin(sf_env *env, SfProgressState *progress, const char *what, bool verbose, bool nothrow,
+		   MemoryContext *old)
+{
+	MemoryContext fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk fit",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	MemoryContextSetIdentifier(fitcxt, what);
+	*old = MemoryContextSwitchTo(fitcxt);
+	if (nothrow)
+		SfEnvInitNoThrow(env, fitcxt);
+	else
+		SfEnvInit(env, fitcxt);
+	SfProgressStart(env, progress, what, verbose);
+	return fitcxt;
 }

@@ -37,4 +37,14 @@ extern void SfProgressNotice(void *ctx, const sf_progress *pr);
 /* After the fit: show the last step if the rate held it back. */
 extern void SfProgressFinish(SfProgressState *st);
 
+/*
+ * The start of a training aggregate's fit: a fit context (a child of the
+ * current one, "scfrisk fit" identified by what) made current, env set up
+ * on it (SfEnvInitNoThrow when nothrow: a core running worker threads
+ * that must be joined), progress started when verbose.  Returns the fit
+ * context; *old gets the caller's.
+ */
+extern MemoryContext SfFitBegin(sf_env *env, SfProgressState *progress, const char *what,
+								bool verbose, bool nothrow, MemoryContext *old);
+
 #endif							/* SF_PROGRESS_PG_H */

@@ -60,6 +60,18 @@ extern const char *const *SfTrainNames(const sf_str_list *names, const SfTrainRo
 extern void *SfTrainFit(SfTrainRows *tr, sf_env *env, uint16 kind, const void *params,
 						bool verbose, const char *what);
 
+/*
+ * SfTrainStart, SfTrainFit and the encoder of kind's entry in the table of
+ * kinds, for a baseline whose model bytes are its model, params and feature
+ * names (nb_train, svm_train, knn_train): params (the struct of the kind's
+ * params table, zeroed first) parsed, the model fitted with progress when
+ * its "verbose" is set, written with the checked feature_names into b
+ * (initialised here, on the fit context).  Returns the model; failures are
+ * reported as what's.
+ */
+extern void *SfTrainKind(FunctionCallInfo fcinfo, uint16 kind, const char *what, void *params,
+						 SfTrainRows *tr, sf_env *env, sf_buf *b);
+
 /* Copy the model bytes out of the fit context, delete it, return the bytea. */
 extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
 
@@ -77,6 +89,24 @@ extern bytea *SfTrainFinish(SfTrainRows *tr, const sf_buf *b);
 	PG_FUNCTION_INFO_V1(combine); \
 	Datum combine(PG_FUNCTION_ARGS) { return SfRowsCombineFn(fcinfo, #combine); } \
 	extern int	no_such_variable
+
+/*
+ * The row store of a baseline's training aggregate (float8 features, no
+ * weight column; the state id, widest row and aggregate name of its spec)
+ * and its C functions but the final one: prefix_train_sfunc, the shared
+ * transition (max_rows and its hint as SfTrainTransition takes them), and
+ * prefix_rows_serialize, prefix_rows_deserialize, prefix_rows_combine.
+ */
+#define SF_TRAIN_ROWS_FUNCTIONS(prefix, id, max_cols, what, max_rows, max_rows_hint) \
+	static const SfRowsSpec prefix##_rows_spec = {{(id), SF_ROWS_FLOAT8, 0, 0, (max_cols)}, (what)}; \
+	static const SfRowsSpec *const prefix##_specs[] = {&prefix##_rows_spec}; \
+	PG_FUNCTION_INFO_V1(prefix##_train_sfunc); \
+	Datum prefix##_train_sfunc(PG_FUNCTION_ARGS) \
+	{ \
+		return SfTrainTransition(fcinfo, &prefix##_rows_spec, (max_rows), (max_rows_hint)); \
+	} \
+	SF_ROWS_PARALLEL_FUNCTIONS(prefix##_rows_serialize, prefix##_rows_deserialize, \
+							   prefix##_rows_combine, prefix##_specs)
 
 /*
  * SfTrainFinish with the calibration section of "calibrate" (method

@@ -130,6 +130,37 @@ SfTrainFit(SfTrainRows *tr, sf_env *env, uint16 kind, const void *params, bool v
 	return m;
 }
 
+/* The int of a flag of a params struct, by its key in the table (0 when the table has none). */
+static int
+ParamFlag(const sf_param_table *table, const void *params, const char *key)
+{
+	const sf_param_spec *s = sf_params_find(table, key, strlen(key));
+
+	return s != NULL && s->type == SF_PT_BOOL ? *(const int *) ((const char *) params + s->offset) : 0;
+}
+
+void *
+SfTrainKind(FunctionCallInfo fcinfo, uint16 kind, const char *what, void *params,
+			SfTrainRows *tr, sf_env *env, sf_buf *b)
+{
+	const sf_kind *k = sf_kind_find(kind);
+	const sf_param_spec *names;
+	void	   *m;
+
+	if (k == NULL || k->encode == NULL || k->params == NULL)
+		elog(ERROR, "%s: kind %u has no encoder in the table of kinds", what, (unsigned) kind);
+	names = sf_params_find(k->params, "feature_names", strlen("feature_names"));
+	memset(params, 0, k->params_size);
+	SfTrainStart(fcinfo, what, k->params, params, tr);
+	m = SfTrainFit(tr, env, kind, params, ParamFlag(k->params, params, "verbose") != 0, what);
+	sf_buf_init(b, env);
+	SF_PG_CHECK(k->encode(env, m, params,
+						  names != NULL && names->type == SF_PT_STR_LIST ?
+						  SfTrainNames((const sf_str_list *) ((const char *) params + names->offset), tr, what) :
+						  NULL, b), env, what);
+	return m;
+}
+
 bytea *
 SfTrainFinish(SfTrainRows *tr, const sf_buf *b)
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "scfrisk/sf_explain.h"
+#include "scfrisk/sf_governance.h"
 #include "scfrisk/sf_rng.h"
 
 sf_status
@@ -159,8 +160,6 @@ sf_container_add_section(sf_env *env, const uint8_t *buf, size_t len, uint16_t t
 {
 	sf_container c;
 	sf_status	st;
-	int			i,
-				done = 0;
 
 	if (tag >= SF_TAG_BODY)
 		return sf_fail(env, SF_EINVAL, "section %u is not a common section", (unsigned) tag);
@@ -168,26 +167,8 @@ sf_container_add_section(sf_env *env, const uint8_t *buf, size_t len, uint16_t t
 		return st;
 	if (sf_container_find(&c, tag) != NULL)
 		return sf_fail(env, SF_EINVAL, "the model already has section %u", (unsigned) tag);
-	sf_buf_put_bytes(out, buf, SF_HEADER_LEN);
-	for (i = 0; i <= c.n_sections; i++)
-	{
-		if (!done && (i == c.n_sections || c.sections[i].tag > tag))
-		{
-			size_t		mark = sf_section_begin(out, tag);
-
-			sf_buf_put_bytes(out, data, dlen);
-			sf_section_end(out, mark);
-			done = 1;
-		}
-		if (i < c.n_sections)
-		{
-			size_t		mark = sf_section_begin(out, c.sections[i].tag);
-
-			sf_buf_put_bytes(out, c.sections[i].data, (size_t) c.sections[i].len);
-			sf_section_end(out, mark);
-		}
-	}
-	return sf_container_finish(out);
+	/* a new tag: setting it inserts it in tag order, as adding means */
+	return sf_container_set_section(env, buf, len, tag, data, dlen, out);
 }
 
 sf_status

@@ -73,8 +73,8 @@ check_labels(sf_env *env, const double *f, const double *y, size_t n, double *n1
  * with z = a f + b, p = 1 / (1 + e^z), -[t log p + (1 - t) log(1 - p)] =
  * t log(1 + e^z) + (1 - t) log(1 + e^-z).
  */
-static double
-platt_loss(const double *f, const double *t, size_t n, double a, double b)
+double
+sf_platt_loss(const double *f, const double *t, size_t n, double a, double b)
 {
 	double		s = 0.0;
 	size_t		i;
@@ -89,6 +89,33 @@ platt_loss(const double *f, const double *t, size_t n, double a, double b)
 			s += log1p(exp(z)) - (1.0 - t[i]) * z;
 	}
 	return s;
+}
+
+int
+sf_platt_step(const double *f, const double *t, size_t n, const double g[2], const double h[3],
+			  double *a, double *b, double *fval)
+{
+	double		det = h[0] * h[2] - h[1] * h[1],
+				da = -(h[2] * g[0] - h[1] * g[1]) / det,
+				db = -(-h[1] * g[0] + h[0] * g[1]) / det,
+				gd = g[0] * da + g[1] * db,
+				step;
+
+	for (step = 1.0; step >= PLATT_MIN_STEP; step /= 2.0)
+	{
+		double		na = *a + step * da,
+					nb = *b + step * db,
+					nf = sf_platt_loss(f, t, n, na, nb);
+
+		if (nf < *fval + 1e-4 * step * gd)
+		{
+			*a = na;
+			*b = nb;
+			*fval = nf;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 sf_status
@@ -118,19 +145,11 @@ sf_calib_fit_platt(sf_env *env, const double *f, const double *y, size_t n, sf_c
 	for (i = 0; i < n; i++)
 		t[i] = y[i] > 0.0 ? hi : lo;
 	b = log((n0 + 1.0) / (n1 + 1.0));
-	fval = platt_loss(f, t, n, a, b);
+	fval = sf_platt_loss(f, t, n, a, b);
 	for (it = 0; it < PLATT_MAX_ITER; it++)
 	{
-		double		h11 = PLATT_SIGMA,
-					h22 = PLATT_SIGMA,
-					h21 = 0.0,
-					g1 = 0.0,
-					g2 = 0.0,
-					det,
-					da,
-					db,
-					gd,
-					step;
+		double		h[3] = {PLATT_SIGMA, 0.0, PLATT_SIGMA},	/* h11, h21, h22 */
+					g[2] = {0.0, 0.0};
 
 		if (sf_interrupted(env))
 		{
@@ -146,33 +165,15 @@ sf_calib_fit_platt(sf_env *env, const double *f, const double *y, size_t n, sf_c
 			double		d2 = p * q;
 			double		d1 = t[i] - p;
 
-			h11 += f[i] * f[i] * d2;
-			h22 += d2;
-			h21 += f[i] * d2;
-			g1 += f[i] * d1;
-			g2 += d1;
+			h[0] += f[i] * f[i] * d2;
+			h[2] += d2;
+			h[1] += f[i] * d2;
+			g[0] += f[i] * d1;
+			g[1] += d1;
 		}
-		if (fabs(g1) < PLATT_EPS * (double) n && fabs(g2) < PLATT_EPS * (double) n)
+		if (fabs(g[0]) < PLATT_EPS * (double) n && fabs(g[1]) < PLATT_EPS * (double) n)
 			break;
-		det = h11 * h22 - h21 * h21;
-		da = -(h22 * g1 - h21 * g2) / det;
-		db = -(-h21 * g1 + h11 * g2) / det;
-		gd = g1 * da + g2 * db;
-		for (step = 1.0; step >= PLATT_MIN_STEP; step /= 2.0)
-		{
-			double		na = a + step * da,
-						nb = b + step * db,
-						nf = platt_loss(f, t, n, na, nb);
-
-			if (nf < fval + 1e-4 * step * gd)
-			{
-				a = na;
-				b = nb;
-				fval = nf;
-				break;
-			}
-		}
-		if (step < PLATT_MIN_STEP)
+		if (!sf_platt_step(f, t, n, g, h, &a, &b, &fval))
 			break;				/* no descent left: at the optimum to rounding */
 	}
 	sf_free(env, t);

@@ -30,15 +30,6 @@ sf_scale_score(int scale, double s)
 	return s;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 static inline void
 swap_double(double *a, double *b)
 {
@@ -101,7 +92,7 @@ select_order_stats(double *s, size_t lo, size_t hi, const size_t *want, size_t n
 		nw = k;
 	}
 	if (nw > 0)
-		qsort(s + lo, hi - lo, sizeof(double), cmp_double);
+		qsort(s + lo, hi - lo, sizeof(double), sf_cmp_double);
 }
 
 sf_status

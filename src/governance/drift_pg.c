@@ -188,9 +188,8 @@ DriftFeatures(sf_env *env, uint16 kind, const void *m, const SfRows *st,
 
 bytea *
 SfGovSetSection(sf_env *env, bytea *model, uint16 tag, const sf_buf *sec, MemoryContext outcxt,
-				const char *what)
+				MemoryContext workcxt, const char *what)
 {
-	MemoryContext old;
 	sf_buf		b;
 	bytea	   *out;
 
@@ -199,9 +198,9 @@ SfGovSetSection(sf_env *env, bytea *model, uint16 tag, const sf_buf *sec, Memory
 	SF_PG_CHECK(sf_container_set_section(env, (const uint8_t *) VARDATA(model),
 										 VARSIZE(model) - VARHDRSZ, tag, sec->data, sec->len, &b),
 				env, what);
-	old = MemoryContextSwitchTo(outcxt);
+	MemoryContextSwitchTo(outcxt);
 	out = SfBufToBytea(&b);
-	MemoryContextSwitchTo(old);
+	MemoryContextDelete(workcxt);
 	return out;
 }
 
@@ -220,7 +219,6 @@ SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
 	sf_drift	d;
 	DriftScoreCtx sc;
 	sf_buf		sec;
-	bytea	   *out;
 
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, buf, len, &c), &env, what);
@@ -251,10 +249,7 @@ SfGovAttachDriftCoded(bytea *model, const SfRows *st, const double *prob,
 	DriftFeatures(&env, c.kind, m, st, codes, &d, what);
 	sf_buf_init(&sec, &env);
 	sf_drift_encode(&d, &sec);
-	out = SfGovSetSection(&env, model, SF_TAG_DRIFT, &sec, old, what);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	return out;
+	return SfGovSetSection(&env, model, SF_TAG_DRIFT, &sec, old, cxt, what);
 }
 
 /* ------------------------------------------------------------ calibration at training */
@@ -278,7 +273,6 @@ SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n,
 	sf_env		env;
 	sf_calib	cal;
 	sf_buf		sec;
-	bytea	   *out;
 
 	if (method == SF_CALIB_NONE)
 		return model;
@@ -288,10 +282,7 @@ SfGovAttachCalibration(bytea *model, const double *x, const double *y, size_t n,
 	SF_PG_CHECK(sf_calib_fit_oof(&env, x, y, n, p, method, folds, fit, ctx, &cal), &env, what);
 	sf_buf_init(&sec, &env);
 	sf_calib_encode(&cal, &sec);
-	out = SfGovSetSection(&env, model, SF_TAG_CALIBRATION, &sec, old, what);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	return out;
+	return SfGovSetSection(&env, model, SF_TAG_CALIBRATION, &sec, old, cxt, what);
 }
 
 /* ------------------------------------------------------------ calibration at scoring */

@@ -47,10 +47,11 @@ extern double SfGovCalibrated(FunctionCallInfo fcinfo, FmgrInfo *cache, double p
 /*
  * The model bytes with section tag set to the bytes of sec (written
  * through env, whose failure to grow it is reported here): a new bytea
- * allocated in outcxt, the work done in env's context.
+ * allocated in outcxt, the work done in env's context workcxt, which ends
+ * here (outcxt current, workcxt deleted), as every section's fit ends.
  */
 extern bytea *SfGovSetSection(sf_env *env, bytea *model, uint16 tag, const sf_buf *sec,
-							  MemoryContext outcxt, const char *what);
+							  MemoryContext outcxt, MemoryContext workcxt, const char *what);
 
 /*
  * The model bytes with a calibration section fitted on out-of-fold scores

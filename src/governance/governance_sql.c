@@ -70,8 +70,8 @@ AggCxt(FunctionCallInfo fcinfo, const char *what)
 }
 
 /*
- * The model of every row of an aggregate must be one value: its header's
- * length and checksum are remembered from the first row.
+ * The model of every row of an aggregate must be one value, never NULL: its
+ * header's length and checksum are remembered from the first row.
  */
 typedef struct ModelId
 {
@@ -82,11 +82,16 @@ typedef struct ModelId
 static void
 SameModel(ModelId *id, bool first, FunctionCallInfo fcinfo, int argno, const char *what)
 {
-	/* the header only: a model stored out of line is not fetched whole per row */
-	bytea	   *head = PG_GETARG_BYTEA_P_SLICE(argno, 0, SF_HEADER_LEN);
+	bytea	   *head;
 	sf_container c;
 	sf_env		env;
 
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: model is NULL", what)));
+	/* the header only: a model stored out of line is not fetched whole per row */
+	head = PG_GETARG_BYTEA_P_SLICE(argno, 0, SF_HEADER_LEN);
 	SfEnvInit(&env, CurrentMemoryContext);
 	SF_PG_CHECK(sf_container_read_header(&env, (const uint8_t *) VARDATA(head),
 										 VARSIZE(head) - VARHDRSZ, &c), &env, what);
@@ -197,12 +202,8 @@ DriftStart(FunctionCallInfo fcinfo, bool per_feature, const char *what)
 	DriftState *ds = palloc0(sizeof(DriftState));
 	bytea	   *model;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: model is NULL", what)));
-	model = PG_GETARG_BYTEA_PP(1);
 	SameModel(&ds->id, true, fcinfo, 1, what);
+	model = PG_GETARG_BYTEA_PP(1);
 	LoadDrift(model, cxt, &ds->d, what);
 	if (!per_feature)
 		ds->counts = palloc0(sizeof(uint64) * (ds->d.score.n_bins + 1));
@@ -234,10 +235,6 @@ scfrisk_psi_sfunc(PG_FUNCTION_ARGS)
 
 	if (ds == NULL)
 		ds = DriftStart(fcinfo, false, "psi");
-	else if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("psi: model is NULL")));
 	else
 		SameModel(&ds->id, false, fcinfo, 1, "psi");
 	if (!PG_ARGISNULL(2))
@@ -283,10 +280,6 @@ scfrisk_csi_sfunc(PG_FUNCTION_ARGS)
 
 	if (ds == NULL)
 		ds = DriftStart(fcinfo, true, "csi");
-	else if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("csi: model is NULL")));
 	else
 		SameModel(&ds->id, false, fcinfo, 1, "csi");
 	if (PG_ARGISNULL(2))
@@ -505,13 +498,7 @@ scfrisk_calibrate_sfunc(PG_FUNCTION_ARGS)
 	if (cs == NULL)
 		cs = CalibrateStart(fcinfo);
 	else
-	{
-		if (PG_ARGISNULL(1))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("calibrate: model is NULL")));
 		SameModel(&cs->id, false, fcinfo, 1, "calibrate");
-	}
 	/* rows without features or label are left out, as the training aggregates do */
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_POINTER(cs);
@@ -544,7 +531,6 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 	sf_env		env;
 	sf_calib	cal;
 	sf_buf		sec;
-	bytea	   *out;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -558,10 +544,7 @@ scfrisk_calibrate_final(PG_FUNCTION_ARGS)
 		SF_PG_CHECK(sf_calib_fit_isotonic(&env, cs->f, cs->y, (size_t) cs->n, &cal), &env, "calibrate");
 	sf_buf_init(&sec, &env);
 	sf_calib_encode(&cal, &sec);
-	out = SfGovSetSection(&env, cs->model, SF_TAG_CALIBRATION, &sec, old, "calibrate");
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(SfGovSetSection(&env, cs->model, SF_TAG_CALIBRATION, &sec, old, cxt, "calibrate"));
 }
 
 /* ------------------------------------------------------------ scalar functions */

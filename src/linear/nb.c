@@ -44,12 +44,9 @@ nb_free(sf_env *env, nb_model *m)
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p, size_t count[2])
 {
-	if (n == 0)
-		return sf_fail(env, SF_EDATA, "no training rows");
-	if (p == 0 || p > NB_MAX_FEATURES)
-		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
-					   NB_MAX_FEATURES, (unsigned) p);
-	return sf_check_binary_rows(env, x, y, n, p, count);
+	sf_status	st = sf_check_shape(env, n, p, NB_MAX_FEATURES);
+
+	return st != SF_OK ? st : sf_check_binary_rows(env, x, y, n, p, count);
 }
 
 /*
@@ -203,33 +200,30 @@ nb_encode(sf_env *env, const nb_model *m, const nb_params *p, const char *const 
 }
 
 static sf_status
-corrupt(sf_env *env, const char *what)
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
-	return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, what);
-}
-
-static sf_status
-decode_body(sf_env *env, const sf_container *c, nb_model *m)
-{
+	nb_model   *m = model;
 	const sf_section *meta = sf_container_find(c, NB_TAG_META),
 			   *stats = sf_container_find(c, NB_TAG_STATS);
 	size_t		k,
-				cnt = 2 * (size_t) m->n_features;
+				cnt = 2 * (size_t) c->n_features;
 	sf_reader	r;
 
+	m->n_features = c->n_features;
+	(void) sf_prelude_get(env, c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
 	if (meta == NULL || stats == NULL)
-		return corrupt(env, "a body section is missing");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a body section is missing");
 	if (meta->len != 24 || stats->len != 2 * cnt * sizeof(double))
-		return corrupt(env, "a body section has the wrong length");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a body section has the wrong length");
 	sf_reader_init(&r, meta->data, meta->len);
 	m->epsilon = sf_read_f64(&r);
 	m->prior[0] = sf_read_f64(&r);
 	m->prior[1] = sf_read_f64(&r);
 	if (!(m->epsilon >= 0.0 && isfinite(m->epsilon)))
-		return corrupt(env, "epsilon is negative or not finite");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "epsilon is negative or not finite");
 	if (!(m->prior[0] > 0.0 && m->prior[0] < 1.0 && m->prior[1] > 0.0 && m->prior[1] < 1.0) ||
 		fabs(m->prior[0] + m->prior[1] - 1.0) > 1e-9)
-		return corrupt(env, "the class priors are not two shares summing to 1");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "the class priors are not two shares summing to 1");
 	m->mean = sf_malloc(env, cnt * sizeof(double));
 	m->var = sf_malloc(env, cnt * sizeof(double));
 	if (m->mean == NULL || m->var == NULL)
@@ -238,29 +232,15 @@ decode_body(sf_env *env, const sf_container *c, nb_model *m)
 	sf_read_f64s(&r, m->mean, cnt);
 	sf_read_f64s(&r, m->var, cnt);
 	if (!sf_reader_ok(&r))
-		return corrupt(env, "the stats section is truncated");
+		return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "the stats section is truncated");
 	for (k = 0; k < cnt; k++)
 	{
 		if (!isfinite(m->mean[k]))
-			return corrupt(env, "a mean is not finite");
+			return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a mean is not finite");
 		if (!(m->var[k] > 0.0 && isfinite(m->var[k])))
-			return corrupt(env, "a variance is not finite and positive");
+			return sf_corrupt(env, SF_KIND_GAUSSIAN_NB, "a variance is not finite and positive");
 	}
 	return SF_OK;
 }
 
-sf_status
-nb_decode(sf_env *env, const uint8_t *buf, size_t len, nb_model *m)
-{
-	sf_container c;
-	sf_status	st;
-
-	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	(void) sf_prelude_get(env, &c, "gaussian_nb", &m->train_rows, NULL, NULL, NULL);
-	if ((st = decode_body(env, &c, m)) != SF_OK)
-		nb_free(env, m);
-	return st;
-}
+SF_DECODE_BY_VALUE(nb, nb_model, SF_KIND_GAUSSIAN_NB, NB_MAX_FEATURES, decode_body);

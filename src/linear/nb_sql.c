@@ -20,17 +20,7 @@
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
 
-static const SfRowsSpec nb_rows_spec = {{22, SF_ROWS_FLOAT8, 0, 0, NB_MAX_FEATURES}, "nb_train"};
-static const SfRowsSpec *const nb_specs[] = {&nb_rows_spec};
-
-PG_FUNCTION_INFO_V1(nb_train_sfunc);
-Datum
-nb_train_sfunc(PG_FUNCTION_ARGS)
-{
-	return SfTrainTransition(fcinfo, &nb_rows_spec, 0, NULL);
-}
-
-SF_ROWS_PARALLEL_FUNCTIONS(nb_rows_serialize, nb_rows_deserialize, nb_rows_combine, nb_specs);
+SF_TRAIN_ROWS_FUNCTIONS(nb, 22, NB_MAX_FEATURES, "nb_train", 0, NULL);
 
 PG_FUNCTION_INFO_V1(nb_train_final);
 Datum
@@ -38,16 +28,10 @@ nb_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	nb_params	p;
-	nb_model   *m;
 	sf_env		env;
 	sf_buf		b;
 
-	memset(&p, 0, sizeof(p));
-	SfTrainStart(fcinfo, "nb_train", &nb_params_table, &p, &tr);
-	m = SfTrainFit(&tr, &env, SF_KIND_GAUSSIAN_NB, &p, p.verbose, "nb_train");
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(nb_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "nb_train"), &b),
-				&env, "nb_train");
+	(void) SfTrainKind(fcinfo, SF_KIND_GAUSSIAN_NB, "nb_train", &p, &tr, &env, &b);
 	PG_RETURN_BYTEA_P(SfTrainFinishKind(&tr, &b, SF_KIND_GAUSSIAN_NB, &p, p.calibrate,
 										p.calibrate_folds, "nb_train"));
 }

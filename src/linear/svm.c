@@ -218,25 +218,12 @@ solve_dual(sf_env *env, const svm_problem *pr, const svm_params *prm, uint64_t s
 
 /* ------------------------------------------------------------ Platt */
 
-/* Platt's objective at (a, b): the cross-entropy of the smoothed targets. */
-static double
-platt_value(const double *f, const double *t, size_t n, double a, double b)
-{
-	double		v = 0.0;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		double		z = f[i] * a + b;
-
-		v += z >= 0.0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1.0) * z + log1p(exp(z));
-	}
-	return v;
-}
-
 /*
  * LIBSVM's sigmoid_train (Lin, Lin and Weng 2007): Newton's method with a
- * backtracking line search on f (decision values) and labels y (+-1).
+ * backtracking line search on f (decision values) and labels y (+-1).  The
+ * objective and the step are calibration's (sf_platt_step); the stopping
+ * rule (an absolute gradient of 1e-5) and p, q are LIBSVM's, so the
+ * probabilities stay those its peer test compares.
  */
 static void
 platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, double *pb)
@@ -257,19 +244,11 @@ platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, dou
 	for (i = 0; i < n; i++)
 		t[i] = y[i] > 0 ? (prior1 + 1.0) / (prior1 + 2.0) : 1.0 / (prior0 + 2.0);
 	b = log((prior0 + 1.0) / (prior1 + 1.0));
-	fval = platt_value(f, t, n, a, b);
+	fval = sf_platt_loss(f, t, n, a, b);
 	for (it = 0; it < 100; it++)
 	{
-		double		h11 = 1e-12,
-					h22 = 1e-12,
-					h21 = 0.0,
-					g1 = 0.0,
-					g2 = 0.0,
-					det,
-					da,
-					db,
-					gd,
-					step;
+		double		h[3] = {1e-12, 0.0, 1e-12},	/* h11, h21, h22 */
+					g[2] = {0.0, 0.0};
 
 		for (i = 0; i < n; i++)
 		{
@@ -290,34 +269,16 @@ platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, dou
 				q = exp(z) / (1.0 + exp(z));
 			}
 			d2 = p * q;
-			h11 += f[i] * f[i] * d2;
-			h22 += d2;
-			h21 += f[i] * d2;
+			h[0] += f[i] * f[i] * d2;
+			h[2] += d2;
+			h[1] += f[i] * d2;
 			d1 = t[i] - p;
-			g1 += f[i] * d1;
-			g2 += d1;
+			g[0] += f[i] * d1;
+			g[1] += d1;
 		}
-		if (fabs(g1) < 1e-5 && fabs(g2) < 1e-5)
+		if (fabs(g[0]) < 1e-5 && fabs(g[1]) < 1e-5)
 			break;
-		det = h11 * h22 - h21 * h21;
-		da = -(h22 * g1 - h21 * g2) / det;
-		db = -(-h21 * g1 + h11 * g2) / det;
-		gd = g1 * da + g2 * db;
-		for (step = 1.0; step >= 1e-10; step /= 2.0)
-		{
-			double		na = a + step * da,
-						nb = b + step * db,
-						nf = platt_value(f, t, n, na, nb);
-
-			if (nf < fval + 1e-4 * step * gd)
-			{
-				a = na;
-				b = nb;
-				fval = nf;
-				break;
-			}
-		}
-		if (step < 1e-10)
+		if (!sf_platt_step(f, t, n, g, h, &a, &b, &fval))
 			break;				/* the line search failed: keep the last point */
 	}
 	*pa = a;
@@ -329,11 +290,10 @@ platt_fit(const double *f, const int8_t *y, double *t, size_t n, double *pa, dou
 static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p)
 {
-	if (n == 0)
-		return sf_fail(env, SF_EDATA, "no training rows");
-	if (p == 0 || p > SVM_MAX_FEATURES)
-		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
-					   SVM_MAX_FEATURES, (unsigned) p);
+	sf_status	st = sf_check_shape(env, n, p, SVM_MAX_FEATURES);
+
+	if (st != SF_OK)
+		return st;
 	if (n > UINT32_MAX)
 		return sf_fail(env, SF_ELIMIT, "too many training rows (%zu)", n);
 	return sf_check_binary_rows(env, x, y, n, p, NULL);

@@ -47,29 +47,19 @@ svm_encode(sf_env *env, const svm_model *m, const svm_params *p, const char *con
 }
 
 static sf_status
-corrupt(sf_env *env, const char *what)
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
-	return sf_corrupt(env, SF_KIND_LINEAR_SVM, what);
-}
-
-sf_status
-svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
-{
-	sf_container c;
-	const sf_section *coef;
+	svm_model  *m = model;
+	const sf_section *coef = sf_container_find(c, SVM_TAG_COEF);
 	sf_reader	r;
-	sf_status	st;
 	uint32_t	j;
 
-	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	if ((coef = sf_container_find(&c, SVM_TAG_COEF)) == NULL)
-		return corrupt(env, "the coef section is missing");
+	m->n_features = c->n_features;
+	if (coef == NULL)
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the coef section is missing");
 	if (coef->len != 8 * (3 + (uint64_t) m->n_features))
-		return corrupt(env, "the coef section has the wrong length");
-	(void) sf_prelude_get(env, &c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the coef section has the wrong length");
+	(void) sf_prelude_get(env, c, "linear_svm", &m->train_rows, NULL, NULL, NULL);
 	if ((m->coef = sf_malloc(env, sizeof(double) * m->n_features)) == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a linear_svm model");
 	sf_reader_init(&r, coef->data, coef->len);
@@ -78,15 +68,11 @@ svm_decode(sf_env *env, const uint8_t *buf, size_t len, svm_model *m)
 	m->platt_b = sf_read_f64(&r);
 	sf_read_f64s(&r, m->coef, m->n_features);
 	if (!isfinite(m->intercept) || !isfinite(m->platt_a) || !isfinite(m->platt_b))
-	{
-		svm_free(env, m);
-		return corrupt(env, "the intercept or a Platt coefficient is not finite");
-	}
+		return sf_corrupt(env, SF_KIND_LINEAR_SVM, "the intercept or a Platt coefficient is not finite");
 	for (j = 0; j < m->n_features; j++)
 		if (!isfinite(m->coef[j]))
-		{
-			svm_free(env, m);
-			return corrupt(env, "a weight is not finite");
-		}
+			return sf_corrupt(env, SF_KIND_LINEAR_SVM, "a weight is not finite");
 	return SF_OK;
 }
+
+SF_DECODE_BY_VALUE(svm, svm_model, SF_KIND_LINEAR_SVM, SVM_MAX_FEATURES, decode_body);

@@ -22,17 +22,7 @@
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
 
-static const SfRowsSpec svm_rows_spec = {{23, SF_ROWS_FLOAT8, 0, 0, SVM_MAX_FEATURES}, "svm_train"};
-static const SfRowsSpec *const svm_specs[] = {&svm_rows_spec};
-
-PG_FUNCTION_INFO_V1(svm_train_sfunc);
-Datum
-svm_train_sfunc(PG_FUNCTION_ARGS)
-{
-	return SfTrainTransition(fcinfo, &svm_rows_spec, 0, NULL);
-}
-
-SF_ROWS_PARALLEL_FUNCTIONS(svm_rows_serialize, svm_rows_deserialize, svm_rows_combine, svm_specs);
+SF_TRAIN_ROWS_FUNCTIONS(svm, 23, SVM_MAX_FEATURES, "svm_train", 0, NULL);
 
 PG_FUNCTION_INFO_V1(svm_train_final);
 Datum
@@ -40,22 +30,16 @@ svm_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	svm_params	p;
-	svm_model  *m;
 	sf_env		env;
 	sf_buf		b;
+	const svm_model *m = SfTrainKind(fcinfo, SF_KIND_LINEAR_SVM, "svm_train", &p, &tr, &env, &b);
 
-	memset(&p, 0, sizeof(p));
-	SfTrainStart(fcinfo, "svm_train", &svm_params_table, &p, &tr);
-	m = SfTrainFit(&tr, &env, SF_KIND_LINEAR_SVM, &p, p.verbose, "svm_train");
 	if (!m->converged)
 		ereport(WARNING,
 				(errmsg("svm_train: the solver stopped after max_iter = %d passes before reaching tol = %g",
 						p.max_iter, p.tol),
 				 errhint("Raise max_iter, or scale the features (the dual converges slowly on "
 						 "features of very different scales).")));
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(svm_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "svm_train"), &b),
-				&env, "svm_train");
 	{
 		/* the training means: the reference of its exact explanations (docs/explain.md) */
 		sf_background bg;

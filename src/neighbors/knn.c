@@ -231,41 +231,37 @@ knn_encode(sf_env *env, const knn_model *m, const knn_params *p, const char *con
 }
 
 static sf_status
-corrupt(sf_env *env, const char *what)
+decode_body(sf_env *env, const sf_container *c, void *model)
 {
-	return sf_corrupt(env, SF_KIND_KNN, what);
-}
-
-static sf_status
-decode_body(sf_env *env, const sf_container *c, knn_model *m)
-{
+	knn_model  *m = model;
 	const sf_section *meta = sf_container_find(c, KNN_TAG_META),
 			   *scale = sf_container_find(c, KNN_TAG_SCALE),
 			   *rows = sf_container_find(c, KNN_TAG_ROWS),
 			   *labels = sf_container_find(c, KNN_TAG_LABELS);
-	size_t		p = m->n_features,
+	size_t		p = c->n_features,
 				cnt,
 				i;
 	sf_reader	r;
 	int			has[2] = {0, 0};
 
+	m->n_features = c->n_features;
 	if (!meta || !scale || !rows || !labels)
-		return corrupt(env, "a body section is missing");
+		return sf_corrupt(env, SF_KIND_KNN, "a body section is missing");
 	if (meta->len != 9)
-		return corrupt(env, "the meta section has the wrong length");
+		return sf_corrupt(env, SF_KIND_KNN, "the meta section has the wrong length");
 	sf_reader_init(&r, meta->data, meta->len);
 	m->k = (int) sf_read_u32(&r);
 	m->weights = sf_read_u8(&r);
 	m->n_rows = sf_read_u32(&r);
 	if (m->weights > KNN_WEIGHTS_DISTANCE)
-		return corrupt(env, "unknown weights");
+		return sf_corrupt(env, SF_KIND_KNN, "unknown weights");
 	if (m->n_rows == 0 || m->n_rows > KNN_MAX_ROWS || (size_t) m->n_rows * p > KNN_MAX_ELEMENTS)
-		return corrupt(env, "row count out of range");
+		return sf_corrupt(env, SF_KIND_KNN, "row count out of range");
 	if (m->k < 1 || m->k > KNN_MAX_K || (uint32_t) m->k > m->n_rows)
-		return corrupt(env, "k out of range");
+		return sf_corrupt(env, SF_KIND_KNN, "k out of range");
 	cnt = (size_t) m->n_rows * p;
 	if (scale->len != 16 * p || rows->len != 8 * cnt || labels->len != m->n_rows)
-		return corrupt(env, "a body section has the wrong length");
+		return sf_corrupt(env, SF_KIND_KNN, "a body section has the wrong length");
 	m->mean = sf_malloc(env, 8 * p);
 	m->scale = sf_malloc(env, 8 * p);
 	m->rows = sf_malloc(env, 8 * cnt);
@@ -277,35 +273,22 @@ decode_body(sf_env *env, const sf_container *c, knn_model *m)
 	sf_read_f64s(&r, m->scale, p);
 	for (i = 0; i < p; i++)
 		if (!isfinite(m->mean[i]) || !(m->scale[i] > 0.0 && isfinite(m->scale[i])))
-			return corrupt(env, "a mean is not finite or a scale not positive");
+			return sf_corrupt(env, SF_KIND_KNN, "a mean is not finite or a scale not positive");
 	sf_reader_init(&r, rows->data, rows->len);
 	sf_read_f64s(&r, m->rows, cnt);
 	for (i = 0; i < cnt; i++)
 		if (!isfinite(m->rows[i]))
-			return corrupt(env, "a stored row is not finite");
+			return sf_corrupt(env, SF_KIND_KNN, "a stored row is not finite");
 	memcpy(m->labels, labels->data, m->n_rows);
 	for (i = 0; i < m->n_rows; i++)
 	{
 		if (m->labels[i] > 1)
-			return corrupt(env, "a label is not 0 or 1");
+			return sf_corrupt(env, SF_KIND_KNN, "a label is not 0 or 1");
 		has[m->labels[i]] = 1;
 	}
 	if (!has[0] || !has[1])
-		return corrupt(env, "the labels hold one class only");
+		return sf_corrupt(env, SF_KIND_KNN, "the labels hold one class only");
 	return SF_OK;
 }
 
-sf_status
-knn_decode(sf_env *env, const uint8_t *buf, size_t len, knn_model *m)
-{
-	sf_container c;
-	sf_status	st;
-
-	memset(m, 0, sizeof(*m));
-	if ((st = sf_container_decode_width(env, buf, len, SF_KIND_KNN, KNN_MAX_FEATURES, &c)) != SF_OK)
-		return st;
-	m->n_features = c.n_features;
-	if ((st = decode_body(env, &c, m)) != SF_OK)
-		knn_free(env, m);
-	return st;
-}
+SF_DECODE_BY_VALUE(knn, knn_model, SF_KIND_KNN, KNN_MAX_FEATURES, decode_body);

@@ -20,18 +20,8 @@
 #include "scfrisk_pg.h"
 #include "sf_train_agg.h"
 
-static const SfRowsSpec knn_rows_spec = {{24, SF_ROWS_FLOAT8, 0, 0, KNN_MAX_FEATURES}, "knn_train"};
-static const SfRowsSpec *const knn_specs[] = {&knn_rows_spec};
-
-PG_FUNCTION_INFO_V1(knn_train_sfunc);
-Datum
-knn_train_sfunc(PG_FUNCTION_ARGS)
-{
-	return SfTrainTransition(fcinfo, &knn_rows_spec, KNN_MAX_ROWS,
-							 "Train on a sample of the rows (TABLESAMPLE), or use rf_train or xgb_train.");
-}
-
-SF_ROWS_PARALLEL_FUNCTIONS(knn_rows_serialize, knn_rows_deserialize, knn_rows_combine, knn_specs);
+SF_TRAIN_ROWS_FUNCTIONS(knn, 24, KNN_MAX_FEATURES, "knn_train", KNN_MAX_ROWS,
+						"Train on a sample of the rows (TABLESAMPLE), or use rf_train or xgb_train.");
 
 PG_FUNCTION_INFO_V1(knn_train_final);
 Datum
@@ -39,16 +29,10 @@ knn_train_final(PG_FUNCTION_ARGS)
 {
 	SfTrainRows tr;
 	knn_params	p;
-	knn_model  *m;
 	sf_env		env;
 	sf_buf		b;
 
-	memset(&p, 0, sizeof(p));
-	SfTrainStart(fcinfo, "knn_train", &knn_params_table, &p, &tr);
-	m = SfTrainFit(&tr, &env, SF_KIND_KNN, &p, p.verbose, "knn_train");
-	sf_buf_init(&b, &env);
-	SF_PG_CHECK(knn_encode(&env, m, &p, SfTrainNames(&p.feature_names, &tr, "knn_train"), &b),
-				&env, "knn_train");
+	(void) SfTrainKind(fcinfo, SF_KIND_KNN, "knn_train", &p, &tr, &env, &b);
 	PG_RETURN_BYTEA_P(SfTrainFinish(&tr, &b));
 }
 

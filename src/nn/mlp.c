@@ -103,11 +103,10 @@ mlp_params_default_hidden(mlp_params *p)
 sf_status
 mlp_params_check(sf_env *env, const mlp_params *p)
 {
-	if (p->hidden.n < 1)
-		return sf_fail(env, SF_EINVAL, "parameter \"hidden\" must list at least one layer size");
-	if (p->hidden.n > NN_MAX_LAYERS - 1)
-		return sf_fail(env, SF_EINVAL, "parameter \"hidden\" lists %d layers, at most %d are allowed",
-					   p->hidden.n, NN_MAX_LAYERS - 1);
+	sf_status	st = nn_check_layers(env, p->hidden.n, NN_MAX_LAYERS - 1, "hidden", "size");
+
+	if (st != SF_OK)
+		return st;
 	if (p->objective == MLP_OBJ_REGRESSION && (p->class_weight != MLP_CW_NONE || p->scale_pos_weight != 1.0))
 		return sf_fail(env, SF_EINVAL, "class_weight and scale_pos_weight apply only to binary:logistic");
 	return SF_OK;

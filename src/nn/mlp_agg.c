@@ -203,10 +203,7 @@ mlp_train_final(PG_FUNCTION_ARGS)
 	SfGovCheckCalibrate(p.calibrate, p.objective == MLP_OBJ_BINARY, "mlp_train");
 	if (p.objective == MLP_OBJ_BINARY)
 		SfRowsCheckBinary(st, "mlp_train");
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk mlp fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	SfProgressStart(&env, &progress, "mlp_train", p.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "mlp_train", p.verbose, false, &old);
 	/* float32 rows in canonical order: the core standardises them itself */
 	SfRowsCanonicalRows(st, &x, &y);
 	sf_blas_set_threads(env.threads);
@@ -258,10 +255,7 @@ logreg_train_final(PG_FUNCTION_ARGS)
 	SfParseParams(st->params, &logreg_params_table, &p);
 	names = SfFeatureNamesParam(&p.feature_names, st->n_cols, "logreg_train", "feature_names");
 	SfRowsCheckBinary(st, "logreg_train");
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk logreg fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	SfProgressStart(&env, &progress, "logreg_train", p.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "logreg_train", p.verbose, false, &old);
 	SfRowsCanonical(st, &x, &y, NULL);
 	SF_PG_CHECK(logreg_fit(&env, &p, x, y, (size_t) st->n_rows, st->n_cols, &m), &env, "logreg_train");
 	SfProgressFinish(&progress);

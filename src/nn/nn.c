@@ -836,3 +836,14 @@ nn_net_decode(sf_env *env, sf_reader *r, nn_net *net)
 	}
 	return SF_OK;
 }
+
+sf_status
+nn_check_layers(sf_env *env, int n, int max, const char *key, const char *unit)
+{
+	if (n < 1)
+		return sf_fail(env, SF_EINVAL, "parameter \"%s\" must list at least one layer %s", key, unit);
+	if (n > max)
+		return sf_fail(env, SF_EINVAL, "parameter \"%s\" lists %d layers, at most %d are allowed",
+					   key, n, max);
+	return SF_OK;
+}

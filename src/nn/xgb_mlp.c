@@ -620,23 +620,30 @@ put_selection_and_trees(const xgb_mlp_model *m, sf_buf *b, bool diagnostics)
 	gbt_info_json(m->trees, b);
 }
 
+/* The info section's JSON, or (info false) the fields the body determines of it. */
+static void
+put_json(const xgb_mlp_model *m, sf_buf *b, bool info)
+{
+	put_selection_and_trees(m, b, info);
+	put_text(b, ", \"mlp\": ");
+	if (info)
+		mlp_info_json(&m->mlp, b);
+	else
+		mlp_body_json(&m->mlp, b);
+	/* the MLP scores: no monotone constraint holds (docs/governance.md) */
+	put_text(b, info ? ", \"monotone\": false}" : "}");
+}
+
 void
 xgb_mlp_info_json(const xgb_mlp_model *m, sf_buf *b)
 {
-	put_selection_and_trees(m, b, true);
-	put_text(b, ", \"mlp\": ");
-	mlp_info_json(&m->mlp, b);
-	/* the MLP scores: no monotone constraint holds (docs/governance.md) */
-	put_text(b, ", \"monotone\": false}");
+	put_json(m, b, true);
 }
 
 void
 xgb_mlp_body_json(const xgb_mlp_model *m, sf_buf *b)
 {
-	put_selection_and_trees(m, b, false);
-	put_text(b, ", \"mlp\": ");
-	mlp_body_json(&m->mlp, b);
-	put_text(b, "}");
+	put_json(m, b, false);
 }
 
 /* Selection section: u8 importance type, f64 threshold, u32 k, k x u32 index, d x f64 importance. */

@@ -152,11 +152,8 @@ xgb_mlp_train_final(PG_FUNCTION_ARGS)
 		names = SfFeatureNamesParam(&p.feature_names, st->n_cols, "xgb_mlp_train", "feature_names");
 	if (p.xgb.verbose)
 		p.xgb.progress = NoticeProgress;
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk xgb_mlp fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
 	/* verbose (or mlp.verbose): the network's epochs through env */
-	SfProgressStart(&env, &progress, "xgb_mlp_train", p.verbose || p.mlp.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "xgb_mlp_train", p.verbose || p.mlp.verbose, false, &old);
 	xgb_user = p.xgb;
 	if (p.verbose)
 	{

@@ -41,18 +41,6 @@
 #include "sf_train_agg.h"
 
 /*
- * Interrupt callback that reports a pending cancel without throwing, so the
- * core frees its state and resets the BLAS thread count before the wrapper
- * processes the interrupt with CHECK_FOR_INTERRUPTS().
- */
-static int
-DeepfmInterruptNoThrow(void *ctx)
-{
-	(void) ctx;
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
-/*
  * The store: float32 rows (a network: DESIGN.md's float32 matrices), the
  * numeric fields then the categorical ids as the store's id columns (int32
  * bits, exact for every id).  The state exists from the first call so the
@@ -184,19 +172,11 @@ qrgmm_deepfm_train_final(PG_FUNCTION_ARGS)
 				 errmsg("qrgmm_deepfm_train: no rows with non-NULL numeric, categorical and y")));
 	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_deepfm_train", "feature_names");
 
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm_deepfm fit",
-								   ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	env.interrupt.check = DeepfmInterruptNoThrow;
-	env.interrupt.ctx = NULL;
-	SfProgressStart(&env, &progress, "qrgmm_deepfm_train", params.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "qrgmm_deepfm_train", params.verbose, true, &old);
 	/* the store's float32 rows as they are: the core sorts them into its own double copy */
 	fst = deepfm_fit_f32(&env, &params, (const float *) st->x, st->y, (size_t) st->n_rows,
 						 (uint32_t) (st->n_cols - st->n_cat), (uint32_t) st->n_cat, &model);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, "qrgmm_deepfm_train");
+	SfCheckNoThrow(fst, &env, "qrgmm_deepfm_train");
 	SfProgressFinish(&progress);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(deepfm_encode(&env, model, &b), &env, "qrgmm_deepfm_train");

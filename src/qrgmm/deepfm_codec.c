@@ -413,16 +413,11 @@ deepfm_decode(sf_env *env, const uint8_t *buf, size_t len, deepfm_model **out)
 	sf_container c;
 	deepfm_model *model;
 	sf_status	st;
-	size_t		i;
 
 	*out = NULL;
-	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_DEEPFM, &c);
+	st = sf_container_decode_tags(env, buf, len, SF_KIND_QRGMM_DEEPFM, DEEPFM_TAG_TAIL, &c);
 	if (st != SF_OK)
 		return st;
-	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > DEEPFM_TAG_TAIL)
-			return sf_fail(env, SF_ECORRUPT, "qrgmm_deepfm model has unknown section tag %u",
-						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
 	if (model == NULL)
 		NOMEM();

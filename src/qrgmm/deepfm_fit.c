@@ -97,11 +97,10 @@ deepfm_params_default_layers(deepfm_params *p)
 sf_status
 deepfm_params_check(sf_env *env, const deepfm_params *p)
 {
-	if (p->layers.n < 1)
-		return sf_fail(env, SF_EINVAL, "parameter \"layers\" must list at least one layer width");
-	if (p->layers.n > NN_MAX_LAYERS)
-		return sf_fail(env, SF_EINVAL, "parameter \"layers\" lists %d layers, at most %d are allowed",
-					   p->layers.n, NN_MAX_LAYERS);
+	sf_status	st = nn_check_layers(env, p->layers.n, NN_MAX_LAYERS, "layers", "width");
+
+	if (st != SF_OK)
+		return st;
 	if (p->refit_m == 1)
 		return sf_fail(env, SF_EINVAL, "parameter \"refit_m\" must be 0 (default rule) or at least 2, got 1");
 	if (p->refit_m > 0 && !p->refit)
@@ -227,19 +226,6 @@ eval_loss(const deepfm_model *model, deepfm_work *w, const double *X, const floa
 	return n ? total / (double) n : 0.0;
 }
 
-static char *
-copy_text(sf_env *env, const void *s, size_t len)
-{
-	char	   *t = sf_malloc(env, len + 1);
-
-	if (t != NULL)
-	{
-		memcpy(t, s, len);
-		t[len] = '\0';
-	}
-	return t;
-}
-
 /* A JSON number for a float that may be NaN (then null). */
 static void
 put_num(sf_buf *b, double v)
@@ -327,7 +313,7 @@ build_info(sf_env *env, deepfm_model *model, int stopped_early)
 	st = sf_buf_status(&b);
 	if (st == SF_OK)
 	{
-		model->info_json = copy_text(env, b.data, b.len);
+		model->info_json = sf_strndup(env, b.data, b.len);
 		if (model->info_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}
@@ -835,7 +821,7 @@ fit_finish(sf_env *env, fit_work *w)
 	st = sf_buf_status(&pj);
 	if (st == SF_OK)
 	{
-		w->model->params_json = copy_text(env, pj.data, pj.len);
+		w->model->params_json = sf_strndup(env, pj.data, pj.len);
 		if (w->model->params_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}

@@ -109,15 +109,6 @@ sf_log1p_domain_error(sf_env *env, const double *S, size_t n)
 				   bad, bad == 1 ? " is" : "s are", smallest);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 sf_status
 sf_qcurve_build(sf_env *env, const double *q, int m, sf_transform transform,
 				sf_qcurve *out)
@@ -171,7 +162,7 @@ build_curve(sf_env *env, const double *q, int m, sf_transform transform,
 		qa[j + 1] = q[j];
 	/* monotone rearrangement (Chernozhukov, Fernandez-Val, Galichon 2010) */
 	if (crossings > 0)
-		qsort(qa + 1, (size_t) m - 1, sizeof(double), cmp_double);
+		qsort(qa + 1, (size_t) m - 1, sizeof(double), sf_cmp_double);
 	qa[0] = qa[1];
 	qa[m] = qa[m - 1];
 	if (tail != SF_TAIL_FLAT && m >= 3)
@@ -545,7 +536,7 @@ sf_qcurve_gpd_fit(sf_env *env, const double *y, const double *qk, const double *
 			z[N++] = (qk[i] - y[i]) / s;
 	}
 	g->exceedances = (uint32_t) (N > UINT32_MAX ? UINT32_MAX : N);
-	qsort(z, N, sizeof(double), cmp_double);
+	qsort(z, N, sizeof(double), sf_cmp_double);
 	/* a_r = E[Z (1 - F(Z))^r] with the plotting positions (i - 0.35) / N */
 	for (i = 0; i < N; i++)
 	{

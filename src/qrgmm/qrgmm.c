@@ -295,19 +295,6 @@ crossing_rate(const sf_qrgmm_model *model, const double *X, size_t n, double *q)
 	return pairs > 0.0 ? crossed / pairs : 0.0;
 }
 
-static char *
-copy_text(sf_env *env, const char *s, size_t len)
-{
-	char	   *t = sf_malloc(env, len + 1);
-
-	if (t != NULL)
-	{
-		memcpy(t, s, len);
-		t[len] = '\0';
-	}
-	return t;
-}
-
 static sf_status
 build_info(sf_env *env, sf_qrgmm_model *model, int p)
 {
@@ -358,7 +345,7 @@ build_info(sf_env *env, sf_qrgmm_model *model, int p)
 			 (unsigned long long) it_total, it_max, gap_max, model->crossing_rate,
 			 1.0 / model->m, fmin(1.0, 5.0 / model->m), per_level, caveat);
 	(void) converged;
-	model->info_json = copy_text(env, buf, strlen(buf));
+	model->info_json = sf_strndup(env, buf, strlen(buf));
 	return model->info_json ? SF_OK : sf_fail(env, SF_ENOMEM, "out of memory");
 }
 
@@ -621,7 +608,7 @@ fit_describe(sf_env *env, const sf_qrgmm_params *params, sf_qrgmm_model *model)
 	st = sf_buf_status(&pj);
 	if (st == SF_OK)
 	{
-		model->params_json = copy_text(env, (const char *) pj.data, pj.len);
+		model->params_json = sf_strndup(env, (const char *) pj.data, pj.len);
 		if (model->params_json == NULL)
 			st = sf_fail(env, SF_ENOMEM, "out of memory");
 	}

@@ -36,19 +36,6 @@
 #include "sf_train_agg.h"
 
 /*
- * Interrupt callback for the fit that reports a pending cancel or
- * termination without throwing: the core may be running worker threads,
- * which must be joined before control leaves it (qrgmm_levels.c).  The
- * wrapper processes the interrupt with CHECK_FOR_INTERRUPTS() afterwards.
- */
-static int
-QrgmmInterruptNoThrow(void *ctx)
-{
-	(void) ctx;
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
-/*
  * The store: float8 covariates (the linear quantile regressions are compared
  * with statsmodels to tight tolerances), no missing values.  The state
  * exists from the first call, even before a non-NULL row, so the final
@@ -118,13 +105,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 				 errmsg("qrgmm_train: no rows with non-NULL covariates and y")));
 	names = SfFeatureNamesParam(&params.feature_names, st->n_cols, "qrgmm_train", "feature_names");
 
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "scfrisk qrgmm fit",
-								   ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	SfEnvInit(&env, fitcxt);
-	env.interrupt.check = QrgmmInterruptNoThrow;
-	env.interrupt.ctx = NULL;
-	SfProgressStart(&env, &progress, "qrgmm_train", params.verbose);
+	fitcxt = SfFitBegin(&env, &progress, "qrgmm_train", params.verbose, true, &old);
 
 	/*
 	 * Parallelism comes from the level threads (scfrisk.threads); BLAS runs
@@ -142,9 +123,7 @@ qrgmm_train_final(PG_FUNCTION_ARGS)
 		fst = sf_qrgmm_fit(&env, &params, (const double *) x, y, (size_t) st->n_rows,
 						   (uint32_t) st->n_cols, &model);
 
-		if (fst == SF_ECANCEL)
-			CHECK_FOR_INTERRUPTS();
-		SF_PG_CHECK(fst, &env, "qrgmm_train");
+		SfCheckNoThrow(fst, &env, "qrgmm_train");
 		SfProgressFinish(&progress);
 	}
 	sf_buf_init(&b, &env);

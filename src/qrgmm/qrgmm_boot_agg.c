@@ -54,14 +54,6 @@ static const SfRowsSpec boot_rows_spec = {{30, SF_ROWS_FLOAT8, 0, 0, QRGMM_MAX_F
 /* the clustered form's store: the weight column carries the cluster's rank in the final */
 static const SfRowsSpec boot_cluster_rows_spec = {{31, SF_ROWS_FLOAT8, 1, 0, QRGMM_MAX_FEATURES}, "qrgmm_bootstrap"};
 
-/* See qrgmm_agg.c: the fit may run worker threads, so the callback never throws. */
-static int
-BootInterruptNoThrow(void *ctx)
-{
-	(void) ctx;
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
 /* Argument argno as an int, its default when absent; NULL is an error. */
 static int32
 IntArg(FunctionCallInfo fcinfo, int argno, int32 dflt, const char *name)
@@ -201,14 +193,10 @@ FitReplicate(const sf_qrgmm_params *params, const BootRows *br, uint64 seed, int
 	char		what[64];
 
 	snprintf(what, sizeof(what), "qrgmm_bootstrap (replicate %d)", r + 1);
-	SfEnvInit(&env, fitcxt);
-	env.interrupt.check = BootInterruptNoThrow;
-	env.interrupt.ctx = NULL;
+	SfEnvInitNoThrow(&env, fitcxt);
 	fst = sf_qrgmm_boot_fit_clusters(&env, params, br->x, br->y, br->n, br->d, br->starts, br->G,
 									 seed, (uint32_t) r, &model);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, what);
+	SfCheckNoThrow(fst, &env, what);
 	sf_buf_init(&b, &env);
 	SF_PG_CHECK(sf_qrgmm_encode(&env, model, &b), &env, what);
 	MemoryContextSwitchTo(into);
@@ -231,13 +219,9 @@ ReplicateParams(const sf_qrgmm_params *params, const BootRows *br, sf_qrgmm_para
 	sf_env		env;
 	sf_status	fst;
 
-	SfEnvInit(&env, cxt);
-	env.interrupt.check = BootInterruptNoThrow;
-	env.interrupt.ctx = NULL;
+	SfEnvInitNoThrow(&env, cxt);
 	fst = sf_qrgmm_boot_params(&env, params, br->x, br->y, br->n, br->d, out);
-	if (fst == SF_ECANCEL)
-		CHECK_FOR_INTERRUPTS();
-	SF_PG_CHECK(fst, &env, "qrgmm_bootstrap");
+	SfCheckNoThrow(fst, &env, "qrgmm_bootstrap");
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }

@@ -156,13 +156,9 @@ sf_qrgmm_decode(sf_env *env, const uint8_t *buf, size_t len, sf_qrgmm_model **ou
 				i;
 
 	*out = NULL;
-	st = sf_container_decode_kind(env, buf, len, SF_KIND_QRGMM_LINEAR, &c);
+	st = sf_container_decode_tags(env, buf, len, SF_KIND_QRGMM_LINEAR, QRGMM_TAG_GPD, &c);
 	if (st != SF_OK)
 		return st;
-	for (i = 0; i < (size_t) c.n_sections; i++)
-		if (c.sections[i].tag > QRGMM_TAG_GPD)
-			return sf_fail(env, SF_ECORRUPT, "qrgmm_linear model has unknown section tag %u",
-						   (unsigned) c.sections[i].tag);
 	model = sf_calloc(env, 1, sizeof(*model));
 	if (model == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory decoding a QRGMM model");

@@ -24,15 +24,6 @@ sf_pinball(double y, double q, double tau)
 	return r >= 0.0 ? tau * r : (tau - 1.0) * r;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 double
 sf_crps_samples(double *z, int K, double y)
 {
@@ -40,7 +31,7 @@ sf_crps_samples(double *z, int K, double y)
 				b = 0.0;
 	int			k;
 
-	qsort(z, (size_t) K, sizeof(double), cmp_double);
+	qsort(z, (size_t) K, sizeof(double), sf_cmp_double);
 	for (k = 0; k < K; k++)
 	{
 		a += fabs(z[k] - y);

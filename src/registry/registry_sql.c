@@ -149,6 +149,31 @@ RegistryOwner(Oid nsp)
 /* ------------------------------------------------------------ lookup */
 
 /*
+ * Run one of the lookups with the name in args as $1, read-only (the
+ * statement's own snapshot, no new one), at most max rows: *plan is kept
+ * for the session, prepared on first use from fmt with the registry's
+ * schema.
+ */
+static void
+RunLookup(SPIPlanPtr *plan, const char *fmt, const char *schema, Datum *args, long max)
+{
+	int			rc;
+
+	if (*plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	p = SPI_prepare(psprintf(fmt, schema), 1, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	rc = SPI_execute_plan(*plan, args, NULL, true, max);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+}
+
+/*
  * Look up the deployed version of 'name' with the active snapshot.  On
  * success *version is set and the model datum, exactly as stored (often a
  * TOAST pointer, which stays valid for as long as this snapshot), is copied
@@ -161,14 +186,12 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 	const char *schema = quote_identifier(get_namespace_name(nsp));
 	static SPIPlanPtr deployed_plan = NULL;
 	static SPIPlanPtr exists_plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	Oid			save_userid;
 	int			save_sec;
 	struct varlena *out = NULL;
 	bool		found = false;
 	bool		known = false;
-	int			rc;
 
 	args[0] = PointerGetDatum(name);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -176,21 +199,9 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (deployed_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(psprintf("SELECT version, model FROM %s.registry_version "
-											 "WHERE name OPERATOR(pg_catalog.=) $1 "
-											 "AND status OPERATOR(pg_catalog.=) 'deployed'", schema),
-									1, argtypes);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
-		deployed_plan = p;
-	}
-	/* read-only: the statement's own snapshot, no new one */
-	rc = SPI_execute_plan(deployed_plan, args, NULL, true, 2);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+	RunLookup(&deployed_plan, "SELECT version, model FROM %s.registry_version "
+			  "WHERE name OPERATOR(pg_catalog.=) $1 "
+			  "AND status OPERATOR(pg_catalog.=) 'deployed'", schema, args, 2);
 	if (SPI_processed > 1)
 		elog(ERROR, "model \"%s\" has more than one deployed version", text_to_cstring(name));
 	if (SPI_processed == 1)
@@ -215,19 +226,8 @@ RegistryLookup(text *name, Oid nsp, Oid owner, MemoryContext cxt, int32 *version
 	}
 	else
 	{
-		if (exists_plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare(psprintf("SELECT 1 FROM %s.registry_model "
-												 "WHERE name OPERATOR(pg_catalog.=) $1", schema),
-										1, argtypes);
-
-			if (p == NULL || SPI_keepplan(p) != 0)
-				elog(ERROR, "cannot prepare the registry lookup: %s", SPI_result_code_string(SPI_result));
-			exists_plan = p;
-		}
-		rc = SPI_execute_plan(exists_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(rc));
+		RunLookup(&exists_plan, "SELECT 1 FROM %s.registry_model "
+				  "WHERE name OPERATOR(pg_catalog.=) $1", schema, args, 1);
 		known = SPI_processed > 0;
 	}
 	SPI_finish();
@@ -592,6 +592,31 @@ RunAsEnd(RunAsState *st)
 }
 
 /*
+ * Run sql as role (RunAsBegin, then SPI connected): prepared with nargs
+ * parameters of argtypes, refused unless its plan is one SELECT, executed
+ * with values and nulls, at most max rows; failures name what.  The caller
+ * reads SPI_tuptable, then SPI_finish and RunAsEnd.
+ */
+static void
+RunSelectAs(RunAsState *st, const char *role, const char *sql, int nargs, Oid *argtypes,
+			Datum *values, const char *nulls, bool read_only, long max, const char *what)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	RunAsBegin(st, role);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "%s: SPI_prepare failed: %s", what, SPI_result_code_string(SPI_result));
+	CheckPlanIsSelect(plan);
+	rc = SPI_execute_plan(plan, values, nulls, read_only, max);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "%s: %s", what, SPI_result_code_string(rc));
+}
+
+/*
  * scfrisk.registry_query_as(run_as text, sql text, p1 jsonb, p2 bytea,
  * p3 bytea, result anyelement) -> anyelement: run one SELECT as role run_as
  * with parameters $1 jsonb, $2 bytea, $3 bytea; it must return one row of
@@ -609,12 +634,10 @@ registry_query_as(PG_FUNCTION_ARGS)
 	char	   *role;
 	char	   *sql;
 	RunAsState	st;
-	SPIPlanPtr	plan;
 	Datum		result = (Datum) 0;
 	bool		isnull = true;
 	int16		typlen;
 	bool		typbyval;
-	int			rc;
 	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -633,16 +656,7 @@ registry_query_as(PG_FUNCTION_ARGS)
 	get_typlenbyval(want, &typlen, &typbyval);
 
 	CheckSingleSelect(sql);
-	RunAsBegin(&st, role);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql, 3, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "registry_query_as: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	CheckPlanIsSelect(plan);
-	rc = SPI_execute_plan(plan, values, nulls, false, 2);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "registry_query_as: %s", SPI_result_code_string(rc));
+	RunSelectAs(&st, role, sql, 3, argtypes, values, nulls, false, 2, "registry_query_as");
 	if (SPI_processed != 1 || SPI_tuptable->tupdesc->natts != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -688,26 +702,15 @@ registry_query_columns(PG_FUNCTION_ARGS)
 	StringInfoData wrapped;
 	StringInfoData out;
 	RunAsState	st;
-	SPIPlanPtr	plan;
 	TupleDesc	desc;
 	char	   *json;
-	int			rc;
 	int			i;
 
 	CheckSingleSelect(sql);
 	initStringInfo(&wrapped);
 	appendStringInfo(&wrapped, "SELECT * FROM (\n%s\n) AS q LIMIT 0", sql);
 
-	RunAsBegin(&st, role);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(wrapped.data, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "registry_query_columns: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	CheckPlanIsSelect(plan);
-	rc = SPI_execute_plan(plan, NULL, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "registry_query_columns: %s", SPI_result_code_string(rc));
+	RunSelectAs(&st, role, wrapped.data, 0, NULL, NULL, NULL, true, 1, "registry_query_columns");
 	desc = SPI_tuptable->tupdesc;
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '[');

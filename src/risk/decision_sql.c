@@ -36,6 +36,7 @@
 
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
+#include "risk_pg.h"
 #include "scfrisk_pg.h"
 
 #define DECISION_COLS		16
@@ -272,28 +273,6 @@ HasCollateral(Jsonb *policy)
 	return v != NULL && v->type != jbvNull;
 }
 
-/* The limits object: every active limit, the credit ones capped at the sales-side loan. */
-static Datum
-LimitsJson(const sf_risk_decision *d)
-{
-	StringInfoData buf;
-	int			b,
-				first = 1;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (b = 0; b < SF_DBIND_COUNT; b++)
-	{
-		if (!isfinite(d->limits[b]))
-			continue;
-		appendStringInfo(&buf, "%s\"%s\": %.17g", first ? "" : ", ",
-						 sf_risk_decision_binding_name(b), d->limits[b]);
-		first = 0;
-	}
-	appendStringInfoChar(&buf, '}');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
-}
-
 static Datum
 ReasonsArray(unsigned why, const char **status)
 {
@@ -347,7 +326,8 @@ EmitDecision(FunctionCallInfo fcinfo, const sf_risk_decision *d)
 	values[12] = Float8GetDatum(d->at.profit);
 	values[13] = BoolGetDatum(d->at.tail_resolved != 0);
 	values[14] = Float8GetDatum(d->reliable_pd);
-	values[15] = LimitsJson(d);
+	/* every active limit, the credit ones capped at the sales-side loan */
+	values[15] = RiskLimitsJson(d->limits, SF_DBIND_COUNT);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -413,30 +393,13 @@ Decide(FunctionCallInfo fcinfo, DecisionCache *dc, sf_env *env, const sf_risk_ev
 	EmitDecision(fcinfo, &d);
 }
 
-/*
- * Start the materialised result from the executor's expected descriptor (the
- * declared columns) when there is one: the lateral join of the demo's
- * refresh calls loan_decision once per seller, and get_call_result_type
- * would build the descriptor from the catalog each time (as in
- * risk_sql.c's StartResult).
- */
-static void
-StartDecisionResult(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
-		rsinfo->expectedDesc != NULL;
-
-	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
-}
-
 /* The start of both decision functions: the result, env, the policy of argument policy_argno, the cache. */
 static DecisionCache *
 BeginDecision(FunctionCallInfo fcinfo, int policy_argno, DecisionArgs *a, sf_env *env)
 {
 	DecisionCache *dc = GetCache(fcinfo);
 
-	StartDecisionResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(env, CurrentMemoryContext);
 	PreparePolicy(fcinfo, policy_argno, a);
 	return dc;

@@ -30,15 +30,6 @@ sf_boot_quantile(const double *sorted, size_t n, double u)
 	return sorted[j] + (h - (double) j) * (sorted[j + 1] - sorted[j]);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 sf_status
 sf_boot_percentile(sf_env *env, double *v, size_t n, double level, double *lo, double *hi)
 {
@@ -52,7 +43,7 @@ sf_boot_percentile(sf_env *env, double *v, size_t n, double level, double *lo, d
 	for (i = 0; i < n; i++)
 		if (isnan(v[i]))
 			return sf_fail(env, SF_EDATA, "replicate %zu gave a NaN measure", i + 1);
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), sf_cmp_double);
 	*lo = sf_boot_quantile(v, n, 0.5 * (1.0 - level));
 	*hi = sf_boot_quantile(v, n, 0.5 * (1.0 + level));
 	return SF_OK;

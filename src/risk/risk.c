@@ -224,15 +224,6 @@ sf_risk_capacity(const sf_risk_terms *t, double s)
 
 /* ------------------------------------------------------------ evaluators */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sort capacities c[0..K) (unless sorted) and build the prefix sums. */
 static sf_status
 finish_samples(sf_env *env, sf_risk_eval *ev, size_t K)
@@ -245,7 +236,7 @@ finish_samples(sf_env *env, sf_risk_eval *ev, size_t K)
 		if (ev->c[k] < ev->c[k - 1])
 			sorted = 0;
 	if (!sorted)
-		qsort(ev->c, K, sizeof(double), cmp_double);
+		qsort(ev->c, K, sizeof(double), sf_cmp_double);
 	ev->pc = sf_malloc(env, (K + 1) * sizeof(double));
 	if (ev->pc == NULL)
 		return sf_fail(env, SF_ENOMEM, "out of memory for %zu capacity prefix sums", K + 1);

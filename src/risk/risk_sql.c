@@ -29,6 +29,7 @@
 #include "scfrisk/sf_cents.h"
 #include "scfrisk/sf_risk.h"
 #include "qrgmm_pg.h"
+#include "risk_pg.h"
 
 #define RISK_CURVE_COLS	10
 #define RISK_SIZE_COLS	12
@@ -51,22 +52,6 @@ GetLoans(ArrayType *arr, int *n, const char *what)
 				 errmsg("%s: loans has %d elements, more than the %d allowed", what, *n,
 						RISK_MAX_GRID)));
 	return loans;
-}
-
-/*
- * Start the materialised result.  A lateral join calls the function once per
- * seller: the executor's expected descriptor (the function's declared
- * columns) saves a catalog lookup and a descriptor build per call, which
- * get_call_result_type would repeat (5% of a 5,000-seller curve query).
- */
-static void
-StartResult(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		expected = rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
-		rsinfo->expectedDesc != NULL;
-
-	InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
 }
 
 /*
@@ -279,56 +264,84 @@ EmitCurve(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev, const do
 	pfree(rows);
 }
 
-PG_FUNCTION_INFO_V1(loan_risk_curve);
-Datum
-loan_risk_curve(PG_FUNCTION_ARGS)
+/*
+ * The seller's sales distribution of a risk function: the QRGMM curve of
+ * the model and covariates in arguments 0 and 1, or (samples) the sales
+ * samples in argument 0; then the evaluator of the terms on it, which
+ * points into the curve, so both go together (RiskDistFree).
+ */
+typedef struct RiskDist
+{
+	bool		samples;
+	sf_qcurve	curve;
+	double	   *s;
+	sf_risk_eval ev;
+} RiskDist;
+
+static void
+RiskDistEval(FunctionCallInfo fcinfo, bool samples, sf_env *env, const sf_risk_terms *terms,
+			 RiskDist *d, const char *what)
+{
+	int			K;
+
+	d->samples = samples;
+	if (samples)
+	{
+		d->s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
+		SF_PG_CHECK(sf_risk_eval_samples(env, terms, d->s, (size_t) K, &d->ev), env, what);
+	}
+	else
+	{
+		QrgmmCurveForArgs(fcinfo, 0, 1, env, &d->curve);
+		SF_PG_CHECK(sf_risk_eval_curve(env, terms, &d->curve, &d->ev), env, what);
+	}
+}
+
+static void
+RiskDistFree(sf_env *env, RiskDist *d)
+{
+	sf_risk_eval_free(env, &d->ev);
+	if (d->samples)
+		pfree(d->s);
+	else
+		sf_qcurve_free(env, &d->curve);
+}
+
+/*
+ * loan_risk_curve(model, covariates, loans, terms) and
+ * loan_risk_curve(samples, loans, terms): the arguments after the
+ * distribution's are loans and terms.
+ */
+static Datum
+RiskCurve(FunctionCallInfo fcinfo, bool samples)
 {
 	const char *what = "loan_risk_curve";
+	int			at = samples ? 1 : 2;
 	sf_env		env;
-	sf_qcurve	curve;
 	sf_risk_terms terms;
-	sf_risk_eval ev;
+	RiskDist	d;
 	double	   *loans;
 	int			n;
 
-	StartResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
-	TermsForArg(PG_GETARG_JSONB_P(3), &terms);
-	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(2), &n, what);
-	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
-	SF_PG_CHECK(sf_risk_eval_curve(&env, &terms, &curve, &ev), &env, what);
-	EmitCurve(fcinfo, &env, &ev, loans, n, what);
-	sf_risk_eval_free(&env, &ev);
-	sf_qcurve_free(&env, &curve);
+	TermsForArg(PG_GETARG_JSONB_P(at + 1), &terms);
+	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(at), &n, what);
+	RiskDistEval(fcinfo, samples, &env, &terms, &d, what);
+	EmitCurve(fcinfo, &env, &d.ev, loans, n, what);
+	RiskDistFree(&env, &d);
 	pfree(loans);
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(loan_risk_curve_samples);
-Datum
-loan_risk_curve_samples(PG_FUNCTION_ARGS)
-{
-	const char *what = "loan_risk_curve";
-	sf_env		env;
-	sf_risk_terms terms;
-	sf_risk_eval ev;
-	double	   *loans,
-			   *s;
-	int			n,
-				K;
+/* The C names of a risk function's two forms: body(fcinfo, samples). */
+#define RISK_ENTRY(cname, body, samples) \
+	PG_FUNCTION_INFO_V1(cname); \
+	Datum cname(PG_FUNCTION_ARGS) { return body(fcinfo, samples); } \
+	extern int	no_such_variable
 
-	StartResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	TermsForArg(PG_GETARG_JSONB_P(2), &terms);
-	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
-	loans = GetLoans(PG_GETARG_ARRAYTYPE_P(1), &n, what);
-	SF_PG_CHECK(sf_risk_eval_samples(&env, &terms, s, (size_t) K, &ev), &env, what);
-	EmitCurve(fcinfo, &env, &ev, loans, n, what);
-	sf_risk_eval_free(&env, &ev);
-	pfree(s);
-	pfree(loans);
-	return (Datum) 0;
-}
+RISK_ENTRY(loan_risk_curve, RiskCurve, false);
+RISK_ENTRY(loan_risk_curve_samples, RiskCurve, true);
 
 /*
  * A JSON null collateral_value would keep the default 0, which loan_size
@@ -350,6 +363,27 @@ CheckCollateral(Jsonb *policy_jb, const sf_risk_policy *policy)
 						 "or use loan_decision, which refers such a seller.")));
 }
 
+Datum
+RiskLimitsJson(const double *limits, int n)
+{
+	StringInfoData buf;
+	int			b,
+				first = 1;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (b = 0; b < n; b++)
+	{
+		if (!isfinite(limits[b]))
+			continue;
+		appendStringInfo(&buf, "%s\"%s\": %.17g", first ? "" : ", ",
+						 sf_risk_decision_binding_name(b), limits[b]);
+		first = 0;
+	}
+	appendStringInfoChar(&buf, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
 /* Size the loan and put the one result tuple. */
 static void
 EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
@@ -365,73 +399,32 @@ EmitSize(FunctionCallInfo fcinfo, sf_env *env, const sf_risk_eval *ev,
 	values[0] = Float8GetDatum(sz.loan);
 	values[1] = CStringGetTextDatum(sf_risk_binding_name(sz.binding));
 	PutMeasures(&sz.at, values, nulls, 2);
-	values[11] = PointerGetDatum(NULL);
-	{
-		/* every limit, for "why": {"pd_limit": ..., ...}, inactive ones omitted */
-		StringInfoData buf;
-		int			b,
-					first = 1;
-
-		initStringInfo(&buf);
-		appendStringInfoChar(&buf, '{');
-		for (b = 0; b < SF_BIND_COUNT; b++)
-		{
-			if (!isfinite(sz.limits[b]))
-				continue;
-			appendStringInfo(&buf, "%s\"%s\": %.17g", first ? "" : ", ",
-							 sf_risk_binding_name((sf_risk_binding) b), sz.limits[b]);
-			first = 0;
-		}
-		appendStringInfoChar(&buf, '}');
-		values[11] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
-	}
+	values[11] = RiskLimitsJson(sz.limits, SF_BIND_COUNT);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-PG_FUNCTION_INFO_V1(loan_size);
-Datum
-loan_size(PG_FUNCTION_ARGS)
+/* loan_size(model, covariates, policy) and loan_size(samples, policy) */
+static Datum
+RiskSize(FunctionCallInfo fcinfo, bool samples)
 {
 	const char *what = "loan_size";
+	Jsonb	   *policy_jb = PG_GETARG_JSONB_P(samples ? 1 : 2);
 	sf_env		env;
-	sf_qcurve	curve;
 	sf_risk_policy policy;
-	sf_risk_eval ev;
+	RiskDist	d;
 
-	StartResult(fcinfo);
+	SfStartResult(fcinfo);
 	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(2), &sf_risk_policy_table, &policy);
-	CheckCollateral(PG_GETARG_JSONB_P(2), &policy);
-	QrgmmCurveForArgs(fcinfo, 0, 1, &env, &curve);
-	SF_PG_CHECK(sf_risk_eval_curve(&env, &policy.terms, &curve, &ev), &env, what);
-	EmitSize(fcinfo, &env, &ev, &policy, what);
-	sf_risk_eval_free(&env, &ev);
-	sf_qcurve_free(&env, &curve);
+	SfParseParams(policy_jb, &sf_risk_policy_table, &policy);
+	CheckCollateral(policy_jb, &policy);
+	RiskDistEval(fcinfo, samples, &env, &policy.terms, &d, what);
+	EmitSize(fcinfo, &env, &d.ev, &policy, what);
+	RiskDistFree(&env, &d);
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(loan_size_samples);
-Datum
-loan_size_samples(PG_FUNCTION_ARGS)
-{
-	const char *what = "loan_size";
-	sf_env		env;
-	sf_risk_policy policy;
-	sf_risk_eval ev;
-	double	   *s;
-	int			K;
-
-	StartResult(fcinfo);
-	SfEnvInit(&env, CurrentMemoryContext);
-	SfParseParams(PG_GETARG_JSONB_P(1), &sf_risk_policy_table, &policy);
-	CheckCollateral(PG_GETARG_JSONB_P(1), &policy);
-	s = SfGetSamples(PG_GETARG_ARRAYTYPE_P(0), &K, what, SAMPLES_HINT);
-	SF_PG_CHECK(sf_risk_eval_samples(&env, &policy.terms, s, (size_t) K, &ev), &env, what);
-	EmitSize(fcinfo, &env, &ev, &policy, what);
-	sf_risk_eval_free(&env, &ev);
-	pfree(s);
-	return (Datum) 0;
-}
+RISK_ENTRY(loan_size, RiskSize, false);
+RISK_ENTRY(loan_size_samples, RiskSize, true);
 
 PG_FUNCTION_INFO_V1(loan_grid);
 Datum

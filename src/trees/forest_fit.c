@@ -471,11 +471,10 @@ static sf_status
 check_data(sf_env *env, const double *x, const double *y, size_t n, uint32_t p,
 		   const forest_params *prm)
 {
-	if (n == 0)
-		return sf_fail(env, SF_EDATA, "no training rows");
-	if (p == 0 || p > FOREST_MAX_FEATURES)
-		return sf_fail(env, SF_EDATA, "features must have 1 to %d elements, got %u",
-					   FOREST_MAX_FEATURES, (unsigned) p);
+	sf_status	st = sf_check_shape(env, n, p, FOREST_MAX_FEATURES);
+
+	if (st != SF_OK)
+		return st;
 	if (n > (size_t) INT32_MAX / 2)
 		return sf_fail_hint(env, SF_ELIMIT, "Train on a sample of the rows (for example TABLESAMPLE).",
 							"too many training rows (%zu), at most %d", n, INT32_MAX / 2);

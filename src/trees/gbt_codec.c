@@ -260,11 +260,26 @@ put_double(sf_buf *b, double v)
 	sf_buf_put_bytes(b, t, (size_t) n);
 }
 
+/* A JSON array of n doubles, each as put_double writes it. */
+static void
+put_doubles(sf_buf *b, const double *v, int32_t n)
+{
+	int32_t		i;
+
+	sf_buf_put_str(b, "[");
+	for (i = 0; i < n; i++)
+	{
+		if (i)
+			sf_buf_put_str(b, ", ");
+		put_double(b, v[i]);
+	}
+	sf_buf_put_str(b, "]");
+}
+
 void
 gbt_info_json(const gbt_model *m, sf_buf *b)
 {
 	char		t[256];
-	int32_t		i;
 	int64_t		nodes,
 				leaves;
 
@@ -277,24 +292,12 @@ gbt_info_json(const gbt_model *m, sf_buf *b)
 			 (int) m->n_eval, gbt_metric_name(m->eval_metric));
 	sf_buf_put_str(b, t);
 	put_double(b, m->base_score);
-	sf_buf_put_str(b, ", \"eval_log\": {\"train\": [");
-	for (i = 0; i < m->n_eval; i++)
-	{
-		if (i)
-			sf_buf_put_str(b, ", ");
-		put_double(b, m->eval_train[i]);
-	}
-	sf_buf_put_str(b, "]");
+	sf_buf_put_str(b, ", \"eval_log\": {\"train\": ");
+	put_doubles(b, m->eval_train, m->n_eval);
 	if (m->eval_valid)
 	{
-		sf_buf_put_str(b, ", \"valid\": [");
-		for (i = 0; i < m->n_eval; i++)
-		{
-			if (i)
-				sf_buf_put_str(b, ", ");
-			put_double(b, m->eval_valid[i]);
-		}
-		sf_buf_put_str(b, "]");
+		sf_buf_put_str(b, ", \"valid\": ");
+		put_doubles(b, m->eval_valid, m->n_eval);
 	}
 	sf_buf_put_str(b, "}}");
 }

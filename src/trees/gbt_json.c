@@ -515,28 +515,15 @@ unescape(sf_env *env, const char *s, size_t len)
 			continue;
 		}
 		i++;
-		switch (s[i])
+		if (s[i] != 'u')
 		{
-			case 'b':
-				o[k++] = '\b';
-				continue;
-			case 'f':
-				o[k++] = '\f';
-				continue;
-			case 'n':
-				o[k++] = '\n';
-				continue;
-			case 'r':
-				o[k++] = '\r';
-				continue;
-			case 't':
-				o[k++] = '\t';
-				continue;
-			case 'u':
-				break;
-			default:
-				o[k++] = s[i];
-				continue;
+			/* \b \f \n \r \t by the table; \" \\ \/ stand for themselves */
+			static const char from[] = "bfnrt",
+						to[] = "\b\f\n\r\t";
+			const char *e = s[i] != '\0' ? strchr(from, s[i]) : NULL;
+
+			o[k++] = e != NULL ? to[e - from] : s[i];
+			continue;
 		}
 		/* \uXXXX (the parser checked the hex digits); surrogates are refused */
 		cp = (unsigned) strtoul((char[5]) {s[i + 1], s[i + 2], s[i + 3], s[i + 4], 0}, NULL, 16);

@@ -217,6 +217,22 @@ SF_TEST(test_json_string)
 	sf_buf_free(&b);
 }
 
+/* A decoder that knows body tags up to max_tag refuses a later one, naming kind and tag. */
+SF_TEST(test_decode_tags)
+{
+	sf_buf		b;
+	sf_container c;
+
+	make_model(&b);
+	SF_OK(sf_container_decode_tags(&env, b.data, b.len, SF_KIND_GBT, SF_TAG_BODY, &c) == SF_OK,
+		  "body tag %d within the known tags", SF_TAG_BODY);
+	SF_OK(sf_container_decode_tags(&env, b.data, b.len, SF_KIND_GBT, SF_TAG_BODY - 1, &c) == SF_ECORRUPT &&
+		  strcmp(env.msg, "gbt model has unknown section tag 16") == 0, "a later tag: %s", env.msg);
+	SF_OK(sf_container_decode_tags(&env, b.data, b.len, SF_KIND_MLP, SF_TAG_BODY, &c) == SF_EKIND,
+		  "another kind is refused first: %s", env.msg);
+	sf_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -228,5 +244,6 @@ main(void)
 	SF_RUN(test_reader_bounds);
 	SF_RUN(test_kind_names);
 	SF_RUN(test_json_string);
+	SF_RUN(test_decode_tags);
 	return sf_test_done();
 }

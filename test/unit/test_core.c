@@ -175,6 +175,36 @@ SF_TEST(test_detail_and_hint)
 		  env.msg);
 }
 
+/* The shared helpers of several cores: shape check, string copy, comparator. */
+static void
+test_shared_helpers(void)
+{
+	sf_env		env;
+	const char	src[] = "abc\0def";
+	char	   *t;
+	double		v[] = {3.5, -1.0, 2.0, -1.0, 0.0};
+	int			i,
+				sorted = 1;
+
+	sf_env_init_malloc(&env);
+	SF_OK(sf_check_shape(&env, 10, 3, 5) == SF_OK, "sf_check_shape accepts 10 rows of 3 features (at most 5)");
+	SF_OK(sf_check_shape(&env, 0, 3, 5) == SF_EDATA && strcmp(env.msg, "no training rows") == 0,
+		  "no rows: SF_EDATA \"%s\"", env.msg);
+	SF_OK(sf_check_shape(&env, 10, 6, 5) == SF_EDATA &&
+		  strcmp(env.msg, "features must have 1 to 5 elements, got 6") == 0, "too wide: \"%s\"", env.msg);
+	SF_OK(sf_check_shape(&env, 10, 0, 5) == SF_EDATA, "no features: SF_EDATA");
+	t = sf_strndup(&env, src, 5);
+	SF_OK(t != NULL && memcmp(t, src, 5) == 0 && t[5] == '\0', "sf_strndup copies len bytes, NUL-terminated");
+	sf_free(&env, t);
+	t = sf_strndup(&env, "", 0);
+	SF_OK(t != NULL && t[0] == '\0', "sf_strndup of nothing is the empty string");
+	sf_free(&env, t);
+	qsort(v, 5, sizeof(double), sf_cmp_double);
+	for (i = 1; i < 5; i++)
+		sorted &= v[i - 1] <= v[i];
+	SF_OK(sorted && v[0] == -1.0 && v[4] == 3.5, "sf_cmp_double sorts ascending, ties kept together");
+}
+
 int
 main(void)
 {
@@ -183,5 +213,6 @@ main(void)
 	SF_RUN(test_alloc_all);
 	SF_RUN(test_fail_and_interrupt);
 	SF_RUN(test_detail_and_hint);
+	SF_RUN(test_shared_helpers);
 	return sf_test_done();
 }
