@@ -211,7 +211,9 @@ hist_rows_slots(const uint16_t *restrict codes, uint32_t p, const float *restric
 		{
 			uint32_t	ra = rows[i + HIST_PREFETCH];
 
+			/* both ends: a row's codes straddle two cache lines more often than not */
 			__builtin_prefetch(codes + (size_t) ra * p + j0);
+			__builtin_prefetch(codes + (size_t) ra * p + j1 - 1);
 			__builtin_prefetch(gh + 2 * (size_t) ra);
 		}
 #define HIST_ADD(idx) \
