@@ -102,10 +102,10 @@ sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
 		{ \
 			uint32_t	r = rows[i]; \
 			uint32_t	c = ((const CODE *) col)[r]; \
+			int			go_left = c == miss ? default_left : (int64_t) c <= last_left; \
 			/* a node's rows are sparse in the column: fetch ahead */ \
 			if (i + PART_PREFETCH < e) \
 				__builtin_prefetch((const CODE *) col + rows[i + PART_PREFETCH]); \
-			int			go_left = c == miss ? default_left : (int64_t) c <= last_left; \
 			/* branch-free: write both places, advance one (the side is random) */ \
 			left[b + nl] = r; \
 			right[b + nr] = r; \
