@@ -287,7 +287,8 @@ typedef struct code_ctx
 #define GBT_CODE_BLOCK 8192
 
 /*
- * Code of value v of feature j: its missing code, else the first cut above
+ * Code of value v of a feature with nb bins and cuts cut[]: its missing
+ * code nb if v is NaN, else the first cut above
  * v (bins are [cut[b-1], cut[b])) by a branch-free binary search, since the
  * comparisons on random values would mispredict half the time.
  */
@@ -311,9 +312,9 @@ code_of(const float *restrict cut, uint32_t nb, float v)
 
 /*
  * The codes of one block of rows, row-major (as histogram indices when
- * b->slots) and column-major.  The fields of b are read
- * into restrict locals once: the stores to the code arrays would otherwise
- * reload them per value (the server build's -fno-strict-aliasing).
+ * b->slots) and column-major.  The fields of b are read into restrict locals
+ * once: the stores to the code arrays would otherwise reload them per value
+ * (the server build's -fno-strict-aliasing).
  */
 static void
 code_block(void *arg, int t, int worker)
@@ -447,7 +448,7 @@ done:
 		return st;
 
 	b->wide = maxcode > 255;
-	/* 16-bit codes either way: store the slots when they fit (gbt_int.h) */
+	/* 16-bit codes either way: store histogram indices when they fit (gbt_int.h) */
 	b->slots = b->wide && b->off[p] <= 32768;
 	if (!sf_mul_size(n_rows, p, &ncodes) ||
 		(b->codes = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL ||

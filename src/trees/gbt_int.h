@@ -18,11 +18,11 @@
  * model applies at scoring time.  The code n_bins[j] marks a missing value.
  * A histogram has off[p] slots: feature j's bins at off[j] .. off[j] + n_bins[j]
  * - 1, then its missing slot at off[j] + n_bins[j] (so off[j + 1] = off[j] +
- * n_bins[j] + 1).  When the codes are 16-bit anyway and every slot fits 16
- * bits (slots set), the row-major copy holds instead of each value's code
- * the index in a histogram of its slot's gradient sum, 2 (off[j] + code), so
- * the histogram kernel adds no offset and no scaling per value (gbt_code
- * takes them off).
+ * n_bins[j] + 1).  When the codes are 16-bit anyway and every histogram
+ * index 2 (off[j] + code) fits 16 bits (slots set), the row-major copy holds
+ * instead of each value's code that index of its slot's gradient sum, so the
+ * histogram kernel adds no offset and no scaling per value (gbt_code takes
+ * them off).
  */
 typedef struct gbt_bins
 {
