@@ -288,9 +288,9 @@ typedef struct code_ctx
 
 /*
  * Code of value v of a feature with nb bins and cuts cut[]: its missing
- * code nb if v is NaN, else the first cut above
- * v (bins are [cut[b-1], cut[b])) by a branch-free binary search, since the
- * comparisons on random values would mispredict half the time.
+ * code nb if v is NaN, else the first cut above v (bins are [cut[b-1],
+ * cut[b])) by a branch-free binary search, since the comparisons on random
+ * values would mispredict half the time.
  */
 static inline uint32_t
 code_of(const float *restrict cut, uint32_t nb, float v)
