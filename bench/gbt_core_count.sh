@@ -21,7 +21,7 @@ trap 'rm -rf "$out"' EXIT
 # the tree core and what it needs of src/core (gbt_json.c, the encoder, is left out)
 srcs="src/core/core.c src/core/pool.c src/core/rng.c src/core/params.c src/core/container.c
 	src/trees/gbt.c src/trees/gbt_hist.c src/trees/gbt_split.c src/trees/gbt_grow.c
-	src/trees/gbt_train.c src/trees/gbt_metric.c src/trees/gbt_fast.c
+	src/trees/gbt_train.c src/trees/gbt_metric.c src/trees/gbt_fast.c src/trees/gbt_fast_bins.c
 	src/governance/drift.c src/governance/drift_trees.c src/governance/calibrate.c src/governance/calibrate_cv.c"
 cc -std=c11 -D_GNU_SOURCE -O2 -g -fno-strict-aliasing -fwrapv -fexcess-precision=standard \
 	-ffunction-sections -Wl,--gc-sections -Iinclude -o "$out/bench" bench/gbt_core_count.c $srcs -lpthread -lm

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scfrisk/sf_pool.h"
 #include "scfrisk/sf_rowstore.h"
 #include "scfrisk/sf_rng.h"
 
@@ -137,6 +138,60 @@ radix_sort_keys(sf_env *env, rows_key **keys, rows_key **tmp, size_t n)
 	return 1;
 }
 
+/* The rows' hashes, in blocks of HASH_BLOCK rows on the cores' pool. */
+typedef struct hash_ctx
+{
+	sf_rows_elem elem;
+	const unsigned char *x;
+	const double *y;
+	const double *w;
+	size_t		n,
+				row_bytes,
+				row0;			/* first row of the region */
+	uint32_t	n_cols;
+	rows_key   *keys;
+} hash_ctx;
+
+#define HASH_BLOCK 16384
+#define HASH_REGION 16			/* blocks per region: a cancel is seen between regions */
+
+static sf_status
+hash_task(void *arg, int t, int worker, sf_env *env)
+{
+	const hash_ctx *c = arg;
+	size_t		i0 = c->row0 + (size_t) t * HASH_BLOCK,
+				i1 = i0 + HASH_BLOCK < c->n ? i0 + HASH_BLOCK : c->n,
+				i;
+
+	for (i = i0; i < i1; i++)
+	{
+		c->keys[i].hash = sf_rows_hash(c->elem, c->x + i * c->row_bytes, c->n_cols, c->y[i],
+									   c->w ? &c->w[i] : NULL);
+		c->keys[i].row = i;
+	}
+	return SF_OK;
+}
+
+/*
+ * Every row's key: each hash depends on its row alone, so the pool's threads
+ * (env->threads) give the same keys as one.
+ */
+static int
+hash_rows(sf_env *env, hash_ctx *c)
+{
+	for (c->row0 = 0; c->row0 < c->n; c->row0 += (size_t) HASH_BLOCK * HASH_REGION)
+	{
+		size_t		left = c->n - c->row0,
+					blocks = (left + HASH_BLOCK - 1) / HASH_BLOCK;
+
+		if (sf_interrupted(env))
+			return 0;
+		(void) sf_pool_run(env, SF_POOL_SHORT, (int) (blocks < HASH_REGION ? blocks : HASH_REGION),
+						   hash_task, c, NULL);
+	}
+	return 1;
+}
+
 sf_status
 sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const double *y,
 						const double *w, size_t n, uint32_t n_cols, size_t *perm)
@@ -145,6 +200,7 @@ sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const dou
 			   *tmp,
 			   *sorted;
 	rows_sort_ctx ctx;
+	hash_ctx	hc;
 	size_t		row_bytes = (size_t) elem * n_cols;
 	size_t		i,
 				k;
@@ -159,17 +215,19 @@ sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const dou
 		sf_free(env, tmp);
 		return sf_fail(env, SF_ENOMEM, "out of memory sorting %zu training rows", n);
 	}
-	for (i = 0; i < n; i++)
+	hc.elem = elem;
+	hc.x = x;
+	hc.y = y;
+	hc.w = w;
+	hc.n = n;
+	hc.row_bytes = row_bytes;
+	hc.n_cols = n_cols;
+	hc.keys = keys;
+	if (!hash_rows(env, &hc))
 	{
-		if ((i & 65535) == 0 && sf_interrupted(env))
-		{
-			sf_free(env, keys);
-			sf_free(env, tmp);
-			return sf_fail(env, SF_ECANCEL, "canceled while sorting the training rows");
-		}
-		keys[i].hash = sf_rows_hash(elem, (const unsigned char *) x + i * row_bytes, n_cols, y[i],
-									w ? &w[i] : NULL);
-		keys[i].row = i;
+		sf_free(env, keys);
+		sf_free(env, tmp);
+		return sf_fail(env, SF_ECANCEL, "canceled while sorting the training rows");
 	}
 	/* by hash; the pointers trade places each pass, so free by the originals */
 	sorted = keys;

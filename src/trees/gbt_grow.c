@@ -90,6 +90,8 @@ sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
  * partition, whatever the thread count.
  */
 
+#define PART_PREFETCH 32			/* rows ahead whose codes are fetched */
+
 /* Split rows[b, e) by code (column col): left rows to left[b..], right ones to right[b..]. */
 #define SPLIT_CHUNK_BODY(CODE) \
 	do { \
@@ -101,6 +103,9 @@ sample_features(train_work *w, const uint8_t *src, double share, uint8_t *dst)
 			uint32_t	r = rows[i]; \
 			uint32_t	c = ((const CODE *) col)[r]; \
 			int			go_left = c == miss ? default_left : (int64_t) c <= last_left; \
+			/* a node's rows are sparse in the column: fetch ahead */ \
+			if (i + PART_PREFETCH < e) \
+				__builtin_prefetch((const CODE *) col + rows[i + PART_PREFETCH]); \
 			/* branch-free: write both places, advance one (the side is random) */ \
 			left[b + nl] = r; \
 			right[b + nr] = r; \

@@ -286,11 +286,53 @@ typedef struct code_ctx
 
 #define GBT_CODE_BLOCK 8192
 
+/*
+ * Code of value v of a feature with nb bins and cuts cut[]: its missing
+ * code nb if v is NaN, else the first cut above v (bins are [cut[b-1],
+ * cut[b])) by a branch-free binary search, since the comparisons on random
+ * values would mispredict half the time.
+ */
+static inline uint32_t
+code_of(const float *restrict cut, uint32_t nb, float v)
+{
+	const float *base = cut;
+	uint32_t	len = nb;
+
+	if (isnan(v))
+		return nb;
+	while (len > 1)
+	{
+		uint32_t	half = len / 2;
+
+		base += (size_t) (base[half - 1] <= v) * half;
+		len -= half;
+	}
+	return (uint32_t) (base - cut) + (base[0] <= v);
+}
+
+/*
+ * The codes of one block of rows, row-major (as histogram indices when
+ * b->slots) and column-major.  The fields of b are read into restrict locals
+ * once: the stores to the code arrays would otherwise reload them per value
+ * (the server build's -fno-strict-aliasing).
+ */
 static void
 code_block(void *arg, int t, int worker)
 {
 	code_ctx   *c = arg;
-	gbt_bins   *b = c->b;
+	const gbt_bins *b = c->b;
+	const float *restrict cuts = b->cuts;
+	const uint32_t *restrict n_bins = b->n_bins;
+	const uint32_t *restrict off = b->off;
+	const double *restrict x = c->x;
+	uint32_t	p = b->p;
+	size_t		n = b->n;
+	int			wide = b->wide,
+				slots = b->slots;
+	uint16_t   *restrict rm16 = b->codes;
+	uint16_t   *restrict cm16 = b->codes_t;
+	uint8_t    *restrict rm8 = b->codes;
+	uint8_t    *restrict cm8 = b->codes_t;
 	size_t		i0 = (size_t) t * GBT_CODE_BLOCK,
 				i1 = i0 + GBT_CODE_BLOCK,
 				i;
@@ -303,41 +345,19 @@ code_block(void *arg, int t, int worker)
 		size_t		r = c->rows ? c->rows[i] : c->row0 + i;
 		size_t		dst = c->row0 + i;
 
-		for (j = 0; j < b->p; j++)
+		for (j = 0; j < p; j++)
 		{
-			float		v = (float) c->x[r * b->p + j];
-			uint32_t	code;
+			uint32_t	code = code_of(cuts + off[j], n_bins[j], (float) x[r * p + j]);
 
-			if (isnan(v))
-				code = b->n_bins[j];
-			else
+			if (wide)
 			{
-				/*
-				 * First cut above v (bins are [cut[b-1], cut[b])), by a
-				 * branch-free binary search: the comparisons on random
-				 * values would mispredict half the time.
-				 */
-				const float *base = b->cuts + b->off[j];
-				uint32_t	len = b->n_bins[j];
-
-				while (len > 1)
-				{
-					uint32_t	half = len / 2;
-
-					base += (size_t) (base[half - 1] <= v) * half;
-					len -= half;
-				}
-				code = (uint32_t) (base - (b->cuts + b->off[j])) + (base[0] <= v);
-			}
-			if (b->wide)
-			{
-				((uint16_t *) b->codes)[dst * b->p + j] = (uint16_t) code;
-				((uint16_t *) b->codes_t)[(size_t) j * b->n + dst] = (uint16_t) code;
+				rm16[dst * p + j] = (uint16_t) (slots ? 2 * (off[j] + code) : code);
+				cm16[(size_t) j * n + dst] = (uint16_t) code;
 			}
 			else
 			{
-				((uint8_t *) b->codes)[dst * b->p + j] = (uint8_t) code;
-				((uint8_t *) b->codes_t)[(size_t) j * b->n + dst] = (uint8_t) code;
+				rm8[dst * p + j] = (uint8_t) code;
+				cm8[(size_t) j * n + dst] = (uint8_t) code;
 			}
 		}
 	}
@@ -421,6 +441,8 @@ done:
 		return st;
 
 	b->wide = maxcode > 255;
+	/* 16-bit codes either way: store histogram indices when they fit (gbt_int.h) */
+	b->slots = b->wide && b->off[p] <= 32768;
 	if (!sf_mul_size(n_rows, p, &ncodes) ||
 		(b->codes = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL ||
 		(b->codes_t = sf_calloc(env, ncodes ? ncodes : 1, b->wide ? 2 : 1)) == NULL)

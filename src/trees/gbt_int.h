@@ -18,7 +18,11 @@
  * model applies at scoring time.  The code n_bins[j] marks a missing value.
  * A histogram has off[p] slots: feature j's bins at off[j] .. off[j] + n_bins[j]
  * - 1, then its missing slot at off[j] + n_bins[j] (so off[j + 1] = off[j] +
- * n_bins[j] + 1).
+ * n_bins[j] + 1).  When the codes are 16-bit anyway and every histogram
+ * index 2 (off[j] + code) fits 16 bits (slots set), the row-major copy holds
+ * instead of each value's code that index of its slot's gradient sum, so the
+ * histogram kernel adds no offset and no scaling per value (gbt_code takes
+ * them off).
  */
 typedef struct gbt_bins
 {
@@ -30,6 +34,7 @@ typedef struct gbt_bins
 	float	   *min_val;		/* (p) below every training value: the split "all values right" */
 	uint8_t    *has_missing;	/* (p) 1 when some training row misses the feature */
 	int			wide;			/* codes are uint16_t (else uint8_t) */
+	int			slots;			/* codes holds 2 (off[j] + code), uint16_t */
 	void	   *codes;			/* (n, p) row-major bin codes (histograms read rows) */
 	void	   *codes_t;		/* (p, n) the same codes column-major (partitions read a column) */
 } gbt_bins;
@@ -68,6 +73,8 @@ extern void gbt_bins_count(sf_env *env, const gbt_bins *b, uint64_t *count);
 static inline uint32_t
 gbt_code(const gbt_bins *b, size_t i, uint32_t j)
 {
+	if (b->slots)
+		return ((const uint16_t *) b->codes)[i * b->p + j] / 2u - b->off[j];
 	return b->wide ? ((const uint16_t *) b->codes)[i * b->p + j]
 		: ((const uint8_t *) b->codes)[i * b->p + j];
 }

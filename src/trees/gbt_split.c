@@ -186,6 +186,57 @@ hist_rows_u16(const uint16_t *restrict codes, uint32_t p, const float *restrict 
 	HIST_ROWS_BODY(uint16_t);
 }
 
+/*
+ * The kernel on slot codes (gbt_int.h: each code is the index of its slot's
+ * gradient sum in the histogram): per value a load, the vector add and a
+ * store, four features a step.  The features of a row have distinct slots,
+ * so the four adds of a step are independent and each slot still sums the
+ * rows in the order given.
+ */
+static void
+hist_rows_slots(const uint16_t *restrict codes, uint32_t p, const float *restrict gh,
+				const uint32_t *restrict rows, size_t i0, size_t i1,
+				uint32_t j0, uint32_t j1, double *restrict h)
+{
+	size_t		i;
+
+	for (i = i0; i < i1; i++)
+	{
+		uint32_t	r = rows[i];
+		const uint16_t *c = codes + (size_t) r * p + j0,
+				   *ce = codes + (size_t) r * p + j1;
+		gh_pair		v = {gh[2 * (size_t) r], gh[2 * (size_t) r + 1]};
+
+		if (i + HIST_PREFETCH < i1)
+		{
+			uint32_t	ra = rows[i + HIST_PREFETCH];
+
+			/* both ends: a row's codes straddle two cache lines more often than not */
+			__builtin_prefetch(codes + (size_t) ra * p + j0);
+			__builtin_prefetch(codes + (size_t) ra * p + j1 - 1);
+			__builtin_prefetch(gh + 2 * (size_t) ra);
+		}
+#define HIST_ADD(idx) \
+		do { \
+			double	   *s = h + (idx); \
+			gh_pair		a; \
+			memcpy(&a, s, sizeof(a)); \
+			a += v; \
+			memcpy(s, &a, sizeof(a)); \
+		} while (0)
+		for (; ce - c >= 4; c += 4)
+		{
+			HIST_ADD(c[0]);
+			HIST_ADD(c[1]);
+			HIST_ADD(c[2]);
+			HIST_ADD(c[3]);
+		}
+		for (; c < ce; c++)
+			HIST_ADD(c[0]);
+#undef HIST_ADD
+	}
+}
+
 /* Task t: node t / n_blocks, its block of features t % n_blocks. */
 static void
 hist_task(void *arg, int t, int worker)
@@ -200,7 +251,9 @@ hist_task(void *arg, int t, int worker)
 	double	   *h = c->hist[k];
 
 	memset(h + 2 * (size_t) b->off[j0], 0, sizeof(double) * 2 * (b->off[j1] - b->off[j0]));
-	if (b->wide)
+	if (b->slots)
+		hist_rows_slots(b->codes, p, c->gh, c->rows, c->begin[k], c->end[k], j0, j1, h);
+	else if (b->wide)
 		hist_rows_u16(b->codes, p, c->gh, c->rows, c->begin[k], c->end[k], b->off, j0, j1, h);
 	else
 		hist_rows_u8(b->codes, p, c->gh, c->rows, c->begin[k], c->end[k], b->off, j0, j1, h);
