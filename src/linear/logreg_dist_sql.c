@@ -25,6 +25,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -119,6 +120,31 @@ logreg_shard_load_final(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ coordinator */
 
+/* ShardExchange, counted and timed for the DEBUG1 line of a training. */
+typedef struct CountedShards
+{
+	ShardPlan  *sp;
+	int			trips;
+	instr_time	spent;
+} CountedShards;
+
+static sf_status
+CountedExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
+				const uint8_t *const **replies, const size_t **lens)
+{
+	CountedShards *cs = ctx;
+	instr_time	start,
+				end;
+	sf_status	st;
+
+	INSTR_TIME_SET_CURRENT(start);
+	st = ShardExchange(cs->sp, job, job_len, n_replies, replies, lens);
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_ACCUM_DIFF(cs->spent, end, start);
+	cs->trips++;
+	return st;
+}
+
 /* logreg_train's params; calibration needs the rows in one place. */
 static void
 ParseShardedParams(Jsonb *jb, logreg_params *p)
@@ -173,7 +199,8 @@ logreg_train_sharded(PG_FUNCTION_ARGS)
 	logreg_dist_totals tot;
 	sf_background bg;
 	SfProgressState progress;
-	gbt_dist_io io = {ShardExchange, &sp};
+	CountedShards counted = {&sp};
+	gbt_dist_io io = {CountedExchange, &counted};
 	const char *const *names;
 	int			n_sum;
 	bytea	   *out;
@@ -212,6 +239,10 @@ logreg_train_sharded(PG_FUNCTION_ARGS)
 		SfProgressStart(&env, &progress, what, p.verbose);
 		SF_PG_CHECK(logreg_dist_fit(&env, &p, &tot, n_sum, &io, &m), &env, what);
 		SfProgressFinish(&progress);
+		elog(DEBUG1, "logreg_train_sharded: %d Newton iterations, %d round trips to the %d shards "
+			 "after the load, %.3f ms each on average",
+			 m.iterations, counted.trips, n_sum,
+			 counted.trips > 0 ? 1000.0 * INSTR_TIME_GET_DOUBLE(counted.spent) / counted.trips : 0.0);
 		MeanBackground(&tot, &bg);
 		sf_buf_init(&b, &env);
 		SF_PG_CHECK(logreg_encode(&env, &m, &p, names, tot.n, &b), &env, what);
