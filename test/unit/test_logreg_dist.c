@@ -396,65 +396,79 @@ exact_gmax(const double *x, const double *y, size_t n, int d, double C, const lo
  */
 #define BIG_N	20000
 #define BIG_D	10
+
+/* Draw seed of the bench's rows: features in [-1, 1], labels from 3 x1 x2 + x3 - 0.5. */
+static void
+make_bench_rows(uint64_t seed, double *x, double *y)
+{
+	size_t		i;
+	int			j;
+
+	for (i = 0; i < BIG_N; i++)
+	{
+		double	   *r = x + i * BIG_D;
+
+		for (j = 0; j < BIG_D; j++)
+		{
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[j] = (double) (seed >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+		}
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		y[i] = (double) (seed >> 11) / 9007199254740992.0 < 1.0 / (1.0 + exp(-(3 * r[0] * r[1] + r[2] - 0.5)));
+	}
+}
+
+static void
+check_draw(int draw, const double *x, const double *y)
+{
+	static const logreg_sums counted = {counted_loss, counted_grad_hess};
+	counted_rows cr = {x, y, BIG_N, 0};
+	logreg_params p;
+	double		bound,
+				rel = 0;
+	logreg_model one,
+				many;
+	shards		s;
+	gbt_dist_io io = {exchange, &s};
+	logreg_dist_totals tot;
+	sf_env		env;
+	int			j;
+
+	sf_env_init_malloc(&env);
+	sf_params_defaults(&logreg_params_table, &p);
+	bound = p.tol * fmax(1.0, p.C * BIG_N);
+	SF_OK(logreg_fit_sums(&env, &p, BIG_N, BIG_D, &counted, &cr, &one) == SF_OK && one.converged &&
+		  cr.losses <= 2 * one.iterations + 2,
+		  "draw %d, one server: converged (%d) in %d iterations, %d passes for the loss (at most 2 i + 2)",
+		  draw, one.converged, one.iterations, cr.losses);
+	deal_parts(&s, x, y, BIG_N, BIG_D, 3);
+	SF_OK(merge(&s, &env, &tot) == SF_OK && logreg_dist_fit(&env, &p, &tot, 3, &io, &many) == SF_OK &&
+		  many.converged && s.jobs < 2 * many.iterations + 2,
+		  "draw %d, three shards: converged (%d) in %d iterations, %d round trips (fewer than 2 i + 2)",
+		  draw, many.converged, many.iterations, s.jobs);
+	SF_OK(exact_gmax(x, y, BIG_N, BIG_D, p.C, &one) <= bound &&
+		  exact_gmax(x, y, BIG_N, BIG_D, p.C, &many) <= bound,
+		  "draw %d: the gradient in long double is within tol * C n = %g at both (%.3g, %.3g)",
+		  draw, bound, exact_gmax(x, y, BIG_N, BIG_D, p.C, &one), exact_gmax(x, y, BIG_N, BIG_D, p.C, &many));
+	for (j = 0; j < BIG_D; j++)
+		rel = fmax(rel, fabs(one.coef[j] - many.coef[j]) / fmax(fabs(one.coef[j]), 1e-3));
+	SF_OK(rel <= 1e-8, "draw %d: the two models agree within 1e-8 relative (%.3g)", draw, rel);
+	logreg_free(&env, &one);
+	logreg_free(&env, &many);
+	logreg_dist_totals_free(&env, &tot);
+	undeal(&s);
+}
+
 SF_TEST(test_noise_stop)
 {
 	double	   *x = malloc(sizeof(double) * BIG_N * BIG_D),
 			   *y = malloc(sizeof(double) * BIG_N);
-	static const logreg_sums counted = {counted_loss, counted_grad_hess};
-	uint64_t	seed;
+	int			draw;
 
-	for (seed = 1; seed <= 6; seed++)
+	for (draw = 1; draw <= 6; draw++)
 	{
-		uint64_t	st = seed;
-		shards		s;
-		sf_env		env;
-		gbt_dist_io io = {exchange, &s};
-		logreg_params p;
-		logreg_model one,
-					many;
-		logreg_dist_totals tot;
-		counted_rows cr = {x, y, BIG_N, 0};
-		double		rel = 0,
-					bound;
-		size_t		i;
-		int			j;
-
-		for (i = 0; i < BIG_N; i++)
-		{
-			double	   *r = x + i * BIG_D;
-
-			for (j = 0; j < BIG_D; j++)
-			{
-				st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-				r[j] = (double) (st >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-			}
-			st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-			y[i] = (double) (st >> 11) / 9007199254740992.0 < 1.0 / (1.0 + exp(-(3 * r[0] * r[1] + r[2] - 0.5)));
-		}
-		sf_env_init_malloc(&env);
-		sf_params_defaults(&logreg_params_table, &p);
-		bound = p.tol * fmax(1.0, p.C * BIG_N);
-		SF_OK(logreg_fit_sums(&env, &p, BIG_N, BIG_D, &counted, &cr, &one) == SF_OK && one.converged &&
-			  cr.losses <= 2 * one.iterations + 2,
-			  "draw %d, one server: converged (%d) in %d iterations, %d passes for the loss (at most 2 i + 2)",
-			  (int) seed, one.converged, one.iterations, cr.losses);
-		deal_parts(&s, x, y, BIG_N, BIG_D, 3);
-		SF_OK(merge(&s, &env, &tot) == SF_OK && logreg_dist_fit(&env, &p, &tot, 3, &io, &many) == SF_OK &&
-			  many.converged && s.jobs < 2 * many.iterations + 2,
-			  "draw %d, three shards: converged (%d) in %d iterations, %d round trips (fewer than 2 i + 2)",
-			  (int) seed, many.converged, many.iterations, s.jobs);
-		SF_OK(exact_gmax(x, y, BIG_N, BIG_D, p.C, &one) <= bound &&
-			  exact_gmax(x, y, BIG_N, BIG_D, p.C, &many) <= bound,
-			  "draw %d: the gradient in long double is within tol * C n = %g at both (%.3g, %.3g)",
-			  (int) seed, bound, exact_gmax(x, y, BIG_N, BIG_D, p.C, &one),
-			  exact_gmax(x, y, BIG_N, BIG_D, p.C, &many));
-		for (j = 0; j < BIG_D; j++)
-			rel = fmax(rel, fabs(one.coef[j] - many.coef[j]) / fmax(fabs(one.coef[j]), 1e-3));
-		SF_OK(rel <= 1e-8, "draw %d: the two models agree within 1e-8 relative (%.3g)", (int) seed, rel);
-		logreg_free(&env, &one);
-		logreg_free(&env, &many);
-		logreg_dist_totals_free(&env, &tot);
-		undeal(&s);
+		make_bench_rows((uint64_t) draw, x, y);
+		check_draw(draw, x, y);
 	}
 	free(x);
 	free(y);
