@@ -49,17 +49,18 @@ typedef struct LoadState
 	int64		session;
 } LoadState;
 
-/* Collect one row: (state, features, label, session). */
+/* Collect one row: (state, features, label, session), as logreg_train's transition does. */
 PG_FUNCTION_INFO_V1(logreg_shard_load_sfunc);
 Datum
 logreg_shard_load_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = SfRowsAggContext(fcinfo, "logreg_shard_load");
 	LoadState  *st = PG_ARGISNULL(0) ? NULL : (LoadState *) PG_GETARG_POINTER(0);
-	ArrayType  *feat;
+	SfRows	   *rows = st ? st->rows : NULL;
 	double		label;
+	ArrayType  *feat = SfTrainRowBegin(fcinfo, aggcxt, &rows, &load_rows_spec, &label);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (feat == NULL)
 	{
 		if (st == NULL)
 			PG_RETURN_NULL();
@@ -70,19 +71,13 @@ logreg_shard_load_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("logreg_shard_load: session is NULL"),
 				 errhint("This aggregate is called by scfrisk.logreg_train_sharded.")));
-	feat = PG_GETARG_ARRAYTYPE_P(1);
-	label = PG_GETARG_FLOAT8(2);
-	if (!isfinite(label))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("logreg_train_sharded: label is not finite")));
 	if (st == NULL)
 	{
 		st = MemoryContextAllocZero(aggcxt, sizeof(LoadState));
 		/* the session is a constant of the remote query: the first row's is every row's */
 		st->session = PG_GETARG_INT64(3);
 	}
-	st->rows = SfTrainRowWidth(aggcxt, st->rows, &load_rows_spec, SfArrayLength(feat, "features"));
+	st->rows = rows;
 	SfRowsAppendArray(st->rows, feat, SF_MISSING_REJECT, label, 1.0, "features");
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_POINTER(st);
