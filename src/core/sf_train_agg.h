@@ -32,6 +32,16 @@
  */
 extern SfRows *SfTrainRowWidth(MemoryContext aggcxt, SfRows *st, const SfRowsSpec *spec, int n);
 
+/*
+ * The row of a (state, features, label, ...) transition: NULL when its
+ * features or label is NULL (the row is skipped); else its features, with
+ * the label, finite (22000 otherwise), in *label and the store *st made or
+ * its width checked (SfTrainRowWidth).  SfTrainTransition's first steps, and
+ * those of a load aggregate that keeps its store in a state of its own.
+ */
+extern ArrayType *SfTrainRowBegin(FunctionCallInfo fcinfo, MemoryContext aggcxt, SfRows **st,
+								  const SfRowsSpec *spec, double *label);
+
 extern Datum SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
 							   const char *max_rows_hint);
 

@@ -46,6 +46,24 @@ SfTrainRowWidth(MemoryContext aggcxt, SfRows *st, const SfRowsSpec *spec, int n)
 	return st;
 }
 
+ArrayType *
+SfTrainRowBegin(FunctionCallInfo fcinfo, MemoryContext aggcxt, SfRows **st, const SfRowsSpec *spec,
+				double *label)
+{
+	ArrayType  *feat;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return NULL;
+	feat = PG_GETARG_ARRAYTYPE_P(1);
+	*label = PG_GETARG_FLOAT8(2);
+	if (!isfinite(*label))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: label is not finite (%g)", spec->what, *label)));
+	*st = SfTrainRowWidth(aggcxt, *st, spec, SfArrayLength(feat, "features"));
+	return feat;
+}
+
 Datum
 SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_rows,
 				  const char *max_rows_hint)
@@ -53,22 +71,16 @@ SfTrainTransition(FunctionCallInfo fcinfo, const SfRowsSpec *spec, int64 max_row
 	const char *what = spec->what;
 	MemoryContext aggcxt = SfRowsAggContext(fcinfo, what);
 	SfRows	   *st = PG_ARGISNULL(0) ? NULL : (SfRows *) PG_GETARG_POINTER(0);
-	ArrayType  *feat;
 	double		label;
+	ArrayType  *feat = SfTrainRowBegin(fcinfo, aggcxt, &st, spec, &label);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (feat == NULL)
 	{
+		/* a skipped row: the state as it was */
 		if (st == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
-	feat = PG_GETARG_ARRAYTYPE_P(1);
-	label = PG_GETARG_FLOAT8(2);
-	if (!isfinite(label))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: label is not finite (%g)", what, label)));
-	st = SfTrainRowWidth(aggcxt, st, spec, SfArrayLength(feat, "features"));
 	if (max_rows > 0 && st->n_rows >= max_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -11,7 +11,17 @@
  * unique optimum that scikit-learn's lbfgs/newton-cg solvers approach
  * (Nocedal and Wright, "Numerical Optimization", ch. 3 and 6; Lin, Weng and
  * Keerthi 2008 for the trust-region variant liblinear uses).
+ *
+ * It stops when the largest gradient element is at most tol * max(1, C n),
+ * or when the decrease the Newton step predicts (half the Newton decrement
+ * g'H^-1 g, Boyd and Vandenberghe, "Convex Optimization", 9.5.1) is below
+ * the rounding noise of F itself: the step is then taken in full, unjudged,
+ * and is the last.  Over many rows the gradient's own rounding can keep it
+ * above tol where F no longer tells a step from none; a line search there
+ * only compares roundings, and each of its trials is a pass over the rows
+ * (a round trip to every shard in logreg_train_sharded).
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -287,25 +297,36 @@ newton_direction(sf_env *env, double *h, const double *g, int d, int k, double C
 }
 
 /*
+ * The rounding noise of the objective f, a sum of n + 1 terms that are never
+ * negative (the L2 term and C times each row's log-loss): sqrt(n + 1) eps f,
+ * the probabilistic estimate of the error of a recursive sum (Higham,
+ * "Accuracy and Stability of Numerical Algorithms", 2nd ed., 4.2).  Two
+ * objectives closer than this cannot be told apart.
+ */
+static double
+objective_noise(double f, size_t n)
+{
+	return sqrt((double) n + 1.0) * DBL_EPSILON * fabs(f);
+}
+
+/*
  * Backtracking line search (Armijo, halving up to 60 times) from theta along
- * -delta; on success theta and *f move there and *moved is 1.  *moved is 0
- * when no step decreases the objective at double precision: theta is then
- * the optimum.
+ * -delta, whose slope g'delta is given; on success theta and *f move there
+ * and *moved is 1.  *moved is 0 when no step decreases the objective at
+ * double precision (a step below 1e-8 that leaves it equal is none): theta
+ * is then the optimum.
  */
 static sf_status
 line_search(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, double C,
-			const double *g, const double *delta, double *theta, double *trial, double *f,
+			double slope, const double *delta, double *theta, double *trial, double *f,
 			int *moved)
 {
-	double		step = 1.0,
-				slope = 0.0;
+	double		step = 1.0;
 	int			j,
 				t;
 	sf_status	st;
 
 	*moved = 0;
-	for (j = 0; j < k; j++)
-		slope += g[j] * delta[j];
 	for (t = 0; t < 60; t++)
 	{
 		double		ft;
@@ -314,7 +335,9 @@ line_search(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, doubl
 			trial[j] = theta[j] - step * delta[j];
 		if ((st = objective(env, rows, ctx, d, k, C, trial, &ft)) != SF_OK)
 			return st;
-		if (ft <= *f - 1e-4 * step * slope || (ft <= *f && step < 1e-8))
+		if (step < 1e-8 && ft == *f)
+			return SF_OK;
+		if (ft <= *f - 1e-4 * step * slope || (ft < *f && step < 1e-8))
 		{
 			*f = ft;
 			memcpy(theta, trial, sizeof(double) * k);
@@ -322,6 +345,34 @@ line_search(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, doubl
 			return SF_OK;
 		}
 		step *= 0.5;
+	}
+	return SF_OK;
+}
+
+/*
+ * The last Newton step, when the decrease it predicts is below the
+ * objective's noise: the full step -delta, the quadratic model's minimiser,
+ * which this close to the optimum is exact to the objective's precision.  It
+ * is judged only against the noise (a rise past it keeps theta: the model was
+ * wrong, and the optimum is as close as F can tell), so it costs one
+ * objective, never a line search's trials.
+ */
+static sf_status
+final_step(sf_env *env, const logreg_sums *rows, void *ctx, int d, int k, double C, size_t n,
+		   const double *delta, double *theta, double *trial, double *f)
+{
+	double		ft;
+	int			j;
+	sf_status	st;
+
+	for (j = 0; j < k; j++)
+		trial[j] = theta[j] - delta[j];
+	if ((st = objective(env, rows, ctx, d, k, C, trial, &ft)) != SF_OK)
+		return st;
+	if (ft <= *f + objective_noise(*f, n))
+	{
+		*f = ft;
+		memcpy(theta, trial, sizeof(double) * k);
 	}
 	return SF_OK;
 }
@@ -367,7 +418,8 @@ logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logr
 		goto done;
 	for (it = 0; it < p->max_iter; it++)
 	{
-		double		gmax = 0.0;
+		double		gmax = 0.0,
+					slope = 0.0;
 		int			moved;
 
 		if (sf_interrupted(env))
@@ -387,7 +439,17 @@ logreg_fit_sums(sf_env *env, const logreg_params *p, size_t n, int d, const logr
 		}
 		if ((st = newton_direction(env, h, g, d, k, C, n, delta)) != SF_OK)
 			goto done;
-		if ((st = line_search(env, rows, ctx, d, k, C, g, delta, theta, trial, &f, &moved)) != SF_OK)
+		for (j = 0; j < k; j++)
+			slope += g[j] * delta[j];
+		if (0.5 * slope <= objective_noise(f, n))
+		{
+			/* the Newton decrement is below the objective's noise: the last step */
+			if ((st = final_step(env, rows, ctx, d, k, C, n, delta, theta, trial, &f)) != SF_OK)
+				goto done;
+			moved = 0;
+		}
+		else if ((st = line_search(env, rows, ctx, d, k, C, slope, delta, theta, trial, &f,
+								   &moved)) != SF_OK)
 			goto done;
 		out->iterations = it + 1;
 		sf_progress_report(env, "iteration", it + 1, p->max_iter, 1, "objective", f, NAN);

@@ -25,6 +25,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -48,17 +49,18 @@ typedef struct LoadState
 	int64		session;
 } LoadState;
 
-/* Collect one row: (state, features, label, session). */
+/* Collect one row: (state, features, label, session), as logreg_train's transition does. */
 PG_FUNCTION_INFO_V1(logreg_shard_load_sfunc);
 Datum
 logreg_shard_load_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = SfRowsAggContext(fcinfo, "logreg_shard_load");
 	LoadState  *st = PG_ARGISNULL(0) ? NULL : (LoadState *) PG_GETARG_POINTER(0);
-	ArrayType  *feat;
+	SfRows	   *rows = st ? st->rows : NULL;
 	double		label;
+	ArrayType  *feat = SfTrainRowBegin(fcinfo, aggcxt, &rows, &load_rows_spec, &label);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (feat == NULL)
 	{
 		if (st == NULL)
 			PG_RETURN_NULL();
@@ -69,19 +71,13 @@ logreg_shard_load_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("logreg_shard_load: session is NULL"),
 				 errhint("This aggregate is called by scfrisk.logreg_train_sharded.")));
-	feat = PG_GETARG_ARRAYTYPE_P(1);
-	label = PG_GETARG_FLOAT8(2);
-	if (!isfinite(label))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("logreg_train_sharded: label is not finite")));
 	if (st == NULL)
 	{
 		st = MemoryContextAllocZero(aggcxt, sizeof(LoadState));
 		/* the session is a constant of the remote query: the first row's is every row's */
 		st->session = PG_GETARG_INT64(3);
 	}
-	st->rows = SfTrainRowWidth(aggcxt, st->rows, &load_rows_spec, SfArrayLength(feat, "features"));
+	st->rows = rows;
 	SfRowsAppendArray(st->rows, feat, SF_MISSING_REJECT, label, 1.0, "features");
 	PG_FREE_IF_COPY(feat, 1);
 	PG_RETURN_POINTER(st);
@@ -118,6 +114,31 @@ logreg_shard_load_final(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------ coordinator */
+
+/* ShardExchange, counted and timed for the DEBUG1 line of a training. */
+typedef struct CountedShards
+{
+	ShardPlan  *sp;
+	int			trips;
+	instr_time	spent;
+} CountedShards;
+
+static sf_status
+CountedExchange(void *ctx, const uint8_t *job, size_t job_len, int *n_replies,
+				const uint8_t *const **replies, const size_t **lens)
+{
+	CountedShards *cs = ctx;
+	instr_time	start,
+				end;
+	sf_status	st;
+
+	INSTR_TIME_SET_CURRENT(start);
+	st = ShardExchange(cs->sp, job, job_len, n_replies, replies, lens);
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_ACCUM_DIFF(cs->spent, end, start);
+	cs->trips++;
+	return st;
+}
 
 /* logreg_train's params; calibration needs the rows in one place. */
 static void
@@ -173,7 +194,8 @@ logreg_train_sharded(PG_FUNCTION_ARGS)
 	logreg_dist_totals tot;
 	sf_background bg;
 	SfProgressState progress;
-	gbt_dist_io io = {ShardExchange, &sp};
+	CountedShards counted = {&sp};
+	gbt_dist_io io = {CountedExchange, &counted};
 	const char *const *names;
 	int			n_sum;
 	bytea	   *out;
@@ -212,6 +234,10 @@ logreg_train_sharded(PG_FUNCTION_ARGS)
 		SfProgressStart(&env, &progress, what, p.verbose);
 		SF_PG_CHECK(logreg_dist_fit(&env, &p, &tot, n_sum, &io, &m), &env, what);
 		SfProgressFinish(&progress);
+		elog(DEBUG1, "logreg_train_sharded: %d Newton iterations, %d round trips to the %d shards "
+			 "after the load, %.3f ms each on average",
+			 m.iterations, counted.trips, n_sum,
+			 counted.trips > 0 ? 1000.0 * INSTR_TIME_GET_DOUBLE(counted.spent) / counted.trips : 0.0);
 		MeanBackground(&tot, &bg);
 		sf_buf_init(&b, &env);
 		SF_PG_CHECK(logreg_encode(&env, &m, &p, names, tot.n, &b), &env, what);

@@ -5,9 +5,11 @@
  *	  Checked against logreg.c on the union of the rows: the merged summary
  *	  (counts, column sums), one step's merged gradient and Hessian sums,
  *	  and the whole fit (coefficients within 1e-8 relative, the same Newton
- *	  iterations where the tolerance is above rounding noise); and the
- *	  refusals (widths that differ, one class, bad labels, malformed jobs,
- *	  summaries and replies, a shard that does not answer).
+ *	  iterations where the tolerance is above rounding noise); the stop
+ *	  below the objective's rounding noise on rows where the line search
+ *	  used to spend up to 100 iterations of ~30 passes each (issue 20); and
+ *	  the refusals (widths that differ, one class, bad labels, malformed
+ *	  jobs, summaries and replies, a shard that does not answer).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -304,6 +306,174 @@ SF_TEST(test_fit)
 	check_fit(4, 0, 0.05, 1e-8);
 }
 
+/* Deal n rows of width d to ns shards in contiguous parts (a partition each). */
+static void
+deal_parts(shards *s, const double *x, const double *y, size_t n, int d, int ns)
+{
+	int			k;
+
+	memset(s, 0, sizeof(*s));
+	sf_env_init_malloc(&s->env);
+	s->ns = ns;
+	for (k = 0; k < ns; k++)
+	{
+		size_t		lo = n * (size_t) k / (size_t) ns;
+
+		s->n[k] = n * (size_t) (k + 1) / (size_t) ns - lo;
+		s->x[k] = malloc(sizeof(double) * s->n[k] * (size_t) d);
+		s->y[k] = malloc(sizeof(double) * s->n[k]);
+		memcpy(s->x[k], x + lo * (size_t) d, sizeof(double) * s->n[k] * (size_t) d);
+		memcpy(s->y[k], y + lo, sizeof(double) * s->n[k]);
+		sf_buf_init(&s->reply[k], &s->env);
+		(void) logreg_dist_shard_init(&s->env, s->x[k], s->y[k], s->n[k], d, &s->sh[k]);
+	}
+}
+
+/* logreg_fit's own sums, counting the passes over the rows that ask for the loss. */
+typedef struct counted_rows
+{
+	const double *x,
+			   *y;
+	size_t		n;
+	int			losses;
+} counted_rows;
+
+static sf_status
+counted_loss(sf_env *env, void *ctx, const double *theta, int d, int k, double *l)
+{
+	counted_rows *r = ctx;
+
+	r->losses++;
+	*l = logreg_loss(r->x, r->y, r->n, d, k, theta);
+	return SF_OK;
+}
+
+static sf_status
+counted_grad_hess(sf_env *env, void *ctx, const double *theta, int d, int k, double C,
+				  double *g, double *h)
+{
+	counted_rows *r = ctx;
+
+	logreg_grad_hess(r->x, r->y, r->n, d, k, C, theta, g, h);
+	return SF_OK;
+}
+
+/* The largest element of the objective's gradient at m, summed in long double. */
+static double
+exact_gmax(const double *x, const double *y, size_t n, int d, double C, const logreg_model *m)
+{
+	long double g[LOGREG_MAX_FEATURES + 1] = {0},
+				worst = 0;
+	size_t		i;
+	int			j;
+
+	for (i = 0; i < n; i++)
+	{
+		long double z = m->intercept,
+					e;
+
+		for (j = 0; j < d; j++)
+			z += (long double) x[i * (size_t) d + j] * m->coef[j];
+		e = C * (1.0L / (1.0L + expl(-z)) - y[i]);
+		for (j = 0; j < d; j++)
+			g[j] += e * x[i * (size_t) d + j];
+		g[d] += e;
+	}
+	for (j = 0; j <= d; j++)
+		worst = fmaxl(worst, fabsl(g[j] + (j < d ? m->coef[j] : 0.0L)));
+	return (double) worst;
+}
+
+/*
+ * Rows where the objective, a sum over 20,000 rows, can no longer tell the
+ * last Newton step from none while the gradient is still above tol: the
+ * line search then compared roundings, up to 100 iterations of ~30 passes
+ * over the rows each (3,000 round trips to the shards at 300,000 rows).  Ten
+ * features in [-1, 1], labels from a logistic model of x1 x2, x3 (the rows
+ * of bench/sharded_train_bench.py), six draws.  Now both paths stop within
+ * 2 i + 2 passes, at the optimum: the gradient summed in long double is
+ * within tol * C n, and the two models agree to 1e-8.
+ */
+#define BIG_N	20000
+#define BIG_D	10
+
+/* Draw seed of the bench's rows: features in [-1, 1], labels from 3 x1 x2 + x3 - 0.5. */
+static void
+make_bench_rows(uint64_t seed, double *x, double *y)
+{
+	size_t		i;
+	int			j;
+
+	for (i = 0; i < BIG_N; i++)
+	{
+		double	   *r = x + i * BIG_D;
+
+		for (j = 0; j < BIG_D; j++)
+		{
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[j] = (double) (seed >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+		}
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		y[i] = (double) (seed >> 11) / 9007199254740992.0 < 1.0 / (1.0 + exp(-(3 * r[0] * r[1] + r[2] - 0.5)));
+	}
+}
+
+static void
+check_draw(int draw, const double *x, const double *y)
+{
+	static const logreg_sums counted = {counted_loss, counted_grad_hess};
+	counted_rows cr = {x, y, BIG_N, 0};
+	logreg_params p;
+	double		bound,
+				rel = 0;
+	logreg_model one,
+				many;
+	shards		s;
+	gbt_dist_io io = {exchange, &s};
+	logreg_dist_totals tot;
+	sf_env		env;
+	int			j;
+
+	sf_env_init_malloc(&env);
+	sf_params_defaults(&logreg_params_table, &p);
+	bound = p.tol * fmax(1.0, p.C * BIG_N);
+	SF_OK(logreg_fit_sums(&env, &p, BIG_N, BIG_D, &counted, &cr, &one) == SF_OK && one.converged &&
+		  cr.losses <= 2 * one.iterations + 2,
+		  "draw %d, one server: converged (%d) in %d iterations, %d passes for the loss (at most 2 i + 2)",
+		  draw, one.converged, one.iterations, cr.losses);
+	deal_parts(&s, x, y, BIG_N, BIG_D, 3);
+	SF_OK(merge(&s, &env, &tot) == SF_OK && logreg_dist_fit(&env, &p, &tot, 3, &io, &many) == SF_OK &&
+		  many.converged && s.jobs < 2 * many.iterations + 2,
+		  "draw %d, three shards: converged (%d) in %d iterations, %d round trips (fewer than 2 i + 2)",
+		  draw, many.converged, many.iterations, s.jobs);
+	SF_OK(exact_gmax(x, y, BIG_N, BIG_D, p.C, &one) <= bound &&
+		  exact_gmax(x, y, BIG_N, BIG_D, p.C, &many) <= bound,
+		  "draw %d: the gradient in long double is within tol * C n = %g at both (%.3g, %.3g)",
+		  draw, bound, exact_gmax(x, y, BIG_N, BIG_D, p.C, &one), exact_gmax(x, y, BIG_N, BIG_D, p.C, &many));
+	for (j = 0; j < BIG_D; j++)
+		rel = fmax(rel, fabs(one.coef[j] - many.coef[j]) / fmax(fabs(one.coef[j]), 1e-3));
+	SF_OK(rel <= 1e-8, "draw %d: the two models agree within 1e-8 relative (%.3g)", draw, rel);
+	logreg_free(&env, &one);
+	logreg_free(&env, &many);
+	logreg_dist_totals_free(&env, &tot);
+	undeal(&s);
+}
+
+SF_TEST(test_noise_stop)
+{
+	double	   *x = malloc(sizeof(double) * BIG_N * BIG_D),
+			   *y = malloc(sizeof(double) * BIG_N);
+	int			draw;
+
+	for (draw = 1; draw <= 6; draw++)
+	{
+		make_bench_rows((uint64_t) draw, x, y);
+		check_draw(draw, x, y);
+	}
+	free(x);
+	free(y);
+}
+
 SF_TEST(test_refusals)
 {
 	shards		s;
@@ -378,6 +548,7 @@ main(void)
 	SF_RUN(test_summary);
 	SF_RUN(test_step_sums);
 	SF_RUN(test_fit);
+	SF_RUN(test_noise_stop);
 	SF_RUN(test_refusals);
 	return sf_test_done();
 }
