@@ -174,22 +174,26 @@ hash_task(void *arg, int t, int worker, sf_env *env)
 
 /*
  * Every row's key: each hash depends on its row alone, so the pool's threads
- * (env->threads) give the same keys as one.
+ * (env->threads) give the same keys as one.  Anything but SF_OK leaves keys
+ * partly unset, so the caller must not sort them.
  */
-static int
+static sf_status
 hash_rows(sf_env *env, hash_ctx *c)
 {
 	for (c->row0 = 0; c->row0 < c->n; c->row0 += (size_t) HASH_BLOCK * HASH_REGION)
 	{
 		size_t		left = c->n - c->row0,
 					blocks = (left + HASH_BLOCK - 1) / HASH_BLOCK;
+		sf_status	st;
 
 		if (sf_interrupted(env))
-			return 0;
-		(void) sf_pool_run(env, SF_POOL_SHORT, (int) (blocks < HASH_REGION ? blocks : HASH_REGION),
-						   hash_task, c, NULL);
+			return sf_fail(env, SF_ECANCEL, "canceled while sorting the training rows");
+		st = sf_pool_run(env, SF_POOL_SHORT, (int) (blocks < HASH_REGION ? blocks : HASH_REGION),
+						 hash_task, c, NULL);
+		if (st != SF_OK)
+			return st;
 	}
-	return 1;
+	return SF_OK;
 }
 
 sf_status
@@ -204,6 +208,7 @@ sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const dou
 	size_t		row_bytes = (size_t) elem * n_cols;
 	size_t		i,
 				k;
+	sf_status	st;
 
 	if (n == 0)
 		return SF_OK;
@@ -223,11 +228,10 @@ sf_rows_canonical_order(sf_env *env, sf_rows_elem elem, const void *x, const dou
 	hc.row_bytes = row_bytes;
 	hc.n_cols = n_cols;
 	hc.keys = keys;
-	if (!hash_rows(env, &hc))
+	if ((st = hash_rows(env, &hc)) != SF_OK)
 	{
-		sf_free(env, keys);
-		sf_free(env, tmp);
-		return sf_fail(env, SF_ECANCEL, "canceled while sorting the training rows");
+		sf_free_all(env, keys, tmp);
+		return st;
 	}
 	/* by hash; the pointers trade places each pass, so free by the originals */
 	sorted = keys;
