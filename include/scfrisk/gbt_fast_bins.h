@@ -29,7 +29,6 @@ struct gbt_tree;
 #define GBT_BINS_DEPTH		6		/* 63 nodes: outcomes in one 64-bit word */
 #define GBT_BINS_MAX_USED	32		/* two 16-byte tables of bins */
 #define GBT_BINS_MAX_CUTS	254		/* bins 0..254, 255 missing; codes up to 255 */
-#define GBT_BINS_TREE_BYTES 384		/* a tree's nodes and leaves (gbt_fast_bins) */
 
 typedef struct gbt_fast_bins
 {
@@ -37,21 +36,20 @@ typedef struct gbt_fast_bins
 	uint32_t	n_used;			/* split features (slots of the padded scorer) */
 	int			wide;			/* n_used > 16: two 16-byte tables, else one */
 	uint32_t   *cut_off;		/* (n_used + 1) slot s's conditions at cuts[cut_off[s] ..] */
-	float	   *cuts;			/* in mem, 64-byte aligned; per slot: 16 summary values,
-								 * then the sorted distinct conditions in blocks of 16,
-								 * NaN-padded (gbt_fast_bins.c) */
+	void	   *mem;			/* the one allocation of nodes, leaves and cuts */
+	float	   *cuts;			/* in mem, 64-byte aligned like nodes and leaves; per slot:
+								 * 16 summary values, then the sorted distinct
+								 * conditions in blocks of 16, NaN-padded (gbt_fast_bins.c) */
 	/*
-	 * Per tree GBT_BINS_TREE_BYTES, six 64-byte lines read front to back:
-	 * the table entry of each of its 63 nodes (64 bytes; the slot, plus 64
-	 * when missing values go left), their codes (64 bytes; k + 1, or k + 2
-	 * when missing values go left, each stored as (code - 1) ^ 0x80 for a
-	 * signed byte compare), then its 64 padded leaves, left to right, in
-	 * float32.  Nodes in blocks of a depth-3 subtree: the top three levels
-	 * at bytes 0..6, then the subtree under level-3 node s at bytes
-	 * 7 + 7s .. 13 + 7s, each block in level order.
+	 * Per tree 128 bytes: the table entry of each of its 63 nodes (64
+	 * bytes; the slot, plus 64 when missing values go left), then their
+	 * codes (64 bytes; k + 1, or k + 2 when missing values go left, each stored
+	 * as (code - 1) ^ 0x80 for a signed byte compare).  Nodes in blocks of a depth-3
+	 * subtree: the top three levels at bytes 0..6, then the subtree under
+	 * level-3 node s at bytes 7 + 7s .. 13 + 7s, each block in level order.
 	 */
-	uint8_t    *trees;			/* (n_trees * GBT_BINS_TREE_BYTES) in mem, 64-byte aligned */
-	void	   *mem;			/* the one allocation of trees and cuts */
+	uint8_t    *nodes;
+	float	   *leaves;			/* (n_trees * 64) the padded leaves, left to right */
 } gbt_fast_bins;
 
 /*

@@ -187,7 +187,8 @@ fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
 static int
 pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_t *distinct)
 {
-	size_t		tree_bytes = (size_t) b->n_trees * GBT_BINS_TREE_BYTES;
+	size_t		node_bytes = (size_t) b->n_trees * 128,
+				leaf_bytes = (size_t) b->n_trees * 64 * sizeof(float);
 	uint32_t	s,
 				total = 0;
 
@@ -210,13 +211,20 @@ pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_
 		total += 16 + 16 * (u / 16 + 1);
 	}
 	b->cut_off[b->n_used] = total;
-	/* one block: the trees, then the conditions, both on 64-byte lines */
-	b->mem = sf_malloc(env, tree_bytes + sizeof(float) * total + 63);
+
+	/*
+	 * One block, its parts on 64-byte lines, so no 32-byte load of nodes
+	 * and no 16-value block of conditions straddles two lines (with the
+	 * 16-byte alignment of an allocation, half of them did): the nodes, the
+	 * leaves, the conditions (whose parts are multiples of 16 values).
+	 */
+	b->mem = sf_malloc(env, node_bytes + leaf_bytes + sizeof(float) * total + 63);
 	if (b->mem == NULL)
 		return -1;
-	b->trees = (uint8_t *) (((uintptr_t) b->mem + 63) & ~(uintptr_t) 63);
-	b->cuts = (float *) (b->trees + tree_bytes);
-	memset(b->trees, 0, tree_bytes);
+	b->nodes = (uint8_t *) (((uintptr_t) b->mem + 63) & ~(uintptr_t) 63);
+	b->leaves = (float *) (b->nodes + node_bytes);
+	b->cuts = (float *) (b->nodes + node_bytes + leaf_bytes);
+	memset(b->nodes, 0, node_bytes + leaf_bytes);
 	for (s = 0; s < b->n_used; s++)
 	{
 		float	   *dst = b->cuts + b->cut_off[s];
@@ -295,8 +303,8 @@ gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const u
 	}
 	for (i = 0; i < n_trees; i++)
 	{
-		uint8_t    *tree = b->trees + (size_t) i * GBT_BINS_TREE_BYTES;
-		bins_fill	f = {b, slot_of, tree, tree + 64, (float *) (tree + 128)};
+		bins_fill	f = {b, slot_of, b->nodes + (size_t) i * 128, b->nodes + (size_t) i * 128 + 64,
+		b->leaves + (size_t) i * 64};
 		int			j;
 
 		/* dummy nodes: entry 0, code 1 (any pair would do) */
@@ -391,14 +399,13 @@ eval32(const uint8_t *entry, const uint8_t *code, const __m256i *tab, int wide)
 }
 
 /*
- * The leaf of the tree at n (GBT_BINS_TREE_BYTES: 128 bytes of nodes, then
- * its 64 leaves): the 63 outcomes, the level-3 subtree from the top 7
- * (TOP3), the leaf from that subtree's 7 (LEAF3).
+ * The leaf of the tree whose 128 bytes of nodes are at n and 64 leaves at
+ * leaves: the 63 outcomes, the level-3 subtree from the top 7 (TOP3), the
+ * leaf from that subtree's 7 (LEAF3).
  */
 BINS_AVX2 static inline float
-leaf_value(const uint8_t *n, const __m256i *tab, int wide)
+leaf_value(const uint8_t *n, const float *leaves, const __m256i *tab, int wide)
 {
-	const float *leaves = (const float *) (n + 128);
 	uint64_t	m = eval32(n, n + 64, tab, wide) | (uint64_t) eval32(n + 32, n + 96, tab, wide) << 32;
 	uint32_t	t = TOP3[m & 127];
 
@@ -423,20 +430,21 @@ load_tables(const uint8_t *bytes, __m256i *tab)
 BINS_AVX2 static inline __attribute__((always_inline)) float
 add_leaves(const gbt_fast_bins *b, const __m256i *tab, float s, int wide)
 {
-	const uint8_t *n = b->trees;
+	const uint8_t *n = b->nodes;
+	const float *leaves = b->leaves;
 	int32_t		i;
 
 	/* two trees a step: half the loop's own instructions; the adds stay in tree order */
-	for (i = 0; i + 1 < b->n_trees; i += 2, n += 2 * GBT_BINS_TREE_BYTES)
+	for (i = 0; i + 1 < b->n_trees; i += 2, n += 256, leaves += 128)
 	{
-		float		a = leaf_value(n, tab, wide),
-					c = leaf_value(n + GBT_BINS_TREE_BYTES, tab, wide);
+		float		a = leaf_value(n, leaves, tab, wide),
+					c = leaf_value(n + 128, leaves + 64, tab, wide);
 
 		s += a;
 		s += c;
 	}
 	if (i < b->n_trees)
-		s += leaf_value(n, tab, wide);
+		s += leaf_value(n, leaves, tab, wide);
 	return s;
 }
 
@@ -462,7 +470,7 @@ sum_avx2(const gbt_fast_bins *b, const uint32_t *used, const double *x)
 	row_table(b, used, x, bytes);
 	load_tables(bytes, tab);
 	for (i = 0; i < b->n_trees; i++)
-		s += leaf_value(b->trees + (size_t) i * GBT_BINS_TREE_BYTES, tab, b->wide);
+		s += leaf_value(b->nodes + (size_t) i * 128, b->leaves + (size_t) i * 64, tab, b->wide);
 	return s;
 }
 #endif							/* GBT_BINS_X86 */
