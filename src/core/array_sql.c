@@ -13,9 +13,6 @@
 
 #include <float.h>
 #include <math.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "scfrisk_pg.h"
 
@@ -40,69 +37,24 @@ SfArrayLength(ArrayType *arr, const char *argname)
 	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 }
 
-/*
- * The larger of big and |v|, big when v is NaN, without a branch: a
- * compiler turns the plain expression into a compare and a jump, taken
- * whenever a row's values set a new largest magnitude (maxsd returns its
- * second operand when either is NaN).
- */
-static inline double
-MaxMagnitude(double big, double v)
+void
+SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
+			  const char *argname)
 {
-#ifdef __SSE2__
-	return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(fabs(v)), _mm_set_sd(big)));
-#else
-	return fabs(v) > big ? fabs(v) : big;
-#endif
-}
-
-/*
- * The copy every tree scorer's call makes (missing values allowed): NULL
- * elements as NaN, and the largest magnitude kept (a NaN never raises it),
- * so one test after the loop finds an infinity where the checked copy
- * below tests each element twice (with NULLs, 5% of a row's elements in
- * bench/gbt_bench.py, two thirds of its rows have a bitmap).  false when an
- * element is infinite: the checked copy then names it.
- */
-static inline bool
-CopyFeaturesAsNaN(const double *data, const bits8 *nulls, unsigned n, double *out)
-{
-	double		big = 0.0;
-	unsigned	i;
-
-	if (nulls == NULL)
-		for (i = 0; i < n; i++)
-		{
-			double		v = data[i];
-
-			out[i] = v;
-			big = MaxMagnitude(big, v);
-		}
-	else
-		for (i = 0; i < n; i++)
-		{
-			double		v = NAN;
-
-			if (nulls[i >> 3] & (1 << (i & 7)))
-				v = *data++;
-			out[i] = v;
-			big = MaxMagnitude(big, v);
-		}
-	return big <= DBL_MAX;
-}
-
-/*
- * The copy that checks each element in order, so the first bad one is
- * named: every call that refuses missing values, and a call whose row
- * CopyFeaturesAsNaN found infinite.
- */
-static void
-CopyFeaturesChecked(const double *data, const bits8 *nulls, int n, double *out,
-					SfMissingPolicy policy, const char *argname)
-{
+	int			n = SfArrayLength(arr, argname);
+	const double *data = (const double *) ARR_DATA_PTR(arr);
+	bits8	   *nulls = ARR_NULLBITMAP(arr);
 	int			i;
 
-	/* Without a NULL bitmap the elements are contiguous doubles. */
+	if (expected >= 0 && n != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
+
+	/*
+	 * Without a NULL bitmap the elements are contiguous doubles: one test of
+	 * isfinite() per element on the path every scoring call takes.
+	 */
 	if (nulls == NULL)
 	{
 		for (i = 0; i < n; i++)
@@ -153,23 +105,6 @@ CopyFeaturesChecked(const double *data, const bits8 *nulls, int n, double *out,
 					 errhint("Missing values are not allowed here.")));
 		out[i] = v;
 	}
-}
-
-void
-SfGetFeatures(ArrayType *arr, int expected, double *out, SfMissingPolicy policy,
-			  const char *argname)
-{
-	int			n = SfArrayLength(arr, argname);
-	const double *data = (const double *) ARR_DATA_PTR(arr);
-	const bits8 *nulls = ARR_NULLBITMAP(arr);
-
-	if (expected >= 0 && n != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d elements but the model expects %d", argname, n, expected)));
-	if (policy == SF_MISSING_AS_NAN && CopyFeaturesAsNaN(data, nulls, (unsigned) n, out))
-		return;
-	CopyFeaturesChecked(data, nulls, n, out, policy, argname);
 }
 
 void

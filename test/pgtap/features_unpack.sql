@@ -1,9 +1,7 @@
 -- pgTAP: the unpacking of a row's float8[] that every row scorer shares
--- (SfGetFeatures, src/core/array_sql.c: for the tree scorers a copy that
--- tests the row's largest magnitude once, else a copy checking each element): NULL
--- elements anywhere (first, last, in runs, all of them) score as NaN
--- elements do, and a bad element is reported by its own position whatever
--- NULLs come before or after it.
+-- (SfGetFeatures, src/core/array_sql.c): NULL elements anywhere (first,
+-- last, in runs, all of them) score as NaN elements do, and a bad element
+-- is reported by its own position whatever NULLs come before or after it.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
@@ -56,8 +54,8 @@ SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[1, 1, 1, 1, 1, 1, 'Infini
 SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[1, NULL, 1]::float8[]) FROM m$$,
 				 '22000', 'features has 3 elements but the model expects 10', 'wrong length with NULLs');
 
--- the tree scorers' copy keeps the largest magnitude and ignores NaN: a NaN
--- must not hide a later infinity, and the largest finite value is no error
+-- a NaN does not hide a later infinity, and the largest finite values are
+-- no error (a check by magnitude must stop at infinity, not at DBL_MAX)
 SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY['NaN', '-Infinity', 1, 1, 1, 1, 1, 1, 1, 1]::float8[]) FROM m$$,
 				 '22000', 'element 2 of features is infinite', 'infinity after a NaN');
 SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[NULL, 'NaN', 1, 1, 1, 1, 1, 1, 1, 'Infinity']::float8[]) FROM m$$,
