@@ -214,8 +214,9 @@ pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_
 
 	/*
 	 * One block, its parts on 64-byte lines, so no 32-byte load of nodes
-	 * and no 16-value block of conditions straddles two lines (with the
-	 * 16-byte alignment of an allocation, half of them did): the nodes, the
+	 * and no 16-value block of conditions straddles two lines (an
+	 * allocation is only 8- or 16-byte aligned: half the node loads crossed
+	 * a line and every block of conditions spanned two): the nodes, the
 	 * leaves, the conditions (whose parts are multiples of 16 values).
 	 */
 	b->mem = sf_malloc(env, node_bytes + leaf_bytes + sizeof(float) * total + 63);

@@ -29,11 +29,11 @@
 /*
  * Start loading the rows a sequential scan passes next.  A heap page fills
  * from its end, so the tuple after this one usually lies just below it in
- * the page, and its array's first reads (the header, then the elements)
- * were the scoring query's largest stall outside the trees (a DRAM miss a
- * row, which the floor sum(array_length(f, 1)) pays only on the header):
- * prefetched two rows of this row's size ahead, they arrive while this row
- * scores.  Elsewhere (an index scan, a detoasted copy, the page's first
+ * the page, and its first reads (the executor's of the tuple header, then
+ * ours of the array) were the scoring query's largest stall outside the
+ * trees: memory misses on each row's lines, of which the floor
+ * sum(array_length(f, 1)) reads only the first.  Prefetched two rows of
+ * this row's size ahead, they arrive while this row scores.  Elsewhere (an index scan, a detoasted copy, the page's first
  * tuple) the lines are simply not used: a prefetch never faults.  Always
  * inlined: GCC counts a prefetch as no side effect, finds the function
  * const and drops its call.

@@ -477,6 +477,8 @@ SF_TEST(test_bins_layout)
 			{
 				gbt_model  *m;
 				const gbt_fast_bins *b;
+				uint32_t	s;
+				int			aligned;
 
 				n_feat = widths[w];
 				m = random_model(&env, &rng, counts[c], depths[d], 0.9,
@@ -489,8 +491,11 @@ SF_TEST(test_bins_layout)
 					continue;
 				}
 				b = m->fast->bins;
-				SF_OK((uintptr_t) b->nodes % 64 == 0 && (uintptr_t) b->leaves % 64 == 0 &&
-					  (uintptr_t) b->cuts % 64 == 0 && b->cut_off[1] % 16 == 0,
+				aligned = (uintptr_t) b->nodes % 64 == 0 && (uintptr_t) b->leaves % 64 == 0 &&
+					(uintptr_t) b->cuts % 64 == 0;
+				for (s = 0; s <= b->n_used; s++)
+					aligned = aligned && b->cut_off[s] % 16 == 0;
+				SF_OK(aligned,
 					  "%d trees of depth %d over %d features: nodes, leaves and conditions on 64-byte lines",
 					  counts[c], depths[d], widths[w]);
 				SF_OK(bins_mismatches(&env, m, &rng, 200) == 0,
