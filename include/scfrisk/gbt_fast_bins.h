@@ -36,7 +36,9 @@ typedef struct gbt_fast_bins
 	uint32_t	n_used;			/* split features (slots of the padded scorer) */
 	int			wide;			/* n_used > 16: two 16-byte tables, else one */
 	uint32_t   *cut_off;		/* (n_used + 1) slot s's conditions at cuts[cut_off[s] ..] */
-	float	   *cuts;			/* per slot: 16 summary values, then the sorted distinct
+	void	   *mem;			/* the one allocation of nodes, leaves and cuts */
+	float	   *cuts;			/* in mem, 64-byte aligned like nodes and leaves; per slot:
+								 * 16 summary values, then the sorted distinct
 								 * conditions in blocks of 16, NaN-padded (gbt_fast_bins.c) */
 	/*
 	 * Per tree 128 bytes: the table entry of each of its 63 nodes (64

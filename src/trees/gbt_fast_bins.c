@@ -187,6 +187,8 @@ fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
 static int
 pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_t *distinct)
 {
+	size_t		node_bytes = (size_t) b->n_trees * 128,
+				leaf_bytes = (size_t) b->n_trees * 64 * sizeof(float);
 	uint32_t	s,
 				total = 0;
 
@@ -209,9 +211,21 @@ pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_
 		total += 16 + 16 * (u / 16 + 1);
 	}
 	b->cut_off[b->n_used] = total;
-	b->cuts = sf_malloc(env, sizeof(float) * (total ? total : 1));
-	if (b->cuts == NULL)
+
+	/*
+	 * One block, its parts on 64-byte lines, so no 32-byte load of nodes
+	 * and no 16-value block of conditions straddles two lines (an
+	 * allocation is only 8- or 16-byte aligned: half the node loads crossed
+	 * a line and every block of conditions spanned two): the nodes, the
+	 * leaves, the conditions (whose parts are multiples of 16 values).
+	 */
+	b->mem = sf_malloc(env, node_bytes + leaf_bytes + sizeof(float) * total + 63);
+	if (b->mem == NULL)
 		return -1;
+	b->nodes = (uint8_t *) (((uintptr_t) b->mem + 63) & ~(uintptr_t) 63);
+	b->leaves = (float *) (b->nodes + node_bytes);
+	b->cuts = (float *) (b->nodes + node_bytes + leaf_bytes);
+	memset(b->nodes, 0, node_bytes + leaf_bytes);
 	for (s = 0; s < b->n_used; s++)
 	{
 		float	   *dst = b->cuts + b->cut_off[s];
@@ -282,9 +296,7 @@ gbt_fast_bins_build(sf_env *env, const gbt_tree *trees, int32_t n_trees, const u
 	b->n_used = n_used;
 	b->wide = n_used > 16;
 	b->cut_off = sf_calloc(env, n_used + 1, sizeof(uint32_t));
-	b->nodes = sf_calloc(env, (size_t) n_trees, 128);
-	b->leaves = sf_calloc(env, (size_t) n_trees * 64, sizeof(float));
-	ok = b->cut_off && b->nodes && b->leaves ? collect_cuts(env, b, trees, n_trees, slot_of) : -1;
+	ok = b->cut_off ? collect_cuts(env, b, trees, n_trees, slot_of) : -1;
 	if (ok <= 0)
 	{
 		gbt_fast_bins_free(env, b);
@@ -310,7 +322,7 @@ void
 gbt_fast_bins_free(sf_env *env, gbt_fast_bins *b)
 {
 	if (b != NULL)
-		sf_free_all(env, b->cut_off, b->cuts, b->nodes, b->leaves, b);
+		sf_free_all(env, b->cut_off, b->mem, b);
 }
 
 /* ------------------------------------------------------------ scoring */

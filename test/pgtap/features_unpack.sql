@@ -1,12 +1,11 @@
 -- pgTAP: the unpacking of a row's float8[] that every row scorer shares
--- (SfGetFeatures, src/core/array_sql.c, branch-free since issue 19): NULL
--- elements anywhere (first, last, in runs, all of them) score as NaN
--- elements do, and a bad element is reported by its own position whatever
--- NULLs come before or after it.
+-- (SfGetFeatures, src/core/array_sql.c): NULL elements anywhere (first,
+-- last, in runs, all of them) score as NaN elements do, and a bad element
+-- is reported by its own position whatever NULLs come before or after it.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS scfrisk;
 BEGIN;
-SELECT plan(16);
+SELECT plan(20);
 
 -- 10 features; every fourth row misses feature 3 (the trees learn a direction for it)
 CREATE TEMP TABLE d AS
@@ -54,6 +53,18 @@ SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[1, 1, 1, 1, 1, 1, 'Infini
 				 '22000', 'element 7 of features is infinite', 'infinity without NULLs');
 SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[1, NULL, 1]::float8[]) FROM m$$,
 				 '22000', 'features has 3 elements but the model expects 10', 'wrong length with NULLs');
+
+-- a NaN does not hide a later infinity, and the largest finite values are
+-- no error (a check by magnitude must stop at infinity, not at DBL_MAX)
+SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY['NaN', '-Infinity', 1, 1, 1, 1, 1, 1, 1, 1]::float8[]) FROM m$$,
+				 '22000', 'element 2 of features is infinite', 'infinity after a NaN');
+SELECT throws_ok($$SELECT scfrisk.xgb_predict(g, ARRAY[NULL, 'NaN', 1, 1, 1, 1, 1, 1, 1, 'Infinity']::float8[]) FROM m$$,
+				 '22000', 'element 10 of features is infinite', 'infinity after a NULL and a NaN');
+SELECT is((SELECT scfrisk.xgb_predict(g, ARRAY[NULL, '1.7976931348623157e308', '-1.7976931348623157e308', 1, 1, 1, 1, 1, 1, 1]::float8[]) FROM m),
+		  (SELECT scfrisk.xgb_predict(g, ARRAY['NaN', '1.7976931348623157e308', '-1.7976931348623157e308', 1, 1, 1, 1, 1, 1, 1]::float8[]) FROM m),
+		  'the largest finite values score, NULL or not');
+SELECT ok((SELECT scfrisk.xgb_predict(g, ARRAY['1.7976931348623157e308', 1, 1, 1, 1, 1, 1, 1, 1, '-1.7976931348623157e308']::float8[]) FROM m) BETWEEN 0 AND 1,
+		  'the largest finite values score without NULLs');
 
 -- a kind that refuses missing values (logreg): NULL or NaN named where it is
 SELECT throws_ok($$SELECT scfrisk.predict(l, ARRAY[1, 1, NULL, 1, 1, 1, 1, 1, 1, 1]::float8[]) FROM m$$,

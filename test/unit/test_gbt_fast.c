@@ -446,6 +446,66 @@ SF_TEST(test_bins)
 	n_feat = P;
 }
 
+/*
+ * The byte-code scorer's block: nodes, leaves and conditions each start a
+ * 64-byte line (so no 32-byte load of nodes and no 16-value block of
+ * conditions straddles two), whatever the tree count (odd counts take the
+ * loop's last single step), depth and table width; and the scores stay the
+ * reference's bit for bit.
+ */
+SF_TEST(test_bins_layout)
+{
+	static const int counts[] = {1, 2, 3, 7, 64, 101};
+	static const int widths[] = {3, 17, 32};
+	static const int depths[] = {1, 3, 6};
+	sf_env		env;
+	sf_rng		rng;
+	int			c,
+				w,
+				d;
+
+	if (!gbt_fast_bins_supported())
+	{
+		SF_OK(1, "no AVX2: the byte-code scorer is never built");
+		return;
+	}
+	sf_env_init_malloc(&env);
+	sf_rng_init(&rng, 29, 0);
+	for (c = 0; c < (int) (sizeof(counts) / sizeof(counts[0])); c++)
+		for (w = 0; w < (int) (sizeof(widths) / sizeof(widths[0])); w++)
+			for (d = 0; d < (int) (sizeof(depths) / sizeof(depths[0])); d++)
+			{
+				gbt_model  *m;
+				const gbt_fast_bins *b;
+				uint32_t	s;
+				int			aligned;
+
+				n_feat = widths[w];
+				m = random_model(&env, &rng, counts[c], depths[d], 0.9,
+								 (c + w + d) % 2 ? GBT_OBJ_BINARY : GBT_OBJ_REGRESSION);
+				if (gbt_model_pack(&env, m) != SF_OK || m->fast == NULL || m->fast->bins == NULL)
+				{
+					SF_OK(0, "%d trees of depth %d over %d features: byte-code scorer built",
+						  counts[c], depths[d], widths[w]);
+					gbt_model_free(&env, m);
+					continue;
+				}
+				b = m->fast->bins;
+				aligned = (uintptr_t) b->nodes % 64 == 0 && (uintptr_t) b->leaves % 64 == 0 &&
+					(uintptr_t) b->cuts % 64 == 0;
+				for (s = 0; s <= b->n_used; s++)
+					aligned = aligned && b->cut_off[s] % 16 == 0;
+				SF_OK(aligned,
+					  "%d trees of depth %d over %d features: nodes, leaves and conditions on 64-byte lines",
+					  counts[c], depths[d], widths[w]);
+				SF_OK(bins_mismatches(&env, m, &rng, 200) == 0,
+					  "%d trees of depth %d over %d features: equals the padded walk and the reference",
+					  counts[c], depths[d], widths[w]);
+				gbt_model_free(&env, m);
+			}
+	n_feat = P;
+}
+
 int
 main(void)
 {
@@ -454,5 +514,6 @@ main(void)
 	SF_RUN(test_trained_and_json);
 	SF_RUN(test_forest);
 	SF_RUN(test_bins);
+	SF_RUN(test_bins_layout);
 	return sf_test_done();
 }
