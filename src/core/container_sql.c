@@ -157,14 +157,20 @@ SfModelCacheGet(FunctionCallInfo fcinfo, int argno, SfDecodeFn decode, const cha
 double
 SfScoreRow(FunctionCallInfo fcinfo, uint16 kind, const char *what)
 {
-	const sf_kind *k = SfKindOrError(kind, what);
-	const void *m = SfModelCacheGet(fcinfo, 0, k->decode, what);
-	ArrayType  *feat = PG_GETARG_ARRAYTYPE_P(1);
-	int			n = (int) k->n_features(m);
+	const sf_kind *k;
+	const void *m;
+	ArrayType  *feat;
+	int			n;
 	double		stack[SCORE_ROW_STACK];
-	double	   *x = n <= SCORE_ROW_STACK ? stack : palloc(sizeof(double) * n);
+	double	   *x;
 	double		r;
 
+	SfPrefetchNextRows(PG_GETARG_DATUM(1));
+	k = SfKindOrError(kind, what);
+	m = SfModelCacheGet(fcinfo, 0, k->decode, what);
+	feat = PG_GETARG_ARRAYTYPE_P(1);
+	n = (int) k->n_features(m);
+	x = n <= SCORE_ROW_STACK ? stack : palloc(sizeof(double) * n);
 	SfGetFeatures(feat, n, x, k->accepts_missing ? SF_MISSING_AS_NAN : SF_MISSING_REJECT, "features");
 	if (k->float32_inputs)
 		SfCheckFloat32Range(x, (size_t) n, what, "features");

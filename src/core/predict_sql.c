@@ -93,6 +93,7 @@ scfrisk_predict(PG_FUNCTION_ARGS)
 	uint32		n;
 	double		r;
 
+	SfPrefetchNextRows(PG_GETARG_DATUM(1));
 	if (pc == NULL)
 	{
 		pc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCache));

@@ -26,29 +26,6 @@
 
 #define GBT_ROW_STACK 256		/* features unpacked on the stack */
 
-/*
- * Start loading the rows a sequential scan passes next.  A heap page fills
- * from its end, so the tuple after this one usually lies just below it in
- * the page, and its first reads (the executor's of the tuple header, then
- * ours of the array) were the scoring query's largest stall outside the
- * trees: memory misses on each row's lines, of which the floor
- * sum(array_length(f, 1)) reads only the first.  Prefetched two rows of
- * this row's size ahead, they arrive while this row scores.  Elsewhere (an index scan, a detoasted copy, the page's first
- * tuple) the lines are simply not used: a prefetch never faults.  Always
- * inlined: GCC counts a prefetch as no side effect, finds the function
- * const and drops its call.
- */
-static pg_attribute_always_inline void
-PrefetchNextRows(Datum row)
-{
-	const char *p = DatumGetPointer(row);
-	Size		len = Min(2 * VARSIZE_ANY(p) + 64, 2048),
-				o;
-
-	for (o = 64; o <= len; o += 64)
-		__builtin_prefetch(p - o);
-}
-
 /* Score argument 1 with the cached model of argument 0, margin or not. */
 static double
 ScoreRow(FunctionCallInfo fcinfo, bool margin, const char *what)
@@ -59,7 +36,7 @@ ScoreRow(FunctionCallInfo fcinfo, bool margin, const char *what)
 	double	   *x;
 	double		r;
 
-	PrefetchNextRows(PG_GETARG_DATUM(1));
+	SfPrefetchNextRows(PG_GETARG_DATUM(1));
 	m = SfModelCacheGet(fcinfo, 0, SfKindDecoder(SF_KIND_GBT), what);
 	feat = PG_GETARG_ARRAYTYPE_P(1);
 	x = m->n_features <= GBT_ROW_STACK ? stack : palloc(sizeof(double) * m->n_features);
