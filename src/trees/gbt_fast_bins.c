@@ -175,20 +175,43 @@ fill_node(const bins_fill *f, const gbt_tree *t, int32_t k, int pos, int lev)
 }
 
 /*
+ * The scorer's one block, its parts on 64-byte lines, so no 32-byte load of
+ * nodes and no 16-value block of conditions straddles two lines (an
+ * allocation is only 8- or 16-byte aligned: half the node loads crossed a
+ * line and every block of conditions spanned two): the nodes and the leaves
+ * (zeroed), then n_cuts condition values (a multiple of 16 per slot).
+ * Returns 0 on no memory.
+ */
+static int
+alloc_block(sf_env *env, gbt_fast_bins *b, uint32_t n_cuts)
+{
+	size_t		node_bytes = (size_t) b->n_trees * 128,
+				leaf_bytes = (size_t) b->n_trees * 64 * sizeof(float);
+
+	b->mem = sf_malloc(env, node_bytes + leaf_bytes + sizeof(float) * n_cuts + 63);
+	if (b->mem == NULL)
+		return 0;
+	b->nodes = (uint8_t *) (((uintptr_t) b->mem + 63) & ~(uintptr_t) 63);
+	b->leaves = (float *) (b->nodes + node_bytes);
+	b->cuts = (float *) (b->nodes + node_bytes + leaf_bytes);
+	memset(b->nodes, 0, node_bytes + leaf_bytes);
+	return 1;
+}
+
+/*
  * The sorted distinct conditions of each slot into b->cuts and b->cut_off
  * in the two-level layout bin_of reads: at cut_off[s], 16 summary values
  * (the last value of each block of 16, NaN past the last block), then the
  * blocks, padded with NaN (a NaN is never <= x, so padding counts
  * nothing); the last block always ends in padding.  raw holds every
  * condition by slot at off[s] .. off[s + 1] - 1 (sorted and compacted
- * here, the count left in distinct[s]).  Returns 0 when a slot has more
- * than GBT_BINS_MAX_CUTS, -1 on no memory.
+ * here, the count left in distinct[s]).  The conditions' size known, the
+ * scorer's one block is allocated here (alloc_block).  Returns 0 when a
+ * slot has more than GBT_BINS_MAX_CUTS, -1 on no memory.
  */
 static int
 pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_t *distinct)
 {
-	size_t		node_bytes = (size_t) b->n_trees * 128,
-				leaf_bytes = (size_t) b->n_trees * 64 * sizeof(float);
 	uint32_t	s,
 				total = 0;
 
@@ -211,21 +234,8 @@ pad_cuts(sf_env *env, gbt_fast_bins *b, float *raw, const uint32_t *off, uint32_
 		total += 16 + 16 * (u / 16 + 1);
 	}
 	b->cut_off[b->n_used] = total;
-
-	/*
-	 * One block, its parts on 64-byte lines, so no 32-byte load of nodes
-	 * and no 16-value block of conditions straddles two lines (an
-	 * allocation is only 8- or 16-byte aligned: half the node loads crossed
-	 * a line and every block of conditions spanned two): the nodes, the
-	 * leaves, the conditions (whose parts are multiples of 16 values).
-	 */
-	b->mem = sf_malloc(env, node_bytes + leaf_bytes + sizeof(float) * total + 63);
-	if (b->mem == NULL)
+	if (!alloc_block(env, b, total))
 		return -1;
-	b->nodes = (uint8_t *) (((uintptr_t) b->mem + 63) & ~(uintptr_t) 63);
-	b->leaves = (float *) (b->nodes + node_bytes);
-	b->cuts = (float *) (b->nodes + node_bytes + leaf_bytes);
-	memset(b->nodes, 0, node_bytes + leaf_bytes);
 	for (s = 0; s < b->n_used; s++)
 	{
 		float	   *dst = b->cuts + b->cut_off[s];
